@@ -1,0 +1,34 @@
+# The two set-up commands: `make dev` and `make test`. See README.md.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+PY := /usr/bin/python3
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+
+.PHONY: deps configure build dev test unit e2e bench clean
+
+deps:
+	@bash scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+dev: build
+	$(BUILD)/vault server -dev
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+e2e: build
+	VAULT_BIN=$(abspath $(BUILD)/vault) $(PY) -m pytest -q tests/e2e
+
+test: unit e2e
+
+bench: build
+	@bash scripts/install-deps --bench
+	VAULT_BIN=$(abspath $(BUILD)/vault) bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,73 @@
+// The encryption barrier: every value written through it is AES-256-GCM ciphertext under the
+// active key of a keyring with terms; the keyring itself is encrypted by the root key, which
+// never touches storage. Value format (Vault's): [4-byte BE term][1-byte version=2][12-byte
+// nonce][ciphertext||tag], with the storage path as additional data so a ciphertext cannot be
+// moved to another path. Paths are not encrypted. Only core/seal-config is stored in clear.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "logical/logical.h"
+#include "storage/backend.h"
+#include "util/clock.h"
+
+namespace vault::barrier {
+
+inline constexpr char kKeyringPath[] = "core/keyring";
+
+// Thread safety: all methods are safe to call concurrently. While sealed, Get/Put/Delete/List
+// fail with kUnavailable("Vault is sealed").
+class Barrier : public logical::Storage {
+ public:
+  Barrier(storage::Backend* physical, Clock* clock) : physical_(physical), clock_(clock) {}
+  ~Barrier() override;
+
+  // True once a keyring exists in storage.
+  Result<bool> Initialized();
+  // Creates the keyring (term 1) under root_key (32 bytes) and leaves the barrier unsealed.
+  // kInvalidArgument if already initialized or the key size is wrong.
+  Status Initialize(const std::string& root_key);
+  // Decrypts the keyring with root_key. kInvalidArgument("unseal failed, invalid key") on a wrong key.
+  Status Unseal(const std::string& root_key);
+  // Forgets every key (zeroized). Idempotent.
+  void Seal();
+  bool Sealed() const;
+  // Adds a new key term used for all new writes; old terms still decrypt.
+  Status Rotate();
+  struct KeyStatus {
+    uint32_t term;
+    int64_t install_time_nanos;
+  };
+  Result<KeyStatus> ActiveKeyStatus() const;
+
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Delete(std::string_view key) override;
+  Result<std::vector<std::string>> List(std::string_view prefix) override;
+
+  // Exposed for tests: encrypt/decrypt with the active/appropriate term.
+  Result<std::string> Encrypt(std::string_view path, std::string_view plaintext) const;
+  Result<std::string> Decrypt(std::string_view path, std::string_view ciphertext) const;
+
+ private:
+  struct Key {
+    std::string value;  // 32 bytes
+    int64_t install_time = 0;
+  };
+  Status PersistKeyringLocked();
+  static Result<std::string> SealWith(const std::string& key, uint32_t term,
+                                      std::string_view path, std::string_view plaintext);
+
+  storage::Backend* physical_;
+  Clock* clock_;
+  mutable std::shared_mutex mu_;
+  bool sealed_ = true;
+  std::string root_key_;
+  std::map<uint32_t, Key> keys_;
+  uint32_t active_term_ = 0;
+};
+
+}  // namespace vault::barrier

@@ -1,0 +1,60 @@
+// ApiClient: the CLI's view of Vault's HTTP API — `/v1/<path>` requests with the token and
+// `X-Vault-Request: true` headers, JSON bodies in and out, and errors rendered as Vault's Go
+// client renders them. Transport-agnostic (see HttpTransport); not thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cli/http_client.h"
+#include "util/json.h"
+#include "util/status.h"
+
+namespace vault::cli {
+
+struct ApiResponse {
+  int status = 0;    // 2xx
+  Json json;         // parsed body; null for an empty (204) or non-JSON body
+  std::string body;  // raw body
+};
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+class ApiClient {
+ public:
+  // address: "http(s)://host:port" (a trailing '/' is dropped). token may be empty (no
+  // X-Vault-Token header). transport is not owned and must outlive the client.
+  ApiClient(std::string address, std::string token, HttpTransport* transport);
+
+  // Sends `method` to /v1/<path>[?query] with body serialized as JSON (nullopt: no body).
+  // Leading '/' of path is ignored; path characters outside [A-Za-z0-9-._~/] are escaped.
+  // Returns the response for 2xx. Otherwise a Status whose code follows the HTTP status (404 ->
+  // kNotFound, 403 -> kPermissionDenied, ...) and whose message is FormatApiError(...); on a
+  // transport failure, kUnavailable with Go's text: `Put "URL": dial tcp ...`.
+  Result<ApiResponse> Request(std::string_view method, std::string_view path,
+                              const std::optional<Json>& body = std::nullopt,
+                              const QueryParams& query = {});
+
+  // The full URL Request() would use.
+  std::string Url(std::string_view path, const QueryParams& query = {}) const;
+
+  const std::string& address() const { return address_; }
+  const std::string& token() const { return token_; }
+  void set_token(std::string token) { token_ = std::move(token); }
+
+ private:
+  std::string address_;
+  std::string token_;
+  HttpTransport* transport_;
+};
+
+// Percent-encodes everything but unreserved characters (and '/' when keep_slash).
+std::string UrlEscape(std::string_view s, bool keep_slash);
+
+// Maps an HTTP status to the closest StatusCode (404 -> kNotFound, ...).
+StatusCode StatusCodeForHttp(int http_status);
+
+}  // namespace vault::cli

@@ -1,0 +1,28 @@
+// Vault's server configuration file (HCL or JSON): storage, listeners, TTL defaults.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http/server.h"
+#include "util/status.h"
+
+namespace vault::cmd {
+
+struct ServerConfig {
+  std::string storage_type = "inmem";  // "inmem" | "rocksdb"
+  std::string storage_path;            // rocksdb directory
+  std::vector<http::ListenerConfig> listeners;
+  int64_t default_lease_ttl = 0;  // seconds; 0 = 768h
+  int64_t max_lease_ttl = 0;      // seconds; 0 = 768h
+  size_t max_request_size = 32 << 20;
+  std::string log_level = "info";
+};
+
+// Parses one config document. kInvalidArgument with the file's problem (HCL errors carry
+// line:column).
+Result<ServerConfig> ParseServerConfig(const std::string& text);
+// Reads and parses a file (merging into `into` when several -config flags are given).
+Status LoadServerConfigFile(const std::string& path, ServerConfig* into);
+
+}  // namespace vault::cmd

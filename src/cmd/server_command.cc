@@ -1,0 +1,238 @@
+#include "cmd/server_command.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "cmd/config.h"
+#include "core/core.h"
+#include "engines/kv/kv.h"
+#include "http/handler.h"
+#include "http/server.h"
+#include "storage/inmem.h"
+#include "storage/rocksdb_backend.h"
+#include "util/encoding.h"
+#include "util/log.h"
+
+namespace vault::cmd {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+core::EngineRegistry BuildRegistry() {
+  core::EngineRegistry reg;
+  auto kv = [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
+    return engines::NewKvBackend(m);
+  };
+  reg["kv"] = kv;
+  return reg;
+}
+
+struct Flags {
+  std::vector<std::string> configs;
+  bool dev = false;
+  std::string dev_root_token_id;
+  std::string dev_listen_address = "127.0.0.1:8200";
+  std::string log_level;
+};
+
+void Usage() {
+  std::cerr << "Usage: vault server [options]\n\n"
+               "  Start a Vault server. This command starts a Vault server that responds\n"
+               "  to API requests. With -dev it starts in-memory, initialized and unsealed.\n\n"
+               "Options:\n\n"
+               "  -config=<path>              Path to a configuration file (HCL or JSON). May repeat.\n"
+               "  -dev                        Enable development mode.\n"
+               "  -dev-root-token-id=<id>     The root token id in dev mode.\n"
+               "  -dev-listen-address=<addr>  Address to bind in dev mode (default 127.0.0.1:8200).\n"
+               "  -log-level=<level>          trace, debug, info, warn, err.\n";
+}
+
+// Go flag rules: -name=value, -name value, --name; bools may be -dev or -dev=true.
+bool ParseFlags(const std::vector<std::string>& args, Flags* f, std::string* err) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a.size() < 2 || a[0] != '-') {
+      *err = "unexpected argument: " + a;
+      return false;
+    }
+    a = a.substr(a[1] == '-' ? 2 : 1);
+    std::string name = a, value;
+    bool has_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    auto take = [&]() -> bool {
+      if (has_value) return true;
+      if (i + 1 >= args.size()) {
+        *err = "flag needs an argument: -" + name;
+        return false;
+      }
+      value = args[++i];
+      return true;
+    };
+    if (name == "dev") {
+      f->dev = !has_value || value == "true" || value == "1";
+    } else if (name == "config") {
+      if (!take()) return false;
+      f->configs.push_back(value);
+    } else if (name == "dev-root-token-id") {
+      if (!take()) return false;
+      f->dev_root_token_id = value;
+    } else if (name == "dev-listen-address") {
+      if (!take()) return false;
+      f->dev_listen_address = value;
+    } else if (name == "log-level") {
+      if (!take()) return false;
+      f->log_level = value;
+    } else if (name == "h" || name == "help") {
+      *err = "";
+      return false;
+    } else {
+      *err = "flag provided but not defined: -" + name;
+      return false;
+    }
+  }
+  return true;
+}
+
+void WriteTokenFile(const std::string& token) {
+  const char* home = std::getenv("HOME");
+  if (!home) return;
+  std::string path = std::string(home) + "/.vault-token";
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << token;
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace
+
+int RunServer(const std::vector<std::string>& args) {
+  Flags flags;
+  std::string err;
+  if (!ParseFlags(args, &flags, &err)) {
+    if (!err.empty()) std::cerr << err << "\n";
+    Usage();
+    return err.empty() ? 0 : 2;
+  }
+  if (!flags.dev && flags.configs.empty()) {
+    std::cerr << "No configuration files found. Please provide configurations with the\n"
+                 "-config flag. If you are supplying the path to a directory, please\n"
+                 "ensure the directory contains files with valid config extensions.\n";
+    return 1;
+  }
+  ServerConfig config;
+  for (const auto& path : flags.configs) {
+    Status st = LoadServerConfigFile(path, &config);
+    if (!st.ok()) {
+      std::cerr << st.message() << "\n";
+      return 1;
+    }
+  }
+  if (flags.dev) {
+    config.storage_type = "inmem";
+    http::ListenerConfig l;
+    l.address = flags.dev_listen_address;
+    l.tls_disable = true;
+    config.listeners.insert(config.listeners.begin(), l);
+  }
+  if (config.listeners.empty()) {
+    std::cerr << "Error: at least one listener \"tcp\" block is required in the configuration\n";
+    return 1;
+  }
+  InitLogging(flags.log_level.empty() ? config.log_level : flags.log_level);
+
+  std::unique_ptr<storage::Backend> physical;
+  if (config.storage_type == "rocksdb") {
+    auto db = storage::RocksDbBackend::Open(config.storage_path);
+    if (!db.ok()) {
+      std::cerr << "Error initializing storage of type rocksdb: " << db.status().message() << "\n";
+      return 1;
+    }
+    physical = std::move(db).value();
+  } else {
+    physical = std::make_unique<storage::InmemBackend>();
+  }
+  core::CoreConfig core_config;
+  if (config.default_lease_ttl) core_config.ttls.default_lease_ttl = config.default_lease_ttl;
+  if (config.max_lease_ttl) core_config.ttls.max_lease_ttl = config.max_lease_ttl;
+  if (core_config.ttls.default_lease_ttl > core_config.ttls.max_lease_ttl) {
+    std::cerr << "Error: default_lease_ttl must not exceed max_lease_ttl\n";
+    return 1;
+  }
+  core::Core core(physical.get(), BuildRegistry(), core_config, SystemClock::Get());
+
+  std::string unseal_key_b64, root_token;
+  if (flags.dev) {
+    std::optional<std::string> id;
+    if (!flags.dev_root_token_id.empty()) id = flags.dev_root_token_id;
+    auto init = core.Initialize(1, 1, id);
+    if (!init.ok()) {
+      std::cerr << "Error initializing dev core: " << init.status().message() << "\n";
+      return 1;
+    }
+    auto unsealed = core.Unseal(init->keys[0]);
+    if (!unsealed.ok()) {
+      std::cerr << "Error unsealing dev core: " << unsealed.status().message() << "\n";
+      return 1;
+    }
+    unseal_key_b64 = Base64Encode(init->keys[0]);
+    root_token = init->root_token;
+  }
+
+  http::Handler handler(&core);
+  http::ServerOptions opts;
+  opts.listeners = config.listeners;
+  opts.max_request_size = config.max_request_size;
+  http::Server server(&handler, opts);
+  Status started = server.Start();
+  if (!started.ok()) {
+    std::cerr << "Error initializing listener: " << started.message() << "\n";
+    return 1;
+  }
+  auto ports = server.Ports();
+
+  std::string out = "==> Vault server configuration:\n\n";
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const auto& l = config.listeners[i];
+    std::string addr = l.address;
+    if (auto c = addr.rfind(':'); c != std::string::npos) addr = addr.substr(0, c + 1) + std::to_string(ports[i]);
+    out += "             Listener " + std::to_string(i + 1) + ": tcp (addr: \"" + addr +
+           "\", tls: \"" + (l.tls_disable ? "disabled" : "enabled") + "\")\n";
+  }
+  out += "              Log Level: " + (flags.log_level.empty() ? config.log_level : flags.log_level) + "\n";
+  out += "                Storage: " + config.storage_type + "\n";
+  out += "                Version: Vault v" + std::string(kVersion) + " (vault-cpp)\n\n";
+  if (flags.dev) {
+    std::string addr = config.listeners[0].address;
+    if (auto c = addr.rfind(':'); c != std::string::npos) addr = addr.substr(0, c + 1) + std::to_string(ports[0]);
+    WriteTokenFile(root_token);
+    out += "WARNING! dev mode is enabled! In this mode, Vault runs entirely in-memory\n"
+           "and starts unsealed with a single unseal key. The root token is already\n"
+           "authenticated to the CLI, so you can immediately begin using Vault.\n\n"
+           "You may need to set the following environment variables:\n\n"
+           "    $ export VAULT_ADDR='http://" + addr + "'\n\n"
+           "The unseal key and root token are displayed below in case you want to\n"
+           "seal/unseal the Vault or re-authenticate.\n\n"
+           "Unseal Key: " + unseal_key_b64 + "\n"
+           "Root Token: " + root_token + "\n\n"
+           "Development mode should NOT be used in production installations!\n\n";
+  }
+  out += "==> Vault server started! Log data will stream in below:\n\n";
+  std::cout << out << std::flush;
+  server.RunUntilSignal();
+  std::cout << "==> Vault shutdown complete\n" << std::flush;
+  return 0;
+}
+
+}  // namespace vault::cmd

@@ -1,0 +1,71 @@
+// Core: the request pipeline (sealed? -> token -> route -> engine) and the seal lifecycle.
+// Composes the barrier, seal manager, token store, mount manager and router. Thread safety:
+// HandleRequest runs concurrently; seal/unseal transitions take an exclusive lock.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "barrier/barrier.h"
+#include "barrier/seal.h"
+#include "core/mount_manager.h"
+#include "core/mounts.h"
+#include "core/token_store.h"
+#include "storage/backend.h"
+#include "util/clock.h"
+
+namespace vault::core {
+
+struct CoreConfig {
+  SystemTtls ttls;
+};
+
+struct InitResult {
+  std::vector<std::string> keys;  // raw share bytes
+  std::string root_token;
+};
+
+class Core {
+ public:
+  Core(storage::Backend* physical, EngineRegistry registry, CoreConfig config, Clock* clock);
+  ~Core();
+
+  Result<bool> Initialized();
+  // sys/init: splits the root key into `shares`, creates the root token (with `root_token_id`
+  // when given, as dev mode does) and leaves the core sealed, as Vault does.
+  Result<InitResult> Initialize(int shares, int threshold,
+                                const std::optional<std::string>& root_token_id = std::nullopt);
+  // sys/unseal with one raw key share; runs post-unseal setup when the threshold is met.
+  Result<barrier::SealStatus> Unseal(const std::string& share);
+  Result<barrier::SealStatus> ResetUnseal();
+  Result<barrier::SealStatus> SealStatus();
+  // sys/seal: needs a root token. kPermissionDenied otherwise.
+  Status Seal(const std::string& client_token);
+  bool Sealed() const;
+  std::string StorageType() const { return physical_->Name(); }
+
+  // Runs one logical request. req.path is the full path ("secret/foo"); req.client_token is
+  // the caller's token. Errors carry Vault's codes (503 sealed, 403 denied, 404 no route...).
+  Result<logical::Response> HandleRequest(logical::Request& req);
+
+ private:
+  Status PostUnsealLocked();
+  void PreSealLocked();
+
+  storage::Backend* physical_;
+  Clock* clock_;
+  EngineRegistry registry_;
+  CoreConfig config_;
+  barrier::Barrier barrier_;
+  barrier::SealManager seal_;
+  TokenStore tokens_;
+  Router router_;
+  MountManager mounts_;
+  mutable std::shared_mutex state_mu_;  // shared: requests; exclusive: seal transitions
+  bool active_ = false;                 // post-unseal setup done
+};
+
+}  // namespace vault::core

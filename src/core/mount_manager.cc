@@ -1,0 +1,228 @@
+#include "core/mount_manager.h"
+
+#include <algorithm>
+
+#include "util/encoding.h"
+#include "util/random.h"
+#include "util/strings.h"
+
+namespace vault::core {
+namespace {
+constexpr char kMountTablePath[] = "core/mounts";
+const char* const kProtected[] = {"sys/", "auth/", "audit/", "cubbyhole/", "identity/"};
+const char* const kSingletons[] = {"system", "token", "cubbyhole", "identity"};
+
+std::string CanonicalType(const std::string& type, Json* options) {
+  if (type == "generic" || type == "kv-v1") return "kv";
+  if (type == "kv-v2") {
+    if (!options->is_object()) *options = Json::object();
+    (*options)["version"] = "2";
+    return "kv";
+  }
+  return type;
+}
+}  // namespace
+
+void MountManager::RegisterBuiltin(const std::string& type, EngineFactory factory) {
+  builtins_[type] = std::move(factory);
+}
+
+logical::MountInfo MountManager::Info(const MountEntry& e) const {
+  logical::MountInfo info;
+  info.path = e.path;
+  info.type = e.type;
+  info.default_lease_ttl = e.default_lease_ttl > 0 ? e.default_lease_ttl : ttls_.default_lease_ttl;
+  info.max_lease_ttl = e.max_lease_ttl > 0 ? e.max_lease_ttl : ttls_.max_lease_ttl;
+  if (info.default_lease_ttl > info.max_lease_ttl) info.default_lease_ttl = info.max_lease_ttl;
+  return info;
+}
+
+Result<std::shared_ptr<core::Mount>> MountManager::StartLocked(const MountEntry& e) {
+  const EngineFactory* factory = nullptr;
+  if (auto it = builtins_.find(e.type); it != builtins_.end()) factory = &it->second;
+  else if (auto it2 = registry_->find(e.type); it2 != registry_->end()) factory = &it2->second;
+  if (!factory) return InvalidArgument("plugin not found in the catalog: " + e.type);
+  ASSIGN_OR_RETURN(std::shared_ptr<logical::Backend> backend, (*factory)(Info(e)));
+  auto m = std::make_shared<core::Mount>();
+  m->entry = e;
+  m->backend = std::move(backend);
+  m->storage = std::make_shared<logical::PrefixStorage>(barrier_, e.StoragePrefix());
+  return m;
+}
+
+Status MountManager::PersistLocked() {
+  Json entries = Json::array();
+  for (const auto& e : table_) entries.push_back(e.ToJson());
+  return logical::PutJson(barrier_, kMountTablePath, {{"type", "mounts"}, {"entries", entries}});
+}
+
+Status MountManager::Load() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto stored, logical::GetJson(barrier_, kMountTablePath));
+  table_.clear();
+  if (stored) {
+    for (const auto& j : (*stored)["entries"]) table_.push_back(MountEntry::FromJson(j));
+  } else {
+    auto make = [](std::string path, std::string type, std::string desc) {
+      MountEntry e;
+      e.path = std::move(path);
+      e.type = std::move(type);
+      e.description = std::move(desc);
+      e.uuid = NewUuid();
+      e.accessor = e.type + "_" + HexEncode(RandomBytes(4));
+      return e;
+    };
+    table_.push_back(make("sys/", "system", "system endpoints used for control, policy and debugging"));
+    table_.push_back(make("secret/", "kv", "key/value secret storage"));
+    table_.back().options = {{"version", "1"}};
+    table_.push_back(make("auth/token/", "token", "token based credentials"));
+    RETURN_IF_ERROR(PersistLocked());
+  }
+  router_->Clear();
+  for (const auto& e : table_) {
+    auto m = StartLocked(e);
+    if (!m.ok()) return Internal("failed to start mount " + e.path + ": " + m.status().message());
+    router_->Add(std::move(m).value());
+  }
+  return Status::Ok();
+}
+
+void MountManager::Unload() {
+  std::lock_guard lock(mu_);
+  router_->Clear();
+  table_.clear();
+}
+
+Status MountManager::Mount(MountEntry entry) {
+  entry.path = NormalizeMountPath(entry.path);
+  if (entry.path.empty()) return InvalidArgument("path cannot be empty");
+  for (const char* p : kProtected) {
+    if (entry.path.compare(0, strlen(p), p) == 0)
+      return PermissionDenied("cannot mount \"" + entry.path + "\"");
+  }
+  entry.type = CanonicalType(entry.type, &entry.options);
+  if (entry.type.empty()) return InvalidArgument("backend type must be specified as a string");
+  for (const char* s : kSingletons) {
+    if (entry.type == s)
+      return PermissionDenied("mount type of \"" + entry.type + "\" is not mountable");
+  }
+  if (entry.path.find("..") != std::string::npos) return InvalidArgument("invalid mount path");
+  std::lock_guard lock(mu_);
+  if (auto c = router_->Conflict(entry.path))
+    return InvalidArgument("path is already in use at " + *c);
+  if (entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
+    return InvalidArgument("backend max lease TTL must be greater than or equal to the default lease TTL");
+  entry.uuid = NewUuid();
+  entry.accessor = entry.type + "_" + HexEncode(RandomBytes(4));
+  ASSIGN_OR_RETURN(auto m, StartLocked(entry));
+  table_.push_back(entry);
+  Status st = PersistLocked();
+  if (!st.ok()) {
+    table_.pop_back();
+    return st;
+  }
+  router_->Add(std::move(m));
+  return Status::Ok();
+}
+
+Status MountManager::Unmount(std::string_view raw_path) {
+  std::string path = NormalizeMountPath(raw_path);
+  for (const char* p : {"sys/", "auth/token/"}) {
+    if (path == p) return InvalidArgument("cannot unmount \"" + path + "\"");
+  }
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(table_.begin(), table_.end(),
+                         [&](const MountEntry& e) { return e.path == path; });
+  if (it == table_.end()) return Status::Ok();
+  MountEntry removed = *it;
+  table_.erase(it);
+  Status st = PersistLocked();
+  if (!st.ok()) {
+    table_.push_back(removed);
+    return st;
+  }
+  router_->Remove(path);
+  // Drop the engine's data (leases under the mount are revoked first once expiration lands).
+  std::vector<std::string> stack = {""};
+  while (!stack.empty()) {
+    std::string dir = stack.back();
+    stack.pop_back();
+    auto children = barrier_->List(removed.StoragePrefix() + dir);
+    if (!children.ok()) break;
+    for (const auto& c : *children) {
+      if (!c.empty() && c.back() == '/') stack.push_back(dir + c);
+      else barrier_->Delete(removed.StoragePrefix() + dir + c).IgnoreError();
+    }
+  }
+  return Status::Ok();
+}
+
+Status MountManager::Remount(std::string_view from_raw, std::string_view to_raw) {
+  std::string from = NormalizeMountPath(from_raw), to = NormalizeMountPath(to_raw);
+  if (from.empty() || to.empty()) return InvalidArgument("both 'from' and 'to' must be specified");
+  for (const char* p : kProtected) {
+    if (from.compare(0, strlen(p), p) == 0) return InvalidArgument("cannot remount \"" + from + "\"");
+    if (to.compare(0, strlen(p), p) == 0) return PermissionDenied("cannot mount \"" + to + "\"");
+  }
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(table_.begin(), table_.end(),
+                         [&](const MountEntry& e) { return e.path == from; });
+  if (it == table_.end()) return InvalidArgument("no matching mount at \"" + from + "\"");
+  if (auto c = router_->Conflict(to); c && *c != from)
+    return InvalidArgument("path is already in use at " + *c);
+  MountEntry moved = *it;
+  moved.path = to;
+  ASSIGN_OR_RETURN(auto m, StartLocked(moved));
+  *it = moved;
+  RETURN_IF_ERROR(PersistLocked());
+  router_->Remove(from);
+  router_->Add(std::move(m));
+  return Status::Ok();
+}
+
+Status MountManager::Tune(std::string_view raw_path, std::optional<int64_t> default_ttl,
+                          std::optional<int64_t> max_ttl, std::optional<std::string> description) {
+  std::string path = NormalizeMountPath(raw_path);
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(table_.begin(), table_.end(),
+                         [&](const MountEntry& e) { return e.path == path; });
+  if (it == table_.end()) return InvalidArgument("no mount entry found at \"" + path + "\"");
+  MountEntry updated = *it;
+  if (default_ttl) updated.default_lease_ttl = *default_ttl;
+  if (max_ttl) updated.max_lease_ttl = *max_ttl;
+  if (description) updated.description = *description;
+  int64_t eff_max = updated.max_lease_ttl > 0 ? updated.max_lease_ttl : ttls_.max_lease_ttl;
+  int64_t eff_def = updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;
+  if (updated.default_lease_ttl > 0 && eff_def > eff_max)
+    return InvalidArgument("backend max lease TTL must be greater than or equal to the default lease TTL");
+  if (updated.max_lease_ttl > ttls_.max_lease_ttl)
+    return InvalidArgument("given max lease TTL greater than system max lease TTL");
+  MountEntry old = *it;
+  *it = updated;
+  Status st = PersistLocked();
+  if (!st.ok()) {
+    *it = old;
+    return st;
+  }
+  // Keep the running engine (and its in-memory state); only the entry changes.
+  auto live = router_->Get(path);
+  auto m = std::make_shared<core::Mount>(*live);
+  m->entry = updated;
+  router_->Add(std::move(m));
+  return Status::Ok();
+}
+
+std::vector<MountEntry> MountManager::List() const {
+  std::lock_guard lock(mu_);
+  return table_;
+}
+
+std::optional<MountEntry> MountManager::Get(std::string_view raw_path) const {
+  std::string path = NormalizeMountPath(raw_path);
+  std::lock_guard lock(mu_);
+  for (const auto& e : table_)
+    if (e.path == path) return e;
+  return std::nullopt;
+}
+
+}  // namespace vault::core

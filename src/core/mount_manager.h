@@ -1,0 +1,58 @@
+// Mount lifecycle: enable/disable/tune/remount engines, persisted at core/mounts through the
+// barrier, live in the Router. Used by the system backend (sys/mounts) and by Core at unseal.
+#pragma once
+
+#include <mutex>
+
+#include "core/mounts.h"
+
+namespace vault::core {
+
+struct SystemTtls {
+  int64_t default_lease_ttl = 768 * 3600;
+  int64_t max_lease_ttl = 768 * 3600;
+};
+
+class MountManager {
+ public:
+  MountManager(logical::Storage* barrier, const EngineRegistry* registry, Router* router,
+               SystemTtls ttls)
+      : barrier_(barrier), registry_(registry), router_(router), ttls_(ttls) {}
+
+  // Loads the table and starts every engine; creates the default table (sys/, secret/,
+  // auth/token/) when none is stored. Call after unseal.
+  Status Load();
+  // Stops every engine (router cleared). Call on seal.
+  void Unload();
+
+  // Enables `entry.type` at `entry.path` (normalized). Errors: 400 bad type / path in use,
+  // 403 protected path ("cannot mount \"sys/\"").
+  Status Mount(MountEntry entry);
+  // Disables the mount at path. Unknown path: success (as current Vault).
+  Status Unmount(std::string_view path);
+  Status Remount(std::string_view from, std::string_view to);
+  // Changes TTLs (seconds; nullopt = unchanged) and description.
+  Status Tune(std::string_view path, std::optional<int64_t> default_ttl,
+              std::optional<int64_t> max_ttl, std::optional<std::string> description);
+  std::vector<MountEntry> List() const;
+  std::optional<MountEntry> Get(std::string_view path) const;
+  // Effective TTLs of a mount (mount value, else system value).
+  logical::MountInfo Info(const MountEntry& e) const;
+  const SystemTtls& ttls() const { return ttls_; }
+  // Registers an engine instance that is not created through the registry (sys/, auth/token/).
+  void RegisterBuiltin(const std::string& type, EngineFactory factory);
+
+ private:
+  Status PersistLocked();
+  Result<std::shared_ptr<core::Mount>> StartLocked(const MountEntry& e);
+
+  logical::Storage* barrier_;
+  const EngineRegistry* registry_;
+  EngineRegistry builtins_;
+  Router* router_;
+  SystemTtls ttls_;
+  mutable std::mutex mu_;  // serializes table changes
+  std::vector<MountEntry> table_;
+};
+
+}  // namespace vault::core

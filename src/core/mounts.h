@@ -1,0 +1,68 @@
+// The mount table: which engine serves which path prefix. Persisted (through the barrier) at
+// core/mounts; each mount's engine sees only storage under logical/<uuid>/.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "logical/logical.h"
+
+namespace vault::core {
+
+struct MountEntry {
+  std::string path;  // always ends in '/'
+  std::string type;
+  std::string description;
+  std::string uuid;
+  std::string accessor;
+  int64_t default_lease_ttl = 0;  // 0 = system default
+  int64_t max_lease_ttl = 0;      // 0 = system max
+  Json options;                   // null or object
+  bool local = false;
+  bool seal_wrap = false;
+
+  Json ToJson() const;
+  static MountEntry FromJson(const Json& j);
+  // The engine's storage prefix.
+  std::string StoragePrefix() const { return "logical/" + uuid + "/"; }
+};
+
+// Engines are created by type name through a registry built in cmd/ (core never names engines).
+using EngineFactory =
+    std::function<Result<std::shared_ptr<logical::Backend>>(const logical::MountInfo&)>;
+using EngineRegistry = std::map<std::string, EngineFactory>;
+
+// Normalizes a user-supplied mount path: trims slashes, appends '/'. Empty -> "".
+std::string NormalizeMountPath(std::string_view path);
+
+// A routed mount: the entry plus its live engine.
+struct Mount {
+  MountEntry entry;
+  std::shared_ptr<logical::Backend> backend;
+  std::shared_ptr<logical::PrefixStorage> storage;
+};
+
+// The in-memory router. Thread safety: readers and writers are serialized by a shared mutex;
+// Route returns shared ownership so a concurrent unmount cannot free an engine in use.
+class Router {
+ public:
+  // Longest-prefix match of a full request path ("secret/foo"; "secret" matches "secret/").
+  std::shared_ptr<const Mount> Route(std::string_view path) const;
+  std::shared_ptr<const Mount> Get(std::string_view mount_path) const;
+  // The existing mount that conflicts with path (equal, parent or child), if any.
+  std::optional<std::string> Conflict(std::string_view mount_path) const;
+  void Add(std::shared_ptr<const Mount> m);
+  void Remove(std::string_view mount_path);
+  void Clear();
+  std::vector<std::shared_ptr<const Mount>> All() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<const Mount>, std::less<>> mounts_;
+};
+
+}  // namespace vault::core

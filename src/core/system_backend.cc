@@ -1,0 +1,270 @@
+#include "core/system_backend.h"
+
+#include "util/clock.h"
+#include "util/duration.h"
+
+namespace vault::core {
+
+using logical::Field;
+using logical::FieldData;
+using logical::FieldType;
+using logical::Operation;
+using logical::Path;
+using logical::Request;
+using logical::Response;
+
+Json MountToJson(const MountEntry& e) {
+  return {{"type", e.type},
+          {"description", e.description},
+          {"accessor", e.accessor},
+          {"uuid", e.uuid},
+          {"config",
+           {{"default_lease_ttl", e.default_lease_ttl},
+            {"max_lease_ttl", e.max_lease_ttl},
+            {"force_no_cache", false}}},
+          {"options", e.options},
+          {"local", e.local},
+          {"seal_wrap", e.seal_wrap},
+          {"external_entropy_access", false},
+          {"plugin_version", ""},
+          {"running_plugin_version", ""},
+          {"running_sha256", ""}};
+}
+
+namespace {
+
+// TTLs in mount config may arrive as "1h", 3600, "" or null (the 0.3 CLI sent nanoseconds as
+// integers; we read integers as seconds as current Vault does).
+Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key) {
+  if (!config.is_object() || !config.contains(key) || config[key].is_null())
+    return std::optional<int64_t>();
+  const Json& v = config[key];
+  if (v.is_number()) return std::optional<int64_t>(v.get<int64_t>());
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s.empty()) return std::optional<int64_t>();
+    if (s == "system") return std::optional<int64_t>(0);
+    auto r = ParseDurationSeconds(s);
+    if (!r.ok()) return InvalidArgument("unable to parse " + std::string(key) + ": " + r.status().message());
+    return std::optional<int64_t>(*r);
+  }
+  return InvalidArgument(std::string("invalid type for ") + key);
+}
+
+Path MountsListPath(MountManager* mounts) {
+  Path p;
+  p.pattern = "mounts";
+  p.synopsis = "List the currently mounted backends.";
+  p.description =
+      "This path responds to the following HTTP methods.\n\n    GET /\n        Lists all the "
+      "mounted secret backends.\n\n    GET /<mount point>\n        Get information about the "
+      "mount.\n\n    POST /<mount point>\n        Mount a new secret backend to the mount "
+      "point in the URL.\n\n    POST /<mount point>/tune\n        Tune configuration "
+      "parameters for the given mount point.\n\n    DELETE /<mount point>\n        Unmount "
+      "the specified mount point.";
+  p.operations[Operation::kRead] = [mounts](Request&, const FieldData&) -> Result<Response> {
+    Json data = Json::object();
+    for (const auto& e : mounts->List()) {
+      if (e.path.compare(0, 5, "auth/") == 0) continue;
+      data[e.path] = MountToJson(e);
+    }
+    return Response::WithData(std::move(data));
+  };
+  return p;
+}
+
+Path TunePath(MountManager* mounts) {
+  Path p;
+  p.pattern = "mounts/(?P<path>.+?)/tune/?";
+  p.synopsis = "Tune backend configuration parameters for this mount.";
+  p.fields = {
+      {"path", FieldType::kString, "The path of the mount."},
+      {"default_lease_ttl", FieldType::kString, "The default lease TTL for this mount."},
+      {"max_lease_ttl", FieldType::kString, "The max lease TTL for this mount."},
+      {"description", FieldType::kString, "User-friendly description for this mount."},
+  };
+  p.operations[Operation::kRead] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+    auto e = mounts->Get(d.GetString("path"));
+    if (!e) return InvalidArgument("cannot fetch sysview for path \"" + d.GetString("path") + "\"");
+    auto info = mounts->Info(*e);
+    return Response::WithData({{"default_lease_ttl", info.default_lease_ttl},
+                               {"max_lease_ttl", info.max_lease_ttl},
+                               {"force_no_cache", false},
+                               {"description", e->description},
+                               {"options", e->options}});
+  };
+  p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+    ASSIGN_OR_RETURN(auto def, OptionalTtl(d.raw(), "default_lease_ttl"));
+    ASSIGN_OR_RETURN(auto max, OptionalTtl(d.raw(), "max_lease_ttl"));
+    std::optional<std::string> desc;
+    if (d.Has("description")) desc = d.GetString("description");
+    RETURN_IF_ERROR(mounts->Tune(d.GetString("path"), def, max, desc));
+    return Response();
+  };
+  return p;
+}
+
+Path MountPath(MountManager* mounts) {
+  Path p;
+  p.pattern = "mounts/(?P<path>.+)";
+  p.synopsis = "Mount a new backend at a new path.";
+  p.description = "Mount a backend at a new path. A backend can be mounted multiple times at "
+                  "multiple paths in order to configure multiple separately configured backends.";
+  p.fields = {
+      {"path", FieldType::kString, "The path to mount to. Example: \"aws/east\""},
+      {"type", FieldType::kString, "The type of the backend. Example: \"passthrough\""},
+      {"description", FieldType::kString, "User-friendly description for this mount."},
+      {"config", FieldType::kMap, "Configuration for this mount, such as default_lease_ttl and max_lease_ttl."},
+      {"options", FieldType::kMap, "The options to pass into the backend. Should be a json object with string keys and values."},
+      {"local", FieldType::kBool, "Mark the mount as a local mount."},
+      {"seal_wrap", FieldType::kBool, "Whether to turn on seal wrapping for the mount."},
+  };
+  p.operations[Operation::kRead] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+    auto e = mounts->Get(d.GetString("path"));
+    if (!e) return InvalidArgument("No secret engine mount at " + NormalizeMountPath(d.GetString("path")));
+    return Response::WithData(MountToJson(*e));
+  };
+  p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+    MountEntry e;
+    e.path = d.GetString("path");
+    e.type = d.GetString("type");
+    e.description = d.GetString("description");
+    Json config = d.Get("config");
+    ASSIGN_OR_RETURN(auto def, OptionalTtl(config, "default_lease_ttl"));
+    ASSIGN_OR_RETURN(auto max, OptionalTtl(config, "max_lease_ttl"));
+    e.default_lease_ttl = def.value_or(0);
+    e.max_lease_ttl = max.value_or(0);
+    if (d.Has("options")) {
+      e.options = Json::object();
+      for (auto& [k, v] : d.Get("options").items()) {
+        if (!v.is_string()) return InvalidArgument("options must be a map of strings");
+        e.options[k] = v;
+      }
+    }
+    e.local = d.GetBool("local");
+    e.seal_wrap = d.GetBool("seal_wrap");
+    RETURN_IF_ERROR(mounts->Mount(std::move(e)));
+    return Response();
+  };
+  p.operations[Operation::kDelete] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+    RETURN_IF_ERROR(mounts->Unmount(d.GetString("path")));
+    return Response();
+  };
+  return p;
+}
+
+Path RemountPath(MountManager* mounts) {
+  Path p;
+  p.pattern = "remount";
+  p.synopsis = "Move the mount point of an already-mounted backend.";
+  p.fields = {{"from", FieldType::kString, "The previous mount point."},
+              {"to", FieldType::kString, "The new mount point."}};
+  p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+    RETURN_IF_ERROR(mounts->Remount(d.GetString("from"), d.GetString("to")));
+    return Response();
+  };
+  return p;
+}
+
+Path AuthListPath(MountManager* mounts) {
+  Path p;
+  p.pattern = "auth";
+  p.synopsis = "List the currently enabled credential backends.";
+  p.operations[Operation::kRead] = [mounts](Request&, const FieldData&) -> Result<Response> {
+    Json data = Json::object();
+    for (const auto& e : mounts->List()) {
+      if (e.path.compare(0, 5, "auth/") != 0) continue;
+      data[e.path.substr(5)] = MountToJson(e);
+    }
+    return Response::WithData(std::move(data));
+  };
+  return p;
+}
+
+Path KeyStatusPath(barrier::Barrier* barrier) {
+  Path p;
+  p.pattern = "key-status";
+  p.synopsis = "Provides information about the backend encryption key.";
+  p.operations[Operation::kRead] = [barrier](Request&, const FieldData&) -> Result<Response> {
+    ASSIGN_OR_RETURN(auto ks, barrier->ActiveKeyStatus());
+    return Response::WithData(
+        {{"term", ks.term}, {"install_time", FormatRfc3339Nano(ks.install_time_nanos)}, {"encryptions", 0}});
+  };
+  return p;
+}
+
+Path RotatePath(barrier::Barrier* barrier) {
+  Path p;
+  p.pattern = "rotate";
+  p.synopsis = "Rotates the backend encryption key used to persist data.";
+  p.operations[Operation::kUpdate] = [barrier](Request&, const FieldData&) -> Result<Response> {
+    RETURN_IF_ERROR(barrier->Rotate());
+    return Response();
+  };
+  return p;
+}
+
+}  // namespace
+
+std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier) {
+  std::vector<Path> paths = {TunePath(mounts),     MountPath(mounts),    MountsListPath(mounts),
+                             RemountPath(mounts),  AuthListPath(mounts), KeyStatusPath(barrier),
+                             RotatePath(barrier)};
+  return std::make_shared<logical::FrameworkBackend>(
+      "The system backend is built-in to Vault and cannot be remounted or\nunmounted. It "
+      "contains the paths that are used to configure Vault itself\nas well as perform core "
+      "operations.",
+      std::move(paths),
+      std::vector<std::string>{"mounts/*", "remount", "rotate", "auth/*", "audit", "audit/*",
+                               "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*",
+                               "leases/revoke-force/*", "leases/lookup/*", "raw/*", "seal"});
+}
+
+std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens) {
+  auto describe = [](const TokenEntry& e, const std::string& id) -> Json {
+    return {{"id", id},
+            {"accessor", e.accessor},
+            {"policies", e.policies},
+            {"path", e.path},
+            {"meta", e.meta.empty() ? Json() : e.meta},
+            {"display_name", e.display_name},
+            {"num_uses", 0},
+            {"orphan", true},
+            {"creation_time", e.creation_time},
+            {"creation_ttl", e.ttl},
+            {"expire_time", nullptr},
+            {"ttl", e.ttl},
+            {"explicit_max_ttl", 0},
+            {"renewable", false},
+            {"entity_id", ""},
+            {"type", "service"}};
+  };
+  Path self;
+  self.pattern = "lookup-self";
+  self.synopsis = "This endpoint will lookup a token and its properties.";
+  self.operations[Operation::kRead] = [tokens, describe](Request& r,
+                                                          const FieldData&) -> Result<Response> {
+    ASSIGN_OR_RETURN(auto e, tokens->Lookup(r.client_token));
+    if (!e) return PermissionDenied("bad token");
+    return Response::WithData(describe(*e, r.client_token));
+  };
+  Path lookup;
+  lookup.pattern = "lookup";
+  lookup.synopsis = "This endpoint will lookup a token and its properties.";
+  lookup.fields = {{"token", FieldType::kString, "Token to lookup."}};
+  auto lookup_op = [tokens, describe](Request& r, const FieldData& d) -> Result<Response> {
+    std::string t = d.Has("token") ? d.GetString("token") : r.client_token;
+    ASSIGN_OR_RETURN(auto e, tokens->Lookup(t));
+    if (!e) return PermissionDenied("bad token");
+    return Response::WithData(describe(*e, t));
+  };
+  lookup.operations[Operation::kUpdate] = lookup_op;
+  lookup.operations[Operation::kRead] = lookup_op;
+  return std::make_shared<logical::FrameworkBackend>(
+      "The token credential backend is always enabled and builtin to Vault.\nClient tokens are "
+      "used to identify a client and to allow Vault to associate\npolicies and ACLs which are "
+      "enforced on every request.",
+      std::vector<Path>{self, lookup});
+}
+
+}  // namespace vault::core

@@ -1,0 +1,95 @@
+#include "engines/kv/kv.h"
+
+#include "logical/framework.h"
+#include "util/duration.h"
+
+namespace vault::engines {
+namespace {
+
+using logical::FieldData;
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+constexpr char kHelp[] =
+    "The generic backend reads and writes arbitrary secrets to the backend.\nThe secrets are "
+    "encrypted/decrypted by Vault: they are never stored\nunencrypted in the backend and the "
+    "backend never has an opportunity to\nsee the unencrypted value.\n\nLeases can be set on a "
+    "per-secret basis. These leases will be sent down\nwhen that secret is read, and it is "
+    "assumed that some outside process will\nrevoke and/or replace the secret at that path.";
+
+// The TTL a stored secret asks for: "ttl" wins over the legacy "lease"; 0 if none.
+Result<int64_t> DataTtl(const Json& data) {
+  for (const char* key : {"ttl", "lease"}) {
+    if (!data.contains(key)) continue;
+    const Json& v = data[key];
+    if (v.is_number()) return v.get<int64_t>();
+    if (v.is_string()) {
+      auto r = ParseDurationSeconds(v.get<std::string>());
+      if (!r.ok()) return InvalidArgument("failed to parse " + std::string(key) + ": " + r.status().message());
+      return *r;
+    }
+  }
+  return int64_t{0};
+}
+
+Status ValidPath(const std::string& path) {
+  if (path.empty()) return InvalidArgument("missing path");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
+  logical::Path p;
+  p.pattern = ".*";
+  p.synopsis = "Pass-through secret storage to the storage backend, allowing you to\nread/write arbitrary data into secret storage.";
+  p.description =
+      "The pass-through backend reads and writes arbitrary data into secret storage,\n"
+      "encrypting it along the way.\n\nA TTL can be specified when writing with the \"ttl\" "
+      "field. If given, the duration of leases returned by this backend will be set to this "
+      "value. This can be used as a hint from the writer of a secret to the consumer of a "
+      "secret that the consumer should re-read the value before the TTL has expired. However, "
+      "any revocation must be handled by the user of this backend; the lease duration does "
+      "not affect the provided data in any way.";
+  p.fields = {{"ttl", logical::FieldType::kString,
+               "Lease time for this key when read. Ex: 1h"}};
+  p.existence_check = [](Request& r, const FieldData&) -> Result<bool> {
+    ASSIGN_OR_RETURN(auto v, r.storage->Get(r.path));
+    return v.has_value();
+  };
+  p.operations[Operation::kRead] = [](Request& r, const FieldData&) -> Result<Response> {
+    RETURN_IF_ERROR(ValidPath(r.path));
+    ASSIGN_OR_RETURN(auto stored, logical::GetJson(r.storage, r.path));
+    if (!stored) return Response();
+    Response resp = Response::WithData(*stored);
+    auto ttl = DataTtl(*stored);
+    int64_t t = ttl.ok() && *ttl > 0 ? *ttl : r.mount.default_lease_ttl;
+    resp.lease_duration = t;
+    return resp;
+  };
+  auto write = [](Request& r, const FieldData&) -> Result<Response> {
+    RETURN_IF_ERROR(ValidPath(r.path));
+    if (!r.data.is_object() || r.data.empty()) return InvalidArgument("missing data fields");
+    RETURN_IF_ERROR(DataTtl(r.data).status());
+    RETURN_IF_ERROR(logical::PutJson(r.storage, r.path, r.data));
+    return Response();
+  };
+  p.operations[Operation::kUpdate] = write;
+  p.operations[Operation::kCreate] = write;
+  p.operations[Operation::kDelete] = [](Request& r, const FieldData&) -> Result<Response> {
+    RETURN_IF_ERROR(ValidPath(r.path));
+    RETURN_IF_ERROR(r.storage->Delete(r.path));
+    return Response();
+  };
+  p.operations[Operation::kList] = [](Request& r, const FieldData&) -> Result<Response> {
+    std::string prefix = r.path;
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    ASSIGN_OR_RETURN(auto keys, r.storage->List(prefix));
+    if (keys.empty()) return Response();
+    return Response::WithData({{"keys", keys}});
+  };
+  return std::make_shared<logical::FrameworkBackend>(kHelp, std::vector<logical::Path>{p});
+}
+
+}  // namespace vault::engines

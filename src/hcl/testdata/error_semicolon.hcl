@@ -1,0 +1,3 @@
+listener "tcp" {
+  address = "x";
+}

@@ -1,0 +1,7 @@
+/* header */ path /* between */ "secret/x" /* label */ { # open
+  // inside
+  capabilities /* before equals */ = /* after equals */ [ # list open
+    "read", // first
+    /* middle */ "list" # second
+  ] // close
+} # done

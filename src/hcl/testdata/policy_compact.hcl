@@ -1,0 +1,1 @@
+path "a/*" {capabilities=["read"]} path "b/*" {capabilities=["list"],} path "c" {policy="deny"}

@@ -1,0 +1,9 @@
+path "secret/a" {
+  capabilities = ["read"]
+}
+path "secret/a" {
+  policy = "write"
+}
+path "secret/b" {
+  capabilities = ["read"]
+}

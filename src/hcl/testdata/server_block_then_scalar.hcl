@@ -1,0 +1,4 @@
+thing {
+  a = 1
+}
+thing = "replaced"

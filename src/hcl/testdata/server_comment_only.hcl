@@ -1,0 +1,3 @@
+# nothing here but comments
+/* and a block comment */
+// and slashes

@@ -1,0 +1,4 @@
+storage "rocksdb" {
+  path = "/tmp/crlf"
+}
+ui = true

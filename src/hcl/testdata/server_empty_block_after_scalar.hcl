@@ -1,0 +1,2 @@
+mode = "fast"
+mode {}

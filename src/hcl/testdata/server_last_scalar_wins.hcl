@@ -1,0 +1,4 @@
+log_level = "debug"
+ui = false
+log_level = "warn"
+ui = true

@@ -1,0 +1,5 @@
+item = [1, 2]
+item {
+  y = "first"
+  x = "second"
+}

@@ -1,0 +1,6 @@
+telemetry {
+  disable_hostname = true
+}
+telemetry {
+  statsd_address = "localhost:8125"
+}

@@ -1,0 +1,378 @@
+#include "http/handler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "util/encoding.h"
+#include "util/json.h"
+#include "util/random.h"
+#include "util/strings.h"
+
+namespace vault::http {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+// Routes whose data is also copied to the top level of the JSON (Vault's injectDataIntoTopRoutes).
+const std::set<std::string, std::less<>> kInjectTopLevel = {
+    "sys/audit",  "sys/audit/",  "sys/auth",   "sys/auth/",   "sys/capabilities",
+    "sys/capabilities-accessor", "sys/capabilities-self", "sys/key-status", "sys/mounts",
+    "sys/mounts/", "sys/policy", "sys/policy/", "sys/remount", "sys/rotate", "sys/ha-status"};
+
+bool InjectTopLevel(std::string_view path) {
+  if (kInjectTopLevel.count(path)) return true;
+  for (const char* p : {"sys/audit-hash/", "sys/policy/", "sys/mounts/", "sys/audit/"}) {
+    if (path.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return InvalidArgument("invalid URL escape");
+      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      if (hi < 0 || lo < 0) return InvalidArgument("invalid URL escape");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// Query string -> JSON object: one value -> string, repeated -> list (Vault's parseQuery).
+Result<Json> ParseQuery(std::string_view q) {
+  Json out = Json::object();
+  for (const auto& part : Split(q, '&')) {
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    ASSIGN_OR_RETURN(std::string k, PercentDecode(part.substr(0, eq), true));
+    std::string v;
+    if (eq != std::string::npos) {
+      ASSIGN_OR_RETURN(v, PercentDecode(std::string_view(part).substr(eq + 1), true));
+    }
+    if (!out.contains(k)) {
+      out[k] = v;
+    } else if (out[k].is_array()) {
+      out[k].push_back(v);
+    } else {
+      out[k] = Json::array({out[k], v});
+    }
+  }
+  return out;
+}
+
+HttpResponse JsonResponse(int status, const Json& body) { return {status, DumpJson(body)}; }
+
+HttpResponse FromStatus(const Status& st) {
+  return ErrorResponse(HttpStatusFor(st.code()), st.messages());
+}
+
+Json SealStatusJson(const barrier::SealStatus& s, const std::string& storage) {
+  return {{"type", "shamir"},
+          {"initialized", s.initialized},
+          {"sealed", s.sealed},
+          {"t", s.threshold},
+          {"n", s.shares},
+          {"progress", s.progress},
+          {"nonce", s.nonce},
+          {"version", kVersion},
+          {"build_date", ""},
+          {"migration", false},
+          {"cluster_name", s.initialized ? "vault-cluster-cpp" : ""},
+          {"cluster_id", ""},
+          {"recovery_seal", false},
+          {"storage_type", storage}};
+}
+
+// Unseal keys arrive hex (Vault CLI, `keys`) or base64 (`keys_base64`).
+Result<std::string> DecodeKey(const std::string& key) {
+  auto hex = HexDecode(key);
+  if (hex.ok() && hex->size() >= 16 && hex->size() <= 33) return hex;
+  auto b64 = Base64Decode(key);
+  if (b64.ok() && b64->size() >= 16 && b64->size() <= 33) return b64;
+  return InvalidArgument("'key' must be a valid hex or base64 string");
+}
+
+Result<Json> ParseBody(const HttpRequest& req) {
+  std::string_view body = req.body;
+  size_t i = 0;
+  while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
+  if (i == body.size()) return Json::object();
+  std::string ct = ToLower(req.Header("content-type"));
+  if (ct.rfind("application/x-www-form-urlencoded", 0) == 0 && body[i] != '{' && body[i] != '[')
+    return ParseQuery(body);
+  ASSIGN_OR_RETURN(Json j, ParseJson(body));
+  if (j.is_null()) return Json::object();
+  if (!j.is_object()) return InvalidArgument("failed to parse JSON input: request body must be a JSON object");
+  return j;
+}
+
+std::string TokenFrom(const HttpRequest& req) {
+  std::string t = req.Header("x-vault-token");
+  if (!t.empty()) return t;
+  for (const auto& [k, v] : req.headers) {
+    if (ToLower(k) == "authorization" && v.rfind("Bearer ", 0) == 0) return Trim(v.substr(7));
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string HttpRequest::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return v;
+  }
+  return "";
+}
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kUnsupportedOperation: return 405;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kPayloadTooLarge: return 413;
+    case StatusCode::kRateLimited: return 429;
+    case StatusCode::kInternal: return 500;
+    case StatusCode::kUnimplemented: return 501;
+    case StatusCode::kUpstream: return 502;
+    case StatusCode::kUnavailable: return 503;
+  }
+  return 500;
+}
+
+HttpResponse ErrorResponse(int http_status, const std::vector<std::string>& errors) {
+  return JsonResponse(http_status, {{"errors", errors}});
+}
+
+HttpResponse Handler::Handle(const HttpRequest& req) {
+  std::string_view target = req.target;
+  auto qpos = target.find('?');
+  std::string_view raw_path = target.substr(0, qpos);
+  std::string query = qpos == std::string_view::npos ? "" : std::string(target.substr(qpos + 1));
+  auto decoded = PercentDecode(raw_path, false);
+  if (!decoded.ok()) return ErrorResponse(400, {"invalid request path: bad URL escape"});
+  std::string path = std::move(decoded).value();
+  if (path.rfind("/v1/", 0) != 0) return ErrorResponse(404, {});
+  path = path.substr(4);
+  if (!IsValidUtf8(path)) return ErrorResponse(400, {"invalid request path: not valid UTF-8"});
+  // No "." / ".." segments, no empty segments (a trailing '/' is allowed: it lists).
+  {
+    auto segs = Split(path, '/');
+    for (size_t i = 0; i < segs.size(); ++i) {
+      const auto& s = segs[i];
+      if (s == "." || s == ".." || (s.empty() && i + 1 != segs.size()) ||
+          s.find('\0') != std::string::npos)
+        return ErrorResponse(400, {"invalid request path: \"" + Split(std::string(raw_path), '?')[0] + "\""});
+    }
+  }
+  if (path.rfind("sys/", 0) == 0) {
+    bool handled = false;
+    HttpResponse r = HandleSys(path, req, &handled);
+    if (handled) return r;
+  }
+  return Logical(path, query, req);
+}
+
+HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req, bool* handled) {
+  *handled = true;
+  const std::string& m = req.method;
+  bool put = m == "PUT" || m == "POST";
+  if (path == "sys/init") {
+    if (m == "GET") {
+      auto init = core_->Initialized();
+      if (!init.ok()) return FromStatus(init.status());
+      return JsonResponse(200, {{"initialized", *init}});
+    }
+    if (!put) return ErrorResponse(405, {});
+    auto body = ParseBody(req);
+    if (!body.ok()) return FromStatus(body.status());
+    auto geti = [&](const char* k) -> int {
+      const Json& v = (*body)[k];
+      if (v.is_number()) return v.get<int>();
+      if (v.is_string()) return std::atoi(v.get<std::string>().c_str());
+      return 0;
+    };
+    if (body->contains("pgp_keys") && !(*body)["pgp_keys"].is_null() && !(*body)["pgp_keys"].empty())
+      return ErrorResponse(400, {"PGP-encrypted unseal keys are not supported by this server"});
+    auto r = core_->Initialize(geti("secret_shares"), geti("secret_threshold"));
+    if (!r.ok()) return FromStatus(r.status());
+    Json keys = Json::array(), keys_b64 = Json::array();
+    for (const auto& k : r->keys) {
+      keys.push_back(HexEncode(k));
+      keys_b64.push_back(Base64Encode(k));
+    }
+    return JsonResponse(200, {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", r->root_token}});
+  }
+  if (path == "sys/seal-status") {
+    if (m != "GET") return ErrorResponse(405, {});
+    auto s = core_->SealStatus();
+    if (!s.ok()) return FromStatus(s.status());
+    return JsonResponse(200, SealStatusJson(*s, core_->StorageType()));
+  }
+  if (path == "sys/unseal") {
+    if (!put) return ErrorResponse(405, {});
+    auto body = ParseBody(req);
+    if (!body.ok()) return FromStatus(body.status());
+    std::string key;
+    bool reset = false;
+    for (auto& [k, v] : body->items()) {
+      std::string lk = ToLower(k);
+      if (lk == "key" && v.is_string()) key = v.get<std::string>();
+      if (lk == "reset" && v.is_boolean()) reset = v.get<bool>();
+    }
+    Result<barrier::SealStatus> st = InvalidArgument("");
+    if (reset) {
+      st = core_->ResetUnseal();
+    } else {
+      if (key.empty())
+        return ErrorResponse(400, {"'key' must be specified in request body as JSON, or 'reset' set to true"});
+      auto raw = DecodeKey(key);
+      if (!raw.ok()) return FromStatus(raw.status());
+      st = core_->Unseal(*raw);
+    }
+    if (!st.ok()) return FromStatus(st.status());
+    return JsonResponse(200, SealStatusJson(*st, core_->StorageType()));
+  }
+  if (path == "sys/seal") {
+    if (!put) return ErrorResponse(405, {});
+    Status st = core_->Seal(TokenFrom(req));
+    if (!st.ok()) return FromStatus(st);
+    return {204, ""};
+  }
+  if (path == "sys/step-down") {
+    if (!put) return ErrorResponse(405, {});
+    return {204, ""};
+  }
+  if (path == "sys/leader") {
+    if (m != "GET") return ErrorResponse(405, {});
+    if (core_->Sealed()) return ErrorResponse(503, {"Vault is sealed"});
+    return JsonResponse(200, {{"ha_enabled", false}, {"is_self", false},
+                              {"active_time", "0001-01-01T00:00:00Z"}, {"leader_address", ""},
+                              {"leader_cluster_address", ""}, {"performance_standby", false},
+                              {"performance_standby_last_remote_wal", 0}});
+  }
+  if (path == "sys/health") {
+    if (m != "GET" && m != "HEAD") return ErrorResponse(405, {});
+    std::string_view target = req.target;
+    auto q = target.find('?');
+    Json query = Json::object();
+    if (q != std::string_view::npos) {
+      auto parsed = ParseQuery(target.substr(q + 1));
+      if (parsed.ok()) query = *parsed;
+    }
+    auto code_for = [&](const char* key, int def) {
+      if (query.contains(key) && query[key].is_string()) {
+        int v = std::atoi(query[key].get<std::string>().c_str());
+        if (v >= 100 && v <= 599) return v;
+      }
+      return def;
+    };
+    auto init = core_->Initialized();
+    bool initialized = init.ok() && *init;
+    bool sealed = core_->Sealed();
+    int status = !initialized ? code_for("uninitcode", 501)
+                 : sealed     ? code_for("sealedcode", 503)
+                              : code_for("activecode", 200);
+    if (m == "HEAD") return {status, ""};
+    return JsonResponse(status, {{"initialized", initialized}, {"sealed", sealed}, {"standby", false},
+                                 {"performance_standby", false},
+                                 {"replication_performance_mode", "disabled"},
+                                 {"replication_dr_mode", "disabled"},
+                                 {"server_time_utc", SystemClock::Get()->NowSeconds()},
+                                 {"version", kVersion}, {"cluster_name", "vault-cluster-cpp"},
+                                 {"cluster_id", ""}});
+  }
+  *handled = false;
+  return {};
+}
+
+HttpResponse Handler::Logical(const std::string& path, const std::string& query,
+                              const HttpRequest& req) {
+  logical::Request lr;
+  lr.path = path;
+  lr.client_token = TokenFrom(req);
+  lr.remote_address = req.remote_address;
+  auto q = ParseQuery(query);
+  if (!q.ok()) return FromStatus(q.status());
+  const std::string& m = req.method;
+  bool help = q->contains("help") && (*q)["help"].is_string() && !(*q)["help"].get<std::string>().empty();
+  if (help || m == "HELP") {
+    lr.operation = logical::Operation::kHelp;
+  } else if (m == "GET") {
+    lr.operation = logical::Operation::kRead;
+    if (q->contains("list")) {
+      const Json& lv = (*q)["list"];
+      int b = lv.is_string() ? ParseGoBool(lv.get<std::string>()) : -1;
+      if (b < 0) return ErrorResponse(400, {"invalid value for \"list\" query parameter"});
+      if (b == 1) lr.operation = logical::Operation::kList;
+      q->erase("list");
+    }
+    lr.data = *q;
+  } else if (m == "LIST") {
+    lr.operation = logical::Operation::kList;
+    lr.data = *q;
+  } else if (m == "PUT" || m == "POST") {
+    lr.operation = logical::Operation::kUpdate;
+    auto body = ParseBody(req);
+    if (!body.ok()) return FromStatus(body.status());
+    lr.data = std::move(body).value();
+  } else if (m == "DELETE") {
+    lr.operation = logical::Operation::kDelete;
+    lr.data = *q;
+  } else {
+    return ErrorResponse(405, {});
+  }
+  if (lr.operation == logical::Operation::kList && (lr.path.empty() || lr.path.back() != '/'))
+    lr.path += '/';
+
+  auto resp = core_->HandleRequest(lr);
+  if (!resp.ok()) return FromStatus(resp.status());
+  logical::Response& r = *resp;
+  if (r.help) return JsonResponse(200, {{"help", *r.help}, {"see_also", nullptr}});
+  if (r.Empty()) {
+    if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList)
+      return ErrorResponse(404, {});
+    return {204, ""};
+  }
+  Json env = {{"request_id", NewUuid()},
+              {"lease_id", ""},
+              {"renewable", false},
+              {"lease_duration", r.lease_duration},
+              {"data", r.data},
+              {"wrap_info", nullptr},
+              {"warnings", r.warnings.empty() ? Json() : Json(r.warnings)},
+              {"auth", nullptr}};
+  if (r.secret) {
+    env["renewable"] = r.secret->renewable;
+  }
+  if (InjectTopLevel(path) && r.data.is_object()) {
+    for (auto& [k, v] : r.data.items()) {
+      if (!env.contains(k)) env[k] = v;
+    }
+  }
+  return JsonResponse(200, env);
+}
+
+}  // namespace vault::http

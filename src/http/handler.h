@@ -1,0 +1,48 @@
+// Maps HTTP requests to Core and Core results to Vault's wire format: the /v1/ routes, the auth
+// headers, method -> operation, the response envelope, {"errors":[...]} with Vault's status
+// codes, the special unenveloped sys handlers (init, unseal, seal-status, health, ...) and
+// ?help=1. Knows nothing of Beast: the transport (server.cc) hands it plain structs.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/core.h"
+
+namespace vault::http {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query as received
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;
+  // First header with this name (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;  // JSON or empty
+};
+
+// The single place a Status becomes an HTTP status code.
+int HttpStatusFor(StatusCode code);
+
+class Handler {
+ public:
+  explicit Handler(core::Core* core) : core_(core) {}
+  // Thread-safe; blocks on storage (call it from a worker pool, not an I/O thread).
+  HttpResponse Handle(const HttpRequest& req);
+
+ private:
+  HttpResponse HandleSys(const std::string& path, const HttpRequest& req, bool* handled);
+  HttpResponse Logical(const std::string& path, const std::string& query, const HttpRequest& req);
+  core::Core* core_;
+};
+
+// Renders {"errors":[...]} for a status (also used by the transport for 413/431/400).
+HttpResponse ErrorResponse(int http_status, const std::vector<std::string>& errors);
+
+}  // namespace vault::http

@@ -1,0 +1,256 @@
+// The only translation unit that includes Boost.Beast/Asio (heavy to compile).
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "util/log.h"
+
+namespace vault::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+struct Server::Impl {
+  Handler* handler;
+  ServerOptions options;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<asio::ssl::context>> tls;  // per listener, null if plain
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+
+  Impl(Handler* h, ServerOptions o)
+      : handler(h), options(std::move(o)), workers(std::max(1, options.worker_threads)) {}
+
+  template <class Stream>
+  awaitable<void> Serve(Stream& stream, std::string remote);
+  awaitable<void> Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx);
+};
+
+namespace {
+
+bhttp::response<bhttp::string_body> ToBeast(const HttpResponse& r, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "vault-cpp");
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.body() = r.body;
+  res.prepare_payload();
+  return res;
+}
+
+Result<tcp::endpoint> ParseAddress(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("listener address must be host:port: " + address);
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "localhost") host = "127.0.0.1";
+  int port = std::atoi(address.substr(colon + 1).c_str());
+  if (port < 0 || port > 65535) return InvalidArgument("invalid port in " + address);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("invalid listener address " + address);
+  return tcp::endpoint(ip, static_cast<uint16_t>(port));
+}
+
+}  // namespace
+
+template <class Stream>
+awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(options.max_request_size);
+    parser.header_limit(static_cast<uint32_t>(options.max_header_size));
+    beast::get_lowest_layer(stream).expires_after(first ? options.read_timeout : options.idle_timeout);
+    first = false;
+    boost::system::error_code ec;
+    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    HttpResponse early;
+    bool fail = false;
+    if (!ec) {
+      beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+      auto& hdr = parser.get();
+      if (hdr.payload_size() && *hdr.payload_size() > options.max_request_size) {
+        early = ErrorResponse(413, {"http: request body too large"});
+        fail = true;
+      } else {
+        if (beast::iequals(hdr[bhttp::field::expect], "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
+          co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+          if (ec) co_return;
+        }
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      }
+    }
+    if (ec && !fail) {
+      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+        break;
+      if (ec == bhttp::error::body_limit) early = ErrorResponse(413, {"http: request body too large"});
+      else if (ec == bhttp::error::header_limit) early = ErrorResponse(431, {"http: request header fields too large"});
+      else early = ErrorResponse(400, {"malformed HTTP request: " + ec.message()});
+      fail = true;
+    }
+    if (fail) {
+      auto res = ToBeast(early, 11, false);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+      co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      break;
+    }
+    auto req = parser.release();
+    HttpRequest hreq;
+    hreq.method = std::string(req.method_string());
+    hreq.target = std::string(req.target());
+    for (const auto& f : req) hreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    hreq.body = std::move(req.body());
+    hreq.remote_address = remote;
+    bool keep_alive = req.keep_alive();
+    unsigned version = req.version();
+    beast::get_lowest_layer(stream).expires_never();
+    HttpResponse hres = co_await asio::co_spawn(
+        workers, [this, &hreq]() -> awaitable<HttpResponse> { co_return handler->Handle(hreq); },
+        use_awaitable);
+    auto res = ToBeast(hres, version, keep_alive);
+    if (hreq.method == "HEAD") {
+      res.body().clear();
+    }
+    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+    co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    if (ec || !keep_alive || stopped) break;
+  }
+  boost::system::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx) {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket(asio::make_strand(ioc));
+    co_await acceptor->async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (stopped || ec == asio::error::operation_aborted) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::string remote;
+    auto ep = socket.remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string();
+    auto executor = socket.get_executor();
+    if (ctx) {
+      asio::co_spawn(
+          executor,
+          [this, ctx, s = std::move(socket), remote]() mutable -> awaitable<void> {
+            beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(s)), *ctx);
+            beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+            boost::system::error_code hec;
+            co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                            asio::redirect_error(use_awaitable, hec));
+            if (hec) co_return;
+            co_await Serve(stream, remote);
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+            co_await stream.async_shutdown(asio::redirect_error(use_awaitable, hec));
+          },
+          asio::detached);
+    } else {
+      asio::co_spawn(
+          executor,
+          [this, s = std::move(socket), remote]() mutable -> awaitable<void> {
+            beast::tcp_stream stream(std::move(s));
+            co_await Serve(stream, remote);
+          },
+          asio::detached);
+    }
+  }
+}
+
+Server::Server(Handler* handler, ServerOptions options)
+    : impl_(std::make_unique<Impl>(handler, std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  for (const auto& l : impl_->options.listeners) {
+    ASSIGN_OR_RETURN(tcp::endpoint ep, ParseAddress(l.address));
+    std::shared_ptr<asio::ssl::context> ctx;
+    if (!l.tls_disable) {
+      if (l.tls_cert_file.empty() || l.tls_key_file.empty())
+        return InvalidArgument("listener " + l.address + ": tls_cert_file and tls_key_file are required unless tls_disable is set");
+      ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+      ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+      boost::system::error_code ec;
+      ctx->use_certificate_chain_file(l.tls_cert_file, ec);
+      if (ec) return InvalidArgument("error loading TLS certificate " + l.tls_cert_file + ": " + ec.message());
+      ctx->use_private_key_file(l.tls_key_file, asio::ssl::context::pem, ec);
+      if (ec) return InvalidArgument("error loading TLS key " + l.tls_key_file + ": " + ec.message());
+    }
+    auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+    boost::system::error_code ec;
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Unavailable("error listening on " + l.address + ": " + ec.message());
+    impl_->tls.push_back(ctx);
+    impl_->acceptors.push_back(std::move(acceptor));
+  }
+  for (size_t i = 0; i < impl_->acceptors.size(); ++i) {
+    asio::co_spawn(impl_->ioc, impl_->Accept(impl_->acceptors[i].get(), impl_->tls[i]), asio::detached);
+  }
+  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return Status::Ok();
+}
+
+std::vector<uint16_t> Server::Ports() const {
+  std::vector<uint16_t> out;
+  for (const auto& a : impl_->acceptors) {
+    boost::system::error_code ec;
+    out.push_back(a->local_endpoint(ec).port());
+  }
+  return out;
+}
+
+void Server::RunUntilSignal() {
+  asio::io_context sig_ioc;
+  asio::signal_set signals(sig_ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    spdlog::info("==> Vault shutdown triggered (signal {})", sig);
+  });
+  sig_ioc.run();
+  Stop();
+}
+
+void Server::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  asio::post(impl_->ioc, [this] {
+    for (auto& a : impl_->acceptors) {
+      boost::system::error_code ec;
+      a->close(ec);
+    }
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->workers.join();
+}
+
+}  // namespace vault::http

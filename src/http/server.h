@@ -1,0 +1,52 @@
+// The HTTP(S) transport: Boost.Beast/Asio with C++20 coroutines on a small I/O thread pool.
+// All Beast code lives in server.cc; request handling runs on a separate worker pool so that
+// storage fsyncs (and their group commit) never stall the I/O threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/handler.h"
+#include "util/status.h"
+
+namespace vault::http {
+
+struct ListenerConfig {
+  std::string address = "127.0.0.1:8200";  // host:port; port 0 picks a free port
+  bool tls_disable = true;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+struct ServerOptions {
+  std::vector<ListenerConfig> listeners;
+  size_t max_request_size = 32 << 20;  // bytes; 413 above
+  size_t max_header_size = 64 << 10;   // bytes; 431 above
+  std::chrono::seconds read_timeout{30};   // a request must arrive within this (slow clients)
+  std::chrono::seconds idle_timeout{300};  // keep-alive connections idle longer are closed
+  int io_threads = 2;
+  int worker_threads = 32;
+};
+
+class Server {
+ public:
+  Server(Handler* handler, ServerOptions options);
+  ~Server();
+  // Binds every listener and starts serving. kInvalidArgument for a bad address or TLS files,
+  // kUnavailable if a port cannot be bound.
+  Status Start();
+  // Actual bound ports, in listener order (after Start).
+  std::vector<uint16_t> Ports() const;
+  // Blocks until SIGINT/SIGTERM or Stop(); then stops accepting and drains.
+  void RunUntilSignal();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vault::http

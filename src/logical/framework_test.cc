@@ -1,0 +1,140 @@
+#include "logical/framework.h"
+
+#include <gtest/gtest.h>
+
+#include "logical/testing.h"
+
+namespace vault::logical {
+namespace {
+
+FrameworkBackend MakeBackend() {
+  Path roles;
+  roles.pattern = "roles/(?P<name>\\w(([\\w-.@]+)?\\w)?)";
+  roles.synopsis = "Manage roles.";
+  roles.description = "Roles map names to policies.";
+  roles.fields = {
+      {"name", FieldType::kString, "Name of the role."},
+      {"ttl", FieldType::kDurationSecond, "TTL.", Json(60)},
+      {"count", FieldType::kInt, "A count."},
+      {"enabled", FieldType::kBool, "On or off."},
+      {"arns", FieldType::kCommaStringSlice, "ARNs."},
+      {"tags", FieldType::kKvPairs, "Tags."},
+      {"must", FieldType::kString, "Required on write.", nullptr, false},
+  };
+  roles.operations[Operation::kRead] = [](Request&, const FieldData& d) -> Result<Response> {
+    return Response::WithData({{"name", d.GetString("name")}, {"ttl", d.GetInt("ttl")}});
+  };
+  roles.operations[Operation::kUpdate] = [](Request&, const FieldData& d) -> Result<Response> {
+    return Response::WithData({{"count", d.GetInt("count")},
+                               {"enabled", d.GetBool("enabled")},
+                               {"arns", d.Get("arns")},
+                               {"tags", d.Get("tags")},
+                               {"ttl", d.GetInt("ttl")}});
+  };
+  Path req;
+  req.pattern = "needs";
+  req.fields = {{"x", FieldType::kString, "", nullptr, true}};
+  req.operations[Operation::kUpdate] = [](Request&, const FieldData&) -> Result<Response> {
+    return Response();
+  };
+  return FrameworkBackend("Test backend.", {roles, req}, {"roles/*"});
+}
+
+TEST(Framework, MatchesCapturesAndDefaults) {
+  auto b = MakeBackend();
+  Request r;
+  r.operation = Operation::kRead;
+  r.path = "roles/dep-loy";
+  auto resp = b.HandleRequest(r);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->data["name"], "dep-loy");
+  EXPECT_EQ(resp->data["ttl"], 60);
+}
+
+TEST(Framework, WeakDecodesStrings) {
+  auto b = MakeBackend();
+  Request r;
+  r.operation = Operation::kUpdate;
+  r.path = "roles/x";
+  r.data = {{"count", "42"}, {"enabled", "true"}, {"arns", "a, b,c"}, {"tags", {"k=v", "k2=v2"}},
+            {"ttl", "1h"}, {"unknown", 1}};
+  auto resp = b.HandleRequest(r);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->data["count"], 42);
+  EXPECT_EQ(resp->data["enabled"], true);
+  EXPECT_EQ(resp->data["arns"], Json({"a", "b", "c"}));
+  EXPECT_EQ(resp->data["tags"]["k2"], "v2");
+  EXPECT_EQ(resp->data["ttl"], 3600);
+}
+
+TEST(Framework, NullMeansUnset) {
+  auto b = MakeBackend();
+  Request r;
+  r.operation = Operation::kUpdate;
+  r.path = "roles/x";
+  r.data = {{"ttl", nullptr}, {"count", nullptr}};
+  auto resp = b.HandleRequest(r);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->data["ttl"], 60);
+  EXPECT_EQ(resp->data["count"], 0);
+}
+
+TEST(Framework, BadInputIs400) {
+  auto b = MakeBackend();
+  Request r;
+  r.operation = Operation::kUpdate;
+  r.path = "roles/x";
+  r.data = {{"count", "forty"}};
+  auto resp = b.HandleRequest(r);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(resp.status().message().find("\"count\""), std::string::npos);
+  r.data = {{"ttl", "5 parsecs"}};
+  EXPECT_EQ(b.HandleRequest(r).status().code(), StatusCode::kInvalidArgument);
+  r.path = "needs";
+  r.data = Json::object();
+  EXPECT_EQ(b.HandleRequest(r).status().message(), "missing required field: x");
+}
+
+TEST(Framework, UnknownPathAndOperation) {
+  auto b = MakeBackend();
+  Request r;
+  r.operation = Operation::kRead;
+  r.path = "nope";
+  EXPECT_EQ(b.HandleRequest(r).status().code(), StatusCode::kNotFound);
+  r.path = "roles/-bad";
+  EXPECT_EQ(b.HandleRequest(r).status().code(), StatusCode::kNotFound);
+  r.path = "roles/x";
+  r.operation = Operation::kDelete;
+  EXPECT_EQ(b.HandleRequest(r).status().code(), StatusCode::kUnsupportedOperation);
+  r.operation = Operation::kCreate;  // falls back to update
+  EXPECT_TRUE(b.HandleRequest(r).ok());
+}
+
+TEST(Framework, HelpForRootAndPath) {
+  auto b = MakeBackend();
+  Request r;
+  r.operation = Operation::kHelp;
+  r.path = "";
+  auto root = b.HandleRequest(r);
+  ASSERT_TRUE(root.ok());
+  EXPECT_NE(root->help->find("## DESCRIPTION\n\nTest backend."), std::string::npos);
+  EXPECT_NE(root->help->find("    ^roles/(?P<name>"), std::string::npos);
+  r.path = "roles/deploy";
+  auto p = b.HandleRequest(r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(p->help->find("Request:        roles/deploy\nMatching Route: ^roles/"), std::string::npos);
+  EXPECT_NE(p->help->find("    ttl (duration (sec))\n        TTL."), std::string::npos);
+  EXPECT_NE(p->help->find("## DESCRIPTION\n\nRoles map names"), std::string::npos);
+}
+
+TEST(PrefixStorage, ConfinesKeys) {
+  MemStorage mem;
+  PrefixStorage view(&mem, "logical/abc/");
+  ASSERT_TRUE(view.Put("k", "v").ok());
+  EXPECT_EQ(**mem.Get("logical/abc/k"), "v");
+  EXPECT_EQ(*view.List(""), std::vector<std::string>{"k"});
+}
+
+}  // namespace
+}  // namespace vault::logical

@@ -1,0 +1,111 @@
+// The engine contract: what a secrets engine sees of a request and returns. Engines include only
+// this module (and util); they never see core/, barrier/, storage/ or http/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/json.h"
+#include "util/status.h"
+
+namespace vault::logical {
+
+enum class Operation { kRead, kCreate, kUpdate, kDelete, kList, kHelp };
+const char* OperationName(Operation op);
+
+// An engine's view of storage: already encrypted by the barrier and confined to the engine's own
+// prefix. Same semantics as storage::Backend (List returns immediate children).
+// Thread safety: all methods may be called concurrently.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+  virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
+};
+
+// A view of `inner` under `prefix` (which normally ends in '/'). Does not own inner.
+class PrefixStorage : public Storage {
+ public:
+  PrefixStorage(Storage* inner, std::string prefix) : inner_(inner), prefix_(std::move(prefix)) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Delete(std::string_view key) override;
+  Result<std::vector<std::string>> List(std::string_view prefix) override;
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  Storage* inner_;
+  std::string prefix_;
+};
+
+// Reads a JSON document stored at key; nullopt if absent, kInternal if corrupt.
+Result<std::optional<Json>> GetJson(Storage* s, std::string_view key);
+Status PutJson(Storage* s, std::string_view key, const Json& value);
+
+// What the mount tells its engine: effective TTLs (seconds) after mount tuning and system defaults.
+struct MountInfo {
+  std::string path;  // e.g. "secret/"
+  std::string type;  // e.g. "kv"
+  int64_t default_lease_ttl = 0;
+  int64_t max_lease_ttl = 0;
+};
+
+struct Request {
+  Operation operation = Operation::kRead;
+  std::string path;  // relative to the mount, no leading '/'
+  Json data = Json::object();
+  std::string client_token;  // secret: never log or echo
+  std::string remote_address;
+  MountInfo mount;
+  Storage* storage = nullptr;  // the engine's own view; set by core
+};
+
+// The lease an engine asks for when it returns a secret (consumed by expiration in core/).
+struct SecretSpec {
+  int64_t ttl = 0;      // seconds; 0 = mount/system default
+  int64_t max_ttl = 0;  // seconds; 0 = mount/system max
+  bool renewable = true;
+  Json internal_data = Json::object();  // kept with the lease for revoke/renew; never returned
+};
+
+struct Response {
+  Json data;  // null or an object
+  std::vector<std::string> warnings;
+  std::optional<SecretSpec> secret;
+  // For data without a lease (KV): the TTL hint reported as lease_duration.
+  int64_t lease_duration = 0;
+  // Set for help operations: rendered as {"help": ..., "see_also": null}.
+  std::optional<std::string> help;
+
+  // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
+  bool Empty() const {
+    return data.is_null() && warnings.empty() && !secret && !help && lease_duration == 0;
+  }
+  static Response WithData(Json d) {
+    Response r;
+    r.data = std::move(d);
+    return r;
+  }
+};
+
+// A mounted engine. Thread safety: HandleRequest is called concurrently from many threads.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Handles one request. An empty Response means 204 (writes) or 404 (reads/lists).
+  // Errors: kInvalidArgument 400, kNotFound 404 ("unsupported path"), kUnsupportedOperation 405.
+  virtual Result<Response> HandleRequest(Request& req) = 0;
+  // Paths (Vault glob syntax: a trailing '*' matches any suffix) that need sudo/root.
+  virtual std::vector<std::string> RootPaths() const { return {}; }
+  // Whether the object a PUT/POST targets exists (decides create vs update for ACLs).
+  // nullopt when the path has no existence check (then the operation is update).
+  virtual Result<std::optional<bool>> ExistenceCheck(Request& req) { return std::optional<bool>(); }
+};
+
+}  // namespace vault::logical

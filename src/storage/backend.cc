@@ -1,0 +1,13 @@
+#include "storage/backend.h"
+
+namespace vault::storage {
+
+void AppendChild(std::string_view prefix, std::string_view key, std::vector<std::string>* out) {
+  std::string_view rest = key.substr(prefix.size());
+  auto slash = rest.find('/');
+  std::string child(slash == std::string_view::npos ? rest : rest.substr(0, slash + 1));
+  if (child.empty()) return;
+  if (out->empty() || out->back() != child) out->push_back(std::move(child));
+}
+
+}  // namespace vault::storage

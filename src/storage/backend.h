@@ -1,0 +1,52 @@
+// The physical storage seam: a flat, ordered key/value store of opaque bytes. The barrier
+// encrypts values before they reach a Backend. Implementations: inmem (tests, dev), rocksdb
+// (the embedded default); a distributed backend (etcd, with an HA lock) implements the same
+// interface and must pass the same conformance suite (storage/conformance.h).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace vault::storage {
+
+struct Entry {
+  std::string key;
+  std::string value;
+};
+
+// One write in an atomic batch: a put when value is set, a delete otherwise.
+struct Mutation {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// Thread safety: every method may be called concurrently from many threads.
+// Durability: a successful Put/Delete/Write is durable (fsynced) for durable backends.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // The value at key, std::nullopt if absent. kInternal on I/O failure.
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  // Deleting an absent key succeeds.
+  virtual Status Delete(std::string_view key) = 0;
+  // Applies all mutations atomically: all or none.
+  virtual Status Write(const std::vector<Mutation>& batch) = 0;
+  // Immediate children of prefix, sorted: "a/b" -> "b"; "a/b/c" -> "b/" (once). Vault's List.
+  virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
+  // Calls fn for every key starting with prefix, in key order, until fn returns false.
+  virtual Status Scan(std::string_view prefix,
+                      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
+  // A short name for status output ("inmem", "rocksdb").
+  virtual std::string Name() const = 0;
+};
+
+// Helper for implementations: turns a sorted run of full keys under prefix into List's answer.
+void AppendChild(std::string_view prefix, std::string_view key, std::vector<std::string>* out);
+
+}  // namespace vault::storage

@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include "util/duration.h"
+#include "util/encoding.h"
+#include "util/json.h"
+#include "util/random.h"
+#include "util/status.h"
+#include "util/strings.h"
+#include "util/clock.h"
+
+namespace vault {
+namespace {
+
+TEST(Duration, ParsesGoStringsAndSeconds) {
+  EXPECT_EQ(*ParseDurationSeconds("3600"), 3600);
+  EXPECT_EQ(*ParseDurationSeconds("1h"), 3600);
+  EXPECT_EQ(*ParseDurationSeconds("1h30m"), 5400);
+  EXPECT_EQ(*ParseDurationSeconds("1.5h"), 5400);
+  EXPECT_EQ(*ParseDurationSeconds("768h"), 2764800);
+  EXPECT_EQ(*ParseDurationSeconds("30s"), 30);
+  EXPECT_EQ(*ParseDurationSeconds(""), 0);
+  EXPECT_EQ(*ParseGoDurationNanos("100ms"), 100000000);
+  EXPECT_FALSE(ParseDurationSeconds("1x").ok());
+  EXPECT_FALSE(ParseDurationSeconds("h").ok());
+  EXPECT_FALSE(ParseGoDurationNanos("10").ok());  // Go requires a unit
+  EXPECT_TRUE(ParseGoDurationNanos("0").ok());
+}
+
+TEST(Duration, FormatsLikeGo) {
+  EXPECT_EQ(FormatGoDuration(3600), "1h0m0s");
+  EXPECT_EQ(FormatGoDuration(86400), "24h0m0s");
+  EXPECT_EQ(FormatGoDuration(90), "1m30s");
+  EXPECT_EQ(FormatGoDuration(5), "5s");
+  EXPECT_EQ(FormatGoDuration(0), "0s");
+}
+
+TEST(Encoding, HexAndBase64RoundTrip) {
+  std::string bytes = RandomBytes(33);
+  EXPECT_EQ(*HexDecode(HexEncode(bytes)), bytes);
+  EXPECT_EQ(*Base64Decode(Base64Encode(bytes)), bytes);
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(*Base64Decode("Zm8="), "fo");
+  EXPECT_FALSE(HexDecode("abc").ok());
+  EXPECT_FALSE(HexDecode("zz").ok());
+  EXPECT_FALSE(Base64Decode("a*b=").ok());
+}
+
+TEST(Random, UuidShape) {
+  std::string u = NewUuid();
+  ASSERT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[14], '4');
+  EXPECT_NE(NewUuid(), u);
+  EXPECT_EQ(RandomAlnum(24).size(), 24u);
+}
+
+TEST(Json, ParseErrorsAreStatuses) {
+  EXPECT_FALSE(ParseJson("{bad").ok());
+  EXPECT_EQ(ParseJson("{bad").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseJson("\"\xff\"").ok());
+  EXPECT_EQ((*ParseJson("{\"a\":1}"))["a"], 1);
+  Json j = std::string("\xff");
+  EXPECT_NO_THROW(DumpJson(j));
+}
+
+TEST(Strings, GoBoolAndUtf8) {
+  EXPECT_EQ(ParseGoBool("True"), 1);
+  EXPECT_EQ(ParseGoBool("0"), 0);
+  EXPECT_EQ(ParseGoBool("yes"), -1);
+  EXPECT_TRUE(IsValidUtf8("h\xc3\xa9llo"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_EQ(Split("a/b//c", '/').size(), 4u);
+}
+
+TEST(Status, MacrosPropagate) {
+  auto f = [](bool fail) -> Result<int> {
+    if (fail) return InvalidArgument("nope");
+    return 7;
+  };
+  auto g = [&](bool fail) -> Result<int> {
+    ASSIGN_OR_RETURN(int v, f(fail));
+    return v + 1;
+  };
+  EXPECT_EQ(*g(false), 8);
+  EXPECT_EQ(g(true).status().message(), "nope");
+}
+
+TEST(Clock, Rfc3339) {
+  EXPECT_EQ(FormatRfc3339Nano(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339Nano(1500000000), "1970-01-01T00:00:01.5Z");
+}
+
+}  // namespace
+}  // namespace vault
