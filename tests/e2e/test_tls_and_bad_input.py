@@ -1,0 +1,94 @@
+"""TLS with a user-supplied certificate, and hostile input that must not hurt the server."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+import requests
+
+from conftest import ROOT_TOKEN, Cli, Server, free_port
+
+H = {"X-Vault-Token": ROOT_TOKEN}
+
+
+def make_cert(home):
+    cert, key = os.path.join(home, "cert.pem"), os.path.join(home, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def test_tls_listener(home):
+    cert, key = make_cert(home)
+    port = free_port()
+    addr = "https://127.0.0.1:%d" % port
+    cfg = os.path.join(home, "tls.hcl")
+    with open(cfg, "w") as f:
+        f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                '  tls_cert_file = "%s"\n  tls_key_file = "%s"\n}\n' % (port, cert, key))
+    s = Server(["-config=" + cfg], home, addr, verify=cert)
+    try:
+        r = requests.get(addr + "/v1/sys/seal-status", verify=cert)
+        assert r.status_code == 200 and r.json()["initialized"] is False
+        # Without trusting the certificate the client refuses to talk.
+        try:
+            requests.get(addr + "/v1/sys/seal-status", timeout=5)
+            assert False, "untrusted certificate was accepted"
+        except requests.exceptions.SSLError:
+            pass
+        cli = Cli(addr, home)
+        cli.env["VAULT_CACERT"] = cert
+        p = cli.run("operator", "init", "-key-shares=1", "-key-threshold=1")
+        assert p.returncode == 0, p.stderr
+        assert "Initial Root Token:" in p.stdout
+    finally:
+        s.stop()
+
+
+def test_hostile_input_gets_vault_errors_and_server_keeps_serving(dev_server):
+    a = dev_server.addr
+    requests.put(a + "/v1/secret/keep", headers=H, json={"v": "1"}).raise_for_status()
+
+    r = requests.put(a + "/v1/secret/x", headers=H, data="{not json")
+    assert r.status_code == 400 and "errors" in r.json()
+    r = requests.put(a + "/v1/secret/x", headers=H, data=b'{"v":"\xff\xfe"}')
+    assert r.status_code == 400
+    r = requests.put(a + "/v1/secret/x", headers=H, data="x" * (33 << 20))
+    assert r.status_code == 413 and r.json()["errors"]
+    r = requests.get(a + "/v1/secret/keep", headers=dict(H, **{"X-Big": "y" * (100 << 10)}))
+    assert r.status_code == 431
+    for path in ["/v1/secret/../sys/mounts", "/v1/secret/%2e%2e/x", "/v1/secret//keep"]:
+        r = requests.get(a + path, headers=H)
+        assert r.status_code == 400, path
+        assert r.headers["Content-Type"] == "application/json"
+    r = requests.get(a + "/v1/does-not-exist/x", headers=H)
+    assert r.status_code == 404
+    assert r.json() == {"errors": ['no handler for route "does-not-exist/x". route entry not found.']}
+    r = requests.get(a + "/ui/", headers=H)
+    assert r.status_code == 404 and r.json() == {"errors": []}
+    assert requests.request("BREW", a + "/v1/secret/keep", headers=H).status_code == 405
+    # Garbage instead of HTTP.
+    with socket.create_connection(("127.0.0.1", int(a.rsplit(":", 1)[1]))) as sock:
+        sock.sendall(b"\x16\x03\x01garbage\r\n\r\n")
+        data = sock.recv(4096)
+        assert data.startswith(b"HTTP/1.1 400")
+    # Nothing changed, and the server still answers.
+    assert requests.get(a + "/v1/secret/x", headers=H).status_code == 404
+    assert requests.get(a + "/v1/secret/keep", headers=H).json()["data"] == {"v": "1"}
+
+
+def test_slow_and_idle_clients_do_not_block_others(dev_server):
+    port = int(dev_server.addr.rsplit(":", 1)[1])
+    idle = []
+    for _ in range(200):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n")  # never finishes the headers
+        idle.append(s)
+    t0 = time.time()
+    r = requests.get(dev_server.addr + "/v1/secret/keep", headers=H)
+    assert r.status_code == 404
+    assert time.time() - t0 < 1.0
+    for s in idle:
+        s.close()
