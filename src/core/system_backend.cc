@@ -136,7 +136,8 @@ Path MountPath(MountManager* mounts) {
     e.max_lease_ttl = max.value_or(0);
     if (d.Has("options")) {
       e.options = Json::object();
-      for (auto& [k, v] : d.Get("options").items()) {
+      Json options = d.Get("options");
+      for (auto& [k, v] : options.items()) {
         if (!v.is_string()) return InvalidArgument("options must be a map of strings");
         e.options[k] = v;
       }

@@ -48,7 +48,8 @@ class Server:
         wait_listening(addr, self.proc, verify=verify)
 
     def output(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log.name) as f:
             return f.read()
 

@@ -30,7 +30,7 @@ max_lease_ttl     = "24h"
     else:
         path = os.path.join(home, "vault.json")
         text = ('{"storage": {"rocksdb": {"path": "%s"}}, "listener": {"tcp": '
-                '{"address": "127.0.0.1:%d", "tls_disable": 1}}}' % (data_dir, port))
+                '{"address": "127.0.0.1:%d", "tls_disable": 1}}, "default_lease_ttl": 3600}' % (data_dir, port))
     with open(path, "w") as f:
         f.write(text)
     return path, data_dir
