@@ -1,0 +1,88 @@
+"""The `vault` CLI as a user types it, against a dev server (token from ~/.vault-token)."""
+import json
+import os
+
+
+def test_status_mount_write_read_list(cli, dev_server):
+    st = cli.run("status", check=True)
+    assert "Sealed          false" in st.stdout
+
+    # 2015 verb with the seed's exact output, and today's verb.
+    p = cli.run("mount", "-path=team", "-description=team secrets", "generic", check=True)
+    assert p.stdout.strip() == "Successfully mounted 'generic' at 'team'!"
+    p = cli.run("secrets", "enable", "-path=other", "kv", check=True)
+    assert "Success! Enabled the kv secrets engine at: other/" in p.stdout
+
+    with open(os.path.join(cli.cwd, "pw.txt"), "w") as f:
+        f.write("hunter2")
+    p = cli.run("write", "team/db", "user=app", "password=@pw.txt", check=True)
+    assert p.stdout.strip() == "Success! Data written to: team/db"
+    cli.run("write", "team/api", "-", input='{"key": "abc", "n": 3}', check=True)
+
+    p = cli.run("read", "team/db", check=True)
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["Key", "Value"]
+    assert any(l.split() == ["password", "hunter2"] for l in lines)
+    assert any(l.split() == ["user", "app"] for l in lines)
+    assert cli.run("read", "-field=password", "team/db", check=True).stdout == "hunter2"
+    doc = json.loads(cli.run("read", "-format=json", "team/api", check=True).stdout)
+    assert doc["data"] == {"key": "abc", "n": 3}
+    assert doc["lease_duration"] == 768 * 3600
+
+    p = cli.run("list", "team", check=True)
+    assert p.stdout.split() == ["Keys", "----", "api", "db"]
+
+    p = cli.run("mounts", check=True)
+    assert any(l.split()[:2] == ["team/", "kv"] for l in p.stdout.splitlines())
+    p = cli.run("secrets", "list", "-format=json", check=True)
+    assert json.loads(p.stdout)["team/"]["description"] == "team secrets"
+
+    help_text = cli.run("path-help", "team", check=True).stdout
+    assert help_text.startswith("## DESCRIPTION")
+    assert "generic backend" in help_text
+
+    cli.run("delete", "team/db", check=True)
+    p = cli.run("read", "team/db")
+    assert p.returncode == 2 and "No value found at team/db" in p.stderr
+
+    p = cli.run("unmount", "team", check=True)
+    assert "team" in p.stdout
+    assert "team/" not in cli.run("mounts", check=True).stdout
+
+
+def test_api_errors_have_vault_shape(cli, dev_server):
+    p = cli.run("write", "secret/x")
+    assert p.returncode == 2 and "Must supply data" in p.stderr
+    p = cli.run("write", "secret/x", "notakeyvalue")
+    assert p.returncode != 0 and "format must be key=value" in p.stderr
+    p = cli.run("mount", "-path=secret", "kv")
+    assert p.returncode == 1
+    assert "Error making API request." in p.stderr
+    assert "URL: POST %s/v1/sys/mounts/secret" % dev_server.addr in p.stderr
+    assert "Code: 400. Errors:" in p.stderr
+    assert "* path is already in use at secret/" in p.stderr
+    p = cli.run("read", "-bogus-flag", "secret/x")
+    assert p.returncode == 2
+
+
+def test_token_sources(cli, dev_server):
+    from conftest import Cli
+    nobody = Cli(dev_server.addr, cli.cwd, token="wrong-token")
+    p = nobody.run("read", "secret/x")
+    assert p.returncode == 1 and "Code: 403" in p.stderr and "* permission denied" in p.stderr
+    # VAULT_TOKEN wins over the token file; a good one works.
+    good = Cli(dev_server.addr, cli.cwd, token="e2e-root-token")
+    good.run("write", "secret/x", "a=b", check=True)
+    assert good.run("read", "-field=a", "secret/x", check=True).stdout == "b"
+
+
+def test_seal_and_unseal_from_cli(cli, dev_server):
+    key = [l.split(": ", 1)[1] for l in dev_server.output().splitlines()
+           if l.startswith("Unseal Key: ")][0]
+    cli.run("operator", "seal", check=True)
+    assert cli.run("status").returncode == 2
+    p = cli.run("read", "secret/x")
+    assert p.returncode == 1 and "Code: 503" in p.stderr and "* Vault is sealed" in p.stderr
+    p = cli.run("unseal", key, check=True)
+    assert "Sealed" in p.stdout and "false" in p.stdout
+    assert cli.run("status").returncode == 0
