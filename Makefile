@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps configure build dev test unit e2e bench clean
+.PHONY: deps configure build dev test unit e2e bench asan clean
 
 deps:
 	@bash scripts/install-deps
@@ -29,6 +29,12 @@ test: unit e2e
 bench: build
 	@bash scripts/install-deps --bench
 	VAULT_BIN=$(abspath $(BUILD)/vault) bash bench/run.sh
+
+# Unit tests under ASan+UBSan (a separate build tree).
+asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAULT_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD)

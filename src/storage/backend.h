@@ -4,7 +4,9 @@
 // interface and must pass the same conformance suite (storage/conformance.h).
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +46,25 @@ class Backend {
                       const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   // A short name for status output ("inmem", "rocksdb").
   virtual std::string Name() const = 0;
+};
+
+// The HA seam a distributed backend adds (etcd next): a lock that at most one server holds at a
+// time, whose loss the holder learns about. Only the active node serves; standbys wait on it.
+class HaLock {
+ public:
+  virtual ~HaLock() = default;
+  // Blocks until the lock is held or `cancelled` becomes true. Returns false if cancelled.
+  // On success, `lost` is set to true (by another thread) if the lock is later lost.
+  virtual Result<bool> Acquire(const std::atomic<bool>& cancelled, std::atomic<bool>* lost) = 0;
+  virtual Status Release() = 0;
+  // Whether some server holds the lock, and the value (the leader's address) it stored.
+  virtual Result<std::optional<std::string>> Holder() = 0;
+};
+
+class HaBackend : public Backend {
+ public:
+  // A lock named `key` that stores `value` (this node's advertised address) while held.
+  virtual Result<std::unique_ptr<HaLock>> NewLock(std::string_view key, std::string_view value) = 0;
 };
 
 // Helper for implementations: turns a sorted run of full keys under prefix into List's answer.

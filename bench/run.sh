@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# vault-cpp benchmarks, each with a reference measured in the same run on the same machine.
+#
+#   VAULT_BIN=/abs/path/build/vault bash bench/run.sh      (what `make bench` runs)
+#
+#   1. KV reads over HTTP keep-alive    vs nginx serving the same bytes as a static file
+#   2. durable KV writes (rocksdb)      vs single-node etcd puts through its JSON gateway
+#   3. idle RSS of the dev server (after start, after the read benchmark)
+#   4. dev start latency: spawn -> first 200 from GET /v1/sys/health (median of 5)
+#
+# Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
+# START_RUNS (default 5). Everything listens on 127.0.0.1 only, every process started
+# here is stopped on exit, and temp data lives under one mktemp dir that is removed.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VAULT_BIN=${VAULT_BIN:-$HERE/../build/vault}
+DURATION=${BENCH_DURATION:-10s}
+START_RUNS=${START_RUNS:-5}
+WRK_ARGS=(-t2 -c64 -d"$DURATION" --latency)
+TOKEN=bench-root
+PY=/usr/bin/python3
+NGINX_BIN=/usr/sbin/nginx
+ETCD_BIN=/usr/bin/etcd
+
+die() { echo "bench: ERROR: $*" >&2; exit 1; }
+log() { echo "bench: $*"; }
+
+# ---------------------------------------------------------------- prerequisites
+[ -x "$VAULT_BIN" ] || die "vault binary not found or not executable: $VAULT_BIN (build it first: make build)"
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=("wrk (Debian package wrk)")
+[ -x "$NGINX_BIN" ] || NGINX_BIN=$(command -v nginx 2>/dev/null || true)
+[ -n "$NGINX_BIN" ] && [ -x "$NGINX_BIN" ] || missing+=("nginx (Debian package nginx-light, /usr/sbin/nginx)")
+[ -x "$ETCD_BIN" ] || ETCD_BIN=$(command -v etcd 2>/dev/null || true)
+[ -n "$ETCD_BIN" ] && [ -x "$ETCD_BIN" ] || missing+=("etcd (Debian package etcd-server, /usr/bin/etcd)")
+command -v curl >/dev/null 2>&1 || missing+=("curl")
+[ -x "$PY" ] || missing+=("/usr/bin/python3")
+if [ ${#missing[@]} -gt 0 ]; then
+  printf 'bench: ERROR: missing benchmark tools:\n' >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  echo "bench: install them with: scripts/install-deps --bench" >&2
+  exit 1
+fi
+
+# ---------------------------------------------------------------- process bookkeeping
+TMP=$(mktemp -d /tmp/vault-bench.XXXXXX) || die "mktemp failed"
+chmod 755 "$TMP"   # nginx workers may run as an unprivileged user and must read the doc root
+PIDS=()
+PROBLEMS=()
+
+stop_pid() {   # TERM, wait up to 5 s, then KILL; only pids we started
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "bench: pid $pid did not exit within 5s of SIGTERM; sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+  return 0
+}
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
+
+problem() { PROBLEMS+=("$*"); echo "bench: PROBLEM: $*"; }
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+rss_mib() {
+  awk '/^VmRSS:/ { printf "%.1f", $2 / 1024; found=1 } END { if (!found) print "n/a" }' \
+    "/proc/$1/status" 2>/dev/null || echo "n/a"
+}
+# wait_http URL PID WANT(any|200) TIMEOUT_S [curl args...] -> 0 when ready
+wait_http() {
+  local url=$1 pid=$2 want=$3 timeout=$4 code deadline
+  shift 4
+  deadline=$(( $(date +%s) + timeout ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    kill -0 "$pid" 2>/dev/null || return 2
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" 2>/dev/null)
+    if [ "$want" = any ] && [ "$code" != 000 ]; then return 0; fi
+    [ "$code" = "$want" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# sets ST to how a pid we started ended ("" if still running); no subshell, so wait works
+exit_status() {
+  local pid=$1 rc
+  ST=""
+  kill -0 "$pid" 2>/dev/null && return 0
+  wait "$pid" 2>/dev/null
+  rc=$?
+  if [ $rc -gt 128 ]; then ST="killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null))"; else ST="exit status $rc"; fi
+}
+
+# run_wrk NAME OUTFILE wrk-args... ; prints wrk output indented, parses figures into
+# W_RPS W_P99 W_NON2XX W_SOCKERR W_LUA_NON2XX W_LUA_RESP W_REQS
+run_wrk() {
+  local name=$1 out=$2
+  shift 2
+  log "wrk $name: wrk ${*}"
+  timeout --kill-after=5 120 wrk "$@" >"$out" 2>&1
+  local rc=$?
+  sed 's/^/    | /' "$out"
+  W_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  W_P99=$(awk '$1 == "99%" { print $2; exit }' "$out")
+  W_REQS=$(awk '/requests in/ { print $1; exit }' "$out")
+  W_NON2XX=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+  W_SOCKERR=$(sed -n 's/^ *Socket errors: *//p' "$out")
+  W_LUA_NON2XX=$(awk '/^LUA_NON2XX/ { print $2 }' "$out")
+  W_LUA_RESP=$(awk '/^LUA_RESPONSES/ { print $2 }' "$out")
+  [ $rc -eq 0 ] || problem "$name: wrk exited with status $rc"
+  [ -n "$W_RPS" ] || { problem "$name: no Requests/sec in wrk output"; W_RPS=0; }
+  [ -n "$W_P99" ] || W_P99="n/a"
+  [ -z "$W_NON2XX" ] || problem "$name: wrk reports $W_NON2XX non-2xx/3xx responses (of ${W_REQS:-?} requests)"
+  [ -z "$W_SOCKERR" ] || problem "$name: wrk reports socket errors: $W_SOCKERR"
+  if [ -n "$W_LUA_NON2XX" ] && [ "$W_LUA_NON2XX" != 0 ]; then
+    problem "$name: Lua script counted $W_LUA_NON2XX non-2xx responses ($(grep -m1 '^LUA_FIRST_ERROR' "$out" | cut -c1-200))"
+  fi
+  return 0
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "vault: $VAULT_BIN"
+log "tools: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $("$NGINX_BIN" -v 2>&1), etcd $("$ETCD_BIN" --version | awk 'NR==1 { print $3 }')"
+log "machine: $(nproc) CPUs, load average $load_before, wrk ${WRK_ARGS[*]}"
+log "temp dir: $TMP"
+
+# =================================================================== 1. KV reads
+echo
+log "=== 1. KV reads over HTTP keep-alive (vault dev server vs nginx static file)"
+DEV_PORT=$(free_port)
+mkdir -p "$TMP/devhome"
+HOME="$TMP/devhome" "$VAULT_BIN" server -dev -dev-root-token-id=$TOKEN \
+  -dev-listen-address=127.0.0.1:$DEV_PORT >"$TMP/dev.log" 2>&1 </dev/null &
+DEV_PID=$!
+PIDS+=("$DEV_PID")
+DEV_URL=http://127.0.0.1:$DEV_PORT
+wait_http "$DEV_URL/v1/sys/health" "$DEV_PID" 200 20 || {
+  tail -20 "$TMP/dev.log" >&2
+  exit_status "$DEV_PID"
+  die "vault dev server did not answer GET /v1/sys/health with 200 within 20s (${ST:-still running})"
+}
+sleep 1
+RSS_START=$(rss_mib "$DEV_PID")
+log "vault dev server pid $DEV_PID on $DEV_URL, VmRSS after start: $RSS_START MiB"
+
+# ~200-byte JSON secret
+cat >"$TMP/doc.json" <<'EOF'
+{"username":"svc-payments","password":"N7q!vR2#pLx9@kT4wZ8$mD3^","host":"db-primary.internal.example.com","port":5432,"database":"payments","sslmode":"verify-full","rotated_at":"2024-05-01T12:00:00Z"}
+EOF
+log "secret document: $(wc -c <"$TMP/doc.json") bytes"
+code=$(curl -s -o "$TMP/put.out" -w '%{http_code}' -X PUT -H "X-Vault-Token: $TOKEN" \
+  -d @"$TMP/doc.json" "$DEV_URL/v1/secret/bench")
+case $code in 2??) ;; *) die "writing secret/bench failed: HTTP $code $(head -c 300 "$TMP/put.out")";; esac
+
+mkdir -p "$TMP/nginx/www" "$TMP/nginx/tmp"
+code=$(curl -s -o "$TMP/nginx/www/bench" -w '%{http_code}' -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench")
+[ "$code" = 200 ] || die "reading secret/bench failed: HTTP $code $(head -c 300 "$TMP/nginx/www/bench")"
+chmod 644 "$TMP/nginx/www/bench"; chmod 755 "$TMP/nginx" "$TMP/nginx/www"
+BODY_BYTES=$(wc -c <"$TMP/nginx/www/bench")
+log "vault read response body: $BODY_BYTES bytes (saved as nginx's static file)"
+
+run_wrk "vault read" "$TMP/wrk-vault-read.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench"
+V_READ_RPS=$W_RPS V_READ_P99=$W_P99
+exit_status "$DEV_PID"
+if [ -n "$ST" ]; then
+  problem "vault dev server died during the read benchmark: $ST"
+  tail -20 "$TMP/dev.log" | sed 's/^/    dev.log| /'
+  RSS_AFTER="n/a"
+else
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench")
+  [ "$code" = 200 ] || problem "vault dev server answers HTTP $code (not 200) to a read after the benchmark"
+  sleep 1
+  RSS_AFTER=$(rss_mib "$DEV_PID")
+  log "vault dev server VmRSS after read benchmark: $RSS_AFTER MiB"
+fi
+stop_pid "$DEV_PID"
+
+NGINX_PORT=$(free_port)
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  types { }
+  default_type application/json;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $TMP/nginx/tmp;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $TMP/nginx/www;
+    location / { }
+  }
+}
+EOF
+"$NGINX_BIN" -t -q -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" \
+  || die "nginx rejected the benchmark config ($TMP/nginx/nginx.conf)"
+"$NGINX_BIN" -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" </dev/null \
+  >"$TMP/nginx/stdout.log" 2>&1 &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+wait_http "http://127.0.0.1:$NGINX_PORT/bench" "$NGINX_PID" 200 10 || {
+  cat "$TMP/nginx/error.log" >&2
+  die "nginx did not serve the static file within 10s"
+}
+curl -s "http://127.0.0.1:$NGINX_PORT/bench" | cmp -s - "$TMP/nginx/www/bench" \
+  || die "nginx does not serve the same bytes as the vault response"
+run_wrk "nginx read" "$TMP/wrk-nginx-read.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $TOKEN" \
+  "http://127.0.0.1:$NGINX_PORT/bench"
+N_READ_RPS=$W_RPS N_READ_P99=$W_P99
+stop_pid "$NGINX_PID"
+
+# =================================================================== 2. durable writes
+echo
+log "=== 2. durable KV writes (vault + rocksdb vs single-node etcd)"
+printf '%s' '{"service":"billing","api_key":"ak_7f3c9e2b41d84a6f","region":"eu-west-1","tier":"prod","v":1}' >"$TMP/value.json"
+log "write body: $(wc -c <"$TMP/value.json") bytes"
+
+W_PORT=$(free_port)
+mkdir -p "$TMP/vhome" "$TMP/vault-data"
+cat >"$TMP/vault.hcl" <<EOF
+storage "rocksdb" {
+  path = "$TMP/vault-data"
+}
+listener "tcp" {
+  address     = "127.0.0.1:$W_PORT"
+  tls_disable = true
+}
+EOF
+HOME="$TMP/vhome" "$VAULT_BIN" server -config="$TMP/vault.hcl" >"$TMP/vault-w.log" 2>&1 </dev/null &
+VW_PID=$!
+PIDS+=("$VW_PID")
+VW_URL=http://127.0.0.1:$W_PORT
+wait_http "$VW_URL/v1/sys/health" "$VW_PID" any 20 || {
+  tail -20 "$TMP/vault-w.log" >&2
+  exit_status "$VW_PID"
+  die "vault (rocksdb) server did not answer within 20s (${ST:-still running})"
+}
+curl -s -X PUT "$VW_URL/v1/sys/init" -d '{"secret_shares":1,"secret_threshold":1}' >"$TMP/init.json"
+read -r UNSEAL_KEY ROOT_TOKEN < <("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["keys"][0], d["root_token"])' "$TMP/init.json" 2>/dev/null)
+[ -n "${ROOT_TOKEN:-}" ] || die "sys/init did not return keys/root_token: $(head -c 300 "$TMP/init.json")"
+curl -s -X PUT "$VW_URL/v1/sys/unseal" -d "{\"key\":\"$UNSEAL_KEY\"}" >"$TMP/unseal.json"
+grep -q '"sealed":false' "$TMP/unseal.json" || die "unseal failed: $(head -c 300 "$TMP/unseal.json")"
+code=$(curl -s -o "$TMP/probe.out" -w '%{http_code}' -X PUT -H "X-Vault-Token: $ROOT_TOKEN" \
+  -d @"$TMP/value.json" "$VW_URL/v1/secret/probe")
+case $code in 2??) ;; *) die "probe write to secret/probe failed: HTTP $code $(head -c 300 "$TMP/probe.out")";; esac
+log "vault (rocksdb) pid $VW_PID on $VW_URL initialized and unsealed"
+
+run_wrk "vault write" "$TMP/wrk-vault-write.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $ROOT_TOKEN" \
+  -H 'Content-Type: application/json' -s "$HERE/put.lua" "$VW_URL/v1/secret" -- vault "$TMP/value.json"
+V_WRITE_RPS=$W_RPS V_WRITE_P99=$W_P99
+exit_status "$VW_PID"
+if [ -n "$ST" ]; then
+  problem "vault (rocksdb) server died during the write benchmark: $ST"
+  tail -20 "$TMP/vault-w.log" | sed 's/^/    vault.log| /'
+else
+  code=$(curl -s -o "$TMP/readback.out" -w '%{http_code}' --max-time 5 -H "X-Vault-Token: $ROOT_TOKEN" "$VW_URL/v1/secret/w/1-1")
+  if [ "$code" != 200 ] || ! grep -q '"api_key":"ak_7f3c9e2b41d84a6f"' "$TMP/readback.out"; then
+    problem "vault: reading back secret/w/1-1 after the write benchmark gave HTTP $code $(head -c 200 "$TMP/readback.out")"
+  fi
+fi
+log "vault rocksdb data dir after writes: $(du -sh "$TMP/vault-data" | cut -f1)"
+stop_pid "$VW_PID"
+
+E_CPORT=$(free_port)
+E_PPORT=$(free_port)
+while [ "$E_PPORT" = "$E_CPORT" ]; do E_PPORT=$(free_port); done
+E_URL=http://127.0.0.1:$E_CPORT
+"$ETCD_BIN" --name bench --data-dir "$TMP/etcd-data" \
+  --listen-client-urls "$E_URL" --advertise-client-urls "$E_URL" \
+  --listen-peer-urls "http://127.0.0.1:$E_PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$E_PPORT" \
+  --initial-cluster "bench=http://127.0.0.1:$E_PPORT" --initial-cluster-state new \
+  --logger zap --log-level warn >"$TMP/etcd.log" 2>&1 </dev/null &
+ETCD_PID=$!
+PIDS+=("$ETCD_PID")
+wait_http "$E_URL/health" "$ETCD_PID" 200 20 || {
+  tail -20 "$TMP/etcd.log" >&2
+  die "etcd did not become healthy within 20s"
+}
+VALUE_B64=$(base64 -w0 <"$TMP/value.json")
+code=$(curl -s -o "$TMP/etcd-probe.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  -d "{\"key\":\"$(printf probe | base64)\",\"value\":\"$VALUE_B64\"}" "$E_URL/v3/kv/put")
+[ "$code" = 200 ] || die "etcd probe put failed: HTTP $code $(head -c 300 "$TMP/etcd-probe.out")"
+log "etcd pid $ETCD_PID on $E_URL"
+run_wrk "etcd write" "$TMP/wrk-etcd-write.txt" "${WRK_ARGS[@]}" -H 'Content-Type: application/json' \
+  -s "$HERE/put.lua" "$E_URL/v3/kv/put" -- etcd "$TMP/value.json"
+E_WRITE_RPS=$W_RPS E_WRITE_P99=$W_P99
+code=$(curl -s -o "$TMP/etcd-range.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  -d "{\"key\":\"$(printf bench/1/1 | base64)\"}" "$E_URL/v3/kv/range")
+grep -q "$VALUE_B64" "$TMP/etcd-range.out" || problem "etcd: reading back bench/1/1 gave HTTP $code $(head -c 200 "$TMP/etcd-range.out")"
+stop_pid "$ETCD_PID"
+
+# =================================================================== 4. start latency
+echo
+log "=== 4. dev start latency: spawn -> first 200 from GET /v1/sys/health ($START_RUNS runs)"
+"$PY" "$HERE/start_latency.py" "$VAULT_BIN" "$TMP" "$START_RUNS" | tee "$TMP/start.txt"
+START_MS=$(awk '/^MEDIAN_MS/ { print $2 }' "$TMP/start.txt")
+[ -n "$START_MS" ] && [ "$START_MS" != FAIL ] || { problem "dev start latency: some runs failed"; START_MS="n/a"; }
+
+# =================================================================== summary
+read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
+write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
+met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a" || v == "") { print "?"; exit }
+  ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 < t + 0); print ok ? "yes" : "NO" }'; }
+fmt_rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
+
+echo
+echo "==================================================================================================="
+printf '%-31s %-22s %-26s %-7s %-8s %s\n' benchmark vault reference ratio target met
+printf '%-31s %-22s %-26s %-7s %-8s %s\n' "kv read  req/s (p99)" \
+  "$(fmt_rps "$V_READ_RPS") ($V_READ_P99)" "nginx $(fmt_rps "$N_READ_RPS") ($N_READ_P99)" \
+  "$read_ratio" ">= 0.70" "$(met "$read_ratio" '>=' 0.70)"
+printf '%-31s %-22s %-26s %-7s %-8s %s\n' "kv write req/s durable (p99)" \
+  "$(fmt_rps "$V_WRITE_RPS") ($V_WRITE_P99)" "etcd  $(fmt_rps "$E_WRITE_RPS") ($E_WRITE_P99)" \
+  "$write_ratio" ">= 1.00" "$(met "$write_ratio" '>=' 1.00)"
+printf '%-31s %-22s %-26s %-7s %-8s %s\n' "idle RSS MiB (start / after rd)" "$RSS_START / $RSS_AFTER" "" "" "< 30" \
+  "$(met "$RSS_START" '<' 30)/$(met "$RSS_AFTER" '<' 30)"
+printf '%-31s %-22s %-26s %-7s %-8s %s\n' "dev start to first answer ms" "$START_MS (median of $START_RUNS)" "" "" "< 100" \
+  "$(met "$START_MS" '<' 100)"
+echo "==================================================================================================="
+echo "wrk ${WRK_ARGS[*]}; $(nproc) CPUs shared by server and wrk; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ ${#PROBLEMS[@]} -gt 0 ]; then
+  echo "PROBLEMS (figures above may be measuring errors):"
+  printf '  - %s\n' "${PROBLEMS[@]}"
+  exit 1
+fi
+echo "no errors: all wrk responses 2xx, no socket errors, servers stayed up"
