@@ -7,6 +7,7 @@
 --       POST /v3/kv/put  {"key": b64("bench/<thread>/<n>"), "value": b64(file)}  (etcd JSON gateway)
 --
 -- Headers (token, content type) come from wrk's -H options (wrk.headers).
+-- Note: wrk calls request() once before the run and discards it, so counter 1 is never sent.
 
 local threads = {}
 local next_id = 0

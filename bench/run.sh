@@ -128,6 +128,14 @@ run_wrk() {
   fi
   return 0
 }
+# CPU seconds (user+sys, all threads) a pid has used so far
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# cpu_report NAME PID BEFORE SECONDS_RUN -> logs average CPU use and thread count
+cpu_report() {
+  local now; now=$(cpu_secs "$2")
+  log "$1: server used $(awk -v a="$3" -v b="$now" -v d="$4" 'BEGIN { printf "%.0f%%", (b - a) / d * 100 }') CPU on average (100% = one core) with $(awk '/^Threads:/ { print $2 }' "/proc/$2/status" 2>/dev/null) threads"
+}
+DUR_S=$(awk -v d="$DURATION" 'BEGIN { n = d + 0; if (d ~ /m$/) n *= 60; if (d ~ /h$/) n *= 3600; print n }')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -171,8 +179,10 @@ chmod 644 "$TMP/nginx/www/bench"; chmod 755 "$TMP/nginx" "$TMP/nginx/www"
 BODY_BYTES=$(wc -c <"$TMP/nginx/www/bench")
 log "vault read response body: $BODY_BYTES bytes (saved as nginx's static file)"
 
+c0=$(cpu_secs "$DEV_PID")
 run_wrk "vault read" "$TMP/wrk-vault-read.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench"
 V_READ_RPS=$W_RPS V_READ_P99=$W_P99
+kill -0 "$DEV_PID" 2>/dev/null && cpu_report "vault read" "$DEV_PID" "$c0" "$DUR_S"
 exit_status "$DEV_PID"
 if [ -n "$ST" ]; then
   problem "vault dev server died during the read benchmark: $ST"
@@ -261,17 +271,27 @@ code=$(curl -s -o "$TMP/probe.out" -w '%{http_code}' -X PUT -H "X-Vault-Token: $
 case $code in 2??) ;; *) die "probe write to secret/probe failed: HTTP $code $(head -c 300 "$TMP/probe.out")";; esac
 log "vault (rocksdb) pid $VW_PID on $VW_URL initialized and unsealed"
 
+c0=$(cpu_secs "$VW_PID")
 run_wrk "vault write" "$TMP/wrk-vault-write.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $ROOT_TOKEN" \
   -H 'Content-Type: application/json' -s "$HERE/put.lua" "$VW_URL/v1/secret" -- vault "$TMP/value.json"
 V_WRITE_RPS=$W_RPS V_WRITE_P99=$W_P99
+kill -0 "$VW_PID" 2>/dev/null && cpu_report "vault write" "$VW_PID" "$c0" "$DUR_S"
 exit_status "$VW_PID"
 if [ -n "$ST" ]; then
   problem "vault (rocksdb) server died during the write benchmark: $ST"
   tail -20 "$TMP/vault-w.log" | sed 's/^/    vault.log| /'
 else
-  code=$(curl -s -o "$TMP/readback.out" -w '%{http_code}' --max-time 5 -H "X-Vault-Token: $ROOT_TOKEN" "$VW_URL/v1/secret/w/1-1")
+  # every 2xx PUT went to a distinct key: the stored key count must cover them all
+  ok_writes=$(( ${W_LUA_RESP:-0} - ${W_LUA_NON2XX:-0} ))
+  code=$(curl -s -o "$TMP/list.json" -w '%{http_code}' --max-time 30 -H "X-Vault-Token: $ROOT_TOKEN" "$VW_URL/v1/secret/w?list=true")
+  nkeys=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["data"]["keys"]))' "$TMP/list.json" 2>/dev/null)
+  log "vault: LIST secret/w -> HTTP $code, ${nkeys:-?} keys stored for $ok_writes acknowledged writes"
+  if [ "$code" != 200 ] || [ -z "$nkeys" ] || [ "$nkeys" -lt "$ok_writes" ]; then
+    problem "vault: LIST secret/w after the write benchmark: HTTP $code, ${nkeys:-?} keys < $ok_writes acknowledged writes"
+  fi
+  code=$(curl -s -o "$TMP/readback.out" -w '%{http_code}' --max-time 5 -H "X-Vault-Token: $ROOT_TOKEN" "$VW_URL/v1/secret/w/1-2")
   if [ "$code" != 200 ] || ! grep -q '"api_key":"ak_7f3c9e2b41d84a6f"' "$TMP/readback.out"; then
-    problem "vault: reading back secret/w/1-1 after the write benchmark gave HTTP $code $(head -c 200 "$TMP/readback.out")"
+    problem "vault: reading back secret/w/1-2 after the write benchmark gave HTTP $code $(head -c 200 "$TMP/readback.out")"
   fi
 fi
 log "vault rocksdb data dir after writes: $(du -sh "$TMP/vault-data" | cut -f1)"
@@ -300,9 +320,14 @@ log "etcd pid $ETCD_PID on $E_URL"
 run_wrk "etcd write" "$TMP/wrk-etcd-write.txt" "${WRK_ARGS[@]}" -H 'Content-Type: application/json' \
   -s "$HERE/put.lua" "$E_URL/v3/kv/put" -- etcd "$TMP/value.json"
 E_WRITE_RPS=$W_RPS E_WRITE_P99=$W_P99
-code=$(curl -s -o "$TMP/etcd-range.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-  -d "{\"key\":\"$(printf bench/1/1 | base64)\"}" "$E_URL/v3/kv/range")
-grep -q "$VALUE_B64" "$TMP/etcd-range.out" || problem "etcd: reading back bench/1/1 gave HTTP $code $(head -c 200 "$TMP/etcd-range.out")"
+ok_writes=$(( ${W_LUA_RESP:-0} - ${W_LUA_NON2XX:-0} ))
+code=$(curl -s -o "$TMP/etcd-range.out" -w '%{http_code}' --max-time 30 -X POST -H 'Content-Type: application/json' \
+  -d "{\"key\":\"$(printf bench/ | base64)\",\"range_end\":\"$(printf bench0 | base64)\",\"count_only\":true}" "$E_URL/v3/kv/range")
+nkeys=$("$PY" -c 'import json,sys; print(int(json.load(open(sys.argv[1])).get("count", 0)))' "$TMP/etcd-range.out" 2>/dev/null)
+log "etcd: range bench/ -> HTTP $code, ${nkeys:-?} keys stored for $ok_writes acknowledged writes"
+if [ "$code" != 200 ] || [ -z "$nkeys" ] || [ "$nkeys" -lt "$ok_writes" ]; then
+  problem "etcd: range count after the write benchmark: HTTP $code, ${nkeys:-?} keys < $ok_writes acknowledged writes"
+fi
 stop_pid "$ETCD_PID"
 
 # =================================================================== 4. start latency
