@@ -45,6 +45,7 @@ Status TokenStore::Setup() {
     salt_ = RandomBytes(32);
     RETURN_IF_ERROR(storage_->Put(kSaltPath, salt_));
   }
+  hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
   cache_.clear();
   return Status::Ok();
 }
@@ -53,11 +54,12 @@ void TokenStore::Teardown() {
   std::unique_lock lock(mu_);
   if (!salt_.empty()) OPENSSL_cleanse(salt_.data(), salt_.size());
   salt_.clear();
+  hmac_.reset();
   cache_.clear();
 }
 
 std::string TokenStore::Hash(const std::string& token) const {
-  return HexEncode(crypto::HmacSha256(salt_, token));
+  return HexEncode(hmac_->Mac(token));
 }
 
 Result<std::string> TokenStore::CreateRoot(const std::optional<std::string>& id) {

@@ -4,12 +4,14 @@
 // tokens/ACL issue on the same storage layout (sys/token/id/<hash>).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "logical/logical.h"
 #include "util/clock.h"
 
@@ -50,6 +52,7 @@ class TokenStore {
   Clock* clock_;
   mutable std::shared_mutex mu_;
   std::string salt_;
+  std::unique_ptr<crypto::HmacSha256Key> hmac_;  // keyed with salt_
   std::unordered_map<std::string, TokenEntry> cache_;  // by hash
 };
 

@@ -520,3 +520,15 @@ TEST(ShamirTest, GarbageSharesDoNotCrash) {
 
 }  // namespace
 }  // namespace vault::crypto
+
+namespace vault::crypto {
+namespace {
+TEST(HmacKey, MatchesOneShotHmac) {
+  HmacSha256Key key("a secret salt");
+  for (std::string data : {std::string(), std::string("token"), std::string(1000, 'x')}) {
+    EXPECT_EQ(key.Mac(data), HmacSha256("a secret salt", data));
+  }
+  EXPECT_NE(key.Mac("a"), key.Mac("b"));
+}
+}  // namespace
+}  // namespace vault::crypto

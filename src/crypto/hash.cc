@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 
 #include <climits>
@@ -48,6 +49,34 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
       len != kSha256Size) {
     Die("HMAC-SHA256");
   }
+  return out;
+}
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!mac) Die("EVP_MAC_fetch(HMAC)");
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context holds its own reference
+  if (!ctx) Die("EVP_MAC_CTX_new");
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx, NonNull(key), key.size(), params) != 1) Die("EVP_MAC_init");
+  ctx_ = ctx;
+}
+
+HmacSha256Key::~HmacSha256Key() { EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(ctx_)); }
+
+std::string HmacSha256Key::Mac(std::string_view data) const {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(static_cast<const EVP_MAC_CTX*>(ctx_));
+  if (!ctx) Die("EVP_MAC_CTX_dup");
+  std::string out(kSha256Size, '\0');
+  size_t len = 0;
+  bool ok = EVP_MAC_update(ctx, NonNull(data), data.size()) == 1 &&
+            EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) == 1 &&
+            len == kSha256Size;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) Die("HMAC-SHA256");
   return out;
 }
 

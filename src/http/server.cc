@@ -122,9 +122,17 @@ awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     beast::get_lowest_layer(stream).expires_never();
-    HttpResponse hres = co_await asio::co_spawn(
-        workers, [this, &hreq]() -> awaitable<HttpResponse> { co_return handler->Handle(hreq); },
-        use_awaitable);
+    // Reads are short, non-durable storage lookups: answer them on the I/O thread. Writes wait
+    // on fsync, so they go to the worker pool, where concurrent writers share RocksDB's group
+    // commit and the I/O threads keep serving.
+    HttpResponse hres;
+    if (hreq.method == "GET" || hreq.method == "HEAD" || hreq.method == "LIST") {
+      hres = handler->Handle(hreq);
+    } else {
+      hres = co_await asio::co_spawn(
+          workers, [this, &hreq]() -> awaitable<HttpResponse> { co_return handler->Handle(hreq); },
+          use_awaitable);
+    }
     auto res = ToBeast(hres, version, keep_alive);
     if (hreq.method == "HEAD") {
       res.body().clear();
