@@ -135,6 +135,20 @@ cpu_report() {
   local now; now=$(cpu_secs "$2")
   log "$1: server used $(awk -v a="$3" -v b="$now" -v d="$4" 'BEGIN { printf "%.0f%%", (b - a) / d * 100 }') CPU on average (100% = one core) with $(awk '/^Threads:/ { print $2 }' "/proc/$2/status" 2>/dev/null) threads"
 }
+# wrk_vault NAME OUTFILE PID LOGFILE wrk-args... : run_wrk against a vault server we started,
+# report its CPU use, and set ST (as exit_status does) with a PROBLEM if it died meanwhile.
+wrk_vault() {
+  local name=$1 out=$2 pid=$3 logfile=$4 c0
+  shift 4
+  c0=$(cpu_secs "$pid")
+  run_wrk "$name" "$out" "$@"
+  kill -0 "$pid" 2>/dev/null && cpu_report "$name" "$pid" "$c0" "$DUR_S"
+  exit_status "$pid"
+  if [ -n "$ST" ]; then
+    problem "$name: the vault server died during the benchmark: $ST"
+    tail -20 "$logfile" | sed 's/^/    server log| /'
+  fi
+}
 DUR_S=$(awk -v d="$DURATION" 'BEGIN { n = d + 0; if (d ~ /m$/) n *= 60; if (d ~ /h$/) n *= 3600; print n }')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -179,14 +193,10 @@ chmod 644 "$TMP/nginx/www/bench"; chmod 755 "$TMP/nginx" "$TMP/nginx/www"
 BODY_BYTES=$(wc -c <"$TMP/nginx/www/bench")
 log "vault read response body: $BODY_BYTES bytes (saved as nginx's static file)"
 
-c0=$(cpu_secs "$DEV_PID")
-run_wrk "vault read" "$TMP/wrk-vault-read.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench"
+wrk_vault "vault read" "$TMP/wrk-vault-read.txt" "$DEV_PID" "$TMP/dev.log" \
+  "${WRK_ARGS[@]}" -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench"
 V_READ_RPS=$W_RPS V_READ_P99=$W_P99
-kill -0 "$DEV_PID" 2>/dev/null && cpu_report "vault read" "$DEV_PID" "$c0" "$DUR_S"
-exit_status "$DEV_PID"
 if [ -n "$ST" ]; then
-  problem "vault dev server died during the read benchmark: $ST"
-  tail -20 "$TMP/dev.log" | sed 's/^/    dev.log| /'
   RSS_AFTER="n/a"
 else
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench")
@@ -271,16 +281,11 @@ code=$(curl -s -o "$TMP/probe.out" -w '%{http_code}' -X PUT -H "X-Vault-Token: $
 case $code in 2??) ;; *) die "probe write to secret/probe failed: HTTP $code $(head -c 300 "$TMP/probe.out")";; esac
 log "vault (rocksdb) pid $VW_PID on $VW_URL initialized and unsealed"
 
-c0=$(cpu_secs "$VW_PID")
-run_wrk "vault write" "$TMP/wrk-vault-write.txt" "${WRK_ARGS[@]}" -H "X-Vault-Token: $ROOT_TOKEN" \
+wrk_vault "vault write" "$TMP/wrk-vault-write.txt" "$VW_PID" "$TMP/vault-w.log" \
+  "${WRK_ARGS[@]}" -H "X-Vault-Token: $ROOT_TOKEN" \
   -H 'Content-Type: application/json' -s "$HERE/put.lua" "$VW_URL/v1/secret" -- vault "$TMP/value.json"
 V_WRITE_RPS=$W_RPS V_WRITE_P99=$W_P99
-kill -0 "$VW_PID" 2>/dev/null && cpu_report "vault write" "$VW_PID" "$c0" "$DUR_S"
-exit_status "$VW_PID"
-if [ -n "$ST" ]; then
-  problem "vault (rocksdb) server died during the write benchmark: $ST"
-  tail -20 "$TMP/vault-w.log" | sed 's/^/    vault.log| /'
-else
+if [ -z "$ST" ]; then
   # every 2xx PUT went to a distinct key: the stored key count must cover them all
   ok_writes=$(( ${W_LUA_RESP:-0} - ${W_LUA_NON2XX:-0} ))
   code=$(curl -s -o "$TMP/list.json" -w '%{http_code}' --max-time 30 -H "X-Vault-Token: $ROOT_TOKEN" "$VW_URL/v1/secret/w?list=true")

@@ -17,11 +17,10 @@
 #include "storage/rocksdb_backend.h"
 #include "util/encoding.h"
 #include "util/log.h"
+#include "util/version.h"
 
 namespace vault::cmd {
 namespace {
-
-constexpr char kVersion[] = "0.1.0";
 
 core::EngineRegistry BuildRegistry() {
   core::EngineRegistry reg;

@@ -8,11 +8,10 @@
 #include "util/json.h"
 #include "util/random.h"
 #include "util/strings.h"
+#include "util/version.h"
 
 namespace vault::http {
 namespace {
-
-constexpr char kVersion[] = "0.1.0";
 
 // Routes whose data is also copied to the top level of the JSON (Vault's injectDataIntoTopRoutes).
 const std::set<std::string, std::less<>> kInjectTopLevel = {
@@ -184,7 +183,7 @@ HttpResponse Handler::Handle(const HttpRequest& req) {
       const auto& s = segs[i];
       if (s == "." || s == ".." || (s.empty() && i + 1 != segs.size()) ||
           s.find('\0') != std::string::npos)
-        return ErrorResponse(400, {"invalid request path: \"" + Split(std::string(raw_path), '?')[0] + "\""});
+        return ErrorResponse(400, {"invalid request path: \"" + std::string(raw_path) + "\""});
     }
   }
   if (path.rfind("sys/", 0) == 0) {

@@ -25,11 +25,9 @@ const char* FieldTypeName(FieldType t) {
 
 namespace {
 
-Status ConvError(const Field& f, const Json& in, const std::string& why) {
-  std::string shown = in.is_string() ? in.get<std::string>() : DumpJson(in);
-  if (shown.size() > 64) shown = shown.substr(0, 64) + "...";
-  return InvalidArgument("error converting input " + shown + " for field \"" + f.name +
-                         "\": " + why);
+// The input value is deliberately not echoed: a value sent to the wrong field may be a secret.
+Status ConvError(const Field& f, const Json&, const std::string& why) {
+  return InvalidArgument("error converting input for field \"" + f.name + "\": " + why);
 }
 
 std::string ScalarToString(const Json& v) {
@@ -115,7 +113,7 @@ Result<Json> DecodeField(const Field& f, const Json& in) {
       if (in.is_number_float()) return Json(static_cast<int64_t>(in.get<double>()));
       if (in.is_string()) {
         auto r = ParseDurationSeconds(Trim(in.get<std::string>()));
-        if (!r.ok()) return ConvError(f, in, r.status().message());
+        if (!r.ok()) return ConvError(f, in, "expected seconds or a duration such as \"1h\"");
         if (*r < 0) return ConvError(f, in, "duration must not be negative");
         return Json(*r);
       }

@@ -62,8 +62,8 @@ std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
     RETURN_IF_ERROR(ValidPath(r.path));
     ASSIGN_OR_RETURN(auto stored, logical::GetJson(r.storage, r.path));
     if (!stored) return Response();
-    Response resp = Response::WithData(*stored);
     auto ttl = DataTtl(*stored);
+    Response resp = Response::WithData(std::move(*stored));
     int64_t t = ttl.ok() && *ttl > 0 ? *ttl : r.mount.default_lease_ttl;
     resp.lease_duration = t;
     return resp;
