@@ -308,35 +308,111 @@ Result<std::optional<bool>> FrameworkBackend::ExistenceCheck(Request& req) {
 }
 
 Result<Response> FrameworkBackend::HandleRequest(Request& req) {
+  return SyncWait(HandleRequestAsync(req));
+}
+
+Task<Result<Response>> FrameworkBackend::HandleRequestAsync(Request& req) {
+  if (req.operation == Operation::kRenew || req.operation == Operation::kRevoke) {
+    co_return co_await HandleSecret(req);
+  }
+  if (req.operation == Operation::kRollback) co_return co_await HandleRollback(req);
   if (req.operation == Operation::kHelp) {
     Response r;
     if (req.path.empty()) {
       r.help = RootHelp();
-      return r;
+      co_return r;
     }
     Json captures = Json::object();
     const Compiled* c = Match(req.path, &captures);
-    if (!c) return NotFound("unsupported path");
+    if (!c) co_return NotFound("unsupported path");
     r.help = PathHelp(*c, req.path);
-    return r;
+    co_return r;
   }
   Json captures = Json::object();
   const Compiled* c = Match(req.path, &captures);
-  if (!c) return NotFound("unsupported path");
+  if (!c) co_return NotFound("unsupported path");
+  const auto& ops = c->path.operations;
+  const auto& async_ops = c->path.async_operations;
+  auto has = [&](Operation o) { return ops.count(o) > 0 || async_ops.count(o) > 0; };
   Operation op = req.operation;
-  auto it = c->path.operations.find(op);
-  if (it == c->path.operations.end() && op == Operation::kCreate)
-    it = c->path.operations.find(Operation::kUpdate);
-  if (it == c->path.operations.end() && op == Operation::kUpdate &&
-      !c->path.existence_check)
-    it = c->path.operations.find(Operation::kCreate);
-  if (it == c->path.operations.end()) return UnsupportedOperation();
+  if (!has(op) && op == Operation::kCreate) op = Operation::kUpdate;
+  if (!has(op) && op == Operation::kUpdate && !c->path.existence_check) op = Operation::kCreate;
+  if (!has(op)) co_return UnsupportedOperation();
   // Captures win over body fields of the same name (as in Vault).
   Json raw = req.data.is_object() ? req.data : Json::object();
   for (auto& [k, v] : captures.items()) raw[k] = v;
   FieldData fd(&c->path.fields, std::move(raw));
-  RETURN_IF_ERROR(fd.Validate());
-  return it->second(req, fd);
+  if (Status st = fd.Validate(); !st.ok()) co_return st;
+  Result<Response> out = Status::Ok();
+  if (auto a = async_ops.find(op); a != async_ops.end()) {
+    out = co_await a->second(req, fd);
+  } else {
+    out = ops.at(op)(req, fd);
+  }
+  if (out.ok() && out->secret) {
+    // Tag the lease with its secret type so renew/revoke find their handlers.
+    if (!out->secret->internal_data.is_object()) out->secret->internal_data = Json::object();
+    if (!out->secret->internal_data.contains("secret_type") && secret_types_.size() == 1)
+      out->secret->internal_data["secret_type"] = secret_types_[0].type;
+  }
+  co_return out;
+}
+
+Task<Result<Response>> FrameworkBackend::HandleSecret(Request& req) {
+  if (!req.secret) co_return InvalidArgument("request has no secret");
+  const Json& internal = req.secret->internal_data;
+  std::string type;
+  if (internal.is_object() && internal.contains("secret_type") &&
+      internal["secret_type"].is_string())
+    type = internal["secret_type"].get<std::string>();
+  const SecretType* found = nullptr;
+  for (const auto& t : secret_types_) {
+    if (t.type == type || (type.empty() && secret_types_.size() == 1)) found = &t;
+  }
+  if (!found) co_return InvalidArgument("secret is unsupported by this backend");
+  if (req.operation == Operation::kRenew) {
+    if (!found->renew) co_return InvalidArgument("lease is not renewable");
+    co_return co_await found->renew(req);
+  }
+  if (!found->revoke) co_return Response();
+  co_return co_await found->revoke(req);
+}
+
+Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
+  Response r;
+  if (!wal_rollback_ || !req.storage) co_return r;
+  int64_t min_age = wal_rollback_->min_age_seconds;
+  if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
+    min_age = req.data["min_age"].get<int64_t>();
+  auto ids = ListWal(req.storage);
+  if (!ids.ok()) co_return ids.status();
+  int64_t now = clock_->NowSeconds();
+  int64_t done = 0, pending = 0, failed = 0;
+  std::vector<std::string> errors;
+  for (const std::string& id : *ids) {
+    auto entry = GetWal(req.storage, id);
+    if (!entry.ok()) {
+      ++failed;
+      errors.push_back(entry.status().message());
+      continue;
+    }
+    if (!entry->has_value()) continue;  // completed meanwhile
+    if (now - (*entry)->created_at < min_age) {
+      ++pending;
+      continue;
+    }
+    Status st = co_await wal_rollback_->rollback(req, **entry);
+    if (st.ok()) st = DeleteWal(req.storage, id);
+    if (st.ok()) {
+      ++done;
+    } else {
+      ++failed;
+      errors.push_back(st.message());
+    }
+  }
+  r.data = {{"rolled_back", done}, {"pending", pending}, {"failed", failed}};
+  if (!errors.empty()) r.data["errors"] = errors;
+  co_return r;
 }
 
 std::string FrameworkBackend::RootHelp() const {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "logical/logical.h"
+#include "logical/wal.h"
+#include "util/clock.h"
 
 namespace vault::logical {
 
@@ -61,21 +63,45 @@ class FieldData {
 Result<Json> DecodeField(const Field& f, const Json& in);
 
 using OperationHandler = std::function<Result<Response>(Request&, const FieldData&)>;
+// For operations that wait on the network. Both arguments outlive the task.
+using AsyncOperationHandler = std::function<Task<Result<Response>>(Request&, const FieldData&)>;
 
 struct Path {
   std::string pattern;  // e.g. "roles/(?P<name>\\w(([\\w-.@]+)?\\w)?)"; anchored implicitly
   std::vector<Field> fields;
   std::map<Operation, OperationHandler> operations;
+  std::map<Operation, AsyncOperationHandler> async_operations;  // checked before `operations`
   // Decides create vs update for PUT/POST; absent = always update.
   std::function<Result<bool>(Request&, const FieldData&)> existence_check;
   std::string synopsis;
   std::string description;
 };
 
+// A kind of leased secret an engine hands out. The framework tags SecretSpec::internal_data with
+// "secret_type" and routes kRenew/kRevoke for a lease to its type's handlers. A type without a
+// renew handler is not renewable; one without a revoke handler needs no cleanup.
+struct SecretType {
+  std::string type;
+  std::function<Task<Result<Response>>(Request&)> renew;
+  std::function<Task<Result<Response>>(Request&)> revoke;
+};
+
+// How the engine undoes a leftover write-ahead entry. Entries younger than min_age_seconds are
+// left alone (their request may still be running); kRollback with data {"min_age": 0} overrides.
+struct WalRollback {
+  std::function<Task<Status>(Request&, const WalEntry&)> rollback;
+  int64_t min_age_seconds = 60;
+};
+
 class FrameworkBackend : public Backend {
  public:
   FrameworkBackend(std::string help, std::vector<Path> paths, std::vector<std::string> root_paths = {});
+  // Blocks until HandleRequestAsync completes: for engines without async operations and tests.
   Result<Response> HandleRequest(Request& req) override;
+  Task<Result<Response>> HandleRequestAsync(Request& req) override;
+  void SetSecretTypes(std::vector<SecretType> types) { secret_types_ = std::move(types); }
+  void SetWalRollback(WalRollback rb) { wal_rollback_ = std::move(rb); }
+  void SetClock(Clock* clock) { clock_ = clock; }
   std::vector<std::string> RootPaths() const override { return root_paths_; }
   Result<std::optional<bool>> ExistenceCheck(Request& req) override;
 
@@ -91,8 +117,14 @@ class FrameworkBackend : public Backend {
   const Compiled* Match(const std::string& path, Json* captures) const;
   std::string PathHelp(const Compiled& c, const std::string& request_path) const;
 
+  Task<Result<Response>> HandleSecret(Request& req);
+  Task<Result<Response>> HandleRollback(Request& req);
+
   std::string help_;
   std::vector<Compiled> paths_;
+  std::vector<SecretType> secret_types_;
+  std::optional<WalRollback> wal_rollback_;
+  Clock* clock_ = SystemClock::Get();
   std::vector<std::string> root_paths_;
 };
 

@@ -10,6 +10,9 @@ const char* OperationName(Operation op) {
     case Operation::kDelete: return "delete";
     case Operation::kList: return "list";
     case Operation::kHelp: return "help";
+    case Operation::kRenew: return "renew";
+    case Operation::kRevoke: return "revoke";
+    case Operation::kRollback: return "rollback";
   }
   return "unknown";
 }

@@ -11,10 +11,13 @@
 
 #include "util/json.h"
 #include "util/status.h"
+#include "util/task.h"
 
 namespace vault::logical {
 
-enum class Operation { kRead, kCreate, kUpdate, kDelete, kList, kHelp };
+// kRenew/kRevoke come from the expiration manager with Request::secret set (never from HTTP);
+// kRollback asks the engine to undo leftover write-ahead entries (see logical/wal.h).
+enum class Operation { kRead, kCreate, kUpdate, kDelete, kList, kHelp, kRenew, kRevoke, kRollback };
 const char* OperationName(Operation op);
 
 // An engine's view of storage: already encrypted by the barrier and confined to the engine's own
@@ -56,6 +59,15 @@ struct MountInfo {
   int64_t max_lease_ttl = 0;
 };
 
+// The lease a renew or revoke operation is about, as the expiration manager stored it.
+struct LeaseSecret {
+  std::string lease_id;
+  Json internal_data = Json::object();  // SecretSpec::internal_data as the engine returned it
+  int64_t issue_time = 0;               // unix seconds
+  int64_t ttl = 0;                      // the current TTL in seconds
+  int64_t increment = 0;                // renew: requested increment in seconds (0 = none)
+};
+
 struct Request {
   Operation operation = Operation::kRead;
   std::string path;  // relative to the mount, no leading '/'
@@ -64,6 +76,8 @@ struct Request {
   std::string remote_address;
   MountInfo mount;
   Storage* storage = nullptr;  // the engine's own view; set by core
+  std::optional<LeaseSecret> secret;  // set for kRenew and kRevoke
+  std::string display_name;           // the token's display name (username templates)
 };
 
 // The lease an engine asks for when it returns a secret (consumed by expiration in core/).
@@ -72,6 +86,10 @@ struct SecretSpec {
   int64_t max_ttl = 0;  // seconds; 0 = mount/system max
   bool renewable = true;
   Json internal_data = Json::object();  // kept with the lease for revoke/renew; never returned
+  // Write-ahead entries (logical/wal.h ids) that this secret completes. Core deletes them in the
+  // same atomic storage batch that persists the lease, so a crash leaves either the WAL entry
+  // (rolled back at startup) or the lease (revoked at expiry), never neither.
+  std::vector<std::string> wal_ids;
 };
 
 struct Response {
@@ -94,13 +112,17 @@ struct Response {
   }
 };
 
-// A mounted engine. Thread safety: HandleRequest is called concurrently from many threads.
+// A mounted engine. Thread safety: both entry points are called concurrently from many threads.
 class Backend {
  public:
   virtual ~Backend() = default;
   // Handles one request. An empty Response means 204 (writes) or 404 (reads/lists).
   // Errors: kInvalidArgument 400, kNotFound 404 ("unsupported path"), kUnsupportedOperation 405.
+  // Engines that never wait on the network implement only this.
   virtual Result<Response> HandleRequest(Request& req) = 0;
+  // The entry point core uses. Engines that call out (AWS) override it and must not block the
+  // calling thread while waiting. `req` outlives the task. Default: runs HandleRequest inline.
+  virtual Task<Result<Response>> HandleRequestAsync(Request& req) { co_return HandleRequest(req); }
   // Paths (Vault glob syntax: a trailing '*' matches any suffix) that need sudo/root.
   virtual std::vector<std::string> RootPaths() const { return {}; }
   // Whether the object a PUT/POST targets exists (decides create vs update for ACLs).

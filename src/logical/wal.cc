@@ -1,0 +1,34 @@
+#include "logical/wal.h"
+
+#include "util/random.h"
+
+namespace vault::logical {
+
+Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data,
+                           int64_t now_unix) {
+  std::string id = NewUuid();
+  Json doc = {{"kind", kind}, {"data", data}, {"created_at", now_unix}};
+  RETURN_IF_ERROR(PutJson(s, std::string(kWalPrefix) + id, doc));
+  return id;
+}
+
+Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<Json> doc, GetJson(s, std::string(kWalPrefix) + id));
+  if (!doc) return std::optional<WalEntry>();
+  if (!doc->is_object() || !(*doc)["kind"].is_string() || !(*doc)["created_at"].is_number_integer())
+    return Internal("corrupt write-ahead entry " + id);
+  WalEntry e;
+  e.id = id;
+  e.kind = (*doc)["kind"].get<std::string>();
+  e.data = (*doc)["data"];
+  e.created_at = (*doc)["created_at"].get<int64_t>();
+  return std::optional<WalEntry>(std::move(e));
+}
+
+Status DeleteWal(Storage* s, const std::string& id) {
+  return s->Delete(std::string(kWalPrefix) + id);
+}
+
+Result<std::vector<std::string>> ListWal(Storage* s) { return s->List(kWalPrefix); }
+
+}  // namespace vault::logical

@@ -1,0 +1,32 @@
+// Write-ahead entries for engines that create things outside Vault (IAM users). An engine
+// records its intent (kind + data, e.g. the username it is about to create) before the first
+// outside call; the entry is removed atomically with the lease that completes it (see
+// SecretSpec::wal_ids) or by the engine's rollback once the outside effects are undone. Entries
+// live in the engine's own (encrypted) storage under "wal/".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "logical/logical.h"
+
+namespace vault::logical {
+
+struct WalEntry {
+  std::string id;
+  std::string kind;
+  Json data = Json::object();
+  int64_t created_at = 0;  // unix seconds
+};
+
+inline constexpr const char* kWalPrefix = "wal/";
+
+// Stores a new entry and returns its id. Durable when it returns (storage writes are synced).
+Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data, int64_t now_unix);
+// nullopt if the entry is gone; kInternal if corrupt.
+Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id);
+Status DeleteWal(Storage* s, const std::string& id);
+Result<std::vector<std::string>> ListWal(Storage* s);
+
+}  // namespace vault::logical
