@@ -9,8 +9,7 @@ Some STS rules that AWS applies regardless of policies are enforced too (see `se
 import time
 
 from . import policy as pol
-from .state import User
-from .wire import AwsError
+from .wire import AwsError, iso8601
 
 # Actions that AWS allows without any permission.
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity", "sts:GetSessionToken"}
@@ -60,14 +59,14 @@ class Caller:
 
     def context(self):
         """Global condition keys (lower-case)."""
-        now = time.time()
+        now = int(time.time())
         ctx = {
             "aws:principalarn": self.arn if self.kind != "assumed-role" or self.role() is None else self.role().arn,
             "aws:principalaccount": self.account.id,
             "aws:userid": self.user_id,
             "aws:sourceip": self.source_ip,
             "aws:securetransport": "true" if self.secure else "false",
-            "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "aws:currenttime": iso8601(now),
             "aws:epochtime": str(int(now)),
             "aws:principaltype": {"user": "User", "session": "User", "federated-user": "FederatedUser",
                                   "assumed-role": "AssumedRole"}[self.kind],
@@ -78,7 +77,7 @@ class Caller:
                 ctx["aws:principaltag/" + k.lower()] = v
         if self.temporary:
             ctx["aws:multifactorauthpresent"] = "true" if self.key.mfa else "false"
-            ctx["aws:tokenissuetime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.key.created))
+            ctx["aws:tokenissuetime"] = iso8601(self.key.created)
         if self.kind == "assumed-role" and self.role() is not None:
             for k, v in self.role().tags:
                 ctx["aws:principaltag/" + k.lower()] = v
@@ -142,11 +141,25 @@ def authorize(caller, action, resource, extra_ctx=None):
         raise denied(caller, action, resource, decision)
 
 
+class LazyContext:
+    """Condition keys, computed on first use: most policies have neither conditions nor variables."""
+
+    def __init__(self, caller, extra):
+        self._caller = caller
+        self._extra = extra
+        self._data = None
+
+    def get(self, key, default=None):
+        if self._data is None:
+            self._data = self._caller.context()
+            if self._extra:
+                self._data.update({k.lower(): v for k, v in self._extra.items()})
+        return self._data.get(key, default)
+
+
 def evaluate(caller, action, resource, extra_ctx=None):
     """True when allowed, else the reason text for the AccessDenied message."""
-    ctx = caller.context()
-    if extra_ctx:
-        ctx.update({k.lower(): v for k, v in extra_ctx.items()})
+    ctx = LazyContext(caller, extra_ctx)
     results = [(name, pol.evaluate(docs, action, resource, ctx)) for name, docs in caller.layers()]
     for name, result in results:
         if result == "Deny":
@@ -157,6 +170,3 @@ def evaluate(caller, action, resource, extra_ctx=None):
             return "because no %s policy allows the %s action" % (name, action)
     return True
 
-
-def is_user(caller):
-    return caller.kind == "user" and isinstance(caller.user, User)

@@ -1,18 +1,19 @@
 """Request pipeline (authenticate, fault injection, validate, authorize, run), the call log,
 the /_emulator admin API and the HTTP(S) server."""
 import collections
-import datetime
+import email.utils
+import functools
 import hmac
 import json
+import os
 import re
 import socket
 import sys
 import threading
 import time
 import traceback
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from . import iam, sts  # noqa: F401  (registers the actions)
 from . import sigv4
@@ -27,6 +28,12 @@ IAM_REGION = "us-east-1"
 INVALID_TOKEN = "The security token included in the request is invalid."
 ACCOUNT_TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":'
                  '"arn:aws:iam::%s:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}')
+
+
+def _request_id():
+    """A random (version 4) UUID, as AWS request ids are; cheaper than uuid.uuid4()."""
+    h = os.urandom(16).hex()
+    return "%s-%s-4%s-%x%s-%s" % (h[:8], h[8:12], h[13:16], 8 | (int(h[16], 16) & 3), h[17:20], h[20:32])
 
 
 def _policy_text(doc):
@@ -174,8 +181,8 @@ class Emulator:
     def handle(self, method, raw_path, query_string, headers, body, client_ip="127.0.0.1", secure=False):
         """Returns (HTTP status, XML body, request id). May raise DropConnection."""
         started = time.time()
-        request_id = str(uuid.uuid4())
-        query_pairs = parse_qsl(query_string, keep_blank_values=True)
+        request_id = _request_id()
+        query_pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
         form_pairs = []
         if body:
             form_pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -258,7 +265,7 @@ class Emulator:
         if "host" not in info.signed_headers:
             raise AwsError("SignatureDoesNotMatch", "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
                                                     "Authorization.")
-        sigv4.check_time(info, datetime.datetime.now(datetime.timezone.utc))
+        sigv4.check_time(info, time.time())
         if not sigv4.verify(info, key.secret, method, raw_path, query_pairs, headers, body):
             raise AwsError("SignatureDoesNotMatch", "The request signature we calculated does not match the "
                                                     "signature you provided. Check your AWS Secret Access Key and "
@@ -278,60 +285,131 @@ class Emulator:
 # ---------------------------------------------------------------------------
 # HTTP
 
+class BadRequest(Exception):
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+
+
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+           411: "Length Required", 413: "Payload Too Large", 414: "URI Too Long",
+           431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+MAX_LINE = 65536
+MAX_HEADERS = 200
+MAX_BODY = 16 * 1024 * 1024
+
+
+@functools.lru_cache(maxsize=4)
+def _http_date(second):
+    return email.utils.formatdate(second, usegmt=True)
+
+
 class Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive. Requests are parsed here with a lean reader instead of the email
+    package that BaseHTTPRequestHandler uses, and each response goes out in a single write: this
+    roughly halves the per-call cost, which matters for the ~2,000 calls/s the emulator must take."""
+
     protocol_version = "HTTP/1.1"
     server_version = "iam-emulator"
-    sys_version = ""
     disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # the call log replaces the access log
         pass
 
-    def version_string(self):
-        return self.server_version
+    def handle_one_request(self):
+        try:
+            line = self.rfile.readline(MAX_LINE + 1)
+            if not line:
+                self.close_connection = True
+                return
+            if line in (b"\r\n", b"\n"):
+                return  # tolerate a stray empty line between requests
+            try:
+                method, target, version = self._request_line(line)
+                headers = self._headers()
+                body = self._body(headers)
+            except BadRequest as err:
+                self.close_connection = True
+                self._write(err.status, (str(err) + "\n").encode(), "text/plain")
+                return
+            self.command, self.path = method, target
+            connection = (headers.get("connection") or [""])[0].lower()
+            self.close_connection = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
+            self._dispatch(method, target, headers, body)
+        except (TimeoutError, ConnectionError, OSError):
+            self.close_connection = True
 
-    def do_GET(self):
-        self._dispatch()
+    def _request_line(self, line):
+        if len(line) > MAX_LINE:
+            raise BadRequest(414, "request line too long")
+        parts = line.decode("latin-1").split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise BadRequest(400, "bad request line")
+        return parts
 
-    do_POST = do_PUT = do_DELETE = do_GET
+    def _headers(self):
+        headers = {}
+        for _ in range(MAX_HEADERS + 1):
+            raw = self.rfile.readline(MAX_LINE + 1)
+            if raw in (b"\r\n", b"\n", b""):
+                return headers
+            if len(raw) > MAX_LINE:
+                raise BadRequest(431, "header line too long")
+            name, sep, value = raw.decode("latin-1").partition(":")
+            if not sep:
+                raise BadRequest(400, "bad header line")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+        raise BadRequest(431, "too many headers")
 
-    def _read_body(self):
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+    def _body(self, headers):
+        if (headers.get("expect") or [""])[0].lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if "chunked" in (headers.get("transfer-encoding") or [""])[0].lower():
+            chunks, total = [], 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                try:
+                    size = int(self.rfile.readline(MAX_LINE).split(b";")[0].strip() or b"0", 16)
+                except ValueError:
+                    raise BadRequest(400, "bad chunk size") from None
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    while self.rfile.readline(MAX_LINE) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise BadRequest(413, "body too large")
                 chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.readline(MAX_LINE)
+        try:
+            length = int((headers.get("content-length") or ["0"])[0])
+        except ValueError:
+            raise BadRequest(400, "bad Content-Length") from None
+        if length < 0 or length > MAX_BODY:
+            raise BadRequest(413, "body too large")
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status, body, content_type, extra_headers=None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+    def _write(self, status, body, content_type, extra_headers=None):
+        head = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "Unknown")),
+                "Server: " + self.server_version,
+                "Date: " + _http_date(int(time.time())),
+                "Content-Type: " + content_type,
+                "Content-Length: %d" % len(body)]
         for k, v in (extra_headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+            head.append("%s: %s" % (k, v))
+        if self.close_connection:
+            head.append("Connection: close")
+        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(payload + body if self.command != "HEAD" else payload)
 
-    def _dispatch(self):
+    def _dispatch(self, method, target, headers, body):
         emulator = self.server.emulator
-        split = urlsplit(self.path)
-        body = self._read_body()
-        if split.path.rstrip("/").startswith("/_emulator"):
-            status, payload = admin(emulator, self.command, split.path, split.query, body)
-            self._send(status, json.dumps(payload, indent=1).encode() + b"\n", "application/json")
+        path, _, query = target.partition("?")
+        if path.startswith("/_emulator"):
+            status, payload = admin(emulator, method, path, query, body)
+            self._write(status, json.dumps(payload, indent=1).encode() + b"\n", "application/json")
             return
-        headers = {}
-        for k, v in self.headers.items():
-            headers.setdefault(k.lower(), []).append(v)
         try:
-            status, payload, request_id = emulator.handle(self.command, split.path, split.query, headers, body,
+            status, payload, request_id = emulator.handle(method, path, query, headers, body,
                                                           self.client_address[0], self.server.secure)
         except DropConnection:
             self.close_connection = True
@@ -340,7 +418,7 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        self._send(status, payload, "text/xml", {"x-amzn-RequestId": request_id})
+        self._write(status, payload, "text/xml", {"x-amzn-RequestId": request_id})
 
 
 class Server(ThreadingHTTPServer):

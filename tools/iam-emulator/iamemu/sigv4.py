@@ -4,11 +4,13 @@
 query parameters; `expected_signature` recomputes the signature over exactly the headers that the
 client listed in SignedHeaders. `sign_headers` is the client side, used by tools and benchmarks.
 """
+import calendar
 import datetime
 import functools
 import hashlib
 import hmac
 import re
+import time
 from urllib.parse import quote
 
 from .wire import AwsError
@@ -97,15 +99,28 @@ def parse_request_auth(headers, query):
                     amz_date, token)
 
 
+_AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+
+
 def parse_amz_date(value):
+    """'20260101T000000Z' -> epoch seconds, or None."""
+    m = _AMZ_DATE.fullmatch(value or "")
+    if m is None:
+        return None
     try:
-        return datetime.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    except (TypeError, ValueError):
+        return calendar.timegm(tuple(int(g) for g in m.groups()))
+    except (ValueError, OverflowError):
         return None
 
 
+def _fmt_amz(epoch):
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
+
+
 def check_time(info, now):
-    """Signature date checks: scope date, 15-minute skew, presigned expiry. Raises SignatureDoesNotMatch."""
+    """Signature date checks: scope date, 15-minute skew, presigned expiry. Raises SignatureDoesNotMatch.
+
+    `now` is epoch seconds."""
     when = parse_amz_date(info.amz_date)
     if when is None:
         raise AwsError("IncompleteSignature", "Date must be in ISO-8601 'basic format'. Got '%s'." % info.amz_date)
@@ -113,26 +128,24 @@ def check_time(info, now):
         raise AwsError("SignatureDoesNotMatch",
                        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
                        "'%s' != '%s', from '%s'." % (info.date, info.amz_date[:8], info.amz_date))
-    fmt = "%Y%m%dT%H%M%SZ"
-    now_s = now.strftime(fmt)
     if info.presigned:
-        if when + datetime.timedelta(seconds=info.expires) < now:
-            raise AwsError("SignatureDoesNotMatch", "Signature expired: %s is now earlier than %s" % (
-                (when + datetime.timedelta(seconds=info.expires)).strftime(fmt), now_s))
+        if when + info.expires < now:
+            raise AwsError("SignatureDoesNotMatch", "Signature expired: %s is now earlier than %s"
+                           % (_fmt_amz(when + info.expires), _fmt_amz(now)))
         return
-    skew = datetime.timedelta(seconds=MAX_SKEW_SECONDS)
-    if when < now - skew:
+    if when < now - MAX_SKEW_SECONDS:
         raise AwsError("SignatureDoesNotMatch", "Signature expired: %s is now earlier than %s (%s - 15 min.)"
-                       % (info.amz_date, (now - skew).strftime(fmt), now_s))
-    if when > now + skew:
+                       % (info.amz_date, _fmt_amz(now - MAX_SKEW_SECONDS), _fmt_amz(now)))
+    if when > now + MAX_SKEW_SECONDS:
         raise AwsError("SignatureDoesNotMatch", "Signature not yet current: %s is still later than %s (%s + 15 min.)"
-                       % (info.amz_date, (now + skew).strftime(fmt), now_s))
+                       % (info.amz_date, _fmt_amz(now + MAX_SKEW_SECONDS), _fmt_amz(now)))
 
 
 def _uri_encode(text, safe="-_.~"):
     return quote(text, safe=safe)
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_uri(raw_path):
     """Path as sent, normalised (dot segments, duplicate slashes) and URI-encoded once more."""
     segments = []

@@ -1,8 +1,9 @@
 """AWS Query protocol: request parameters, XML responses, errors and input validation."""
 import base64
-import datetime
+import functools
 import os
 import re
+import time
 import unicodedata
 from xml.sax.saxutils import escape
 
@@ -68,8 +69,13 @@ def random_secret(length=40):
 
 
 def iso8601(epoch):
-    """ISO-8601 UTC with a Z suffix, as IAM and STS return timestamps."""
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO-8601 UTC with a Z suffix, as IAM and STS return timestamps (whole seconds)."""
+    return _iso8601(int(epoch))
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso8601(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +145,8 @@ SECRET_PARAMS = {"Password", "NewPassword", "OldPassword", "SecretAccessKey", "T
 def _fmt(value):
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    text = str(value)
+    return escape(text) if ("&" in text or "<" in text or ">" in text) else text
 
 
 def xml(name, value):
