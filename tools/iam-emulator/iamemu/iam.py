@@ -137,7 +137,7 @@ def get_user(req):
 def list_users(req):
     prefix = req.p.get("PathPrefix") or "/"
     users = sorted((u for u in req.account.users.values() if u.path.startswith(prefix)), key=lambda u: u.name.lower())
-    return _paged(req, "Users", [u.describe(with_tags=False) for u in users])
+    return _paged(req, "Users", [u.describe(full=False) for u in users])
 
 
 @action("iam", "DeleteUser", [w.EXISTING_USER_NAME.req()], user_resource)
@@ -375,7 +375,7 @@ def create_group(req):
 @action("iam", "GetGroup", [w.GROUP_NAME.req()] + w.PAGING, group_resource)
 def get_group(req):
     g = req.account.group(req.p.get("GroupName"))
-    users = [req.account.users[n.lower()].describe(with_tags=False) for n in g.members
+    users = [req.account.users[n.lower()].describe(full=False) for n in g.members
              if n.lower() in req.account.users]
     chunk, extra = page(users, req.p)
     return {"Group": g.describe(), "Users": chunk, **extra}

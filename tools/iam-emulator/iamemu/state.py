@@ -83,12 +83,14 @@ class User(Principal):
         self.keys = []         # AccessKey
         self.login_profile = None  # {"created": t, "reset_required": bool}
 
-    def describe(self, with_tags=True):
-        return {
-            "Path": self.path, "UserName": self.name, "UserId": self.id, "Arn": self.arn,
-            "CreateDate": _iso(self.created), "PermissionsBoundary": self.boundary_xml(),
-            "Tags": ([{"Key": k, "Value": v} for k, v in self.tags] or None) if with_tags else None,
-        }
+    def describe(self, full=True):
+        """The User shape; listings (full=False) leave out the boundary and tags, as AWS does."""
+        out = {"Path": self.path, "UserName": self.name, "UserId": self.id, "Arn": self.arn,
+               "CreateDate": _iso(self.created)}
+        if full:
+            out["PermissionsBoundary"] = self.boundary_xml()
+            out["Tags"] = [{"Key": k, "Value": v} for k, v in self.tags] or None
+        return out
 
 
 class Group(Principal):
