@@ -433,6 +433,26 @@ def test_expired_signature_and_unknown_action(emu):
     assert status == 400 and xml_text(root, "Code") == "InvalidAction"
 
 
+def test_malformed_requests(emu):
+    body = "Action=ListUsers&Version=2010-05-08"
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Amz-Date": "20260101T000000Z",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE"}
+    status, root, _ = send(emu.endpoint + "/", "POST", body, headers)
+    assert status == 400 and xml_text(root, "Code") == "IncompleteSignature"
+    assert "Authorization header requires 'Signature' parameter." in xml_text(root, "Message")
+    status, root, _ = raw_request(emu, {"Version": "2010-05-08"})
+    assert status == 400 and xml_text(root, "Code") == "MissingAction"
+    status, root, _ = raw_request(emu, {"Action": "CreateUser", "Version": "2010-05-08"})
+    assert (status, xml_text(root, "Code")) == (400, "ValidationError")
+    assert xml_text(root, "Message") == ("1 validation error detected: Value null at 'userName' failed to satisfy "
+                                         "constraint: Member must not be null")
+    status, root, _ = raw_request(emu, {"Action": "TagUser", "Version": "2010-05-08", "UserName": "vault-root",
+                                        "Tags.member.1.Key": "", "Tags.member.1.Value": "v"})
+    assert status == 400 and "at 'tags.1.member.key' failed to satisfy constraint" in xml_text(root, "Message")
+    assert [c["error"] for c in emu.calls()] == ["IncompleteSignature", "MissingAction", "ValidationError",
+                                                 "ValidationError"]
+
+
 def test_presigned_get_caller_identity(emu):
     url = emu.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     with urllib.request.urlopen(url, timeout=10) as resp:

@@ -431,6 +431,8 @@ class Server(ThreadingHTTPServer):
         self.emulator = emulator
         self.tls_context = tls_context
         self.secure = tls_context is not None
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
     def finish_request(self, request, client_address):
