@@ -190,6 +190,28 @@ Status Barrier::Delete(std::string_view key) {
   return physical_->Delete(key);
 }
 
+Status Barrier::Write(const std::vector<storage::Mutation>& batch) {
+  if (Sealed()) return SealedError();
+  std::vector<storage::Mutation> enc;
+  enc.reserve(batch.size());
+  for (const auto& m : batch) {
+    if (m.key == kKeyringPath) return InvalidArgument("reserved path");
+    storage::Mutation e{m.key, std::nullopt};
+    if (m.value) {
+      ASSIGN_OR_RETURN(std::string ct, Encrypt(m.key, *m.value));
+      e.value = std::move(ct);
+    }
+    enc.push_back(std::move(e));
+  }
+  return physical_->Write(enc);
+}
+
+Status Barrier::ScanKeys(std::string_view prefix,
+                         const std::function<bool(std::string_view key)>& fn) {
+  if (Sealed()) return SealedError();
+  return physical_->Scan(prefix, [&](std::string_view key, std::string_view) { return fn(key); });
+}
+
 Result<std::vector<std::string>> Barrier::List(std::string_view prefix) {
   if (Sealed()) return SealedError();
   return physical_->List(prefix);

@@ -47,6 +47,11 @@ class Barrier : public logical::Storage {
   Status Put(std::string_view key, std::string_view value) override;
   Status Delete(std::string_view key) override;
   Result<std::vector<std::string>> List(std::string_view prefix) override;
+  // Applies puts (encrypted) and deletes atomically and durably in one physical batch.
+  Status Write(const std::vector<storage::Mutation>& batch);
+  // Visits every key under prefix (recursively, in order) without decrypting values; for
+  // indexes whose information is in the key. fn returns false to stop.
+  Status ScanKeys(std::string_view prefix, const std::function<bool(std::string_view key)>& fn);
 
   // Exposed for tests: encrypt/decrypt with the active/appropriate term.
   Result<std::string> Encrypt(std::string_view path, std::string_view plaintext) const;

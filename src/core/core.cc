@@ -16,9 +16,18 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       seal_(physical, &barrier_),
       tokens_(&barrier_, clock),
       mounts_(&barrier_, &registry_, &router_, config.ttls) {
+  expiration_ = std::make_unique<ExpirationManager>(
+      &barrier_, clock_,
+      [this](logical::Request& req) { return DispatchLease(req); },
+      [this](std::string_view path) -> std::optional<logical::MountInfo> {
+        auto m = router_.Route(path);
+        if (!m) return std::nullopt;
+        return mounts_.Info(m->entry);
+      },
+      config_.expiration);
   mounts_.RegisterBuiltin("system", [this](const logical::MountInfo&)
                                         -> Result<std::shared_ptr<logical::Backend>> {
-    return NewSystemBackend(&mounts_, &barrier_);
+    return NewSystemBackend(&mounts_, &barrier_, expiration_.get());
   });
   mounts_.RegisterBuiltin("token", [this](const logical::MountInfo&)
                                        -> Result<std::shared_ptr<logical::Backend>> {
@@ -58,10 +67,14 @@ Status Core::PostUnsealLocked() {
   RETURN_IF_ERROR(tokens_.Setup());
   RETURN_IF_ERROR(mounts_.Load());
   active_ = true;
+  expiration_->Start();
+  StartRollbacks();
   return Status::Ok();
 }
 
 void Core::PreSealLocked() {
+  StopRollbacks();
+  expiration_->Stop();
   active_ = false;
   mounts_.Unload();
   tokens_.Teardown();
@@ -108,23 +121,132 @@ Status Core::Seal(const std::string& client_token) {
 }
 
 Result<logical::Response> Core::HandleRequest(logical::Request& req) {
-  std::shared_lock lock(state_mu_);
-  if (!active_) return Unavailable("Vault is sealed");
-  ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(req.client_token));
-  // Until ACL policies land, only root tokens exist; any other token is refused.
-  if (!entry || !entry->IsRoot()) return PermissionDenied();
-  std::string full_path = req.path;
-  auto mount = router_.Route(full_path);
-  if (!mount) {
-    return NotFound("no handler for route \"" + full_path + "\". route entry not found.");
+  return SyncWait(HandleRequestAsync(req));
+}
+
+Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) {
+  const std::string full_path = req.path;
+  std::shared_ptr<const Mount> mount;
+  std::string accessor;
+  {
+    std::shared_lock lock(state_mu_);
+    if (!active_) co_return Unavailable("Vault is sealed");
+    auto entry = tokens_.Lookup(req.client_token);
+    if (!entry.ok()) co_return entry.status();
+    // Until ACL policies land, only root tokens exist; any other token is refused.
+    if (!*entry || !(*entry)->IsRoot()) co_return PermissionDenied();
+    accessor = (*entry)->accessor;
+    req.display_name = (*entry)->display_name;
+    mount = router_.Route(full_path);
+    if (!mount) {
+      co_return NotFound("no handler for route \"" + full_path + "\". route entry not found.");
+    }
+    const std::string& mp = mount->entry.path;
+    req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
+    req.mount = mounts_.Info(mount->entry);
+    req.storage = mount->storage.get();
   }
+  const std::string relative = req.path;
+  auto resp = co_await mount->backend->HandleRequestAsync(req);
+  req.path = full_path;
+  // Responses that already name a lease (renewals through sys/) are not new secrets.
+  if (!resp.ok() || !resp->secret || !resp->lease_id.empty() ||
+      req.operation == logical::Operation::kHelp)
+    co_return resp;
+
+  // A secret with a lease: persist the lease (and drop the engine's write-ahead entries in the
+  // same batch) before anyone sees the secret.
+  std::vector<std::string> wal_keys;
+  for (const auto& id : resp->secret->wal_ids)
+    wal_keys.push_back(mount->entry.StoragePrefix() + logical::kWalPrefix + id);
+  auto reg = expiration_->Register(full_path, req.mount, *resp->secret, accessor, wal_keys);
+  if (!reg.ok()) {
+    spdlog::error("core: registering a lease for {} failed, revoking the secret: {}", full_path,
+                  reg.status().message());
+    logical::Request undo;
+    undo.operation = logical::Operation::kRevoke;
+    undo.path = relative;
+    undo.mount = req.mount;
+    undo.storage = mount->storage.get();
+    undo.secret = logical::LeaseSecret{"", resp->secret->internal_data, clock_->NowSeconds(),
+                                       resp->secret->ttl, 0};
+    auto undone = co_await mount->backend->HandleRequestAsync(undo);
+    if (!undone.ok()) {
+      spdlog::error("core: revoking the unregistered secret failed (its write-ahead entry will "
+                    "roll it back): {}", undone.status().message());
+    }
+    co_return Internal("failed to register the lease: " + reg.status().message());
+  }
+  resp->lease_id = reg->lease_id;
+  resp->lease_duration = reg->lease_duration;
+  for (auto& w : reg->warnings) resp->warnings.push_back(std::move(w));
+  co_return resp;
+}
+
+Task<Result<logical::Response>> Core::DispatchLease(logical::Request& req) {
+  const std::string full_path = req.path;
+  auto mount = router_.Route(full_path);
+  if (!mount) co_return NotFound("no mount serves \"" + full_path + "\"");
   const std::string& mp = mount->entry.path;
   req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
   req.mount = mounts_.Info(mount->entry);
   req.storage = mount->storage.get();
-  auto resp = mount->backend->HandleRequest(req);
+  auto resp = co_await mount->backend->HandleRequestAsync(req);
   req.path = full_path;
-  return resp;
+  co_return resp;
+}
+
+void Core::StartRollbacks() {
+  std::lock_guard lock(rollback_mu_);
+  if (rollback_running_) return;
+  rollback_running_ = true;
+  rollback_thread_ = std::thread([this] {
+    std::unique_lock lock(rollback_mu_);
+    while (rollback_running_) {
+      lock.unlock();
+      RunRollbacks();
+      lock.lock();
+      rollback_cv_.wait_for(lock, std::chrono::milliseconds(config_.rollback_interval_ms),
+                            [this] { return !rollback_running_; });
+    }
+  });
+}
+
+void Core::StopRollbacks() {
+  {
+    std::lock_guard lock(rollback_mu_);
+    if (!rollback_running_) return;
+    rollback_running_ = false;
+    rollback_cv_.notify_all();
+  }
+  if (rollback_thread_.joinable()) rollback_thread_.join();
+}
+
+void Core::RunRollbacks() {
+  // Each engine undoes the leftovers of requests that never completed (e.g. the server was
+  // killed while creating an IAM user). Started without waiting: engines call out to AWS.
+  for (const auto& m : router_.All()) {
+    if (m->entry.type == "system" || m->entry.type == "token") continue;
+    struct Job {
+      std::shared_ptr<const Mount> mount;
+      logical::Request req;
+    };
+    auto job = std::make_shared<Job>();
+    job->mount = m;
+    job->req.operation = logical::Operation::kRollback;
+    job->req.mount = mounts_.Info(m->entry);
+    job->req.storage = m->storage.get();
+    StartTask(m->backend->HandleRequestAsync(job->req),
+              [job](Result<logical::Response> r) {
+                if (!r.ok()) {
+                  spdlog::warn("core: rollback of {} failed: {}", job->mount->entry.path,
+                               r.status().message());
+                } else if (r->data.is_object() && r->data.value("rolled_back", 0) > 0) {
+                  spdlog::info("core: rolled back {} leftover operations in {}",
+                               r->data.value("rolled_back", 0), job->mount->entry.path);
+                }
+              });
+  }
 }
 
 }  // namespace vault::core

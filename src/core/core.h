@@ -5,12 +5,16 @@
 
 #include <memory>
 #include <optional>
+#include <condition_variable>
+#include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "barrier/barrier.h"
 #include "barrier/seal.h"
+#include "core/expiration.h"
 #include "core/mount_manager.h"
 #include "core/mounts.h"
 #include "core/token_store.h"
@@ -21,6 +25,9 @@ namespace vault::core {
 
 struct CoreConfig {
   SystemTtls ttls;
+  ExpirationConfig expiration;
+  // How often engines are asked to roll back leftover write-ahead entries (also once at unseal).
+  int64_t rollback_interval_ms = 60000;
 };
 
 struct InitResult {
@@ -49,11 +56,22 @@ class Core {
 
   // Runs one logical request. req.path is the full path ("secret/foo"); req.client_token is
   // the caller's token. Errors carry Vault's codes (503 sealed, 403 denied, 404 no route...).
+  // A response carrying a secret has its lease registered (durably) before the task completes.
+  // `req` must outlive the task; the task never blocks a thread waiting on the network.
+  Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req);
+  // Blocking form (tests, tools): waits for HandleRequestAsync.
   Result<logical::Response> HandleRequest(logical::Request& req);
+
+  ExpirationManager* expiration() { return expiration_.get(); }
 
  private:
   Status PostUnsealLocked();
   void PreSealLocked();
+  // Routes a lease's renew/revoke to its engine (the expiration manager's Dispatch).
+  Task<Result<logical::Response>> DispatchLease(logical::Request& req);
+  void StartRollbacks();
+  void StopRollbacks();
+  void RunRollbacks();
 
   storage::Backend* physical_;
   Clock* clock_;
@@ -64,8 +82,13 @@ class Core {
   TokenStore tokens_;
   Router router_;
   MountManager mounts_;
+  std::unique_ptr<ExpirationManager> expiration_;
   mutable std::shared_mutex state_mu_;  // shared: requests; exclusive: seal transitions
   bool active_ = false;                 // post-unseal setup done
+  std::mutex rollback_mu_;
+  std::condition_variable rollback_cv_;
+  bool rollback_running_ = false;
+  std::thread rollback_thread_;
 };
 
 }  // namespace vault::core

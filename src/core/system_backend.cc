@@ -104,7 +104,7 @@ Path TunePath(MountManager* mounts) {
   return p;
 }
 
-Path MountPath(MountManager* mounts) {
+Path MountPath(MountManager* mounts, ExpirationManager* exp) {
   Path p;
   p.pattern = "mounts/(?P<path>.+)";
   p.synopsis = "Mount a new backend at a new path.";
@@ -147,22 +147,37 @@ Path MountPath(MountManager* mounts) {
     RETURN_IF_ERROR(mounts->Mount(std::move(e)));
     return Response();
   };
-  p.operations[Operation::kDelete] = [mounts](Request&, const FieldData& d) -> Result<Response> {
-    RETURN_IF_ERROR(mounts->Unmount(d.GetString("path")));
-    return Response();
+  // Vault revokes every lease of a mount before removing it; a failed revoke aborts.
+  p.async_operations[Operation::kDelete] = [mounts, exp](
+                                               Request&,
+                                               const FieldData& d) -> Task<Result<Response>> {
+    std::string path = NormalizeMountPath(d.GetString("path"));
+    if (mounts->Get(path)) {
+      Status st = co_await exp->RevokePrefix(path, false);
+      if (!st.ok()) co_return st;
+    }
+    if (Status st = mounts->Unmount(path); !st.ok()) co_return st;
+    co_return Response();
   };
   return p;
 }
 
-Path RemountPath(MountManager* mounts) {
+Path RemountPath(MountManager* mounts, ExpirationManager* exp) {
   Path p;
   p.pattern = "remount";
   p.synopsis = "Move the mount point of an already-mounted backend.";
   p.fields = {{"from", FieldType::kString, "The previous mount point."},
               {"to", FieldType::kString, "The new mount point."}};
-  p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
-    RETURN_IF_ERROR(mounts->Remount(d.GetString("from"), d.GetString("to")));
-    return Response();
+  p.async_operations[Operation::kUpdate] = [mounts, exp](
+                                               Request&,
+                                               const FieldData& d) -> Task<Result<Response>> {
+    std::string from = NormalizeMountPath(d.GetString("from"));
+    if (mounts->Get(from)) {
+      Status st = co_await exp->RevokePrefix(from, false);
+      if (!st.ok()) co_return st;
+    }
+    if (Status st = mounts->Remount(d.GetString("from"), d.GetString("to")); !st.ok()) co_return st;
+    co_return Response();
   };
   return p;
 }
@@ -207,10 +222,16 @@ Path RotatePath(barrier::Barrier* barrier) {
 
 }  // namespace
 
-std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier) {
-  std::vector<Path> paths = {TunePath(mounts),     MountPath(mounts),    MountsListPath(mounts),
-                             RemountPath(mounts),  AuthListPath(mounts), KeyStatusPath(barrier),
+std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier,
+                                                   ExpirationManager* expiration) {
+  std::vector<Path> paths = {TunePath(mounts),
+                             MountPath(mounts, expiration),
+                             MountsListPath(mounts),
+                             RemountPath(mounts, expiration),
+                             AuthListPath(mounts),
+                             KeyStatusPath(barrier),
                              RotatePath(barrier)};
+  for (auto& p : LeasePaths(expiration)) paths.push_back(std::move(p));
   return std::make_shared<logical::FrameworkBackend>(
       "The system backend is built-in to Vault and cannot be remounted or\nunmounted. It "
       "contains the paths that are used to configure Vault itself\nas well as perform core "

@@ -5,13 +5,18 @@
 #include <memory>
 
 #include "barrier/barrier.h"
+#include "core/expiration.h"
 #include "core/mount_manager.h"
 #include "core/token_store.h"
 #include "logical/framework.h"
 
 namespace vault::core {
 
-std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier);
+// `expiration` revokes a mount's leases before it is unmounted or moved.
+std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier,
+                                                   ExpirationManager* expiration);
+// sys/leases/*, sys/renew, sys/revoke, sys/revoke-prefix, sys/revoke-force (system_leases.cc).
+std::vector<logical::Path> LeasePaths(ExpirationManager* expiration);
 // The auth/token/ engine (this slice: lookup-self, lookup; the rest with the tokens issue).
 std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens);
 

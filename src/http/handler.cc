@@ -165,17 +165,19 @@ HttpResponse ErrorResponse(int http_status, const std::vector<std::string>& erro
   return JsonResponse(http_status, {{"errors", errors}});
 }
 
-HttpResponse Handler::Handle(const HttpRequest& req) {
+HttpResponse Handler::Handle(const HttpRequest& req) { return SyncWait(HandleAsync(req)); }
+
+Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
   std::string_view target = req.target;
   auto qpos = target.find('?');
   std::string_view raw_path = target.substr(0, qpos);
   std::string query = qpos == std::string_view::npos ? "" : std::string(target.substr(qpos + 1));
   auto decoded = PercentDecode(raw_path, false);
-  if (!decoded.ok()) return ErrorResponse(400, {"invalid request path: bad URL escape"});
+  if (!decoded.ok()) co_return ErrorResponse(400, {"invalid request path: bad URL escape"});
   std::string path = std::move(decoded).value();
-  if (path.rfind("/v1/", 0) != 0) return ErrorResponse(404, {});
+  if (path.rfind("/v1/", 0) != 0) co_return ErrorResponse(404, {});
   path = path.substr(4);
-  if (!IsValidUtf8(path)) return ErrorResponse(400, {"invalid request path: not valid UTF-8"});
+  if (!IsValidUtf8(path)) co_return ErrorResponse(400, {"invalid request path: not valid UTF-8"});
   // No "." / ".." segments, no empty segments (a trailing '/' is allowed: it lists).
   {
     auto segs = Split(path, '/');
@@ -183,15 +185,15 @@ HttpResponse Handler::Handle(const HttpRequest& req) {
       const auto& s = segs[i];
       if (s == "." || s == ".." || (s.empty() && i + 1 != segs.size()) ||
           s.find('\0') != std::string::npos)
-        return ErrorResponse(400, {"invalid request path: \"" + std::string(raw_path) + "\""});
+        co_return ErrorResponse(400, {"invalid request path: \"" + std::string(raw_path) + "\""});
     }
   }
   if (path.rfind("sys/", 0) == 0) {
     bool handled = false;
     HttpResponse r = HandleSys(path, req, &handled);
-    if (handled) return r;
+    if (handled) co_return r;
   }
-  return Logical(path, query, req);
+  co_return co_await Logical(path, query, req);
 }
 
 HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req, bool* handled) {
@@ -307,14 +309,14 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
   return {};
 }
 
-HttpResponse Handler::Logical(const std::string& path, const std::string& query,
+Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& query,
                               const HttpRequest& req) {
   logical::Request lr;
   lr.path = path;
   lr.client_token = TokenFrom(req);
   lr.remote_address = req.remote_address;
   auto q = ParseQuery(query);
-  if (!q.ok()) return FromStatus(q.status());
+  if (!q.ok()) co_return FromStatus(q.status());
   const std::string& m = req.method;
   bool help = q->contains("help") && (*q)["help"].is_string() && !(*q)["help"].get<std::string>().empty();
   if (help || m == "HELP") {
@@ -324,7 +326,7 @@ HttpResponse Handler::Logical(const std::string& path, const std::string& query,
     if (q->contains("list")) {
       const Json& lv = (*q)["list"];
       int b = lv.is_string() ? ParseGoBool(lv.get<std::string>()) : -1;
-      if (b < 0) return ErrorResponse(400, {"invalid value for \"list\" query parameter"});
+      if (b < 0) co_return ErrorResponse(400, {"invalid value for \"list\" query parameter"});
       if (b == 1) lr.operation = logical::Operation::kList;
       q->erase("list");
     }
@@ -335,25 +337,25 @@ HttpResponse Handler::Logical(const std::string& path, const std::string& query,
   } else if (m == "PUT" || m == "POST") {
     lr.operation = logical::Operation::kUpdate;
     auto body = ParseBody(req);
-    if (!body.ok()) return FromStatus(body.status());
+    if (!body.ok()) co_return FromStatus(body.status());
     lr.data = std::move(body).value();
   } else if (m == "DELETE") {
     lr.operation = logical::Operation::kDelete;
     lr.data = *q;
   } else {
-    return ErrorResponse(405, {});
+    co_return ErrorResponse(405, {});
   }
   if (lr.operation == logical::Operation::kList && (lr.path.empty() || lr.path.back() != '/'))
     lr.path += '/';
 
-  auto resp = core_->HandleRequest(lr);
-  if (!resp.ok()) return FromStatus(resp.status());
+  auto resp = co_await core_->HandleRequestAsync(lr);
+  if (!resp.ok()) co_return FromStatus(resp.status());
   logical::Response& r = *resp;
-  if (r.help) return JsonResponse(200, {{"help", *r.help}, {"see_also", nullptr}});
+  if (r.help) co_return JsonResponse(200, {{"help", *r.help}, {"see_also", nullptr}});
   if (r.Empty()) {
     if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList)
-      return ErrorResponse(404, {});
-    return {204, ""};
+      co_return ErrorResponse(404, {});
+    co_return HttpResponse{204, ""};
   }
   Json env = {{"request_id", NewUuid()},
               {"lease_id", ""},
@@ -364,6 +366,7 @@ HttpResponse Handler::Logical(const std::string& path, const std::string& query,
               {"warnings", r.warnings.empty() ? Json() : Json(r.warnings)},
               {"auth", nullptr}};
   if (r.secret) {
+    env["lease_id"] = r.lease_id;
     env["renewable"] = r.secret->renewable;
   }
   if (InjectTopLevel(path) && r.data.is_object()) {
@@ -371,7 +374,7 @@ HttpResponse Handler::Logical(const std::string& path, const std::string& query,
       if (!env.contains(k)) env[k] = v;
     }
   }
-  return JsonResponse(200, env);
+  co_return JsonResponse(200, env);
 }
 
 }  // namespace vault::http

@@ -33,12 +33,17 @@ int HttpStatusFor(StatusCode code);
 class Handler {
  public:
   explicit Handler(core::Core* core) : core_(core) {}
-  // Thread-safe; blocks on storage (call it from a worker pool, not an I/O thread).
+  // Thread-safe. Runs on the calling thread until the request first waits on the network (an
+  // engine calling AWS), then continues on whichever thread completes that wait. Storage calls
+  // are synchronous (durable writes wait on fsync).
+  Task<HttpResponse> HandleAsync(HttpRequest req);
+  // Blocking form for tests: waits for HandleAsync.
   HttpResponse Handle(const HttpRequest& req);
 
  private:
   HttpResponse HandleSys(const std::string& path, const HttpRequest& req, bool* handled);
-  HttpResponse Logical(const std::string& path, const std::string& query, const HttpRequest& req);
+  Task<HttpResponse> Logical(const std::string& path, const std::string& query,
+                             const HttpRequest& req);
   core::Core* core_;
 };
 

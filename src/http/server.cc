@@ -8,6 +8,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "util/log.h"
@@ -36,6 +39,9 @@ struct Server::Impl {
 
   template <class Stream>
   awaitable<void> Serve(Stream& stream, std::string remote);
+  // Runs the handler's task on this thread; if it waits on the network, this coroutine suspends
+  // and resumes on its own executor when the task completes elsewhere. No thread blocks.
+  awaitable<HttpResponse> Run(HttpRequest req);
   awaitable<void> Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx);
 };
 
@@ -125,18 +131,18 @@ awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
     // Reads are short, non-durable storage lookups: answer them on the I/O thread. Writes wait
     // on fsync, so they go to the worker pool, where concurrent writers share RocksDB's group
     // commit and the I/O threads keep serving.
+    // Reads are short, non-durable storage lookups: start them on the I/O thread. Writes wait
+    // on fsync, so they start on the worker pool, where concurrent writers share RocksDB's group
+    // commit and the I/O threads keep serving. Either way a request waiting on AWS holds no thread.
+    const bool head = hreq.method == "HEAD";
     HttpResponse hres;
-    if (hreq.method == "GET" || hreq.method == "HEAD" || hreq.method == "LIST") {
-      hres = handler->Handle(hreq);
+    if (hreq.method == "GET" || head || hreq.method == "LIST") {
+      hres = co_await Run(std::move(hreq));
     } else {
-      hres = co_await asio::co_spawn(
-          workers, [this, &hreq]() -> awaitable<HttpResponse> { co_return handler->Handle(hreq); },
-          use_awaitable);
+      hres = co_await asio::co_spawn(workers, Run(std::move(hreq)), use_awaitable);
     }
     auto res = ToBeast(hres, version, keep_alive);
-    if (hreq.method == "HEAD") {
-      res.body().clear();
-    }
+    if (head) res.body().clear();
     beast::get_lowest_layer(stream).expires_after(options.read_timeout);
     co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
     if (ec || !keep_alive || stopped) break;
@@ -184,6 +190,54 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor, std::shared_ptr<as
           asio::detached);
     }
   }
+}
+
+namespace {
+struct Pending {
+  std::mutex mu;
+  std::optional<HttpResponse> result;
+  std::function<void(HttpResponse)> waiter;
+};
+}  // namespace
+
+awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
+  auto p = std::make_shared<Pending>();
+  StartTask(handler->HandleAsync(std::move(req)), [p](HttpResponse r) {
+    std::function<void(HttpResponse)> w;
+    {
+      std::lock_guard lock(p->mu);
+      if (!p->waiter) {
+        p->result = std::move(r);
+        return;
+      }
+      w = std::move(p->waiter);
+    }
+    w(std::move(r));
+  });
+  {
+    std::lock_guard lock(p->mu);
+    if (p->result) co_return std::move(*p->result);  // finished without waiting: the fast path
+  }
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
+      [p](auto completion) {
+        using C = decltype(completion);
+        auto c = std::make_shared<C>(std::move(completion));
+        auto deliver = [c](HttpResponse r) {
+          auto ex = asio::get_associated_executor(*c);
+          asio::post(ex, [c, r = std::move(r)]() mutable { std::move(*c)(std::move(r)); });
+        };
+        std::optional<HttpResponse> ready;
+        {
+          std::lock_guard lock(p->mu);
+          if (p->result) {
+            ready = std::move(p->result);
+          } else {
+            p->waiter = deliver;
+          }
+        }
+        if (ready) deliver(std::move(*ready));
+      },
+      use_awaitable);
 }
 
 Server::Server(Handler* handler, ServerOptions options)

@@ -96,8 +96,11 @@ struct Response {
   Json data;  // null or an object
   std::vector<std::string> warnings;
   std::optional<SecretSpec> secret;
-  // For data without a lease (KV): the TTL hint reported as lease_duration.
+  // For data without a lease (KV): the TTL hint reported as lease_duration. For leased secrets
+  // core sets it to the granted TTL.
   int64_t lease_duration = 0;
+  // Set by core when it registered a lease for `secret` (engines leave it empty).
+  std::string lease_id;
   // Set for help operations: rendered as {"help": ..., "see_also": null}.
   std::optional<std::string> help;
 

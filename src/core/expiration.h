@@ -1,0 +1,193 @@
+// The expiration manager: every secret an engine returns with a lease is registered here,
+// persisted under the barrier before the response leaves, armed on one timer heap, and revoked
+// through its engine when it expires, is revoked by a user, or its token goes away.
+//
+// Storage (all under the barrier):
+//   sys/expire/id/<lease_id>                      the lease (JSON; never the secret itself)
+//   sys/expire/deadline/<ms, 15 digits>/<lease_id> timer index: restore reads keys only
+//   sys/expire/token/<token accessor>/<lease_id>  token -> leases index
+// A lease write, its index entries and the deletion of the engine's write-ahead entries that the
+// secret completes are one atomic batch.
+//
+// Timers: one min-heap of (deadline, lease id) for all leases, about 100 bytes per lease; renewals
+// push a new entry and stale ones are skipped when they fire (the stored lease is the truth).
+// Expired leases are revoked by one dispatcher thread that starts engine revocations with bounded
+// concurrency and deletes completed leases in batches. Failed revocations are retried with capped
+// exponential backoff and jitter; throttling does not use up attempts; after max_attempts the lease
+// is irrevocable (kept, shown by lookup, removable with revoke-force).
+//
+// Thread safety: every public method may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "barrier/barrier.h"
+#include "logical/logical.h"
+#include "util/clock.h"
+#include "util/task.h"
+
+namespace vault::core {
+
+struct ExpirationConfig {
+  int max_inflight = 128;               // concurrent engine revocations
+  int64_t retry_base_ms = 10000;        // first retry delay (Vault: 10 s)
+  int64_t retry_cap_ms = 10 * 60000;    // backoff ceiling
+  int max_attempts = 6;                 // then the lease is irrevocable (Vault: 6)
+  int64_t throttle_retry_ms = 5000;     // delay after a throttled attempt (not counted)
+};
+
+struct LeaseEntry {
+  std::string lease_id;
+  std::string path;  // the request path that created it, e.g. "aws/creds/deploy"
+  std::string token_accessor;
+  Json internal_data = Json::object();
+  int64_t issue_time_ms = 0;
+  int64_t expire_time_ms = 0;
+  int64_t last_renewal_ms = 0;  // 0 = never renewed
+  int64_t ttl = 0;              // seconds, as last granted
+  bool renewable = false;
+  int revoke_attempts = 0;
+  int64_t next_attempt_ms = 0;  // after a failed revocation: when to retry
+  std::string revoke_error;  // last failure
+  bool irrevocable = false;
+
+  Json ToJson() const;
+  static Result<LeaseEntry> FromJson(const Json& j);
+};
+
+// Pure TTL rule (Vault's CalculateTTL): ttl = increment, else the engine's ttl, else the mount
+// default; capped at issue_time + min(mount max, engine max) with Vault's warning text.
+// kInvalidArgument "past the max TTL, cannot renew" when the ceiling has passed.
+struct TtlDecision {
+  int64_t ttl = 0;
+  std::vector<std::string> warnings;
+};
+Result<TtlDecision> CalculateTtl(const logical::MountInfo& mount, int64_t increment,
+                                 int64_t engine_ttl, int64_t engine_max_ttl, int64_t issue_time_s,
+                                 int64_t now_s);
+
+class ExpirationManager {
+ public:
+  // Routes a kRenew/kRevoke request (req.path = the lease's full request path) to the engine
+  // that owns it and fills req.mount / req.storage. kNotFound if no mount serves the path.
+  using Dispatch = std::function<Task<Result<logical::Response>>(logical::Request& req)>;
+  // The effective TTLs of the mount serving a path.
+  using MountTtls = std::function<std::optional<logical::MountInfo>(std::string_view path)>;
+
+  ExpirationManager(barrier::Barrier* barrier, Clock* clock, Dispatch dispatch, MountTtls ttls,
+                    ExpirationConfig config = {});
+  ~ExpirationManager();
+
+  // After unseal: arms the timers of stored leases in the background (requests are served
+  // meanwhile) and starts the dispatcher. Stop() on seal: stops timers, touches no storage.
+  void Start();
+  void Stop();
+  // Re-checks the timers now (tests call it after moving a fake clock).
+  void Wake() { cv_.notify_all(); }
+  // True once the stored leases have all been armed.
+  bool Restored() const { return restored_.load(); }
+
+  struct Registered {
+    std::string lease_id;
+    int64_t lease_duration = 0;
+    std::vector<std::string> warnings;
+  };
+  // Persists a lease for `spec`, returned by the engine serving `request_path` on `mount`, owned
+  // by the token with `token_accessor`. `wal_keys` (full storage keys) are deleted in the same
+  // batch. On failure the caller must revoke the secret through the engine.
+  Result<Registered> Register(const std::string& request_path, const logical::MountInfo& mount,
+                              const logical::SecretSpec& spec, const std::string& token_accessor,
+                              const std::vector<std::string>& wal_keys);
+
+  // Renews through the engine. kInvalidArgument for unknown, expired, irrevocable or
+  // non-renewable leases (Vault's messages).
+  Task<Result<logical::Response>> Renew(std::string lease_id, int64_t increment);
+  // Revokes one lease now through its engine, then forgets it. kInvalidArgument("invalid
+  // request") for an unknown lease; the engine's error if revocation fails (the lease stays and
+  // is retried on its timer).
+  Task<Status> Revoke(std::string lease_id);
+  // Every lease whose id starts with prefix (an exact lease id, or prefix + "/"). With force,
+  // engine errors are logged and the leases are forgotten anyway.
+  Task<Status> RevokePrefix(std::string prefix, bool force);
+  // Every lease created by the token with this accessor.
+  Task<Status> RevokeByToken(std::string token_accessor);
+
+  // sys/leases/lookup: Vault's shape plus our revoke_attempts/revoke_error/irrevocable.
+  Result<Json> Lookup(const std::string& lease_id);
+  // Immediate children under prefix ("" = top), directories ending in '/'.
+  Result<std::vector<std::string>> List(const std::string& prefix);
+  // Removes index entries whose lease is gone; returns counts.
+  Result<Json> Tidy();
+
+  struct Stats {
+    int64_t pending = 0;   // timer entries
+    int64_t inflight = 0;  // engine revocations running
+    int64_t revoked = 0;   // since start
+    int64_t failed_attempts = 0;
+    int64_t irrevocable = 0;
+  };
+  Stats GetStats() const;
+
+ private:
+  struct Timer {
+    int64_t deadline_ms;
+    std::string lease_id;
+    bool operator>(const Timer& o) const { return deadline_ms > o.deadline_ms; }
+  };
+  struct Outcome {
+    LeaseEntry entry;
+    Status status;
+  };
+
+  void RestoreLoop(uint64_t generation);
+  void DispatchLoop();
+  void Arm(int64_t deadline_ms, std::string lease_id);
+  // Loads a lease; nullopt when absent.
+  Result<std::optional<LeaseEntry>> Load(const std::string& lease_id);
+  // Runs the engine's revoke for a lease (no storage change).
+  Task<Status> EngineRevoke(LeaseEntry entry);
+  // EngineRevoke, then forgets the lease (with force, even when the engine failed).
+  Task<Status> RevokeEntry(LeaseEntry entry, bool force);
+  std::vector<storage::Mutation> DeleteMutations(const LeaseEntry& e) const;
+  std::vector<storage::Mutation> PutMutations(const LeaseEntry& e,
+                                              const std::optional<LeaseEntry>& old) const;
+  void HandleFailure(LeaseEntry entry, const Status& st);
+  bool TryClaim(const std::string& lease_id);
+  void Release(const std::string& lease_id);
+  Task<Status> RevokeIds(std::vector<std::string> ids, bool force);
+  int64_t NowMs() const { return clock_->NowNanos() / 1000000; }
+
+  barrier::Barrier* barrier_;
+  Clock* clock_;
+  Dispatch dispatch_;
+  MountTtls mount_ttls_;
+  ExpirationConfig config_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Timer> heap_;  // a min-heap on deadline (std::push_heap with std::greater)
+  std::vector<Outcome> completed_;       // finished timer revocations, to commit in a batch
+  std::unordered_set<std::string> busy_;  // leases being revoked or renewed right now
+  bool running_ = false;
+  uint64_t generation_ = 0;  // bumps on Stop so a stale restore thread exits
+  std::thread dispatcher_;
+  std::thread restorer_;
+  std::atomic<bool> restored_{false};
+  std::atomic<int64_t> inflight_{0};
+  std::atomic<int64_t> revoked_{0};
+  std::atomic<int64_t> failed_attempts_{0};
+  std::atomic<int64_t> irrevocable_{0};
+};
+
+}  // namespace vault::core
