@@ -3,12 +3,14 @@
 // Both complete inline on the calling thread, which keeps tests deterministic.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <utility>
 #include <vector>
 
 #include "net/http_client.h"
+#include "util/clock.h"
 
 namespace vault::net {
 
@@ -52,7 +54,8 @@ class FakeHttpClient : public HttpClient {
 class FakeTimer : public Timer {
  public:
   // auto_fire: callbacks run inline from RunAfter; otherwise they wait for FireAll().
-  explicit FakeTimer(bool auto_fire = true) : auto_fire_(auto_fire) {}
+  explicit FakeTimer(bool auto_fire = true, FakeClock* clock = nullptr)
+      : auto_fire_(auto_fire), clock_(clock) {}
 
   void RunAfter(int64_t delay_ms, std::function<void()> fn) override {
     {
@@ -60,20 +63,27 @@ class FakeTimer : public Timer {
       delays_.push_back(delay_ms);
       if (!auto_fire_) {
         pending_.push_back(std::move(fn));
+        pending_delays_.push_back(delay_ms);
         return;
       }
     }
+    Advance(delay_ms);
     fn();
   }
 
-  // Runs every pending callback (and any they schedule in turn, when auto-firing is off, only
-  // those pending at the call). Returns how many ran.
+  // Runs the callbacks pending at the call (ones they schedule wait for the next FireAll), after
+  // advancing the clock, if any, by the longest of their delays. Returns how many ran.
   size_t FireAll() {
     std::vector<std::function<void()>> run;
+    std::vector<int64_t> delays;
     {
       std::lock_guard lock(mu_);
       run.swap(pending_);
+      delays.swap(pending_delays_);
     }
+    int64_t longest = 0;
+    for (int64_t d : delays) longest = std::max(longest, d);
+    Advance(longest);
     for (auto& fn : run) fn();
     return run.size();
   }
@@ -88,10 +98,16 @@ class FakeTimer : public Timer {
   }
 
  private:
+  void Advance(int64_t ms) {
+    if (clock_ != nullptr && ms > 0) clock_->SetNanos(clock_->NowNanos() + ms * 1000000);
+  }
+
   mutable std::mutex mu_;
   bool auto_fire_;
+  FakeClock* clock_;
   std::vector<int64_t> delays_;
   std::vector<std::function<void()>> pending_;
+  std::vector<int64_t> pending_delays_;
 };
 
 }  // namespace vault::net
