@@ -196,6 +196,7 @@ TEST_F(ClientTest, StsUsesItsRegionAndSessionToken) {
 TEST_F(ClientTest, ThrottlingIsRetriedWithThrottleBackoffUntilSuccess) {
   int calls = 0;
   http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
+    clock_.AdvanceSeconds(1);  // each exchange takes a second
     if (++calls <= 2) return Err(400, "Throttling", "Rate exceeded");
     return Ok("DeleteUser", "");
   });
@@ -209,10 +210,13 @@ TEST_F(ClientTest, ThrottlingIsRetriedWithThrottleBackoffUntilSuccess) {
     if (d == 250 || d == 500) backoff.push_back(d);
   }
   EXPECT_EQ(backoff, (std::vector<int64_t>{250, 500}));
-  // Each retry was re-signed (fresh X-Amz-Date after the fake clock moved).
+  // Each retry was re-signed (fresh X-Amz-Date after the fake clock moved), not stacked.
   auto reqs = http_.requests();
+  EXPECT_NE(*net::FindHeader(reqs[0].headers, "X-Amz-Date"),
+            *net::FindHeader(reqs[2].headers, "X-Amz-Date"));
   EXPECT_NE(*net::FindHeader(reqs[0].headers, "Authorization"),
             *net::FindHeader(reqs[2].headers, "Authorization"));
+  for (const auto& r : reqs) EXPECT_EQ(r.headers.size(), 3u);  // Content-Type, date, auth
 }
 
 TEST_F(ClientTest, ThrottlingAfterRetriesExhaustedIsFlaggedAndMapsTo502) {
@@ -404,6 +408,13 @@ TEST(RateLimiterTest, UnlimitedLimiterEngagesOnThrottlingAndLiftsAfterRecovery) 
   EXPECT_EQ(ready, 41);              // and the waiter was released
   timer.FireAll();                   // a stale timer firing is harmless
   EXPECT_EQ(ready, 41);
+
+  // Throttled at a trickle of calls: limited at half the engage floor, not at half a trickle.
+  clock.AdvanceSeconds(10);
+  auto quiet = std::make_shared<RateLimiter>(RateLimiterOptions{}, &timer, &clock);
+  quiet->Acquire([&] { ++ready; });
+  quiet->OnThrottle();
+  EXPECT_DOUBLE_EQ(quiet->current_rate(), 5);
 }
 
 TEST_F(ClientTest, RateLimitSpacesCalls) {

@@ -241,7 +241,7 @@ TEST_F(EmulatorTest, IamUserIssueAndRevokeSequences) {
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   r = SyncWait(iam->AddUserToGroup("devs", user));
   ASSERT_TRUE(r.ok()) << r.error().ToString();
-  r = SyncWait(iam->TagUser(user, {{"team", "eng"}, {"cost center", "R&D / café"}}));
+  r = SyncWait(iam->TagUser(user, {{"team", "eng"}, {"cost center", "R+D / café = 1"}}));
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   Outcome<AccessKey> key = SyncWait(iam->CreateAccessKey(user));
   ASSERT_TRUE(key.ok()) << key.error().ToString();

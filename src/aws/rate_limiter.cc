@@ -119,7 +119,7 @@ void RateLimiter::OnThrottle() {
   last_decrease_ns_ = now;
   RefillLocked(now);
   if (!limited_) {
-    double observed = std::max(options_.min_rate, ObservedRateLocked(now));
+    double observed = std::max({options_.min_rate, options_.engage_floor, ObservedRateLocked(now)});
     target_ = observed;
     rate_ = observed;
     limited_ = true;

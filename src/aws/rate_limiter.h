@@ -4,7 +4,8 @@
 // Throttling replies lower the rate multiplicatively (at most once per cooldown, so one burst of
 // throttled replies counts once); every other reply raises it additively until it is back at the
 // configured rate. With no configured rate (0) the limiter lets everything through until the
-// first throttling reply, then limits at half the observed call rate and lifts the limit again
+// first throttling reply, then limits at half the observed call rate (see engage_floor) and lifts
+// the limit again
 // once it has recovered to the rate at which throttling began (AIMD, like the SDKs' adaptive
 // retry mode, simplified).
 //
@@ -27,6 +28,9 @@ namespace vault::aws {
 struct RateLimiterOptions {
   double rate = 0;               // calls/second; 0 = unlimited until throttled
   double min_rate = 0.5;         // floor after repeated throttling
+  // An unlimited limiter engages at half of max(observed rate, this): throttling seen at a trickle
+  // of calls comes from others sharing the account's quota, and should not cut us to a trickle.
+  double engage_floor = 10;
   double decrease_factor = 0.5;  // rate *= this on throttling
   // Additive increase per non-throttled reply, as a fraction of the target rate.
   double increase_fraction = 0.05;
