@@ -136,6 +136,8 @@ class LoopbackServer {
       WriteAll(fd, Response(std::atoi(path.c_str() + 8), "status"));
     } else if (path.starts_with("/big/")) {
       WriteAll(fd, Response(200, std::string(std::strtoul(path.c_str() + 5, nullptr, 10), 'x')));
+    } else if (path.starts_with("http://")) {  // absolute form: we are being used as a proxy
+      WriteAll(fd, Response(200, "proxied " + path));
     } else if (path == "/hang") {
       hanging_++;
     } else {
@@ -519,6 +521,26 @@ TEST(CurlHttpClientTest, ShutdownFailsInFlightAndFiresTimers) {
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(timer_fired);
+}
+
+TEST(CurlHttpClientTest, HonoursProxyEnvironment) {
+  LoopbackServer proxy;
+  setenv("http_proxy", proxy.Url("").c_str(), 1);
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  CurlHttpClient client;
+  Waiter w1;
+  client.Send(Get("http://vault-proxy-test.invalid/x"), w1.Callback());
+  Result<HttpResponse> r = w1.Wait();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "proxied http://vault-proxy-test.invalid/x");
+
+  setenv("no_proxy", "vault-proxy-test.invalid", 1);  // now direct: the name does not resolve
+  Waiter w2;
+  client.Send(Get("http://vault-proxy-test.invalid/x"), w2.Callback());
+  EXPECT_FALSE(w2.Wait().ok());
+  unsetenv("no_proxy");
+  unsetenv("http_proxy");
 }
 
 TEST(CurlHttpClientTest, CaFileComesFromOptionsThenEnvironment) {
