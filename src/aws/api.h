@@ -52,6 +52,8 @@ class [[nodiscard]] Outcome {
   const AwsError& error() const { return std::get<1>(v_); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
 
  private:
   std::variant<T, AwsError> v_;

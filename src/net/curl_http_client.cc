@@ -1,0 +1,403 @@
+#include "net/curl_http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace vault::net {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// One exchange: owns the request (curl reads the body and header list from here) and collects the
+// response.
+struct Transfer {
+  HttpRequest request;
+  HttpClient::Callback done;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  HttpResponse response;
+  size_t max_bytes = 0;
+  bool too_large = false;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+
+  ~Transfer() {
+    if (header_list) curl_slist_free_all(header_list);
+  }
+};
+
+size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * nmemb;
+  if (t->response.body.size() + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * nmemb;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {
+    // A new status line: interim (100 Continue) or proxy CONNECT responses are discarded.
+    t->response.headers.clear();
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return n;
+  std::string_view name = line.substr(0, colon);
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (t->response.headers.size() < 1000) t->response.headers.emplace_back(name, value);
+  return n;
+}
+
+struct TimerEntry {
+  SteadyClock::time_point deadline;
+  uint64_t seq;
+  std::function<void()> fn;
+};
+struct TimerLater {
+  bool operator()(const TimerEntry& a, const TimerEntry& b) const {
+    if (a.deadline != b.deadline) return a.deadline > b.deadline;
+    return a.seq > b.seq;
+  }
+};
+
+}  // namespace
+
+struct CurlHttpClient::Impl {
+  CurlOptions options;
+  std::string ca_file;
+  CURLM* multi = nullptr;
+
+  std::mutex mu;
+  std::deque<std::unique_ptr<Transfer>> queued;  // guarded by mu
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, TimerLater> timers;  // guarded by mu
+  uint64_t timer_seq = 0;                                                      // guarded by mu
+  bool stopping = false;                                                       // guarded by mu
+
+  // I/O thread only.
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
+  std::vector<CURL*> idle_easy;
+
+  std::atomic<int64_t> connections_opened{0};
+  std::atomic<int64_t> in_flight{0};
+  std::thread thread;
+
+  void Loop();
+  void Start(std::unique_ptr<Transfer> t);
+  void ReapCompleted();
+  void Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result, bool inline_only);
+  void RunTimer(std::function<void()> fn, bool inline_only);
+  int WaitMillis();
+};
+
+CurlHttpClient::CurlHttpClient(CurlOptions options) : impl_(std::make_unique<Impl>()) {
+  GlobalInitOnce();
+  impl_->options = std::move(options);
+  impl_->ca_file = ResolveCaFile(impl_->options);
+  impl_->multi = curl_multi_init();
+  if (impl_->options.max_host_connections > 0) {
+    curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      impl_->options.max_host_connections);
+  }
+  if (impl_->options.max_idle_connections > 0) {
+    curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, impl_->options.max_idle_connections);
+  }
+  impl_->thread = std::thread([impl = impl_.get()] { impl->Loop(); });
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  curl_multi_wakeup(impl_->multi);
+  impl_->thread.join();
+  for (CURL* easy : impl_->idle_easy) curl_easy_cleanup(easy);
+  curl_multi_cleanup(impl_->multi);
+}
+
+std::string CurlHttpClient::ResolveCaFile(const CurlOptions& options) {
+  if (!options.ca_file.empty() || !options.ca_from_environment) return options.ca_file;
+  for (const char* var : {"AWS_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return "";
+}
+
+int64_t CurlHttpClient::connections_opened() const { return impl_->connections_opened.load(); }
+int64_t CurlHttpClient::in_flight() const { return impl_->in_flight.load(); }
+
+void CurlHttpClient::Send(HttpRequest request, Callback done) {
+  std::string_view url = request.url;
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    done(Status(StatusCode::kInvalidArgument, "unsupported URL scheme (want http or https)"));
+    return;
+  }
+  if (HasLineBreak(request.method) || HasLineBreak(request.url)) {
+    done(Status(StatusCode::kInvalidArgument, "line break in request method or URL"));
+    return;
+  }
+  for (const auto& [k, v] : request.headers) {
+    if (k.empty() || HasLineBreak(k) || HasLineBreak(v) || k.find(':') != std::string::npos) {
+      done(Status(StatusCode::kInvalidArgument, "invalid request header"));
+      return;
+    }
+  }
+  auto t = std::make_unique<Transfer>();
+  t->request = std::move(request);
+  t->done = std::move(done);
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->stopping) {
+      impl_->queued.push_back(std::move(t));
+      impl_->in_flight.fetch_add(1);
+    }
+  }
+  if (t) {  // not queued: shutting down
+    t->done(Status(StatusCode::kUnavailable, "HTTP client shut down"));
+    return;
+  }
+  curl_multi_wakeup(impl_->multi);
+}
+
+void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
+  bool run_now = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) {
+      run_now = true;
+    } else {
+      impl_->timers.push(TimerEntry{
+          SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0)),
+          impl_->timer_seq++, std::move(fn)});
+    }
+  }
+  if (run_now) {
+    fn();
+    return;
+  }
+  curl_multi_wakeup(impl_->multi);
+}
+
+void CurlHttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
+  CURL* easy;
+  if (!idle_easy.empty()) {
+    easy = idle_easy.back();
+    idle_easy.pop_back();
+    curl_easy_reset(easy);  // keeps the connection cache, DNS cache and TLS session cache
+  } else {
+    easy = curl_easy_init();
+  }
+  if (easy == nullptr) {
+    Complete(std::move(t), Status(StatusCode::kInternal, "curl_easy_init failed"), false);
+    return;
+  }
+  t->easy = easy;
+  t->max_bytes = options.max_response_bytes;
+  const HttpRequest& req = t->request;
+  Transfer* raw = t.get();
+
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, raw);
+  curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, raw->errbuf);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, raw);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, raw);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
+  int64_t timeout = req.timeout_ms > 0 ? req.timeout_ms : options.default_timeout_ms;
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout));
+  if (!options.user_agent.empty()) {
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str());
+  }
+
+  const std::string& m = req.method;
+  if (m == "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  } else if (m == "GET" && req.body.empty()) {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else {
+    if (!req.body.empty() || m == "POST" || m == "PUT" || m == "PATCH") {
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    }
+    if (m != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, m.c_str());
+  }
+
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : req.headers) {
+    std::string line = v.empty() ? k + ";" : k + ": " + v;
+    list = curl_slist_append(list, line.c_str());
+  }
+  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for larger bodies
+  t->header_list = list;
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+
+  CURLMcode mc = curl_multi_add_handle(multi, easy);
+  if (mc != CURLM_OK) {
+    Complete(std::move(t),
+             Status(StatusCode::kInternal, std::string("curl_multi_add_handle: ") +
+                                               curl_multi_strerror(mc)),
+             false);
+    return;
+  }
+  active.emplace(easy, std::move(t));
+}
+
+void CurlHttpClient::Impl::ReapCompleted() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    CURLcode code = msg->data.result;
+    curl_multi_remove_handle(multi, easy);
+    auto it = active.find(easy);
+    if (it == active.end()) continue;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active.erase(it);
+
+    long connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    connections_opened.fetch_add(connects);
+
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      t->response.status = static_cast<int>(status);
+      HttpResponse resp = std::move(t->response);
+      Complete(std::move(t), std::move(resp), false);
+    } else {
+      std::string msg_text = DescribeRequest(t->request.method, t->request.url) + ": ";
+      if (t->too_large) {
+        msg_text += "response larger than " + std::to_string(t->max_bytes) + " bytes";
+      } else {
+        msg_text += curl_easy_strerror(code);
+        if (t->errbuf[0] != '\0') {
+          msg_text += " (";
+          msg_text += t->errbuf;
+          msg_text += ")";
+        }
+      }
+      Complete(std::move(t), Status(StatusCode::kUpstream, std::move(msg_text)), false);
+    }
+  }
+}
+
+void CurlHttpClient::Impl::Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result,
+                                    bool inline_only) {
+  if (t->easy != nullptr) {
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, nullptr);
+    idle_easy.push_back(t->easy);
+    t->easy = nullptr;
+  }
+  in_flight.fetch_sub(1);
+  HttpClient::Callback done = std::move(t->done);
+  t.reset();  // frees the request (body may hold secrets) before the callback runs
+  if (options.completions != nullptr && !inline_only) {
+    options.completions->Post(
+        [done = std::move(done), r = std::move(result)]() mutable { done(std::move(r)); });
+  } else {
+    done(std::move(result));
+  }
+}
+
+void CurlHttpClient::Impl::RunTimer(std::function<void()> fn, bool inline_only) {
+  if (options.completions != nullptr && !inline_only) {
+    options.completions->Post(std::move(fn));
+  } else {
+    fn();
+  }
+}
+
+int CurlHttpClient::Impl::WaitMillis() {
+  std::lock_guard lock(mu);
+  if (!queued.empty() || stopping) return 0;
+  if (timers.empty()) return 1000;
+  auto until = timers.top().deadline - SteadyClock::now();
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(until).count();
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, 1000));
+}
+
+void CurlHttpClient::Impl::Loop() {
+  for (;;) {
+    std::deque<std::unique_ptr<Transfer>> incoming;
+    std::vector<std::function<void()>> due;
+    {
+      std::lock_guard lock(mu);
+      if (stopping) break;
+      incoming.swap(queued);
+      auto now = SteadyClock::now();
+      while (!timers.empty() && timers.top().deadline <= now) {
+        due.push_back(std::move(const_cast<TimerEntry&>(timers.top()).fn));
+        timers.pop();
+      }
+    }
+    for (auto& t : incoming) Start(std::move(t));
+    for (auto& fn : due) RunTimer(std::move(fn), false);
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    ReapCompleted();
+    int wait = WaitMillis();
+    if (wait > 0) curl_multi_poll(multi, nullptr, 0, wait, nullptr);
+  }
+
+  // Shutdown: fail what is in flight, fire timers early; their callbacks may call Send/RunAfter,
+  // which now complete inline, so loop until nothing is left.
+  for (auto& [easy, t] : active) {
+    curl_multi_remove_handle(multi, easy);
+    Complete(std::move(t), Status(StatusCode::kUnavailable, "HTTP client shut down"), true);
+  }
+  active.clear();
+  for (;;) {
+    std::deque<std::unique_ptr<Transfer>> incoming;
+    std::vector<std::function<void()>> due;
+    {
+      std::lock_guard lock(mu);
+      incoming.swap(queued);
+      while (!timers.empty()) {
+        due.push_back(std::move(const_cast<TimerEntry&>(timers.top()).fn));
+        timers.pop();
+      }
+    }
+    if (incoming.empty() && due.empty()) break;
+    for (auto& t : incoming) {
+      Complete(std::move(t), Status(StatusCode::kUnavailable, "HTTP client shut down"), true);
+    }
+    for (auto& fn : due) RunTimer(std::move(fn), true);
+  }
+}
+
+}  // namespace vault::net

@@ -1,0 +1,72 @@
+// CurlHttpClient: the production HttpClient, on libcurl's multi interface. One dedicated thread
+// runs curl_multi_poll for every transfer of the client (woken by curl_multi_wakeup when work is
+// queued), so thousands of exchanges can be in flight without a thread each. It also implements
+// net::Timer with the same thread, which is how the AWS client waits out retry backoff.
+//
+// Connections are kept alive and reused (the multi handle's connection cache; easy handles are
+// pooled). TLS peer and host verification are always on; `ca_file` (or AWS_CA_BUNDLE /
+// SSL_CERT_FILE from the environment, see Options) replaces the system CA bundle. Proxies come
+// from the standard environment (HTTPS_PROXY, https_proxy, http_proxy, NO_PROXY), which libcurl
+// reads itself because no proxy is set here. Redirects are not followed.
+//
+// Completion threads: with Options::completions set, every `done` callback (and every Timer
+// callback) is posted to that executor, so coroutines resume on worker threads; without it,
+// they run on the client's I/O thread and must be short.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "net/http_client.h"
+#include "util/task.h"
+
+namespace vault::net {
+
+struct CurlOptions {
+  // PEM bundle of trusted CAs; empty = AWS_CA_BUNDLE, else SSL_CERT_FILE, else the system bundle
+  // (when `ca_from_environment`).
+  std::string ca_file;
+  bool ca_from_environment = true;
+  int64_t connect_timeout_ms = 10000;
+  int64_t default_timeout_ms = 30000;  // when HttpRequest::timeout_ms is 0
+  // Responses larger than this fail with kUpstream (protects memory from a hostile server).
+  size_t max_response_bytes = 16 << 20;
+  // Parallel connections per host; 0 = unlimited (extra requests wait inside libcurl otherwise).
+  long max_host_connections = 0;
+  // Idle connections kept for reuse; 0 = libcurl's default (4x the active transfers).
+  long max_idle_connections = 0;
+  std::string user_agent = "vault-cpp";
+  // Where completions run (not owned; must outlive the client). Null = the I/O thread.
+  Executor* completions = nullptr;
+};
+
+class CurlHttpClient final : public HttpClient, public Timer {
+ public:
+  // Starts the I/O thread. libcurl's global init happens once per process (thread-safe).
+  explicit CurlHttpClient(CurlOptions options = {});
+  // Stops the thread. Transfers still running complete with kUnavailable ("client shut down")
+  // and pending timers fire early, all before the destructor returns.
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  // HttpClient. Thread-safe. After shutdown began, `done` runs inline with kUnavailable.
+  void Send(HttpRequest request, Callback done) override;
+  // Timer. Thread-safe.
+  void RunAfter(int64_t delay_ms, std::function<void()> fn) override;
+
+  // Observability for tests and metrics: connections opened so far (a reused connection does not
+  // count), and transfers currently in flight.
+  int64_t connections_opened() const;
+  int64_t in_flight() const;
+
+  // The CA file that Options resolve to (explicit, then environment); empty = system bundle.
+  static std::string ResolveCaFile(const CurlOptions& options);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vault::net

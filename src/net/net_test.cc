@@ -1,0 +1,594 @@
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/curl_http_client.h"
+#include "net/fake_http_client.h"
+#include "net/http_client.h"
+
+namespace vault::net {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// A single-threaded HTTP/1.1 server on 127.0.0.1:0 driven by poll(), with keep-alive. Routes:
+//   /echo          200, body = "METHOD PATH\n" + request header lines + "\n" + request body
+//   /delay/<ms>    200 "ok" after <ms>
+//   /status/<n>    status n, body "status"
+//   /big/<n>       200 with n bytes
+//   /hang          never answers
+class LoopbackServer {
+ public:
+  LoopbackServer() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(listen_fd_, 4096), 0);
+    socklen_t len = sizeof(addr);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    fcntl(listen_fd_, F_SETFL, O_NONBLOCK);
+    EXPECT_EQ(pipe(wake_), 0);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~LoopbackServer() {
+    stop_ = true;
+    char c = 0;
+    (void)!write(wake_[1], &c, 1);
+    thread_.join();
+    for (auto& [fd, conn] : conns_) close(fd);
+    close(listen_fd_);
+    close(wake_[0]);
+    close(wake_[1]);
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int accepted() const { return accepted_.load(); }
+  int max_pending() const { return max_pending_.load(); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  struct Conn {
+    std::string in;
+  };
+  struct Delayed {
+    SteadyClock::time_point at;
+    int fd;
+    std::string response;
+  };
+
+  static std::string Response(int status, const std::string& body) {
+    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nX-Test: yes\r\n\r\n" + body;
+  }
+
+  void WriteAll(int fd, const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+          pollfd p{fd, POLLOUT, 0};
+          poll(&p, 1, 100);
+          continue;
+        }
+        return;
+      }
+      off += static_cast<size_t>(n);
+    }
+  }
+
+  // Returns false when the buffer does not yet hold a whole request.
+  bool HandleOne(int fd, Conn& c) {
+    size_t head_end = c.in.find("\r\n\r\n");
+    if (head_end == std::string::npos) return false;
+    std::string head = c.in.substr(0, head_end);
+    size_t content_length = 0;
+    size_t pos = head.find("\r\n");
+    std::string request_line = head.substr(0, pos);
+    std::string header_lines = pos == std::string::npos ? "" : head.substr(pos + 2);
+    for (size_t i = 0; i < header_lines.size();) {
+      size_t e = header_lines.find("\r\n", i);
+      if (e == std::string::npos) e = header_lines.size();
+      std::string line = header_lines.substr(i, e - i);
+      if (strncasecmp(line.c_str(), "content-length:", 15) == 0) {
+        content_length = std::strtoul(line.c_str() + 15, nullptr, 10);
+      }
+      i = e + 2;
+    }
+    if (c.in.size() < head_end + 4 + content_length) return false;
+    std::string body = c.in.substr(head_end + 4, content_length);
+    c.in.erase(0, head_end + 4 + content_length);
+    ++requests_;
+
+    size_t sp1 = request_line.find(' ');
+    size_t sp2 = request_line.find(' ', sp1 + 1);
+    std::string method = request_line.substr(0, sp1);
+    std::string path = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (path == "/echo") {
+      WriteAll(fd, Response(200, method + " " + path + "\n" + header_lines + "\n\n" + body));
+    } else if (path.starts_with("/delay/")) {
+      int ms = std::atoi(path.c_str() + 7);
+      delayed_.push_back({SteadyClock::now() + milliseconds(ms), fd, Response(200, "ok")});
+    } else if (path.starts_with("/status/")) {
+      WriteAll(fd, Response(std::atoi(path.c_str() + 8), "status"));
+    } else if (path.starts_with("/big/")) {
+      WriteAll(fd, Response(200, std::string(std::strtoul(path.c_str() + 5, nullptr, 10), 'x')));
+    } else if (path.starts_with("http://")) {  // absolute form: we are being used as a proxy
+      WriteAll(fd, Response(200, "proxied " + path));
+    } else if (path == "/hang") {
+      hanging_++;
+    } else {
+      WriteAll(fd, Response(404, "no route"));
+    }
+    return true;
+  }
+
+  void Loop() {
+    while (!stop_) {
+      std::vector<pollfd> fds;
+      fds.push_back({wake_[0], POLLIN, 0});
+      fds.push_back({listen_fd_, POLLIN, 0});
+      for (auto& [fd, c] : conns_) fds.push_back({fd, POLLIN, 0});
+      int timeout = 1000;
+      auto now = SteadyClock::now();
+      for (auto& d : delayed_) {
+        auto ms = std::chrono::ceil<milliseconds>(d.at - now).count();
+        timeout = std::min<int>(timeout, std::max<int>(0, static_cast<int>(ms)));
+      }
+      poll(fds.data(), fds.size(), timeout);
+      if (stop_) break;
+      if (fds[1].revents & POLLIN) {
+        for (;;) {
+          int fd = accept(listen_fd_, nullptr, nullptr);
+          if (fd < 0) break;
+          fcntl(fd, F_SETFL, O_NONBLOCK);
+          conns_[fd];
+          ++accepted_;
+        }
+      }
+      for (size_t i = 2; i < fds.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        int fd = fds[i].fd;
+        char buf[65536];
+        bool closed = false;
+        for (;;) {
+          ssize_t n = recv(fd, buf, sizeof(buf), 0);
+          if (n > 0) {
+            conns_[fd].in.append(buf, static_cast<size_t>(n));
+            continue;
+          }
+          if (n == 0 || (errno != EAGAIN && errno != EINTR)) closed = true;
+          break;
+        }
+        if (closed) {
+          close(fd);
+          conns_.erase(fd);
+          std::erase_if(delayed_, [fd](const Delayed& d) { return d.fd == fd; });
+          continue;
+        }
+        while (HandleOne(fd, conns_[fd])) {
+        }
+      }
+      max_pending_ = std::max<int>(max_pending_, static_cast<int>(delayed_.size()));
+      now = SteadyClock::now();
+      std::vector<Delayed> keep;
+      for (auto& d : delayed_) {
+        if (d.at <= now) {
+          WriteAll(d.fd, d.response);
+        } else {
+          keep.push_back(std::move(d));
+        }
+      }
+      delayed_.swap(keep);
+    }
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  int wake_[2] = {-1, -1};
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0}, max_pending_{0}, requests_{0}, hanging_{0};
+  std::map<int, Conn> conns_;
+  std::vector<Delayed> delayed_;
+  std::thread thread_;
+};
+
+// Collects one result and lets the test wait for it.
+class Waiter {
+ public:
+  HttpClient::Callback Callback() {
+    return [this](Result<HttpResponse> r) {
+      std::lock_guard lock(mu_);
+      result_.emplace(std::move(r));
+      thread_ = std::this_thread::get_id();
+      cv_.notify_all();
+    };
+  }
+  Result<HttpResponse> Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return result_.has_value(); });
+    return std::move(*result_);
+  }
+  std::thread::id thread() const { return thread_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<Result<HttpResponse>> result_;
+  std::thread::id thread_;
+};
+
+class OneThreadExecutor : public Executor {
+ public:
+  OneThreadExecutor() : thread_([this] { Run(); }) {}
+  ~OneThreadExecutor() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Post(std::function<void()> fn) override {
+    {
+      std::lock_guard lock(mu_);
+      q_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+  std::thread::id id() const { return thread_.get_id(); }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;
+        fn = std::move(q_.front());
+        q_.pop_front();
+      }
+      fn();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+HttpRequest Get(const std::string& url) {
+  HttpRequest r;
+  r.url = url;
+  return r;
+}
+
+TEST(HttpClientTest, FindHeaderIsCaseInsensitive) {
+  HttpHeaders h = {{"Content-Type", "a"}, {"x-amzn-RequestId", "b"}};
+  ASSERT_NE(FindHeader(h, "content-type"), nullptr);
+  EXPECT_EQ(*FindHeader(h, "X-AMZN-REQUESTID"), "b");
+  EXPECT_EQ(FindHeader(h, "missing"), nullptr);
+}
+
+TEST(HttpClientTest, DescribeRequestDropsQueryAndUserinfo) {
+  EXPECT_EQ(DescribeRequest("POST", "https://user:pw@iam.amazonaws.com/a/b?X-Amz-Signature=s#f"),
+            "POST https://iam.amazonaws.com/a/b");
+  EXPECT_EQ(DescribeRequest("GET", "http://127.0.0.1:8200"), "GET http://127.0.0.1:8200/");
+}
+
+TEST(CurlHttpClientTest, PostEchoesMethodHeadersAndBody) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  HttpRequest req;
+  req.method = "POST";
+  req.url = server.Url("/echo");
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+                 {"X-Custom", "v1"}};
+  req.body = std::string(5000, 'b');  // large enough that curl would use Expect: 100-continue
+  Waiter w;
+  client.Send(req, w.Callback());
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body.starts_with("POST /echo\n")) << r->body;
+  EXPECT_NE(r->body.find("X-Custom: v1"), std::string::npos);
+  EXPECT_NE(r->body.find("Content-Type: application/x-www-form-urlencoded; charset=utf-8"),
+            std::string::npos);
+  EXPECT_EQ(r->body.find("Expect:"), std::string::npos);
+  EXPECT_TRUE(r->body.ends_with(std::string(5000, 'b')));
+  ASSERT_NE(FindHeader(r->headers, "x-test"), nullptr);
+  EXPECT_EQ(*FindHeader(r->headers, "x-test"), "yes");
+}
+
+TEST(CurlHttpClientTest, HttpErrorStatusIsASuccessfulResult) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  Waiter w;
+  client.Send(Get(server.Url("/status/503")), w.Callback());
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "status");
+}
+
+TEST(CurlHttpClientTest, SequentialRequestsReuseOneConnection) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  for (int i = 0; i < 10; ++i) {
+    Waiter w;
+    HttpRequest req = Get(server.Url("/echo"));
+    req.method = i % 2 ? "POST" : "GET";
+    req.body = i % 2 ? "x=1" : "";
+    client.Send(req, w.Callback());
+    ASSERT_TRUE(w.Wait().ok());
+  }
+  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST(CurlHttpClientTest, ThousandConcurrentRequestsOnOneIoThread) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  constexpr int kN = 1000;
+  std::atomic<int> ok{0}, done{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  auto start = SteadyClock::now();
+  for (int i = 0; i < kN; ++i) {
+    client.Send(Get(server.Url("/delay/300")), [&](Result<HttpResponse> r) {
+      if (r.ok() && r->status == 200 && r->body == "ok") ++ok;
+      if (++done == kN) {
+        std::lock_guard lock(mu);
+        cv.notify_all();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done.load() == kN; }));
+  }
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_EQ(ok.load(), kN);
+  // Sequentially this would take 300 s; concurrently it is a few round trips of 300 ms.
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  EXPECT_GE(server.max_pending(), kN / 2) << "requests were not in flight together";
+  EXPECT_EQ(client.in_flight(), 0);
+
+  // The pooled connections are reused by the next wave.
+  int accepted_before = server.accepted();
+  std::atomic<int> done2{0};
+  for (int i = 0; i < 100; ++i) {
+    client.Send(Get(server.Url("/echo")), [&](Result<HttpResponse> r) { ++done2; });
+  }
+  while (done2.load() < 100) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_EQ(server.accepted(), accepted_before);
+}
+
+TEST(CurlHttpClientTest, TimeoutFailsWithUpstreamError) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  HttpRequest req = Get(server.Url("/hang"));
+  req.timeout_ms = 200;
+  auto start = SteadyClock::now();
+  Waiter w;
+  client.Send(req, w.Callback());
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  EXPECT_NE(r.status().message().find("timed out"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("GET http://127.0.0.1:"), std::string::npos);
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(CurlHttpClientTest, ConnectionRefusedFailsFast) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);  // nothing listens there now
+
+  CurlHttpClient client;
+  Waiter w;
+  client.Send(Get("http://127.0.0.1:" + std::to_string(port) + "/x?secret=1"), w.Callback());
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(r.status().message().find("secret"), std::string::npos);
+  EXPECT_NE(r.status().message().find("onnect"), std::string::npos) << r.status().message();
+}
+
+TEST(CurlHttpClientTest, OversizeResponseIsRejected) {
+  LoopbackServer server;
+  CurlOptions opts;
+  opts.max_response_bytes = 1000;
+  CurlHttpClient client(opts);
+  Waiter w1, w2;
+  client.Send(Get(server.Url("/big/1000")), w1.Callback());
+  Result<HttpResponse> r1 = w1.Wait();
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->body.size(), 1000u);
+  client.Send(Get(server.Url("/big/5000")), w2.Callback());
+  Result<HttpResponse> r2 = w2.Wait();
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("larger than 1000 bytes"), std::string::npos);
+}
+
+TEST(CurlHttpClientTest, InvalidRequestsFailInline) {
+  CurlHttpClient client;
+  std::optional<Result<HttpResponse>> got;
+  client.Send(Get("ftp://example.com/"), [&](Result<HttpResponse> r) { got.emplace(r); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status().code(), StatusCode::kInvalidArgument);
+  got.reset();
+  HttpRequest req = Get("http://127.0.0.1:1/");
+  req.headers = {{"X-Bad", "a\r\nInjected: 1"}};
+  client.Send(req, [&](Result<HttpResponse> r) { got.emplace(r); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CurlHttpClientTest, CompletionsArePostedToTheExecutor) {
+  LoopbackServer server;
+  OneThreadExecutor executor;
+  CurlOptions opts;
+  opts.completions = &executor;
+  CurlHttpClient client(opts);
+  Waiter w;
+  client.Send(Get(server.Url("/echo")), w.Callback());
+  ASSERT_TRUE(w.Wait().ok());
+  EXPECT_EQ(w.thread(), executor.id());
+
+  std::atomic<bool> fired{false};
+  std::thread::id timer_thread;
+  client.RunAfter(1, [&] {
+    timer_thread = std::this_thread::get_id();
+    fired = true;
+  });
+  while (!fired) std::this_thread::sleep_for(milliseconds(1));
+  EXPECT_EQ(timer_thread, executor.id());
+}
+
+Task<int> FetchStatus(HttpClient* client, std::string url) {
+  Result<HttpResponse> r = co_await client->SendAsync(Get(url));
+  co_return r.ok() ? r->status : -1;
+}
+
+TEST(CurlHttpClientTest, SendAsyncWorksInCoroutines) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  EXPECT_EQ(SyncWait(FetchStatus(&client, server.Url("/status/204"))), 204);
+}
+
+TEST(CurlHttpClientTest, TimersFireInDeadlineOrderAndNotEarly) {
+  CurlHttpClient client;
+  std::mutex mu;
+  std::vector<int> order;
+  std::atomic<int> n{0};
+  auto start = SteadyClock::now();
+  std::vector<SteadyClock::duration> at(3);
+  for (int i : {2, 0, 1}) {
+    client.RunAfter(50 + 50 * i, [&, i] {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+      at[i] = SteadyClock::now() - start;
+      ++n;
+    });
+  }
+  while (n.load() < 3) std::this_thread::sleep_for(milliseconds(2));
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  for (int i = 0; i < 3; ++i) EXPECT_GE(at[i], milliseconds(50 + 50 * i));
+}
+
+TEST(CurlHttpClientTest, ShutdownFailsInFlightAndFiresTimers) {
+  LoopbackServer server;
+  std::optional<Result<HttpResponse>> got;
+  bool timer_fired = false;
+  {
+    CurlHttpClient client;
+    client.Send(Get(server.Url("/hang")), [&](Result<HttpResponse> r) { got.emplace(r); });
+    client.RunAfter(3600 * 1000, [&] { timer_fired = true; });
+    while (server.requests() < 1) std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(timer_fired);
+}
+
+TEST(CurlHttpClientTest, HonoursProxyEnvironment) {
+  LoopbackServer proxy;
+  setenv("http_proxy", proxy.Url("").c_str(), 1);
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  CurlHttpClient client;
+  Waiter w1;
+  client.Send(Get("http://vault-proxy-test.invalid/x"), w1.Callback());
+  Result<HttpResponse> r = w1.Wait();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "proxied http://vault-proxy-test.invalid/x");
+
+  setenv("no_proxy", "vault-proxy-test.invalid", 1);  // now direct: the name does not resolve
+  Waiter w2;
+  client.Send(Get("http://vault-proxy-test.invalid/x"), w2.Callback());
+  EXPECT_FALSE(w2.Wait().ok());
+  unsetenv("no_proxy");
+  unsetenv("http_proxy");
+}
+
+TEST(CurlHttpClientTest, CaFileComesFromOptionsThenEnvironment) {
+  CurlOptions opts;
+  setenv("AWS_CA_BUNDLE", "/tmp/aws.pem", 1);
+  setenv("SSL_CERT_FILE", "/tmp/ssl.pem", 1);
+  EXPECT_EQ(CurlHttpClient::ResolveCaFile(opts), "/tmp/aws.pem");
+  unsetenv("AWS_CA_BUNDLE");
+  EXPECT_EQ(CurlHttpClient::ResolveCaFile(opts), "/tmp/ssl.pem");
+  opts.ca_file = "/etc/explicit.pem";
+  EXPECT_EQ(CurlHttpClient::ResolveCaFile(opts), "/etc/explicit.pem");
+  opts.ca_file.clear();
+  opts.ca_from_environment = false;
+  EXPECT_EQ(CurlHttpClient::ResolveCaFile(opts), "");
+  unsetenv("SSL_CERT_FILE");
+}
+
+TEST(CurlHttpClientTest, MissingCaFileFailsHttpsVerification) {
+  CurlOptions opts;
+  opts.ca_file = "/nonexistent/ca.pem";
+  CurlHttpClient client(opts);
+  LoopbackServer server;  // plain HTTP: the TLS handshake cannot succeed either way
+  Waiter w;
+  std::string url = server.Url("/echo");
+  url.replace(0, 4, "https");
+  HttpRequest req = Get(url);
+  req.timeout_ms = 2000;
+  client.Send(req, w.Callback());
+  Result<HttpResponse> r = w.Wait();
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(FakeHttpClientTest, RecordsAndAnswersInline) {
+  FakeHttpClient fake([](const HttpRequest& r) -> Result<HttpResponse> {
+    return HttpResponse{201, {}, r.body};
+  });
+  HttpRequest req = Get("http://x/");
+  req.body = "hello";
+  EXPECT_EQ(SyncWait(fake.SendAsync(req))->body, "hello");
+  EXPECT_EQ(fake.requests().size(), 1u);
+  FakeTimer timer(/*auto_fire=*/false);
+  bool fired = false;
+  timer.RunAfter(30, [&] { fired = true; });
+  EXPECT_FALSE(fired);
+  EXPECT_EQ(timer.FireAll(), 1u);
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(timer.delays(), (std::vector<int64_t>{30}));
+}
+
+}  // namespace
+}  // namespace vault::net
