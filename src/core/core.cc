@@ -2,7 +2,10 @@
 
 #include <mutex>
 
+#include "core/acl.h"
+#include "core/system_acl_paths.h"
 #include "core/system_backend.h"
+#include "core/token_backend.h"
 #include "util/log.h"
 
 namespace vault::core {
@@ -15,14 +18,21 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       barrier_(physical, clock),
       seal_(physical, &barrier_),
       tokens_(&barrier_, clock),
+      policies_(&barrier_),
+      audit_(&barrier_, clock),
       mounts_(&barrier_, &registry_, &router_, config.ttls) {
   mounts_.RegisterBuiltin("system", [this](const logical::MountInfo&)
                                         -> Result<std::shared_ptr<logical::Backend>> {
-    return NewSystemBackend(&mounts_, &barrier_);
+    std::vector<logical::Path> extra = PolicyPaths(&policies_);
+    for (auto& p : CapabilitiesPaths(&tokens_, &policies_)) extra.push_back(std::move(p));
+    for (auto& p : AuditPaths(&audit_)) extra.push_back(std::move(p));
+    return NewSystemBackend(&mounts_, &barrier_, std::move(extra));
   });
   mounts_.RegisterBuiltin("token", [this](const logical::MountInfo&)
                                        -> Result<std::shared_ptr<logical::Backend>> {
-    return NewTokenBackend(&tokens_);
+    return NewTokenBackend(&tokens_, &policies_, [this](const TokenEntry& t, const std::string& p) {
+      return HasSudo(t, p);
+    }, clock_);
   });
 }
 
@@ -56,14 +66,18 @@ Result<InitResult> Core::Initialize(int shares, int threshold,
 
 Status Core::PostUnsealLocked() {
   RETURN_IF_ERROR(tokens_.Setup());
+  RETURN_IF_ERROR(policies_.Setup());
   RETURN_IF_ERROR(mounts_.Load());
+  RETURN_IF_ERROR(audit_.Load());
   active_ = true;
   return Status::Ok();
 }
 
 void Core::PreSealLocked() {
   active_ = false;
+  audit_.Unload();
   mounts_.Unload();
+  policies_.Teardown();
   tokens_.Teardown();
 }
 
@@ -100,7 +114,10 @@ Status Core::Seal(const std::string& client_token) {
   std::unique_lock lock(state_mu_);
   if (!active_) return Status::Ok();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(client_token));
-  if (!entry || !entry->IsRoot()) return PermissionDenied();
+  if (!entry) return PermissionDenied();
+  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry->policies));
+  if (!acl->Allowed(logical::Operation::kUpdate, "sys/seal", /*sudo_required=*/true))
+    return PermissionDenied();
   PreSealLocked();
   seal_.Seal();
   spdlog::info("core: vault is sealed");
@@ -110,21 +127,37 @@ Status Core::Seal(const std::string& client_token) {
 Result<logical::Response> Core::HandleRequest(logical::Request& req) {
   std::shared_lock lock(state_mu_);
   if (!active_) return Unavailable("Vault is sealed");
-  ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(req.client_token));
-  // Until ACL policies land, only root tokens exist; any other token is refused.
-  if (!entry || !entry->IsRoot()) return PermissionDenied();
   std::string full_path = req.path;
   auto mount = router_.Route(full_path);
+
+  // Token + ACL before routing, so a refusal reveals nothing about the path (request_auth.cc).
+  RequestAuth auth = CheckRequest(req, mount.get());
+  // Audit (fail closed): nothing runs unless the request is on record.
+  AuditRecord rec{"", &req, mount ? mount->entry.type : "", auth.token.get()};
+  RETURN_IF_ERROR(audit_.LogRequest(rec, auth.status));
+  if (!auth.status.ok()) return auth.status;
+
+  Result<logical::Response> resp = Status::Ok();
   if (!mount) {
-    return NotFound("no handler for route \"" + full_path + "\". route entry not found.");
+    resp = NotFound("no handler for route \"" + full_path + "\". route entry not found.");
+  } else {
+    const std::string& mp = mount->entry.path;
+    req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
+    req.mount = mounts_.Info(mount->entry);
+    req.storage = mount->storage.get();
+    resp = mount->backend->HandleRequest(req);
+    req.path = full_path;
   }
-  const std::string& mp = mount->entry.path;
-  req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
-  req.mount = mounts_.Info(mount->entry);
-  req.storage = mount->storage.get();
-  auto resp = mount->backend->HandleRequest(req);
-  req.path = full_path;
+  Status logged = audit_.LogResponse(rec, resp);
+  FinishRequest(auth);
+  if (!logged.ok()) return logged;
   return resp;
+}
+
+Status Core::ReopenAuditDevices() {
+  std::shared_lock lock(state_mu_);
+  if (!active_) return Status::Ok();
+  return audit_.Reopen();
 }
 
 }  // namespace vault::core

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "core/core.h"
 #include "util/encoding.h"
 #include "util/json.h"
 #include "util/random.h"
@@ -362,7 +363,7 @@ HttpResponse Handler::Logical(const std::string& path, const std::string& query,
               {"data", r.data},
               {"wrap_info", nullptr},
               {"warnings", r.warnings.empty() ? Json() : Json(r.warnings)},
-              {"auth", nullptr}};
+              {"auth", r.auth.is_null() ? Json() : r.auth}};
   if (r.secret) {
     env["renewable"] = r.secret->renewable;
   }
