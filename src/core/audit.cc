@@ -315,6 +315,9 @@ Status AuditBroker::Log(const AuditRecord& rec, const Status& error,
     if (devices_.empty()) return Status::Ok();
     devices = devices_;
   }
+  // A response whose request went unrecorded (the request enabled the first device) gets its
+  // own id.
+  std::string request_id = rec.request_id.empty() ? NewUuid() : rec.request_id;
   std::string time = FormatRfc3339Nano(clock_->NowNanos());
   const logical::Request* req = rec.request;
   int ok = 0;
@@ -336,7 +339,7 @@ Status AuditBroker::Log(const AuditRecord& rec, const Status& error,
     Json request = Json::object();
     if (req) {
       bool has_data = req->data.is_object() && !req->data.empty();
-      request = {{"id", rec.request_id},
+      request = {{"id", request_id},
                  {"operation", logical::OperationName(req->operation)},
                  {"mount_type", rec.mount_type},
                  {"client_token", d->Secret(req->client_token)},

@@ -1,6 +1,7 @@
 #include "core/policy.h"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 
 #include "core/acl.h"
@@ -106,7 +107,11 @@ Status AppendRules(const Json& value, std::vector<PathRule>* out) {
   return Status::Ok();
 }
 
-std::string AclKey(std::vector<std::string> names) {
+std::string AclKey(const std::vector<std::string>& in) {
+  // Token policies are stored sorted and deduplicated: the common case needs no copy.
+  if (std::adjacent_find(in.begin(), in.end(), std::greater_equal<>()) == in.end())
+    return Join(in, "\n");
+  std::vector<std::string> names = in;
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return Join(names, "\n");
