@@ -4,6 +4,7 @@
 #   VAULT_BIN=/abs/path/build/vault bash bench/run.sh      (what `make bench` runs)
 #
 #   1. KV reads over HTTP keep-alive    vs nginx serving the same bytes as a static file
+#      (and the same reads with a non-root token whose policy has 100 paths vs the root token)
 #   2. durable KV writes (rocksdb)      vs single-node etcd puts through its JSON gateway
 #   3. idle RSS of the dev server (after start, after the read benchmark)
 #   4. dev start latency: spawn -> first 200 from GET /v1/sys/health (median of 5)
@@ -196,6 +197,31 @@ log "vault read response body: $BODY_BYTES bytes (saved as nginx's static file)"
 wrk_vault "vault read" "$TMP/wrk-vault-read.txt" "$DEV_PID" "$TMP/dev.log" \
   "${WRK_ARGS[@]}" -H "X-Vault-Token: $TOKEN" "$DEV_URL/v1/secret/bench"
 V_READ_RPS=$W_RPS V_READ_P99=$W_P99
+
+# The same reads with a non-root token: its policy has 100 path rules (ACL prefix tree + caches).
+A_READ_RPS=0 A_READ_P99=n/a
+if [ -z "$ST" ]; then
+  "$PY" - "$TMP/acl-policy.json" <<'PYEOF'
+import json, sys
+rules = "".join('path "secret/team%d/*" {\n  capabilities = ["read", "list"]\n}\n' % i for i in range(98))
+rules += 'path "secret/+/config" {\n  capabilities = ["read"]\n}\n'
+rules += 'path "secret/bench" {\n  capabilities = ["read"]\n}\n'
+json.dump({"policy": rules}, open(sys.argv[1], "w"))
+PYEOF
+  code=$(curl -s -o "$TMP/acl-policy.out" -w '%{http_code}' -X PUT -H "X-Vault-Token: $TOKEN" \
+    -d @"$TMP/acl-policy.json" "$DEV_URL/v1/sys/policy/bench-100")
+  case $code in 2??) ;; *) die "writing the 100-path policy failed: HTTP $code $(head -c 300 "$TMP/acl-policy.out")";; esac
+  curl -s -X POST -H "X-Vault-Token: $TOKEN" -d '{"policies":["bench-100"],"ttl":"1h"}' \
+    "$DEV_URL/v1/auth/token/create" >"$TMP/acl-token.json"
+  ACL_TOKEN=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["auth"]["client_token"])' "$TMP/acl-token.json" 2>/dev/null)
+  [ -n "$ACL_TOKEN" ] || die "creating the non-root token failed: $(head -c 300 "$TMP/acl-token.json")"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Vault-Token: $ACL_TOKEN" "$DEV_URL/v1/secret/bench")
+  [ "$code" = 200 ] || die "the non-root token cannot read secret/bench: HTTP $code"
+  log "non-root token with a 100-path policy created"
+  wrk_vault "vault read (100-path policy)" "$TMP/wrk-vault-read-acl.txt" "$DEV_PID" "$TMP/dev.log" \
+    "${WRK_ARGS[@]}" -H "X-Vault-Token: $ACL_TOKEN" "$DEV_URL/v1/secret/bench"
+  A_READ_RPS=$W_RPS A_READ_P99=$W_P99
+fi
 if [ -n "$ST" ]; then
   RSS_AFTER="n/a"
 else
@@ -345,6 +371,7 @@ START_MS=$(awk '/^MEDIAN_MS/ { print $2 }' "$TMP/start.txt")
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
+acl_ratio=$(ratio "$A_READ_RPS" "$V_READ_RPS")
 met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a" || v == "") { print "?"; exit }
   ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 < t + 0); print ok ? "yes" : "NO" }'; }
 fmt_rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
@@ -355,6 +382,9 @@ printf '%-31s %-22s %-26s %-7s %-8s %s\n' benchmark vault reference ratio target
 printf '%-31s %-22s %-26s %-7s %-8s %s\n' "kv read  req/s (p99)" \
   "$(fmt_rps "$V_READ_RPS") ($V_READ_P99)" "nginx $(fmt_rps "$N_READ_RPS") ($N_READ_P99)" \
   "$read_ratio" ">= 0.70" "$(met "$read_ratio" '>=' 0.70)"
+printf '%-31s %-22s %-26s %-7s %-8s %s\n' "kv read  100-path policy token" \
+  "$(fmt_rps "$A_READ_RPS") ($A_READ_P99)" "root  $(fmt_rps "$V_READ_RPS") ($V_READ_P99)" \
+  "$acl_ratio" ">= 0.90" "$(met "$acl_ratio" '>=' 0.90)"
 printf '%-31s %-22s %-26s %-7s %-8s %s\n' "kv write req/s durable (p99)" \
   "$(fmt_rps "$V_WRITE_RPS") ($V_WRITE_P99)" "etcd  $(fmt_rps "$E_WRITE_RPS") ($E_WRITE_P99)" \
   "$write_ratio" ">= 1.00" "$(met "$write_ratio" '>=' 1.00)"

@@ -1,12 +1,16 @@
 #include "cmd/server_command.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "cmd/config.h"
 #include "core/core.h"
@@ -116,7 +120,48 @@ void WriteTokenFile(const std::string& token) {
 
 }  // namespace
 
+// SIGHUP reopens the audit log files (log rotation). SIGHUP is blocked in every thread (the
+// mask is set before any thread starts, and threads inherit it) and taken by one thread with
+// sigwait, so the reopen runs in a normal context, never inside a signal handler.
+void BlockSighup() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// Declared after the Core it reopens, so it stops before the Core is destroyed.
+class HupReopener {
+ public:
+  ~HupReopener() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    pthread_kill(thread_.native_handle(), SIGHUP);
+    thread_.join();
+  }
+  void Start(core::Core* core) {
+    thread_ = std::thread([this, core] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGHUP);
+      while (true) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (stop_) return;
+        spdlog::info("==> Vault reload triggered (SIGHUP): reopening audit devices");
+        Status st = core->ReopenAuditDevices();
+        if (!st.ok()) spdlog::error("reopening audit devices failed: {}", st.message());
+      }
+    });
+  }
+
+ private:
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+};
+
 int RunServer(const std::vector<std::string>& args) {
+  BlockSighup();  // first: before any thread exists
   Flags flags;
   std::string err;
   if (!ParseFlags(args, &flags, &err)) {
@@ -170,6 +215,8 @@ int RunServer(const std::vector<std::string>& args) {
     return 1;
   }
   core::Core core(physical.get(), BuildRegistry(), core_config, SystemClock::Get());
+  HupReopener hup;
+  hup.Start(&core);
 
   std::string unseal_key_b64, root_token;
   if (flags.dev) {

@@ -2,7 +2,10 @@
 
 #include <mutex>
 
+#include "core/acl.h"
+#include "core/system_acl_paths.h"
 #include "core/system_backend.h"
+#include "core/token_backend.h"
 #include "util/log.h"
 
 namespace vault::core {
@@ -15,6 +18,8 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       barrier_(physical, clock),
       seal_(physical, &barrier_),
       tokens_(&barrier_, clock),
+      policies_(&barrier_),
+      audit_(&barrier_, clock),
       mounts_(&barrier_, &registry_, &router_, config.ttls) {
   expiration_ = std::make_unique<ExpirationManager>(
       &barrier_, clock_,
@@ -25,13 +30,22 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
         return mounts_.Info(m->entry);
       },
       config_.expiration);
+  // Revoking a token revokes the leases it created (children first: the store walks the tree).
+  tokens_.SetRevokeHook([this](const TokenEntry& e) -> Status {
+    return SyncWait(expiration_->RevokeByToken(e.accessor));
+  });
   mounts_.RegisterBuiltin("system", [this](const logical::MountInfo&)
                                         -> Result<std::shared_ptr<logical::Backend>> {
-    return NewSystemBackend(&mounts_, &barrier_, expiration_.get());
+    std::vector<logical::Path> extra = PolicyPaths(&policies_);
+    for (auto& p : CapabilitiesPaths(&tokens_, &policies_)) extra.push_back(std::move(p));
+    for (auto& p : AuditPaths(&audit_)) extra.push_back(std::move(p));
+    return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
   });
   mounts_.RegisterBuiltin("token", [this](const logical::MountInfo&)
                                        -> Result<std::shared_ptr<logical::Backend>> {
-    return NewTokenBackend(&tokens_);
+    return NewTokenBackend(&tokens_, &policies_, [this](const TokenEntry& t, const std::string& p) {
+      return HasSudo(t, p);
+    }, clock_);
   });
 }
 
@@ -65,7 +79,9 @@ Result<InitResult> Core::Initialize(int shares, int threshold,
 
 Status Core::PostUnsealLocked() {
   RETURN_IF_ERROR(tokens_.Setup());
+  RETURN_IF_ERROR(policies_.Setup());
   RETURN_IF_ERROR(mounts_.Load());
+  RETURN_IF_ERROR(audit_.Load());
   active_ = true;
   expiration_->Start();
   StartRollbacks();
@@ -76,7 +92,9 @@ void Core::PreSealLocked() {
   StopRollbacks();
   expiration_->Stop();
   active_ = false;
+  audit_.Unload();
   mounts_.Unload();
+  policies_.Teardown();
   tokens_.Teardown();
 }
 
@@ -113,7 +131,10 @@ Status Core::Seal(const std::string& client_token) {
   std::unique_lock lock(state_mu_);
   if (!active_) return Status::Ok();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(client_token));
-  if (!entry || !entry->IsRoot()) return PermissionDenied();
+  if (!entry) return PermissionDenied();
+  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry->policies));
+  if (!acl->Allowed(logical::Operation::kUpdate, "sys/seal", /*sudo_required=*/true))
+    return PermissionDenied();
   PreSealLocked();
   seal_.Seal();
   spdlog::info("core: vault is sealed");
@@ -127,62 +148,79 @@ Result<logical::Response> Core::HandleRequest(logical::Request& req) {
 Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) {
   const std::string full_path = req.path;
   std::shared_ptr<const Mount> mount;
-  std::string accessor;
+  RequestAuth auth;
+  AuditRecord rec;
   {
+    // The seal lock is held for the synchronous parts only: a shared_mutex must be released
+    // by the thread that took it, and the engine may resume elsewhere.
     std::shared_lock lock(state_mu_);
     if (!active_) co_return Unavailable("Vault is sealed");
-    auto entry = tokens_.Lookup(req.client_token);
-    if (!entry.ok()) co_return entry.status();
-    // Until ACL policies land, only root tokens exist; any other token is refused.
-    if (!*entry || !(*entry)->IsRoot()) co_return PermissionDenied();
-    accessor = (*entry)->accessor;
-    req.display_name = (*entry)->display_name;
     mount = router_.Route(full_path);
-    if (!mount) {
-      co_return NotFound("no handler for route \"" + full_path + "\". route entry not found.");
+    // Token + ACL before routing, so a refusal reveals nothing about the path (request_auth.cc).
+    auth = CheckRequest(req, mount.get());
+    // Audit (fail closed): nothing runs unless the request is on record.
+    rec = AuditRecord{"", &req, mount ? mount->entry.type : "", auth.token.get()};
+    if (Status st = audit_.LogRequest(rec, auth.status); !st.ok()) co_return st;
+    if (!auth.status.ok()) co_return auth.status;
+    if (mount) {
+      const std::string& mp = mount->entry.path;
+      req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
+      req.mount = mounts_.Info(mount->entry);
+      req.storage = mount->storage.get();
     }
-    const std::string& mp = mount->entry.path;
-    req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
-    req.mount = mounts_.Info(mount->entry);
-    req.storage = mount->storage.get();
   }
-  const std::string relative = req.path;
-  auto resp = co_await mount->backend->HandleRequestAsync(req);
-  req.path = full_path;
-  // Responses that already name a lease (renewals through sys/) are not new secrets.
-  if (!resp.ok() || !resp->secret || !resp->lease_id.empty() ||
-      req.operation == logical::Operation::kHelp)
-    co_return resp;
+  Result<logical::Response> resp = Status::Ok();
+  if (!mount) {
+    resp = NotFound("no handler for route \"" + full_path + "\". route entry not found.");
+  } else {
+    const std::string relative = req.path;
+    resp = co_await mount->backend->HandleRequestAsync(req);
+    req.path = full_path;
+    // Responses that already name a lease (renewals through sys/) are not new secrets.
+    if (resp.ok() && resp->secret && resp->lease_id.empty() &&
+        req.operation != logical::Operation::kHelp) {
+      resp = co_await RegisterLease(req, relative, *mount, auth, std::move(resp).value());
+    }
+  }
+  Status logged = audit_.LogResponse(rec, resp);
+  FinishRequest(auth);
+  if (!logged.ok()) co_return logged;
+  co_return resp;
+}
 
-  // A secret with a lease: persist the lease (and drop the engine's write-ahead entries in the
-  // same batch) before anyone sees the secret.
+Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
+                                                     const std::string& relative,
+                                                     const Mount& mount, const RequestAuth& auth,
+                                                     logical::Response resp) {
+  // Persist the lease (and drop the engine's write-ahead entries in the same batch) before
+  // anyone sees the secret.
   std::vector<std::string> wal_keys;
-  for (const auto& id : resp->secret->wal_ids)
-    wal_keys.push_back(mount->entry.StoragePrefix() + logical::kWalPrefix + id);
-  auto reg = expiration_->Register(full_path, req.mount, *resp->secret, accessor, wal_keys);
+  for (const auto& id : resp.secret->wal_ids)
+    wal_keys.push_back(mount.entry.StoragePrefix() + logical::kWalPrefix + id);
+  std::string accessor = auth.token ? auth.token->accessor : "";
+  auto reg = expiration_->Register(req.path, req.mount, *resp.secret, accessor, wal_keys);
   if (!reg.ok()) {
-    spdlog::error("core: registering a lease for {} failed, revoking the secret: {}", full_path,
+    spdlog::error("core: registering a lease for {} failed, revoking the secret: {}", req.path,
                   reg.status().message());
     logical::Request undo;
     undo.operation = logical::Operation::kRevoke;
     undo.path = relative;
     undo.mount = req.mount;
-    undo.storage = mount->storage.get();
-    undo.secret = logical::LeaseSecret{"", resp->secret->internal_data, clock_->NowSeconds(),
-                                       resp->secret->ttl, 0};
-    auto undone = co_await mount->backend->HandleRequestAsync(undo);
+    undo.storage = mount.storage.get();
+    undo.secret = logical::LeaseSecret{"", resp.secret->internal_data, clock_->NowSeconds(),
+                                       resp.secret->ttl, 0};
+    auto undone = co_await mount.backend->HandleRequestAsync(undo);
     if (!undone.ok()) {
       spdlog::error("core: revoking the unregistered secret failed (its write-ahead entry will "
                     "roll it back): {}", undone.status().message());
     }
     co_return Internal("failed to register the lease: " + reg.status().message());
   }
-  resp->lease_id = reg->lease_id;
-  resp->lease_duration = reg->lease_duration;
-  for (auto& w : reg->warnings) resp->warnings.push_back(std::move(w));
+  resp.lease_id = reg->lease_id;
+  resp.lease_duration = reg->lease_duration;
+  for (auto& w : reg->warnings) resp.warnings.push_back(std::move(w));
   co_return resp;
 }
-
 Task<Result<logical::Response>> Core::DispatchLease(logical::Request& req) {
   const std::string full_path = req.path;
   auto mount = router_.Route(full_path);
@@ -247,6 +285,12 @@ void Core::RunRollbacks() {
                 }
               });
   }
+}
+
+Status Core::ReopenAuditDevices() {
+  std::shared_lock lock(state_mu_);
+  if (!active_) return Status::Ok();
+  return audit_.Reopen();
 }
 
 }  // namespace vault::core

@@ -1,5 +1,6 @@
-// Core: the request pipeline (sealed? -> token -> route -> engine) and the seal lifecycle.
-// Composes the barrier, seal manager, token store, mount manager and router. Thread safety:
+// Core: the request pipeline (sealed? -> token -> ACL -> audit -> route -> engine -> audit) and
+// the seal lifecycle. Composes the barrier, seal manager, token store, policy store, audit
+// broker, mount manager and router. Thread safety:
 // HandleRequest runs concurrently; seal/unseal transitions take an exclusive lock.
 #pragma once
 
@@ -15,8 +16,10 @@
 #include "barrier/barrier.h"
 #include "barrier/seal.h"
 #include "core/expiration.h"
+#include "core/audit.h"
 #include "core/mount_manager.h"
 #include "core/mounts.h"
+#include "core/policy.h"
 #include "core/token_store.h"
 #include "storage/backend.h"
 #include "util/clock.h"
@@ -49,13 +52,14 @@ class Core {
   Result<barrier::SealStatus> Unseal(const std::string& share);
   Result<barrier::SealStatus> ResetUnseal();
   Result<barrier::SealStatus> SealStatus();
-  // sys/seal: needs a root token. kPermissionDenied otherwise.
+  // sys/seal: needs a root token or sudo + update on sys/seal. kPermissionDenied otherwise.
   Status Seal(const std::string& client_token);
   bool Sealed() const;
   std::string StorageType() const { return physical_->Name(); }
 
   // Runs one logical request. req.path is the full path ("secret/foo"); req.client_token is
-  // the caller's token. Errors carry Vault's codes (503 sealed, 403 denied, 404 no route...).
+  // the caller's token. Errors carry Vault's codes (503 sealed, 403 denied, 404 no route,
+  // 500 when audit devices are enabled and none can record the request...).
   // A response carrying a secret has its lease registered (durably) before the task completes.
   // `req` must outlive the task; the task never blocks a thread waiting on the network.
   Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req);
@@ -64,9 +68,31 @@ class Core {
 
   ExpirationManager* expiration() { return expiration_.get(); }
 
+  // Reopens the audit log files (SIGHUP, after log rotation). No-op while sealed.
+  Status ReopenAuditDevices();
+
  private:
+  // The outcome of the token and ACL checks for one request (core/request_auth.cc).
+  struct RequestAuth {
+    TokenRef token;             // the caller's token entry, when the token is valid
+    Status status;              // Ok, or why the request is refused (403...)
+    bool revoke_after = false;  // the last use of a limited-use token: revoke when done
+  };
+  // Resolves the token, decides create vs update (existence check), checks the ACL (with sudo
+  // on root-protected paths), spends one use of a limited-use token and sets
+  // req.display_name. req.path is the full path; mount may be null (no route).
+  RequestAuth CheckRequest(logical::Request& req, const Mount* mount);
+  // After the request: revokes a token whose last use this was.
+  void FinishRequest(const RequestAuth& auth);
+  // Whether token has sudo on a full path (root: always).
+  bool HasSudo(const TokenEntry& token, const std::string& path);
+
   Status PostUnsealLocked();
   void PreSealLocked();
+  // Registers the lease of a secret the engine returned; revokes the secret if that fails.
+  Task<Result<logical::Response>> RegisterLease(logical::Request& req, const std::string& relative,
+                                                const Mount& mount, const RequestAuth& auth,
+                                                logical::Response resp);
   // Routes a lease's renew/revoke to its engine (the expiration manager's Dispatch).
   Task<Result<logical::Response>> DispatchLease(logical::Request& req);
   void StartRollbacks();
@@ -80,6 +106,8 @@ class Core {
   barrier::Barrier barrier_;
   barrier::SealManager seal_;
   TokenStore tokens_;
+  PolicyStore policies_;
+  AuditBroker audit_;
   Router router_;
   MountManager mounts_;
   std::unique_ptr<ExpirationManager> expiration_;

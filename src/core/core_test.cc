@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
 #include "engines/kv/kv.h"
 #include "storage/inmem.h"
 
@@ -127,6 +132,223 @@ TEST_F(CoreTest, LookupSelf) {
   auto r = Do(Operation::kRead, "auth/token/lookup-self");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->data["policies"], Json({"root"}));
+}
+
+
+// A token with policy `name` (created by root), its auth block.
+class CoreAclTest : public CoreTest {
+ protected:
+  std::string Policy(const std::string& name, const std::string& text) {
+    auto w = Do(Operation::kUpdate, "sys/policy/" + name, {{"policy", text}});
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    return name;
+  }
+  Json Create(Json body, const std::string& parent = "") {
+    auto r = Do(Operation::kUpdate, "auth/token/create", std::move(body), parent);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->auth : Json();
+  }
+  StatusCode Code(Operation op, const std::string& path, const std::string& token,
+                  Json data = Json::object()) {
+    return Do(op, path, std::move(data), token).status().code();
+  }
+};
+
+TEST_F(CoreAclTest, TheDoneWhenScenario) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "secret/app/x", {{"v", "1"}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "secret/other", {{"v", "2"}}).ok());
+  Policy("app-read", "path \"secret/app/*\" { capabilities = [\"read\"] }");
+  Json auth = Create({{"policies", {"app-read"}}});
+  std::string t = auth["client_token"];
+  EXPECT_EQ(auth["policies"], Json({"app-read", "default"}));
+  EXPECT_EQ(Do(Operation::kRead, "secret/app/x", {}, t)->data["v"], "1");
+  EXPECT_EQ(Code(Operation::kUpdate, "secret/app/x", t, {{"v", "9"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "secret/app/new", t, {{"v", "9"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Do(Operation::kRead, "secret/app/x")->data["v"], "1");
+  EXPECT_EQ(Code(Operation::kRead, "secret/other", t), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kRead, "sys/mounts", t), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "sys/mounts/x", t, {{"type", "kv"}}), StatusCode::kPermissionDenied);
+  // Denials reveal nothing: an unmounted path is 403 too, not 404.
+  EXPECT_EQ(Code(Operation::kRead, "nowhere/x", t), StatusCode::kPermissionDenied);
+  // The default policy lets it look itself up; display name and path as Vault.
+  auto self = Do(Operation::kRead, "auth/token/lookup-self", {}, t);
+  ASSERT_TRUE(self.ok()) << self.status().ToString();
+  EXPECT_EQ(self->data["display_name"], "token");
+  EXPECT_EQ(self->data["path"], "auth/token/create");
+  EXPECT_EQ(self->data["ttl"], 768 * 3600);
+
+  // It may not mint tokens; a parent that may does, and revoking it revokes the child.
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/create", t), StatusCode::kPermissionDenied);
+  Policy("minter", "path \"auth/token/create\" { capabilities = [\"update\"] }");
+  std::string parent = Create({{"policies", {"app-read", "minter"}}})["client_token"];
+  Json child = Create({{"policies", {"app-read"}}}, parent);
+  std::string c = child["client_token"];
+  EXPECT_EQ(child["orphan"], false);
+  EXPECT_EQ(Do(Operation::kRead, "secret/app/x", {}, c)->data["v"], "1");
+  ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke", {{"token", parent}}).ok());
+  EXPECT_EQ(Code(Operation::kRead, "secret/app/x", parent), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kRead, "secret/app/x", c), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Do(Operation::kRead, "secret/app/x", {}, t).ok());  // not in that tree
+}
+
+TEST_F(CoreAclTest, CreateRules) {
+  Policy("app", "path \"secret/*\" { capabilities = [\"read\"] }\npath \"auth/token/create\" { capabilities = [\"update\"] }");
+  std::string t = Create({{"policies", {"app"}}})["client_token"];
+  // Subset of the parent's policies only; no root, no orphan, no chosen id.
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/create", t, {{"policies", {"other"}}}),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/create", t, {{"policies", {"root"}}}),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/create", t, {{"no_parent", true}}),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/create", t, {{"id", "mine"}}),
+            StatusCode::kPermissionDenied);
+  Json inherited = Create(Json::object(), t);
+  EXPECT_EQ(inherited["policies"], Json({"app", "default"}));
+  // Root with no policies mints another root token that never expires.
+  Json r = Create(Json::object());
+  EXPECT_EQ(r["policies"], Json({"root"}));
+  EXPECT_EQ(r["lease_duration"], 0);
+  // display_name, ttl, explicit_max_ttl, meta, num_uses, orphan.
+  Json o = Create({{"policies", {"app"}}, {"display_name", "CI bot"}, {"ttl", "1h"},
+                   {"explicit_max_ttl", "30m"}, {"meta", {{"team", "x"}}}, {"num_uses", 3},
+                   {"no_parent", true}});
+  EXPECT_EQ(o["lease_duration"], 1800);
+  EXPECT_EQ(o["orphan"], true);
+  EXPECT_EQ(o["num_uses"], 3);
+  auto look = Do(Operation::kUpdate, "auth/token/lookup", {{"token", o["client_token"]}});
+  ASSERT_TRUE(look.ok());
+  EXPECT_EQ(look->data["display_name"], "token-CI-bot");
+  EXPECT_EQ(look->data["meta"]["team"], "x");
+  auto acc = Do(Operation::kUpdate, "auth/token/lookup-accessor", {{"accessor", o["accessor"]}});
+  ASSERT_TRUE(acc.ok());
+  EXPECT_EQ(acc->data["id"], "");
+  EXPECT_EQ(acc->data["policies"], Json({"app", "default"}));
+}
+
+TEST_F(CoreAclTest, BadTokensAndNumUses) {
+  Policy("app", "path \"secret/*\" { capabilities = [\"read\", \"create\", \"update\"] }");
+  EXPECT_EQ(Code(Operation::kRead, "secret/x", "nope"), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kRead, "secret/x", std::string(5000, 'a')), StatusCode::kPermissionDenied);
+  std::string t = Create({{"policies", {"app"}}, {"num_uses", 2}})["client_token"];
+  EXPECT_TRUE(Do(Operation::kUpdate, "secret/x", {{"a", "1"}}, t).ok());
+  EXPECT_TRUE(Do(Operation::kRead, "secret/x", {}, t).ok());
+  // The third use is refused and does nothing.
+  EXPECT_EQ(Code(Operation::kUpdate, "secret/x", t, {{"a", "2"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Do(Operation::kRead, "secret/x")->data["a"], "1");
+  // Expired tokens stop at once.
+  std::string e = Create({{"policies", {"app"}}, {"ttl", "60s"}})["client_token"];
+  EXPECT_TRUE(Do(Operation::kRead, "secret/x", {}, e).ok());
+  clock_.AdvanceSeconds(61);
+  EXPECT_EQ(Code(Operation::kRead, "secret/x", e), StatusCode::kPermissionDenied);
+  // Revoked tokens too (revoke-self through the default policy).
+  std::string s = Create({{"policies", {"app"}}})["client_token"];
+  ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke-self", {}, s).ok());
+  EXPECT_EQ(Code(Operation::kRead, "secret/x", s), StatusCode::kPermissionDenied);
+}
+
+TEST_F(CoreAclTest, RootProtectedPathsNeedSudo) {
+  Policy("ops", R"(
+    path "sys/mounts/*" { capabilities = ["create", "read", "update", "delete"] }
+    path "sys/policy/*" { capabilities = ["read", "update"] }
+    path "sys/audit*"   { capabilities = ["read", "update"] }
+  )");
+  Policy("ops-sudo", R"(
+    path "sys/mounts/*" { capabilities = ["update", "sudo"] }
+    path "sys/policy/*" { capabilities = ["update", "sudo"] }
+    path "auth/token/revoke-orphan" { capabilities = ["update", "sudo"] }
+  )");
+  std::string ops = Create({{"policies", {"ops"}}})["client_token"];
+  std::string sudo = Create({{"policies", {"ops-sudo"}}})["client_token"];
+  EXPECT_EQ(Code(Operation::kUpdate, "sys/mounts/kv9", ops, {{"type", "kv"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "sys/policy/x", ops, {{"policy", "path \"a\" {}"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kRead, "sys/audit", ops), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Do(Operation::kRead, "sys/policy/ops", {}, ops).ok());  // reads need no sudo
+  EXPECT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv9", {{"type", "kv"}}, sudo).ok());
+  EXPECT_TRUE(Do(Operation::kUpdate, "sys/policy/x", {{"policy", "path \"a\" {}"}}, sudo).ok());
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/revoke-orphan", ops, {{"token", sudo}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(core_->Seal(ops).code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(core_->Sealed());
+}
+
+TEST_F(CoreAclTest, PolicyEndpointsAndCapabilities) {
+  auto bad = Do(Operation::kUpdate, "sys/policy/bad", {{"policy", "path \"x\" {\n  capabilities = [\n"}});
+  ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("At "), std::string::npos) << bad.status().message();
+  Policy("App", "path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }");
+  auto list = Do(Operation::kRead, "sys/policy");
+  EXPECT_EQ(list->data["policies"], Json({"app", "default", "root"}));
+  EXPECT_EQ(Do(Operation::kList, "sys/policies/acl/")->data["keys"], Json({"app", "default", "root"}));
+  EXPECT_EQ(Do(Operation::kRead, "sys/policy/app")->data["rules"],
+            "path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }");
+  EXPECT_EQ(Do(Operation::kRead, "sys/policies/acl/app")->data["policy"],
+            "path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }");
+  EXPECT_TRUE(Do(Operation::kRead, "sys/policy/missing")->Empty());
+  EXPECT_EQ(Do(Operation::kDelete, "sys/policy/default").status().code(), StatusCode::kInvalidArgument);
+  // rules= (the 2015 CLI) works too.
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/policy/old", {{"rules", "path \"a/*\" { policy = \"write\" }"}}).ok());
+
+  std::string t = Create({{"policies", {"app"}}})["client_token"];
+  auto caps = Do(Operation::kUpdate, "sys/capabilities-self", {{"paths", {"secret/app/x", "secret/no"}}}, t);
+  ASSERT_TRUE(caps.ok()) << caps.status().ToString();
+  EXPECT_EQ(caps->data["secret/app/x"], Json({"list", "read"}));
+  EXPECT_EQ(caps->data["secret/no"], Json({"deny"}));
+  auto one = Do(Operation::kUpdate, "sys/capabilities", {{"token", t}, {"path", "secret/app/y"}});
+  EXPECT_EQ(one->data["capabilities"], Json({"list", "read"}));
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/capabilities-self", {{"path", "x"}})->data["capabilities"],
+            Json({"root"}));
+  // Changing the policy changes the token's rights at once.
+  Policy("app", "path \"secret/app/*\" { capabilities = [\"deny\"] }");
+  EXPECT_EQ(Code(Operation::kRead, "secret/app/x", t), StatusCode::kPermissionDenied);
+}
+
+TEST_F(CoreAclTest, AuditFailsClosedAndRecordsEverything) {
+  std::string log = testing::TempDir() + "/core-audit-" + std::to_string(::getpid()) + ".log";
+  std::remove(log.c_str());
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/audit/file", {{"type", "file"}, {"options", {{"file_path", log}}}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "secret/k", {{"password", "hunter2"}}).ok());
+  EXPECT_EQ(Code(Operation::kRead, "secret/k", "bad-token"), StatusCode::kPermissionDenied);
+  auto h = Do(Operation::kUpdate, "sys/audit-hash/file", {{"input", "hunter2"}});
+  ASSERT_TRUE(h.ok());
+  std::string hash = h->data["hash"];
+  std::ifstream f(log);
+  std::string line, all;
+  int requests = 0, responses = 0;
+  bool found = false, denied = false;
+  while (std::getline(f, line)) {
+    all += line;
+    Json j = *ParseJson(line);
+    if (j["type"] == "request") ++requests;
+    if (j["type"] == "response") ++responses;
+    if (j["request"]["path"] == "secret/k" && j["request"]["data"].is_object() &&
+        j["request"]["data"]["password"] == hash)
+      found = true;
+    if (j["error"] == "permission denied") denied = true;
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(denied);
+  EXPECT_GE(requests, 3);
+  EXPECT_GE(responses, 3);
+  EXPECT_EQ(all.find("hunter2"), std::string::npos);
+  EXPECT_EQ(all.find(root_), std::string::npos);
+  EXPECT_EQ(Do(Operation::kRead, "sys/audit")->data["file/"]["options"]["file_path"], log);
+
+  // Fail closed: when no device can write, requests are refused (500) and nothing is done.
+  std::string log2 = log + ".2";
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/audit/second", {{"type", "file"}, {"options", {{"file_path", log2}}}}).ok());
+  ASSERT_TRUE(Do(Operation::kDelete, "sys/audit/file").ok());
+  ASSERT_TRUE(std::filesystem::remove(log2));
+  ASSERT_TRUE(std::filesystem::create_directory(log2));  // reopening will fail
+  EXPECT_FALSE(core_->ReopenAuditDevices().ok());
+  auto refused = Do(Operation::kUpdate, "secret/k", {{"password", "changed"}});
+  EXPECT_EQ(refused.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(refused.status().message(), "internal error");
+  std::filesystem::remove(log2);  // writable again: the device reopens on the next entry
+  auto after = Do(Operation::kRead, "secret/k");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->data["password"], "hunter2");
+  std::filesystem::remove(log2);
+  std::remove(log.c_str());
 }
 
 }  // namespace

@@ -223,7 +223,8 @@ Path RotatePath(barrier::Barrier* barrier) {
 }  // namespace
 
 std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier,
-                                                   ExpirationManager* expiration) {
+                                                   ExpirationManager* expiration,
+                                                   std::vector<logical::Path> extra_paths) {
   std::vector<Path> paths = {TunePath(mounts),
                              MountPath(mounts, expiration),
                              MountsListPath(mounts),
@@ -232,61 +233,18 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
                              KeyStatusPath(barrier),
                              RotatePath(barrier)};
   for (auto& p : LeasePaths(expiration)) paths.push_back(std::move(p));
+  for (auto& p : extra_paths) paths.push_back(std::move(p));
   return std::make_shared<logical::FrameworkBackend>(
       "The system backend is built-in to Vault and cannot be remounted or\nunmounted. It "
       "contains the paths that are used to configure Vault itself\nas well as perform core "
       "operations.",
       std::move(paths),
-      std::vector<std::string>{"mounts/*", "remount", "rotate", "auth/*", "audit", "audit/*",
+      // Changes under mounts/*, policy/* and policies/acl/* need sudo too: see
+      // kSysWriteRootPaths in core.
+      std::vector<std::string>{"remount", "rotate", "auth/*", "audit", "audit/*",
                                "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*",
-                               "leases/revoke-force/*", "leases/lookup/*", "raw/*", "seal"});
-}
-
-std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens) {
-  auto describe = [](const TokenEntry& e, const std::string& id) -> Json {
-    return {{"id", id},
-            {"accessor", e.accessor},
-            {"policies", e.policies},
-            {"path", e.path},
-            {"meta", e.meta.empty() ? Json() : e.meta},
-            {"display_name", e.display_name},
-            {"num_uses", 0},
-            {"orphan", true},
-            {"creation_time", e.creation_time},
-            {"creation_ttl", e.ttl},
-            {"expire_time", nullptr},
-            {"ttl", e.ttl},
-            {"explicit_max_ttl", 0},
-            {"renewable", false},
-            {"entity_id", ""},
-            {"type", "service"}};
-  };
-  Path self;
-  self.pattern = "lookup-self";
-  self.synopsis = "This endpoint will lookup a token and its properties.";
-  self.operations[Operation::kRead] = [tokens, describe](Request& r,
-                                                          const FieldData&) -> Result<Response> {
-    ASSIGN_OR_RETURN(auto e, tokens->Lookup(r.client_token));
-    if (!e) return PermissionDenied("bad token");
-    return Response::WithData(describe(*e, r.client_token));
-  };
-  Path lookup;
-  lookup.pattern = "lookup";
-  lookup.synopsis = "This endpoint will lookup a token and its properties.";
-  lookup.fields = {{"token", FieldType::kString, "Token to lookup."}};
-  auto lookup_op = [tokens, describe](Request& r, const FieldData& d) -> Result<Response> {
-    std::string t = d.Has("token") ? d.GetString("token") : r.client_token;
-    ASSIGN_OR_RETURN(auto e, tokens->Lookup(t));
-    if (!e) return PermissionDenied("bad token");
-    return Response::WithData(describe(*e, t));
-  };
-  lookup.operations[Operation::kUpdate] = lookup_op;
-  lookup.operations[Operation::kRead] = lookup_op;
-  return std::make_shared<logical::FrameworkBackend>(
-      "The token credential backend is always enabled and builtin to Vault.\nClient tokens are "
-      "used to identify a client and to allow Vault to associate\npolicies and ACLs which are "
-      "enforced on every request.",
-      std::vector<Path>{self, lookup});
+                               "leases/revoke-force/*", "leases/lookup/*", "raw", "raw/*", "seal",
+                               "step-down"});
 }
 
 }  // namespace vault::core

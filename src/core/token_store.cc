@@ -3,16 +3,18 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <mutex>
 
 #include "crypto/hash.h"
 #include "util/encoding.h"
+#include "util/log.h"
 #include "util/random.h"
 
 namespace vault::core {
 namespace {
 constexpr char kSaltPath[] = "sys/token/salt";
 constexpr char kIdPrefix[] = "sys/token/id/";
+constexpr char kAccessorPrefix[] = "sys/token/accessor/";
+constexpr char kParentPrefix[] = "sys/token/parent/";
 }  // namespace
 
 bool TokenEntry::IsRoot() const {
@@ -20,19 +22,42 @@ bool TokenEntry::IsRoot() const {
 }
 
 Json TokenEntry::ToJson() const {
-  return {{"accessor", accessor}, {"policies", policies}, {"display_name", display_name},
-          {"path", path}, {"creation_time", creation_time}, {"ttl", ttl}, {"meta", meta}};
+  return {{"id_hash", id_hash},
+          {"accessor", accessor},
+          {"parent", parent_hash},
+          {"policies", policies},
+          {"display_name", display_name},
+          {"path", path},
+          {"meta", meta},
+          {"num_uses", num_uses},
+          {"creation_time", creation_time},
+          {"ttl", ttl},
+          {"expire_time", expire_time},
+          {"last_renewal_time", last_renewal_time},
+          {"explicit_max_ttl", explicit_max_ttl},
+          {"period", period},
+          {"renewable", renewable}};
 }
 
 TokenEntry TokenEntry::FromJson(const Json& j) {
   TokenEntry e;
+  e.id_hash = j.value("id_hash", "");
   e.accessor = j.value("accessor", "");
+  e.parent_hash = j.value("parent", "");
   e.policies = j.value("policies", std::vector<std::string>{});
   e.display_name = j.value("display_name", "");
   e.path = j.value("path", "");
+  e.meta = j.value("meta", Json::object());
+  if (!e.meta.is_object()) e.meta = Json::object();
+  e.num_uses = j.value("num_uses", int64_t{0});
   e.creation_time = j.value("creation_time", int64_t{0});
   e.ttl = j.value("ttl", int64_t{0});
-  e.meta = j.value("meta", Json::object());
+  // Entries written before expire_time existed expire at creation + ttl.
+  e.expire_time = j.value("expire_time", e.ttl > 0 ? e.creation_time + e.ttl : int64_t{0});
+  e.last_renewal_time = j.value("last_renewal_time", int64_t{0});
+  e.explicit_max_ttl = j.value("explicit_max_ttl", int64_t{0});
+  e.period = j.value("period", int64_t{0});
+  e.renewable = j.value("renewable", false);
   return e;
 }
 
@@ -58,62 +83,293 @@ void TokenStore::Teardown() {
   cache_.clear();
 }
 
-std::string TokenStore::Hash(const std::string& token) const {
-  return HexEncode(hmac_->Mac(token));
+void TokenStore::SetRevokeHook(std::function<Status(const TokenEntry&)> hook) {
+  std::lock_guard lock(write_mu_);
+  revoke_hook_ = std::move(hook);
+}
+
+std::string TokenStore::HashLocked(const std::string& value) const {
+  return HexEncode(hmac_->Mac(value));
+}
+
+Result<std::string> TokenStore::HashOf(const std::string& token) const {
+  std::shared_lock lock(mu_);
+  if (salt_.empty()) return Unavailable("Vault is sealed");
+  return HashLocked(token);
+}
+
+Status TokenStore::Persist(const TokenEntry& e) {
+  return logical::PutJson(storage_, kIdPrefix + e.id_hash, e.ToJson());
+}
+
+void TokenStore::CacheErase(const std::string& id_hash) {
+  std::unique_lock lock(mu_);
+  cache_.erase(id_hash);
+}
+
+Result<TokenRef> TokenStore::Load(const std::string& id_hash) {
+  {
+    std::shared_lock lock(mu_);
+    if (salt_.empty()) return Unavailable("Vault is sealed");
+    auto it = cache_.find(id_hash);
+    if (it != cache_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + id_hash));
+  if (!j) return TokenRef();
+  TokenEntry e = TokenEntry::FromJson(*j);
+  e.id_hash = id_hash;
+  auto ref = std::make_shared<const TokenEntry>(std::move(e));
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = cache_.emplace(id_hash, ref);
+  return it->second;
 }
 
 Result<std::string> TokenStore::CreateRoot(const std::optional<std::string>& id) {
-  std::string token = id ? *id : "hvs." + RandomAlnum(24);
+  TokenCreateParams p;
+  p.id = id;
+  p.policies = {"root"};
+  p.display_name = "root";
+  p.path = "auth/token/root";
+  p.ttl = 0;
+  p.renewable = false;
+  return Create(p);
+}
+
+Result<std::string> TokenStore::Create(const TokenCreateParams& params, TokenEntry* out) {
+  std::lock_guard wlock(write_mu_);
+  std::string token = params.id ? *params.id : "hvs." + RandomAlnum(24);
   if (token.empty()) return InvalidArgument("token id must not be empty");
+  if (token.size() > 1024) return InvalidArgument("token id too long");
+  std::string hash, accessor_hash;
   TokenEntry e;
   e.accessor = RandomAlnum(24);
-  e.policies = {"root"};
-  e.display_name = "root";
-  e.path = "auth/token/root";
-  e.creation_time = clock_->NowSeconds();
-  std::string hash;
   {
     std::shared_lock lock(mu_);
     if (salt_.empty()) return Unavailable("Vault is sealed");
-    hash = Hash(token);
+    hash = HashLocked(token);
+    accessor_hash = HashLocked(e.accessor);
   }
-  RETURN_IF_ERROR(logical::PutJson(storage_, kIdPrefix + hash, e.ToJson()));
+  if (params.id) {
+    ASSIGN_OR_RETURN(auto existing, Load(hash));
+    if (existing) return InvalidArgument("cannot create a token with a duplicate ID");
+  }
+  if (!params.parent_hash.empty()) {
+    ASSIGN_OR_RETURN(auto parent, Load(params.parent_hash));
+    if (!parent || parent->num_uses == -1) return PermissionDenied("parent token is no longer valid");
+  }
+  int64_t now = clock_->NowSeconds();
+  e.id_hash = hash;
+  e.parent_hash = params.parent_hash;
+  e.policies = params.policies;
+  e.display_name = params.display_name;
+  e.path = params.path;
+  e.meta = params.meta.is_object() ? params.meta : Json::object();
+  e.num_uses = params.num_uses;
+  e.creation_time = now;
+  e.ttl = params.ttl;
+  e.expire_time = params.ttl > 0 ? now + params.ttl : 0;
+  e.explicit_max_ttl = params.explicit_max_ttl;
+  e.period = params.period;
+  e.renewable = params.renewable && params.ttl > 0;
+  // Indexes first: a crash in between leaves only dangling index entries (removed by Tidy),
+  // never a live token that revocation of its parent would miss.
+  RETURN_IF_ERROR(logical::PutJson(storage_, kAccessorPrefix + accessor_hash,
+                                   {{"accessor", e.accessor}, {"id_hash", hash}}));
+  if (!e.parent_hash.empty()) {
+    RETURN_IF_ERROR(storage_->Put(kParentPrefix + e.parent_hash + "/" + hash, ""));
+  }
+  RETURN_IF_ERROR(Persist(e));
+  if (out) *out = e;
+  auto ref = std::make_shared<const TokenEntry>(std::move(e));
   std::unique_lock lock(mu_);
-  cache_[hash] = e;
+  cache_[hash] = std::move(ref);
   return token;
 }
 
-Result<std::optional<TokenEntry>> TokenStore::Lookup(const std::string& token) {
-  if (token.empty() || token.size() > 1024) return std::optional<TokenEntry>();
+Result<TokenRef> TokenStore::Lookup(const std::string& token) {
+  if (token.empty() || token.size() > 1024) return TokenRef();
   std::string hash;
   {
     std::shared_lock lock(mu_);
     if (salt_.empty()) return Unavailable("Vault is sealed");
-    hash = Hash(token);
-    // The map lookup is by the keyed hash, so timing reveals nothing about valid token ids.
-    auto it = cache_.find(hash);
-    if (it != cache_.end()) return std::optional<TokenEntry>(it->second);
+    hash = HashLocked(token);
   }
-  ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + hash));
-  if (!j) return std::optional<TokenEntry>();
-  TokenEntry e = TokenEntry::FromJson(*j);
-  if (e.ttl > 0 && e.creation_time + e.ttl <= clock_->NowSeconds())
-    return std::optional<TokenEntry>();
-  std::unique_lock lock(mu_);
-  cache_[hash] = e;
-  return std::optional<TokenEntry>(std::move(e));
+  return LookupByHash(hash);
 }
 
-Status TokenStore::Revoke(const std::string& token) {
-  std::string hash;
+Result<TokenRef> TokenStore::LookupByHash(const std::string& id_hash) {
+  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+  // The map is keyed by the keyed hash, so its timing reveals nothing about valid ids; the
+  // final comparison is constant-time as well.
+  if (!e || !crypto::ConstantTimeEquals(e->id_hash, id_hash)) return TokenRef();
+  if (e->num_uses == -1) return TokenRef();
+  if (e->Expired(clock_->NowSeconds())) {
+    Status st = RevokeTree(id_hash);
+    if (!st.ok()) spdlog::warn("token: cleaning up an expired token failed: {}", st.message());
+    return TokenRef();
+  }
+  return e;
+}
+
+Result<TokenRef> TokenStore::LookupAccessor(const std::string& accessor) {
+  if (accessor.empty() || accessor.size() > 1024) return TokenRef();
+  std::string key;
   {
     std::shared_lock lock(mu_);
     if (salt_.empty()) return Unavailable("Vault is sealed");
-    hash = Hash(token);
+    key = kAccessorPrefix + HashLocked(accessor);
   }
-  RETURN_IF_ERROR(storage_->Delete(kIdPrefix + hash));
+  ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, key));
+  if (!j) return TokenRef();
+  return LookupByHash(j->value("id_hash", ""));
+}
+
+Result<bool> TokenStore::Use(const std::string& id_hash) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = cache_.find(id_hash);
+    if (it != cache_.end() && it->second->num_uses == 0) return false;  // unlimited: no write
+  }
+  std::lock_guard wlock(write_mu_);
+  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+  if (!e || e->num_uses == -1) return PermissionDenied();
+  if (e->num_uses == 0) return false;
+  TokenEntry next = *e;
+  bool last = --next.num_uses == 0;
+  if (last) next.num_uses = -1;  // revocation pending: unusable from now on
+  RETURN_IF_ERROR(Persist(next));
   std::unique_lock lock(mu_);
-  cache_.erase(hash);
+  cache_[id_hash] = std::make_shared<const TokenEntry>(std::move(next));
+  return last;
+}
+
+Status TokenStore::RevokeOne(const std::string& id_hash, bool orphan_children) {
+  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+  if (e) {
+    if (e->num_uses != -1) {
+      TokenEntry pending = *e;
+      pending.num_uses = -1;
+      RETURN_IF_ERROR(Persist(pending));
+      std::unique_lock lock(mu_);
+      cache_[id_hash] = std::make_shared<const TokenEntry>(pending);
+    }
+    if (revoke_hook_) RETURN_IF_ERROR(revoke_hook_(*e));
+    std::string accessor_key;
+    {
+      std::shared_lock lock(mu_);
+      if (salt_.empty()) return Unavailable("Vault is sealed");
+      accessor_key = kAccessorPrefix + HashLocked(e->accessor);
+    }
+    RETURN_IF_ERROR(storage_->Delete(accessor_key));
+    if (!e->parent_hash.empty()) {
+      RETURN_IF_ERROR(storage_->Delete(kParentPrefix + e->parent_hash + "/" + id_hash));
+    }
+  }
+  if (orphan_children) {
+    std::string dir = kParentPrefix + id_hash + "/";
+    ASSIGN_OR_RETURN(auto children, storage_->List(dir));
+    for (const auto& child : children) {
+      ASSIGN_OR_RETURN(TokenRef c, Load(child));
+      if (c) {
+        TokenEntry orphan = *c;
+        orphan.parent_hash.clear();
+        RETURN_IF_ERROR(Persist(orphan));
+        std::unique_lock lock(mu_);
+        cache_[child] = std::make_shared<const TokenEntry>(std::move(orphan));
+      }
+      RETURN_IF_ERROR(storage_->Delete(dir + child));
+    }
+  }
+  RETURN_IF_ERROR(storage_->Delete(kIdPrefix + id_hash));
+  CacheErase(id_hash);
+  return Status::Ok();
+}
+
+Status TokenStore::RevokeTree(const std::string& id_hash) {
+  std::lock_guard wlock(write_mu_);
+  // Post-order walk without recursion: children are revoked before their parent.
+  std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
+  std::vector<std::string> order;
+  while (!stack.empty()) {
+    auto [h, expanded] = stack.back();
+    stack.pop_back();
+    if (expanded) {
+      order.push_back(h);
+      continue;
+    }
+    stack.emplace_back(h, true);
+    ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
+    for (auto& c : children) {
+      if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
+    }
+  }
+  for (const auto& h : order) RETURN_IF_ERROR(RevokeOne(h, false));
+  return Status::Ok();
+}
+
+Status TokenStore::RevokeOrphan(const std::string& id_hash) {
+  std::lock_guard wlock(write_mu_);
+  return RevokeOne(id_hash, true);
+}
+
+Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment,
+                                   int64_t max_ttl) {
+  std::lock_guard wlock(write_mu_);
+  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+  int64_t now = clock_->NowSeconds();
+  if (!e || e->num_uses == -1 || e->Expired(now)) return PermissionDenied("bad token");
+  if (e->expire_time == 0 || !e->renewable) return InvalidArgument("lease is not renewable");
+  int64_t ttl = increment > 0 ? increment : (e->period > 0 ? e->period : e->ttl);
+  int64_t limit = -1;  // seconds left before a hard maximum
+  if (e->explicit_max_ttl > 0) limit = e->creation_time + e->explicit_max_ttl - now;
+  if (max_ttl > 0 && e->period == 0) {
+    int64_t m = e->creation_time + max_ttl - now;
+    limit = limit < 0 ? m : std::min(limit, m);
+  }
+  if (limit >= 0) ttl = std::min(ttl, limit);
+  if (ttl <= 0) return InvalidArgument("past the max TTL, cannot renew");
+  TokenEntry next = *e;
+  next.expire_time = now + ttl;
+  next.last_renewal_time = now;
+  RETURN_IF_ERROR(Persist(next));
+  auto ref = std::make_shared<const TokenEntry>(std::move(next));
+  std::unique_lock lock(mu_);
+  cache_[id_hash] = ref;
+  return TokenRef(ref);
+}
+
+Result<std::vector<std::string>> TokenStore::ListAccessors() {
+  ASSIGN_OR_RETURN(auto keys, storage_->List(kAccessorPrefix));
+  std::vector<std::string> out;
+  for (const auto& k : keys) {
+    ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kAccessorPrefix + k));
+    if (j) out.push_back(j->value("accessor", ""));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status TokenStore::Tidy() {
+  int64_t now = clock_->NowSeconds();
+  ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
+  for (const auto& h : ids) {
+    ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + h));
+    if (!j) continue;
+    TokenEntry e = TokenEntry::FromJson(*j);
+    // Expired tokens, and revocations that failed part-way (pending), are revoked again.
+    if (e.Expired(now) || e.num_uses == -1) RETURN_IF_ERROR(RevokeTree(h));
+  }
+  // Child index entries whose child no longer exists.
+  std::lock_guard wlock(write_mu_);
+  ASSIGN_OR_RETURN(auto parents, storage_->List(kParentPrefix));
+  for (const auto& p : parents) {
+    std::string dir = kParentPrefix + p;  // p ends in '/'
+    ASSIGN_OR_RETURN(auto children, storage_->List(dir));
+    for (const auto& c : children) {
+      ASSIGN_OR_RETURN(auto child, storage_->Get(kIdPrefix + c));
+      if (!child) RETURN_IF_ERROR(storage_->Delete(dir + c));
+    }
+  }
   return Status::Ok();
 }
 

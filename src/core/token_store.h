@@ -1,10 +1,20 @@
-// The token store. Token ids are random and stored only as a keyed hash (HMAC-SHA256 with a
-// per-store salt kept under the barrier), so a copy of storage yields no usable token.
-// This slice holds root tokens; policies, TTLs, parents and accessors arrive with the
-// tokens/ACL issue on the same storage layout (sys/token/id/<hash>).
+// The token store. Token ids are random ("hvs." + 24 alphanumerics) and stored only as a keyed
+// hash (HMAC-SHA256 with a per-store salt kept under the barrier), so a copy of storage yields
+// no usable token. Tokens form a tree: revoking one revokes its children first.
+//
+// Storage (through the barrier):
+//   sys/token/salt                          the HMAC key (32 random bytes, created once)
+//   sys/token/id/<id_hash>                  TokenEntry JSON
+//   sys/token/accessor/<HMAC(accessor)>     {"accessor", "id_hash"}
+//   sys/token/parent/<parent_hash>/<child_hash>   child index (empty value)
+//
+// `id_hash` (hex HMAC-SHA256 of the token id) is the stable identifier of a token for other
+// parts of core (the lease index keys leases by it); it survives restarts (the salt is stored).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -18,18 +28,44 @@
 namespace vault::core {
 
 struct TokenEntry {
-  std::string accessor;
+  std::string id_hash;      // hex HMAC of the id: the storage key; stable; not a credential
+  std::string accessor;     // a second handle on the token (lookup/revoke without the id)
+  std::string parent_hash;  // "" for orphans (root tokens, create-orphan, no_parent)
   std::vector<std::string> policies;
   std::string display_name;
-  std::string path;
-  int64_t creation_time = 0;  // unix seconds
-  int64_t ttl = 0;            // seconds; 0 = never expires (root)
+  std::string path;  // the creation path, e.g. "auth/token/create"
   Json meta = Json::object();
+  int64_t num_uses = 0;         // remaining uses; 0 = unlimited; -1 = revocation pending
+  int64_t creation_time = 0;    // unix seconds
+  int64_t ttl = 0;              // the TTL at creation (seconds); 0 = never expires
+  int64_t expire_time = 0;      // unix seconds; 0 = never expires
+  int64_t last_renewal_time = 0;
+  int64_t explicit_max_ttl = 0;
+  int64_t period = 0;
+  bool renewable = false;
 
   bool IsRoot() const;
+  bool Orphan() const { return parent_hash.empty(); }
+  bool Expired(int64_t now) const { return expire_time != 0 && expire_time <= now; }
   Json ToJson() const;
   static TokenEntry FromJson(const Json& j);
 };
+
+struct TokenCreateParams {
+  std::optional<std::string> id;  // a chosen id (root/sudo only; checked by the caller)
+  std::string parent_hash;        // "" = orphan
+  std::vector<std::string> policies;
+  std::string display_name;
+  std::string path;
+  Json meta = Json::object();
+  int64_t num_uses = 0;
+  int64_t ttl = 0;  // already computed by the caller; 0 = never expires
+  int64_t explicit_max_ttl = 0;
+  int64_t period = 0;
+  bool renewable = true;
+};
+
+using TokenRef = std::shared_ptr<const TokenEntry>;
 
 // Thread safety: all methods may be called concurrently.
 class TokenStore {
@@ -40,20 +76,57 @@ class TokenStore {
   Status Setup();
   // Drops every cached secret. Call on seal.
   void Teardown();
+
+  // Called for every token being revoked (children before parents, before the entry is
+  // deleted; also for expired tokens when they are cleaned up). An error stops the
+  // revocation (the token stays marked revocation-pending and unusable) and is returned.
+  void SetRevokeHook(std::function<Status(const TokenEntry&)> hook);
+
   // Creates a root token; with `id` the token has exactly that id (dev -dev-root-token-id).
   Result<std::string> CreateRoot(const std::optional<std::string>& id);
-  // The entry for a token id; nullopt if unknown or expired. Constant-time on the hash.
-  Result<std::optional<TokenEntry>> Lookup(const std::string& token);
-  Status Revoke(const std::string& token);
+  // Creates a token; returns its id. kInvalidArgument if a chosen id is taken; kPermissionDenied
+  // if the parent is gone (revoked meanwhile).
+  Result<std::string> Create(const TokenCreateParams& params, TokenEntry* out = nullptr);
+
+  // The live entry for a token id; nullptr if unknown, expired (then cleaned up) or
+  // revocation-pending. Cached; the hash is compared in constant time.
+  Result<TokenRef> Lookup(const std::string& token);
+  Result<TokenRef> LookupByHash(const std::string& id_hash);
+  Result<TokenRef> LookupAccessor(const std::string& accessor);
+  // The id_hash a token id would have (kUnavailable when sealed).
+  Result<std::string> HashOf(const std::string& token) const;
+
+  // Spends one use of a limited-use token. Result: true if this was the last use (the caller
+  // revokes the token once the request is done). kPermissionDenied if no use is left.
+  Result<bool> Use(const std::string& id_hash);
+
+  // Revokes the token and all its descendants (children first). Unknown tokens: Ok.
+  Status RevokeTree(const std::string& id_hash);
+  // Revokes only this token; its children become orphans.
+  Status RevokeOrphan(const std::string& id_hash);
+  // Extends a renewable token: new TTL = increment (or its original TTL when 0), capped by
+  // explicit_max_ttl and max_ttl counted from creation. kInvalidArgument if not renewable.
+  Result<TokenRef> Renew(const std::string& id_hash, int64_t increment, int64_t max_ttl);
+  // Accessors of all stored tokens.
+  Result<std::vector<std::string>> ListAccessors();
+  // Revokes every expired token (and its subtree) and drops dangling index entries.
+  Status Tidy();
 
  private:
-  std::string Hash(const std::string& token) const;
+  std::string HashLocked(const std::string& value) const;
+  Result<TokenRef> Load(const std::string& id_hash);
+  Status Persist(const TokenEntry& e);
+  Status RevokeOne(const std::string& id_hash, bool orphan_children);
+  void CacheErase(const std::string& id_hash);
+
   logical::Storage* storage_;
   Clock* clock_;
-  mutable std::shared_mutex mu_;
+  mutable std::shared_mutex mu_;  // salt_, hmac_, cache_
   std::string salt_;
   std::unique_ptr<crypto::HmacSha256Key> hmac_;  // keyed with salt_
-  std::unordered_map<std::string, TokenEntry> cache_;  // by hash
+  std::unordered_map<std::string, TokenRef> cache_;  // by id_hash
+  std::mutex write_mu_;  // serializes creates, uses and revocations (tree consistency)
+  std::function<Status(const TokenEntry&)> revoke_hook_;
 };
 
 }  // namespace vault::core

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "core/core.h"
 #include "util/encoding.h"
 #include "util/json.h"
 #include "util/random.h"
@@ -364,7 +365,7 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
               {"data", r.data},
               {"wrap_info", nullptr},
               {"warnings", r.warnings.empty() ? Json() : Json(r.warnings)},
-              {"auth", nullptr}};
+              {"auth", r.auth.is_null() ? Json() : r.auth}};
   if (r.secret) {
     env["lease_id"] = r.lease_id;
     env["renewable"] = r.secret->renewable;

@@ -8,7 +8,15 @@
 #include <utility>
 #include <vector>
 
-#include "core/core.h"
+#include "util/task.h"
+
+#include "util/status.h"
+
+// Forward-declared so that the Beast TU (server.cc), which includes this header, does not
+// recompile whenever a core/ header changes.
+namespace vault::core {
+class Core;
+}  // namespace vault::core
 
 namespace vault::http {
 

@@ -1,5 +1,7 @@
 #include "http/handler.h"
 
+#include "core/core.h"
+
 #include <gtest/gtest.h>
 
 #include "engines/kv/kv.h"

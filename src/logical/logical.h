@@ -103,10 +103,14 @@ struct Response {
   std::string lease_id;
   // Set for help operations: rendered as {"help": ..., "see_also": null}.
   std::optional<std::string> help;
+  // Vault's "auth" block, set when a request mints or renews a token (auth/token/create,
+  // renew): client_token, accessor, policies, lease_duration, renewable... Null otherwise.
+  Json auth;
 
   // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
   bool Empty() const {
-    return data.is_null() && warnings.empty() && !secret && !help && lease_duration == 0;
+    return data.is_null() && warnings.empty() && !secret && !help && lease_duration == 0 &&
+           auth.is_null();
   }
   static Response WithData(Json d) {
     Response r;

@@ -1,0 +1,381 @@
+#include "core/audit.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "core/mounts.h"
+#include "crypto/hash.h"
+#include "util/encoding.h"
+#include "util/log.h"
+#include "util/random.h"
+#include "util/strings.h"
+
+namespace vault::core {
+namespace {
+constexpr char kTablePath[] = "core/audit";
+
+std::string OptionString(const Json& options, const char* key, const std::string& def = "") {
+  if (!options.is_object() || !options.contains(key)) return def;
+  const Json& v = options[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  return def;
+}
+}  // namespace
+
+Json AuditDeviceEntry::ToJson() const {
+  return {{"path", path},       {"type", type}, {"description", description},
+          {"options", options}, {"uuid", uuid}, {"local", local}};
+}
+
+AuditDeviceEntry AuditDeviceEntry::FromJson(const Json& j) {
+  AuditDeviceEntry e;
+  e.path = j.value("path", "");
+  e.type = j.value("type", "");
+  e.description = j.value("description", "");
+  e.options = j.value("options", Json::object());
+  e.uuid = j.value("uuid", "");
+  e.local = j.value("local", false);
+  return e;
+}
+
+// One file device. Writes are whole lines under the device mutex, with O_APPEND.
+class AuditDevice {
+ public:
+  explicit AuditDevice(AuditDeviceEntry e) : entry_(std::move(e)) {}
+  ~AuditDevice() { Close(); }
+
+  const AuditDeviceEntry& entry() const { return entry_; }
+
+  // Validates options and opens the file. kInvalidArgument on bad options or an unopenable file.
+  Status Configure(std::string salt) {
+    if (entry_.type != "file") return InvalidArgument("unknown backend type: \"" + entry_.type + "\"");
+    path_ = OptionString(entry_.options, "file_path");
+    if (path_.empty()) path_ = OptionString(entry_.options, "path");  // the 2015 option name
+    if (path_.empty()) return InvalidArgument("file_path is required");
+    std::string format = OptionString(entry_.options, "format", "json");
+    if (format != "json") return InvalidArgument("unsupported audit format \"" + format + "\"");
+    int raw = ParseGoBool(OptionString(entry_.options, "log_raw", "false"));
+    int hmac_acc = ParseGoBool(OptionString(entry_.options, "hmac_accessor", "true"));
+    if (raw < 0 || hmac_acc < 0)
+      return InvalidArgument("log_raw and hmac_accessor must be booleans");
+    log_raw_ = raw == 1;
+    hmac_accessor_ = hmac_acc == 1;
+    std::string mode = OptionString(entry_.options, "mode", "0600");
+    char* end = nullptr;
+    long m = std::strtol(mode.c_str(), &end, 8);
+    if (mode.empty() || *end != '\0' || m < 0 || m > 0777)
+      return InvalidArgument("invalid file mode \"" + mode + "\"");
+    mode_ = static_cast<int>(m);
+    prefix_ = OptionString(entry_.options, "prefix");
+    salt_ = std::move(salt);
+    hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
+    std::lock_guard lock(mu_);
+    return OpenLocked();
+  }
+
+  Status Reopen() {
+    std::lock_guard lock(mu_);
+    CloseLocked();
+    return OpenLocked();
+  }
+
+  void Close() {
+    std::lock_guard lock(mu_);
+    CloseLocked();
+  }
+
+  std::string Hmac(std::string_view v) const { return "hmac-sha256:" + HexEncode(hmac_->Mac(v)); }
+
+  // Every string in j replaced by its HMAC (unless log_raw).
+  Json HashStrings(const Json& j) const {
+    if (log_raw_) return j;
+    if (j.is_string()) return Hmac(j.get<std::string>());
+    if (j.is_object()) {
+      Json out = Json::object();
+      for (auto& [k, v] : j.items()) out[k] = HashStrings(v);
+      return out;
+    }
+    if (j.is_array()) {
+      Json out = Json::array();
+      for (const auto& v : j) out.push_back(HashStrings(v));
+      return out;
+    }
+    return j;
+  }
+  std::string Secret(const std::string& v) const {
+    if (v.empty() || log_raw_) return v;
+    return Hmac(v);
+  }
+  std::string Accessor(const std::string& v) const {
+    return hmac_accessor_ ? Secret(v) : v;
+  }
+
+  Status Write(const std::string& line) {
+    std::lock_guard lock(mu_);
+    if (discard_) return Status::Ok();
+    if (fd_ < 0) {
+      // A previous open or write failed: try again before giving up on this entry.
+      Status st = OpenLocked();
+      if (!st.ok()) return Internal("audit device " + entry_.path + " is not writable");
+    }
+    std::string buf = prefix_ + line + "\n";
+    size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n = ::write(fd_, buf.data() + off, buf.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        spdlog::error("audit: writing to {} failed: {}", path_, std::strerror(errno));
+        CloseLocked();
+        return Internal("audit device " + entry_.path + " failed to write");
+      }
+      off += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status OpenLocked() {
+    if (path_ == "discard") {
+      discard_ = true;
+      return Status::Ok();
+    }
+    if (path_ == "stdout") {
+      fd_ = ::dup(STDOUT_FILENO);
+      if (fd_ < 0) return InvalidArgument("cannot write to stdout");
+      return Status::Ok();
+    }
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_);
+    if (fd < 0)
+      return InvalidArgument("sys/audit: failed to open file \"" + path_ + "\": " +
+                             std::strerror(errno));
+    fd_ = fd;
+    return Status::Ok();
+  }
+  void CloseLocked() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  AuditDeviceEntry entry_;
+  std::string path_;
+  std::string prefix_;
+  int mode_ = 0600;
+  bool log_raw_ = false;
+  bool hmac_accessor_ = true;
+  bool discard_ = false;
+  std::string salt_;
+  std::unique_ptr<crypto::HmacSha256Key> hmac_;
+  std::mutex mu_;
+  int fd_ = -1;
+};
+
+AuditBroker::AuditBroker(logical::Storage* barrier, Clock* clock)
+    : barrier_(barrier), clock_(clock) {}
+
+AuditBroker::~AuditBroker() { Unload(); }
+
+namespace {
+Result<std::string> LoadOrCreateSalt(logical::Storage* barrier, const std::string& uuid) {
+  std::string key = "audit/" + uuid + "/salt";
+  ASSIGN_OR_RETURN(auto salt, barrier->Get(key));
+  if (salt) return *salt;
+  std::string fresh = NewUuid();
+  RETURN_IF_ERROR(barrier->Put(key, fresh));
+  return fresh;
+}
+}  // namespace
+
+Status AuditBroker::Load() {
+  ASSIGN_OR_RETURN(auto table, logical::GetJson(barrier_, kTablePath));
+  std::vector<std::shared_ptr<AuditDevice>> devices;
+  if (table && table->contains("entries") && (*table)["entries"].is_array()) {
+    for (const auto& j : (*table)["entries"]) {
+      auto e = AuditDeviceEntry::FromJson(j);
+      ASSIGN_OR_RETURN(std::string salt, LoadOrCreateSalt(barrier_, e.uuid));
+      auto dev = std::make_shared<AuditDevice>(e);
+      Status st = dev->Configure(std::move(salt));
+      // Kept even when it cannot open: requests then fail closed rather than go unaudited.
+      if (!st.ok()) spdlog::error("audit: device {} cannot record: {}", e.path, st.message());
+      devices.push_back(std::move(dev));
+    }
+  }
+  std::unique_lock lock(mu_);
+  devices_ = std::move(devices);
+  return Status::Ok();
+}
+
+void AuditBroker::Unload() {
+  std::unique_lock lock(mu_);
+  devices_.clear();
+}
+
+Status AuditBroker::PersistLocked() {
+  Json entries = Json::array();
+  for (const auto& d : devices_) entries.push_back(d->entry().ToJson());
+  return logical::PutJson(barrier_, kTablePath, {{"type", "audit"}, {"entries", entries}});
+}
+
+Status AuditBroker::Enable(AuditDeviceEntry e) {
+  e.path = NormalizeMountPath(e.path);
+  if (e.path.empty()) return InvalidArgument("audit device path must be given");
+  if (!e.options.is_object()) e.options = Json::object();
+  std::unique_lock lock(mu_);
+  for (const auto& d : devices_) {
+    if (d->entry().path == e.path) return InvalidArgument("path already in use");
+  }
+  e.uuid = NewUuid();
+  std::string salt = NewUuid();
+  auto dev = std::make_shared<AuditDevice>(e);
+  RETURN_IF_ERROR(dev->Configure(salt));
+  RETURN_IF_ERROR(barrier_->Put("audit/" + e.uuid + "/salt", salt));
+  devices_.push_back(dev);
+  Status st = PersistLocked();
+  if (!st.ok()) devices_.pop_back();
+  return st;
+}
+
+Status AuditBroker::Disable(std::string_view raw_path) {
+  std::string path = NormalizeMountPath(raw_path);
+  std::unique_lock lock(mu_);
+  for (auto it = devices_.begin(); it != devices_.end(); ++it) {
+    if ((*it)->entry().path != path) continue;
+    auto dev = *it;
+    devices_.erase(it);
+    Status st = PersistLocked();
+    if (!st.ok()) {
+      devices_.push_back(dev);
+      return st;
+    }
+    Status del = barrier_->Delete("audit/" + dev->entry().uuid + "/salt");
+    if (!del.ok()) spdlog::warn("audit: removing the salt of {} failed: {}", path, del.message());
+    return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+std::vector<AuditDeviceEntry> AuditBroker::List() const {
+  std::shared_lock lock(mu_);
+  std::vector<AuditDeviceEntry> out;
+  for (const auto& d : devices_) out.push_back(d->entry());
+  return out;
+}
+
+Result<std::string> AuditBroker::Hash(std::string_view raw_path, std::string_view input) const {
+  std::string path = NormalizeMountPath(raw_path);
+  std::shared_lock lock(mu_);
+  for (const auto& d : devices_) {
+    if (d->entry().path == path) return d->Hmac(input);
+  }
+  return InvalidArgument("unknown audit backend " + path);
+}
+
+Status AuditBroker::Reopen() {
+  std::vector<std::shared_ptr<AuditDevice>> devices;
+  {
+    std::shared_lock lock(mu_);
+    devices = devices_;
+  }
+  Status result = Status::Ok();
+  for (const auto& d : devices) {
+    Status st = d->Reopen();
+    if (!st.ok()) {
+      spdlog::error("audit: reopening {} failed: {}", d->entry().path, st.message());
+      result = st;
+    }
+  }
+  if (!devices.empty()) spdlog::info("audit: reopened {} device(s)", devices.size());
+  return result;
+}
+
+Status AuditBroker::LogRequest(AuditRecord& rec, const Status& error) {
+  {
+    std::shared_lock lock(mu_);
+    if (devices_.empty()) return Status::Ok();
+  }
+  if (rec.request_id.empty()) rec.request_id = NewUuid();
+  return Log(rec, error, nullptr, false);
+}
+
+Status AuditBroker::LogResponse(const AuditRecord& rec, const Result<logical::Response>& resp) {
+  if (!resp.ok()) return Log(rec, resp.status(), nullptr, true);
+  return Log(rec, Status::Ok(), &*resp, true);
+}
+
+Status AuditBroker::Log(const AuditRecord& rec, const Status& error,
+                        const logical::Response* resp, bool is_response) {
+  std::vector<std::shared_ptr<AuditDevice>> devices;
+  {
+    std::shared_lock lock(mu_);
+    if (devices_.empty()) return Status::Ok();
+    devices = devices_;
+  }
+  // A response whose request went unrecorded (the request enabled the first device) gets its
+  // own id.
+  std::string request_id = rec.request_id.empty() ? NewUuid() : rec.request_id;
+  std::string time = FormatRfc3339Nano(clock_->NowNanos());
+  const logical::Request* req = rec.request;
+  int ok = 0;
+  for (const auto& d : devices) {
+    Json auth = Json::object();
+    if (rec.token) {
+      const TokenEntry& t = *rec.token;
+      auth = {{"client_token", d->Secret(req ? req->client_token : "")},
+              {"accessor", d->Accessor(t.accessor)},
+              {"display_name", t.display_name},
+              {"policies", t.policies},
+              {"token_policies", t.policies},
+              {"metadata", t.meta.empty() ? Json() : t.meta},
+              {"entity_id", ""},
+              {"token_type", "service"},
+              {"token_ttl", t.ttl},
+              {"token_issue_time", FormatRfc3339Nano(t.creation_time * 1000000000LL)}};
+    }
+    Json request = Json::object();
+    if (req) {
+      bool has_data = req->data.is_object() && !req->data.empty();
+      request = {{"id", request_id},
+                 {"operation", logical::OperationName(req->operation)},
+                 {"mount_type", rec.mount_type},
+                 {"client_token", d->Secret(req->client_token)},
+                 {"client_token_accessor", rec.token ? d->Accessor(rec.token->accessor) : ""},
+                 {"namespace", {{"id", "root"}}},
+                 {"path", req->path},
+                 {"data", has_data ? d->HashStrings(req->data) : Json()},
+                 {"remote_address", req->remote_address}};
+    }
+    Json entry = {{"time", time},
+                  {"type", is_response ? "response" : "request"},
+                  {"auth", auth},
+                  {"request", request},
+                  {"error", error.ok() ? "" : error.message()}};
+    if (resp) {
+      Json r = {{"mount_type", rec.mount_type}};
+      if (!resp->data.is_null()) r["data"] = d->HashStrings(resp->data);
+      if (!resp->auth.is_null()) {
+        Json a = resp->auth;
+        if (a.contains("client_token") && a["client_token"].is_string())
+          a["client_token"] = d->Secret(a["client_token"].get<std::string>());
+        if (a.contains("accessor") && a["accessor"].is_string())
+          a["accessor"] = d->Accessor(a["accessor"].get<std::string>());
+        r["auth"] = a;
+      }
+      if (!resp->warnings.empty()) r["warnings"] = resp->warnings;
+      entry["response"] = r;
+    }
+    if (d->Write(DumpJson(entry)).ok()) ++ok;
+  }
+  if (ok == 0) {
+    spdlog::error("audit: no audit device succeeded in logging the {}",
+                  is_response ? "response" : "request");
+    return Internal("internal error");
+  }
+  return Status::Ok();
+}
+
+}  // namespace vault::core

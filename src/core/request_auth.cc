@@ -1,0 +1,95 @@
+// Core's token and ACL checks (kept apart from core.cc's pipeline so each can change alone).
+#include <algorithm>
+
+#include "core/acl.h"
+#include "core/core.h"
+#include "util/log.h"
+
+namespace vault::core {
+namespace {
+
+using logical::Operation;
+
+// sys/ paths whose changes (not reads) need sudo, on top of the system backend's RootPaths().
+const std::vector<std::string> kSysWriteRootPaths = {"mounts/*", "policy/*", "policies/acl/*"};
+
+bool Mutating(Operation op) {
+  return op == Operation::kCreate || op == Operation::kUpdate || op == Operation::kDelete;
+}
+
+}  // namespace
+
+Core::RequestAuth Core::CheckRequest(logical::Request& req, const Mount* mount) {
+  RequestAuth out;
+  auto token = tokens_.Lookup(req.client_token);
+  if (!token.ok()) {
+    out.status = token.status();
+    return out;
+  }
+  if (!*token) {
+    out.status = PermissionDenied();
+    return out;
+  }
+  out.token = std::move(token).value();
+  auto acl = policies_.AclFor(out.token->policies);
+  if (!acl.ok()) {
+    out.status = acl.status();
+    return out;
+  }
+
+  bool sudo_required = false;
+  if (mount) {
+    const std::string& mp = mount->entry.path;
+    std::string_view rel = req.path.size() >= mp.size()
+                               ? std::string_view(req.path).substr(mp.size())
+                               : std::string_view();
+    std::vector<std::string> root_paths = mount->backend->RootPaths();
+    sudo_required = MatchesAnyGlob(root_paths, rel) ||
+                    (mount->entry.type == "system" && Mutating(req.operation) &&
+                     MatchesAnyGlob(kSysWriteRootPaths, rel));
+    // PUT/POST on an object that does not exist yet is a create (distinct capability).
+    if (req.operation == Operation::kUpdate && !(*acl)->root()) {
+      std::string full = req.path;
+      req.path = std::string(rel);
+      req.mount = mounts_.Info(mount->entry);
+      req.storage = mount->storage.get();
+      auto exists = mount->backend->ExistenceCheck(req);
+      req.path = std::move(full);
+      if (!exists.ok()) {
+        out.status = exists.status();
+        return out;
+      }
+      if (exists->has_value() && !**exists) req.operation = Operation::kCreate;
+    }
+  }
+  if (!(*acl)->Allowed(req.operation, req.path, sudo_required)) {
+    out.status = PermissionDenied();
+    return out;
+  }
+  if (out.token->num_uses != 0) {
+    auto last = tokens_.Use(out.token->id_hash);
+    if (!last.ok()) {
+      out.status = last.status();
+      return out;
+    }
+    out.revoke_after = *last;
+  }
+  req.display_name = out.token->display_name;
+  return out;
+}
+
+void Core::FinishRequest(const RequestAuth& auth) {
+  if (!auth.revoke_after || !auth.token) return;
+  Status st = tokens_.RevokeTree(auth.token->id_hash);
+  if (!st.ok()) spdlog::warn("core: revoking a used-up token failed: {}", st.message());
+}
+
+bool Core::HasSudo(const TokenEntry& token, const std::string& path) {
+  auto acl = policies_.AclFor(token.policies);
+  if (!acl.ok()) return false;
+  if ((*acl)->root()) return true;
+  uint32_t caps = (*acl)->Capabilities(path);
+  return (caps & kCapSudo) && !(caps & kCapDeny);
+}
+
+}  // namespace vault::core

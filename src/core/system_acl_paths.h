@@ -1,0 +1,25 @@
+// The sys/ paths of the ACL and audit features, added to the system backend's path list:
+//   sys/policy, sys/policy/<name>, sys/policies/acl[/<name>]      (PolicyStore)
+//   sys/capabilities, sys/capabilities-self, sys/capabilities-accessor
+//   sys/audit, sys/audit/<path>, sys/audit-hash/<path>             (AuditBroker)
+#pragma once
+
+#include <vector>
+
+#include "core/audit.h"
+#include "core/policy.h"
+#include "core/token_store.h"
+#include "logical/framework.h"
+
+namespace vault::core {
+
+std::vector<logical::Path> PolicyPaths(PolicyStore* policies);
+std::vector<logical::Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies);
+std::vector<logical::Path> AuditPaths(AuditBroker* audit);
+
+// A token's capabilities on a full path as sys/capabilities reports them: ["root"] for root,
+// ["deny"] when nothing is granted.
+Result<std::vector<std::string>> TokenCapabilities(PolicyStore* policies, const TokenEntry& token,
+                                                   const std::string& path);
+
+}  // namespace vault::core

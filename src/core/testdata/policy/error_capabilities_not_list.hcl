@@ -1,0 +1,3 @@
+path "secret/*" {
+  capabilities = 5
+}

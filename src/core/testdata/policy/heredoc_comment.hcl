@@ -1,0 +1,7 @@
+path "secret/x" {
+  comment = <<EOT
+multi
+line
+EOT
+  capabilities = ["read"]
+}

@@ -1,0 +1,1 @@
+{"path": {"secret/dev/*": {"policy": "write"}}}

@@ -1,0 +1,4 @@
+path "secret/mixed" {
+  policy       = "read"
+  capabilities = ["update"]
+}

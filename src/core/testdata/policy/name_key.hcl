@@ -1,0 +1,4 @@
+name = "ops"
+path "sys/*" {
+  capabilities = ["read", "list", "sudo"]
+}

@@ -1,0 +1,167 @@
+#include "core/token_store.h"
+
+#include <gtest/gtest.h>
+
+#include "logical/testing.h"
+
+namespace vault::core {
+namespace {
+
+class TokenStoreTest : public testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(store_.Setup().ok()); }
+  std::string Make(const std::string& parent_token, int64_t ttl = 3600, int64_t uses = 0) {
+    TokenCreateParams p;
+    if (!parent_token.empty()) p.parent_hash = *store_.HashOf(parent_token);
+    p.policies = {"default"};
+    p.display_name = "token";
+    p.path = "auth/token/create";
+    p.ttl = ttl;
+    p.num_uses = uses;
+    auto t = store_.Create(p);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return *t;
+  }
+  bool Live(const std::string& token) { return *store_.Lookup(token) != nullptr; }
+
+  logical::MemStorage storage_;
+  FakeClock clock_;
+  TokenStore store_{&storage_, &clock_};
+};
+
+TEST_F(TokenStoreTest, IdsAreRandomAndStoredOnlyHashed) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string child = Make(root);
+  EXPECT_EQ(root.rfind("hvs.", 0), 0u);
+  EXPECT_NE(root, child);
+  auto keys = storage_.List("sys/token/id/");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 2u);
+  for (const auto& k : *keys) {
+    EXPECT_EQ(k.find(root), std::string::npos);
+    auto v = storage_.Get("sys/token/id/" + k);
+    EXPECT_EQ(v->value().find(root), std::string::npos);
+    EXPECT_EQ(v->value().find(child), std::string::npos);
+  }
+  auto e = *store_.Lookup(child);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->id_hash, *store_.HashOf(child));
+  EXPECT_EQ(e->parent_hash, *store_.HashOf(root));
+  EXPECT_FALSE(*store_.Lookup("hvs.nottherightone"));
+  EXPECT_FALSE(*store_.Lookup(""));
+}
+
+TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root);
+  std::string b = Make(a);
+  std::string c = Make(b);
+  std::string other = Make(root);
+  std::vector<std::string> revoked;
+  store_.SetRevokeHook([&](const TokenEntry& e) {
+    revoked.push_back(e.id_hash);
+    // The entry still exists when the hook runs.
+    EXPECT_TRUE(storage_.Get("sys/token/id/" + e.id_hash)->has_value());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(store_.RevokeTree(*store_.HashOf(a)).ok());
+  EXPECT_EQ(revoked, (std::vector<std::string>{*store_.HashOf(c), *store_.HashOf(b),
+                                               *store_.HashOf(a)}));
+  EXPECT_FALSE(Live(a));
+  EXPECT_FALSE(Live(b));
+  EXPECT_FALSE(Live(c));
+  EXPECT_TRUE(Live(other));
+  EXPECT_TRUE(Live(root));
+}
+
+TEST_F(TokenStoreTest, AHookFailureLeavesTheTokenUnusable) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root);
+  store_.SetRevokeHook([](const TokenEntry&) { return Internal("lease backend down"); });
+  EXPECT_FALSE(store_.RevokeTree(*store_.HashOf(a)).ok());
+  EXPECT_FALSE(Live(a));  // pending revocation
+  store_.SetRevokeHook(nullptr);
+  ASSERT_TRUE(store_.Tidy().ok());  // retried
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+}
+
+TEST_F(TokenStoreTest, RevokeOrphanKeepsChildren) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root);
+  std::string b = Make(a);
+  ASSERT_TRUE(store_.RevokeOrphan(*store_.HashOf(a)).ok());
+  EXPECT_FALSE(Live(a));
+  ASSERT_TRUE(Live(b));
+  EXPECT_TRUE((*store_.Lookup(b))->Orphan());
+}
+
+TEST_F(TokenStoreTest, ExpiredTokensStopAtOnceAndAreCleanedUp) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root, 60);
+  std::string child = Make(a, 3600);
+  int hooked = 0;
+  store_.SetRevokeHook([&](const TokenEntry&) {
+    ++hooked;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(Live(a));
+  clock_.AdvanceSeconds(60);
+  EXPECT_FALSE(Live(a));
+  EXPECT_EQ(hooked, 2);  // the expired token and its child
+  EXPECT_FALSE(Live(child));
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_TRUE(Live(root));  // root tokens never expire
+}
+
+TEST_F(TokenStoreTest, TidyRevokesExpiredTokensNobodyLooksUp) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root, 10);
+  clock_.AdvanceSeconds(11);
+  ASSERT_TRUE(store_.Tidy().ok());
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+}
+
+TEST_F(TokenStoreTest, NumUses) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root, 3600, 2);
+  std::string h = *store_.HashOf(a);
+  EXPECT_FALSE(*store_.Use(h));
+  EXPECT_TRUE(*store_.Use(h));  // the last one
+  EXPECT_FALSE(Live(a));
+  EXPECT_EQ(store_.Use(h).status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(TokenStoreTest, AccessorsAndRenew) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root, 100);
+  auto e = *store_.Lookup(a);
+  auto by_acc = *store_.LookupAccessor(e->accessor);
+  ASSERT_TRUE(by_acc);
+  EXPECT_EQ(by_acc->id_hash, e->id_hash);
+  auto accessors = *store_.ListAccessors();
+  EXPECT_EQ(accessors.size(), 2u);
+  clock_.AdvanceSeconds(50);
+  auto renewed = store_.Renew(e->id_hash, 500, 0);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ((*renewed)->expire_time, clock_.NowSeconds() + 500);
+  EXPECT_EQ(store_.Renew(*store_.HashOf(root), 10, 0).status().code(),
+            StatusCode::kInvalidArgument);  // non-expiring root
+  ASSERT_TRUE(store_.RevokeTree(e->id_hash).ok());
+  EXPECT_FALSE(*store_.LookupAccessor(e->accessor));
+}
+
+TEST_F(TokenStoreTest, TokensSurviveARestartOfTheStore) {
+  std::string root = *store_.CreateRoot(std::string("fixed-root"));
+  EXPECT_EQ(root, "fixed-root");
+  TokenStore again(&storage_, &clock_);
+  ASSERT_TRUE(again.Setup().ok());
+  auto e = *again.Lookup("fixed-root");
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->IsRoot());
+  EXPECT_EQ(e->display_name, "root");
+  EXPECT_EQ(store_.CreateRoot(std::string("fixed-root")).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace vault::core
