@@ -51,6 +51,11 @@ class AwsEngineTest : public ::testing::Test {
   Task<bool> FakeSleep(int64_t ms) {
     sleeps_.push_back(ms);
     clock_.SetNanos(clock_.NowNanos() + ms * 1000000);
+    if (during_sleep_) {
+      auto fn = std::move(during_sleep_);
+      during_sleep_ = nullptr;
+      fn();
+    }
     co_return true;
   }
 
@@ -122,6 +127,7 @@ class AwsEngineTest : public ::testing::Test {
   std::shared_ptr<FakeAws> fake_;
   std::shared_ptr<logical::Backend> backend_;
   std::vector<int64_t> sleeps_;
+  std::function<void()> during_sleep_;  // runs once inside the next FakeSleep
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -771,6 +777,32 @@ TEST_F(AwsEngineTest, WaitForPropagationTimesOutAndRollsBack) {
   EXPECT_EQ(fake_->user_count(), 0u);
   EXPECT_TRUE(Wals().empty());
   EXPECT_EQ(fake_->actions().back(), "DeleteUser");
+}
+
+TEST_F(AwsEngineTest, RollbackLeavesEntriesOfRunningRequestsAlone) {
+  ConfigureRoot();
+  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"},
+                                {"policy_document", kPolicy},
+                                {"wait_for_propagation", true},
+                                {"propagation_timeout", "2m"}})
+                  .ok());
+  fake_->RejectNewKeysFor(1);
+  // While the request waits for propagation, its entry is far older than the rollback age.
+  Result<Response> rb = Status::Ok();
+  during_sleep_ = [&] {
+    clock_.AdvanceSeconds(90);
+    rb = Rollback();
+  };
+  auto r = Read("creds/r");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(rb.ok());
+  EXPECT_EQ(rb->data["rolled_back"], 0);
+  EXPECT_EQ(rb->data["failed"], 1);
+  EXPECT_NE(rb->data["errors"][0].get<std::string>().find("still in progress"), std::string::npos);
+  EXPECT_TRUE(fake_->HasUser(r->secret->internal_data["username"]));
+  EXPECT_EQ(Wals().size(), 1u);
+  // Once the request is done (and had core not taken the entry over), rollback may act.
+  EXPECT_EQ(Rollback()->data["rolled_back"], 1);
 }
 
 // ---------------------------------------------------------------------------------------------

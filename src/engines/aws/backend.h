@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,7 @@ class AwsBackend : public logical::FrameworkBackend {
     std::shared_ptr<::vault::aws::StsApi> client;
     ::vault::aws::ClientConfig config;
   };
-  struct CredsContext;
+  class InflightGuard;
 
   static std::vector<logical::Path> BuildPaths(AwsBackend* self);
 
@@ -112,6 +113,11 @@ class AwsBackend : public logical::FrameworkBackend {
   Clock* clock_;
   std::function<Task<bool>(int64_t)> sleep_;
   std::shared_ptr<DelayTimer> timer_;  // only when no sleep function was injected
+
+  // WAL entries whose issuing request is still running: rollback leaves them alone even when
+  // they are older than its minimum age (slow IAM, long propagation waits).
+  std::mutex inflight_mu_;
+  std::set<std::string> inflight_wals_;
 
   std::mutex mu_;  // guards the client cache
   std::string iam_key_;

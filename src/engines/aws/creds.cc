@@ -66,6 +66,25 @@ std::string Capped(std::string s) {
 
 }  // namespace
 
+// Marks a WAL entry as owned by a running request for the guard's lifetime.
+class AwsBackend::InflightGuard {
+ public:
+  InflightGuard(AwsBackend* b, std::string id) : b_(b), id_(std::move(id)) {
+    std::lock_guard lock(b_->inflight_mu_);
+    b_->inflight_wals_.insert(id_);
+  }
+  ~InflightGuard() {
+    std::lock_guard lock(b_->inflight_mu_);
+    b_->inflight_wals_.erase(id_);
+  }
+  InflightGuard(const InflightGuard&) = delete;
+  InflightGuard& operator=(const InflightGuard&) = delete;
+
+ private:
+  AwsBackend* b_;
+  std::string id_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Clients
 
@@ -233,6 +252,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   auto wal = logical::PutWal(req.storage, "user", wal_data, clock_->NowSeconds());
   if (!wal.ok()) co_return Internal("error writing WAL entry: " + wal.status().message());
   std::string wal_id = *wal;
+  InflightGuard inflight(this, wal_id);
 
   awsapi::CreateUserInput in;
   in.user_name = username;
@@ -559,6 +579,11 @@ Task<Result<Response>> AwsBackend::RevokeSecret(Request& req) {
 
 Task<Status> AwsBackend::RollbackWal(Request& req, logical::WalEntry entry) {
   if (entry.kind != "user") co_return Internal("unknown type to rollback: " + entry.kind);
+  {
+    std::lock_guard lock(inflight_mu_);
+    if (inflight_wals_.count(entry.id))
+      co_return Unavailable("WAL entry " + entry.id + " belongs to a request still in progress");
+  }
   std::string username;
   if (entry.data.is_object()) {
     username = entry.data.value("username", "");
