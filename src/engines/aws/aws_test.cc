@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <regex>
+#include <thread>
 
 #include "engines/aws/fake_aws.h"
 #include "engines/aws/username_template.h"
@@ -731,6 +733,37 @@ TEST_F(AwsEngineTest, RenewReappliesConfigLease) {
   EXPECT_TRUE(rn->secret->renewable);
   EXPECT_EQ(rn->secret->internal_data["username"], issued->secret->internal_data["username"]);
   EXPECT_TRUE(fake_->actions().empty());  // renewing needs no AWS call
+}
+
+TEST_F(AwsEngineTest, ConcurrentIssueAndRevoke) {
+  ConfigureRoot();
+  FullIamRole("full");
+  std::mutex mu;
+  std::vector<Response> issued;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto r = Read("creds/full");
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        std::lock_guard l(mu);
+        issued.push_back(std::move(*r));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(issued.size(), 40u);
+  EXPECT_EQ(fake_->user_count(), 40u);
+  EXPECT_EQ(Wals().size(), 40u);
+  threads.clear();
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < issued.size(); i += 4)
+        EXPECT_TRUE(LeaseOp(Operation::kRevoke, issued[i]).ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(fake_->user_count(), 0u);
 }
 
 // ---------------------------------------------------------------------------------------------
