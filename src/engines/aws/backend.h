@@ -1,0 +1,129 @@
+// Internal: the AWS engine's backend class. Users include engines/aws/aws.h.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aws/api.h"
+#include "engines/aws/aws.h"
+#include "engines/aws/role.h"
+#include "engines/aws/timer.h"
+#include "logical/framework.h"
+
+namespace vault::engines::awsengine {
+
+using logical::FieldData;
+using logical::Request;
+using logical::Response;
+
+// config/root as stored. secret_key never leaves the engine except towards the ClientFactory.
+struct RootConfig {
+  std::string access_key;
+  std::string secret_key;
+  std::string region;
+  std::string iam_endpoint;
+  std::string sts_endpoint;
+  std::string sts_region;
+  std::vector<std::string> sts_fallback_endpoints;
+  std::vector<std::string> sts_fallback_regions;
+  int64_t max_retries = -1;
+  std::string username_template;  // "" = the default template
+
+  Json ToStorage() const;
+  static RootConfig FromStorage(const Json& j);
+  Json ToResponseData() const;  // everything except secret_key
+  const std::string& EffectiveTemplate() const;
+};
+
+// config/lease, seconds.
+struct LeaseConfig {
+  int64_t lease = 0;
+  int64_t lease_max = 0;
+};
+
+// Longest display and role names a username template is checked against at config/root write;
+// longer names are cut to this length before they reach the template, so the check is sound.
+inline constexpr size_t kMaxTemplateInputLength = 128;
+inline constexpr size_t kIamNameLimit = 64;
+inline constexpr size_t kStsNameLimit = 32;
+
+class AwsBackend : public logical::FrameworkBackend {
+ public:
+  AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clock* clock,
+             AwsBackendOptions options);
+
+ private:
+  struct StsHandle {
+    std::shared_ptr<::vault::aws::StsApi> client;
+    ::vault::aws::ClientConfig config;
+  };
+  class InflightGuard;
+
+  static std::vector<logical::Path> BuildPaths(AwsBackend* self);
+
+  // config/root, config/rotate-root, config/lease
+  Result<Response> ConfigRootRead(Request& req, const FieldData& d);
+  Result<Response> ConfigRootWrite(Request& req, const FieldData& d);
+  Task<Result<Response>> RotateRoot(Request& req, const FieldData& d);
+  Result<Response> ConfigLeaseRead(Request& req, const FieldData& d);
+  Result<Response> ConfigLeaseWrite(Request& req, const FieldData& d);
+  Status ValidateUsernameTemplate(const std::string& text) const;
+
+  // roles
+  Result<Response> RoleRead(Request& req, const FieldData& d);
+  Result<Response> RoleWrite(Request& req, const FieldData& d);
+  Result<Response> RoleDelete(Request& req, const FieldData& d);
+  Result<Response> RoleList(Request& req, const FieldData& d);
+  // The role, upgrading a 2015 "policy/<name>" entry on the way; nullopt if neither exists.
+  Result<std::optional<Role>> LoadRole(logical::Storage* s, const std::string& name);
+
+  // creds/ and sts/
+  Task<Result<Response>> Creds(Request& req, const FieldData& d);
+  Task<Result<Response>> IssueIamUser(Request& req, const FieldData& d, std::string role_name,
+                                      Role role, RootConfig cfg);
+  Task<Result<Response>> IssueSts(Request& req, const FieldData& d, std::string role_name,
+                                  Role role, RootConfig cfg, std::string type);
+  // The §2.3 teardown: lists groups, inline and attached policies and keys, deletes them all,
+  // then the user. NoSuchEntity anywhere means "already gone" and counts as success.
+  Task<Status> DeleteIamUser(std::shared_ptr<::vault::aws::IamApi> iam, std::string username);
+  // Probes the new key with sts:GetCallerIdentity until AWS accepts it or the timeout passes.
+  Task<Status> WaitForPropagation(RootConfig cfg, ::vault::aws::Credentials creds,
+                                  int64_t timeout_seconds);
+  Result<std::string> GenerateName(const RootConfig& cfg, const std::string& type,
+                                   const std::string& display_name, const std::string& role_name);
+
+  // Lease handling and rollback.
+  Task<Result<Response>> RenewSecret(Request& req);
+  Task<Result<Response>> RevokeSecret(Request& req);
+  Task<Status> RollbackWal(Request& req, logical::WalEntry entry);
+
+  // Clients: built through the factory from config/root and rebuilt whenever the stored
+  // config/root differs from the one they were built from.
+  Result<std::optional<RootConfig>> LoadConfig(logical::Storage* s, std::string* raw = nullptr);
+  Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(logical::Storage* s);
+  Task<Result<StsHandle>> StsClient(logical::Storage* s);
+  std::vector<::vault::aws::ClientConfig> StsCandidates(const RootConfig& cfg) const;
+  ::vault::aws::ClientConfig BaseClientConfig(const RootConfig& cfg) const;
+
+  std::shared_ptr<::vault::aws::ClientFactory> factory_;
+  Clock* clock_;
+  std::function<Task<bool>(int64_t)> sleep_;
+  std::shared_ptr<DelayTimer> timer_;  // only when no sleep function was injected
+
+  // WAL entries whose issuing request is still running: rollback leaves them alone even when
+  // they are older than its minimum age (slow IAM, long propagation waits).
+  std::mutex inflight_mu_;
+  std::set<std::string> inflight_wals_;
+
+  std::mutex mu_;  // guards the client cache
+  std::string iam_key_;
+  std::shared_ptr<::vault::aws::IamApi> iam_;
+  std::string sts_key_;
+  std::optional<StsHandle> sts_;
+};
+
+}  // namespace vault::engines::awsengine

@@ -1,0 +1,110 @@
+// Test-only: an in-memory IAM and STS behind aws::ClientFactory, strict where the engine's
+// correctness depends on AWS being strict (DeleteUser refuses while anything is attached,
+// NoSuchEntity for unknown users and groups, two access keys per user, unknown keys are
+// rejected). Records every call with the access key that signed it, and lets a test inject
+// errors per action and a propagation delay for new access keys. Completes every call inline.
+// Thread-safe.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aws/api.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+namespace vault::engines::awsengine::testing {
+
+inline constexpr const char* kRootAccessKey = "AKIAROOTROOTROOT0001";
+inline constexpr const char* kRootSecretKey = "rootsecretrootsecretrootsecretrootsecret";
+inline constexpr const char* kRootUser = "vault-root";
+inline constexpr const char* kAccount = "123456789012";
+
+struct FakeUser {
+  std::string name;
+  std::string path;
+  std::string permissions_boundary_arn;
+  ::vault::aws::Tags tags;
+  std::map<std::string, std::string> inline_policies;
+  std::vector<std::string> attached;  // policy ARNs
+  std::set<std::string> groups;
+  std::vector<std::string> keys;  // access key ids
+  bool login_profile = false;     // makes DeleteUser fail with DeleteConflict
+};
+
+struct FakeCall {
+  std::string action;
+  Json params;
+  std::string access_key;  // the key that signed the call
+};
+
+class FakeAws : public ::vault::aws::ClientFactory,
+                public std::enable_shared_from_this<FakeAws> {
+ public:
+  explicit FakeAws(Clock* clock);
+
+  std::shared_ptr<::vault::aws::IamApi> NewIam(const ::vault::aws::ClientConfig& cfg) override;
+  std::shared_ptr<::vault::aws::StsApi> NewSts(const ::vault::aws::ClientConfig& cfg) override;
+
+  // --- setup
+  // Makes the next `times` calls of `action` fail with `error` (queued after earlier ones).
+  void FailNext(const std::string& action, ::vault::aws::AwsError error, int times = 1);
+  static ::vault::aws::AwsError Error(const std::string& code, int http_status,
+                                      const std::string& message = "injected");
+  // New access keys (from CreateAccessKey) are refused by GetCallerIdentity this many times.
+  void RejectNewKeysFor(int probes);
+  // Fails GetCallerIdentity for every client of this STS endpoint (fallback tests).
+  void BreakStsEndpoint(const std::string& endpoint);
+  void AddGroup(const std::string& name, std::vector<std::string> attached_arns = {},
+                std::map<std::string, std::string> inline_policies = {});
+  // Creates a user directly (as a crashed issue would have left it).
+  void AddUser(const FakeUser& user);
+  std::string AddKey(const std::string& user);
+  void SetLoginProfile(const std::string& user, bool on);
+
+  // --- inspection
+  std::vector<FakeCall> calls() const;
+  std::vector<std::string> actions() const;  // action names in call order
+  void ClearCalls();
+  bool HasUser(const std::string& name) const;
+  std::optional<FakeUser> user(const std::string& name) const;
+  size_t user_count() const;  // excluding the root user
+  std::vector<::vault::aws::ClientConfig> iam_configs() const;
+  std::vector<::vault::aws::ClientConfig> sts_configs() const;
+  bool KeyExists(const std::string& key_id) const;
+
+ private:
+  friend class FakeIam;
+  friend class FakeSts;
+  struct Key {
+    std::string user;
+    std::string secret;
+    bool fresh = false;  // created by CreateAccessKey (subject to RejectNewKeysFor)
+  };
+  // Records the call and returns an injected or authentication error, if any. Caller holds mu_.
+  std::optional<::vault::aws::AwsError> Begin(const std::string& action, Json params,
+                                              const ::vault::aws::ClientConfig& cfg);
+  ::vault::aws::AwsError NoUser(const std::string& name) const;
+  std::string NewKeyId(const char* prefix);
+
+  Clock* clock_;
+  mutable std::mutex mu_;
+  std::vector<FakeCall> calls_;
+  std::map<std::string, std::deque<::vault::aws::AwsError>> failures_;
+  std::map<std::string, FakeUser> users_;
+  std::map<std::string, Key> keys_;
+  std::map<std::string, std::pair<std::vector<std::string>, std::map<std::string, std::string>>>
+      groups_;
+  std::set<std::string> broken_sts_;
+  int reject_new_keys_ = 0;
+  int counter_ = 0;
+  std::vector<::vault::aws::ClientConfig> iam_configs_, sts_configs_;
+};
+
+}  // namespace vault::engines::awsengine::testing
