@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps configure build dev test unit e2e bench asan clean
+.PHONY: deps configure build dev demo test unit e2e bench asan clean
 
 deps:
 	@bash scripts/install-deps
@@ -17,6 +17,10 @@ build: configure
 
 dev: build
 	$(BUILD)/vault server -dev
+
+# The seed's Quick Start against the project's IAM/STS emulator (no AWS account needed).
+demo: build
+	@bash scripts/demo.sh
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

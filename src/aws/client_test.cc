@@ -232,7 +232,7 @@ TEST_F(ClientTest, ThrottlingAfterRetriesExhaustedIsFlaggedAndMapsTo502) {
   EXPECT_EQ(r.error().request_id, "err-rid");
   EXPECT_EQ(r.error().ToStatus("Error deleting user").code(), StatusCode::kUpstream);
   EXPECT_EQ(r.error().ToStatus("Error deleting user").message(),
-            "Error deleting user: Throttling: Rate exceeded");
+            "Error deleting user: Rate exceeded");
 }
 
 TEST_F(ClientTest, ServerErrorsAndTransportErrorsAreRetriedWithBaseBackoff) {

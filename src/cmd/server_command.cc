@@ -14,7 +14,11 @@
 
 #include "cmd/config.h"
 #include "core/core.h"
+#include "aws/client.h"
+#include "engines/aws/aws.h"
 #include "engines/kv/kv.h"
+#include "net/curl_http_client.h"
+#include "util/thread_pool.h"
 #include "http/handler.h"
 #include "http/server.h"
 #include "storage/inmem.h"
@@ -26,12 +30,17 @@
 namespace vault::cmd {
 namespace {
 
-core::EngineRegistry BuildRegistry() {
+// The engines this binary offers. `aws_clients` makes the AWS engine's IAM/STS clients.
+core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clients) {
   core::EngineRegistry reg;
   auto kv = [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
     return engines::NewKvBackend(m);
   };
   reg["kv"] = kv;
+  reg["aws"] = [aws_clients](const logical::MountInfo& m)
+      -> Result<std::shared_ptr<logical::Backend>> {
+    return engines::NewAwsBackend(m, aws_clients, SystemClock::Get());
+  };
   return reg;
 }
 
@@ -214,7 +223,15 @@ int RunServer(const std::vector<std::string>& args) {
     std::cerr << "Error: default_lease_ttl must not exceed max_lease_ttl\n";
     return 1;
   }
-  core::Core core(physical.get(), BuildRegistry(), core_config, SystemClock::Get());
+  // Outbound AWS calls: one libcurl thread moves bytes; requests waiting on AWS resume on a small
+  // pool (they do storage writes), so no server thread ever waits on IAM. Declared before the
+  // core so they outlive every engine.
+  ThreadPool aws_completions(4);
+  net::CurlOptions curl_options;
+  curl_options.completions = &aws_completions;
+  net::CurlHttpClient aws_http(curl_options);
+  auto aws_clients = aws::NewClientFactory(&aws_http, &aws_http, nullptr, SystemClock::Get());
+  core::Core core(physical.get(), BuildRegistry(aws_clients), core_config, SystemClock::Get());
   HupReopener hup;
   hup.Start(&core);
 

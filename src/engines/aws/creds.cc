@@ -26,6 +26,8 @@
 
 namespace vault::engines::awsengine {
 
+constexpr int64_t kDefaultIamLeaseSeconds = 3600;
+
 namespace awsapi = ::vault::aws;
 
 namespace {
@@ -327,6 +329,9 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
                {"security_token", nullptr},
                {"session_token", nullptr}};
   logical::SecretSpec spec;
+  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
+  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
+  spec.ttl = kDefaultIamLeaseSeconds;
   if (lease_cfg) {
     spec.ttl = lease_cfg->value("lease", int64_t{0});
     spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
@@ -554,6 +559,9 @@ Task<Result<Response>> AwsBackend::RenewSecret(Request& req) {
   if (internal.value("is_sts", false)) co_return InvalidArgument("lease is not renewable");
   CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg, logical::GetJson(req.storage, "config/lease"));
   logical::SecretSpec spec;
+  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
+  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
+  spec.ttl = kDefaultIamLeaseSeconds;
   if (lease_cfg) {
     spec.ttl = lease_cfg->value("lease", int64_t{0});
     spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});

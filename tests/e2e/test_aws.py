@@ -1,0 +1,196 @@
+"""The seed (shared/seed/aws-secret-backend.txt) end to end: the real server, the vault CLI and
+hvac, with AWS played by the project's IAM/STS emulator."""
+import json
+import os
+import time
+
+import hvac
+import pytest
+
+from conftest import ROOT_TOKEN
+from emulator_fixture import start_emulator
+
+SEED_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}],
+}
+
+
+@pytest.fixture
+def emu():
+    e = start_emulator()
+    yield e
+    e.stop()
+
+
+def vault_users(emu):
+    return [u for u in emu.state()["users"] if u["name"].startswith("vault-") and u["name"] != "vault-root"]
+
+
+def wait_until(pred, timeout=20.0, step=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def table(out):
+    """`vault read` table output -> {key: value}."""
+    rows = {}
+    for line in out.splitlines()[2:]:
+        parts = line.split(None, 1)
+        if parts:
+            rows[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
+    return rows
+
+
+def configure(cli, emu, access_key=None, secret_key=None):
+    p = cli.run("write", "aws/config/root",
+                "access_key=" + (access_key or emu.access_key),
+                "secret_key=" + (secret_key or emu.secret_key),
+                "region=us-east-1",
+                "iam_endpoint=" + emu.endpoint, "sts_endpoint=" + emu.endpoint)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+def test_seed_quick_start_verbatim(cli, emu):
+    p = cli.run("mount", "aws")
+    assert p.returncode == 0, p.stderr
+    assert "Successfully mounted 'aws' at 'aws'!" in p.stdout
+    configure(cli, emu)
+    with open(os.path.join(cli.cwd, "policy.json"), "w") as f:
+        json.dump(SEED_POLICY, f)
+    p = cli.run("write", "aws/roles/deploy", "policy=@policy.json")
+    assert p.returncode == 0, p.stderr
+
+    leases = []
+    for _ in range(2):
+        p = cli.run("read", "aws/creds/deploy", check=True)
+        rows = table(p.stdout)
+        assert rows["lease_id"].startswith("aws/creds/deploy/")
+        assert rows["lease_duration"] == "3600"
+        assert rows["access_key"].startswith("AKIA") and len(rows["secret_key"]) == 40
+        # The key works: the emulator accepts a call signed with it.
+        ident = emu.client("sts", access_key=rows["access_key"],
+                           secret_key=rows["secret_key"]).get_caller_identity()
+        assert ":user/vault-root-deploy-" in ident["Arn"]
+        leases.append(rows["lease_id"])
+    users = vault_users(emu)
+    assert len(users) == 2
+    assert all(u["inline_policies"]["deploy"] == SEED_POLICY for u in users)
+
+    for lease in leases:
+        p = cli.run("revoke", lease)
+        assert p.returncode == 0, p.stderr
+        assert "Success! Revoked the secret with ID '%s', if it existed." % lease in p.stdout
+    assert vault_users(emu) == []
+    # The revoke sequence of the reference, ending with DeleteUser.
+    actions = emu.actions()
+    tail = actions[actions.index("ListGroupsForUser"):]
+    assert tail[:6] == ["ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPolicies",
+                        "ListAccessKeys", "DeleteAccessKey", "DeleteUserPolicy"]
+    assert tail[6] == "DeleteUser"
+
+    p = cli.run("path-help", "aws")
+    assert p.returncode == 0
+    assert "creds/" in p.stdout and "config/root" in p.stdout
+
+
+def test_seed_insufficient_privilege_and_unknown_revoke(cli, emu):
+    limited = emu.create_user("hashicorp", policy={
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:GetUser"], "Resource": "*"}]})
+    cli.run("mount", "aws", check=True)
+    configure(cli, emu, limited["access_key"], limited["secret_key"])
+    cli.run("write", "aws/roles/deploy", "policy=" + json.dumps(SEED_POLICY), check=True)
+    p = cli.run("read", "aws/creds/deploy")
+    assert p.returncode != 0
+    assert ("* Error creating IAM user: User: arn:aws:iam::123456789012:user/hashicorp is not "
+            "authorized to perform: iam:CreateUser on resource: "
+            "arn:aws:iam::123456789012:user/vault-root-deploy-") in p.stderr
+    assert vault_users(emu) == []
+    lease = "aws/creds/deploy/774cfb27-c22d-6e78-0077-254879d1af3c"
+    p = cli.run("revoke", lease)
+    assert p.returncode != 0
+    assert "Revoke error: Error making API request." in p.stderr
+    assert "URL: PUT %s/v1/sys/revoke/%s" % (cli.env["VAULT_ADDR"], lease) in p.stderr
+    assert "Code: 400. Errors:" in p.stderr
+    assert "* invalid request" in p.stderr
+
+
+def test_leases_expire_renew_capped_and_revoke_prefix(cli, emu):
+    cli.run("mount", "aws", check=True)
+    configure(cli, emu)
+    cli.run("write", "aws/config/lease", "lease=3s", "lease_max=6s", check=True)
+    p = cli.run("read", "aws/config/lease", "-format=json", check=True)
+    assert json.loads(p.stdout)["data"] == {"lease": "3s", "lease_max": "6s"}
+    cli.run("write", "aws/roles/deploy", "policy=" + json.dumps(SEED_POLICY), check=True)
+    first = table(cli.run("read", "aws/creds/deploy", check=True).stdout)
+    assert first["lease_duration"] == "3"
+    p = cli.run("renew", first["lease_id"], check=True)
+    assert table(p.stdout)["lease_duration"] in ("2", "3")
+    # Expiry deletes the IAM user on time, and renewals never pass lease_max.
+    assert wait_until(lambda: len(vault_users(emu)) == 0, timeout=12)
+    p = cli.run("renew", first["lease_id"])
+    assert p.returncode != 0
+
+    ids = [table(cli.run("read", "aws/creds/deploy", check=True).stdout)["lease_id"]
+           for _ in range(3)]
+    assert len(vault_users(emu)) == 3
+    p = cli.run("revoke", "-prefix", "aws/creds/deploy")
+    assert p.returncode == 0, p.stderr
+    assert vault_users(emu) == []
+    for lease in ids:
+        assert cli.run("revoke", lease).returncode != 0  # gone
+
+
+def test_hvac_aws_api_and_all_credential_types(dev_server, emu):
+    client = hvac.Client(url=dev_server.addr, token=ROOT_TOKEN)
+    client.sys.enable_secrets_engine("aws", path="aws")
+    aws = client.secrets.aws
+    aws.configure_root_iam_credentials(access_key=emu.access_key, secret_key=emu.secret_key,
+                                       region="us-east-1", iam_endpoint=emu.endpoint,
+                                       sts_endpoint=emu.endpoint)
+    cfg = client.read("aws/config/root")["data"]
+    assert cfg["access_key"] == emu.access_key and "secret_key" not in cfg
+    aws.configure_lease(lease="1h", lease_max="2h")
+    assert aws.read_lease_config()["data"] == {"lease": "1h0m0s", "lease_max": "2h0m0s"}
+
+    role = emu.create_role("deployer")
+    aws.create_or_update_role("iam", "iam_user", policy_document=json.dumps(SEED_POLICY))
+    aws.create_or_update_role("assumed", "assumed_role", role_arns=[role["arn"]])
+    aws.create_or_update_role("fed", "federation_token", policy_document=json.dumps(SEED_POLICY))
+    # hvac 0.11.2 predates the session_token type: plain write.
+    client.write("aws/roles/sess", credential_type="session_token")
+    assert sorted(aws.list_roles()["data"]["keys"]) == ["assumed", "fed", "iam", "sess"]
+    assert aws.read_role("iam")["data"]["credential_type"] == "iam_user"
+
+    creds = aws.generate_credentials("iam")
+    assert creds["lease_id"].startswith("aws/creds/iam/") and creds["renewable"]
+    assert creds["data"]["security_token"] is None
+    for name, kind in (("assumed", "assumed_role"), ("fed", "federation_token"),
+                       ("sess", "session_token")):
+        c = aws.generate_credentials(name, endpoint="sts")
+        d = c["data"]
+        assert d["access_key"].startswith("ASIA"), kind
+        assert d["security_token"] and d["session_token"] == d["security_token"], kind
+        assert c["renewable"] is False, kind
+        ident = emu.client("sts", access_key=d["access_key"], secret_key=d["secret_key"],
+                           session_token=d["session_token"]).get_caller_identity()
+        assert ident["Account"] == "123456789012", kind
+    assert len(vault_users(emu)) == 1
+
+    client.sys.revoke_lease(creds["lease_id"])
+    assert vault_users(emu) == []
+    aws.delete_role("sess")
+    assert "sess" not in aws.list_roles()["data"]["keys"]
+
+    old = emu.access_key
+    aws.rotate_root_iam_credentials()
+    new = client.read("aws/config/root")["data"]["access_key"]
+    assert new != old
+    # The rotated root key still issues credentials.
+    assert aws.generate_credentials("iam")["data"]["access_key"].startswith("AKIA")
