@@ -65,6 +65,7 @@ def test_seed_quick_start_verbatim(cli, emu):
         json.dump(SEED_POLICY, f)
     p = cli.run("write", "aws/roles/deploy", "policy=@policy.json")
     assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "Success! Data written to: aws/roles/deploy"
 
     leases = []
     for _ in range(2):

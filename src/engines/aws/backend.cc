@@ -8,6 +8,7 @@
 #include "engines/aws/policy.h"
 #include "engines/aws/username_template.h"
 #include "util/duration.h"
+#include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
 
@@ -545,7 +546,10 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
       }
       role.legacy_param = "arn";
     }
-    resp.warnings.push_back(kLegacyWarning);
+    // The seed documents this write as answering 204 ("Success! Data written to"), so the
+    // upgrade notice goes to the log, not into a warning that would turn it into a 200.
+    spdlog::info("aws: role {} written with the legacy `{}` parameter; upgraded ({})", name,
+                 role.legacy_param.empty() ? "policy" : role.legacy_param, kLegacyWarning);
   } else {
     ASSIGN_OR_RETURN(std::optional<Role> existing, LoadRole(req.storage, name));
     if (existing) role = std::move(*existing);
