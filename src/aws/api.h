@@ -31,14 +31,15 @@ struct AwsError {
 
   // "<code>: <message>" as users see it in errors.
   std::string ToString() const { return code + ": " + message; }
-  // Vault's mapping to our status codes: throttled or 5xx/transport -> kUpstream (502),
-  // anything else -> kInvalidArgument (400). `prefix` is prepended ("Error creating IAM user").
+  // Vault's mapping to our status codes: throttled -> kUpstreamThrottled, 5xx/transport ->
+  // kUpstream (both 502), anything else -> kInvalidArgument (400). `prefix` is prepended ("Error creating IAM user").
   Status ToStatus(const std::string& prefix) const {
     // The seed shows AWS's message alone ("Error creating IAM user: User: arn:... is not
     // authorized..."); the code is added only when AWS sent no message.
     std::string detail = message.empty() ? code : message;
     std::string msg = prefix.empty() ? detail : prefix + ": " + detail;
-    bool upstream = throttled || http_status == 0 || http_status >= 500;
+    if (throttled) return Status(StatusCode::kUpstreamThrottled, msg);
+    bool upstream = http_status == 0 || http_status >= 500;
     return Status(upstream ? StatusCode::kUpstream : StatusCode::kInvalidArgument, msg);
   }
 };

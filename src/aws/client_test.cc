@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <condition_variable>
 #include <deque>
 #include <thread>
 
+#include "util/thread_pool.h"
 #include "net/fake_http_client.h"
 
 namespace vault::aws {
@@ -230,7 +233,7 @@ TEST_F(ClientTest, ThrottlingAfterRetriesExhaustedIsFlaggedAndMapsTo502) {
   EXPECT_EQ(r.error().http_status, 400);
   EXPECT_TRUE(r.error().throttled);
   EXPECT_EQ(r.error().request_id, "err-rid");
-  EXPECT_EQ(r.error().ToStatus("Error deleting user").code(), StatusCode::kUpstream);
+  EXPECT_EQ(r.error().ToStatus("Error deleting user").code(), StatusCode::kUpstreamThrottled);
   EXPECT_EQ(r.error().ToStatus("Error deleting user").message(),
             "Error deleting user: Rate exceeded");
 }
@@ -371,51 +374,25 @@ class AsyncFakeHttp : public net::HttpClient {
   net::HttpResponse reply_;
 };
 
+// util::ThreadPool with one thread whose id tests can compare against.
 class QueueExecutor : public Executor {
  public:
-  QueueExecutor() : thread_([this] { Run(); }) {}
-  ~QueueExecutor() override {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
+  QueueExecutor() {
+    std::promise<std::thread::id> p;
+    pool_.Post([&p] { p.set_value(std::this_thread::get_id()); });
+    id_ = p.get_future().get();
   }
   void Post(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(mu_);
-      q_.push_back(std::move(fn));
-      ++posted_;
-    }
-    cv_.notify_one();
+    ++posted_;
+    pool_.Post(std::move(fn));
   }
-  std::thread::id id() const { return thread_.get_id(); }
-  int posted() {
-    std::lock_guard lock(mu_);
-    return posted_;
-  }
+  std::thread::id id() const { return id_; }
+  int posted() const { return posted_.load(); }
 
  private:
-  void Run() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        fn = std::move(q_.front());
-        q_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  bool stop_ = false;
-  int posted_ = 0;
-  std::thread thread_;
+  ThreadPool pool_{1};
+  std::thread::id id_;
+  std::atomic<int> posted_{0};
 };
 
 Task<std::thread::id> GetUserThenReportThread(std::shared_ptr<IamApi> iam) {

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "util/thread_pool.h"
 #include "aws/client.h"
 #include "net/curl_http_client.h"
 #include "util/json.h"
@@ -34,47 +35,6 @@ std::string EmulatorPath() {
   return std::string(VAULT_SOURCE_DIR) + "/tools/iam-emulator/iam_emulator.py";
 }
 
-class ThreadPool : public Executor {
- public:
-  explicit ThreadPool(int n) {
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
-  }
-  ~ThreadPool() override {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void Post(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(mu_);
-      q_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        fn = std::move(q_.front());
-        q_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
 
 // One emulator process: started with --port 0, its JSON line read from stdout.
 class EmulatorProcess {
@@ -374,7 +334,7 @@ TEST_F(EmulatorTest, ThrottlingIsRetriedToSuccessThenFlaggedWhenItPersists) {
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().code, "Throttling");
   EXPECT_TRUE(t.error().throttled);
-  EXPECT_EQ(t.error().ToStatus("x").code(), StatusCode::kUpstream);
+  EXPECT_EQ(t.error().ToStatus("x").code(), StatusCode::kUpstreamThrottled);
   EXPECT_EQ(CalledActions().size(), 3u);
 
   // 5xx is retried too.

@@ -162,12 +162,7 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
     rec = AuditRecord{"", &req, mount ? mount->entry.type : "", auth.token.get()};
     if (Status st = audit_.LogRequest(rec, auth.status); !st.ok()) co_return st;
     if (!auth.status.ok()) co_return auth.status;
-    if (mount) {
-      const std::string& mp = mount->entry.path;
-      req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
-      req.mount = mounts_.Info(mount->entry);
-      req.storage = mount->storage.get();
-    }
+    if (mount) ScopeToMount(req, *mount);
   }
   Result<logical::Response> resp = Status::Ok();
   if (!mount) {
@@ -221,14 +216,18 @@ Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
   for (auto& w : reg->warnings) resp.warnings.push_back(std::move(w));
   co_return resp;
 }
+void Core::ScopeToMount(logical::Request& req, const Mount& mount) const {
+  const std::string& mp = mount.entry.path;
+  req.path = req.path.size() >= mp.size() ? req.path.substr(mp.size()) : "";
+  req.mount = mounts_.Info(mount.entry);
+  req.storage = mount.storage.get();
+}
+
 Task<Result<logical::Response>> Core::DispatchLease(logical::Request& req) {
   const std::string full_path = req.path;
   auto mount = router_.Route(full_path);
   if (!mount) co_return NotFound("no mount serves \"" + full_path + "\"");
-  const std::string& mp = mount->entry.path;
-  req.path = full_path.size() >= mp.size() ? full_path.substr(mp.size()) : "";
-  req.mount = mounts_.Info(mount->entry);
-  req.storage = mount->storage.get();
+  ScopeToMount(req, *mount);
   auto resp = co_await mount->backend->HandleRequestAsync(req);
   req.path = full_path;
   co_return resp;
@@ -272,8 +271,8 @@ void Core::RunRollbacks() {
     auto job = std::make_shared<Job>();
     job->mount = m;
     job->req.operation = logical::Operation::kRollback;
-    job->req.mount = mounts_.Info(m->entry);
-    job->req.storage = m->storage.get();
+    job->req.path = m->entry.path;
+    ScopeToMount(job->req, *m);
     StartTask(m->backend->HandleRequestAsync(job->req),
               [job](Result<logical::Response> r) {
                 if (!r.ok()) {

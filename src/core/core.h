@@ -93,6 +93,9 @@ class Core {
   Task<Result<logical::Response>> RegisterLease(logical::Request& req, const std::string& relative,
                                                 const Mount& mount, const RequestAuth& auth,
                                                 logical::Response resp);
+  // Makes req (whose path is the full path) a request to `mount`'s engine: the path relative to
+  // the mount, the mount's TTLs and storage view.
+  void ScopeToMount(logical::Request& req, const Mount& mount) const;
   // Routes a lease's renew/revoke to its engine (the expiration manager's Dispatch).
   Task<Result<logical::Response>> DispatchLease(logical::Request& req);
   void StartRollbacks();

@@ -34,11 +34,7 @@ std::string TokenKey(std::string_view accessor, std::string_view id) {
 int64_t DeadlineOf(const LeaseEntry& e) { return std::max(e.expire_time_ms, e.next_attempt_ms); }
 
 bool IsThrottle(const Status& st) {
-  if (st.code() == StatusCode::kRateLimited) return true;
-  if (st.code() != StatusCode::kUpstream) return false;
-  std::string m = st.message();
-  return m.find("Throttl") != std::string::npos || m.find("Rate exceeded") != std::string::npos ||
-         m.find("rate limit") != std::string::npos;
+  return st.code() == StatusCode::kRateLimited || st.code() == StatusCode::kUpstreamThrottled;
 }
 
 int64_t Jitter(int64_t ms) {

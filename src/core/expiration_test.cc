@@ -46,7 +46,9 @@ struct FakeWorld {
   std::vector<std::string> revoked;
   int fail_revokes = 0;  // the next N revocations fail
   std::string fail_message = "boom";
+  StatusCode fail_code = StatusCode::kUpstream;
   int64_t renew_ttl = 0, renew_max = 0;
+  std::vector<std::string> rolled_back;  // names whose write-ahead entries were undone
   bool Alive(const std::string& n) {
     std::lock_guard l(mu);
     return alive.count(n) > 0;
@@ -72,14 +74,30 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
     return resp;
   };
   p.operations[Operation::kUpdate] = p.operations[Operation::kRead];
-  auto b = std::make_shared<logical::FrameworkBackend>("fake", std::vector<logical::Path>{p});
+  // Records an intent and "crashes" before completing it: only a write-ahead entry remains.
+  logical::Path intent;
+  intent.pattern = "intent/(?P<name>\\w+)";
+  intent.fields = {{"name", FieldType::kString}};
+  intent.operations[Operation::kUpdate] = [](Request& r, const FieldData& d) -> Result<Response> {
+    auto id = logical::PutWal(r.storage, "thing", {{"name", d.GetString("name")}}, 0);
+    if (!id.ok()) return id.status();
+    return Response();
+  };
+  auto b = std::make_shared<logical::FrameworkBackend>("fake",
+                                                       std::vector<logical::Path>{p, intent});
+  b->SetWalRollback({[w](Request&, const logical::WalEntry& e) -> Task<Status> {
+                       std::lock_guard l(w->mu);
+                       w->rolled_back.push_back(e.data["name"]);
+                       co_return Status::Ok();
+                     },
+                     0});
   logical::SecretType t;
   t.type = "thing";
   t.revoke = [w](Request& r) -> Task<Result<Response>> {
     std::lock_guard l(w->mu);
     if (w->fail_revokes > 0) {
       --w->fail_revokes;
-      co_return Status(StatusCode::kUpstream, w->fail_message);
+      co_return Status(w->fail_code, w->fail_message);
     }
     std::string n = r.secret->internal_data["name"];
     w->alive.erase(n);
@@ -255,7 +273,8 @@ TEST_F(ExpirationTest, FailedRevocationsBackOffThenBecomeIrrevocableAndForceRemo
 TEST_F(ExpirationTest, ThrottlingDoesNotUseUpAttempts) {
   std::string id = Issue("g", 10);
   world_.fail_revokes = 5;
-  world_.fail_message = "Error deleting IAM user: Throttling: Rate exceeded";
+  world_.fail_code = StatusCode::kUpstreamThrottled;
+  world_.fail_message = "Error deleting IAM user: Rate exceeded";
   Advance(10);
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(WaitFor([&] {
@@ -277,6 +296,22 @@ TEST_F(ExpirationTest, LeasesSurviveARestartAndExpireAfterIt) {
   Advance(20);
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("h"); }));
   EXPECT_TRUE(world_.Alive("i"));
+}
+
+TEST_F(ExpirationTest, LeftoverWriteAheadEntriesAreRolledBackAtUnseal) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "fake/intent/orphan").ok());
+  core_.reset();  // the "crash": the entry was never completed
+  Boot(false);
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard l(world_.mu);
+    return world_.rolled_back == std::vector<std::string>{"orphan"};
+  }));
+  // Undone once: the entry is gone, so the periodic rollback finds nothing more.
+  core_.reset();
+  Boot(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::lock_guard l(world_.mu);
+  EXPECT_EQ(world_.rolled_back.size(), 1u);
 }
 
 TEST_F(ExpirationTest, UnmountRevokesEveryLeaseFirst) {

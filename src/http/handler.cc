@@ -157,6 +157,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kInternal: return 500;
     case StatusCode::kUnimplemented: return 501;
     case StatusCode::kUpstream: return 502;
+    case StatusCode::kUpstreamThrottled: return 502;
     case StatusCode::kUnavailable: return 503;
   }
   return 500;

@@ -139,3 +139,14 @@ TEST_F(HandlerTest, SysMountsInjectedAndHelp) {
 
 }  // namespace
 }  // namespace vault::http
+
+namespace vault::http {
+namespace {
+// AWS failures are 502 whether AWS kept throttling or failed outright (Vault's codes).
+TEST(HttpStatusForTest, UpstreamFailuresAre502) {
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUpstream), 502);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUpstreamThrottled), 502);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503);
+}
+}  // namespace
+}  // namespace vault::http

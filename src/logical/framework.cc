@@ -343,12 +343,14 @@ Task<Result<Response>> FrameworkBackend::HandleRequestAsync(Request& req) {
   for (auto& [k, v] : captures.items()) raw[k] = v;
   FieldData fd(&c->path.fields, std::move(raw));
   if (Status st = fd.Validate(); !st.ok()) co_return st;
-  Result<Response> out = Status::Ok();
+  // Not a conditional expression: GCC 12 miscompiles co_await inside `?:`.
+  std::optional<Result<Response>> result;
   if (auto a = async_ops.find(op); a != async_ops.end()) {
-    out = co_await a->second(req, fd);
+    result.emplace(co_await a->second(req, fd));
   } else {
-    out = ops.at(op)(req, fd);
+    result.emplace(ops.at(op)(req, fd));
   }
+  Result<Response> out = std::move(*result);
   if (out.ok() && out->secret) {
     // Tag the lease with its secret type so renew/revoke find their handlers.
     if (!out->secret->internal_data.is_object()) out->secret->internal_data = Json::object();

@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,12 +12,14 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "util/thread_pool.h"
 #include "net/curl_http_client.h"
 #include "net/fake_http_client.h"
 #include "net/http_client.h"
@@ -241,45 +244,22 @@ class Waiter {
   std::thread::id thread_;
 };
 
+// util::ThreadPool with one thread whose id tests can compare against.
 class OneThreadExecutor : public Executor {
  public:
-  OneThreadExecutor() : thread_([this] { Run(); }) {}
-  ~OneThreadExecutor() override {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
+  OneThreadExecutor() {
+    std::promise<std::thread::id> p;
+    pool_.Post([&p] { p.set_value(std::this_thread::get_id()); });
+    id_ = p.get_future().get();
   }
   void Post(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(mu_);
-      q_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
+    pool_.Post(std::move(fn));
   }
-  std::thread::id id() const { return thread_.get_id(); }
+  std::thread::id id() const { return id_; }
 
  private:
-  void Run() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        fn = std::move(q_.front());
-        q_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  bool stop_ = false;
-  std::thread thread_;
+  ThreadPool pool_{1};
+  std::thread::id id_;
 };
 
 HttpRequest Get(const std::string& url) {

@@ -40,6 +40,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kInternal: return "INTERNAL";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
     case StatusCode::kUpstream: return "UPSTREAM";
+    case StatusCode::kUpstreamThrottled: return "UPSTREAM_THROTTLED";
     case StatusCode::kUnavailable: return "UNAVAILABLE";
   }
   return "UNKNOWN";

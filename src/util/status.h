@@ -22,6 +22,7 @@ enum class StatusCode {
   kInternal,              // 500
   kUnimplemented,         // 501
   kUpstream,              // 502 (AWS)
+  kUpstreamThrottled,     // 502: AWS still throttled after the client's retries
   kUnavailable,           // 503 (sealed)
 };
 

@@ -609,7 +609,7 @@ TEST_F(AwsEngineTest, CreateUserFailures) {
   // Throttling after the client's retries: 502.
   fake_->ClearCalls();
   fake_->FailNext("CreateUser", FakeAws::Error("Throttling", 400, "Rate exceeded"));
-  EXPECT_EQ(Read("creds/r").status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(Read("creds/r").status().code(), StatusCode::kUpstreamThrottled);
   // A 5xx may have created the user anyway: the engine checks and cleans up.
   fake_->ClearCalls();
   fake_->FailNext("CreateUser", FakeAws::Error("ServiceFailure", 500));
@@ -951,7 +951,7 @@ TEST_F(AwsEngineTest, FederationToken) {
   EXPECT_EQ(r->secret->internal_data["username"], name);
   fake_->FailNext("GetFederationToken", FakeAws::Error("Throttling", 400, "Rate exceeded"));
   auto t = Read("sts/fed");
-  EXPECT_EQ(t.status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(t.status().code(), StatusCode::kUpstreamThrottled);
   EXPECT_EQ(t.status().message(), "Error generating STS keys: Rate exceeded");
 }
 
