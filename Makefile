@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps configure build dev demo test unit e2e bench asan clean
+.PHONY: deps configure build dev demo test unit e2e bench asan e2e-asan clean
 
 deps:
 	@bash scripts/install-deps
@@ -39,6 +39,14 @@ asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAULT_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+# The end-to-end tests against an ASan+UBSan server binary (any report fails the run).
+e2e-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAULT_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS) --target vault
+	rm -f build-asan/asan.*
+	ASAN_OPTIONS=detect_leaks=0:log_path=$(abspath build-asan)/asan VAULT_BIN=$(abspath build-asan/vault) $(PY) -m pytest -q tests/e2e
+	@if ls build-asan/asan.* >/dev/null 2>&1; then cat build-asan/asan.*; echo "ASan reported errors"; exit 1; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -80,6 +80,10 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
   if (doc.contains("max_lease_ttl")) {
     ASSIGN_OR_RETURN(cfg.max_lease_ttl, TtlValue(doc["max_lease_ttl"], "max_lease_ttl"));
   }
+  if (doc.contains("rollback_interval")) {
+    ASSIGN_OR_RETURN(cfg.rollback_interval, TtlValue(doc["rollback_interval"], "rollback_interval"));
+    if (cfg.rollback_interval < 1) return InvalidArgument("invalid rollback_interval: must be at least 1s");
+  }
   if (doc.contains("log_level") && doc["log_level"].is_string())
     cfg.log_level = doc["log_level"].get<std::string>();
   return cfg;
@@ -101,6 +105,7 @@ Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
   for (const auto& l : c.listeners) into->listeners.push_back(l);
   if (c.default_lease_ttl) into->default_lease_ttl = c.default_lease_ttl;
   if (c.max_lease_ttl) into->max_lease_ttl = c.max_lease_ttl;
+  if (c.rollback_interval) into->rollback_interval = c.rollback_interval;
   into->max_request_size = c.max_request_size;
   into->log_level = c.log_level;
   return Status::Ok();

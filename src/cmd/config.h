@@ -17,6 +17,9 @@ struct ServerConfig {
   int64_t max_lease_ttl = 0;      // seconds; 0 = 768h
   size_t max_request_size = 32 << 20;
   std::string log_level = "info";
+  // vault-cpp extension: how often engines roll back leftovers (and rotate static roles);
+  // seconds, 0 = the default (60 s, as Vault's rollback manager).
+  int64_t rollback_interval = 0;
 };
 
 // Parses one config document. kInvalidArgument with the file's problem (HCL errors carry

@@ -16,6 +16,7 @@ listener "tcp" {
 }
 default_lease_ttl = "1h"
 max_lease_ttl = "24h"
+rollback_interval = "5s"
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->storage_type, "rocksdb");
@@ -25,6 +26,7 @@ max_lease_ttl = "24h"
   EXPECT_TRUE(c->listeners[0].tls_disable);
   EXPECT_EQ(c->default_lease_ttl, 3600);
   EXPECT_EQ(c->max_lease_ttl, 86400);
+  EXPECT_EQ(c->rollback_interval, 5);
 }
 
 TEST(Config, ParsesJson) {
@@ -40,6 +42,7 @@ TEST(Config, Errors) {
   EXPECT_FALSE(ParseServerConfig("storage \"rocksdb\" {}").ok());
   EXPECT_FALSE(ParseServerConfig("listener \"tcp\" { address = \"127.0.0.1:1\" }").ok());  // TLS needs files
   EXPECT_FALSE(ParseServerConfig("default_lease_ttl = \"forever\"").ok());
+  EXPECT_FALSE(ParseServerConfig("rollback_interval = \"0s\"").ok());
   auto bad = ParseServerConfig("storage \"rocksdb\" {\n  path = \n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("At "), std::string::npos);

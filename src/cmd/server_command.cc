@@ -219,6 +219,7 @@ int RunServer(const std::vector<std::string>& args) {
   core::CoreConfig core_config;
   if (config.default_lease_ttl) core_config.ttls.default_lease_ttl = config.default_lease_ttl;
   if (config.max_lease_ttl) core_config.ttls.max_lease_ttl = config.max_lease_ttl;
+  if (config.rollback_interval) core_config.rollback_interval_ms = config.rollback_interval * 1000;
   if (core_config.ttls.default_lease_ttl > core_config.ttls.max_lease_ttl) {
     std::cerr << "Error: default_lease_ttl must not exceed max_lease_ttl\n";
     return 1;

@@ -76,8 +76,10 @@ Task<std::vector<Status>> RunBounded(std::vector<std::function<Task<Status>()>> 
   st->jobs = std::move(jobs);
   size_t n = std::min<size_t>(std::max(1, limit), st->jobs.size());
   st->runners_left = n;
-  co_return co_await AwaitCallback<std::vector<Status>>(
-      [st, n](std::function<void(std::vector<Status>)> cb) {
+  // The lambda captures by reference only: GCC 12 destroys a lambda temporary in a co_await
+  // expression twice (a captured shared_ptr was released twice; found by ASan).
+  std::vector<Status> results = co_await AwaitCallback<std::vector<Status>>(
+      [&st, n](std::function<void(std::vector<Status>)> cb) {
         st->finish = std::move(cb);
         for (size_t k = 0; k < n; ++k) {
           StartTask(BoundedRunner(st), [st](Status) {
@@ -90,6 +92,7 @@ Task<std::vector<Status>> RunBounded(std::vector<std::function<Task<Status>()>> 
           });
         }
       });
+  co_return results;
 }
 
 }  // namespace

@@ -218,26 +218,32 @@ awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
     std::lock_guard lock(p->mu);
     if (p->result) co_return std::move(*p->result);  // finished without waiting: the fast path
   }
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
-      [p](auto completion) {
-        using C = decltype(completion);
-        auto c = std::make_shared<C>(std::move(completion));
-        auto deliver = [c](HttpResponse r) {
-          auto ex = asio::get_associated_executor(*c);
-          asio::post(ex, [c, r = std::move(r)]() mutable { std::move(*c)(std::move(r)); });
-        };
-        std::optional<HttpResponse> ready;
-        {
-          std::lock_guard lock(p->mu);
-          if (p->result) {
-            ready = std::move(p->result);
-          } else {
-            p->waiter = deliver;
-          }
-        }
-        if (ready) deliver(std::move(*ready));
-      },
-      use_awaitable);
+  // GCC 12 destroys temporaries of a co_await expression twice: the initiation therefore holds
+  // only a raw pointer (p lives in this frame until the await completes) and the result goes to
+  // a named local instead of `co_return co_await` (both found by ASan under concurrent slow
+  // requests).
+  Pending* pending = p.get();
+  auto initiate = [pending](auto completion) {
+    using C = decltype(completion);
+    auto c = std::make_shared<C>(std::move(completion));
+    auto deliver = [c](HttpResponse r) {
+      auto ex = asio::get_associated_executor(*c);
+      asio::post(ex, [c, r = std::move(r)]() mutable { std::move(*c)(std::move(r)); });
+    };
+    std::optional<HttpResponse> ready;
+    {
+      std::lock_guard lock(pending->mu);
+      if (pending->result) {
+        ready = std::move(pending->result);
+      } else {
+        pending->waiter = deliver;
+      }
+    }
+    if (ready) deliver(std::move(*ready));
+  };
+  HttpResponse resp =
+      co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(initiate, use_awaitable);
+  co_return resp;
 }
 
 Server::Server(Handler* handler, ServerOptions options)

@@ -1,6 +1,8 @@
 #include "logical/framework.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <sstream>
 
 #include "util/duration.h"
@@ -380,40 +382,94 @@ Task<Result<Response>> FrameworkBackend::HandleSecret(Request& req) {
   co_return co_await found->revoke(req);
 }
 
-Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
-  Response r;
-  if (!wal_rollback_ || !req.storage) co_return r;
-  int64_t min_age = wal_rollback_->min_age_seconds;
-  if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
-    min_age = req.data["min_age"].get<int64_t>();
-  auto ids = ListWal(req.storage);
-  if (!ids.ok()) co_return ids.status();
-  int64_t now = clock_->NowSeconds();
+namespace {
+
+// One rollback pass over a mount's WAL entries, shared by its workers.
+struct RollbackPass {
+  const WalRollback* rollback = nullptr;
+  int64_t now = 0;
+  int64_t min_age = 0;
+  std::vector<std::string> ids;
+  std::mutex mu;
+  size_t next = 0;
   int64_t done = 0, pending = 0, failed = 0;
   std::vector<std::string> errors;
-  for (const std::string& id : *ids) {
-    auto entry = GetWal(req.storage, id);
+
+  std::optional<std::string> Next() {
+    std::lock_guard lock(mu);
+    if (next == ids.size()) return std::nullopt;
+    return ids[next++];
+  }
+  void Count(int64_t RollbackPass::*counter, std::string error = "") {
+    std::lock_guard lock(mu);
+    ++(this->*counter);
+    if (!error.empty()) errors.push_back(std::move(error));
+  }
+};
+
+// Takes entries off the pass until none is left. `req` is this worker's own copy.
+Task<Status> RollbackWorker(std::shared_ptr<RollbackPass> pass, Request req) {
+  while (auto id = pass->Next()) {
+    auto entry = GetWal(req.storage, *id);
     if (!entry.ok()) {
-      ++failed;
-      errors.push_back(entry.status().message());
+      pass->Count(&RollbackPass::failed, entry.status().message());
       continue;
     }
     if (!entry->has_value()) continue;  // completed meanwhile
-    if (now - (*entry)->created_at < min_age) {
-      ++pending;
+    const bool young = pass->now - (*entry)->created_at < pass->min_age;
+    if (young && !(*entry)->foreign) {
+      pass->Count(&RollbackPass::pending);
       continue;
     }
-    Status st = co_await wal_rollback_->rollback(req, **entry);
-    if (st.ok()) st = DeleteWal(req.storage, id);
+    Status st = co_await pass->rollback->rollback(req, **entry);
+    if (st.ok() && !young) st = DeleteWal(req.storage, *id);
     if (st.ok()) {
-      ++done;
+      pass->Count(&RollbackPass::done);
     } else {
-      ++failed;
-      errors.push_back(st.message());
+      pass->Count(&RollbackPass::failed, st.message());
     }
   }
-  r.data = {{"rolled_back", done}, {"pending", pending}, {"failed", failed}};
-  if (!errors.empty()) r.data["errors"] = errors;
+  co_return Status::Ok();
+}
+
+}  // namespace
+
+Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
+  Response r;
+  if (!wal_rollback_ || !req.storage) co_return r;
+  // One pass at a time: a slow pass (AWS calls) is not overtaken by the next periodic one.
+  if (rollback_running_.exchange(true)) {
+    r.data = {{"rolled_back", 0}, {"pending", 0}, {"failed", 0}, {"skipped", true}};
+    co_return r;
+  }
+  struct Clear {
+    std::atomic<bool>* flag;
+    ~Clear() { flag->store(false); }
+  } clear{&rollback_running_};
+  auto pass = std::make_shared<RollbackPass>();
+  pass->rollback = &*wal_rollback_;
+  pass->min_age = wal_rollback_->min_age_seconds;
+  if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
+    pass->min_age = req.data["min_age"].get<int64_t>();
+  auto ids = ListWal(req.storage);
+  if (!ids.ok()) co_return ids.status();
+  pass->ids = std::move(*ids);
+  pass->now = clock_->NowSeconds();
+  // Entries are independent (each names its own outside object): undo several at once, bounded,
+  // so a crash that left hundreds behind is cleaned up in seconds, not minutes.
+  const size_t workers = std::min<size_t>(pass->ids.size(), kRollbackConcurrency);
+  if (workers > 0) {
+    co_await AwaitCallback<int>([&](std::function<void(int)> all_done) {
+      auto remaining = std::make_shared<std::atomic<size_t>>(workers);
+      for (size_t i = 0; i < workers; ++i) {
+        StartTask(RollbackWorker(pass, req), [remaining, all_done](Status) {
+          if (remaining->fetch_sub(1) == 1) all_done(0);
+        });
+      }
+    });
+  }
+  r.data = {{"rolled_back", pass->done}, {"pending", pass->pending}, {"failed", pass->failed}};
+  if (!pass->errors.empty()) r.data["errors"] = pass->errors;
   co_return r;
 }
 

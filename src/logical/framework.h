@@ -5,6 +5,7 @@
 // paths and 405 for unsupported operations, and renders path-help for the root and every path.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <regex>
@@ -86,8 +87,11 @@ struct SecretType {
   std::function<Task<Result<Response>>(Request&)> revoke;
 };
 
-// How the engine undoes a leftover write-ahead entry. Entries younger than min_age_seconds are
-// left alone (their request may still be running); kRollback with data {"min_age": 0} overrides.
+// How the engine undoes a leftover write-ahead entry. Entries of this process younger than
+// min_age_seconds are left alone (their request may still be running); kRollback with data
+// {"min_age": 0} overrides. Entries of an earlier process (a crash) are rolled back at once, but
+// kept (and rolled back again at later passes; rollback must be idempotent) until min age, in
+// case an outside call the dead process had sent lands late.
 struct WalRollback {
   std::function<Task<Status>(Request&, const WalEntry&)> rollback;
   int64_t min_age_seconds = 60;
@@ -124,6 +128,8 @@ class FrameworkBackend : public Backend {
   std::vector<Compiled> paths_;
   std::vector<SecretType> secret_types_;
   std::optional<WalRollback> wal_rollback_;
+  std::atomic<bool> rollback_running_{false};
+  static constexpr size_t kRollbackConcurrency = 16;
   Clock* clock_ = SystemClock::Get();
   std::vector<std::string> root_paths_;
 };

@@ -4,10 +4,15 @@
 
 namespace vault::logical {
 
+const std::string& ProcessBootId() {
+  static const std::string id = NewUuid();
+  return id;
+}
+
 Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data,
                            int64_t now_unix) {
   std::string id = NewUuid();
-  Json doc = {{"kind", kind}, {"data", data}, {"created_at", now_unix}};
+  Json doc = {{"kind", kind}, {"data", data}, {"created_at", now_unix}, {"boot", ProcessBootId()}};
   RETURN_IF_ERROR(PutJson(s, std::string(kWalPrefix) + id, doc));
   return id;
 }
@@ -22,6 +27,8 @@ Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id) {
   e.kind = (*doc)["kind"].get<std::string>();
   e.data = (*doc)["data"];
   e.created_at = (*doc)["created_at"].get<int64_t>();
+  auto boot = doc->find("boot");
+  e.foreign = boot == doc->end() || !boot->is_string() || boot->get<std::string>() != ProcessBootId();
   return std::optional<WalEntry>(std::move(e));
 }
 

@@ -18,7 +18,13 @@ struct WalEntry {
   std::string kind;
   Json data = Json::object();
   int64_t created_at = 0;  // unix seconds
+  // Written by another server process (one that has since stopped: only the active node
+  // writes). Its request can no longer complete, so rollback need not wait for min age.
+  bool foreign = false;
 };
+
+// A random id of this server process, stored in every entry it writes.
+const std::string& ProcessBootId();
 
 inline constexpr const char* kWalPrefix = "wal/";
 

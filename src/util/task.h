@@ -11,6 +11,11 @@
 //    Task frees its frame. A started Task must not be destroyed before it completes.
 //  - Reference parameters of a coroutine must outlive it (the caller owns them while awaiting).
 //  - Exceptions are not used; an exception escaping a coroutine terminates the process.
+//  - GCC 12 coroutine bugs (each found here the hard way): never write `co_await` inside `?:`;
+//    a lambda temporary inside a co_await expression (e.g. the argument of AwaitCallback) may be
+//    destroyed twice, so such lambdas capture by reference or raw pointer only; prefer
+//    `T v = co_await ...; co_return v;` over `co_return co_await ...` around Asio awaitables.
+//    `make asan` and the ASan e2e run in CI check for regressions.
 #pragma once
 
 #include <atomic>

@@ -676,6 +676,36 @@ TEST_F(AwsEngineTest, RollbackRemovesLeftoversOfACrash) {
   EXPECT_EQ(Wals().size(), 1u);
 }
 
+TEST_F(AwsEngineTest, RollbackUndoesEntriesOfAnEarlierProcessAtOnce) {
+  ConfigureRoot();
+  testing::FakeUser u;
+  u.name = "vault-root-x-1700000000-killedkilledkilledk";
+  u.path = "/";
+  u.keys = {"AKIAKILLED0000000001"};
+  fake_->AddUser(u);
+  // Written by a process that was killed a moment ago (another boot id, or none: older builds).
+  Json doc = {{"kind", "user"}, {"data", {{"username", u.name}}},
+              {"created_at", clock_.NowSeconds()}, {"boot", "an-earlier-process"}};
+  ASSERT_TRUE(logical::PutJson(&storage_, "wal/earlier", doc).ok());
+  // Our own young entry (a request that may still be running) is left alone.
+  ASSERT_TRUE(logical::PutWal(&storage_, "user", {{"username", "vault-mine"}}, clock_.NowSeconds())
+                  .ok());
+  auto rb = Rollback();
+  ASSERT_TRUE(rb.ok());
+  EXPECT_EQ(rb->data["rolled_back"], 1);
+  EXPECT_EQ(rb->data["pending"], 1);
+  EXPECT_FALSE(fake_->HasUser(u.name));
+  // Kept until min age: a CreateUser the dead process had sent may still land.
+  EXPECT_EQ(Wals().size(), 2u);
+  fake_->AddUser(u);  // ... and it did
+  clock_.AdvanceSeconds(60);
+  rb = Rollback();
+  ASSERT_TRUE(rb.ok());
+  EXPECT_EQ(rb->data["rolled_back"], 2);
+  EXPECT_FALSE(fake_->HasUser(u.name));
+  EXPECT_TRUE(Wals().empty());
+}
+
 TEST_F(AwsEngineTest, RevokeCallOrderAndIdempotence) {
   ConfigureRoot();
   FullIamRole("full");
