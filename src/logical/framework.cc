@@ -382,32 +382,41 @@ Task<Result<Response>> FrameworkBackend::HandleSecret(Request& req) {
 
 Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
   Response r;
-  if (!wal_rollback_ || !req.storage) co_return r;
-  int64_t min_age = wal_rollback_->min_age_seconds;
-  if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
-    min_age = req.data["min_age"].get<int64_t>();
-  auto ids = ListWal(req.storage);
-  if (!ids.ok()) co_return ids.status();
-  int64_t now = clock_->NowSeconds();
+  if ((!wal_rollback_ && !periodic_) || !req.storage) co_return r;
   int64_t done = 0, pending = 0, failed = 0;
   std::vector<std::string> errors;
-  for (const std::string& id : *ids) {
-    auto entry = GetWal(req.storage, id);
-    if (!entry.ok()) {
-      ++failed;
-      errors.push_back(entry.status().message());
-      continue;
+  if (wal_rollback_) {
+    int64_t min_age = wal_rollback_->min_age_seconds;
+    if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
+      min_age = req.data["min_age"].get<int64_t>();
+    auto ids = ListWal(req.storage);
+    if (!ids.ok()) co_return ids.status();
+    int64_t now = clock_->NowSeconds();
+    for (const std::string& id : *ids) {
+      auto entry = GetWal(req.storage, id);
+      if (!entry.ok()) {
+        ++failed;
+        errors.push_back(entry.status().message());
+        continue;
+      }
+      if (!entry->has_value()) continue;  // completed meanwhile
+      if (now - (*entry)->created_at < min_age) {
+        ++pending;
+        continue;
+      }
+      Status st = co_await wal_rollback_->rollback(req, **entry);
+      if (st.ok()) st = DeleteWal(req.storage, id);
+      if (st.ok()) {
+        ++done;
+      } else {
+        ++failed;
+        errors.push_back(st.message());
+      }
     }
-    if (!entry->has_value()) continue;  // completed meanwhile
-    if (now - (*entry)->created_at < min_age) {
-      ++pending;
-      continue;
-    }
-    Status st = co_await wal_rollback_->rollback(req, **entry);
-    if (st.ok()) st = DeleteWal(req.storage, id);
-    if (st.ok()) {
-      ++done;
-    } else {
+  }
+  if (periodic_) {
+    Status st = co_await periodic_(req);
+    if (!st.ok()) {
       ++failed;
       errors.push_back(st.message());
     }
