@@ -11,8 +11,8 @@
 //      expiration = now + rotation_period;
 //   4. DeleteAccessKey(Vault's previous key) → DeleteWal.
 // So the user keeps one Vault key (Vault deletes only "the oldest when there are two", which
-// leaves users with two keys, hashicorp/vault#27477), and the schedule lives in storage with the
-// key (Vault keeps it in an in-memory queue, #21935). A crash or an ambiguous failure after step
+// leaves users with two keys, hashicorp/vault#27477), and the schedule is the expiration stored
+// with the key, read on every pass (no in-memory queue to lose, #21935). A crash or an ambiguous failure after step
 // 3's WAL write is undone by the WAL rollback or by the role's next rotation (step 0).
 #include <algorithm>
 
