@@ -212,7 +212,7 @@ def test_static_role_create_creds_list_delete(cli, emu):
     p = cli.run("write", "aws/static-roles/app", "username=app-user", "rotation_period=1m")
     assert p.returncode == 0, p.stderr
     rows = table(p.stdout)  # 200 with the role, as Vault answers
-    assert rows["name"] == "app" and rows["username"] == "app-user" and rows["rotation_period"] == "60"
+    assert rows["name"] == "app" and rows["username"] == "app-user" and rows["rotation_period"] == "1m"  # the CLI shows durations
     role = json.loads(cli.run("read", "-format=json", "aws/static-roles/app", check=True).stdout)["data"]
     user_id = emu.client("iam").get_user(UserName="app-user")["User"]["UserId"]
     assert role == {"name": "app", "id": user_id, "username": "app-user", "rotation_period": 60,
