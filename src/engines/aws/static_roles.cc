@@ -12,8 +12,9 @@
 //   4. DeleteAccessKey(Vault's previous key) → DeleteWal.
 // So the user keeps one Vault key (Vault deletes only "the oldest when there are two", which
 // leaves users with two keys, hashicorp/vault#27477), and the schedule is the expiration stored
-// with the key, read on every pass (no in-memory queue to lose, #21935). A crash or an ambiguous failure after step
-// 3's WAL write is undone by the WAL rollback or by the role's next rotation (step 0).
+// with the key, read on every pass (no in-memory queue to lose, #21935). A crash or an ambiguous
+// failure after step 3's WAL write is undone by the WAL rollback or by the role's next rotation
+// (step 0).
 #include <algorithm>
 
 #include "engines/aws/backend.h"
@@ -88,12 +89,9 @@ Result<StaticRole> StaticRole::FromStorage(const Json& j) {
 }
 
 Json StaticRole::ToResponseData() const {
-  return {{"name", name},
-          {"id", id},
-          {"username", username},
-          {"rotation_period", rotation_period},
-          {"assume_role_arn", ""},
-          {"assume_role_session_name", ""},
+  return {{"name", name},          {"id", id},
+          {"username", username},  {"rotation_period", rotation_period},
+          {"assume_role_arn", ""}, {"assume_role_session_name", ""},
           {"external_id", ""}};
 }
 
@@ -252,7 +250,8 @@ Result<Response> AwsBackend::StaticRoleList(Request& req, const FieldData&) {
 }
 
 Result<Response> AwsBackend::StaticRoleRead(Request& req, const FieldData& d) {
-  ASSIGN_OR_RETURN(std::optional<StaticRole> role, LoadStaticRole(req.storage, d.GetString("name")));
+  ASSIGN_OR_RETURN(std::optional<StaticRole> role,
+                   LoadStaticRole(req.storage, d.GetString("name")));
   if (!role) return Response();
   return Response::WithData(role->ToResponseData());
 }
@@ -382,8 +381,8 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
   // 2. Room for a new key.
   auto listed = co_await iam->ListAccessKeys(user);
   if (!listed.ok())
-    co_return listed.error().ToStatus("unable to list existing access keys for IAM user \"" +
-                                      user + "\"");
+    co_return listed.error().ToStatus("unable to list existing access keys for IAM user \"" + user +
+                                      "\"");
   const std::string previous = current ? current->access_key : "";
   bool previous_listed = false;
   for (const auto& k : listed.value()) previous_listed |= k.access_key_id == previous;
@@ -394,11 +393,11 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
       co_return del.error().ToStatus("unable to delete access key \"" + victim +
                                      "\" of IAM user \"" + user + "\" to make room for a new one");
     if (victim != previous) {
-      spdlog::warn("aws: static role {}: IAM user {} had two access keys, none of them Vault's; "
-                   "deleted the oldest, {}",
-                   role.name, user, victim);
-      warnings->push_back("IAM user \"" + user +
-                          "\" had two access keys; the oldest, " + victim +
+      spdlog::warn(
+          "aws: static role {}: IAM user {} had two access keys, none of them Vault's; "
+          "deleted the oldest, {}",
+          role.name, user, victim);
+      warnings->push_back("IAM user \"" + user + "\" had two access keys; the oldest, " + victim +
                           ", was deleted to make room for Vault's");
     }
   }
@@ -431,9 +430,10 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
     if (undo.ok()) {
       logical::DeleteWal(s, wal_id).IgnoreError();
     } else {
-      spdlog::warn("aws: static role {}: could not delete the new access key after a storage "
-                   "failure; rollback will retry: {}",
-                   role.name, undo.error().ToString());
+      spdlog::warn(
+          "aws: static role {}: could not delete the new access key after a storage "
+          "failure; rollback will retry: {}",
+          role.name, undo.error().ToString());
     }
     co_return Internal("failed to store the new access key: " + stored.message());
   }
@@ -443,12 +443,13 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
     auto del = co_await iam->DeleteAccessKey(user, previous);
     if (!del.ok() && !IsNoSuchEntity(del.error())) {
       // The new key is in place; the WAL entry makes rollback delete the old one later.
-      spdlog::warn("aws: static role {}: could not delete the previous access key {} yet; "
-                   "rollback will retry: {}",
-                   role.name, previous, del.error().ToString());
-      warnings->push_back("the previous access key " + previous +
-                          " could not be deleted yet and will be deleted by rollback: " +
-                          del.error().message);
+      spdlog::warn(
+          "aws: static role {}: could not delete the previous access key {} yet; "
+          "rollback will retry: {}",
+          role.name, previous, del.error().ToString());
+      warnings->push_back(
+          "the previous access key " + previous +
+          " could not be deleted yet and will be deleted by rollback: " + del.error().message);
       co_return fresh;
     }
   }
@@ -456,8 +457,7 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
   co_return fresh;
 }
 
-Task<Status> AwsBackend::UndoStaticKeyWal(logical::Storage* s,
-                                          std::shared_ptr<awsapi::IamApi> iam,
+Task<Status> AwsBackend::UndoStaticKeyWal(logical::Storage* s, std::shared_ptr<awsapi::IamApi> iam,
                                           logical::WalEntry entry) {
   const Json& data = entry.data;
   std::string role = data.is_object() ? data.value("role", "") : "";
@@ -493,8 +493,8 @@ Task<Status> AwsBackend::UndoStaticKeyWal(logical::Storage* s,
     if (!del.ok() && !IsNoSuchEntity(del.error()))
       co_return del.error().ToStatus("unable to delete access key \"" + k.access_key_id +
                                      "\" of IAM user \"" + user + "\"");
-    spdlog::info("aws: static role {}: deleted access key {} left by an interrupted rotation",
-                 role, k.access_key_id);
+    spdlog::info("aws: static role {}: deleted access key {} left by an interrupted rotation", role,
+                 k.access_key_id);
   }
   co_return Status::Ok();
 }
@@ -514,9 +514,10 @@ Task<Status> AwsBackend::RotateDueStaticRoles(Request& req) {
   std::vector<std::string> errors;
   StatusCode code = StatusCode::kOk;
   auto fail = [&](const std::string& name, const Status& st) {
-    spdlog::warn("aws: rotation of static role {} failed; its current key stays and the next "
-                 "pass retries: {}",
-                 name, st.message());
+    spdlog::warn(
+        "aws: rotation of static role {} failed; its current key stays and the next "
+        "pass retries: {}",
+        name, st.message());
     errors.push_back("static role \"" + name + "\": " + st.message());
     if (code == StatusCode::kOk) code = st.code();
   };
@@ -538,8 +539,8 @@ Task<Status> AwsBackend::RotateDueStaticRoles(Request& req) {
     }
     if (*creds && clock_->NowNanos() < (*creds)->expiration_nanos) continue;
     std::vector<std::string> warnings;
-    auto fresh = co_await RotateStaticKey(req.storage, **role, *creds, /*check_user=*/true,
-                                          &warnings);
+    auto fresh =
+        co_await RotateStaticKey(req.storage, **role, *creds, /*check_user=*/true, &warnings);
     if (!fresh.ok()) {
       fail(name, fresh.status());
       continue;

@@ -85,7 +85,8 @@ class GatedIam : public awsapi::IamApi {
   Task<awsapi::Outcome<std::vector<awsapi::AccessKey>>> ListAccessKeys(std::string u) override {
     return inner_->ListAccessKeys(u);
   }
-  Task<awsapi::Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(std::string g) override {
+  Task<awsapi::Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(
+      std::string g) override {
     return inner_->ListAttachedGroupPolicies(g);
   }
   Task<awsapi::Outcome<std::vector<std::string>>> ListGroupPolicies(std::string g) override {
@@ -198,12 +199,9 @@ TEST_F(StaticRolesTest, CreateBootstrapsAKeyAndCredsReadsIt) {
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(fake_->actions(), (Actions{"GetUser", "ListAccessKeys", "CreateAccessKey"}));
   std::string id = fake_->user(kUser)->id;
-  Json want = {{"name", "app"},
-               {"id", id},
-               {"username", kUser},
-               {"rotation_period", 3600},
-               {"assume_role_arn", ""},
-               {"assume_role_session_name", ""},
+  Json want = {{"name", "app"},         {"id", id},
+               {"username", kUser},     {"rotation_period", 3600},
+               {"assume_role_arn", ""}, {"assume_role_session_name", ""},
                {"external_id", ""}};
   EXPECT_EQ(w->data, want);  // 200 with the role
   EXPECT_EQ(Read("static-roles/app")->data, want);
@@ -297,7 +295,8 @@ TEST_F(StaticRolesTest, List) {
   testing::FakeUser other;
   other.name = "other-user";
   fake_->AddUser(other);
-  ASSERT_TRUE(Write("static-roles/a", {{"username", "other-user"}, {"rotation_period", 3600}}).ok());
+  ASSERT_TRUE(
+      Write("static-roles/a", {{"username", "other-user"}, {"rotation_period", 3600}}).ok());
   auto l = Do(Operation::kList, "static-roles/");
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l->data["keys"], Json::array({"a", "b"}));
@@ -382,9 +381,9 @@ TEST_F(StaticRolesTest, KeyToMakeRoom) {
   std::vector<::vault::aws::AccessKey> two = {key("A", "2024-01-02T00:00:00Z"),
                                               key("B", "2024-01-01T23:59:59.5Z")};
   EXPECT_EQ(KeyToMakeRoom(two, ""), "B");
-  EXPECT_EQ(KeyToMakeRoom(two, "A"), "A");       // Vault's own key first
-  EXPECT_EQ(KeyToMakeRoom(two, "GONE"), "B");    // not the user's any more: the oldest
-  two[1].create_date = "garbage";                // unknown dates count as newest
+  EXPECT_EQ(KeyToMakeRoom(two, "A"), "A");     // Vault's own key first
+  EXPECT_EQ(KeyToMakeRoom(two, "GONE"), "B");  // not the user's any more: the oldest
+  two[1].create_date = "garbage";              // unknown dates count as newest
   EXPECT_EQ(KeyToMakeRoom(two, ""), "A");
 }
 
@@ -483,8 +482,9 @@ TEST_F(StaticRolesTest, FailedRotationKeepsTheKeyAndRetriesAtTheNextPass) {
   ASSERT_TRUE(rb.ok());
   EXPECT_EQ(rb->data["failed"], 1);
   std::string err = rb->data["errors"][0];
-  EXPECT_EQ(err, "static role \"app\": unable to create new access keys for user \"app-user\": "
-                 "Rate exceeded");
+  EXPECT_EQ(err,
+            "static role \"app\": unable to create new access keys for user \"app-user\": "
+            "Rate exceeded");
   EXPECT_EQ(err.find(secret), std::string::npos);
   EXPECT_EQ(CurrentKey(), k1);
   EXPECT_EQ(fake_->keys_of(kUser), Keys{k1});
