@@ -330,15 +330,27 @@ TEST_F(ClientTest, ListsAndGroupPolicyDecoding) {
                    "%7B%22Statement%22%3A%5B%5D%7D</PolicyDocument>");
     }
     if (a == "ListAccessKeys") {
-      return Ok(a, "<AccessKeyMetadata><member><AccessKeyId>AKIA1</AccessKeyId><Status>Active"
-                   "</Status></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>");
+      return Ok(a, "<UserName>u</UserName><AccessKeyMetadata><member><UserName>u</UserName>"
+                   "<AccessKeyId>AKIA1</AccessKeyId><Status>Active</Status>"
+                   "<CreateDate>2026-01-02T03:04:05Z</CreateDate></member><member>"
+                   "<UserName>u</UserName><AccessKeyId>AKIA2</AccessKeyId><Status>Inactive"
+                   "</Status><CreateDate>2026-01-01T00:00:00.5Z</CreateDate></member>"
+                   "</AccessKeyMetadata><IsTruncated>false</IsTruncated>");
     }
     return Err(400, "InvalidAction", a);
   });
   auto iam = Iam();
   EXPECT_EQ(SyncWait(iam->ListGroupPolicies("g")).value(), (std::vector<std::string>{"p1", "p2"}));
   EXPECT_EQ(SyncWait(iam->GetGroupPolicy("g", "p1")).value(), R"({"Statement":[]})");
-  EXPECT_EQ(SyncWait(iam->ListAccessKeys("u")).value().at(0).access_key_id, "AKIA1");
+  // Static-role rotation picks the oldest key by CreateDate.
+  auto keys = SyncWait(iam->ListAccessKeys("u")).value();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].access_key_id, "AKIA1");
+  EXPECT_EQ(keys[0].user_name, "u");
+  EXPECT_EQ(keys[0].create_date, "2026-01-02T03:04:05Z");
+  EXPECT_EQ(keys[1].status, "Inactive");
+  EXPECT_EQ(keys[1].create_date, "2026-01-01T00:00:00.5Z");
+  EXPECT_TRUE(keys[1].secret_access_key.empty());
   EXPECT_EQ(http_.requests()[0].body,
             "Action=ListGroupPolicies&Version=2010-05-08&GroupName=g&MaxItems=1000");
 }

@@ -239,6 +239,7 @@ TEST_F(EmulatorTest, IamUserIssueAndRevokeSequences) {
   ASSERT_EQ(keys->size(), 1u);
   EXPECT_EQ((*keys)[0].access_key_id, key->access_key_id);
   EXPECT_TRUE((*keys)[0].secret_access_key.empty());
+  EXPECT_TRUE(ParseRfc3339Nanos((*keys)[0].create_date).ok()) << (*keys)[0].create_date;
 
   for (const AccessKey& k : *keys) {
     ASSERT_TRUE(SyncWait(iam->DeleteAccessKey(user, k.access_key_id)).ok());

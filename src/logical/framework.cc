@@ -436,7 +436,7 @@ Task<Status> RollbackWorker(std::shared_ptr<RollbackPass> pass, Request req) {
 
 Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
   Response r;
-  if (!wal_rollback_ || !req.storage) co_return r;
+  if ((!wal_rollback_ && !periodic_) || !req.storage) co_return r;
   // One pass at a time: a slow pass (AWS calls) is not overtaken by the next periodic one.
   if (rollback_running_.exchange(true)) {
     r.data = {{"rolled_back", 0}, {"pending", 0}, {"failed", 0}, {"skipped", true}};
@@ -447,14 +447,16 @@ Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
     ~Clear() { flag->store(false); }
   } clear{&rollback_running_};
   auto pass = std::make_shared<RollbackPass>();
-  pass->rollback = &*wal_rollback_;
-  pass->min_age = wal_rollback_->min_age_seconds;
-  if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
-    pass->min_age = req.data["min_age"].get<int64_t>();
-  auto ids = ListWal(req.storage);
-  if (!ids.ok()) co_return ids.status();
-  pass->ids = std::move(*ids);
-  pass->now = clock_->NowSeconds();
+  if (wal_rollback_) {
+    pass->rollback = &*wal_rollback_;
+    pass->min_age = wal_rollback_->min_age_seconds;
+    if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
+      pass->min_age = req.data["min_age"].get<int64_t>();
+    auto ids = ListWal(req.storage);
+    if (!ids.ok()) co_return ids.status();
+    pass->ids = std::move(*ids);
+    pass->now = clock_->NowSeconds();
+  }
   // Entries are independent (each names its own outside object): undo several at once, bounded,
   // so a crash that left hundreds behind is cleaned up in seconds, not minutes.
   const size_t workers = std::min<size_t>(pass->ids.size(), kRollbackConcurrency);
@@ -467,6 +469,11 @@ Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
         });
       }
     });
+  }
+  // Then the engine's periodic work (Vault's PeriodicFunc), e.g. static-role rotation.
+  if (periodic_) {
+    Status st = co_await periodic_(req);
+    if (!st.ok()) pass->Count(&RollbackPass::failed, st.message());
   }
   r.data = {{"rolled_back", pass->done}, {"pending", pass->pending}, {"failed", pass->failed}};
   if (!pass->errors.empty()) r.data["errors"] = pass->errors;

@@ -97,6 +97,12 @@ struct WalRollback {
   int64_t min_age_seconds = 60;
 };
 
+// Work an engine does on every kRollback pass after its WAL entries (Vault's PeriodicFunc), e.g.
+// rotating credentials that are due. Core sends kRollback every rollback interval and at
+// unseal, without waiting for the previous pass: the function must tolerate overlapping calls.
+// A failure is counted in the rollback response ("failed", "errors").
+using PeriodicFunc = std::function<Task<Status>(Request&)>;
+
 class FrameworkBackend : public Backend {
  public:
   FrameworkBackend(std::string help, std::vector<Path> paths, std::vector<std::string> root_paths = {});
@@ -105,6 +111,7 @@ class FrameworkBackend : public Backend {
   Task<Result<Response>> HandleRequestAsync(Request& req) override;
   void SetSecretTypes(std::vector<SecretType> types) { secret_types_ = std::move(types); }
   void SetWalRollback(WalRollback rb) { wal_rollback_ = std::move(rb); }
+  void SetPeriodic(PeriodicFunc fn) { periodic_ = std::move(fn); }
   void SetClock(Clock* clock) { clock_ = clock; }
   std::vector<std::string> RootPaths() const override { return root_paths_; }
   Result<std::optional<bool>> ExistenceCheck(Request& req) override;
@@ -130,6 +137,7 @@ class FrameworkBackend : public Backend {
   std::optional<WalRollback> wal_rollback_;
   std::atomic<bool> rollback_running_{false};
   static constexpr size_t kRollbackConcurrency = 16;
+  PeriodicFunc periodic_;
   Clock* clock_ = SystemClock::Get();
   std::vector<std::string> root_paths_;
 };

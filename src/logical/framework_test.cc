@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "logical/testing.h"
+#include "logical/wal.h"
 
 namespace vault::logical {
 namespace {
@@ -129,6 +130,42 @@ TEST(Framework, HelpForRootAndPath) {
   EXPECT_NE(p->help->find("Request:        roles/deploy\nMatching Route: ^roles/"), std::string::npos);
   EXPECT_NE(p->help->find("    ttl (duration (sec))\n        TTL."), std::string::npos);
   EXPECT_NE(p->help->find("## DESCRIPTION\n\nRoles map names"), std::string::npos);
+}
+
+TEST(Framework, RollbackRunsWalEntriesThenPeriodic) {
+  auto b = MakeBackend();
+  MemStorage storage;
+  Request r;
+  r.operation = Operation::kRollback;
+  r.storage = &storage;
+  // Neither hook: nothing to report.
+  EXPECT_TRUE(b.HandleRequest(r)->Empty());
+
+  std::vector<std::string> order;
+  Status periodic_result = Status::Ok();
+  b.SetPeriodic([&](Request&) -> Task<Status> {
+    order.push_back("periodic");
+    co_return periodic_result;
+  });
+  auto only_periodic = b.HandleRequest(r);
+  ASSERT_TRUE(only_periodic.ok());
+  EXPECT_EQ(order, std::vector<std::string>{"periodic"});
+  EXPECT_EQ(only_periodic->data["failed"], 0);
+
+  b.SetWalRollback({[&](Request&, const WalEntry& e) -> Task<Status> {
+                      order.push_back("wal:" + e.kind);
+                      co_return Status::Ok();
+                    },
+                    0});
+  ASSERT_TRUE(PutWal(&storage, "thing", Json::object(), 0).ok());
+  periodic_result = Unavailable("rotation failed");
+  order.clear();
+  auto both = b.HandleRequest(r);
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(order, (std::vector<std::string>{"wal:thing", "periodic"}));
+  EXPECT_EQ(both->data["rolled_back"], 1);
+  EXPECT_EQ(both->data["failed"], 1);
+  EXPECT_EQ(both->data["errors"], Json::array({"rotation failed"}));
 }
 
 TEST(PrefixStorage, ConfinesKeys) {

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "util/status.h"
 
 namespace vault {
 
@@ -34,5 +37,9 @@ class FakeClock : public Clock {
 
 // RFC 3339 with nanoseconds in UTC, as Go's time.RFC3339Nano prints it.
 std::string FormatRfc3339Nano(int64_t unix_nanos);
+// Parses an RFC 3339 date-time as AWS and Go print them ("2023-11-14T22:13:20Z",
+// "2023-11-14T22:13:20.351073Z", "2023-11-14T23:13:20+01:00") to unix nanoseconds. Digits past
+// nanoseconds are ignored. kInvalidArgument for anything else.
+Result<int64_t> ParseRfc3339Nanos(std::string_view text);
 
 }  // namespace vault

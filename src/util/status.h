@@ -103,3 +103,19 @@ class [[nodiscard]] Result {
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL(VAULT_CONCAT(_res_, __LINE__), lhs, expr)
+
+// The same for coroutines (co_return). `expr` may contain co_await, but not inside `?:`
+// (GCC 12 miscompiles that).
+#define CO_RETURN_IF_ERROR(expr)    \
+  do {                              \
+    ::vault::Status _st = (expr);   \
+    if (!_st.ok()) co_return _st;   \
+  } while (0)
+
+#define CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) co_return tmp.status();         \
+  lhs = std::move(tmp).value()
+
+#define CO_ASSIGN_OR_RETURN(lhs, expr) \
+  CO_ASSIGN_OR_RETURN_IMPL(VAULT_CONCAT(_co_res_, __LINE__), lhs, expr)

@@ -91,5 +91,20 @@ TEST(Clock, Rfc3339) {
   EXPECT_EQ(FormatRfc3339Nano(1500000000), "1970-01-01T00:00:01.5Z");
 }
 
+TEST(Clock, ParseRfc3339) {
+  EXPECT_EQ(*ParseRfc3339Nanos("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*ParseRfc3339Nanos("2023-11-14T22:13:20Z"), 1700000000LL * 1000000000LL);
+  EXPECT_EQ(*ParseRfc3339Nanos("2023-11-14T22:13:20.5Z"), 1700000000LL * 1000000000LL + 500000000);
+  EXPECT_EQ(*ParseRfc3339Nanos("2023-11-14T23:13:20.000000001+01:00"),
+            1700000000LL * 1000000000LL + 1);
+  EXPECT_EQ(*ParseRfc3339Nanos("2024-02-29T00:00:00-00:30"), 1709166600LL * 1000000000LL);
+  for (int64_t n : std::vector<int64_t>{0, 1500000000, 1700000000123456789LL, 4102444800LL * 1000000000LL})
+    EXPECT_EQ(*ParseRfc3339Nanos(FormatRfc3339Nano(n)), n) << n;
+  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z",
+                          "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zx", "2023-13-01T00:00:00Z",
+                          "2023-11-14T22:13:20+0100"})
+    EXPECT_FALSE(ParseRfc3339Nanos(bad).ok()) << bad;
+}
+
 }  // namespace
 }  // namespace vault

@@ -195,3 +195,91 @@ def test_hvac_aws_api_and_all_credential_types(dev_server, emu):
     assert new != old
     # The rotated root key still issues credentials.
     assert aws.generate_credentials("iam")["data"]["access_key"].startswith("AKIA")
+
+
+# ---------------------------------------------------------------------------------------------
+# Static roles
+
+def vault_static_keys(emu, user):
+    return [k["AccessKeyId"] for k in emu.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]]
+
+
+def test_static_role_create_creds_list_delete(cli, emu):
+    cli.run("mount", "aws", check=True)
+    configure(cli, emu)
+    emu.create_user("app-user", access_key=False)
+
+    p = cli.run("write", "aws/static-roles/app", "username=app-user", "rotation_period=1m")
+    assert p.returncode == 0, p.stderr
+    rows = table(p.stdout)  # 200 with the role, as Vault answers
+    assert rows["name"] == "app" and rows["username"] == "app-user" and rows["rotation_period"] == "1m"  # the CLI shows durations
+    role = json.loads(cli.run("read", "-format=json", "aws/static-roles/app", check=True).stdout)["data"]
+    user_id = emu.client("iam").get_user(UserName="app-user")["User"]["UserId"]
+    assert role == {"name": "app", "id": user_id, "username": "app-user", "rotation_period": 60,
+                    "assume_role_arn": "", "assume_role_session_name": "", "external_id": ""}
+    assert json.loads(cli.run("list", "-format=json", "aws/static-roles", check=True).stdout) == ["app"]
+
+    creds = json.loads(cli.run("read", "-format=json", "aws/static-creds/app", check=True).stdout)
+    assert creds["lease_id"] == "" and creds["lease_duration"] == 0 and creds["renewable"] is False
+    data = creds["data"]
+    assert sorted(data) == ["access_key", "expiration", "secret_key"]
+    assert data["expiration"].endswith("Z")
+    # The key works, belongs to the adopted user, and is its only key.
+    ident = emu.client("sts", access_key=data["access_key"], secret_key=data["secret_key"]).get_caller_identity()
+    assert ident["Arn"] == "arn:aws:iam::123456789012:user/app-user"
+    assert vault_static_keys(emu, "app-user") == [data["access_key"]]
+    # Same key until it is rotated.
+    again = json.loads(cli.run("read", "-format=json", "aws/static-creds/app", check=True).stdout)["data"]
+    assert again == data
+
+    # Errors: an unknown user, a period under a minute, the Enterprise-only fields.
+    p = cli.run("write", "aws/static-roles/bad", "username=ghost", "rotation_period=1h")
+    assert p.returncode != 0
+    assert "Code: 400" in p.stderr and '* unable to validate username "ghost": ' in p.stderr
+    p = cli.run("write", "aws/static-roles/bad", "username=app-user", "rotation_period=30s")
+    assert "* role rotation period out of range: must be greater than 60.00 seconds" in p.stderr
+    p = cli.run("write", "aws/static-roles/bad", "username=app-user", "rotation_period=1h",
+                "assume_role_arn=arn:aws:iam::123456789012:role/x")
+    assert "* cross-account static roles are only supported in Vault Enterprise" in p.stderr
+    assert cli.run("read", "aws/static-roles/bad").returncode == 2  # 404
+
+    p = cli.run("delete", "aws/static-roles/app")
+    assert p.returncode == 0, p.stderr
+    assert "Success! Data deleted (if it existed) at: aws/static-roles/app" in p.stdout
+    # Vault's key is gone, the user stays.
+    assert vault_static_keys(emu, "app-user") == []
+    assert emu.client("iam").get_user(UserName="app-user")["User"]["UserName"] == "app-user"
+    assert cli.run("read", "aws/static-creds/app").returncode == 2
+    assert cli.run("list", "aws/static-roles").returncode == 2
+
+    p = cli.run("path-help", "aws/static-roles/app")
+    assert p.returncode == 0 and "rotation_period" in p.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("VAULT_E2E_SLOW"), reason="waits a rotation period (set VAULT_E2E_SLOW=1)")
+def test_static_role_rotates_on_the_rollback_pass(cli, emu, dev_server):
+    unseal_key = [l.split(": ", 1)[1] for l in dev_server.output().splitlines()
+                  if l.startswith("Unseal Key: ")][0]
+    cli.run("mount", "aws", check=True)
+    configure(cli, emu)
+    emu.create_user("app-user", access_key=False)
+    own = emu.client("iam").create_access_key(UserName="app-user")["AccessKey"]["AccessKeyId"]
+    cli.run("write", "aws/static-roles/app", "username=app-user", "rotation_period=1m", check=True)
+    first = json.loads(cli.run("read", "-format=json", "aws/static-creds/app", check=True).stdout)["data"]
+    assert sorted(vault_static_keys(emu, "app-user")) == sorted([own, first["access_key"]])
+    time.sleep(61)
+    # Unsealing runs a rollback pass at once (rather than waiting for the next minute's).
+    cli.run("operator", "seal", check=True)
+    cli.run("operator", "unseal", unseal_key, check=True)
+
+    def rotated():
+        d = json.loads(cli.run("read", "-format=json", "aws/static-creds/app", check=True).stdout)["data"]
+        return d if d["access_key"] != first["access_key"] else None
+    assert wait_until(lambda: rotated() is not None, timeout=30)
+    second = rotated()
+    # Vault's previous key was replaced; the user's own key is untouched.
+    assert sorted(vault_static_keys(emu, "app-user")) == sorted([own, second["access_key"]])
+    ident = emu.client("sts", access_key=second["access_key"], secret_key=second["secret_key"]).get_caller_identity()
+    assert ident["Arn"].endswith(":user/app-user")
+    assert "rotated the access key of static role app" in dev_server.output()
+    assert second["secret_key"] not in dev_server.output() and first["secret_key"] not in dev_server.output()

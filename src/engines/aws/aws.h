@@ -7,11 +7,15 @@
 //   roles/, roles/:name role definitions (credential_type, policies, groups, tags, STS TTLs…)
 //   creds/:name, sts/:name  issue credentials (iam_user, assumed_role, federation_token,
 //                       session_token)
+//   static-roles/, static-roles/:name  adopt an existing IAM user whose access key Vault rotates
+//   static-creds/:name  that user's current key (no lease)
 //
 // Crash safety: an IAM user is recorded in a write-ahead entry (logical/wal.h, kind "user")
 // before CreateUser. A failed issue undoes what it created before answering; a successful one
 // hands the entry to core through SecretSpec::wal_ids, which deletes it atomically with the
 // lease. Entries left by a crash are undone by the engine's rollback (kRollback, min age 60 s).
+// Each kRollback pass also rotates the static roles whose key has expired (kind "static_key"
+// entries cover a rotation interrupted half-way).
 //
 // Thread safety: the backend serves concurrent requests; AWS calls never block a thread.
 #pragma once

@@ -143,6 +143,7 @@ AwsBackend::AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clo
   }});
   SetWalRollback(logical::WalRollback{
       [this](Request& r, const logical::WalEntry& e) { return RollbackWal(r, e); }, 60});
+  SetPeriodic([this](Request& r) { return RotateDueStaticRoles(r); });
 }
 
 std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
@@ -357,6 +358,7 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
     }
     paths.push_back(std::move(creds));
   }
+  AddStaticRolePaths(self, &paths);  // static-roles/, static-creds/ (static_roles.cc)
   return paths;
 }
 

@@ -11,6 +11,7 @@
 #include "aws/api.h"
 #include "engines/aws/aws.h"
 #include "engines/aws/role.h"
+#include "engines/aws/static_roles.h"
 #include "engines/aws/timer.h"
 #include "logical/framework.h"
 
@@ -101,6 +102,33 @@ class AwsBackend : public logical::FrameworkBackend {
   Task<Result<Response>> RevokeSecret(Request& req);
   Task<Status> RollbackWal(Request& req, logical::WalEntry entry);
 
+  // static-roles/ and static-creds/ (static_roles.cc).
+  class StaticRoleLock;
+  static void AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>* paths);
+  Task<Result<Response>> StaticRoleWrite(Request& req, const FieldData& d);
+  Result<Response> StaticRoleRead(Request& req, const FieldData& d);
+  Task<Result<Response>> StaticRoleDelete(Request& req, const FieldData& d);
+  Result<Response> StaticRoleList(Request& req, const FieldData& d);
+  Result<Response> StaticCredsRead(Request& req, const FieldData& d);
+  // The periodic pass (every kRollback): rotates each static role whose key has expired, and
+  // retries roles left without a key. A failed rotation keeps the current key.
+  Task<Status> RotateDueStaticRoles(Request& req);
+  // Replaces the role's access key and stores the new one with expiration now + period; on
+  // failure the stored key is unchanged. The caller holds the role's lock. `check_user` first
+  // verifies with GetUser that the IAM user is still the one adopted.
+  Task<Result<StaticCreds>> RotateStaticKey(logical::Storage* s, StaticRole role,
+                                            std::optional<StaticCreds> current, bool check_user,
+                                            std::vector<std::string>* warnings);
+  // Undoes what a rotation recorded in `entry` (kind static_key) left behind: its new key if
+  // it was never stored, Vault's previous key if it was replaced but not deleted.
+  Task<Status> UndoStaticKeyWal(logical::Storage* s, std::shared_ptr<::vault::aws::IamApi> iam,
+                                logical::WalEntry entry);
+  Task<Status> RollbackStaticKeyWal(Request& req, logical::WalEntry entry);
+  // One request or rotation per static role at a time. Lock waits (without blocking a thread)
+  // and fails with kUnavailable after 30 s; TryLock returns null when the role is busy.
+  Task<Result<std::unique_ptr<StaticRoleLock>>> LockStaticRole(std::string name);
+  std::unique_ptr<StaticRoleLock> TryLockStaticRole(const std::string& name);
+
   // Clients: built through the factory from config/root and rebuilt whenever the stored
   // config/root differs from the one they were built from.
   Result<std::optional<RootConfig>> LoadConfig(logical::Storage* s, std::string* raw = nullptr);
@@ -118,6 +146,9 @@ class AwsBackend : public logical::FrameworkBackend {
   // they are older than its minimum age (slow IAM, long propagation waits).
   std::mutex inflight_mu_;
   std::set<std::string> inflight_wals_;
+
+  std::mutex static_mu_;  // guards static_busy_
+  std::set<std::string> static_busy_;  // static roles locked by a request or rotation
 
   std::mutex mu_;  // guards the client cache
   std::string iam_key_;

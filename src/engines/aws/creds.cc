@@ -11,19 +11,6 @@
 #include "util/random.h"
 #include "util/strings.h"
 
-// RETURN_IF_ERROR / ASSIGN_OR_RETURN for coroutines.
-#define CO_RETURN_IF_ERROR(expr)    \
-  do {                              \
-    ::vault::Status _st = (expr);   \
-    if (!_st.ok()) co_return _st;   \
-  } while (0)
-#define CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                             \
-  if (!tmp.ok()) co_return tmp.status();         \
-  lhs = std::move(tmp).value()
-#define CO_ASSIGN_OR_RETURN(lhs, expr) \
-  CO_ASSIGN_OR_RETURN_IMPL(VAULT_CONCAT(_co_res_, __LINE__), lhs, expr)
-
 namespace vault::engines::awsengine {
 
 constexpr int64_t kDefaultIamLeaseSeconds = 3600;
@@ -586,6 +573,7 @@ Task<Result<Response>> AwsBackend::RevokeSecret(Request& req) {
 }
 
 Task<Status> AwsBackend::RollbackWal(Request& req, logical::WalEntry entry) {
+  if (entry.kind == kStaticKeyWalKind) co_return co_await RollbackStaticKeyWal(req, std::move(entry));
   if (entry.kind != "user") co_return Internal("unknown type to rollback: " + entry.kind);
   {
     std::lock_guard lock(inflight_mu_);

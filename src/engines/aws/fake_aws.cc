@@ -13,10 +13,11 @@ using awsapi::Outcome;
 FakeAws::FakeAws(Clock* clock) : clock_(clock) {
   FakeUser root;
   root.name = kRootUser;
+  root.id = NewUserId();
   root.path = "/";
   root.keys.push_back(kRootAccessKey);
   users_[root.name] = root;
-  keys_[kRootAccessKey] = Key{kRootUser, kRootSecretKey, false};
+  keys_[kRootAccessKey] = Key{kRootUser, kRootSecretKey, false, Now()};
 }
 
 AwsError FakeAws::Error(const std::string& code, int http_status, const std::string& message) {
@@ -38,6 +39,10 @@ std::string FakeAws::NewKeyId(const char* prefix) {
   std::snprintf(buf, sizeof(buf), "%s%016d", prefix, ++counter_);
   return buf;
 }
+
+std::string FakeAws::Now() const { return FormatRfc3339Nano(clock_->NowNanos()); }
+
+std::string FakeAws::NewUserId() { return NewKeyId("AIDA"); }
 
 std::optional<AwsError> FakeAws::Begin(const std::string& action, Json params,
                                        const awsapi::ClientConfig& cfg) {
@@ -77,16 +82,32 @@ void FakeAws::AddGroup(const std::string& name, std::vector<std::string> attache
 
 void FakeAws::AddUser(const FakeUser& user) {
   std::lock_guard l(mu_);
-  users_[user.name] = user;
-  for (const auto& k : user.keys) keys_[k] = Key{user.name, "secret-" + k, false};
+  FakeUser& u = users_[user.name] = user;
+  if (u.id.empty()) u.id = NewUserId();
+  for (const auto& k : user.keys) keys_[k] = Key{user.name, "secret-" + k, false, Now()};
 }
 
 std::string FakeAws::AddKey(const std::string& user) {
   std::lock_guard l(mu_);
   std::string id = NewKeyId("AKIA");
   users_[user].keys.push_back(id);
-  keys_[id] = Key{user, "secret-" + id, false};
+  keys_[id] = Key{user, "secret-" + id, false, Now()};
   return id;
+}
+
+void FakeAws::RemoveUser(const std::string& name) {
+  std::lock_guard l(mu_);
+  auto it = users_.find(name);
+  if (it == users_.end()) return;
+  for (const auto& k : it->second.keys) keys_.erase(k);
+  users_.erase(it);
+}
+
+std::vector<std::string> FakeAws::keys_of(const std::string& user) const {
+  std::lock_guard l(mu_);
+  auto it = users_.find(user);
+  if (it == users_.end()) return {};
+  return it->second.keys;
 }
 
 void FakeAws::SetLoginProfile(const std::string& user, bool on) {
@@ -171,6 +192,7 @@ class FakeIam : public awsapi::IamApi {
     u.path = in.path.empty() ? "/" : in.path;
     u.permissions_boundary_arn = in.permissions_boundary_arn;
     u.tags = in.tags;
+    u.id = aws_->NewUserId();
     aws_->users_[u.name] = u;
     co_return UserOf(u);
   }
@@ -334,9 +356,10 @@ class FakeIam : public awsapi::IamApi {
     k.access_key_id = aws_->NewKeyId("AKIA");
     k.secret_access_key = "s3cr3t/" + k.access_key_id + "/xxxxxxxxxxxxxx";
     k.status = "Active";
-    k.create_date = "2023-11-14T22:13:20Z";
+    k.create_date = aws_->Now();
     it->second.keys.push_back(k.access_key_id);
-    aws_->keys_[k.access_key_id] = FakeAws::Key{user_name, k.secret_access_key, true};
+    aws_->keys_[k.access_key_id] =
+        FakeAws::Key{user_name, k.secret_access_key, true, k.create_date};
     co_return k;
   }
 
@@ -368,6 +391,7 @@ class FakeIam : public awsapi::IamApi {
       k.user_name = user_name;
       k.access_key_id = id;
       k.status = "Active";
+      k.create_date = aws_->keys_[id].create_date;
       out.push_back(k);
     }
     co_return out;
@@ -409,7 +433,7 @@ class FakeIam : public awsapi::IamApi {
   static awsapi::User UserOf(const FakeUser& u) {
     awsapi::User out;
     out.user_name = u.name;
-    out.user_id = "AIDA" + u.name;
+    out.user_id = u.id;
     out.arn = std::string("arn:aws:iam::") + kAccount + ":user" + u.path + u.name;
     out.path = u.path;
     out.permissions_boundary_arn = u.permissions_boundary_arn;
@@ -491,7 +515,7 @@ class FakeSts : public awsapi::StsApi {
     awsapi::CallerIdentity id;
     id.account = kAccount;
     id.arn = std::string("arn:aws:iam::") + kAccount + ":user/" + key.user;
-    id.user_id = "AIDA" + key.user;
+    id.user_id = aws_->users_.count(key.user) ? aws_->users_[key.user].id : "AIDA" + key.user;
     co_return id;
   }
 

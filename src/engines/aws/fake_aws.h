@@ -28,6 +28,7 @@ inline constexpr const char* kAccount = "123456789012";
 
 struct FakeUser {
   std::string name;
+  std::string id;  // UserId; empty = assigned by the fake (a fresh one for every user created)
   std::string path;
   std::string permissions_boundary_arn;
   ::vault::aws::Tags tags;
@@ -65,7 +66,10 @@ class FakeAws : public ::vault::aws::ClientFactory,
                 std::map<std::string, std::string> inline_policies = {});
   // Creates a user directly (as a crashed issue would have left it).
   void AddUser(const FakeUser& user);
+  // Adds an access key created now (by the fake clock) to an existing user; returns its id.
   std::string AddKey(const std::string& user);
+  // Deletes a user with its keys, whatever is attached (as someone outside Vault would).
+  void RemoveUser(const std::string& name);
   void SetLoginProfile(const std::string& user, bool on);
 
   // --- inspection
@@ -78,6 +82,7 @@ class FakeAws : public ::vault::aws::ClientFactory,
   std::vector<::vault::aws::ClientConfig> iam_configs() const;
   std::vector<::vault::aws::ClientConfig> sts_configs() const;
   bool KeyExists(const std::string& key_id) const;
+  std::vector<std::string> keys_of(const std::string& user) const;  // in creation order
 
  private:
   friend class FakeIam;
@@ -86,12 +91,15 @@ class FakeAws : public ::vault::aws::ClientFactory,
     std::string user;
     std::string secret;
     bool fresh = false;  // created by CreateAccessKey (subject to RejectNewKeysFor)
+    std::string create_date;
   };
   // Records the call and returns an injected or authentication error, if any. Caller holds mu_.
   std::optional<::vault::aws::AwsError> Begin(const std::string& action, Json params,
                                               const ::vault::aws::ClientConfig& cfg);
   ::vault::aws::AwsError NoUser(const std::string& name) const;
   std::string NewKeyId(const char* prefix);
+  std::string Now() const;  // RFC 3339, for CreateDate
+  std::string NewUserId();
 
   Clock* clock_;
   mutable std::mutex mu_;
