@@ -178,8 +178,12 @@ class Emulator:
 
     # -- the API pipeline --------------------------------------------------------
 
-    def handle(self, method, raw_path, query_string, headers, body, client_ip="127.0.0.1", secure=False):
-        """Returns (HTTP status, XML body, request id). May raise DropConnection."""
+    def handle(self, method, raw_path, query_string, headers, body, client_ip="127.0.0.1", secure=False,
+               received=None):
+        """Returns (HTTP status, XML body, request id, call log entry). May raise DropConnection.
+
+        `received`: when the HTTP layer read the request's first line (time.time()); the HTTP layer
+        sets the entry's "answered" once the response is written."""
         started = time.time()
         request_id = _request_id()
         query_pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
@@ -189,7 +193,8 @@ class Emulator:
         params = Params([(k, v) for k, v in query_pairs + form_pairs if not k.startswith("X-Amz-")])
         action_name = params.get("Action")
         entry = {"time": started, "action": action_name, "service": None, "params": params.redacted(),
-                 "caller": None, "caller_arn": None, "status": 200, "error": None, "message": None}
+                 "caller": None, "caller_arn": None, "status": 200, "error": None, "message": None,
+                 "received": received if received is not None else started, "answered": None}
         service = None
         try:
             info = sigv4.parse_request_auth(headers, dict(query_pairs))
@@ -220,10 +225,10 @@ class Emulator:
                     extra = act.condition_keys(req) if act.condition_keys else None
                     authorize(caller, act.permission, act.resource(req), extra)
                 result = act.handler(req)
-            return 200, success_body(service, action_name, result, request_id), request_id
+            return 200, success_body(service, action_name, result, request_id), request_id, entry
         except AwsError as err:
             entry.update(status=err.status, error=err.code, message=err.message)
-            return err.status, error_body(service or "iam", err, request_id), request_id
+            return err.status, error_body(service or "iam", err, request_id), request_id, entry
         except DropConnection:
             entry.update(status=0, error="ConnectionDropped")
             raise
@@ -232,7 +237,7 @@ class Emulator:
             err = AwsError("ServiceFailure", "Request processing has failed due to an unknown error, exception or "
                                              "failure.")
             entry.update(status=err.status, error=err.code, message=err.message)
-            return err.status, error_body(service or "iam", err, request_id), request_id
+            return err.status, error_body(service or "iam", err, request_id), request_id, entry
         finally:
             entry["duration_ms"] = round((time.time() - started) * 1000, 3)
             self._log(entry)
@@ -319,6 +324,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self):
         try:
             line = self.rfile.readline(MAX_LINE + 1)
+            self._received = time.time()
             if not line:
                 self.close_connection = True
                 return
@@ -409,8 +415,9 @@ class Handler(BaseHTTPRequestHandler):
             self._write(status, json.dumps(payload, indent=1).encode() + b"\n", "application/json")
             return
         try:
-            status, payload, request_id = emulator.handle(method, path, query, headers, body,
-                                                          self.client_address[0], self.server.secure)
+            status, payload, request_id, entry = emulator.handle(method, path, query, headers, body,
+                                                                 self.client_address[0], self.server.secure,
+                                                                 self._received)
         except DropConnection:
             self.close_connection = True
             try:
@@ -419,6 +426,7 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         self._write(status, payload, "text/xml", {"x-amzn-RequestId": request_id})
+        entry["answered"] = time.time()  # a plain assignment: the log's readers see it or None
 
 
 class Server(ThreadingHTTPServer):
