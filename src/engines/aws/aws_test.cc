@@ -149,10 +149,11 @@ TEST_F(AwsEngineTest, ConfigRootWriteReadNeverReturnsSecret) {
   EXPECT_EQ(keys, (std::set<std::string>{"access_key", "region", "iam_endpoint", "sts_endpoint",
                                          "sts_region", "sts_fallback_endpoints",
                                          "sts_fallback_regions", "max_retries",
-                                         "username_template"}));
+                                         "max_calls_per_second", "username_template"}));
   EXPECT_EQ(r->data["access_key"], kRootAccessKey);
   EXPECT_EQ(r->data["region"], "eu-west-1");
   EXPECT_EQ(r->data["max_retries"], -1);
+  EXPECT_EQ(r->data["max_calls_per_second"], 0);
   EXPECT_EQ(r->data["username_template"], kDefaultUsernameTemplate);
   EXPECT_EQ(DumpJson(r->data).find(kRootSecretKey), std::string::npos);
 }
@@ -186,6 +187,10 @@ TEST_F(AwsEngineTest, ConfigRootValidation) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(), "fallback endpoints and fallback regions must be the same length");
   EXPECT_EQ(Write("config/root", {{"max_retries", -2}}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Write("config/root", {{"max_calls_per_second", -1}}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Write("config/root", {{"max_calls_per_second", "fast"}}).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_TRUE(Read("config/root")->Empty());  // nothing stored
 }
 
@@ -1035,6 +1040,29 @@ TEST_F(AwsEngineTest, ClientsBuiltFromConfigAndRebuiltOnChange) {
   iam = fake_->iam_configs();
   ASSERT_EQ(iam.size(), 2u);  // rebuilt after the change
   EXPECT_EQ(iam[1].max_retries, 2);
+  EXPECT_EQ(iam[1].rate_limit, 0);  // unlimited unless configured
+}
+
+TEST_F(AwsEngineTest, MaxCallsPerSecondIsStoredAndReachesTheClients) {
+  ConfigureRoot();
+  ASSERT_TRUE(Write("config/root", {{"max_calls_per_second", "150"}}).ok());
+  EXPECT_EQ(Read("config/root")->data["max_calls_per_second"], 150);
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);  // partial update
+  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(Write("roles/s", {{"credential_type", "federation_token"}, {"policy_document", kPolicy}})
+                  .ok());
+  ASSERT_TRUE(Read("creds/r").ok());
+  ASSERT_TRUE(Read("sts/s").ok());
+  ASSERT_EQ(fake_->iam_configs().size(), 1u);
+  EXPECT_EQ(fake_->iam_configs()[0].rate_limit, 150);
+  ASSERT_FALSE(fake_->sts_configs().empty());
+  EXPECT_EQ(fake_->sts_configs().back().rate_limit, 150);
+  // Other writes keep it; 0 lifts it and rebuilds the clients.
+  ASSERT_TRUE(Write("config/root", {{"max_retries", 2}}).ok());
+  EXPECT_EQ(Read("config/root")->data["max_calls_per_second"], 150);
+  ASSERT_TRUE(Write("config/root", {{"max_calls_per_second", 0}}).ok());
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->iam_configs().back().rate_limit, 0);
 }
 
 TEST_F(AwsEngineTest, StsFallbackEndpoints) {

@@ -79,6 +79,7 @@ Json RootConfig::ToStorage() const {
           {"sts_fallback_endpoints", sts_fallback_endpoints},
           {"sts_fallback_regions", sts_fallback_regions},
           {"max_retries", max_retries},
+          {"max_calls_per_second", max_calls_per_second},
           {"username_template", username_template}};
 }
 
@@ -94,6 +95,7 @@ RootConfig RootConfig::FromStorage(const Json& j) {
   c.sts_fallback_endpoints = j.value("sts_fallback_endpoints", std::vector<std::string>{});
   c.sts_fallback_regions = j.value("sts_fallback_regions", std::vector<std::string>{});
   c.max_retries = j.value("max_retries", int64_t{-1});
+  c.max_calls_per_second = j.value("max_calls_per_second", int64_t{0});
   c.username_template = j.value("username_template", "");
   return c;
 }
@@ -107,6 +109,7 @@ Json RootConfig::ToResponseData() const {
           {"sts_fallback_endpoints", sts_fallback_endpoints},
           {"sts_fallback_regions", sts_fallback_regions},
           {"max_retries", max_retries},
+          {"max_calls_per_second", max_calls_per_second},
           {"username_template", EffectiveTemplate()}};
 }
 
@@ -177,6 +180,11 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
        "Maximum number of retries for recoverable errors of AWS calls; -1 = the client's "
        "default (3).",
        Json(-1)},
+      {"max_calls_per_second", FieldType::kInt,
+       "vault-cpp extension: the most IAM calls per second this mount makes (issue, revocation "
+       "and rollback share it; STS calls have a budget of the same size). 0 = unlimited, "
+       "backing off adaptively when AWS throttles.",
+       Json(0)},
       {"username_template", FieldType::kString,
        "Template for the names of IAM users, role sessions and federation tokens. Rejected at "
        "write if it cannot parse or can produce names over 64 (IAM) / 32 (STS) characters. "
@@ -435,6 +443,7 @@ Result<Response> AwsBackend::ConfigRootWrite(Request& req, const FieldData& d) {
   if (d.Has("sts_fallback_endpoints")) c.sts_fallback_endpoints = d.GetStrings("sts_fallback_endpoints");
   if (d.Has("sts_fallback_regions")) c.sts_fallback_regions = d.GetStrings("sts_fallback_regions");
   if (d.Has("max_retries")) c.max_retries = d.GetInt("max_retries");
+  if (d.Has("max_calls_per_second")) c.max_calls_per_second = d.GetInt("max_calls_per_second");
   if (d.Has("username_template")) {
     c.username_template = d.GetString("username_template");
     if (c.username_template == kDefaultUsernameTemplate) c.username_template.clear();
@@ -442,6 +451,8 @@ Result<Response> AwsBackend::ConfigRootWrite(Request& req, const FieldData& d) {
   if (c.sts_fallback_endpoints.size() != c.sts_fallback_regions.size())
     return InvalidArgument("fallback endpoints and fallback regions must be the same length");
   if (c.max_retries < -1) return InvalidArgument("max_retries must be -1 (default) or >= 0");
+  if (c.max_calls_per_second < 0)
+    return InvalidArgument("max_calls_per_second must be 0 (unlimited) or more");
   if (!c.username_template.empty()) RETURN_IF_ERROR(ValidateUsernameTemplate(c.username_template));
   RETURN_IF_ERROR(logical::PutJson(req.storage, "config/root", c.ToStorage()));
   return Response();

@@ -87,6 +87,7 @@ awsapi::ClientConfig AwsBackend::BaseClientConfig(const RootConfig& cfg) const {
   // As in Vault, sts_region only applies to an explicit sts_endpoint.
   cc.sts_region = cfg.sts_endpoint.empty() ? "" : cfg.sts_region;
   cc.max_retries = static_cast<int>(cfg.max_retries);
+  cc.rate_limit = static_cast<double>(cfg.max_calls_per_second);
   return cc;
 }
 
