@@ -8,9 +8,13 @@
 #   2. durable KV writes (rocksdb)      vs single-node etcd puts through its JSON gateway
 #   3. idle RSS of the dev server (after start, after the read benchmark)
 #   4. dev start latency: spawn -> first 200 from GET /v1/sys/health (median of 5)
+#   5. the AWS engine against the IAM/STS emulator (bench/aws/aws_bench.py): server overhead per
+#      issue vs the AWS time, 500 creds at once vs the AWS-latency lower bound and the emulator
+#      alone, revocations/s under an IAM call budget (and with AWS throttling) vs the budget
 #
 # Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
-# START_RUNS (default 5). Everything listens on 127.0.0.1 only, every process started
+# START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick).
+# Everything listens on 127.0.0.1 only, every process started
 # here is stopped on exit, and temp data lives under one mktemp dir that is removed.
 set -uo pipefail
 
@@ -368,6 +372,19 @@ log "=== 4. dev start latency: spawn -> first 200 from GET /v1/sys/health ($STAR
 START_MS=$(awk '/^MEDIAN_MS/ { print $2 }' "$TMP/start.txt")
 [ -n "$START_MS" ] && [ "$START_MS" != FAIL ] || { problem "dev start latency: some runs failed"; START_MS="n/a"; }
 
+# =================================================================== 5. AWS engine
+AWS_RC=skipped
+if [ "${BENCH_AWS:-1}" != 0 ]; then
+  echo
+  log "=== 5. AWS engine against the IAM/STS emulator (bench/aws/aws_bench.py ${BENCH_AWS_ARGS:-})"
+  # shellcheck disable=SC2086  # BENCH_AWS_ARGS is a list of flags
+  timeout --kill-after=10 900 "$PY" "$HERE/aws/aws_bench.py" --vault-bin "$VAULT_BIN" ${BENCH_AWS_ARGS:-} \
+    >"$TMP/aws.txt" 2>&1 </dev/null
+  AWS_RC=$?
+  sed 's/^/    | /' "$TMP/aws.txt"
+  [ "$AWS_RC" = 0 ] || problem "AWS benchmark (bench/aws/aws_bench.py) exited with status $AWS_RC: $(sed -n '/^PROBLEMS:/,$p' "$TMP/aws.txt" | sed -n 2,4p | tr -s ' ' | tr '\n' ';')"
+fi
+
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
@@ -394,6 +411,11 @@ printf '%-31s %-22s %-26s %-7s %-8s %s\n' "dev start to first answer ms" "$START
   "$(met "$START_MS" '<' 100)"
 echo "==================================================================================================="
 echo "wrk ${WRK_ARGS[*]}; $(nproc) CPUs shared by server and wrk; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$AWS_RC" != skipped ]; then
+  echo
+  echo "AWS engine (bench/aws/aws_bench.py; emulator, vault and client on the same $(nproc) CPUs):"
+  awk '/^=+$/ { n++; print; next } n == 1' "$TMP/aws.txt"
+fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
   echo "PROBLEMS (figures above may be measuring errors):"
   printf '  - %s\n' "${PROBLEMS[@]}"
