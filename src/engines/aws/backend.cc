@@ -181,9 +181,9 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
        "default (3).",
        Json(-1)},
       {"max_calls_per_second", FieldType::kInt,
-       "vault-cpp extension: the most IAM calls per second this mount makes (issue, revocation "
-       "and rollback share it; STS calls have a budget of the same size). 0 = unlimited, "
-       "backing off adaptively when AWS throttles.",
+       "vault-cpp extension: the most IAM calls per second this mount makes (issue, revocation, "
+       "rollback and static-role rotation share it; STS calls have a budget of the same size). "
+       "0 = unlimited, backing off adaptively when AWS throttles.",
        Json(0)},
       {"username_template", FieldType::kString,
        "Template for the names of IAM users, role sessions and federation tokens. Rejected at "

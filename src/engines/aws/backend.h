@@ -32,8 +32,8 @@ struct RootConfig {
   std::vector<std::string> sts_fallback_endpoints;
   std::vector<std::string> sts_fallback_regions;
   int64_t max_retries = -1;
-  // vault-cpp extension: the IAM call budget of this mount (calls/second, shared by issue,
-  // revocation and rollback; STS has a budget of the same size of its own). 0 = unlimited.
+  // vault-cpp extension: the IAM call budget of this mount (calls/second, shared by all of its IAM
+  // calls; STS has a budget of the same size of its own). 0 = unlimited.
   int64_t max_calls_per_second = 0;
   std::string username_template;  // "" = the default template
 
