@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "util/clock.h"
+
 namespace vault::aws {
 
 namespace {
@@ -63,18 +65,6 @@ AccessKey AccessKeyFrom(const XmlElement& e) {
   return k;
 }
 
-bool LeapYear(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 }  // namespace
 
 std::string PercentEncode(std::string_view s) {
@@ -129,49 +119,12 @@ Result<std::string> QueryUnescape(std::string_view s) {
 }
 
 Result<int64_t> ParseIso8601(std::string_view s) {
-  auto bad = [] { return InvalidArgument("invalid ISO-8601 timestamp"); };
-  auto num = [&](size_t pos, size_t len, int64_t* v) {
-    if (pos + len > s.size()) return false;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-    }
-    auto r = std::from_chars(s.data() + pos, s.data() + pos + len, *v);
-    return r.ec == std::errc();
-  };
-  int64_t y, mo, d, h, mi, se;
-  if (s.size() < 19 || !num(0, 4, &y) || s[4] != '-' || !num(5, 2, &mo) || s[7] != '-' ||
-      !num(8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !num(11, 2, &h) ||
-      s[13] != ':' || !num(14, 2, &mi) || s[16] != ':' || !num(17, 2, &se)) {
-    return bad();
-  }
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && LeapYear(y)) || h > 23 ||
-      mi > 59 || se > 60) {
-    return bad();
-  }
-  size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
-    if (pos == start) return bad();
-  }
-  int64_t offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int64_t oh, om;
-    if (!num(pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !num(pos + 4, 2, &om)) {
-      return bad();
-    }
-    offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
-    pos += 6;
-  } else {
-    return bad();
-  }
-  if (pos != s.size()) return bad();
-  return DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  // AWS's timestamps are RFC 3339; whole seconds (fractions are dropped, as before).
+  auto nanos = ParseRfc3339Nanos(s);
+  if (!nanos.ok()) return InvalidArgument("invalid ISO-8601 timestamp");
+  int64_t secs = *nanos / 1000000000;
+  if (*nanos % 1000000000 < 0) --secs;
+  return secs;
 }
 
 QueryRequest::QueryRequest(std::string action, std::string version)
