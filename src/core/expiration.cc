@@ -97,21 +97,115 @@ Task<std::vector<Status>> RunBounded(std::vector<std::function<Task<Status>()>> 
 
 }  // namespace
 
-Json LeaseEntry::ToJson() const {
-  Json j = {{"lease_id", lease_id},
-            {"path", path},
-            {"token_accessor", token_accessor},
-            {"internal_data", internal_data},
-            {"issue_time_ms", issue_time_ms},
-            {"expire_time_ms", expire_time_ms},
-            {"last_renewal_ms", last_renewal_ms},
-            {"ttl", ttl},
-            {"renewable", renewable},
-            {"revoke_attempts", revoke_attempts},
-            {"next_attempt_ms", next_attempt_ms},
-            {"revoke_error", revoke_error},
-            {"irrevocable", irrevocable}};
-  return j;
+namespace {
+
+constexpr char kLeaseFormatV1 = 0x01;  // JSON, the earlier form, starts with '{'
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+void PutString(std::string& out, std::string_view v) {
+  uint32_t n = static_cast<uint32_t>(v.size());
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  out.append(v);
+}
+
+// Reads what PutU64/PutString wrote; any overrun marks the reader failed.
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+
+  uint64_t U64() {
+    if (in.size() < 8) return Fail();
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    in.remove_prefix(8);
+    return v;
+  }
+  uint8_t U8() {
+    if (in.empty()) {
+      Fail();
+      return 0;
+    }
+    uint8_t v = static_cast<unsigned char>(in[0]);
+    in.remove_prefix(1);
+    return v;
+  }
+  std::string_view Str() {
+    if (in.size() < 4) {
+      Fail();
+      return {};
+    }
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    in.remove_prefix(4);
+    if (in.size() < n) {
+      Fail();
+      return {};
+    }
+    std::string_view v = in.substr(0, n);
+    in.remove_prefix(n);
+    return v;
+  }
+  uint64_t Fail() {
+    ok = false;
+    in = {};
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::string LeaseEntry::Encode() const {
+  std::vector<uint8_t> data = Json::to_cbor(internal_data);
+  std::string out;
+  out.reserve(64 + lease_id.size() + path.size() + token_accessor.size() + data.size() +
+              revoke_error.size());
+  out.push_back(kLeaseFormatV1);
+  out.push_back(static_cast<char>((renewable ? 1 : 0) | (irrevocable ? 2 : 0)));
+  PutString(out, lease_id);
+  PutString(out, path);
+  PutString(out, token_accessor);
+  PutString(out, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  PutU64(out, static_cast<uint64_t>(issue_time_ms));
+  PutU64(out, static_cast<uint64_t>(expire_time_ms));
+  PutU64(out, static_cast<uint64_t>(last_renewal_ms));
+  PutU64(out, static_cast<uint64_t>(ttl));
+  PutU64(out, static_cast<uint64_t>(revoke_attempts));
+  PutU64(out, static_cast<uint64_t>(next_attempt_ms));
+  PutString(out, revoke_error);
+  return out;
+}
+
+Result<LeaseEntry> LeaseEntry::Decode(std::string_view stored) {
+  if (!stored.empty() && stored[0] == '{') {
+    auto j = ParseJson(stored);
+    if (!j.ok()) return Internal("corrupt lease entry");
+    return FromJson(*j);
+  }
+  if (stored.empty() || stored[0] != kLeaseFormatV1) return Internal("corrupt lease entry");
+  Reader r{stored.substr(1)};
+  LeaseEntry e;
+  uint8_t flags = r.U8();
+  e.renewable = flags & 1;
+  e.irrevocable = flags & 2;
+  e.lease_id = r.Str();
+  e.path = r.Str();
+  e.token_accessor = r.Str();
+  std::string_view data = r.Str();
+  e.issue_time_ms = static_cast<int64_t>(r.U64());
+  e.expire_time_ms = static_cast<int64_t>(r.U64());
+  e.last_renewal_ms = static_cast<int64_t>(r.U64());
+  e.ttl = static_cast<int64_t>(r.U64());
+  e.revoke_attempts = static_cast<int>(r.U64());
+  e.next_attempt_ms = static_cast<int64_t>(r.U64());
+  e.revoke_error = r.Str();
+  if (!r.ok || !r.in.empty() || e.lease_id.empty()) return Internal("corrupt lease entry");
+  e.internal_data = Json::from_cbor(data.begin(), data.end(), /*strict=*/true,
+                                    /*allow_exceptions=*/false);
+  if (e.internal_data.is_discarded()) return Internal("corrupt lease entry");
+  return e;
 }
 
 Result<LeaseEntry> LeaseEntry::FromJson(const Json& j) {
@@ -172,10 +266,18 @@ void ExpirationManager::Start() {
   if (running_) return;
   running_ = true;
   restored_ = false;
+  inflight_ = 0;
   uint64_t gen = ++generation_;
   heap_.clear();
-  completed_.clear();
+  odd_ids_.clear();
+  {
+    std::lock_guard clock(commit_mu_);
+    completed_.clear();
+    commit_generation_ = gen;
+    committing_ = true;
+  }
   dispatcher_ = std::thread([this] { DispatchLoop(); });
+  committer_ = std::thread([this] { CommitLoop(); });
   restorer_ = std::thread([this, gen] { RestoreLoop(gen); });
 }
 
@@ -187,30 +289,137 @@ void ExpirationManager::Stop() {
     ++generation_;
     cv_.notify_all();
   }
+  {
+    std::lock_guard lock(commit_mu_);
+    committing_ = false;
+    ++commit_generation_;
+    commit_cv_.notify_all();
+  }
   if (restorer_.joinable()) restorer_.join();
   if (dispatcher_.joinable()) dispatcher_.join();
-  // Engine revocations still in flight finish on their own threads and report into
-  // completed_, which the next Start() discards; their leases stay stored and are re-armed.
+  if (committer_.joinable()) committer_.join();
+  // Engine revocations still in flight finish on their own threads and report outcomes of an
+  // old generation, which are dropped; their leases stay stored and are re-armed by Start().
+  {
+    std::lock_guard lock(commit_mu_);
+    completed_.clear();
+  }
   std::unique_lock lock(mu_);
   heap_.clear();
   heap_.shrink_to_fit();
-  completed_.clear();
+  odd_ids_.clear();
   busy_.clear();
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// A lease id's suffix in NewUuid's form (8-4-4-4-12 lowercase hex) as 128 bits.
+bool ParseUuid(std::string_view u, uint64_t* hi, uint64_t* lo) {
+  if (u.size() != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-') return false;
+  uint64_t v[2] = {0, 0};
+  int nibble = 0;
+  for (size_t i = 0; i < u.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    int h = HexValue(u[i]);
+    if (h < 0) return false;
+    v[nibble / 16] = (v[nibble / 16] << 4) | static_cast<uint64_t>(h);
+    ++nibble;
+  }
+  *hi = v[0];
+  *lo = v[1];
+  return true;
+}
+
+void AppendUuid(std::string& out, uint64_t hi, uint64_t lo) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v[2] = {hi, lo};
+  for (int nibble = 0; nibble < 32; ++nibble) {
+    if (nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20) out.push_back('-');
+    out.push_back(kHex[(v[nibble / 16] >> (4 * (15 - nibble % 16))) & 0xF]);
+  }
+}
+
+}  // namespace
+
+ExpirationManager::Timer ExpirationManager::MakeTimer(int64_t deadline_ms,
+                                                      std::string_view lease_id) {
+  Timer t{deadline_ms, kOddId, 0, 0, 0};
+  auto slash = lease_id.rfind('/');
+  if (slash != std::string_view::npos && ParseUuid(lease_id.substr(slash + 1), &t.hi, &t.lo)) {
+    std::string_view path = lease_id.substr(0, slash);
+    std::lock_guard lock(paths_mu_);
+    auto it = path_index_.find(std::string(path));
+    if (it != path_index_.end()) {
+      t.path = it->second;
+      return t;
+    }
+    if (paths_.size() < kOddId) {
+      t.path = static_cast<uint32_t>(paths_.size());
+      paths_.emplace_back(path);
+      path_index_.emplace(std::string(path), t.path);
+      return t;
+    }
+  }
+  // Not <path>/<uuid> (e.g. written by hand or by another version): keep the id itself. The
+  // key is assigned under mu_ by PushLocked.
+  t.path = kOddId;
+  t.hi = 0;
+  t.lo = 0;
+  return t;
+}
+
+std::string ExpirationManager::TakeId(const Timer& t) {
+  if (t.path == kOddId) {
+    auto it = odd_ids_.find(t.lo);
+    if (it == odd_ids_.end()) return std::string();
+    std::string id = std::move(it->second);
+    odd_ids_.erase(it);
+    return id;
+  }
+  std::string id;
+  {
+    std::lock_guard lock(paths_mu_);
+    const std::string& path = paths_[t.path];
+    id.reserve(path.size() + 37);
+    id = path;
+  }
+  id.push_back('/');
+  AppendUuid(id, t.hi, t.lo);
+  return id;
+}
+
+void ExpirationManager::PushLocked(Timer t) {
+  heap_.push_back(t);
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<Timer>());
 }
 
 void ExpirationManager::RestoreLoop(uint64_t generation) {
   int64_t start = NowMs();
+  constexpr size_t kChunk = 16384;
   std::vector<Timer> batch;
+  std::vector<std::pair<size_t, std::string>> odd;  // index in batch -> id
+  batch.reserve(kChunk);
   int64_t count = 0;
   auto flush = [&] {
     std::lock_guard lock(mu_);
     if (generation != generation_) return false;
-    for (auto& t : batch) heap_.push_back(std::move(t));
-    std::make_heap(heap_.begin(), heap_.end(), std::greater<Timer>());
+    for (auto& [i, id] : odd) {
+      batch[i].lo = next_odd_++;
+      odd_ids_.emplace(batch[i].lo, std::move(id));
+    }
+    for (const Timer& t : batch) PushLocked(t);
     batch.clear();
+    odd.clear();
     cv_.notify_all();
     return true;
   };
+  bool stale = false;
   Status st = barrier_->ScanKeys(kDeadlinePrefix, [&](std::string_view key) {
     std::string_view rest = key.substr(kDeadlinePrefix.size());
     if (rest.size() <= kDeadlineDigits + 1 || rest[kDeadlineDigits] != '/') return true;
@@ -219,11 +428,17 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
       if (rest[i] < '0' || rest[i] > '9') return true;
       ms = ms * 10 + (rest[i] - '0');
     }
-    batch.push_back({ms, std::string(rest.substr(kDeadlineDigits + 1))});
+    std::string_view id = rest.substr(kDeadlineDigits + 1);
+    batch.push_back(MakeTimer(ms, id));
+    if (batch.back().path == kOddId) odd.emplace_back(batch.size() - 1, std::string(id));
     ++count;
+    if (batch.size() >= kChunk && !flush()) {
+      stale = true;
+      return false;
+    }
     return true;
   });
-  if (!flush()) return;
+  if (stale || !flush()) return;
   if (!st.ok()) {
     spdlog::error("expiration: restoring leases failed: {}", st.message());
     return;
@@ -232,11 +447,15 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
   spdlog::info("expiration: restored {} lease timers in {} ms", count, NowMs() - start);
 }
 
-void ExpirationManager::Arm(int64_t deadline_ms, std::string lease_id) {
+void ExpirationManager::Arm(int64_t deadline_ms, const std::string& lease_id) {
+  Timer t = MakeTimer(deadline_ms, lease_id);
   std::lock_guard lock(mu_);
   if (!running_) return;
-  heap_.push_back({deadline_ms, std::move(lease_id)});
-  std::push_heap(heap_.begin(), heap_.end(), std::greater<Timer>());
+  if (t.path == kOddId) {
+    t.lo = next_odd_++;
+    odd_ids_.emplace(t.lo, lease_id);
+  }
+  PushLocked(t);
   cv_.notify_all();
 }
 
@@ -253,13 +472,12 @@ void ExpirationManager::Release(const std::string& lease_id) {
 void ExpirationManager::DispatchLoop() {
   constexpr size_t kMaxBatch = 1024;
   for (;;) {
-    std::vector<Timer> due;
-    std::vector<Outcome> done;
+    std::vector<std::pair<int64_t, std::string>> due;  // claimed: (timer deadline, lease id)
+    uint64_t generation;
     {
       std::unique_lock lock(mu_);
       for (;;) {
         if (!running_) return;
-        if (!completed_.empty()) break;
         int64_t now = NowMs();
         bool can_start = inflight_.load() < config_.max_inflight;
         if (!heap_.empty() && heap_.front().deadline_ms <= now && can_start) break;
@@ -270,71 +488,118 @@ void ExpirationManager::DispatchLoop() {
           cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait_ms, 1)));
         }
       }
-      done.swap(completed_);
+      generation = generation_;
       int64_t now = NowMs();
       int64_t room = config_.max_inflight - inflight_.load();
+      std::vector<std::string> busy_now;
+      std::unordered_map<std::string, size_t> in_batch;  // lease id -> index in due
       while (!heap_.empty() && heap_.front().deadline_ms <= now && room > 0 &&
              due.size() < kMaxBatch) {
         std::pop_heap(heap_.begin(), heap_.end(), std::greater<Timer>());
-        due.push_back(std::move(heap_.back()));
+        Timer t = heap_.back();
         heap_.pop_back();
+        std::string id = TakeId(t);
+        if (id.empty()) continue;
+        if (auto it = in_batch.find(id); it != in_batch.end()) {
+          // A stale timer of a renewed lease and its current one fired together: this one is
+          // later (the heap pops in deadline order), and it is the one that counts.
+          due[it->second].first = t.deadline_ms;
+          continue;
+        }
+        if (!busy_.insert(id).second) {
+          busy_now.push_back(std::move(id));  // being renewed/revoked by a user: look again later
+          continue;
+        }
+        in_batch.emplace(id, due.size());
+        due.emplace_back(t.deadline_ms, std::move(id));
         --room;
       }
+      // Counted in flight from here until the committer has stored their outcome.
+      inflight_ += static_cast<int64_t>(due.size());
+      lock.unlock();
+      for (const auto& id : busy_now) Arm(now + 1000, id);
     }
 
-    // Commit finished revocations in one batch.
-    if (!done.empty()) {
-      std::vector<storage::Mutation> batch;
-      std::vector<std::string> ok_ids;
-      for (auto& o : done) {
-        if (o.status.ok()) {
-          auto m = DeleteMutations(o.entry);
-          batch.insert(batch.end(), m.begin(), m.end());
-          ok_ids.push_back(o.entry.lease_id);
-        } else {
-          HandleFailure(std::move(o.entry), o.status);
-        }
-      }
-      if (!batch.empty()) {
-        Status st = barrier_->Write(batch);
-        if (!st.ok()) {
-          spdlog::error("expiration: deleting {} revoked leases failed: {}", ok_ids.size(),
-                        st.message());
-        } else {
-          revoked_ += static_cast<int64_t>(ok_ids.size());
-        }
-      }
-      for (const auto& id : ok_ids) Release(id);
-    }
-
-    for (auto& t : due) {
-      if (!TryClaim(t.lease_id)) {
-        Arm(NowMs() + 1000, t.lease_id);  // being renewed/revoked by a user: look again later
-        continue;
-      }
-      auto loaded = Load(t.lease_id);
+    std::vector<Outcome> skipped;  // not started: released below without a storage change
+    for (auto& [deadline, id] : due) {
+      auto loaded = Load(id);
       if (!loaded.ok()) {
-        spdlog::error("expiration: loading lease {} failed: {}", t.lease_id,
-                      loaded.status().message());
-        Release(t.lease_id);
-        if (loaded.status().code() != StatusCode::kUnavailable) Arm(NowMs() + 5000, t.lease_id);
+        spdlog::error("expiration: loading lease {} failed: {}", id, loaded.status().message());
+        if (loaded.status().code() != StatusCode::kUnavailable) Arm(NowMs() + 5000, id);
+        LeaseEntry gone;
+        gone.lease_id = std::move(id);
+        skipped.push_back({std::move(gone), Status::Ok(), generation});
         continue;
       }
-      if (!loaded->has_value() || (*loaded)->irrevocable || DeadlineOf(**loaded) > t.deadline_ms) {
+      if (!loaded->has_value() || (*loaded)->irrevocable || DeadlineOf(**loaded) > deadline) {
         // Gone, given up on, or renewed (its new deadline has its own timer).
-        Release(t.lease_id);
+        LeaseEntry gone;
+        gone.lease_id = std::move(id);
+        skipped.push_back({std::move(gone), Status::Ok(), generation});
         continue;
       }
-      ++inflight_;
       LeaseEntry entry = std::move(**loaded);
       Task<Status> task = EngineRevoke(entry);
-      StartTask(std::move(task), [this, entry = std::move(entry)](Status st) mutable {
-        std::lock_guard lock(mu_);
-        --inflight_;
-        completed_.push_back({std::move(entry), std::move(st)});
-        cv_.notify_all();
+      StartTask(std::move(task), [this, entry = std::move(entry), generation](Status st) mutable {
+        std::lock_guard lock(commit_mu_);
+        completed_.push_back({std::move(entry), std::move(st), generation});
+        commit_cv_.notify_one();
       });
     }
+    if (!skipped.empty()) {
+      std::lock_guard lock(mu_);
+      if (generation == generation_) {
+        for (const auto& o : skipped) busy_.erase(o.entry.lease_id);
+        inflight_ -= static_cast<int64_t>(skipped.size());
+        cv_.notify_all();
+      }
+    }
+  }
+}
+
+void ExpirationManager::CommitLoop() {
+  for (;;) {
+    std::vector<Outcome> done;
+    uint64_t generation;
+    {
+      std::unique_lock lock(commit_mu_);
+      commit_cv_.wait(lock, [&] { return !committing_ || !completed_.empty(); });
+      if (!committing_) return;
+      done.swap(completed_);
+      generation = commit_generation_;
+    }
+    // Outcomes of an earlier generation (revocations that ran across a seal/unseal) are dropped:
+    // their leases are stored and were re-armed, so they are revoked again, idempotently.
+    std::erase_if(done, [&](const Outcome& o) { return o.generation != generation; });
+    if (done.empty()) continue;
+
+    std::vector<storage::Mutation> batch;
+    std::vector<std::string> ok_ids;
+    for (auto& o : done) {
+      if (o.status.ok()) {
+        auto m = DeleteMutations(o.entry);
+        for (auto& x : m) batch.push_back(std::move(x));
+        ok_ids.push_back(o.entry.lease_id);
+      } else {
+        HandleFailure(std::move(o.entry), o.status);  // stores the retry, re-arms, releases
+      }
+    }
+    if (!batch.empty()) {
+      Status st = barrier_->Write(batch);
+      if (!st.ok()) {
+        spdlog::error("expiration: deleting {} revoked leases failed: {}", ok_ids.size(),
+                      st.message());
+        // Revoked in the engine but still stored: look again later (revocation is idempotent).
+        for (const auto& id : ok_ids) Arm(NowMs() + 5000, id);
+      } else {
+        revoked_ += static_cast<int64_t>(ok_ids.size());
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (generation != generation_) continue;
+    for (const auto& id : ok_ids) busy_.erase(id);
+    inflight_ -= static_cast<int64_t>(done.size());
+    cv_.notify_all();
   }
 }
 
@@ -373,10 +638,9 @@ void ExpirationManager::HandleFailure(LeaseEntry entry, const Status& st) {
 Result<std::optional<LeaseEntry>> ExpirationManager::Load(const std::string& lease_id) {
   ASSIGN_OR_RETURN(auto raw, barrier_->Get(IdKey(lease_id)));
   if (!raw) return std::optional<LeaseEntry>();
-  auto j = ParseJson(*raw);
-  if (!j.ok()) return Internal("corrupt lease entry " + lease_id);
-  ASSIGN_OR_RETURN(LeaseEntry e, LeaseEntry::FromJson(*j));
-  return std::optional<LeaseEntry>(std::move(e));
+  auto e = LeaseEntry::Decode(*raw);
+  if (!e.ok()) return Internal("corrupt lease entry " + lease_id);
+  return std::optional<LeaseEntry>(std::move(*e));
 }
 
 std::vector<storage::Mutation> ExpirationManager::DeleteMutations(const LeaseEntry& e) const {
@@ -390,7 +654,7 @@ std::vector<storage::Mutation> ExpirationManager::DeleteMutations(const LeaseEnt
 std::vector<storage::Mutation> ExpirationManager::PutMutations(
     const LeaseEntry& e, const std::optional<LeaseEntry>& old) const {
   std::vector<storage::Mutation> m;
-  m.push_back({IdKey(e.lease_id), DumpJson(e.ToJson())});
+  m.push_back({IdKey(e.lease_id), e.Encode()});
   std::string deadline = DeadlineKey(DeadlineOf(e), e.lease_id);
   if (old && !old->irrevocable) {
     std::string old_deadline = DeadlineKey(DeadlineOf(*old), old->lease_id);

@@ -3,18 +3,23 @@
 // through its engine when it expires, is revoked by a user, or its token goes away.
 //
 // Storage (all under the barrier):
-//   sys/expire/id/<lease_id>                      the lease (JSON; never the secret itself)
+//   sys/expire/id/<lease_id>                      the lease (LeaseEntry::Encode, a compact binary
+//                                                 record; never the secret itself)
 //   sys/expire/deadline/<ms, 15 digits>/<lease_id> timer index: restore reads keys only
 //   sys/expire/token/<token accessor>/<lease_id>  token -> leases index
 // A lease write, its index entries and the deletion of the engine's write-ahead entries that the
 // secret completes are one atomic batch.
 //
-// Timers: one min-heap of (deadline, lease id) for all leases, about 100 bytes per lease; renewals
-// push a new entry and stale ones are skipped when they fire (the stored lease is the truth).
-// Expired leases are revoked by one dispatcher thread that starts engine revocations with bounded
-// concurrency and deletes completed leases in batches. Failed revocations are retried with capped
-// exponential backoff and jitter; throttling does not use up attempts; after max_attempts the lease
-// is irrevocable (kept, shown by lookup, removable with revoke-force).
+// Timers: one min-heap of 32-byte entries for all leases: the deadline, the lease's path as an index
+// into a table of distinct paths, and its random suffix as 128 bits (ids that are not
+// "<path>/<uuid>" live in a side table). Renewals push a new entry and stale ones are skipped when
+// they fire (the stored lease is the truth).
+// Expired leases are revoked in a pipeline of two threads: the dispatcher pops due timers, loads
+// the leases and starts engine revocations with bounded concurrency; the committer deletes
+// completed leases in batches (one synced write per batch) while the dispatcher goes on. Failed
+// revocations are retried with capped exponential backoff and jitter; throttling does not use up
+// attempts; after max_attempts the lease is irrevocable (kept, shown by lookup, removable with
+// revoke-force).
 //
 // Thread safety: every public method may be called concurrently.
 #pragma once
@@ -29,6 +34,7 @@
 #include <queue>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -62,7 +68,10 @@ struct LeaseEntry {
   std::string revoke_error;  // last failure
   bool irrevocable = false;
 
-  Json ToJson() const;
+  // The stored form: a version byte, fixed-width integers, length-prefixed strings and
+  // internal_data as CBOR. Decode also reads the JSON form earlier versions stored.
+  std::string Encode() const;
+  static Result<LeaseEntry> Decode(std::string_view stored);
   static Result<LeaseEntry> FromJson(const Json& j);
 };
 
@@ -142,17 +151,27 @@ class ExpirationManager {
  private:
   struct Timer {
     int64_t deadline_ms;
-    std::string lease_id;
+    uint32_t path;  // index into paths_, or kOddId (lo is then the key into odd_ids_)
+    uint32_t reserved;
+    uint64_t hi, lo;  // the lease id's uuid suffix
     bool operator>(const Timer& o) const { return deadline_ms > o.deadline_ms; }
   };
+  static constexpr uint32_t kOddId = 0xFFFFFFFFu;
   struct Outcome {
     LeaseEntry entry;
     Status status;
+    uint64_t generation;
   };
 
   void RestoreLoop(uint64_t generation);
   void DispatchLoop();
-  void Arm(int64_t deadline_ms, std::string lease_id);
+  void CommitLoop();
+  void Arm(int64_t deadline_ms, const std::string& lease_id);
+  // Timer <-> lease id. MakeTimer interns the path (paths_mu_); TakeId (mu_ held) also forgets
+  // an odd id's side-table entry.
+  Timer MakeTimer(int64_t deadline_ms, std::string_view lease_id);
+  std::string TakeId(const Timer& t);
+  void PushLocked(Timer t);
   // Loads a lease; nullopt when absent.
   Result<std::optional<LeaseEntry>> Load(const std::string& lease_id);
   // Runs the engine's revoke for a lease (no storage change).
@@ -177,11 +196,24 @@ class ExpirationManager {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Timer> heap_;  // a min-heap on deadline (std::push_heap with std::greater)
-  std::vector<Outcome> completed_;       // finished timer revocations, to commit in a batch
+  std::unordered_map<uint64_t, std::string> odd_ids_;  // lease ids that are not <path>/<uuid>
+  uint64_t next_odd_ = 0;
   std::unordered_set<std::string> busy_;  // leases being revoked or renewed right now
   bool running_ = false;
   uint64_t generation_ = 0;  // bumps on Stop so a stale restore thread exits
+
+  std::mutex paths_mu_;  // the interned lease paths; only ever grows (one entry per role path)
+  std::vector<std::string> paths_;
+  std::unordered_map<std::string, uint32_t> path_index_;
+
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::vector<Outcome> completed_;  // finished timer revocations, to commit in a batch
+  uint64_t commit_generation_ = 0;  // outcomes of an earlier generation are dropped
+  bool committing_ = false;
+
   std::thread dispatcher_;
+  std::thread committer_;
   std::thread restorer_;
   std::atomic<bool> restored_{false};
   std::atomic<int64_t> inflight_{0};

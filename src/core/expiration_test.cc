@@ -369,5 +369,128 @@ TEST_F(ExpirationTest, ManyLeasesExpireTogether) {
   EXPECT_TRUE(list->Empty());
 }
 
+TEST(LeaseEntryTest, EncodeDecodeRoundTripAndEarlierJsonForm) {
+  LeaseEntry e;
+  e.lease_id = "aws/creds/deploy/3f0c9a9e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
+  e.path = "aws/creds/deploy";
+  e.token_accessor = "acc";
+  e.internal_data = {{"username", "vault-x"}, {"secret_type", "access_keys"}, {"n", 3}};
+  e.issue_time_ms = 1700000000123;
+  e.expire_time_ms = 1700003600123;
+  e.last_renewal_ms = 1700000100000;
+  e.ttl = 3600;
+  e.renewable = true;
+  e.revoke_attempts = 2;
+  e.next_attempt_ms = 1700003700000;
+  e.revoke_error = "Error deleting IAM user: boom";
+  e.irrevocable = true;
+  std::string enc = e.Encode();
+  auto d = LeaseEntry::Decode(enc);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->lease_id, e.lease_id);
+  EXPECT_EQ(d->path, e.path);
+  EXPECT_EQ(d->token_accessor, e.token_accessor);
+  EXPECT_EQ(d->internal_data, e.internal_data);
+  EXPECT_EQ(d->issue_time_ms, e.issue_time_ms);
+  EXPECT_EQ(d->expire_time_ms, e.expire_time_ms);
+  EXPECT_EQ(d->last_renewal_ms, e.last_renewal_ms);
+  EXPECT_EQ(d->ttl, e.ttl);
+  EXPECT_TRUE(d->renewable);
+  EXPECT_EQ(d->revoke_attempts, 2);
+  EXPECT_EQ(d->next_attempt_ms, e.next_attempt_ms);
+  EXPECT_EQ(d->revoke_error, e.revoke_error);
+  EXPECT_TRUE(d->irrevocable);
+
+  // Every truncation and a trailing byte are refused, never read past the end.
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_FALSE(LeaseEntry::Decode(std::string_view(enc).substr(0, n)).ok()) << n;
+  EXPECT_FALSE(LeaseEntry::Decode(enc + "x").ok());
+
+  // Leases stored by earlier versions are JSON.
+  auto legacy = LeaseEntry::Decode(
+      R"({"lease_id":"aws/creds/a/1","path":"aws/creds/a","token_accessor":"t",)"
+      R"("internal_data":{"username":"u"},"issue_time_ms":5,"expire_time_ms":7,)"
+      R"("ttl":2,"renewable":true,"revoke_attempts":1,"revoke_error":"e"})");
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+  EXPECT_EQ(legacy->lease_id, "aws/creds/a/1");
+  EXPECT_EQ(legacy->internal_data["username"], "u");
+  EXPECT_EQ(legacy->expire_time_ms, 7);
+  EXPECT_TRUE(legacy->renewable);
+  EXPECT_EQ(legacy->revoke_attempts, 1);
+  EXPECT_FALSE(LeaseEntry::Decode("{not json").ok());
+}
+
+// The timer heap stores "<path>/<uuid>" ids compactly and keeps any other id as it is; leases in
+// either form, and leases stored as JSON by earlier versions, are restored and revoked on time.
+TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) {
+  storage::InmemBackend physical;
+  FakeClock clock;
+  barrier::Barrier barrier(&physical, &clock);
+  ASSERT_TRUE(barrier.Initialize(std::string(32, 'k')).ok());
+  std::mutex mu;
+  std::vector<std::string> revoked;
+  auto dispatch = [&](logical::Request& r) -> Task<Result<logical::Response>> {
+    std::lock_guard l(mu);
+    revoked.push_back(r.secret->lease_id);
+    co_return logical::Response();
+  };
+  logical::MountInfo mount{"fake/", "fake", 100, 1000};
+  auto ttls = [&](std::string_view) -> std::optional<logical::MountInfo> { return mount; };
+  int64_t now_ms = clock.NowNanos() / 1000000;
+  // Stored by hand as an earlier version would have: JSON value, deadline and token index.
+  auto put_json_lease = [&](const std::string& id, int64_t expire_ms) {
+    Json j = {{"lease_id", id}, {"path", "fake/creds/old"}, {"token_accessor", ""},
+              {"internal_data", {{"name", id}}}, {"issue_time_ms", now_ms},
+              {"expire_time_ms", expire_ms}, {"ttl", 10}, {"renewable", true}};
+    char deadline[32];
+    std::snprintf(deadline, sizeof(deadline), "%015lld/", static_cast<long long>(expire_ms));
+    ASSERT_TRUE(barrier.Write({{"sys/expire/id/" + id, DumpJson(j)},
+                               {std::string("sys/expire/deadline/") + deadline + id, ""}})
+                    .ok());
+  };
+  put_json_lease("fake/creds/old/not-a-uuid", now_ms + 10000);
+  put_json_lease("fake/creds/old/3F0C9A9E-1B2C-4D5E-8F90-A1B2C3D4E5F6", now_ms + 10000);
+  put_json_lease("fake/creds/old/later", now_ms + 50000);
+  std::string fresh;
+  {
+    ExpirationManager first(&barrier, &clock, dispatch, ttls);
+    first.Start();
+    logical::SecretSpec spec;
+    spec.ttl = 20;
+    auto r = first.Register("fake/creds/new", mount, spec, "", {});
+    ASSERT_TRUE(r.ok());
+    fresh = r->lease_id;
+    first.Stop();
+  }
+  ExpirationManager exp(&barrier, &clock, dispatch, ttls);
+  exp.Start();
+  for (int i = 0; i < 500 && !exp.Restored(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(exp.Restored());
+  EXPECT_EQ(exp.GetStats().pending, 4);
+  auto revoked_now = [&] {
+    std::lock_guard l(mu);
+    return std::set<std::string>(revoked.begin(), revoked.end());
+  };
+  auto wait_revoked = [&](size_t n) {
+    for (int i = 0; i < 1000 && exp.GetStats().revoked < static_cast<int64_t>(n); ++i) {
+      exp.Wake();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return exp.GetStats().revoked;
+  };
+  clock.AdvanceSeconds(25);
+  EXPECT_EQ(wait_revoked(3), 3);
+  EXPECT_EQ(revoked_now(), (std::set<std::string>{"fake/creds/old/not-a-uuid",
+                                                  "fake/creds/old/3F0C9A9E-1B2C-4D5E-8F90-A1B2C3D4E5F6",
+                                                  fresh}));
+  EXPECT_TRUE(exp.Lookup("fake/creds/old/later").ok());
+  clock.AdvanceSeconds(30);
+  EXPECT_EQ(wait_revoked(4), 4);
+  EXPECT_FALSE(exp.Lookup("fake/creds/old/later").ok());
+  EXPECT_EQ(exp.GetStats().pending, 0);
+  exp.Stop();
+}
+
 }  // namespace
 }  // namespace vault::core
