@@ -216,7 +216,13 @@ class ExpirationManager {
   std::thread committer_;
   std::thread restorer_;
   std::atomic<bool> restored_{false};
+  // Engine revocations running, and finished ones whose outcome the committer has not stored yet
+  // (bounded so a burst of expiries cannot queue without limit).
   std::atomic<int64_t> inflight_{0};
+  std::atomic<int64_t> uncommitted_{0};
+  static constexpr int64_t kMaxUncommitted = 16384;
+  static constexpr size_t kCommitBatch = 4096;
+  static constexpr int kCommitGatherMs = 2;
   std::atomic<int64_t> revoked_{0};
   std::atomic<int64_t> failed_attempts_{0};
   std::atomic<int64_t> irrevocable_{0};
