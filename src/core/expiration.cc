@@ -629,7 +629,6 @@ void ExpirationManager::CommitLoop() {
 }
 
 void ExpirationManager::HandleFailure(LeaseEntry entry, const Status& st) {
-  ++failed_attempts_;
   bool throttled = IsThrottle(st);
   if (!throttled) ++entry.revoke_attempts;
   entry.revoke_error = st.message().substr(0, kMaxRevokeErrorLen);
@@ -658,6 +657,7 @@ void ExpirationManager::HandleFailure(LeaseEntry entry, const Status& st) {
   if (!w.ok()) spdlog::error("expiration: saving lease {} failed: {}", entry.lease_id, w.message());
   if (!entry.irrevocable) Arm(DeadlineOf(entry), entry.lease_id);
   Release(entry.lease_id);
+  ++failed_attempts_;  // last: once it shows, the retry is stored and armed
 }
 
 Result<std::optional<LeaseEntry>> ExpirationManager::Load(const std::string& lease_id) {
