@@ -11,9 +11,13 @@
 #   5. the AWS engine against the IAM/STS emulator (bench/aws/aws_bench.py): server overhead per
 #      issue vs the AWS time, 500 creds at once vs the AWS-latency lower bound and the emulator
 #      alone, revocations/s under an IAM call budget (and with AWS throttling) vs the budget
+#   6. leases (bench/leases/lease_bench, the real expiration manager over the barrier on RocksDB):
+#      restore time and resident memory per pending lease at BENCH_LEASES stored leases, and
+#      expiries/s with all of them due at once (engine revoke is a no-op: no outside call)
 #
 # Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
-# START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick).
+# START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick),
+# BENCH_LEASES (default 1000000; 0 skips section 6; registering them takes a few minutes).
 # Everything listens on 127.0.0.1 only, every process started
 # here is stopped on exit, and temp data lives under one mktemp dir that is removed.
 set -uo pipefail
@@ -385,6 +389,25 @@ if [ "${BENCH_AWS:-1}" != 0 ]; then
   [ "$AWS_RC" = 0 ] || problem "AWS benchmark (bench/aws/aws_bench.py) exited with status $AWS_RC: $(sed -n '/^PROBLEMS:/,$p' "$TMP/aws.txt" | sed -n 2,4p | tr -s ' ' | tr '\n' ';')"
 fi
 
+# =================================================================== 6. leases
+LEASE_RC=skipped
+LEASE_BIN=$(dirname "$VAULT_BIN")/bench/leases/lease_bench
+if [ "${BENCH_LEASES:-1000000}" != 0 ]; then
+  echo
+  log "=== 6. leases: restore, memory and expiry at ${BENCH_LEASES:-1000000} stored leases ($LEASE_BIN)"
+  if [ -x "$LEASE_BIN" ]; then
+    timeout --kill-after=10 1800 "$LEASE_BIN" --leases "${BENCH_LEASES:-1000000}" --dir "$TMP/leases" \
+      >"$TMP/leases.txt" 2>&1 </dev/null
+    LEASE_RC=$?
+    sed 's/^/    | /' "$TMP/leases.txt"
+    rm -rf "$TMP/leases"
+    [ "$LEASE_RC" = 0 ] || problem "lease benchmark exited with status $LEASE_RC"
+  else
+    problem "lease benchmark not built: $LEASE_BIN"
+    LEASE_RC=missing
+  fi
+fi
+
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
@@ -415,6 +438,11 @@ if [ "$AWS_RC" != skipped ]; then
   echo
   echo "AWS engine (bench/aws/aws_bench.py; emulator, vault and client on the same $(nproc) CPUs):"
   awk '/^=+$/ { n++; print; next } n == 1' "$TMP/aws.txt"
+fi
+if [ "$LEASE_RC" = 0 ]; then
+  echo
+  echo "Leases (bench/leases/lease_bench; targets at 1,000,000: restore < 4 s, < 200 B per lease, >= 50,000 expiries/s):"
+  cat "$TMP/leases.txt"
 fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
   echo "PROBLEMS (figures above may be measuring errors):"
