@@ -368,6 +368,38 @@ TEST_F(ExpirationTest, ManyLeasesExpireTogether) {
   EXPECT_TRUE(list->Empty());
 }
 
+TEST_F(ExpirationTest, TidyRemovesIndexEntriesOfLeasesThatAreGoneAndKeepsTheRest) {
+  std::string kept = Issue("t1", 100);
+  std::string lost = Issue("t2", 100);
+  auto index_keys = [&](const std::string& id) {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(physical_.Scan("sys/expire/", [&](std::string_view k, std::string_view) {
+      if (k.size() > id.size() && k.substr(k.size() - id.size()) == id &&
+          k.rfind("sys/expire/id/", 0) != 0)
+        keys.emplace_back(k);
+      return true;
+    }).ok());
+    return keys;
+  };
+  EXPECT_EQ(index_keys(lost).size(), 2u);  // deadline and token index
+  // A lease record lost without its index entries (as a crash between writes of an older
+  // version could leave them).
+  ASSERT_TRUE(physical_.Delete("sys/expire/id/" + lost).ok());
+  auto r = Do(Operation::kUpdate, "sys/leases/tidy");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0], "Tidy operation completed: checked 4 index entries, removed 2");
+  EXPECT_TRUE(index_keys(lost).empty());
+  EXPECT_EQ(index_keys(kept).size(), 2u);
+  EXPECT_TRUE(Lookup(kept).ok());
+  // Nothing left to tidy; the kept lease still expires on time.
+  r = Do(Operation::kUpdate, "sys/leases/tidy");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->warnings[0], "Tidy operation completed: checked 2 index entries, removed 0");
+  Advance(100);
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("t1"); }));
+}
+
 TEST(LeaseEntryTest, EncodeDecodeRoundTripAndEarlierJsonForm) {
   LeaseEntry e;
   e.lease_id = "aws/creds/deploy/3f0c9a9e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
