@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
     core::ExpirationManager exp(&barrier, &clock, dispatch, ttls);
     exp.Start();
     auto t0 = std::chrono::steady_clock::now();
+    const int64_t issue_start_ns = clock.NowNanos();
     std::atomic<int64_t> next{0};
     std::vector<std::thread> threads;
     for (int w = 0; w < writers; ++w) {
@@ -104,6 +105,12 @@ int main(int argc, char** argv) {
         spec.internal_data = {{"username", "vault-token-deploy-1700000000-abcdefghijklmnopqrst"},
                               {"secret_type", "access_keys"}};
         for (int64_t i; (i = next++) < n;) {
+          // The fake clock follows real time while leases are issued (as on a server: leases
+          // issued over the run, not all in one millisecond); it jumps ahead for the expiry.
+          clock.SetNanos(issue_start_ns +
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count());
           auto r = exp.Register("aws/creds/deploy", mount, spec, "acc" + std::to_string(i % 100),
                                 {});
           if (!r.ok()) {
@@ -138,7 +145,7 @@ int main(int argc, char** argv) {
   //    lease is loaded, revoked and deleted from storage in batches).
   t0 = std::chrono::steady_clock::now();
   double cpu0 = CpuSeconds();
-  clock.AdvanceSeconds(3601);
+  clock.AdvanceSeconds(3601);  // past every deadline (TTL 1 h from each lease's issue)
   exp.Wake();
   while (exp.GetStats().revoked < n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

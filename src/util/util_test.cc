@@ -54,6 +54,18 @@ TEST(Random, UuidShape) {
   EXPECT_EQ(RandomAlnum(24).size(), 24u);
 }
 
+TEST(Random, TimeOrderedUuidCarriesItsMillisecondAndSortsByIt) {
+  // 2023-11-14T22:13:20.123Z = 1700000000123 ms = 0x018bcfe5687b
+  std::string u = NewTimeOrderedUuid(1700000000123);
+  ASSERT_EQ(u.size(), 36u);
+  EXPECT_EQ(u.substr(0, 13), "018bcfe5-687b");
+  EXPECT_EQ(u[14], '7');                                     // version 7
+  EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos);  // RFC variant
+  EXPECT_NE(NewTimeOrderedUuid(1700000000123), u);          // 74 random bits
+  EXPECT_LT(u, NewTimeOrderedUuid(1700000000124));
+  EXPECT_LT(NewTimeOrderedUuid(1700000000122), u);
+}
+
 TEST(Json, ParseErrorsAreStatuses) {
   EXPECT_FALSE(ParseJson("{bad").ok());
   EXPECT_EQ(ParseJson("{bad").status().code(), StatusCode::kInvalidArgument);
