@@ -495,7 +495,6 @@ void ExpirationManager::DispatchLoop() {
       int64_t room = std::min(config_.max_inflight - inflight_.load(),
                               kMaxUncommitted - uncommitted_.load());
       std::vector<std::string> busy_now;
-      std::unordered_map<std::string, size_t> in_batch;  // lease id -> index in due
       while (!heap_.empty() && heap_.front().deadline_ms <= now && room > 0 &&
              due.size() < kMaxBatch) {
         std::pop_heap(heap_.begin(), heap_.end(), std::greater<Timer>());
@@ -503,17 +502,18 @@ void ExpirationManager::DispatchLoop() {
         heap_.pop_back();
         std::string id = TakeId(t);
         if (id.empty()) continue;
-        if (auto it = in_batch.find(id); it != in_batch.end()) {
+        if (!busy_.insert(id).second) {
           // A stale timer of a renewed lease and its current one fired together: this one is
           // later (the heap pops in deadline order), and it is the one that counts.
-          due[it->second].first = t.deadline_ms;
-          continue;
-        }
-        if (!busy_.insert(id).second) {
+          auto same = std::find_if(due.begin(), due.end(),
+                                   [&](const auto& d) { return d.second == id; });
+          if (same != due.end()) {
+            same->first = t.deadline_ms;
+            continue;
+          }
           busy_now.push_back(std::move(id));  // being renewed/revoked by a user: look again later
           continue;
         }
-        in_batch.emplace(id, due.size());
         due.emplace_back(t.deadline_ms, std::move(id));
         --room;
       }
@@ -539,9 +539,11 @@ void ExpirationManager::DispatchLoop() {
         skipped.push_back({std::move(gone), Status::Ok(), generation});
         continue;
       }
-      LeaseEntry entry = std::move(**loaded);
+      // The entry lives in the completion callback (which outlives the task) and the task reads
+      // it by reference: one copy of the lease less per expiry.
+      auto entry = std::make_unique<LeaseEntry>(std::move(**loaded));
       ++inflight_;
-      Task<Status> task = EngineRevoke(entry);
+      Task<Status> task = EngineRevoke(*entry);
       StartTask(std::move(task), [this, entry = std::move(entry), generation](Status st) mutable {
         size_t queued;
         int64_t before;
@@ -549,7 +551,7 @@ void ExpirationManager::DispatchLoop() {
           std::lock_guard lock(commit_mu_);
           // A revocation started before a seal/unseal: its lease was re-armed; drop the outcome.
           if (generation != commit_generation_) return;
-          completed_.push_back({std::move(entry), std::move(st), generation});
+          completed_.push_back({std::move(*entry), std::move(st), generation});
           queued = completed_.size();
           ++uncommitted_;
           before = inflight_--;
@@ -782,7 +784,7 @@ Task<Result<logical::Response>> ExpirationManager::Renew(std::string lease_id, i
   co_return out;
 }
 
-Task<Status> ExpirationManager::EngineRevoke(LeaseEntry entry) {
+Task<Status> ExpirationManager::EngineRevoke(const LeaseEntry& entry) {
   logical::Request req;
   req.operation = logical::Operation::kRevoke;
   req.path = entry.path;

@@ -174,8 +174,8 @@ class ExpirationManager {
   void PushLocked(Timer t);
   // Loads a lease; nullopt when absent.
   Result<std::optional<LeaseEntry>> Load(const std::string& lease_id);
-  // Runs the engine's revoke for a lease (no storage change).
-  Task<Status> EngineRevoke(LeaseEntry entry);
+  // Runs the engine's revoke for a lease (no storage change); `entry` must outlive the task.
+  Task<Status> EngineRevoke(const LeaseEntry& entry);
   // EngineRevoke, then forgets the lease (with force, even when the engine failed).
   Task<Status> RevokeEntry(LeaseEntry entry, bool force);
   std::vector<storage::Mutation> DeleteMutations(const LeaseEntry& e) const;
