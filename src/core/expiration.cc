@@ -235,9 +235,13 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
 void ExpirationManager::Arm(int64_t deadline_ms, std::string lease_id) {
   std::lock_guard lock(mu_);
   if (!running_) return;
+  // The dispatcher sleeps until the earliest deadline: wake it only when this one is earlier
+  // (every issued secret arms a timer; waking the dispatcher for each costs the request a
+  // context switch on a busy machine).
+  bool earliest = heap_.empty() || deadline_ms < heap_.front().deadline_ms;
   heap_.push_back({deadline_ms, std::move(lease_id)});
   std::push_heap(heap_.begin(), heap_.end(), std::greater<Timer>());
-  cv_.notify_all();
+  if (earliest) cv_.notify_all();
 }
 
 bool ExpirationManager::TryClaim(const std::string& lease_id) {
