@@ -3,16 +3,18 @@
 // capped exponential backoff and full jitter, and one adaptive rate limiter per client.
 //
 // Composition (cmd/):
-//   net::CurlHttpClient http({.completions = &worker_pool});     // also the net::Timer
+//   net::CurlHttpClient http({.handoff = &worker_pool});     // also the net::Timer
 //   auto factory = aws::NewClientFactory(&http, &http, nullptr, SystemClock::Get());
 //   engine.SetClientFactory(factory);
 //
 // Threads and completions: nothing blocks. A call suspends while it waits for a rate-limiter
 // token, for the HTTP reply and for a backoff delay. When such a wait ends asynchronously the
 // coroutine resumes on `completions` (ClientDeps) if set, otherwise on the thread that ended the
-// wait (the HttpClient's / Timer's delivery thread: with CurlOptions::completions set that is
-// already a worker, so `completions` can stay null; setting both only costs an extra hop). A wait
-// that ends inline (a free token, a fake client) continues on the same thread.
+// wait (the HttpClient's / Timer's delivery thread). The server leaves both null: replies resume
+// calls on the curl I/O thread, so an issue's chain of calls (sign, send, parse, next call) costs
+// no thread hop, and the engine leaves that thread with LeaveIoThread() (util/io_thread.h) once
+// its calls are done. A wait that ends inline (a free token, a fake client) continues on the
+// same thread.
 //
 // Lifetimes: each call keeps its client alive until it finishes (clients may be dropped while
 // calls run). The HttpClient, Timer, Executor and Clock must outlive every client and call.

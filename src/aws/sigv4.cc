@@ -211,17 +211,17 @@ SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::strin
 
 SigV4Signer::~SigV4Signer() {
   OPENSSL_cleanse(credentials_.secret_access_key.data(), credentials_.secret_access_key.size());
-  OPENSSL_cleanse(cached_key_.data(), cached_key_.size());
 }
 
-std::string SigV4Signer::SigningKey(const std::string& date) const {
+std::shared_ptr<const crypto::HmacSha256Key> SigV4Signer::SigningMac(const std::string& date) const {
   std::lock_guard lock(mu_);
-  if (cached_date_ != date) {
-    OPENSSL_cleanse(cached_key_.data(), cached_key_.size());
-    cached_key_ = DeriveSigningKey(credentials_.secret_access_key, date, region_, service_);
+  if (cached_date_ != date || !cached_mac_) {
+    std::string key = DeriveSigningKey(credentials_.secret_access_key, date, region_, service_);
+    cached_mac_ = std::make_shared<const crypto::HmacSha256Key>(key);
+    OPENSSL_cleanse(key.data(), key.size());
     cached_date_ = date;
   }
-  return cached_key_;
+  return cached_mac_;
 }
 
 SigV4Parts SigV4Signer::Sign(net::HttpRequest& request, int64_t unix_seconds) const {
@@ -268,9 +268,7 @@ SigV4Parts SigV4Signer::Sign(net::HttpRequest& request, int64_t unix_seconds) co
   std::string scope = date + "/" + region_ + "/" + service_ + "/aws4_request";
   parts.string_to_sign = std::string(kAlgorithm) + "\n" + parts.amz_date + "\n" + scope + "\n" +
                          HexEncode(crypto::Sha256(parts.canonical_request));
-  std::string key = SigningKey(date);
-  parts.signature = HexEncode(crypto::HmacSha256(key, parts.string_to_sign));
-  OPENSSL_cleanse(key.data(), key.size());
+  parts.signature = HexEncode(SigningMac(date)->Mac(parts.string_to_sign));
   parts.authorization = std::string(kAlgorithm) + " Credential=" + credentials_.access_key_id +
                         "/" + scope + ", SignedHeaders=" + parts.signed_headers +
                         ", Signature=" + parts.signature;

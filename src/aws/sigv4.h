@@ -12,11 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 #include "aws/api.h"
+#include "crypto/hash.h"
 #include "net/http_client.h"
 
 namespace vault::aws {
@@ -34,7 +36,7 @@ struct SigV4Parts {
 };
 
 // Signs requests for one (credentials, region, service). Thread-safe; caches the derived signing
-// key for the current date. Holds the secret key and wipes it on destruction.
+// key for the current date, prepared as an HMAC key (no key expansion per request). Holds the secret key and wipes it on destruction.
 class SigV4Signer {
  public:
   SigV4Signer(Credentials credentials, std::string region, std::string service);
@@ -52,14 +54,15 @@ class SigV4Signer {
   const std::string& access_key_id() const { return credentials_.access_key_id; }
 
  private:
-  std::string SigningKey(const std::string& date) const;
+  // HMAC under the day's signing key, prepared once per date.
+  std::shared_ptr<const crypto::HmacSha256Key> SigningMac(const std::string& date) const;
 
   Credentials credentials_;
   std::string region_;
   std::string service_;
   mutable std::mutex mu_;
-  mutable std::string cached_date_;  // guarded by mu_
-  mutable std::string cached_key_;   // guarded by mu_
+  mutable std::string cached_date_;                                 // guarded by mu_
+  mutable std::shared_ptr<const crypto::HmacSha256Key> cached_mac_;  // guarded by mu_
 };
 
 // Building blocks (exposed for tests).

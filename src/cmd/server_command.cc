@@ -224,12 +224,14 @@ int RunServer(const std::vector<std::string>& args) {
     std::cerr << "Error: default_lease_ttl must not exceed max_lease_ttl\n";
     return 1;
   }
-  // Outbound AWS calls: one libcurl thread moves bytes; requests waiting on AWS resume on a small
-  // pool (they do storage writes), so no server thread ever waits on IAM. Declared before the
-  // core so they outlive every engine.
-  ThreadPool aws_completions(4);
+  // Outbound AWS calls: one libcurl thread moves bytes, so no server thread ever waits on IAM.
+  // A request waiting on AWS resumes on that thread (signing, parsing and starting its next call
+  // cost no thread hop) and leaves it for a small pool once its AWS calls are done (the AWS
+  // engine's LeaveIoThread, util/io_thread.h), before core registers the lease. Declared before
+  // the core so they outlive every engine.
+  ThreadPool aws_handoff(4);
   net::CurlOptions curl_options;
-  curl_options.completions = &aws_completions;
+  curl_options.handoff = &aws_handoff;
   net::CurlHttpClient aws_http(curl_options);
   auto aws_clients = aws::NewClientFactory(&aws_http, &aws_http, nullptr, SystemClock::Get());
   core::Core core(physical.get(), BuildRegistry(aws_clients), core_config, SystemClock::Get());

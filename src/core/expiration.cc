@@ -456,8 +456,12 @@ void ExpirationManager::Arm(int64_t deadline_ms, const std::string& lease_id) {
     t.lo = next_odd_++;
     odd_ids_.emplace(t.lo, lease_id);
   }
+  // The dispatcher sleeps until the earliest deadline: wake it only when this one is earlier
+  // (every issued secret arms a timer; waking the dispatcher for each costs the request a
+  // context switch on a busy machine).
+  bool earliest = heap_.empty() || deadline_ms < heap_.front().deadline_ms;
   PushLocked(t);
-  cv_.notify_all();
+  if (earliest) cv_.notify_all();
 }
 
 bool ExpirationManager::TryClaim(const std::string& lease_id) {

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/io_thread.h"
+
 namespace vault::net {
 
 namespace {
@@ -352,6 +354,7 @@ int CurlHttpClient::Impl::WaitMillis() {
 }
 
 void CurlHttpClient::Impl::Loop() {
+  SetIoThreadHandoff(options.handoff);
   for (;;) {
     std::deque<std::unique_ptr<Transfer>> incoming;
     std::vector<std::function<void()>> due;

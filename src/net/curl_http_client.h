@@ -11,7 +11,9 @@
 //
 // Completion threads: with Options::completions set, every `done` callback (and every Timer
 // callback) is posted to that executor, so coroutines resume on worker threads; without it,
-// they run on the client's I/O thread and must be short.
+// they run on the client's I/O thread and must be short. The server runs them on the I/O thread
+// (a chain of AWS calls then costs no thread hop per call) and sets Options::handoff, which
+// `co_await LeaveIoThread()` (util/io_thread.h) moves a coroutine to before it blocks.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +41,9 @@ struct CurlOptions {
   std::string user_agent = "vault-cpp";
   // Where completions run (not owned; must outlive the client). Null = the I/O thread.
   Executor* completions = nullptr;
+  // The I/O thread's hand-off executor for LeaveIoThread() (not owned; must outlive the client).
+  // Null = LeaveIoThread() continues on the I/O thread.
+  Executor* handoff = nullptr;
 };
 
 class CurlHttpClient final : public HttpClient, public Timer {

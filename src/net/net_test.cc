@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/io_thread.h"
 #include "util/thread_pool.h"
 #include "net/curl_http_client.h"
 #include "net/fake_http_client.h"
@@ -455,6 +456,55 @@ TEST(CurlHttpClientTest, CompletionsArePostedToTheExecutor) {
   });
   while (!fired) std::this_thread::sleep_for(milliseconds(1));
   EXPECT_EQ(timer_thread, executor.id());
+}
+
+// Where each step of a coroutine ran: two calls in a row, then LeaveIoThread().
+struct Steps {
+  std::thread::id after_first, after_second, after_leave;
+  int status = 0;
+};
+
+Task<Steps> TwoCallsThenLeave(HttpClient* client, std::string slow_url, std::string url) {
+  Steps s;
+  Result<HttpResponse> a = co_await client->SendAsync(Get(slow_url));
+  s.after_first = std::this_thread::get_id();
+  Result<HttpResponse> b = co_await client->SendAsync(Get(url));
+  s.after_second = std::this_thread::get_id();
+  co_await LeaveIoThread();
+  s.after_leave = std::this_thread::get_id();
+  s.status = a.ok() && b.ok() ? b->status : -1;
+  co_return s;
+}
+
+TEST(CurlHttpClientTest, WithoutCompletionsCallsChainOnTheIoThreadUntilLeaveIoThread) {
+  LoopbackServer server;
+  OneThreadExecutor handoff;
+  CurlOptions opts;
+  opts.handoff = &handoff;
+  CurlHttpClient client(opts);
+  Steps s = SyncWait(TwoCallsThenLeave(&client, server.Url("/delay/50"), server.Url("/status/204")));
+  EXPECT_EQ(s.status, 204);
+  // The (slow) first reply resumes the coroutine on the I/O thread; the second call is then
+  // started from the I/O thread, so its reply resumes there too: no hop between the calls.
+  EXPECT_NE(s.after_first, handoff.id());
+  EXPECT_NE(s.after_second, std::this_thread::get_id());
+  EXPECT_NE(s.after_second, handoff.id());
+  // Leaving the I/O thread continues on its hand-off executor.
+  EXPECT_EQ(s.after_leave, handoff.id());
+}
+
+Task<std::thread::id> LeaveThenReport() {
+  co_await LeaveIoThread();
+  co_return std::this_thread::get_id();
+}
+
+TEST(CurlHttpClientTest, LeaveIoThreadElsewhereContinuesInline) {
+  OneThreadExecutor handoff;
+  CurlOptions opts;
+  opts.handoff = &handoff;
+  CurlHttpClient client(opts);  // registers its own thread only
+  EXPECT_EQ(IoThreadHandoff(), nullptr);
+  EXPECT_EQ(SyncWait(LeaveThenReport()), std::this_thread::get_id());
 }
 
 Task<int> FetchStatus(HttpClient* client, std::string url) {

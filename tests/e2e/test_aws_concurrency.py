@@ -3,6 +3,7 @@ max_calls_per_second, a vault-cpp extension). No timing targets here (bench/aws 
 one timing check is loose and only proves that the budget is applied at all."""
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -94,5 +95,31 @@ def test_max_calls_per_second_is_stored_and_limits_iam_calls(dev_server, emu):
     assert stamps[-1] - stamps[0] >= 1.0, stamps
 
     assert api(dev_server, "POST", "aws/config/root", {"max_calls_per_second": 0})[0] == 204
+    assert api(dev_server, "PUT", "sys/leases/revoke-prefix/aws/creds/deploy")[0] == 204
+    assert our_users(emu) == []
+
+
+def test_creds_with_a_single_use_token_revoke_its_lease_with_the_token(dev_server, emu):
+    # The token's last use revokes it, and with it the lease just issued (AWS calls made while the
+    # request is still being answered): the request must not wait on the thread that delivers
+    # those AWS replies.
+    setup_aws(dev_server, emu)
+    assert api(dev_server, "PUT", "sys/policies/acl/creds",
+               {"policy": 'path "aws/creds/deploy" { capabilities = ["read"] }'})[0] == 204
+    status, doc = api(dev_server, "POST", "auth/token/create", {"policies": ["creds"], "num_uses": 1})
+    assert status == 200
+    token = doc["auth"]["client_token"]
+    r = requests.get(dev_server.addr + "/v1/aws/creds/deploy", headers={"X-Vault-Token": token}, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["access_key"]
+    # The token is gone and so is the IAM user behind its lease; the server still answers.
+    r = requests.get(dev_server.addr + "/v1/aws/creds/deploy", headers={"X-Vault-Token": token}, timeout=60)
+    assert r.status_code == 403
+    deadline = time.time() + 30
+    while our_users(emu) and time.time() < deadline:
+        time.sleep(0.1)
+    assert our_users(emu) == []
+    status, doc = api(dev_server, "GET", "aws/creds/deploy")
+    assert status == 200
     assert api(dev_server, "PUT", "sys/leases/revoke-prefix/aws/creds/deploy")[0] == 204
     assert our_users(emu) == []

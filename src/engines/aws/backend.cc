@@ -8,6 +8,7 @@
 #include "engines/aws/policy.h"
 #include "engines/aws/username_template.h"
 #include "util/duration.h"
+#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
@@ -147,6 +148,12 @@ AwsBackend::AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clo
   SetWalRollback(logical::WalRollback{
       [this](Request& r, const logical::WalEntry& e) { return RollbackWal(r, e); }, 60});
   SetPeriodic([this](Request& r) { return RotateDueStaticRoles(r); });
+}
+
+Task<Result<Response>> AwsBackend::HandleRequestAsync(Request& req) {
+  Result<Response> resp = co_await logical::FrameworkBackend::HandleRequestAsync(req);
+  co_await LeaveIoThread();
+  co_return std::move(resp);
 }
 
 std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {

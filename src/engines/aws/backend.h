@@ -13,6 +13,7 @@
 #include "engines/aws/role.h"
 #include "engines/aws/static_roles.h"
 #include "engines/aws/timer.h"
+#include "engines/aws/username_template.h"
 #include "logical/framework.h"
 
 namespace vault::engines::awsengine {
@@ -59,6 +60,11 @@ class AwsBackend : public logical::FrameworkBackend {
  public:
   AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clock* clock,
              AwsBackendOptions options);
+
+  // The framework's dispatch, then off the AWS client's I/O thread (util/io_thread.h) if an AWS
+  // reply resumed the request there: what the caller does next (lease registration, token
+  // revocation) may block or wait on that thread.
+  Task<Result<Response>> HandleRequestAsync(Request& req) override;
 
  private:
   struct StsHandle {
@@ -158,6 +164,10 @@ class AwsBackend : public logical::FrameworkBackend {
   std::shared_ptr<::vault::aws::IamApi> iam_;
   std::string sts_key_;
   std::optional<StsHandle> sts_;
+
+  std::mutex template_mu_;  // guards the parsed username_template, reused while its text holds
+  std::string template_text_;
+  std::optional<UsernameTemplate> template_;
 };
 
 }  // namespace vault::engines::awsengine

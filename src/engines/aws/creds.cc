@@ -159,8 +159,21 @@ Task<Result<AwsBackend::StsHandle>> AwsBackend::StsClient(logical::Storage* s) {
 Result<std::string> AwsBackend::GenerateName(const RootConfig& cfg, const std::string& type,
                                              const std::string& display_name,
                                              const std::string& role_name) {
-  auto tmpl = UsernameTemplate::Parse(cfg.EffectiveTemplate());
-  if (!tmpl.ok()) return Internal("unable to parse username_template: " + tmpl.status().message());
+  const std::string& text = cfg.EffectiveTemplate();
+  std::optional<UsernameTemplate> tmpl;
+  {
+    std::lock_guard lock(template_mu_);
+    if (template_ && template_text_ == text) tmpl = template_;
+  }
+  if (!tmpl) {
+    auto parsed = UsernameTemplate::Parse(text);
+    if (!parsed.ok())
+      return Internal("unable to parse username_template: " + parsed.status().message());
+    tmpl = *parsed;
+    std::lock_guard lock(template_mu_);
+    template_text_ = text;
+    template_ = *parsed;
+  }
   TemplateEnv env;
   env.now_nanos = clock_->NowNanos();
   env.random_alnum = [](size_t n) { return RandomAlnum(n); };
