@@ -595,5 +595,16 @@ TEST(HmacKey, MatchesOneShotHmac) {
   }
   EXPECT_NE(key.Mac("a"), key.Mac("b"));
 }
+
+// Keys of every length class: empty, short, exactly one block, longer than a block (hashed first).
+TEST(HmacKey, MatchesOneShotHmacForAllKeyLengths) {
+  for (size_t n : {0u, 1u, 32u, 63u, 64u, 65u, 200u}) {
+    std::string k = RandomBytes(n);
+    HmacSha256Key key(k);
+    for (std::string data : {std::string(), std::string("hvs.abc"), std::string(129, 'y')}) {
+      EXPECT_EQ(HexEncode(key.Mac(data)), HexEncode(HmacSha256(k, data))) << n;
+    }
+  }
+}
 }  // namespace
 }  // namespace vault::crypto
