@@ -29,10 +29,8 @@ Result<bool> Barrier::Initialized() {
   return v.has_value();
 }
 
-Result<std::string> Barrier::SealWith(const std::string& key, uint32_t term,
-                                      std::string_view path, std::string_view plaintext) {
-  std::string nonce = RandomBytes(crypto::kGcmNonceSize);
-  ASSIGN_OR_RETURN(std::string ct, crypto::AesGcmSeal(key, nonce, plaintext, path));
+namespace {
+std::string Frame(uint32_t term, const std::string& nonce, const std::string& ct) {
   std::string out;
   out.reserve(kHeader + ct.size());
   out.push_back(static_cast<char>(term >> 24));
@@ -44,6 +42,26 @@ Result<std::string> Barrier::SealWith(const std::string& key, uint32_t term,
   out += ct;
   return out;
 }
+}  // namespace
+
+Result<std::string> Barrier::SealWith(const std::string& key, uint32_t term,
+                                      std::string_view path, std::string_view plaintext) {
+  std::string nonce = RandomBytes(crypto::kGcmNonceSize);
+  ASSIGN_OR_RETURN(std::string ct, crypto::AesGcmSeal(key, nonce, plaintext, path));
+  return Frame(term, nonce, ct);
+}
+
+Result<std::string> Barrier::SealWith(const crypto::AesGcmKey& key, uint32_t term,
+                                      std::string_view path, std::string_view plaintext) {
+  std::string nonce = RandomBytes(crypto::kGcmNonceSize);
+  ASSIGN_OR_RETURN(std::string ct, key.Seal(nonce, plaintext, path));
+  return Frame(term, nonce, ct);
+}
+
+Result<Barrier::Key> Barrier::MakeKey(std::string value, int64_t install_time) {
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmKey> aead, crypto::AesGcmKey::Create(value));
+  return Key{std::move(value), install_time, std::move(aead)};
+}
 
 namespace {
 Result<std::string> OpenWith(const std::string& key, std::string_view path, std::string_view in) {
@@ -53,6 +71,16 @@ Result<std::string> OpenWith(const std::string& key, std::string_view path, std:
   std::string_view body = in.substr(kHeader);
   if (version == kVersionAadPath) return crypto::AesGcmOpen(key, nonce, body, path);
   if (version == kVersionNoAad) return crypto::AesGcmOpen(key, nonce, body, "");
+  return InvalidArgument("unsupported ciphertext version");
+}
+Result<std::string> OpenWith(const crypto::AesGcmKey& key, std::string_view path,
+                             std::string_view in) {
+  if (in.size() < kHeader + crypto::kGcmTagSize) return InvalidArgument("invalid ciphertext");
+  uint8_t version = static_cast<uint8_t>(in[4]);
+  std::string_view nonce = in.substr(5, crypto::kGcmNonceSize);
+  std::string_view body = in.substr(kHeader);
+  if (version == kVersionAadPath) return key.Open(nonce, body, path);
+  if (version == kVersionNoAad) return key.Open(nonce, body, "");
   return InvalidArgument("unsupported ciphertext version");
 }
 uint32_t TermOf(std::string_view in) {
@@ -83,7 +111,12 @@ Status Barrier::Initialize(const std::string& root_key) {
   std::unique_lock lock(mu_);
   root_key_ = root_key;
   keys_.clear();
-  keys_[1] = Key{RandomBytes(crypto::kAesKeySize), clock_->NowNanos()};
+  auto first = MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos());
+  if (!first.ok()) {
+    Zero(root_key_);
+    return first.status();
+  }
+  keys_[1] = std::move(first).value();
   active_term_ = 1;
   Status st = PersistKeyringLocked();
   if (!st.ok()) {
@@ -111,7 +144,9 @@ Status Barrier::Unseal(const std::string& root_key) {
     auto value = Base64Decode(k.value("Value", ""));
     if (!value.ok() || value->size() != crypto::kAesKeySize) return Internal("keyring is corrupt");
     uint32_t term = k.value("Term", 0u);
-    keys_[term] = Key{*value, k.value("InstallTimeNanos", int64_t{0})};
+    auto key = MakeKey(std::move(value).value(), k.value("InstallTimeNanos", int64_t{0}));
+    if (!key.ok()) return key.status();
+    keys_[term] = std::move(key).value();
     active_term_ = std::max(active_term_, term);
   }
   root_key_ = root_key;
@@ -137,7 +172,8 @@ Status Barrier::Rotate() {
   std::unique_lock lock(mu_);
   if (sealed_) return SealedError();
   uint32_t term = active_term_ + 1;
-  keys_[term] = Key{RandomBytes(crypto::kAesKeySize), clock_->NowNanos()};
+  ASSIGN_OR_RETURN(Key key, MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));
+  keys_[term] = std::move(key);
   uint32_t old = active_term_;
   active_term_ = term;
   Status st = PersistKeyringLocked();
@@ -157,7 +193,7 @@ Result<Barrier::KeyStatus> Barrier::ActiveKeyStatus() const {
 Result<std::string> Barrier::Encrypt(std::string_view path, std::string_view plaintext) const {
   std::shared_lock lock(mu_);
   if (sealed_) return SealedError();
-  return SealWith(keys_.at(active_term_).value, active_term_, path, plaintext);
+  return SealWith(*keys_.at(active_term_).aead, active_term_, path, plaintext);
 }
 
 Result<std::string> Barrier::Decrypt(std::string_view path, std::string_view ciphertext) const {
@@ -166,7 +202,7 @@ Result<std::string> Barrier::Decrypt(std::string_view path, std::string_view cip
   if (ciphertext.size() < kHeader) return Internal("invalid ciphertext at " + std::string(path));
   auto it = keys_.find(TermOf(ciphertext));
   if (it == keys_.end()) return Internal("no key for term of entry at " + std::string(path));
-  auto r = OpenWith(it->second.value, path, ciphertext);
+  auto r = OpenWith(*it->second.aead, path, ciphertext);
   if (!r.ok()) return Internal("failed to decrypt entry at " + std::string(path));
   return r;
 }

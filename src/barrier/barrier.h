@@ -10,6 +10,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "crypto/aead.h"
 #include "logical/logical.h"
 #include "storage/backend.h"
 #include "util/clock.h"
@@ -61,9 +62,13 @@ class Barrier : public logical::Storage {
   struct Key {
     std::string value;  // 32 bytes
     int64_t install_time = 0;
+    std::shared_ptr<const crypto::AesGcmKey> aead;  // value's prepared cipher contexts
   };
+  static Result<Key> MakeKey(std::string value, int64_t install_time);
   Status PersistKeyringLocked();
   static Result<std::string> SealWith(const std::string& key, uint32_t term,
+                                      std::string_view path, std::string_view plaintext);
+  static Result<std::string> SealWith(const crypto::AesGcmKey& key, uint32_t term,
                                       std::string_view path, std::string_view plaintext);
 
   storage::Backend* physical_;

@@ -1,8 +1,10 @@
 #include "crypto/aead.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <climits>
+#include <cstring>
 #include <memory>
 
 namespace vault::crypto {
@@ -30,32 +32,6 @@ Status CheckParams(std::string_view key, std::string_view nonce) {
 // EVP lengths are ints; inputs this large never reach the barrier, but refuse them cleanly.
 bool FitsInt(std::string_view s) { return s.size() <= static_cast<size_t>(INT_MAX) - 64; }
 
-// AES-256-GCM, fetched once: OpenSSL 3's implicit fetch behind EVP_aes_256_gcm() takes a lock
-// and a lookup on every init, which showed up in every barrier read.
-const EVP_CIPHER* Gcm() {
-  static const EVP_CIPHER* cipher = [] {
-    const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-    return c ? c : EVP_aes_256_gcm();
-  }();
-  return cipher;
-}
-
-// Initialises this thread's context for AES-256-GCM in the given direction with key and nonce.
-// The context is reused across calls on a thread (allocating one per call cost ~2 us).
-Result<EVP_CIPHER_CTX*> InitGcmContext(std::string_view key, std::string_view nonce, bool encrypt) {
-  thread_local CipherCtx tls_ctx(EVP_CIPHER_CTX_new());
-  EVP_CIPHER_CTX* ctx = tls_ctx.get();
-  if (!ctx) return Internal("EVP_CIPHER_CTX_new failed");
-  const int enc = encrypt ? 1 : 0;
-  if (EVP_CipherInit_ex(ctx, Gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()),
-                          nullptr) != 1 ||
-      EVP_CipherInit_ex(ctx, nullptr, nullptr, Bytes(key), Bytes(nonce), enc) != 1) {
-    return Internal("AES-256-GCM initialisation failed");
-  }
-  return ctx;
-}
-
 // Feeds the additional authenticated data (may be empty).
 bool AddAad(EVP_CIPHER_CTX* ctx, std::string_view aad) {
   if (aad.empty()) return true;
@@ -65,13 +41,36 @@ bool AddAad(EVP_CIPHER_CTX* ctx, std::string_view aad) {
 
 }  // namespace
 
-Result<std::string> AesGcmSeal(std::string_view key, std::string_view nonce,
-                               std::string_view plaintext, std::string_view aad) {
-  RETURN_IF_ERROR(CheckParams(key, nonce));
-  if (!FitsInt(plaintext) || !FitsInt(aad)) return InvalidArgument("input too large");
-  ASSIGN_OR_RETURN(EVP_CIPHER_CTX* ctx, InitGcmContext(key, nonce, /*encrypt=*/true));
-  if (!AddAad(ctx, aad)) return Internal("AES-256-GCM aad failed");
+namespace {
 
+// The cipher, fetched once (an implicit fetch per EVP_CipherInit_ex is a large part of a
+// short message's cost).
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* cipher = [] {
+    const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    return c ? c : EVP_aes_256_gcm();
+  }();
+  return cipher;
+}
+
+// Creates a context initialised for AES-256-GCM in the given direction with key and nonce
+// (nonce may be null: set later per message).
+Result<CipherCtx> NewGcmContext(std::string_view key, const unsigned char* nonce, bool encrypt) {
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return Internal("EVP_CIPHER_CTX_new failed");
+  const int enc = encrypt ? 1 : 0;
+  if (EVP_CipherInit_ex(ctx.get(), Aes256Gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kGcmNonceSize),
+                          nullptr) != 1 ||
+      EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), nonce, enc) != 1) {
+    return Internal("AES-256-GCM initialisation failed");
+  }
+  return ctx;
+}
+
+// Encrypts with a context that has its key and nonce set.
+Result<std::string> SealCtx(EVP_CIPHER_CTX* ctx, std::string_view plaintext, std::string_view aad) {
+  if (!AddAad(ctx, aad)) return Internal("AES-256-GCM aad failed");
   std::string out(plaintext.size() + kGcmTagSize, '\0');
   auto* out_bytes = reinterpret_cast<unsigned char*>(out.data());
   int len = 0;
@@ -92,19 +91,14 @@ Result<std::string> AesGcmSeal(std::string_view key, std::string_view nonce,
   return out;
 }
 
-Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce,
-                               std::string_view ciphertext_and_tag, std::string_view aad) {
-  RETURN_IF_ERROR(CheckParams(key, nonce));
-  if (ciphertext_and_tag.size() < kGcmTagSize) {
-    return InvalidArgument("ciphertext too short");
-  }
-  if (!FitsInt(ciphertext_and_tag) || !FitsInt(aad)) return InvalidArgument("input too large");
+// Decrypts and authenticates with a context that has its key and nonce set.
+Result<std::string> OpenCtx(EVP_CIPHER_CTX* ctx, std::string_view ciphertext_and_tag,
+                            std::string_view aad) {
   const std::string_view ciphertext =
       ciphertext_and_tag.substr(0, ciphertext_and_tag.size() - kGcmTagSize);
   // EVP_CTRL_GCM_SET_TAG takes a non-const pointer; give it a private copy of the tag.
-  std::string tag(ciphertext_and_tag.substr(ciphertext.size()));
-
-  ASSIGN_OR_RETURN(EVP_CIPHER_CTX* ctx, InitGcmContext(key, nonce, /*encrypt=*/false));
+  unsigned char tag[kGcmTagSize];
+  std::memcpy(tag, ciphertext_and_tag.data() + ciphertext.size(), kGcmTagSize);
   if (!AddAad(ctx, aad)) return Internal("AES-256-GCM aad failed");
 
   std::string out(ciphertext.size(), '\0');
@@ -115,8 +109,7 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce,
     return Internal("AES-256-GCM decryption failed");
   }
   size_t written = static_cast<size_t>(len);
-  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagSize),
-                          tag.data()) != 1) {
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagSize), tag) != 1) {
     return Internal("AES-256-GCM decryption failed");
   }
   if (EVP_CipherFinal_ex(ctx, out_bytes + written, &len) != 1) {
@@ -126,6 +119,105 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce,
   }
   written += static_cast<size_t>(len);
   out.resize(written);
+  return out;
+}
+
+Status CheckOpenInput(std::string_view ciphertext_and_tag, std::string_view aad) {
+  if (ciphertext_and_tag.size() < kGcmTagSize) return InvalidArgument("ciphertext too short");
+  if (!FitsInt(ciphertext_and_tag) || !FitsInt(aad)) return InvalidArgument("input too large");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> AesGcmSeal(std::string_view key, std::string_view nonce,
+                               std::string_view plaintext, std::string_view aad) {
+  RETURN_IF_ERROR(CheckParams(key, nonce));
+  if (!FitsInt(plaintext) || !FitsInt(aad)) return InvalidArgument("input too large");
+  ASSIGN_OR_RETURN(CipherCtx ctx, NewGcmContext(key, Bytes(nonce), /*encrypt=*/true));
+  return SealCtx(ctx.get(), plaintext, aad);
+}
+
+Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce,
+                               std::string_view ciphertext_and_tag, std::string_view aad) {
+  RETURN_IF_ERROR(CheckParams(key, nonce));
+  RETURN_IF_ERROR(CheckOpenInput(ciphertext_and_tag, aad));
+  ASSIGN_OR_RETURN(CipherCtx ctx, NewGcmContext(key, Bytes(nonce), /*encrypt=*/false));
+  return OpenCtx(ctx.get(), ciphertext_and_tag, aad);
+}
+
+Result<std::unique_ptr<AesGcmKey>> AesGcmKey::Create(std::string_view key) {
+  RETURN_IF_ERROR(CheckParams(key, std::string(kGcmNonceSize, '\0')));
+  ASSIGN_OR_RETURN(CipherCtx enc, NewGcmContext(key, nullptr, /*encrypt=*/true));
+  ASSIGN_OR_RETURN(CipherCtx dec, NewGcmContext(key, nullptr, /*encrypt=*/false));
+  return std::unique_ptr<AesGcmKey>(new AesGcmKey(enc.release(), dec.release()));
+}
+
+AesGcmKey::~AesGcmKey() {
+  // EVP_CIPHER_CTX_free cleanses the key schedule.
+  for (void* c : pool_[0]) EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(c));
+  for (void* c : pool_[1]) EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(c));
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(template_[0]));
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(template_[1]));
+}
+
+void* AesGcmKey::Acquire(bool encrypt) const {
+  {
+    std::lock_guard lock(mu_);
+    auto& pool = pool_[encrypt ? 1 : 0];
+    if (!pool.empty()) {
+      void* c = pool.back();
+      pool.pop_back();
+      return c;
+    }
+  }
+  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+  if (c && EVP_CIPHER_CTX_copy(c, static_cast<EVP_CIPHER_CTX*>(template_[encrypt ? 1 : 0])) != 1) {
+    EVP_CIPHER_CTX_free(c);
+    c = nullptr;
+  }
+  return c;
+}
+
+void AesGcmKey::Release(void* ctx, bool encrypt) const {
+  {
+    std::lock_guard lock(mu_);
+    auto& pool = pool_[encrypt ? 1 : 0];
+    if (pool.size() < kMaxPooled) {
+      pool.push_back(ctx);
+      return;
+    }
+  }
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx));
+}
+
+Result<std::string> AesGcmKey::Seal(std::string_view nonce, std::string_view plaintext,
+                                    std::string_view aad) const {
+  if (nonce.size() != kGcmNonceSize) return InvalidArgument("AES-256-GCM nonce must be 12 bytes");
+  if (!FitsInt(plaintext) || !FitsInt(aad)) return InvalidArgument("input too large");
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(Acquire(true));
+  if (!ctx) return Internal("EVP_CIPHER_CTX_copy failed");
+  Result<std::string> out = Internal("AES-256-GCM initialisation failed");
+  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), 1) == 1) {
+    out = SealCtx(ctx, plaintext, aad);
+  }
+  if (out.ok()) Release(ctx, true);
+  else EVP_CIPHER_CTX_free(ctx);  // state unknown: never reuse
+  return out;
+}
+
+Result<std::string> AesGcmKey::Open(std::string_view nonce, std::string_view ciphertext_and_tag,
+                                    std::string_view aad) const {
+  if (nonce.size() != kGcmNonceSize) return InvalidArgument("AES-256-GCM nonce must be 12 bytes");
+  RETURN_IF_ERROR(CheckOpenInput(ciphertext_and_tag, aad));
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(Acquire(false));
+  if (!ctx) return Internal("EVP_CIPHER_CTX_copy failed");
+  Result<std::string> out = Internal("AES-256-GCM initialisation failed");
+  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), 0) == 1) {
+    out = OpenCtx(ctx, ciphertext_and_tag, aad);
+  }
+  if (out.ok()) Release(ctx, false);
+  else EVP_CIPHER_CTX_free(ctx);
   return out;
 }
 

@@ -1,7 +1,10 @@
 // AES-256-GCM authenticated encryption (OpenSSL EVP), used by the barrier.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "util/status.h"
@@ -20,5 +23,33 @@ Result<std::string> AesGcmSeal(std::string_view key, std::string_view nonce,
 // (tampered ciphertext, wrong key, wrong aad); the message never contains key material.
 Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce,
                                std::string_view ciphertext_and_tag, std::string_view aad);
+
+// An AES-256-GCM key whose OpenSSL contexts (cipher fetch, key schedule, GHASH tables) are set
+// up once and reused, for the barrier's per-entry encryption: Seal/Open equal AesGcmSeal/Open
+// with this key. Thread-safe: each call takes a context of its own from a small pool.
+// Destruction frees (and so cleanses) every context.
+class AesGcmKey {
+ public:
+  // kInvalidArgument unless key is kAesKeySize bytes.
+  static Result<std::unique_ptr<AesGcmKey>> Create(std::string_view key);
+  ~AesGcmKey();
+  AesGcmKey(const AesGcmKey&) = delete;
+  AesGcmKey& operator=(const AesGcmKey&) = delete;
+
+  Result<std::string> Seal(std::string_view nonce, std::string_view plaintext,
+                           std::string_view aad) const;
+  Result<std::string> Open(std::string_view nonce, std::string_view ciphertext_and_tag,
+                           std::string_view aad) const;
+
+ private:
+  static constexpr size_t kMaxPooled = 16;
+  AesGcmKey(void* enc, void* dec) : template_{dec, enc} {}
+  void* Acquire(bool encrypt) const;  // EVP_CIPHER_CTX* keyed, nonce unset; null on failure
+  void Release(void* ctx, bool encrypt) const;
+
+  void* template_[2];  // EVP_CIPHER_CTX*: [0] decrypt, [1] encrypt
+  mutable std::mutex mu_;
+  mutable std::vector<void*> pool_[2];
+};
 
 }  // namespace vault::crypto

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/aead.h"
@@ -243,6 +245,69 @@ TEST(AesGcmTest, DifferentNoncesGiveDifferentCiphertexts) {
   Result<std::string> b = AesGcmSeal(key, std::string(12, 'b'), "same plaintext", "");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(*a, *b);
+}
+
+// AesGcmKey reuses prepared contexts: every call must equal the one-shot functions, including
+// after a failed authentication (a context in an unknown state is never reused) and across threads.
+TEST(AesGcmKeyTest, MatchesOneShotFunctionsOnNistVectorsRepeatedly) {
+  for (const GcmVector& v : kGcmVectors) {
+    SCOPED_TRACE(v.name);
+    const std::string key = Unhex(v.key), nonce = Unhex(v.nonce), pt = Unhex(v.plaintext),
+                      aad = Unhex(v.aad);
+    const std::string expected = Unhex(v.ciphertext) + Unhex(v.tag);
+    auto k = AesGcmKey::Create(key);
+    ASSERT_TRUE(k.ok()) << k.status().ToString();
+    for (int round = 0; round < 3; ++round) {
+      Result<std::string> sealed = (*k)->Seal(nonce, pt, aad);
+      ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+      EXPECT_EQ(HexEncode(*sealed), HexEncode(expected));
+      Result<std::string> opened = (*k)->Open(nonce, expected, aad);
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      EXPECT_EQ(*opened, pt);
+    }
+  }
+}
+
+TEST(AesGcmKeyTest, TamperingIsRejectedAndLaterCallsStillWork) {
+  const std::string key = RandomBytes(kAesKeySize), nonce(12, 'n');
+  auto k = AesGcmKey::Create(key);
+  ASSERT_TRUE(k.ok());
+  Result<std::string> sealed = (*k)->Seal(nonce, "secret value", "path/a");
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(*AesGcmOpen(key, nonce, *sealed, "path/a"), "secret value");
+  std::string bad = *sealed;
+  bad[0] ^= 1;
+  EXPECT_FALSE((*k)->Open(nonce, bad, "path/a").ok());
+  EXPECT_FALSE((*k)->Open(nonce, *sealed, "path/b").ok());
+  EXPECT_FALSE((*k)->Open(nonce, sealed->substr(0, 10), "path/a").ok());
+  EXPECT_FALSE((*k)->Open("short", *sealed, "path/a").ok());
+  Result<std::string> again = (*k)->Open(nonce, *sealed, "path/a");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, "secret value");
+  EXPECT_FALSE(AesGcmKey::Create("too short").ok());
+}
+
+TEST(AesGcmKeyTest, ConcurrentCallsAgree) {
+  const std::string key = RandomBytes(kAesKeySize);
+  auto k = AesGcmKey::Create(key);
+  ASSERT_TRUE(k.ok());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        std::string nonce = RandomBytes(kGcmNonceSize);
+        std::string pt = "thread " + std::to_string(t) + " message " + std::to_string(i);
+        auto sealed = (*k)->Seal(nonce, pt, "aad");
+        if (!sealed.ok()) { ++failures; continue; }
+        auto opened = AesGcmOpen(key, nonce, *sealed, "aad");
+        auto opened2 = (*k)->Open(nonce, *sealed, "aad");
+        if (!opened.ok() || *opened != pt || !opened2.ok() || *opened2 != pt) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,6 +594,17 @@ TEST(HmacKey, MatchesOneShotHmac) {
     EXPECT_EQ(key.Mac(data), HmacSha256("a secret salt", data));
   }
   EXPECT_NE(key.Mac("a"), key.Mac("b"));
+}
+
+// Keys of every length class: empty, short, exactly one block, longer than a block (hashed first).
+TEST(HmacKey, MatchesOneShotHmacForAllKeyLengths) {
+  for (size_t n : {0u, 1u, 32u, 63u, 64u, 65u, 200u}) {
+    std::string k = RandomBytes(n);
+    HmacSha256Key key(k);
+    for (std::string data : {std::string(), std::string("hvs.abc"), std::string(129, 'y')}) {
+      EXPECT_EQ(HexEncode(key.Mac(data)), HexEncode(HmacSha256(k, data))) << n;
+    }
+  }
 }
 }  // namespace
 }  // namespace vault::crypto

@@ -359,19 +359,19 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
       co_return ErrorResponse(404, {});
     co_return HttpResponse{204, ""};
   }
-  Json env = {{"request_id", NewUuid()},
-              {"lease_id", ""},
-              {"renewable", false},
-              {"lease_duration", r.lease_duration},
-              {"data", r.data},
-              {"wrap_info", nullptr},
-              {"warnings", r.warnings.empty() ? Json() : Json(r.warnings)},
-              {"auth", r.auth.is_null() ? Json() : r.auth}};
-  if (r.secret) {
-    env["lease_id"] = r.lease_id;
-    env["renewable"] = r.secret->renewable;
-  }
-  if (InjectTopLevel(path) && r.data.is_object()) {
+  // Built member by member, moving the response's data in: an initializer list would copy it.
+  const bool inject = InjectTopLevel(path) && r.data.is_object();
+  Json env = Json::object();
+  env["request_id"] = NewUuid();
+  env["lease_id"] = r.secret ? r.lease_id : std::string();
+  env["renewable"] = r.secret ? r.secret->renewable : false;
+  env["lease_duration"] = r.lease_duration;
+  if (inject) env["data"] = r.data;
+  else env["data"] = std::move(r.data);
+  env["wrap_info"] = nullptr;
+  env["warnings"] = r.warnings.empty() ? Json() : Json(r.warnings);
+  env["auth"] = std::move(r.auth);
+  if (inject) {
     for (auto& [k, v] : r.data.items()) {
       if (!env.contains(k)) env[k] = v;
     }

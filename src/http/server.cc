@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -25,9 +26,45 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 struct Server::Impl {
+  // Deadline bookkeeping for one connection (read, idle and write timeouts). A shard's sweep
+  // cancels the socket's pending operation once the deadline has passed: one coarse timer per
+  // shard instead of arming and cancelling a timer around every read and write.
+  struct Conn;
+  // One event loop with one thread. A connection lives on one shard for its whole life, so its
+  // handlers never race and need no strand (the nginx model: one loop per core).
+  struct Shard {
+    Conn* head = nullptr;  // declared before ioc: frames destroyed with ioc unlink from it
+    asio::io_context ioc{1};
+  };
+  struct Conn {
+    Conn(Shard* s, tcp::socket* sock) : shard(s), socket(sock) {
+      next = shard->head;
+      if (next) next->prev = this;
+      shard->head = this;
+    }
+    ~Conn() {
+      if (prev) prev->next = next;
+      else shard->head = next;
+      if (next) next->prev = prev;
+    }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+    void ExpiresAfter(std::chrono::steady_clock::duration d) {
+      deadline = std::chrono::steady_clock::now() + d;
+    }
+    void ExpiresNever() { deadline = std::chrono::steady_clock::time_point::max(); }
+
+    Shard* shard;
+    tcp::socket* socket;
+    Conn* prev = nullptr;
+    Conn* next = nullptr;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  };
+
   Handler* handler;
   ServerOptions options;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::atomic<size_t> next_shard{0};
   asio::thread_pool workers;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::shared_ptr<asio::ssl::context>> tls;  // per listener, null if plain
@@ -35,27 +72,46 @@ struct Server::Impl {
   std::atomic<bool> stopped{false};
 
   Impl(Handler* h, ServerOptions o)
-      : handler(h), options(std::move(o)), workers(std::max(1, options.worker_threads)) {}
+      : handler(h), options(std::move(o)), workers(std::max(1, options.worker_threads)) {
+    for (int i = 0; i < std::max(1, options.io_threads); ++i) shards.push_back(std::make_unique<Shard>());
+  }
 
   template <class Stream>
-  awaitable<void> Serve(Stream& stream, std::string remote);
+  awaitable<void> Serve(Stream& stream, Conn* conn, std::string remote);
   // Runs the handler's task on this thread; if it waits on the network, this coroutine suspends
   // and resumes on its own executor when the task completes elsewhere. No thread blocks.
   awaitable<HttpResponse> Run(HttpRequest req);
   awaitable<void> Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx);
+  // Cancels the pending operation of every connection of `shard` past its deadline (the
+  // operation then fails with operation_aborted and the connection closes).
+  awaitable<void> Sweep(Shard* shard);
 };
 
 namespace {
 
-bhttp::response<bhttp::string_body> ToBeast(const HttpResponse& r, unsigned version, bool keep_alive) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-  res.set(bhttp::field::server, "vault-cpp");
-  res.set(bhttp::field::content_type, "application/json");
-  res.set(bhttp::field::cache_control, "no-store");
-  res.keep_alive(keep_alive);
-  res.body() = r.body;
-  res.prepare_payload();
-  return res;
+// The status line and headers (as Beast's serializer wrote them for our responses), formatted
+// directly: Server, Content-Type, Cache-Control, Connection (only when it differs from the
+// version's default), Content-Length.
+std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t length) {
+  std::string h;
+  h.reserve(160);
+  h += "HTTP/";
+  h += static_cast<char>('0' + version / 10 % 10);
+  h += '.';
+  h += static_cast<char>('0' + version % 10);
+  h += ' ';
+  char code[4] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                  static_cast<char>('0' + status % 10), ' '};
+  h.append(code, 4);
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  h.append(reason.data(), reason.size());
+  h += "\r\nServer: vault-cpp\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n";
+  if (version >= 11 && !keep_alive) h += "Connection: close\r\n";
+  if (version < 11 && keep_alive) h += "Connection: keep-alive\r\n";
+  h += "Content-Length: ";
+  h += std::to_string(length);
+  h += "\r\n\r\n";
+  return h;
 }
 
 Result<tcp::endpoint> ParseAddress(const std::string& address) {
@@ -72,29 +128,41 @@ Result<tcp::endpoint> ParseAddress(const std::string& address) {
   return tcp::endpoint(ip, static_cast<uint16_t>(port));
 }
 
+// Writes one response (head and body in one gather write). HEAD: the head only.
+template <class Stream>
+awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpResponse& r,
+                                                   unsigned version, bool keep_alive, bool head) {
+  std::string status_and_headers = ResponseHead(r.status, version, keep_alive, r.body.size());
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(status_and_headers),
+                                                asio::buffer(r.body.data(), head ? 0 : r.body.size())};
+  boost::system::error_code ec;
+  co_await asio::async_write(stream, buffers, asio::redirect_error(use_awaitable, ec));
+  co_return ec;
+}
+
 }  // namespace
 
 template <class Stream>
-awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
+awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remote) {
   beast::flat_buffer buffer;
   bool first = true;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_request_size);
     parser.header_limit(static_cast<uint32_t>(options.max_header_size));
-    beast::get_lowest_layer(stream).expires_after(first ? options.read_timeout : options.idle_timeout);
+    conn->ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
     first = false;
     boost::system::error_code ec;
     co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     HttpResponse early;
     bool fail = false;
     if (!ec) {
-      beast::get_lowest_layer(stream).expires_after(options.read_timeout);
       auto& hdr = parser.get();
       if (hdr.payload_size() && *hdr.payload_size() > options.max_request_size) {
         early = ErrorResponse(413, {"http: request body too large"});
         fail = true;
-      } else {
+      } else if (!parser.is_done()) {
+        conn->ExpiresAfter(options.read_timeout);
         if (beast::iequals(hdr[bhttp::field::expect], "100-continue")) {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
           co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
@@ -113,9 +181,9 @@ awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
       fail = true;
     }
     if (fail) {
-      auto res = ToBeast(early, 11, false);
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-      co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      conn->ExpiresAfter(std::chrono::seconds(5));
+      boost::system::error_code wec = co_await WriteResponse(stream, early, 11, false, false);
+      (void)wec;
       break;
     }
     auto req = parser.release();
@@ -127,10 +195,7 @@ awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
     hreq.remote_address = remote;
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
-    beast::get_lowest_layer(stream).expires_never();
-    // Reads are short, non-durable storage lookups: answer them on the I/O thread. Writes wait
-    // on fsync, so they go to the worker pool, where concurrent writers share RocksDB's group
-    // commit and the I/O threads keep serving.
+    conn->ExpiresNever();
     // Reads are short, non-durable storage lookups: start them on the I/O thread. Writes wait
     // on fsync, so they start on the worker pool, where concurrent writers share RocksDB's group
     // commit and the I/O threads keep serving. Either way a request waiting on AWS holds no thread.
@@ -141,21 +206,39 @@ awaitable<void> Server::Impl::Serve(Stream& stream, std::string remote) {
     } else {
       hres = co_await asio::co_spawn(workers, Run(std::move(hreq)), use_awaitable);
     }
-    auto res = ToBeast(hres, version, keep_alive);
-    if (head) res.body().clear();
-    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
-    co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    conn->ExpiresAfter(options.read_timeout);
+    ec = co_await WriteResponse(stream, hres, version, keep_alive, head);
     if (ec || !keep_alive || stopped) break;
   }
   boost::system::error_code ignored;
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream).shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+awaitable<void> Server::Impl::Sweep(Shard* shard) {
+  asio::steady_timer timer(shard->ioc);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec || stopped) co_return;
+    auto now = std::chrono::steady_clock::now();
+    for (Conn* c = shard->head; c; c = c->next) {
+      if (c->deadline <= now) {
+        c->ExpiresNever();
+        boost::system::error_code ignored;
+        c->socket->cancel(ignored);
+      }
+    }
+  }
 }
 
 awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx) {
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket(asio::make_strand(ioc));
-    co_await acceptor->async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    Shard* shard = shards[next_shard.fetch_add(1) % shards.size()].get();
+    asio::any_io_executor shard_executor = shard->ioc.get_executor();
+    tcp::socket socket =
+        co_await acceptor->async_accept(shard_executor, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -164,28 +247,29 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor, std::shared_ptr<as
     std::string remote;
     auto ep = socket.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string();
-    auto executor = socket.get_executor();
     if (ctx) {
       asio::co_spawn(
-          executor,
-          [this, ctx, s = std::move(socket), remote]() mutable -> awaitable<void> {
-            beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(s)), *ctx);
-            beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+          shard_executor,
+          [this, shard, ctx, s = std::move(socket), remote]() mutable -> awaitable<void> {
+            beast::ssl_stream<tcp::socket> stream(std::move(s), *ctx);
+            Conn conn(shard, &beast::get_lowest_layer(stream));
+            conn.ExpiresAfter(options.read_timeout);
             boost::system::error_code hec;
             co_await stream.async_handshake(asio::ssl::stream_base::server,
                                             asio::redirect_error(use_awaitable, hec));
             if (hec) co_return;
-            co_await Serve(stream, remote);
-            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+            co_await Serve(stream, &conn, remote);
+            conn.ExpiresAfter(std::chrono::seconds(2));
             co_await stream.async_shutdown(asio::redirect_error(use_awaitable, hec));
           },
           asio::detached);
     } else {
       asio::co_spawn(
-          executor,
-          [this, s = std::move(socket), remote]() mutable -> awaitable<void> {
-            beast::tcp_stream stream(std::move(s));
-            co_await Serve(stream, remote);
+          shard_executor,
+          [this, shard, s = std::move(socket), remote]() mutable -> awaitable<void> {
+            tcp::socket stream(std::move(s));
+            Conn conn(shard, &stream);
+            co_await Serve(stream, &conn, remote);
           },
           asio::detached);
     }
@@ -268,7 +352,7 @@ Status Server::Start() {
       ctx->use_private_key_file(l.tls_key_file, asio::ssl::context::pem, ec);
       if (ec) return InvalidArgument("error loading TLS key " + l.tls_key_file + ": " + ec.message());
     }
-    auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+    auto acceptor = std::make_unique<tcp::acceptor>(impl_->shards[0]->ioc);
     boost::system::error_code ec;
     acceptor->open(ep.protocol(), ec);
     if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -279,10 +363,12 @@ Status Server::Start() {
     impl_->acceptors.push_back(std::move(acceptor));
   }
   for (size_t i = 0; i < impl_->acceptors.size(); ++i) {
-    asio::co_spawn(impl_->ioc, impl_->Accept(impl_->acceptors[i].get(), impl_->tls[i]), asio::detached);
+    asio::co_spawn(impl_->shards[0]->ioc, impl_->Accept(impl_->acceptors[i].get(), impl_->tls[i]),
+                   asio::detached);
   }
-  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& shard : impl_->shards) {
+    asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);
+    impl_->threads.emplace_back([s = shard.get()] { s->ioc.run(); });
   }
   return Status::Ok();
 }
@@ -308,13 +394,13 @@ void Server::RunUntilSignal() {
 
 void Server::Stop() {
   if (impl_->stopped.exchange(true)) return;
-  asio::post(impl_->ioc, [this] {
+  asio::post(impl_->shards[0]->ioc, [this] {
     for (auto& a : impl_->acceptors) {
       boost::system::error_code ec;
       a->close(ec);
     }
   });
-  impl_->ioc.stop();
+  for (auto& shard : impl_->shards) shard->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
