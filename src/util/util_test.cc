@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "util/claim_set.h"
 #include "util/duration.h"
 #include "util/encoding.h"
 #include "util/json.h"
@@ -64,6 +69,45 @@ TEST(Random, TimeOrderedUuidCarriesItsMillisecondAndSortsByIt) {
   EXPECT_NE(NewTimeOrderedUuid(1700000000123), u);          // 74 random bits
   EXPECT_LT(u, NewTimeOrderedUuid(1700000000124));
   EXPECT_LT(NewTimeOrderedUuid(1700000000122), u);
+}
+
+TEST(ClaimSet, AClaimIsExclusiveUntilItsGuardGoesAway) {
+  ClaimSet set;
+  auto a = set.TryClaim("role-a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(set.Contains("role-a"));
+  EXPECT_EQ(set.TryClaim("role-a"), nullptr);  // held
+  auto b = set.TryClaim("role-b");              // other names are independent
+  ASSERT_NE(b, nullptr);
+  a.reset();
+  EXPECT_FALSE(set.Contains("role-a"));
+  EXPECT_TRUE(set.Contains("role-b"));
+  EXPECT_NE(set.TryClaim("role-a"), nullptr);  // free again (and released at once)
+  EXPECT_FALSE(set.Contains("role-a"));
+}
+
+TEST(ClaimSet, ConcurrentClaimantsNeverHoldTheSameNameTogether) {
+  ClaimSet set;
+  std::atomic<int> holders{0}, max_holders{0}, won{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        auto c = set.TryClaim("x");
+        if (!c) continue;
+        ++won;
+        int now = ++holders;
+        int prev = max_holders.load();
+        while (now > prev && !max_holders.compare_exchange_weak(prev, now)) {
+        }
+        --holders;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(max_holders.load(), 1);
+  EXPECT_GT(won.load(), 0);
+  EXPECT_FALSE(set.Contains("x"));
 }
 
 TEST(Json, ParseErrorsAreStatuses) {

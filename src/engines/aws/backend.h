@@ -15,6 +15,7 @@
 #include "engines/aws/timer.h"
 #include "engines/aws/username_template.h"
 #include "logical/framework.h"
+#include "util/claim_set.h"
 
 namespace vault::engines::awsengine {
 
@@ -71,7 +72,6 @@ class AwsBackend : public logical::FrameworkBackend {
     std::shared_ptr<::vault::aws::StsApi> client;
     ::vault::aws::ClientConfig config;
   };
-  class InflightGuard;
 
   static std::vector<logical::Path> BuildPaths(AwsBackend* self);
 
@@ -112,7 +112,7 @@ class AwsBackend : public logical::FrameworkBackend {
   Task<Status> RollbackWal(Request& req, logical::WalEntry entry);
 
   // static-roles/ and static-creds/ (static_roles.cc).
-  class StaticRoleLock;
+  using StaticRoleLock = ClaimSet::Claim;
   static void AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>* paths);
   Task<Result<Response>> StaticRoleWrite(Request& req, const FieldData& d);
   Result<Response> StaticRoleRead(Request& req, const FieldData& d);
@@ -153,11 +153,8 @@ class AwsBackend : public logical::FrameworkBackend {
 
   // WAL entries whose issuing request is still running: rollback leaves them alone even when
   // they are older than its minimum age (slow IAM, long propagation waits).
-  std::mutex inflight_mu_;
-  std::set<std::string> inflight_wals_;
-
-  std::mutex static_mu_;  // guards static_busy_
-  std::set<std::string> static_busy_;  // static roles locked by a request or rotation
+  ClaimSet inflight_wals_;
+  ClaimSet static_busy_;  // static roles locked by a request or rotation
 
   std::mutex mu_;  // guards the client cache
   std::string iam_key_;

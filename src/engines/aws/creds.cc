@@ -55,25 +55,6 @@ std::string Capped(std::string s) {
 
 }  // namespace
 
-// Marks a WAL entry as owned by a running request for the guard's lifetime.
-class AwsBackend::InflightGuard {
- public:
-  InflightGuard(AwsBackend* b, std::string id) : b_(b), id_(std::move(id)) {
-    std::lock_guard lock(b_->inflight_mu_);
-    b_->inflight_wals_.insert(id_);
-  }
-  ~InflightGuard() {
-    std::lock_guard lock(b_->inflight_mu_);
-    b_->inflight_wals_.erase(id_);
-  }
-  InflightGuard(const InflightGuard&) = delete;
-  InflightGuard& operator=(const InflightGuard&) = delete;
-
- private:
-  AwsBackend* b_;
-  std::string id_;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Clients
 
@@ -255,7 +236,9 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   auto wal = logical::PutWal(req.storage, "user", wal_data, clock_->NowSeconds());
   if (!wal.ok()) co_return Internal("error writing WAL entry: " + wal.status().message());
   std::string wal_id = *wal;
-  InflightGuard inflight(this, wal_id);
+  // Owned by this request until it ends: the rollback pass leaves the entry alone meanwhile.
+  // (WAL ids are random: the claim cannot be held already.)
+  std::unique_ptr<ClaimSet::Claim> inflight = inflight_wals_.TryClaim(wal_id);
 
   awsapi::CreateUserInput in;
   in.user_name = username;
@@ -589,11 +572,8 @@ Task<Result<Response>> AwsBackend::RevokeSecret(Request& req) {
 Task<Status> AwsBackend::RollbackWal(Request& req, logical::WalEntry entry) {
   if (entry.kind == kStaticKeyWalKind) co_return co_await RollbackStaticKeyWal(req, std::move(entry));
   if (entry.kind != "user") co_return Internal("unknown type to rollback: " + entry.kind);
-  {
-    std::lock_guard lock(inflight_mu_);
-    if (inflight_wals_.count(entry.id))
-      co_return Unavailable("WAL entry " + entry.id + " belongs to a request still in progress");
-  }
+  if (inflight_wals_.Contains(entry.id))
+    co_return Unavailable("WAL entry " + entry.id + " belongs to a request still in progress");
   std::string username;
   if (entry.data.is_object()) {
     username = entry.data.value("username", "");

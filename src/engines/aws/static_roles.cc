@@ -136,25 +136,8 @@ std::string KeyToMakeRoom(const std::vector<awsapi::AccessKey>& keys, const std:
 // ---------------------------------------------------------------------------------------------
 // Per-role lock
 
-class AwsBackend::StaticRoleLock {
- public:
-  StaticRoleLock(AwsBackend* b, std::string name) : b_(b), name_(std::move(name)) {}
-  ~StaticRoleLock() {
-    std::lock_guard lock(b_->static_mu_);
-    b_->static_busy_.erase(name_);
-  }
-  StaticRoleLock(const StaticRoleLock&) = delete;
-  StaticRoleLock& operator=(const StaticRoleLock&) = delete;
-
- private:
-  AwsBackend* b_;
-  std::string name_;
-};
-
 std::unique_ptr<AwsBackend::StaticRoleLock> AwsBackend::TryLockStaticRole(const std::string& name) {
-  std::lock_guard lock(static_mu_);
-  if (!static_busy_.insert(name).second) return nullptr;
-  return std::make_unique<StaticRoleLock>(this, name);
+  return static_busy_.TryClaim(name);
 }
 
 Task<Result<std::unique_ptr<AwsBackend::StaticRoleLock>>> AwsBackend::LockStaticRole(
