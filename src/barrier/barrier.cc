@@ -44,13 +44,6 @@ std::string Frame(uint32_t term, const std::string& nonce, const std::string& ct
 }
 }  // namespace
 
-Result<std::string> Barrier::SealWith(const std::string& key, uint32_t term,
-                                      std::string_view path, std::string_view plaintext) {
-  std::string nonce = RandomBytes(crypto::kGcmNonceSize);
-  ASSIGN_OR_RETURN(std::string ct, crypto::AesGcmSeal(key, nonce, plaintext, path));
-  return Frame(term, nonce, ct);
-}
-
 Result<std::string> Barrier::SealWith(const crypto::AesGcmKey& key, uint32_t term,
                                       std::string_view path, std::string_view plaintext) {
   std::string nonce = RandomBytes(crypto::kGcmNonceSize);
@@ -64,15 +57,6 @@ Result<Barrier::Key> Barrier::MakeKey(std::string value, int64_t install_time) {
 }
 
 namespace {
-Result<std::string> OpenWith(const std::string& key, std::string_view path, std::string_view in) {
-  if (in.size() < kHeader + crypto::kGcmTagSize) return InvalidArgument("invalid ciphertext");
-  uint8_t version = static_cast<uint8_t>(in[4]);
-  std::string_view nonce = in.substr(5, crypto::kGcmNonceSize);
-  std::string_view body = in.substr(kHeader);
-  if (version == kVersionAadPath) return crypto::AesGcmOpen(key, nonce, body, path);
-  if (version == kVersionNoAad) return crypto::AesGcmOpen(key, nonce, body, "");
-  return InvalidArgument("unsupported ciphertext version");
-}
 Result<std::string> OpenWith(const crypto::AesGcmKey& key, std::string_view path,
                              std::string_view in) {
   if (in.size() < kHeader + crypto::kGcmTagSize) return InvalidArgument("invalid ciphertext");
@@ -98,7 +82,12 @@ Status Barrier::PersistKeyringLocked() {
   }
   Json ring = {{"MasterKey", Base64Encode(root_key_)}, {"Keys", keys}};
   std::string plain = DumpJson(ring);
-  auto sealed = SealWith(root_key_, 1, kKeyringPath, plain);
+  auto root = crypto::AesGcmKey::Create(root_key_);
+  if (!root.ok()) {
+    Zero(plain);
+    return root.status();
+  }
+  auto sealed = SealWith(**root, 1, kKeyringPath, plain);
   Zero(plain);
   if (!sealed.ok()) return sealed.status();
   return physical_->Put(kKeyringPath, *sealed);
@@ -132,7 +121,9 @@ Status Barrier::Unseal(const std::string& root_key) {
   ASSIGN_OR_RETURN(auto raw, physical_->Get(kKeyringPath));
   if (!raw) return InvalidArgument("Vault is not initialized");
   if (root_key.size() < 16 || root_key.size() > 32) return InvalidArgument("unseal failed, invalid key");
-  auto plain = OpenWith(root_key, kKeyringPath, *raw);
+  auto root = crypto::AesGcmKey::Create(root_key);
+  if (!root.ok()) return InvalidArgument("unseal failed, invalid key");
+  auto plain = OpenWith(**root, kKeyringPath, *raw);
   if (!plain.ok()) return InvalidArgument("unseal failed, invalid key");
   auto ring = ParseJson(*plain);
   Zero(plain.value());

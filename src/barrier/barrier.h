@@ -66,8 +66,6 @@ class Barrier : public logical::Storage {
   };
   static Result<Key> MakeKey(std::string value, int64_t install_time);
   Status PersistKeyringLocked();
-  static Result<std::string> SealWith(const std::string& key, uint32_t term,
-                                      std::string_view path, std::string_view plaintext);
   static Result<std::string> SealWith(const crypto::AesGcmKey& key, uint32_t term,
                                       std::string_view path, std::string_view plaintext);
 

@@ -525,22 +525,18 @@ void ExpirationManager::DispatchLoop() {
       for (const auto& id : busy_now) Arm(now + 1000, id);
     }
 
-    std::vector<Outcome> skipped;  // not started: released below without a storage change
+    std::vector<std::string> skipped;  // not started: released below without a storage change
     for (auto& [deadline, id] : due) {
       auto loaded = Load(id);
       if (!loaded.ok()) {
         spdlog::error("expiration: loading lease {} failed: {}", id, loaded.status().message());
         if (loaded.status().code() != StatusCode::kUnavailable) Arm(NowMs() + 5000, id);
-        LeaseEntry gone;
-        gone.lease_id = std::move(id);
-        skipped.push_back({std::move(gone), Status::Ok(), generation});
+        skipped.push_back(std::move(id));
         continue;
       }
       if (!loaded->has_value() || (*loaded)->irrevocable || DeadlineOf(**loaded) > deadline) {
         // Gone, given up on, or renewed (its new deadline has its own timer).
-        LeaseEntry gone;
-        gone.lease_id = std::move(id);
-        skipped.push_back({std::move(gone), Status::Ok(), generation});
+        skipped.push_back(std::move(id));
         continue;
       }
       // The entry lives in the completion callback (which outlives the task) and the task reads
@@ -555,7 +551,7 @@ void ExpirationManager::DispatchLoop() {
           std::lock_guard lock(commit_mu_);
           // A revocation started before a seal/unseal: its lease was re-armed; drop the outcome.
           if (generation != commit_generation_) return;
-          completed_.push_back({std::move(*entry), std::move(st), generation});
+          completed_.push_back({std::move(*entry), std::move(st)});
           queued = completed_.size();
           ++uncommitted_;
           before = inflight_--;
@@ -571,7 +567,7 @@ void ExpirationManager::DispatchLoop() {
     if (!skipped.empty()) {
       std::lock_guard lock(mu_);
       if (generation == generation_) {
-        for (const auto& o : skipped) busy_.erase(o.entry.lease_id);
+        for (const auto& id : skipped) busy_.erase(id);
       }
     }
   }
@@ -595,10 +591,7 @@ void ExpirationManager::CommitLoop() {
       done.swap(completed_);
       generation = commit_generation_;
     }
-    // Outcomes of an earlier generation (revocations that ran across a seal/unseal) are dropped:
-    // their leases are stored and were re-armed, so they are revoked again, idempotently.
-    std::erase_if(done, [&](const Outcome& o) { return o.generation != generation; });
-    if (done.empty()) continue;
+    // (Outcomes of an earlier generation never get here: the completion callback drops them.)
 
     std::vector<storage::Mutation> batch;
     std::vector<std::string> ok_ids;

@@ -160,7 +160,6 @@ class ExpirationManager {
   struct Outcome {
     LeaseEntry entry;
     Status status;
-    uint64_t generation;
   };
 
   void RestoreLoop(uint64_t generation);

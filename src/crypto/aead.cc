@@ -191,34 +191,36 @@ void AesGcmKey::Release(void* ctx, bool encrypt) const {
   EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx));
 }
 
-Result<std::string> AesGcmKey::Seal(std::string_view nonce, std::string_view plaintext,
-                                    std::string_view aad) const {
+Result<std::string> AesGcmKey::WithContext(bool encrypt, std::string_view nonce,
+                                           std::string_view input, std::string_view aad,
+                                           CtxOp op) const {
   if (nonce.size() != kGcmNonceSize) return InvalidArgument("AES-256-GCM nonce must be 12 bytes");
-  if (!FitsInt(plaintext) || !FitsInt(aad)) return InvalidArgument("input too large");
-  auto* ctx = static_cast<EVP_CIPHER_CTX*>(Acquire(true));
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(Acquire(encrypt));
   if (!ctx) return Internal("EVP_CIPHER_CTX_copy failed");
   Result<std::string> out = Internal("AES-256-GCM initialisation failed");
-  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), 1) == 1) {
-    out = SealCtx(ctx, plaintext, aad);
+  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), encrypt ? 1 : 0) == 1) {
+    out = op(ctx, input, aad);
   }
-  if (out.ok()) Release(ctx, true);
+  if (out.ok()) Release(ctx, encrypt);
   else EVP_CIPHER_CTX_free(ctx);  // state unknown: never reuse
   return out;
 }
 
+Result<std::string> AesGcmKey::Seal(std::string_view nonce, std::string_view plaintext,
+                                    std::string_view aad) const {
+  if (!FitsInt(plaintext) || !FitsInt(aad)) return InvalidArgument("input too large");
+  return WithContext(true, nonce, plaintext, aad, [](void* c, std::string_view in, std::string_view a) {
+    return SealCtx(static_cast<EVP_CIPHER_CTX*>(c), in, a);
+  });
+}
+
 Result<std::string> AesGcmKey::Open(std::string_view nonce, std::string_view ciphertext_and_tag,
                                     std::string_view aad) const {
-  if (nonce.size() != kGcmNonceSize) return InvalidArgument("AES-256-GCM nonce must be 12 bytes");
   RETURN_IF_ERROR(CheckOpenInput(ciphertext_and_tag, aad));
-  auto* ctx = static_cast<EVP_CIPHER_CTX*>(Acquire(false));
-  if (!ctx) return Internal("EVP_CIPHER_CTX_copy failed");
-  Result<std::string> out = Internal("AES-256-GCM initialisation failed");
-  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), 0) == 1) {
-    out = OpenCtx(ctx, ciphertext_and_tag, aad);
-  }
-  if (out.ok()) Release(ctx, false);
-  else EVP_CIPHER_CTX_free(ctx);
-  return out;
+  return WithContext(false, nonce, ciphertext_and_tag, aad,
+                     [](void* c, std::string_view in, std::string_view a) {
+                       return OpenCtx(static_cast<EVP_CIPHER_CTX*>(c), in, a);
+                     });
 }
 
 }  // namespace vault::crypto

@@ -46,6 +46,11 @@ class AesGcmKey {
   AesGcmKey(void* enc, void* dec) : template_{dec, enc} {}
   void* Acquire(bool encrypt) const;  // EVP_CIPHER_CTX* keyed, nonce unset; null on failure
   void Release(void* ctx, bool encrypt) const;
+  // Takes a context, sets the nonce, runs op(ctx, input, aad); the context goes back to the pool
+  // on success and is freed otherwise (its state is unknown).
+  using CtxOp = Result<std::string> (*)(void* ctx, std::string_view input, std::string_view aad);
+  Result<std::string> WithContext(bool encrypt, std::string_view nonce, std::string_view input,
+                                  std::string_view aad, CtxOp op) const;
 
   void* template_[2];  // EVP_CIPHER_CTX*: [0] decrypt, [1] encrypt
   mutable std::mutex mu_;
