@@ -30,6 +30,10 @@ class RocksDbBackend : public Backend {
               const std::function<bool(std::string_view, std::string_view)>& fn) override;
   std::string Name() const override { return "rocksdb"; }
 
+  // Flushes the memtable and waits until no flush or compaction is pending or running (for
+  // benchmarks: measure on a settled database, not on the tail of a bulk load).
+  Status WaitIdle();
+
  private:
   explicit RocksDbBackend(rocksdb::DB* db);
   std::unique_ptr<rocksdb::DB> db_;
