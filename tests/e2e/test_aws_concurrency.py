@@ -123,3 +123,40 @@ def test_creds_with_a_single_use_token_revoke_its_lease_with_the_token(dev_serve
     assert status == 200
     assert api(dev_server, "PUT", "sys/leases/revoke-prefix/aws/creds/deploy")[0] == 204
     assert our_users(emu) == []
+
+
+def test_mass_expiry_under_a_call_budget_and_throttling_leaves_nothing(dev_server, emu):
+    # 120 IAM users whose leases end together, revoked by the expiration manager while the emulator
+    # throttles every 7th call and the mount's IAM budget is 100 calls/s: every user goes, no lease
+    # is left (none irrevocable), and the budget holds over the whole revocation.
+    n, budget, lease_s = 120, 100, 4
+    setup_aws(dev_server, emu, max_calls_per_second=budget)
+    assert api(dev_server, "POST", "aws/config/lease", {"lease": "%ds" % lease_s, "lease_max": "1h"})[0] == 204
+    results = issue_concurrently(dev_server, n)
+    assert [s for s, _ in results] == [200] * n, [b for s, b in results if s != 200][:3]
+    assert all(b["lease_duration"] == lease_s for _, b in results)
+    assert len(our_users(emu)) == n
+    issued = time.time()
+    emu.reset_calls()
+    emu.set_faults(throttle_every=7)
+
+    deadline = issued + 90
+    while our_users(emu) and time.time() < deadline:
+        time.sleep(0.25)
+    assert our_users(emu) == [], "%d IAM users left" % len(our_users(emu))
+
+    calls = [c for c in emu.calls() if c["service"] == "iam"]
+    assert any(c["error"] == "Throttling" for c in calls)  # the throttling path was taken
+    assert {c["action"] for c in calls if c["status"] == 200} >= {"ListAccessKeys", "DeleteAccessKey", "DeleteUser"}
+    deletes = [c for c in calls if c["action"] == "DeleteUser" and c["status"] == 200]
+    assert len(deletes) == n
+    # The budget: over the revocation (first to last call) at most `budget` calls per second, plus
+    # the one-second burst the bucket allows. Loose on purpose (timing on a shared CI machine).
+    stamps = sorted(c["received"] for c in calls)
+    span = max(stamps[-1] - stamps[0], 1e-3)
+    assert len(stamps) <= budget * (span + 1) * 1.1, (len(stamps), span)
+
+    # The leases are gone from the server too, none left behind as irrevocable.
+    status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
+    assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
+    assert dev_server.proc.poll() is None
