@@ -185,7 +185,9 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
     t->done(Status(StatusCode::kUnavailable, "HTTP client shut down"));
     return;
   }
-  curl_multi_wakeup(impl_->multi);
+  // From the I/O thread itself (a reply's continuation sending the next call) the loop sees the
+  // queue before it polls again: no wake-up (a write and a read on its socketpair) needed.
+  if (std::this_thread::get_id() != impl_->thread.get_id()) curl_multi_wakeup(impl_->multi);
 }
 
 void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
@@ -204,7 +206,7 @@ void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
     fn();
     return;
   }
-  curl_multi_wakeup(impl_->multi);
+  if (std::this_thread::get_id() != impl_->thread.get_id()) curl_multi_wakeup(impl_->multi);
 }
 
 void CurlHttpClient::Impl::Start(std::unique_ptr<Transfer> t) {

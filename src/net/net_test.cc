@@ -493,6 +493,36 @@ TEST(CurlHttpClientTest, WithoutCompletionsCallsChainOnTheIoThreadUntilLeaveIoTh
   EXPECT_EQ(s.after_leave, handoff.id());
 }
 
+// Calls chained from the I/O thread (each reply's continuation sends the next request) go out
+// without a wake-up of the loop; none of them may wait for the loop's 1 s poll timeout.
+Task<int> TenChainedCalls(HttpClient* client, std::string url) {
+  int ok = 0;
+  for (int i = 0; i < 10; ++i) {
+    Result<HttpResponse> r = co_await client->SendAsync(Get(url));
+    ok += r.ok() && r->status == 204;
+  }
+  co_return ok;
+}
+
+TEST(CurlHttpClientTest, CallsChainedOnTheIoThreadStartWithoutWaitingForThePoll) {
+  LoopbackServer server;
+  OneThreadExecutor handoff;
+  CurlOptions opts;
+  opts.handoff = &handoff;
+  CurlHttpClient client(opts);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(SyncWait(TenChainedCalls(&client, server.Url("/status/204"))), 10);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+  // A timer set from the I/O thread fires on time too.
+  Waiter w;
+  auto t1 = std::chrono::steady_clock::now();
+  client.Send(Get(server.Url("/status/204")), [&](Result<HttpResponse>) {
+    client.RunAfter(20, [&] { w.Callback()(HttpResponse{}); });
+  });
+  ASSERT_TRUE(w.Wait().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(900));
+}
+
 Task<std::thread::id> LeaveThenReport() {
   co_await LeaveIoThread();
   co_return std::this_thread::get_id();
