@@ -29,7 +29,7 @@ Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const std::string& 
   options.IncreaseParallelism(2);
   options.max_background_jobs = 2;
   // RocksDB's default memtable size. Mass expiry writes three tombstones per lease; a larger
-  // memtable means fewer flushes and level-0 compactions (16 MiB cost 45% more CPU per expiry at
+  // memtable means fewer flushes and level-0 compactions (16 MiB cost ~40% more CPU per expiry at
   // a million leases, bench/leases). Memory grows only as the memtable fills.
   options.write_buffer_size = 64 << 20;
   options.max_open_files = 256;
