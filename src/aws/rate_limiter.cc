@@ -17,8 +17,10 @@ RateLimiter::RateLimiter(RateLimiterOptions options, net::Timer* timer, Clock* c
       clock_(clock),
       limited_(options.rate > 0),
       rate_(options.rate > 0 ? options.rate : 0),
-      target_(options.rate > 0 ? options.rate : 0) {
+      target_(options.rate > 0 ? options.rate : 0),
+      ceiling_(target_) {
   int64_t now = clock_->NowNanos();
+  last_increase_ns_ = now;
   tokens_ = Burst(rate_);
   last_refill_ns_ = now;
   window_start_ns_ = now;
@@ -115,18 +117,28 @@ void RateLimiter::OnTimer() {
 void RateLimiter::OnThrottle() {
   std::unique_lock lock(mu_);
   int64_t now = clock_->NowNanos();
+  ++replies_since_decrease_;
+  ++throttled_since_decrease_;
   if (now - last_decrease_ns_ < options_.decrease_cooldown_ms * 1000000) return;
   last_decrease_ns_ = now;
   RefillLocked(now);
   if (!limited_) {
     double observed = std::max({options_.min_rate, options_.engage_floor, ObservedRateLocked(now)});
     target_ = observed;
+    ceiling_ = observed;
     rate_ = observed;
     limited_ = true;
     last_refill_ns_ = now;
+  } else if (static_cast<double>(throttled_since_decrease_) >
+             options_.rate_related_share * static_cast<double>(replies_since_decrease_)) {
+    // Rate-related: do not race back to where it began.
+    ceiling_ = std::max(options_.min_rate, std::min(ceiling_, rate_) * options_.ceiling_factor);
   }
+  replies_since_decrease_ = 0;
+  throttled_since_decrease_ = 0;
   rate_ = std::max(options_.min_rate, rate_ * options_.decrease_factor);
   tokens_ = 0;  // slow down from now on, not after the remaining burst drains
+  last_increase_ns_ = now;
   int64_t delay = ArmTimerLocked();
   lock.unlock();
   StartTimer(delay);
@@ -137,8 +149,17 @@ void RateLimiter::OnSuccess() {
   {
     std::lock_guard lock(mu_);
     if (!limited_) return;
-    RefillLocked(clock_->NowNanos());
-    rate_ = std::min(target_, rate_ + std::max(0.1, target_ * options_.increase_fraction));
+    ++replies_since_decrease_;
+    int64_t now = clock_->NowNanos();
+    RefillLocked(now);
+    double seconds = static_cast<double>(now - last_increase_ns_) / kNanosPerSecond;
+    last_increase_ns_ = now;
+    if (rate_ < ceiling_) {  // fast, per reply, up to the ceiling
+      rate_ = std::min(ceiling_, rate_ + std::max(0.1, target_ * options_.increase_fraction));
+    } else {  // slow, over time, above it; the ceiling follows what AWS accepts
+      rate_ = std::min(target_, rate_ + target_ * options_.probe_fraction * seconds);
+      ceiling_ = std::max(ceiling_, rate_);
+    }
     if (options_.rate <= 0 && rate_ >= target_) {
       // Recovered: back to unlimited; release everyone queued.
       limited_ = false;

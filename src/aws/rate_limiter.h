@@ -3,7 +3,7 @@
 // A token bucket (burst = one second of tokens, at least 1) refilled at `rate` calls/second.
 // Throttling replies lower the rate multiplicatively (at most once per cooldown, so one burst of
 // throttled replies counts once); every other reply raises it additively until it is back at the
-// configured rate. With no configured rate (0) the limiter lets everything through until the
+// configured rate: fast up to a ceiling learnt from rate-related throttling, slowly above it. With no configured rate (0) the limiter lets everything through until the
 // first throttling reply, then limits at half the observed call rate (see engage_floor) and lifts
 // the limit again
 // once it has recovered to the rate at which throttling began (AIMD, like the SDKs' adaptive
@@ -35,6 +35,14 @@ struct RateLimiterOptions {
   // Additive increase per non-throttled reply, as a fraction of the target rate.
   double increase_fraction = 0.05;
   int64_t decrease_cooldown_ms = 500;
+  // Throttling that depends on our rate (AWS allows less than the budget) shows as a large share
+  // of throttled replies since the last decrease; then the rate at which it began becomes a
+  // ceiling (times ceiling_factor): recovery is fast up to it and slow above it (probe_fraction of
+  // the target per second). Throttling of a small share whatever the rate (others using up the
+  // account's quota) leaves the ceiling alone, so it costs little throughput.
+  double rate_related_share = 0.2;
+  double ceiling_factor = 0.9;
+  double probe_fraction = 0.02;
 };
 
 class RateLimiter : public std::enable_shared_from_this<RateLimiter> {
@@ -72,6 +80,10 @@ class RateLimiter : public std::enable_shared_from_this<RateLimiter> {
   bool limited_;
   double rate_;
   double target_;  // the rate to recover to (configured, or where throttling began)
+  double ceiling_;  // fast recovery up to here, slow probing above (see RateLimiterOptions)
+  int64_t replies_since_decrease_ = 0;
+  int64_t throttled_since_decrease_ = 0;
+  int64_t last_increase_ns_ = 0;
   double tokens_ = 0;
   int64_t last_refill_ns_ = 0;
   int64_t last_decrease_ns_ = INT64_MIN / 2;
