@@ -3,9 +3,9 @@
 // A token bucket (burst = one second of tokens, at least 1) refilled at `rate` calls/second.
 // Throttling replies lower the rate multiplicatively (at most once per cooldown, so one burst of
 // throttled replies counts once); every other reply raises it additively until it is back at the
-// configured rate: fast up to a ceiling learnt from rate-related throttling, slowly above it. With no configured rate (0) the limiter lets everything through until the
-// first throttling reply, then limits at half the observed call rate (see engage_floor) and lifts
-// the limit again
+// configured rate: fast up to a ceiling learnt from rate-related throttling, slowly above it.
+// With no configured rate (0) the limiter lets everything through until the first throttling
+// reply, then limits at half the observed call rate (see engage_floor) and lifts the limit again
 // once it has recovered to the rate at which throttling began (AIMD, like the SDKs' adaptive
 // retry mode, simplified).
 //
