@@ -13,12 +13,20 @@
 namespace vault::aws {
 namespace {
 
-TEST(RateLimiterTest, TokenBucketQueuesBeyondTheBurstAndRefills) {
+// A limiter on a fake clock whose timer fires only when a test says so.
+class RateLimiterTest : public testing::Test {
+ protected:
+  std::shared_ptr<RateLimiter> Limiter(double rate) {
+    RateLimiterOptions o;
+    o.rate = rate;
+    return std::make_shared<RateLimiter>(o, &timer, &clock);
+  }
   FakeClock clock;
-  net::FakeTimer timer(/*auto_fire=*/false, &clock);
-  RateLimiterOptions o;
-  o.rate = 10;
-  auto rl = std::make_shared<RateLimiter>(o, &timer, &clock);
+  net::FakeTimer timer{/*auto_fire=*/false, &clock};
+};
+
+TEST_F(RateLimiterTest, TokenBucketQueuesBeyondTheBurstAndRefills) {
+  auto rl = Limiter(10);
   int ready = 0;
   for (int i = 0; i < 12; ++i) rl->Acquire([&] { ++ready; });
   EXPECT_EQ(ready, 10);  // burst = one second of tokens
@@ -32,12 +40,8 @@ TEST(RateLimiterTest, TokenBucketQueuesBeyondTheBurstAndRefills) {
   EXPECT_EQ(timer.pending(), 0u);
 }
 
-TEST(RateLimiterTest, ThrottlingHalvesTheRateOncePerCooldownAndSuccessRecovers) {
-  FakeClock clock;
-  net::FakeTimer timer(false, &clock);
-  RateLimiterOptions o;
-  o.rate = 10;
-  auto rl = std::make_shared<RateLimiter>(o, &timer, &clock);
+TEST_F(RateLimiterTest, ThrottlingHalvesTheRateOncePerCooldownAndSuccessRecovers) {
+  auto rl = Limiter(10);
   EXPECT_DOUBLE_EQ(rl->current_rate(), 10);
   rl->OnThrottle();
   rl->OnThrottle();  // same burst: ignored
@@ -69,12 +73,8 @@ TEST(RateLimiterTest, ThrottlingHalvesTheRateOncePerCooldownAndSuccessRecovers) 
   EXPECT_EQ(timer.delays().back(), 2000);  // 1 token at 0.5/s
 }
 
-TEST(RateLimiterTest, ThrottlingOfASmallShareOfRepliesKeepsFastRecovery) {
-  FakeClock clock;
-  net::FakeTimer timer(false, &clock);
-  RateLimiterOptions o;
-  o.rate = 10;
-  auto rl = std::make_shared<RateLimiter>(o, &timer, &clock);
+TEST_F(RateLimiterTest, ThrottlingOfASmallShareOfRepliesKeepsFastRecovery) {
+  auto rl = Limiter(10);
   rl->OnThrottle();  // 10 -> 5; one throttled reply of one: the ceiling becomes 9
   for (int i = 0; i < 20; ++i) rl->OnSuccess();
   EXPECT_DOUBLE_EQ(rl->current_rate(), 9);
@@ -89,10 +89,8 @@ TEST(RateLimiterTest, ThrottlingOfASmallShareOfRepliesKeepsFastRecovery) {
   EXPECT_DOUBLE_EQ(rl->current_rate(), before);
 }
 
-TEST(RateLimiterTest, UnlimitedLimiterEngagesOnThrottlingAndLiftsAfterRecovery) {
-  FakeClock clock;
-  net::FakeTimer timer(false, &clock);
-  auto rl = std::make_shared<RateLimiter>(RateLimiterOptions{}, &timer, &clock);
+TEST_F(RateLimiterTest, UnlimitedLimiterEngagesOnThrottlingAndLiftsAfterRecovery) {
+  auto rl = Limiter(0);  // unlimited until throttled
   int ready = 0;
   for (int i = 0; i < 40; ++i) rl->Acquire([&] { ++ready; });
   EXPECT_EQ(ready, 40);
@@ -110,7 +108,7 @@ TEST(RateLimiterTest, UnlimitedLimiterEngagesOnThrottlingAndLiftsAfterRecovery) 
 
   // Throttled at a trickle of calls: limited at half the engage floor, not at half a trickle.
   clock.AdvanceSeconds(10);
-  auto quiet = std::make_shared<RateLimiter>(RateLimiterOptions{}, &timer, &clock);
+  auto quiet = Limiter(0);
   quiet->Acquire([&] { ++ready; });
   quiet->OnThrottle();
   EXPECT_DOUBLE_EQ(quiet->current_rate(), 5);
@@ -194,7 +192,7 @@ SimResult SimulateRevocations(double aws_rate, int throttle_every, double thrott
 // began at becomes a ceiling and only probing over time goes above it: about a sixth of the calls
 // are throttled (and retried) instead of a third (two thirds at 30 calls/s), and AWS's whole
 // capacity is still used.
-TEST(RateLimiterTest, SimulatedThrottlingUsesAwsCapacityAndDoesNotCollapse) {
+TEST(RateLimiterSimulationTest, ThrottlingUsesAwsCapacityAndDoesNotCollapse) {
   SimResult below = SimulateRevocations(/*aws_rate=*/60, /*throttle_every=*/0);
   EXPECT_GE(below.accepted_per_s, 0.9 * 60);
   EXPECT_LE(below.throttled_share, 0.2);  // ~0.16 (0.33 before the ceiling)
