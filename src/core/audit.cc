@@ -320,6 +320,14 @@ Status AuditBroker::Log(const AuditRecord& rec, const Status& error,
   std::string request_id = rec.request_id.empty() ? NewUuid() : rec.request_id;
   std::string time = FormatRfc3339Nano(clock_->NowNanos());
   const logical::Request* req = rec.request;
+  // Data an engine handed over serialized (Response::data_json) is parsed once for the devices.
+  Json parsed_data;
+  const Json* resp_data = resp ? &resp->data : nullptr;
+  if (resp && !resp->data_json.empty()) {
+    auto p = ParseJson(resp->data_json);
+    if (p.ok()) parsed_data = std::move(p).value();
+    resp_data = &parsed_data;
+  }
   int ok = 0;
   for (const auto& d : devices) {
     Json auth = Json::object();
@@ -356,7 +364,7 @@ Status AuditBroker::Log(const AuditRecord& rec, const Status& error,
                   {"error", error.ok() ? "" : error.message()}};
     if (resp) {
       Json r = {{"mount_type", rec.mount_type}};
-      if (!resp->data.is_null()) r["data"] = d->HashStrings(resp->data);
+      if (!resp_data->is_null()) r["data"] = d->HashStrings(*resp_data);
       if (!resp->auth.is_null()) {
         Json a = resp->auth;
         if (a.contains("client_token") && a["client_token"].is_string())

@@ -108,6 +108,28 @@ TEST_F(AuditTest, SecretsAreHmacedAndTheHashEndpointMatches) {
   EXPECT_EQ(broker_.Hash("nope", "x").status().code(), StatusCode::kInvalidArgument);
 }
 
+// A KV read over HTTP hands its data over serialized (Response::data_json): the device still
+// records it, hashed like parsed data, and the secret never reaches the log.
+TEST_F(AuditTest, SerializedResponseDataIsHashedToo) {
+  ASSERT_TRUE(EnableFile("file", {{"file_path", log_}}).ok());
+  logical::Request req;
+  req.path = "secret/app/x";
+  req.accepts_data_json = true;
+  AuditRecord rec{"", &req, "kv", nullptr};
+  ASSERT_TRUE(broker_.LogRequest(rec, Status::Ok()).ok());
+  logical::Response resp;
+  resp.data_json = R"({"password":"hunter2","port":5432})";
+  ASSERT_TRUE(broker_.LogResponse(rec, Result<logical::Response>(resp)).ok());
+  auto lines = ReadLines(log_);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["response"]["data"]["password"], *broker_.Hash("file", "hunter2"));
+  EXPECT_EQ(lines[1]["response"]["data"]["port"], 5432);
+  std::ifstream f(log_);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_EQ(ss.str().find("hunter2"), std::string::npos);
+}
+
 TEST_F(AuditTest, EachDeviceHasItsOwnKeyAndLogRawSkipsHashing) {
   ASSERT_TRUE(EnableFile("a", {{"file_path", log_}}).ok());
   ASSERT_TRUE(EnableFile("b", {{"path", (dir_ / "b.log").string()}}).ok());  // 2015 option name

@@ -78,6 +78,48 @@ Result<Json> ParseQuery(std::string_view q) {
 
 HttpResponse JsonResponse(int status, const Json& body) { return {status, DumpJson(body)}; }
 
+// Vault's response envelope, written directly: its keys in sorted order (as Go's encoding/json
+// and DumpJson print them), `data` spliced in as text (Response::data_json, or `data` dumped).
+std::string Envelope(const logical::Response& r) {
+  std::string data = r.data_json.empty() ? DumpJson(r.data) : std::string();
+  const std::string& data_text = r.data_json.empty() ? data : r.data_json;
+  std::string out;
+  out.reserve(data_text.size() + 224);
+  out += "{\"auth\":";
+  out += r.auth.is_null() ? std::string("null") : DumpJson(r.auth);
+  out += ",\"data\":";
+  out += data_text;
+  out += ",\"lease_duration\":";
+  out += std::to_string(r.lease_duration);
+  out += ",\"lease_id\":";
+  out += r.secret && !r.lease_id.empty() ? DumpJson(Json(r.lease_id)) : std::string("\"\"");
+  out += ",\"renewable\":";
+  out += r.secret && r.secret->renewable ? "true" : "false";
+  out += ",\"request_id\":\"";
+  out += NewUuid();  // hex digits and dashes: nothing to escape
+  out += "\",\"warnings\":";
+  out += r.warnings.empty() ? std::string("null") : DumpJson(Json(r.warnings));
+  out += ",\"wrap_info\":null}";
+  return out;
+}
+
+// The envelope of routes whose data Vault also copies to the top level (sys/mounts...).
+Json InjectedEnvelope(const logical::Response& r) {
+  Json env = Json::object();
+  env["request_id"] = NewUuid();
+  env["lease_id"] = r.secret ? r.lease_id : std::string();
+  env["renewable"] = r.secret ? r.secret->renewable : false;
+  env["lease_duration"] = r.lease_duration;
+  env["data"] = r.data;
+  env["wrap_info"] = nullptr;
+  env["warnings"] = r.warnings.empty() ? Json() : Json(r.warnings);
+  env["auth"] = r.auth;
+  for (auto& [k, v] : r.data.items()) {
+    if (!env.contains(k)) env[k] = v;
+  }
+  return env;
+}
+
 HttpResponse FromStatus(const Status& st) {
   return ErrorResponse(HttpStatusFor(st.code()), st.messages());
 }
@@ -350,6 +392,7 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
   if (lr.operation == logical::Operation::kList && (lr.path.empty() || lr.path.back() != '/'))
     lr.path += '/';
 
+  lr.accepts_data_json = true;  // Envelope() splices it in
   auto resp = co_await core_->HandleRequestAsync(lr);
   if (!resp.ok()) co_return FromStatus(resp.status());
   logical::Response& r = *resp;
@@ -359,24 +402,15 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
       co_return ErrorResponse(404, {});
     co_return HttpResponse{204, ""};
   }
-  // Built member by member, moving the response's data in: an initializer list would copy it.
-  const bool inject = InjectTopLevel(path) && r.data.is_object();
-  Json env = Json::object();
-  env["request_id"] = NewUuid();
-  env["lease_id"] = r.secret ? r.lease_id : std::string();
-  env["renewable"] = r.secret ? r.secret->renewable : false;
-  env["lease_duration"] = r.lease_duration;
-  if (inject) env["data"] = r.data;
-  else env["data"] = std::move(r.data);
-  env["wrap_info"] = nullptr;
-  env["warnings"] = r.warnings.empty() ? Json() : Json(r.warnings);
-  env["auth"] = std::move(r.auth);
-  if (inject) {
-    for (auto& [k, v] : r.data.items()) {
-      if (!env.contains(k)) env[k] = v;
+  if (InjectTopLevel(path)) {
+    if (!r.data_json.empty()) {
+      auto parsed = ParseJson(r.data_json);
+      if (!parsed.ok()) co_return ErrorResponse(500, {"internal error"});
+      r.data = std::move(parsed).value();
     }
+    if (r.data.is_object()) co_return JsonResponse(200, InjectedEnvelope(r));
   }
-  co_return JsonResponse(200, env);
+  co_return HttpResponse{200, Envelope(r)};
 }
 
 }  // namespace vault::http

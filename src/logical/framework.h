@@ -124,6 +124,7 @@ class FrameworkBackend : public Backend {
     Path path;
     std::regex re;
     std::vector<std::string> captures;
+    bool any = false;  // the pattern is ".*": matches every path without a line break
   };
   const Compiled* Match(const std::string& path, Json* captures) const;
   std::string PathHelp(const Compiled& c, const std::string& request_path) const;

@@ -115,6 +115,27 @@ TEST(Framework, UnknownPathAndOperation) {
   EXPECT_TRUE(b.HandleRequest(r).ok());
 }
 
+// ".*" is decided without the regex engine and must agree with it: every path but one with a
+// line break ('.' in ECMAScript matches neither '\n' nor '\r').
+TEST(Framework, CatchAllPatternMatchesLikeTheRegex) {
+  Path all;
+  all.pattern = ".*";
+  all.operations[Operation::kRead] = [](Request& r, const FieldData&) -> Result<Response> {
+    return Response::WithData({{"path", r.path}});
+  };
+  FrameworkBackend b("Catch-all.", {all});
+  const std::regex re("^.*$", std::regex::ECMAScript);
+  for (std::string path : {"", "a", "a/b/c", "x y", "\xc3\xa9/\t", "a\nb", "\r", "tail\n"}) {
+    Request r;
+    r.operation = Operation::kRead;
+    r.path = path;
+    auto resp = b.HandleRequest(r);
+    EXPECT_EQ(resp.ok(), std::regex_match(path, re)) << path;
+    if (resp.ok()) EXPECT_EQ(resp->data["path"], path);
+    else EXPECT_EQ(resp.status().code(), StatusCode::kNotFound);
+  }
+}
+
 TEST(Framework, HelpForRootAndPath) {
   auto b = MakeBackend();
   Request r;

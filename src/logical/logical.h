@@ -78,6 +78,11 @@ struct Request {
   Storage* storage = nullptr;  // the engine's own view; set by core
   std::optional<LeaseSecret> secret;  // set for kRenew and kRevoke
   std::string display_name;           // the token's display name (username templates)
+  // Set by the HTTP layer, which renders `data` as JSON text anyway: an engine holding the data
+  // already serialized (a KV read of a stored document) may return it in Response::data_json
+  // instead of parsing it into Response::data. Direct callers (tests, core's own calls) leave it
+  // false and always get `data`.
+  bool accepts_data_json = false;
 };
 
 // The lease an engine asks for when it returns a secret (consumed by expiration in core/).
@@ -94,6 +99,10 @@ struct SecretSpec {
 
 struct Response {
   Json data;  // null or an object
+  // Only when Request::accepts_data_json: `data` as one serialized JSON object, rendered into the
+  // envelope verbatim (`data` stays null). Core parses it into `data` when an audit device must
+  // see the response.
+  std::string data_json;
   std::vector<std::string> warnings;
   std::optional<SecretSpec> secret;
   // For data without a lease (KV): the TTL hint reported as lease_duration. For leased secrets
@@ -109,7 +118,7 @@ struct Response {
 
   // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
   bool Empty() const {
-    return data.is_null() && warnings.empty() && !secret && !help && lease_duration == 0 &&
+    return data.is_null() && data_json.empty() && warnings.empty() && !secret && !help && lease_duration == 0 &&
            auth.is_null();
   }
   static Response WithData(Json d) {

@@ -60,8 +60,19 @@ std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
   };
   p.operations[Operation::kRead] = [](Request& r, const FieldData&) -> Result<Response> {
     RETURN_IF_ERROR(ValidPath(r.path));
-    ASSIGN_OR_RETURN(auto stored, logical::GetJson(r.storage, r.path));
-    if (!stored) return Response();
+    ASSIGN_OR_RETURN(auto raw, r.storage->Get(r.path));
+    if (!raw) return Response();
+    // The stored text is DumpJson's output, which is what the envelope would print after a parse:
+    // a caller that renders JSON gets it as is, unless it may carry a TTL hint (parsed below).
+    if (r.accepts_data_json && raw->size() >= 2 && raw->front() == '{' && raw->back() == '}' &&
+        raw->find("\"ttl\"") == std::string::npos && raw->find("\"lease\"") == std::string::npos) {
+      Response resp;
+      resp.data_json = std::move(*raw);
+      resp.lease_duration = r.mount.default_lease_ttl;
+      return resp;
+    }
+    auto stored = ParseJson(*raw);
+    if (!stored.ok()) return Internal("corrupt entry at " + r.path);
     auto ttl = DataTtl(*stored);
     Response resp = Response::WithData(std::move(*stored));
     int64_t t = ttl.ok() && *ttl > 0 ? *ttl : r.mount.default_lease_ttl;

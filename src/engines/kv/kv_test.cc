@@ -48,6 +48,38 @@ TEST_F(KvTest, TtlHintBecomesLeaseDuration) {
   EXPECT_EQ(Do(Operation::kRead, "l")->data["lease"], "30m");  // stored verbatim
 }
 
+// A caller that renders JSON gets the stored document as text, byte for byte what DumpJson of
+// the parsed data prints; a document with a TTL hint is parsed, since the hint needs reading.
+TEST_F(KvTest, ReadHandsOverTheStoredTextWhenTheCallerTakesIt) {
+  Json doc = {{"password", "p\"w\u00e9\n"}, {"n", 1.5}, {"big", 12345678901234LL},
+              {"nested", {{"k", Json::array({1, "x", nullptr})}}}};
+  ASSERT_TRUE(Do(Operation::kUpdate, "doc", doc).ok());
+  logical::Request r;
+  r.operation = Operation::kRead;
+  r.path = "doc";
+  r.storage = &storage_;
+  r.mount.default_lease_ttl = 60;
+  r.accepts_data_json = true;
+  auto raw = backend_->HandleRequest(r);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_TRUE(raw->data.is_null());
+  EXPECT_EQ(raw->data_json, DumpJson(doc));
+  EXPECT_EQ(raw->data_json, DumpJson(Do(Operation::kRead, "doc")->data));  // the parsed path
+  EXPECT_EQ(raw->lease_duration, 60);
+  EXPECT_FALSE(raw->Empty());
+
+  ASSERT_TRUE(Do(Operation::kUpdate, "hinted", {{"v", "x"}, {"ttl", "1h"}}).ok());
+  r.path = "hinted";
+  auto hinted = backend_->HandleRequest(r);
+  ASSERT_TRUE(hinted.ok());
+  EXPECT_TRUE(hinted->data_json.empty());
+  EXPECT_EQ(hinted->data["v"], "x");
+  EXPECT_EQ(hinted->lease_duration, 3600);
+
+  r.path = "absent";
+  EXPECT_TRUE(backend_->HandleRequest(r)->Empty());
+}
+
 TEST_F(KvTest, BadWritesChangeNothing) {
   EXPECT_EQ(Do(Operation::kUpdate, "e", Json::object()).status().message(), "missing data fields");
   EXPECT_EQ(Do(Operation::kUpdate, "e", {{"ttl", "soon"}}).status().code(),
