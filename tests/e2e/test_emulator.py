@@ -820,6 +820,52 @@ def test_latency_and_concurrency(emu):
     assert emu.state()["faults"]["latency_actions"] == {"CreateUser": 200}
 
 
+def test_call_log_received_is_when_the_bytes_arrived(emu):
+    """Two requests written at once on one connection: the call log's "received" of the second is
+    when its bytes reached the emulator's socket (with the first), not when the handler got round
+    to it after the first call's 300 ms; "answered" stays when each answer was written."""
+    if not emu.endpoint.startswith("http://"):
+        pytest.skip("kernel receive timestamps are taken on plain connections only")
+    import socket
+    emu.set_faults(latency_ms=300)
+    emu.reset_calls()
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    parts = urllib.parse.urlsplit(emu.endpoint)
+    raw = b""
+    for _ in range(2):
+        headers = sigv4.sign_headers("POST", "/", parts.netloc, body, emu.access_key, emu.secret_key,
+                                     "us-east-1", "sts")
+        head = "".join("%s: %s\r\n" % kv for kv in headers.items())
+        raw += ("POST / HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n" % (head, len(body))).encode() + body
+
+    def complete(buf):
+        """How many whole responses buf holds."""
+        n = 0
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return n
+            length = int(re.search(rb"(?i)content-length: *(\d+)", buf[:end]).group(1))
+            if len(buf) < end + 4 + length:
+                return n
+            n, buf = n + 1, buf[end + 4 + length:]
+
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sent = time.time()
+        sock.sendall(raw)
+        got = b""
+        while complete(got) < 2:
+            chunk = sock.recv(65536)
+            assert chunk, got
+            got += chunk
+    first, second = emu.calls()
+    assert first["status"] == second["status"] == 200
+    assert sent - 0.05 <= first["received"] <= sent + 0.1
+    assert abs(second["received"] - first["received"]) < 0.1, (first, second)
+    assert second["answered"] - second["received"] >= 0.55  # it waited for the first call too
+    assert first["answered"] - first["received"] >= 0.3
+
+
 # ---------------------------------------------------------------------------
 # transports and other clients
 
