@@ -9,8 +9,8 @@ namespace vault::crypto {
 // Raw 32-byte digests.
 std::string Sha256(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
-// HMAC-SHA256 under a fixed key, prepared once: much cheaper per call than HmacSha256() (which
-// fetches the algorithm and expands the key every time). Mac() is thread-safe.
+// HMAC-SHA256 under a fixed key, prepared once: cheaper per call than HmacSha256() (which expands
+// the key every time). Mac() is thread-safe.
 class HmacSha256Key {
  public:
   explicit HmacSha256Key(std::string_view key);
@@ -21,7 +21,7 @@ class HmacSha256Key {
   std::string Mac(std::string_view data) const;
 
  private:
-  void* ctx_;  // EVP_MAC_CTX with the key set; duplicated per call
+  void* ctx_;  // the key's inner and outer SHA-256 states (hash.cc)
 };
 
 // Constant-time equality (CRYPTO_memcmp); false if sizes differ.
