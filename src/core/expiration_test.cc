@@ -138,7 +138,9 @@ class ExpirationTest : public testing::Test {
       key_ = i->keys[0];
     }
     ASSERT_TRUE(core_->Unseal(key_).ok());
-    if (init) ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/fake", {{"type", "fake"}}).ok());
+    if (init) {
+      ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/fake", {{"type", "fake"}}).ok());
+    }
     WaitFor([&] { return core_->expiration()->Restored(); });
   }
   Result<Response> Do(Operation op, std::string path, Json data = Json::object()) {
