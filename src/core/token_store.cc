@@ -243,17 +243,21 @@ Result<bool> TokenStore::Use(const std::string& id_hash) {
   return last;
 }
 
-Status TokenStore::RevokeOne(const std::string& id_hash, bool orphan_children) {
+Result<TokenRef> TokenStore::MarkPending(const std::string& id_hash) {
+  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+  if (e && e->num_uses != -1) {
+    TokenEntry pending = *e;
+    pending.num_uses = -1;
+    RETURN_IF_ERROR(Persist(pending));
+    std::unique_lock lock(mu_);
+    cache_[id_hash] = std::make_shared<const TokenEntry>(pending);
+  }
+  return e;
+}
+
+Status TokenStore::Remove(const std::string& id_hash, bool orphan_children) {
   ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
   if (e) {
-    if (e->num_uses != -1) {
-      TokenEntry pending = *e;
-      pending.num_uses = -1;
-      RETURN_IF_ERROR(Persist(pending));
-      std::unique_lock lock(mu_);
-      cache_[id_hash] = std::make_shared<const TokenEntry>(pending);
-    }
-    if (revoke_hook_) RETURN_IF_ERROR(revoke_hook_(*e));
     std::string accessor_key;
     {
       std::shared_lock lock(mu_);
@@ -285,32 +289,57 @@ Status TokenStore::RevokeOne(const std::string& id_hash, bool orphan_children) {
   return Status::Ok();
 }
 
-Status TokenStore::RevokeTree(const std::string& id_hash) {
-  std::lock_guard wlock(write_mu_);
-  // Post-order walk without recursion: children are revoked before their parent.
-  std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
+// Three steps, so that the hook (core's: revoke the token's leases, i.e. AWS calls that can take
+// seconds) runs without write_mu_: (1) under the lock, the set is gathered (the token, and with
+// `tree` its descendants, children first) and every token of it marked revocation-pending, i.e.
+// unusable from then on, so none can get new children; (2) without the lock, the hook runs for
+// each; (3) under the lock again, the entries are deleted. Token creation, uses and other
+// revocations go on meanwhile. A hook failure stops at step 2: the rest stay pending (unusable)
+// and Tidy() finishes them later.
+Status TokenStore::Revoke(const std::string& id_hash, bool tree) {
   std::vector<std::string> order;
-  while (!stack.empty()) {
-    auto [h, expanded] = stack.back();
-    stack.pop_back();
-    if (expanded) {
-      order.push_back(h);
-      continue;
+  std::vector<TokenRef> entries;
+  std::function<Status(const TokenEntry&)> hook;
+  {
+    std::lock_guard wlock(write_mu_);
+    hook = revoke_hook_;
+    if (tree) {
+      // Post-order walk without recursion: children are revoked before their parent.
+      std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
+      while (!stack.empty()) {
+        auto [h, expanded] = stack.back();
+        stack.pop_back();
+        if (expanded) {
+          order.push_back(h);
+          continue;
+        }
+        stack.emplace_back(h, true);
+        ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
+        for (auto& c : children) {
+          if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
+        }
+      }
+    } else {
+      order.push_back(id_hash);
     }
-    stack.emplace_back(h, true);
-    ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
-    for (auto& c : children) {
-      if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
+    for (const auto& h : order) {
+      ASSIGN_OR_RETURN(TokenRef e, MarkPending(h));
+      entries.push_back(std::move(e));
     }
   }
-  for (const auto& h : order) RETURN_IF_ERROR(RevokeOne(h, false));
+  if (hook) {
+    for (const auto& e : entries) {
+      if (e) RETURN_IF_ERROR(hook(*e));
+    }
+  }
+  std::lock_guard wlock(write_mu_);
+  for (const auto& h : order) RETURN_IF_ERROR(Remove(h, !tree));
   return Status::Ok();
 }
 
-Status TokenStore::RevokeOrphan(const std::string& id_hash) {
-  std::lock_guard wlock(write_mu_);
-  return RevokeOne(id_hash, true);
-}
+Status TokenStore::RevokeTree(const std::string& id_hash) { return Revoke(id_hash, true); }
+
+Status TokenStore::RevokeOrphan(const std::string& id_hash) { return Revoke(id_hash, false); }
 
 Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment,
                                    int64_t max_ttl) {

@@ -116,7 +116,14 @@ class TokenStore {
   std::string HashLocked(const std::string& value) const;
   Result<TokenRef> Load(const std::string& id_hash);
   Status Persist(const TokenEntry& e);
-  Status RevokeOne(const std::string& id_hash, bool orphan_children);
+  // Under write_mu_: marks the token revocation-pending (num_uses -1, persisted); its entry as
+  // it was, or null if unknown.
+  Result<TokenRef> MarkPending(const std::string& id_hash);
+  // Under write_mu_: deletes the token's entry and index entries (children orphaned if asked).
+  Status Remove(const std::string& id_hash, bool orphan_children);
+  // Revokes the token and, with `tree`, its descendants (children first; else its children become
+  // orphans). The hook runs without write_mu_ held.
+  Status Revoke(const std::string& id_hash, bool tree);
   void CacheErase(const std::string& id_hash);
 
   logical::Storage* storage_;
@@ -125,7 +132,7 @@ class TokenStore {
   std::string salt_;
   std::unique_ptr<crypto::HmacSha256Key> hmac_;  // keyed with salt_
   std::unordered_map<std::string, TokenRef> cache_;  // by id_hash
-  std::mutex write_mu_;  // serializes creates, uses and revocations (tree consistency)
+  std::mutex write_mu_;  // serializes creates, uses and revocation steps (never held across the hook)
   std::function<Status(const TokenEntry&)> revoke_hook_;
 };
 

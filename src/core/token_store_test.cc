@@ -85,6 +85,35 @@ TEST_F(TokenStoreTest, AHookFailureLeavesTheTokenUnusable) {
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
 }
 
+// The hook (core: the token's leases, AWS calls that can take seconds) runs without the store's
+// write lock: tokens are created and used meanwhile (this deadlocked when the lock was held), while
+// the tokens being revoked are already unusable.
+TEST_F(TokenStoreTest, TheHookRunsWithoutBlockingOtherTokenWrites) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string other_root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root);
+  std::string b = Make(a);
+  std::string limited = Make(other_root, 3600, 5);
+  std::vector<std::string> made;
+  store_.SetRevokeHook([&](const TokenEntry&) {
+    EXPECT_FALSE(Live(a));  // revocation-pending from the start
+    EXPECT_FALSE(Live(b));
+    made.push_back(Make(other_root));
+    EXPECT_EQ(*store_.Use(*store_.HashOf(limited)), false);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(store_.RevokeTree(*store_.HashOf(a)).ok());
+  ASSERT_EQ(made.size(), 2u);
+  for (const auto& t : made) EXPECT_TRUE(Live(t));
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(b))->has_value());
+  EXPECT_EQ((*store_.Lookup(limited))->num_uses, 3);
+  ASSERT_TRUE(store_.RevokeOrphan(*store_.HashOf(root)).ok());  // the orphan path too
+  EXPECT_EQ(made.size(), 3u);
+  EXPECT_FALSE(Live(root));
+  EXPECT_TRUE(Live(made.back()));
+}
+
 TEST_F(TokenStoreTest, RevokeOrphanKeepsChildren) {
   std::string root = *store_.CreateRoot(std::nullopt);
   std::string a = Make(root);
