@@ -237,14 +237,23 @@ void Core::StartRollbacks() {
   std::lock_guard lock(rollback_mu_);
   if (rollback_running_) return;
   rollback_running_ = true;
+  // One background thread: the engines' rollbacks every rollback_interval_ms, and every second
+  // the tokens whose TTL ran out (revoked with their leases, as Vault's expiration manager does).
   rollback_thread_ = std::thread([this] {
+    using Clock = std::chrono::steady_clock;
+    const auto interval = std::chrono::milliseconds(config_.rollback_interval_ms);
+    auto next_rollback = Clock::now();
     std::unique_lock lock(rollback_mu_);
     while (rollback_running_) {
       lock.unlock();
-      RunRollbacks();
+      if (Clock::now() >= next_rollback) {
+        RunRollbacks();
+        next_rollback = Clock::now() + interval;
+      }
+      tokens_.RevokeExpired().IgnoreError();  // logged and retried there
       lock.lock();
-      rollback_cv_.wait_for(lock, std::chrono::milliseconds(config_.rollback_interval_ms),
-                            [this] { return !rollback_running_; });
+      auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
+      rollback_cv_.wait_until(lock, wake, [this] { return !rollback_running_; });
     }
   });
 }

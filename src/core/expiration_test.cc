@@ -200,6 +200,34 @@ TEST_F(ExpirationTest, IssuedSecretGetsAPersistedLeaseAndExpiresOnTime) {
   EXPECT_EQ(Lookup(r->lease_id).status().message(), "invalid lease");
 }
 
+// As in Vault, a token's leases end with the token: when its TTL runs out, core's background
+// thread revokes the token and, through the token's revocation, every lease it holds, although the
+// lease itself had an hour left. Nobody has to use or tidy the token first.
+TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
+  auto created = Do(Operation::kUpdate, "auth/token/create", {{"ttl", "30s"}, {"policies", {"root"}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::string token = created->auth["client_token"];
+  Request r;
+  r.operation = Operation::kRead;
+  r.path = "fake/creds/tok";
+  r.data = {{"ttl", 3600}};
+  r.client_token = token;
+  auto issued = core_->HandleRequest(r);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_EQ(issued->lease_duration, 3600);
+  std::string other = Issue("other", 3600);  // the root token's lease stays
+  Advance(29);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a tick of the thread
+  EXPECT_TRUE(world_.Alive("tok"));
+  Advance(1);
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("tok"); }, 5000));
+  ASSERT_TRUE(WaitFor([&] { return !Lookup(issued->lease_id).ok(); }));
+  EXPECT_TRUE(world_.Alive("other"));
+  EXPECT_TRUE(Lookup(other).ok());
+  auto self = Do(Operation::kUpdate, "auth/token/lookup", {{"token", token}});
+  EXPECT_FALSE(self.ok());
+}
+
 TEST_F(ExpirationTest, RenewExtendsButNeverPastTheMaxTtl) {
   std::string id = Issue("b", 10, 30);
   world_.renew_ttl = 10;

@@ -13,6 +13,7 @@ namespace vault::core {
 namespace {
 constexpr char kSaltPath[] = "sys/token/salt";
 constexpr char kIdPrefix[] = "sys/token/id/";
+constexpr int64_t kExpiryRetrySeconds = 10;
 constexpr char kAccessorPrefix[] = "sys/token/accessor/";
 constexpr char kParentPrefix[] = "sys/token/parent/";
 }  // namespace
@@ -72,6 +73,25 @@ Status TokenStore::Setup() {
   }
   hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
   cache_.clear();
+  lock.unlock();
+  // Every token that can expire is queued for RevokeExpired().
+  {
+    std::lock_guard elock(expiry_mu_);
+    expiry_.clear();
+  }
+  ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
+  const int64_t now = clock_->NowSeconds();
+  for (const auto& h : ids) {
+    ASSIGN_OR_RETURN(TokenRef e, Load(h));
+    if (!e) continue;
+    if (e->num_uses == -1) {
+      // A revocation that failed part-way before the restart: finish it now.
+      std::lock_guard elock(expiry_mu_);
+      expiry_.emplace(now, h);
+    } else {
+      QueueExpiry(*e);
+    }
+  }
   return Status::Ok();
 }
 
@@ -81,6 +101,9 @@ void TokenStore::Teardown() {
   salt_.clear();
   hmac_.reset();
   cache_.clear();
+  lock.unlock();
+  std::lock_guard elock(expiry_mu_);
+  expiry_.clear();
 }
 
 void TokenStore::SetRevokeHook(std::function<Status(const TokenEntry&)> hook) {
@@ -99,7 +122,47 @@ Result<std::string> TokenStore::HashOf(const std::string& token) const {
 }
 
 Status TokenStore::Persist(const TokenEntry& e) {
-  return logical::PutJson(storage_, kIdPrefix + e.id_hash, e.ToJson());
+  RETURN_IF_ERROR(logical::PutJson(storage_, kIdPrefix + e.id_hash, e.ToJson()));
+  QueueExpiry(e);
+  return Status::Ok();
+}
+
+void TokenStore::QueueExpiry(const TokenEntry& e) {
+  // A revocation-pending entry is being revoked by whoever marked it (a failure there is retried
+  // by RevokeExpired's own queueing, or by Tidy).
+  if (e.expire_time <= 0 || e.num_uses == -1) return;
+  std::lock_guard lock(expiry_mu_);
+  expiry_.emplace(e.expire_time, e.id_hash);
+}
+
+Status TokenStore::RevokeExpired() {
+  const int64_t now = clock_->NowSeconds();
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(expiry_mu_);
+    while (!expiry_.empty() && expiry_.begin()->first <= now) {
+      due.push_back(expiry_.begin()->second);
+      expiry_.erase(expiry_.begin());
+    }
+  }
+  Status first_error = Status::Ok();
+  for (const auto& h : due) {
+    auto e = Load(h);
+    // Expired, or revocation-pending (a revocation that failed): revoke. Gone (revoked meanwhile)
+    // or renewed (its new deadline is queued): nothing to do.
+    Status st = !e.ok() ? e.status()
+                : (*e && ((*e)->Expired(now) || (*e)->num_uses == -1)) ? RevokeTree(h)
+                                                                      : Status::Ok();
+    if (!st.ok()) {
+      // Sealed meanwhile (the queue is rebuilt at unseal) or the hook failed: try again later.
+      spdlog::warn("token: revoking an expired token failed, retrying in {} s: {}",
+                   kExpiryRetrySeconds, st.message());
+      std::lock_guard lock(expiry_mu_);
+      expiry_.emplace(now + kExpiryRetrySeconds, h);
+      if (first_error.ok()) first_error = st;
+    }
+  }
+  return first_error;
 }
 
 void TokenStore::CacheErase(const std::string& id_hash) {
@@ -203,9 +266,11 @@ Result<TokenRef> TokenStore::LookupByHash(const std::string& id_hash) {
   // final comparison is constant-time as well.
   if (!e || !crypto::ConstantTimeEquals(e->id_hash, id_hash)) return TokenRef();
   if (e->num_uses == -1) return TokenRef();
-  if (e->Expired(clock_->NowSeconds())) {
-    Status st = RevokeTree(id_hash);
-    if (!st.ok()) spdlog::warn("token: cleaning up an expired token failed: {}", st.message());
+  if (int64_t now = clock_->NowSeconds(); e->Expired(now)) {
+    // Refused at once; revoked (with its leases: AWS calls) by RevokeExpired's next pass, not on
+    // this request's thread.
+    std::lock_guard lock(expiry_mu_);
+    expiry_.emplace(now, id_hash);
     return TokenRef();
   }
   return e;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -88,7 +89,7 @@ class TokenStore {
   // if the parent is gone (revoked meanwhile).
   Result<std::string> Create(const TokenCreateParams& params, TokenEntry* out = nullptr);
 
-  // The live entry for a token id; nullptr if unknown, expired (then cleaned up) or
+  // The live entry for a token id; nullptr if unknown, expired (then queued for RevokeExpired) or
   // revocation-pending. Cached; the hash is compared in constant time.
   Result<TokenRef> Lookup(const std::string& token);
   Result<TokenRef> LookupByHash(const std::string& id_hash);
@@ -111,6 +112,10 @@ class TokenStore {
   Result<std::vector<std::string>> ListAccessors();
   // Revokes every expired token (and its subtree) and drops dangling index entries.
   Status Tidy();
+  // Revokes (tree, with the hook: their leases) the tokens whose TTL has run out, as Vault's
+  // expiration manager does at a token's expiry; core calls it every second. Deadlines are
+  // queued at Setup() and whenever an entry is written. A failure is retried 10 s later.
+  Status RevokeExpired();
 
  private:
   std::string HashLocked(const std::string& value) const;
@@ -125,6 +130,7 @@ class TokenStore {
   // orphans). The hook runs without write_mu_ held.
   Status Revoke(const std::string& id_hash, bool tree);
   void CacheErase(const std::string& id_hash);
+  void QueueExpiry(const TokenEntry& e);
 
   logical::Storage* storage_;
   Clock* clock_;
@@ -134,6 +140,8 @@ class TokenStore {
   std::unordered_map<std::string, TokenRef> cache_;  // by id_hash
   std::mutex write_mu_;  // serializes creates, uses and revocation steps (never held across the hook)
   std::function<Status(const TokenEntry&)> revoke_hook_;
+  std::mutex expiry_mu_;
+  std::set<std::pair<int64_t, std::string>> expiry_;  // (expire_time, id_hash); may be stale
 };
 
 }  // namespace vault::core

@@ -135,11 +135,79 @@ TEST_F(TokenStoreTest, ExpiredTokensStopAtOnceAndAreCleanedUp) {
   });
   EXPECT_TRUE(Live(a));
   clock_.AdvanceSeconds(60);
-  EXPECT_FALSE(Live(a));
+  EXPECT_FALSE(Live(a));  // refused at once
+  EXPECT_EQ(hooked, 0);   // revoked by the expiry pass, not on the caller's thread
+  ASSERT_TRUE(store_.RevokeExpired().ok());
   EXPECT_EQ(hooked, 2);  // the expired token and its child
   EXPECT_FALSE(Live(child));
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
   EXPECT_TRUE(Live(root));  // root tokens never expire
+}
+
+// RevokeExpired() (core calls it every second) revokes tokens whose TTL ran out without anyone
+// looking them up, skips renewed ones, and knows the deadlines of tokens written before a restart.
+TEST_F(TokenStoreTest, ExpiredTokensAreRevokedWithoutALookup) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root, 10);
+  std::string renewed = Make(root, 10);
+  std::string later = Make(root, 100);
+  TokenStore restarted(&storage_, &clock_);  // another process on the same storage
+  ASSERT_TRUE(restarted.Setup().ok());
+  std::vector<std::string> hooked;
+  restarted.SetRevokeHook([&](const TokenEntry& e) {
+    hooked.push_back(e.id_hash);
+    return Status::Ok();
+  });
+  clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(restarted.Renew(*restarted.HashOf(renewed), 60, 0).ok());
+  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  EXPECT_TRUE(hooked.empty());
+  clock_.AdvanceSeconds(6);
+  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  EXPECT_EQ(hooked, std::vector<std::string>{*restarted.HashOf(a)});
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *restarted.HashOf(a))->has_value());
+  EXPECT_TRUE(storage_.Get("sys/token/id/" + *restarted.HashOf(renewed))->has_value());
+  clock_.AdvanceSeconds(100);
+  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  EXPECT_EQ(hooked.size(), 3u);
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *restarted.HashOf(later))->has_value());
+  EXPECT_TRUE(storage_.Get("sys/token/id/" + *restarted.HashOf(root))->has_value());
+}
+
+// A failing hook leaves the token pending (unusable) and it is tried again 10 s later.
+TEST_F(TokenStoreTest, AFailedExpiryRevocationIsRetried) {
+  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string a = Make(root, 10);
+  int calls = 0;
+  store_.SetRevokeHook([&](const TokenEntry&) {
+    return ++calls == 1 ? Internal("lease backend down") : Status::Ok();
+  });
+  clock_.AdvanceSeconds(10);
+  EXPECT_FALSE(store_.RevokeExpired().ok());
+  EXPECT_TRUE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(store_.RevokeExpired().ok());
+  EXPECT_EQ(calls, 1);
+  clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(store_.RevokeExpired().ok());
+  EXPECT_EQ(calls, 2);
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+
+  // A revocation that failed before a restart (the token is left pending, without a TTL here)
+  // is finished by the restarted store's first pass.
+  std::string b = Make(root);
+  store_.SetRevokeHook([](const TokenEntry&) { return Internal("lease backend down"); });
+  EXPECT_FALSE(store_.RevokeTree(*store_.HashOf(b)).ok());
+  TokenStore restarted(&storage_, &clock_);
+  ASSERT_TRUE(restarted.Setup().ok());
+  int again = 0;
+  restarted.SetRevokeHook([&](const TokenEntry&) {
+    ++again;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  EXPECT_EQ(again, 1);
+  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(b))->has_value());
 }
 
 TEST_F(TokenStoreTest, TidyRevokesExpiredTokensNobodyLooksUp) {

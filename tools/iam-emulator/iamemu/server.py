@@ -504,6 +504,17 @@ class Server(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
+    def server_bind(self):
+        super().server_bind()
+        # Timestamping on the listener: accepted connections inherit it, so even the first bytes
+        # of a connection, which may arrive before its handler thread runs setup(), are stamped
+        # (TCP delivers no timestamp for data that came in while no socket asked for them).
+        if not self.secure and SO_TIMESTAMPNS is not None:
+            try:
+                self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            except OSError:
+                pass
+
     def finish_request(self, request, client_address):
         if self.tls_context is None:
             return super().finish_request(request, client_address)
