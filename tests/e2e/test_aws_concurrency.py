@@ -125,6 +125,32 @@ def test_creds_with_a_single_use_token_revoke_its_lease_with_the_token(dev_serve
     assert our_users(emu) == []
 
 
+def test_when_a_token_expires_the_iam_users_of_its_leases_go_with_it(dev_server, emu):
+    # As in Vault: the lease (1 h here) does not outlive the token (3 s) that asked for it. Nobody
+    # uses or tidies the token; the server revokes it at its expiry, and its lease with it.
+    setup_aws(dev_server, emu)
+    assert api(dev_server, "POST", "aws/config/lease", {"lease": "1h", "lease_max": "2h"})[0] == 204
+    status, doc = api(dev_server, "POST", "auth/token/create", {"policies": ["root"], "ttl": "3s"})
+    assert status == 200
+    token = doc["auth"]["client_token"]
+    r = requests.get(dev_server.addr + "/v1/aws/creds/deploy", headers={"X-Vault-Token": token}, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["lease_duration"] == 3600
+    status, _ = api(dev_server, "GET", "aws/creds/deploy")  # the root token's: stays
+    assert status == 200
+    assert len(our_users(emu)) == 2
+    deadline = time.time() + 20
+    while len(our_users(emu)) > 1 and time.time() < deadline:
+        time.sleep(0.1)
+    assert len(our_users(emu)) == 1
+    r = requests.get(dev_server.addr + "/v1/aws/creds/deploy", headers={"X-Vault-Token": token}, timeout=60)
+    assert r.status_code == 403
+    status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
+    assert status == 200 and len(doc["data"]["keys"]) == 1
+    assert api(dev_server, "PUT", "sys/leases/revoke-prefix/aws/creds/deploy")[0] == 204
+    assert our_users(emu) == []
+
+
 def test_mass_expiry_under_a_call_budget_and_throttling_leaves_nothing(dev_server, emu):
     # 120 IAM users whose leases end together, revoked by the expiration manager while the emulator
     # throttles every 7th call and the mount's IAM budget is 100 calls/s: every user goes, no lease
