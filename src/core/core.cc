@@ -253,9 +253,16 @@ void Core::StartRollbacks() {
       tokens_.RevokeExpired().IgnoreError();  // logged and retried there
       lock.lock();
       auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
-      rollback_cv_.wait_until(lock, wake, [this] { return !rollback_running_; });
+      rollback_cv_.wait_until(lock, wake, [this] { return !rollback_running_ || background_kicked_; });
+      background_kicked_ = false;
     }
   });
+}
+
+void Core::KickBackground() {
+  std::lock_guard lock(rollback_mu_);
+  background_kicked_ = true;
+  rollback_cv_.notify_all();
 }
 
 void Core::StopRollbacks() {

@@ -100,6 +100,8 @@ class Core {
   Task<Result<logical::Response>> DispatchLease(logical::Request& req);
   void StartRollbacks();
   void StopRollbacks();
+  // Wakes the background thread (rollbacks, token expiry) for a pass now.
+  void KickBackground();
   void RunRollbacks();
 
   storage::Backend* physical_;
@@ -119,6 +121,7 @@ class Core {
   std::mutex rollback_mu_;
   std::condition_variable rollback_cv_;
   bool rollback_running_ = false;
+  bool background_kicked_ = false;  // run the background pass now (a used-up token to revoke)
   std::thread rollback_thread_;
 };
 

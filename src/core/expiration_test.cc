@@ -228,6 +228,30 @@ TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
   EXPECT_FALSE(self.ok());
 }
 
+// A used-up token is refused at once; its revocation, with its leases, runs on core's background
+// thread (woken at once), not on the thread of the request that used it up.
+TEST_F(ExpirationTest, AUsedUpTokenIsRevokedWithItsLeasesInTheBackground) {
+  auto created = Do(Operation::kUpdate, "auth/token/create", {{"num_uses", 2}, {"policies", {"root"}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::string token = created->auth["client_token"];
+  Request r;
+  r.operation = Operation::kRead;
+  r.path = "fake/creds/used";
+  r.data = {{"ttl", 3600}};
+  r.client_token = token;
+  auto issued = core_->HandleRequest(r);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  Request last;
+  last.operation = Operation::kRead;
+  last.path = "sys/mounts";
+  last.client_token = token;
+  ASSERT_TRUE(core_->HandleRequest(last).ok());  // the last use
+  Request refused = last;
+  EXPECT_EQ(core_->HandleRequest(refused).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("used"); }, 900));  // before the 1 s tick
+  ASSERT_TRUE(WaitFor([&] { return !Lookup(issued->lease_id).ok(); }));
+}
+
 TEST_F(ExpirationTest, RenewExtendsButNeverPastTheMaxTtl) {
   std::string id = Issue("b", 10, 30);
   world_.renew_ttl = 10;

@@ -80,8 +80,11 @@ Core::RequestAuth Core::CheckRequest(logical::Request& req, const Mount* mount) 
 
 void Core::FinishRequest(const RequestAuth& auth) {
   if (!auth.revoke_after || !auth.token) return;
-  Status st = tokens_.RevokeTree(auth.token->id_hash);
-  if (!st.ok()) spdlog::warn("core: revoking a used-up token failed: {}", st.message());
+  // The token is unusable already (Use() marked it); its revocation, with its leases (AWS calls
+  // that can take seconds), happens on core's background thread, woken now, not on this request's
+  // thread, which may be an HTTP I/O thread serving other connections.
+  tokens_.RevokeSoon(auth.token->id_hash);
+  KickBackground();
 }
 
 bool Core::HasSudo(const TokenEntry& token, const std::string& path) {

@@ -135,6 +135,11 @@ void TokenStore::QueueExpiry(const TokenEntry& e) {
   expiry_.emplace(e.expire_time, e.id_hash);
 }
 
+void TokenStore::RevokeSoon(const std::string& id_hash) {
+  std::lock_guard lock(expiry_mu_);
+  expiry_.emplace(clock_->NowSeconds(), id_hash);
+}
+
 Status TokenStore::RevokeExpired() {
   const int64_t now = clock_->NowSeconds();
   std::vector<std::string> due;

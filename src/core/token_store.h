@@ -116,6 +116,9 @@ class TokenStore {
   // expiration manager does at a token's expiry; core calls it every second. Deadlines are
   // queued at Setup() and whenever an entry is written. A failure is retried 10 s later.
   Status RevokeExpired();
+  // Queues a revocation-pending token (a used-up one) for RevokeExpired's next pass, so that its
+  // leases are revoked off the caller's thread.
+  void RevokeSoon(const std::string& id_hash);
 
  private:
   std::string HashLocked(const std::string& value) const;
