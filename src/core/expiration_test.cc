@@ -144,12 +144,23 @@ class ExpirationTest : public testing::Test {
     WaitFor([&] { return core_->expiration()->Restored(); });
   }
   Result<Response> Do(Operation op, std::string path, Json data = Json::object()) {
+    return DoAs("root-token", op, std::move(path), std::move(data));
+  }
+  Result<Response> DoAs(const std::string& token, Operation op, std::string path,
+                        Json data = Json::object()) {
     Request r;
     r.operation = op;
     r.path = std::move(path);
     r.data = std::move(data);
-    r.client_token = "root-token";
+    r.client_token = token;
     return core_->HandleRequest(r);
+  }
+  // A root-policy token created with `params` (auth/token/create); "" on failure.
+  std::string NewToken(Json params) {
+    params["policies"] = {"root"};
+    auto created = Do(Operation::kUpdate, "auth/token/create", std::move(params));
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->auth["client_token"].get<std::string>() : "";
   }
   std::string Issue(const std::string& name, int ttl, int max_ttl = 0, bool renewable = true) {
     auto r = Do(Operation::kRead, "fake/creds/" + name,
@@ -204,15 +215,8 @@ TEST_F(ExpirationTest, IssuedSecretGetsAPersistedLeaseAndExpiresOnTime) {
 // thread revokes the token and, through the token's revocation, every lease it holds, although the
 // lease itself had an hour left. Nobody has to use or tidy the token first.
 TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
-  auto created = Do(Operation::kUpdate, "auth/token/create", {{"ttl", "30s"}, {"policies", {"root"}}});
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
-  std::string token = created->auth["client_token"];
-  Request r;
-  r.operation = Operation::kRead;
-  r.path = "fake/creds/tok";
-  r.data = {{"ttl", 3600}};
-  r.client_token = token;
-  auto issued = core_->HandleRequest(r);
+  std::string token = NewToken({{"ttl", "30s"}});
+  auto issued = DoAs(token, Operation::kRead, "fake/creds/tok", {{"ttl", 3600}});
   ASSERT_TRUE(issued.ok()) << issued.status().ToString();
   EXPECT_EQ(issued->lease_duration, 3600);
   std::string other = Issue("other", 3600);  // the root token's lease stays
@@ -231,23 +235,12 @@ TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
 // A used-up token is refused at once; its revocation, with its leases, runs on core's background
 // thread (woken at once), not on the thread of the request that used it up.
 TEST_F(ExpirationTest, AUsedUpTokenIsRevokedWithItsLeasesInTheBackground) {
-  auto created = Do(Operation::kUpdate, "auth/token/create", {{"num_uses", 2}, {"policies", {"root"}}});
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
-  std::string token = created->auth["client_token"];
-  Request r;
-  r.operation = Operation::kRead;
-  r.path = "fake/creds/used";
-  r.data = {{"ttl", 3600}};
-  r.client_token = token;
-  auto issued = core_->HandleRequest(r);
+  std::string token = NewToken({{"num_uses", 2}});
+  auto issued = DoAs(token, Operation::kRead, "fake/creds/used", {{"ttl", 3600}});
   ASSERT_TRUE(issued.ok()) << issued.status().ToString();
-  Request last;
-  last.operation = Operation::kRead;
-  last.path = "sys/mounts";
-  last.client_token = token;
-  ASSERT_TRUE(core_->HandleRequest(last).ok());  // the last use
-  Request refused = last;
-  EXPECT_EQ(core_->HandleRequest(refused).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(DoAs(token, Operation::kRead, "sys/mounts").ok());  // the last use
+  EXPECT_EQ(DoAs(token, Operation::kRead, "sys/mounts").status().code(),
+            StatusCode::kPermissionDenied);
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("used"); }, 900));  // before the 1 s tick
   ASSERT_TRUE(WaitFor([&] { return !Lookup(issued->lease_id).ok(); }));
 }

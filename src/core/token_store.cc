@@ -80,17 +80,12 @@ Status TokenStore::Setup() {
     expiry_.clear();
   }
   ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
-  const int64_t now = clock_->NowSeconds();
   for (const auto& h : ids) {
     ASSIGN_OR_RETURN(TokenRef e, Load(h));
     if (!e) continue;
-    if (e->num_uses == -1) {
-      // A revocation that failed part-way before the restart: finish it now.
-      std::lock_guard elock(expiry_mu_);
-      expiry_.emplace(now, h);
-    } else {
-      QueueExpiry(*e);
-    }
+    // Pending: a revocation that failed part-way before the restart, finished now.
+    if (e->num_uses == -1) RevokeSoon(h);
+    else QueueExpiry(*e);
   }
   return Status::Ok();
 }
@@ -160,7 +155,7 @@ Status TokenStore::RevokeExpired() {
                                                                       : Status::Ok();
     if (!st.ok()) {
       // Sealed meanwhile (the queue is rebuilt at unseal) or the hook failed: try again later.
-      spdlog::warn("token: revoking an expired token failed, retrying in {} s: {}",
+      spdlog::warn("token: revoking an expired or used-up token failed, retrying in {} s: {}",
                    kExpiryRetrySeconds, st.message());
       std::lock_guard lock(expiry_mu_);
       expiry_.emplace(now + kExpiryRetrySeconds, h);
@@ -271,11 +266,10 @@ Result<TokenRef> TokenStore::LookupByHash(const std::string& id_hash) {
   // final comparison is constant-time as well.
   if (!e || !crypto::ConstantTimeEquals(e->id_hash, id_hash)) return TokenRef();
   if (e->num_uses == -1) return TokenRef();
-  if (int64_t now = clock_->NowSeconds(); e->Expired(now)) {
+  if (e->Expired(clock_->NowSeconds())) {
     // Refused at once; revoked (with its leases: AWS calls) by RevokeExpired's next pass, not on
     // this request's thread.
-    std::lock_guard lock(expiry_mu_);
-    expiry_.emplace(now, id_hash);
+    RevokeSoon(id_hash);
     return TokenRef();
   }
   return e;

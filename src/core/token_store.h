@@ -116,8 +116,8 @@ class TokenStore {
   // expiration manager does at a token's expiry; core calls it every second. Deadlines are
   // queued at Setup() and whenever an entry is written. A failure is retried 10 s later.
   Status RevokeExpired();
-  // Queues a revocation-pending token (a used-up one) for RevokeExpired's next pass, so that its
-  // leases are revoked off the caller's thread.
+  // Queues a token (expired, used up, or left revocation-pending) for RevokeExpired's next pass,
+  // so that it is revoked, with its leases, off the caller's thread.
   void RevokeSoon(const std::string& id_hash);
 
  private:
