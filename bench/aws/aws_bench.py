@@ -250,13 +250,7 @@ class StampedClient:
                 end = self.buf.find(b"\r\n\r\n")
                 if end >= 0:
                     head_len = end + 4
-                    lines = self.buf[:end].decode("latin-1").split("\r\n")
-                    status = int(lines[0].split()[1])
-                    length = 0
-                    for line in lines[1:]:
-                        name, _, value = line.partition(":")
-                        if name.strip().lower() == "content-length":
-                            length = int(value.strip())
+                    status, length = parse_head(self.buf[:end])
             if head_len is not None and len(self.buf) >= head_len + length:
                 break
             data, ancdata, _, _ = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(16))
@@ -281,15 +275,19 @@ class StampedClient:
 # many requests at once: one asyncio task per keep-alive connection
 
 
-async def _read_response(reader):
-    head = await reader.readuntil(b"\r\n\r\n")
+def parse_head(head):
+    """An HTTP/1.1 response head (bytes, without the blank line) -> (status, Content-Length or 0)."""
     lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    length = None
+    length = 0
     for line in lines[1:]:
         name, _, value = line.partition(":")
         if name.strip().lower() == "content-length":
             length = int(value.strip())
+    return int(lines[0].split()[1]), length
+
+
+async def _read_response(reader):
+    status, length = parse_head((await reader.readuntil(b"\r\n\r\n"))[:-4])
     body = await reader.readexactly(length) if length else b""
     return status, body
 

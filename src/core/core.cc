@@ -84,12 +84,12 @@ Status Core::PostUnsealLocked() {
   RETURN_IF_ERROR(audit_.Load());
   active_ = true;
   expiration_->Start();
-  StartRollbacks();
+  StartBackground();
   return Status::Ok();
 }
 
 void Core::PreSealLocked() {
-  StopRollbacks();
+  StopBackground();
   expiration_->Stop();
   active_ = false;
   audit_.Unload();
@@ -233,18 +233,18 @@ Task<Result<logical::Response>> Core::DispatchLease(logical::Request& req) {
   co_return resp;
 }
 
-void Core::StartRollbacks() {
-  std::lock_guard lock(rollback_mu_);
-  if (rollback_running_) return;
-  rollback_running_ = true;
+void Core::StartBackground() {
+  std::lock_guard lock(background_mu_);
+  if (background_running_) return;
+  background_running_ = true;
   // One background thread: the engines' rollbacks every rollback_interval_ms, and every second
   // the tokens whose TTL ran out (revoked with their leases, as Vault's expiration manager does).
-  rollback_thread_ = std::thread([this] {
+  background_thread_ = std::thread([this] {
     using Clock = std::chrono::steady_clock;
     const auto interval = std::chrono::milliseconds(config_.rollback_interval_ms);
     auto next_rollback = Clock::now();
-    std::unique_lock lock(rollback_mu_);
-    while (rollback_running_) {
+    std::unique_lock lock(background_mu_);
+    while (background_running_) {
       lock.unlock();
       if (Clock::now() >= next_rollback) {
         RunRollbacks();
@@ -253,26 +253,26 @@ void Core::StartRollbacks() {
       tokens_.RevokeExpired().IgnoreError();  // logged and retried there
       lock.lock();
       auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
-      rollback_cv_.wait_until(lock, wake, [this] { return !rollback_running_ || background_kicked_; });
+      background_cv_.wait_until(lock, wake, [this] { return !background_running_ || background_kicked_; });
       background_kicked_ = false;
     }
   });
 }
 
 void Core::KickBackground() {
-  std::lock_guard lock(rollback_mu_);
+  std::lock_guard lock(background_mu_);
   background_kicked_ = true;
-  rollback_cv_.notify_all();
+  background_cv_.notify_all();
 }
 
-void Core::StopRollbacks() {
+void Core::StopBackground() {
   {
-    std::lock_guard lock(rollback_mu_);
-    if (!rollback_running_) return;
-    rollback_running_ = false;
-    rollback_cv_.notify_all();
+    std::lock_guard lock(background_mu_);
+    if (!background_running_) return;
+    background_running_ = false;
+    background_cv_.notify_all();
   }
-  if (rollback_thread_.joinable()) rollback_thread_.join();
+  if (background_thread_.joinable()) background_thread_.join();
 }
 
 void Core::RunRollbacks() {

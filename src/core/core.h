@@ -98,9 +98,10 @@ class Core {
   void ScopeToMount(logical::Request& req, const Mount& mount) const;
   // Routes a lease's renew/revoke to its engine (the expiration manager's Dispatch).
   Task<Result<logical::Response>> DispatchLease(logical::Request& req);
-  void StartRollbacks();
-  void StopRollbacks();
-  // Wakes the background thread (rollbacks, token expiry) for a pass now.
+  void StartBackground();
+  void StopBackground();
+  // The background thread: the engines' rollbacks every rollback_interval_ms and, each second,
+  // expired and used-up tokens (TokenStore::RevokeExpired). KickBackground runs a pass now.
   void KickBackground();
   void RunRollbacks();
 
@@ -118,11 +119,11 @@ class Core {
   std::unique_ptr<ExpirationManager> expiration_;
   mutable std::shared_mutex state_mu_;  // shared: requests; exclusive: seal transitions
   bool active_ = false;                 // post-unseal setup done
-  std::mutex rollback_mu_;
-  std::condition_variable rollback_cv_;
-  bool rollback_running_ = false;
+  std::mutex background_mu_;
+  std::condition_variable background_cv_;
+  bool background_running_ = false;
   bool background_kicked_ = false;  // run the background pass now (a used-up token to revoke)
-  std::thread rollback_thread_;
+  std::thread background_thread_;
 };
 
 }  // namespace vault::core

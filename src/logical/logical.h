@@ -100,8 +100,7 @@ struct SecretSpec {
 struct Response {
   Json data;  // null or an object
   // Only when Request::accepts_data_json: `data` as one serialized JSON object, rendered into the
-  // envelope verbatim (`data` stays null). Core parses it into `data` when an audit device must
-  // see the response.
+  // envelope verbatim (`data` stays null). Audit devices parse it to hash its values.
   std::string data_json;
   std::vector<std::string> warnings;
   std::optional<SecretSpec> secret;
@@ -118,8 +117,8 @@ struct Response {
 
   // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
   bool Empty() const {
-    return data.is_null() && data_json.empty() && warnings.empty() && !secret && !help && lease_duration == 0 &&
-           auth.is_null();
+    return data.is_null() && data_json.empty() && warnings.empty() && !secret && !help &&
+           lease_duration == 0 && auth.is_null();
   }
   static Response WithData(Json d) {
     Response r;

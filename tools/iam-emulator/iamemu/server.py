@@ -369,11 +369,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self._stamps = None
-        if not self.server.secure and SO_TIMESTAMPNS is not None:
-            try:
-                self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            except OSError:
-                return
+        if self.server.stamped:  # the connection inherited SO_TIMESTAMPNS from the listener
             self._stamps = _StampedReader(self.connection)
             self.rfile.close()  # the makefile() reader it replaces (it holds a socket reference)
             self.rfile = io.BufferedReader(self._stamps)
@@ -509,9 +505,11 @@ class Server(ThreadingHTTPServer):
         # Timestamping on the listener: accepted connections inherit it, so even the first bytes
         # of a connection, which may arrive before its handler thread runs setup(), are stamped
         # (TCP delivers no timestamp for data that came in while no socket asked for them).
+        self.stamped = False
         if not self.secure and SO_TIMESTAMPNS is not None:
             try:
                 self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                self.stamped = True
             except OSError:
                 pass
 
