@@ -224,11 +224,12 @@ int RunServer(const std::vector<std::string>& args) {
     std::cerr << "Error: default_lease_ttl must not exceed max_lease_ttl\n";
     return 1;
   }
-  // Outbound AWS calls: one libcurl thread moves bytes, so no server thread ever waits on IAM.
-  // A request waiting on AWS resumes on that thread (signing, parsing and starting its next call
-  // cost no thread hop) and leaves it for a small pool once its AWS calls are done (the AWS
-  // engine's LeaveIoThread, util/io_thread.h), before core registers the lease. Declared before
-  // the core so they outlive every engine.
+  // Outbound AWS calls never hold a thread while waiting on IAM. A request on an HTTP I/O thread
+  // (GET aws/creds/...) runs its calls on that thread's loop: it sends, resumes on each reply and
+  // answers there. Requests elsewhere (writes on workers, core's background threads) use the
+  // client's own libcurl thread, which they leave for a small pool once their AWS calls are done
+  // (the AWS engine's LeaveIoThread, util/io_thread.h). Declared before the core and the server so
+  // they outlive every engine and every loop.
   ThreadPool aws_handoff(4);
   net::CurlOptions curl_options;
   curl_options.handoff = &aws_handoff;

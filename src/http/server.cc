@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "net/asio_event_loop.h"
 #include "util/log.h"
 
 namespace vault::http {
@@ -31,10 +32,13 @@ struct Server::Impl {
   // shard instead of arming and cancelling a timer around every read and write.
   struct Conn;
   // One event loop with one thread. A connection lives on one shard for its whole life, so its
-  // handlers never race and need no strand (the nginx model: one loop per core).
+  // handlers never race and need no strand (the nginx model: one loop per core). The shard's
+  // thread also registers `loop` as its EventLoop: outbound AWS calls of the requests it serves
+  // (net::CurlHttpClient) move their bytes on this same thread.
   struct Shard {
     Conn* head = nullptr;  // declared before ioc: frames destroyed with ioc unlink from it
     asio::io_context ioc{1};
+    net::AsioEventLoop loop{&ioc};  // declared after ioc: gone before it
   };
   struct Conn {
     Conn(Shard* s, tcp::socket* sock) : shard(s), socket(sock) {
@@ -368,7 +372,12 @@ Status Server::Start() {
   }
   for (auto& shard : impl_->shards) {
     asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);
-    impl_->threads.emplace_back([s = shard.get()] { s->ioc.run(); });
+    impl_->threads.emplace_back([s = shard.get()] {
+      EventLoop::SetCurrent(&s->loop);
+      s->ioc.run();
+      s->loop.Stopped();  // outbound calls still running on this thread fail; timers fire early
+      EventLoop::SetCurrent(nullptr);
+    });
   }
   return Status::Ok();
 }

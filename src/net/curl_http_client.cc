@@ -5,14 +5,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <queue>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "util/event_loop.h"
 #include "util/io_thread.h"
 
 namespace vault::net {
@@ -90,10 +93,49 @@ struct TimerLater {
 
 }  // namespace
 
+// The transfers and timers of one client on one EventLoop (an HTTP I/O thread): a multi handle
+// driven by curl_multi_socket_action from the loop's readiness and timer callbacks. Everything
+// but `mu`/`dead` is touched on the loop's thread only.
+struct LoopDriver : std::enable_shared_from_this<LoopDriver> {
+  CurlHttpClient::Impl* client = nullptr;  // valid while !dead
+  EventLoop* loop = nullptr;               // valid while !dead
+  CURLM* multi = nullptr;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
+  std::vector<CURL*> idle_easy;
+  uint64_t curl_timer = 0;  // the loop timer libcurl asked for (0 = none)
+  bool kick_posted = false;
+  struct PendingTimer {
+    uint64_t loop_id;
+    std::function<void()> fn;
+  };
+  std::map<uint64_t, PendingTimer> timers;  // RunAfter callbacks, fired early by Kill
+  uint64_t next_timer = 1;
+
+  bool dead = false;  // Kill has begun (loop thread only)
+  // Kill has finished: the client's destructor waits for this. Guarded by mu.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+
+  // libcurl callbacks.
+  static int OnSocket(CURL* easy, curl_socket_t s, int what, void* userp, void* socketp);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* userp);
+
+  void Action(curl_socket_t fd, int ev_bitmask);
+  void Reap();
+  void Start(std::unique_ptr<Transfer> t);
+  uint64_t AddTimer(int64_t delay_ms, std::function<void()> fn);
+  // Fails what is in flight (kUnavailable), fires the timers early, frees the multi handle.
+  void Kill();
+};
+
 struct CurlHttpClient::Impl {
   CurlOptions options;
   std::string ca_file;
   CURLM* multi = nullptr;
+
+  // Per-loop drivers, created on a loop's first Send. Guarded by mu.
+  std::unordered_map<EventLoop*, std::shared_ptr<LoopDriver>> drivers;
 
   std::mutex mu;
   std::deque<std::unique_ptr<Transfer>> queued;  // guarded by mu
@@ -112,9 +154,17 @@ struct CurlHttpClient::Impl {
   void Loop();
   void Start(std::unique_ptr<Transfer> t);
   void ReapCompleted();
+  // Sets up `easy` for t's request.
+  void Configure(CURL* easy, Transfer* t);
+  // The outcome of a finished transfer (its easy handle still attached to t).
+  Result<HttpResponse> Outcome(Transfer* t, CURLcode code);
   void Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result, bool inline_only);
   void RunTimer(std::function<void()> fn, bool inline_only);
   int WaitMillis();
+  void ConfigureMulti(CURLM* m) const;
+  // The driver of the calling thread's loop, created on first use; null without a loop, when the
+  // loop has stopped or the client is shutting down.
+  std::shared_ptr<LoopDriver> CurrentDriver();
 };
 
 CurlHttpClient::CurlHttpClient(CurlOptions options) : impl_(std::make_unique<Impl>()) {
@@ -122,20 +172,39 @@ CurlHttpClient::CurlHttpClient(CurlOptions options) : impl_(std::make_unique<Imp
   impl_->options = std::move(options);
   impl_->ca_file = ResolveCaFile(impl_->options);
   impl_->multi = curl_multi_init();
-  if (impl_->options.max_host_connections > 0) {
-    curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      impl_->options.max_host_connections);
-  }
-  if (impl_->options.max_idle_connections > 0) {
-    curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, impl_->options.max_idle_connections);
-  }
+  impl_->ConfigureMulti(impl_->multi);
   impl_->thread = std::thread([impl = impl_.get()] { impl->Loop(); });
 }
 
+void CurlHttpClient::Impl::ConfigureMulti(CURLM* m) const {
+  if (options.max_host_connections > 0) {
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+  }
+  if (options.max_idle_connections > 0) {
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, options.max_idle_connections);
+  }
+}
+
 CurlHttpClient::~CurlHttpClient() {
+  std::unordered_map<EventLoop*, std::shared_ptr<LoopDriver>> drivers;
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
+    drivers.swap(impl_->drivers);
+  }
+  // Each loop driver dies on its own loop's thread: now (posted), or when that loop stops.
+  for (auto& [loop, d] : drivers) {
+    if (EventLoop::Current() == loop) {
+      d->Kill();
+      continue;
+    }
+    {
+      std::lock_guard lock(d->mu);
+      if (d->finished) continue;
+    }
+    loop->Post([d] { d->Kill(); });
+    std::unique_lock lock(d->mu);
+    d->cv.wait(lock, [&] { return d->finished; });
   }
   curl_multi_wakeup(impl_->multi);
   impl_->thread.join();
@@ -174,6 +243,11 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->done = std::move(done);
+  if (std::shared_ptr<LoopDriver> d = impl_->CurrentDriver()) {
+    impl_->in_flight.fetch_add(1);
+    d->Start(std::move(t));
+    return;
+  }
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->stopping) {
@@ -191,6 +265,10 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
 }
 
 void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
+  if (std::shared_ptr<LoopDriver> d = impl_->CurrentDriver()) {
+    d->AddTimer(delay_ms, std::move(fn));
+    return;
+  }
   bool run_now = false;
   {
     std::lock_guard lock(impl_->mu);
@@ -222,10 +300,23 @@ void CurlHttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
     Complete(std::move(t), Status(StatusCode::kInternal, "curl_easy_init failed"), false);
     return;
   }
+  Configure(easy, t.get());
+  CURLMcode mc = curl_multi_add_handle(multi, easy);
+  if (mc != CURLM_OK) {
+    Complete(std::move(t),
+             Status(StatusCode::kInternal, std::string("curl_multi_add_handle: ") +
+                                               curl_multi_strerror(mc)),
+             false);
+    return;
+  }
+  active.emplace(easy, std::move(t));
+}
+
+void CurlHttpClient::Impl::Configure(CURL* easy, Transfer* t) {
   t->easy = easy;
   t->max_bytes = options.max_response_bytes;
   const HttpRequest& req = t->request;
-  Transfer* raw = t.get();
+  Transfer* raw = t;
 
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, raw);
@@ -269,16 +360,6 @@ void CurlHttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for larger bodies
   t->header_list = list;
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-
-  CURLMcode mc = curl_multi_add_handle(multi, easy);
-  if (mc != CURLM_OK) {
-    Complete(std::move(t),
-             Status(StatusCode::kInternal, std::string("curl_multi_add_handle: ") +
-                                               curl_multi_strerror(mc)),
-             false);
-    return;
-  }
-  active.emplace(easy, std::move(t));
 }
 
 void CurlHttpClient::Impl::ReapCompleted() {
@@ -293,31 +374,33 @@ void CurlHttpClient::Impl::ReapCompleted() {
     std::unique_ptr<Transfer> t = std::move(it->second);
     active.erase(it);
 
-    long connects = 0;
-    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
-    connections_opened.fetch_add(connects);
+    Result<HttpResponse> result = Outcome(t.get(), code);
+    Complete(std::move(t), std::move(result), false);
+  }
+}
 
-    if (code == CURLE_OK) {
-      long status = 0;
-      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-      t->response.status = static_cast<int>(status);
-      HttpResponse resp = std::move(t->response);
-      Complete(std::move(t), std::move(resp), false);
-    } else {
-      std::string msg_text = DescribeRequest(t->request.method, t->request.url) + ": ";
-      if (t->too_large) {
-        msg_text += "response larger than " + std::to_string(t->max_bytes) + " bytes";
-      } else {
-        msg_text += curl_easy_strerror(code);
-        if (t->errbuf[0] != '\0') {
-          msg_text += " (";
-          msg_text += t->errbuf;
-          msg_text += ")";
-        }
-      }
-      Complete(std::move(t), Status(StatusCode::kUpstream, std::move(msg_text)), false);
+Result<HttpResponse> CurlHttpClient::Impl::Outcome(Transfer* t, CURLcode code) {
+  long connects = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects);
+  connections_opened.fetch_add(connects);
+  if (code == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->response.status = static_cast<int>(status);
+    return std::move(t->response);
+  }
+  std::string msg_text = DescribeRequest(t->request.method, t->request.url) + ": ";
+  if (t->too_large) {
+    msg_text += "response larger than " + std::to_string(t->max_bytes) + " bytes";
+  } else {
+    msg_text += curl_easy_strerror(code);
+    if (t->errbuf[0] != '\0') {
+      msg_text += " (";
+      msg_text += t->errbuf;
+      msg_text += ")";
     }
   }
+  return Status(StatusCode::kUpstream, std::move(msg_text));
 }
 
 void CurlHttpClient::Impl::Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result,
@@ -403,6 +486,180 @@ void CurlHttpClient::Impl::Loop() {
     }
     for (auto& fn : due) RunTimer(std::move(fn), true);
   }
+}
+
+std::shared_ptr<LoopDriver> CurlHttpClient::Impl::CurrentDriver() {
+  EventLoop* loop = EventLoop::Current();
+  if (loop == nullptr || loop->stopped()) return nullptr;
+  std::lock_guard lock(mu);
+  if (stopping) return nullptr;
+  auto& d = drivers[loop];
+  if (!d) {
+    d = std::make_shared<LoopDriver>();
+    d->client = this;
+    d->loop = loop;
+    d->multi = curl_multi_init();
+    ConfigureMulti(d->multi);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, &LoopDriver::OnSocket);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d.get());
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, &LoopDriver::OnTimer);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d.get());
+    loop->AtStop([d = d] { d->Kill(); });
+  }
+  return d;
+}
+
+int LoopDriver::OnSocket(CURL*, curl_socket_t s, int what, void* userp, void*) {
+  auto* d = static_cast<LoopDriver*>(userp);
+  if (what == CURL_POLL_REMOVE) {
+    d->loop->Unwatch(s);
+    return 0;
+  }
+  int events = 0;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= EventLoop::kRead;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= EventLoop::kWrite;
+  // The loop's callbacks hold the driver weakly: libcurl removes its sockets before the multi
+  // handle goes (Kill), but a callback already queued must not keep a dead driver busy.
+  std::weak_ptr<LoopDriver> weak = d->weak_from_this();
+  d->loop->Watch(s, events, [weak, s](int ready) {
+    auto self = weak.lock();
+    if (!self) return;
+    int ev = 0;
+    if (ready & EventLoop::kRead) ev |= CURL_CSELECT_IN;
+    if (ready & EventLoop::kWrite) ev |= CURL_CSELECT_OUT;
+    self->Action(s, ev);
+  });
+  return 0;
+}
+
+int LoopDriver::OnTimer(CURLM*, long timeout_ms, void* userp) {
+  auto* d = static_cast<LoopDriver*>(userp);
+  if (d->curl_timer != 0) {
+    d->loop->CancelTimer(d->curl_timer);
+    d->curl_timer = 0;
+  }
+  if (timeout_ms < 0) return 0;
+  std::shared_ptr<LoopDriver> self = d->shared_from_this();
+  if (timeout_ms == 0) {
+    // "As soon as possible": a post from the loop's own thread, which needs no wake-up. Calling
+    // back into libcurl from inside this callback is not allowed.
+    if (!d->kick_posted) {
+      d->kick_posted = true;
+      d->loop->Post([self] {
+        self->kick_posted = false;
+        self->Action(CURL_SOCKET_TIMEOUT, 0);
+      });
+    }
+    return 0;
+  }
+  d->curl_timer = d->loop->RunAfter(timeout_ms, [self] {
+    self->curl_timer = 0;
+    self->Action(CURL_SOCKET_TIMEOUT, 0);
+  });
+  return 0;
+}
+
+void LoopDriver::Action(curl_socket_t fd, int ev_bitmask) {
+  if (dead) return;
+  int running = 0;
+  curl_multi_socket_action(multi, fd, ev_bitmask, &running);
+  Reap();
+}
+
+void LoopDriver::Reap() {
+  // Collect first, then deliver: a callback may start the next call on this driver.
+  std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>> finished;
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    CURLcode code = msg->data.result;
+    curl_multi_remove_handle(multi, easy);
+    auto it = active.find(easy);
+    if (it == active.end()) continue;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active.erase(it);
+    Result<HttpResponse> result = client->Outcome(t.get(), code);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+    idle_easy.push_back(easy);
+    t->easy = nullptr;
+    finished.emplace_back(std::move(t), std::move(result));
+  }
+  for (auto& [t, result] : finished) client->Complete(std::move(t), std::move(result), false);
+}
+
+void LoopDriver::Start(std::unique_ptr<Transfer> t) {
+  CURL* easy;
+  if (!idle_easy.empty()) {
+    easy = idle_easy.back();
+    idle_easy.pop_back();
+    curl_easy_reset(easy);
+  } else {
+    easy = curl_easy_init();
+  }
+  if (easy == nullptr) {
+    client->Complete(std::move(t), Status(StatusCode::kInternal, "curl_easy_init failed"), false);
+    return;
+  }
+  client->Configure(easy, t.get());
+  // libcurl answers through OnTimer (timeout 0): the transfer starts from a post on this loop.
+  CURLMcode mc = curl_multi_add_handle(multi, easy);
+  if (mc != CURLM_OK) {
+    t->easy = nullptr;
+    idle_easy.push_back(easy);
+    client->Complete(std::move(t),
+                     Status(StatusCode::kInternal,
+                            std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)),
+                     false);
+    return;
+  }
+  active.emplace(easy, std::move(t));
+}
+
+uint64_t LoopDriver::AddTimer(int64_t delay_ms, std::function<void()> fn) {
+  uint64_t key = next_timer++;
+  std::shared_ptr<LoopDriver> self = shared_from_this();
+  uint64_t loop_id = loop->RunAfter(delay_ms, [self, key] {
+    auto it = self->timers.find(key);
+    if (it == self->timers.end()) return;
+    std::function<void()> f = std::move(it->second.fn);
+    self->timers.erase(it);
+    self->client->RunTimer(std::move(f), false);
+  });
+  timers.emplace(key, PendingTimer{loop_id, std::move(fn)});
+  return key;
+}
+
+void LoopDriver::Kill() {
+  if (dead) return;
+  dead = true;
+  // Fail the transfers first (their callbacks may start new calls: with the loop stopped or the
+  // client stopping those go to the client's own thread or fail inline, never here).
+  std::vector<std::unique_ptr<Transfer>> failed;
+  for (auto& [easy, t] : active) {
+    curl_multi_remove_handle(multi, easy);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+    idle_easy.push_back(easy);
+    t->easy = nullptr;
+    failed.push_back(std::move(t));
+  }
+  active.clear();
+  if (curl_timer != 0) loop->CancelTimer(curl_timer);
+  curl_timer = 0;
+  std::map<uint64_t, PendingTimer> due;
+  due.swap(timers);
+  for (auto& [key, pt] : due) loop->CancelTimer(pt.loop_id);
+  curl_multi_cleanup(multi);  // closes cached connections (OnSocket unwatches them)
+  multi = nullptr;
+  for (CURL* easy : idle_easy) curl_easy_cleanup(easy);
+  idle_easy.clear();
+  for (auto& t : failed) {
+    client->Complete(std::move(t), Status(StatusCode::kUnavailable, "HTTP client shut down"), true);
+  }
+  for (auto& [key, pt] : due) client->RunTimer(std::move(pt.fn), true);
+  std::lock_guard lock(mu);
+  finished = true;
+  cv.notify_all();
 }
 
 }  // namespace vault::net

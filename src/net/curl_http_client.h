@@ -1,7 +1,18 @@
-// CurlHttpClient: the production HttpClient, on libcurl's multi interface. One dedicated thread
-// runs curl_multi_poll for every transfer of the client (woken by curl_multi_wakeup when work is
-// queued), so thousands of exchanges can be in flight without a thread each. It also implements
-// net::Timer with the same thread, which is how the AWS client waits out retry backoff.
+// CurlHttpClient: the production HttpClient, on libcurl's multi interface, so thousands of
+// exchanges can be in flight without a thread each. It also implements net::Timer, which is how
+// the AWS client waits out retry backoff and rate-limiter refills.
+//
+// Where the bytes move:
+//  - Called on a thread that runs an EventLoop (util/event_loop.h; the HTTP server's I/O threads),
+//    Send and RunAfter run on that loop: one multi handle per loop, driven by
+//    curl_multi_socket_action from the loop's readiness and timer callbacks. A request that calls
+//    AWS from an I/O thread therefore sends, receives, resumes and answers on that one thread,
+//    with no thread wake-up besides the replies' arrival.
+//  - Called anywhere else (workers, background threads), they run on the client's own thread:
+//    curl_multi_poll over a second multi handle, woken by curl_multi_wakeup when work is queued.
+// A loop's transfers fail with kUnavailable ("HTTP client shut down") and its timers fire early
+// when the loop stops (EventLoop::AtStop) or the client is destroyed; later calls from that thread
+// go to the client's own thread.
 //
 // Connections are kept alive and reused (the multi handle's connection cache; easy handles are
 // pooled). TLS peer and host verification are always on; `ca_file` (or AWS_CA_BUNDLE /
@@ -11,9 +22,10 @@
 //
 // Completion threads: with Options::completions set, every `done` callback (and every Timer
 // callback) is posted to that executor, so coroutines resume on worker threads; without it,
-// they run on the client's I/O thread and must be short. The server runs them on the I/O thread
-// (a chain of AWS calls then costs no thread hop per call) and sets Options::handoff, which
-// `co_await LeaveIoThread()` (util/io_thread.h) moves a coroutine to before it blocks.
+// they run on the thread that moved the bytes (the caller's loop, or the client's own thread) and
+// must be short. The server runs them there (a chain of AWS calls then costs no thread hop per
+// call) and sets Options::handoff, which `co_await LeaveIoThread()` (util/io_thread.h) moves a
+// coroutine to before it blocks, when it is on the client's own thread.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +58,8 @@ struct CurlOptions {
   Executor* handoff = nullptr;
 };
 
+struct LoopDriver;
+
 class CurlHttpClient final : public HttpClient, public Timer {
  public:
   // Starts the I/O thread. libcurl's global init happens once per process (thread-safe).
@@ -70,6 +84,7 @@ class CurlHttpClient final : public HttpClient, public Timer {
   static std::string ResolveCaFile(const CurlOptions& options);
 
  private:
+  friend struct LoopDriver;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

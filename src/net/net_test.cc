@@ -19,8 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "util/event_loop.h"
 #include "util/io_thread.h"
 #include "util/thread_pool.h"
+#include "net/asio_event_loop.h"
 #include "net/curl_http_client.h"
 #include "net/fake_http_client.h"
 #include "net/http_client.h"
@@ -631,6 +633,254 @@ TEST(CurlHttpClientTest, MissingCaFileFailsHttpsVerification) {
   client.Send(req, w.Callback());
   Result<HttpResponse> r = w.Wait();
   EXPECT_FALSE(r.ok());
+}
+
+// ---- AsioEventLoop: the HTTP server's I/O threads' EventLoop -------------------------------------
+
+TEST(AsioEventLoopTest, WatchIsLevelTriggeredAndUnwatchNeverCloses) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  AsioLoopThread lt;
+  std::atomic<int> calls{0};
+  std::atomic<bool> unwatch_next{false};
+  lt.RunSync([&] {
+    lt.loop()->Watch(sv[0], EventLoop::kRead, [&](int ready) {
+      EXPECT_EQ(ready, EventLoop::kRead);
+      int n = ++calls;
+      if (unwatch_next) {
+        lt.loop()->Unwatch(sv[0]);  // without reading: still readable, but no longer watched
+      } else if (n == 3) {
+        char buf[8];
+        EXPECT_EQ(read(sv[0], buf, sizeof(buf)), 1);  // drained: no more calls
+      }
+    });
+  });
+  ASSERT_EQ(write(sv[1], "x", 1), 1);
+  // Not drained by the first two calls: called again while the byte is there (level-triggered).
+  for (int i = 0; i < 500 && calls < 3; ++i) std::this_thread::sleep_for(milliseconds(2));
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(calls.load(), 3);
+
+  unwatch_next = true;
+  ASSERT_EQ(write(sv[1], "y", 1), 1);
+  for (int i = 0; i < 500 && calls < 4; ++i) std::this_thread::sleep_for(milliseconds(2));
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(calls.load(), 4);
+  EXPECT_NE(fcntl(sv[0], F_GETFD), -1) << "Unwatch closed the descriptor";
+  char buf[8];
+  EXPECT_EQ(read(sv[0], buf, sizeof(buf)), 1);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+TEST(AsioEventLoopTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
+  AsioLoopThread lt;
+  std::mutex mu;
+  std::vector<int> order;
+  std::promise<void> last;
+  auto start = SteadyClock::now();
+  lt.RunSync([&] {
+    EventLoop* loop = lt.loop();
+    loop->RunAfter(60, [&] {
+      std::lock_guard lock(mu);
+      order.push_back(60);
+      last.set_value();
+    });
+    loop->RunAfter(20, [&] {
+      std::lock_guard lock(mu);
+      order.push_back(20);
+    });
+    uint64_t id = loop->RunAfter(40, [&] {
+      std::lock_guard lock(mu);
+      order.push_back(40);
+    });
+    loop->CancelTimer(id);
+    loop->RunAfter(30, [&] {
+      std::lock_guard lock(mu);
+      order.push_back(30);
+    });
+  });
+  last.get_future().wait();
+  EXPECT_GE(SteadyClock::now() - start, milliseconds(60));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<int>{20, 30, 60}));
+}
+
+TEST(AsioEventLoopTest, StopRunsHooksThenFiresPendingTimersEarly) {
+  AsioLoopThread lt;
+  std::vector<std::string> events;  // touched on the loop thread only, read after Stop joins it
+  lt.RunSync([&] {
+    lt.loop()->RunAfter(3600 * 1000, [&] {
+      events.push_back(std::string("timer, stopped=") + (lt.loop()->stopped() ? "1" : "0"));
+      lt.loop()->RunAfter(3600 * 1000, [&] { events.push_back("timer added while stopping"); });
+    });
+    lt.loop()->AtStop([&] { events.push_back("hook"); });
+  });
+  auto start = SteadyClock::now();
+  lt.Stop();
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(events, (std::vector<std::string>{"hook", "timer, stopped=1", "timer added while stopping"}));
+}
+
+// ---- CurlHttpClient on a caller's loop ---------------------------------------------------------------
+
+TEST(CurlHttpClientOnLoopTest, ChainedCallsRunOnTheCallersLoopOverOneConnection) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  AsioLoopThread lt;
+  std::thread::id loop_thread;
+  lt.RunSync([&] { loop_thread = std::this_thread::get_id(); });
+
+  // Three calls, each started from the previous one's completion, then a timer: all on the loop.
+  std::promise<std::vector<std::thread::id>> done;
+  std::vector<std::thread::id> seen;
+  std::function<void(int)> call = [&](int i) {
+    client.Send(Get(server.Url("/echo")), [&, i](Result<HttpResponse> r) {
+      EXPECT_TRUE(r.ok() && r->status == 200);
+      seen.push_back(std::this_thread::get_id());
+      if (i < 3) {
+        call(i + 1);
+        return;
+      }
+      client.RunAfter(10, [&] {
+        seen.push_back(std::this_thread::get_id());
+        done.set_value(seen);
+      });
+    });
+  };
+  lt.RunSync([&] { call(1); });
+  auto ids = done.get_future().get();
+  ASSERT_EQ(ids.size(), 4u);
+  for (auto id : ids) EXPECT_EQ(id, loop_thread);
+  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(client.connections_opened(), 1);
+  EXPECT_EQ(client.in_flight(), 0);
+
+  // A thread without a loop still gets the client's own thread.
+  Waiter w;
+  client.Send(Get(server.Url("/echo")), w.Callback());
+  ASSERT_TRUE(w.Wait().ok());
+  EXPECT_NE(w.thread(), loop_thread);
+  EXPECT_NE(w.thread(), std::this_thread::get_id());
+}
+
+TEST(CurlHttpClientOnLoopTest, ThousandConcurrentRequestsOnALoop) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  AsioLoopThread lt;
+  constexpr int kN = 1000;
+  std::atomic<int> ok{0}, done{0};
+  std::promise<void> all;
+  auto start = SteadyClock::now();
+  lt.RunSync([&] {
+    for (int i = 0; i < kN; ++i) {
+      client.Send(Get(server.Url("/delay/300")), [&](Result<HttpResponse> r) {
+        if (r.ok() && r->status == 200 && r->body == "ok") ++ok;
+        if (++done == kN) all.set_value();
+      });
+    }
+  });
+  ASSERT_EQ(all.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(ok.load(), kN);
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(5));
+  EXPECT_GE(server.max_pending(), kN / 2) << "requests were not in flight together";
+  EXPECT_EQ(client.in_flight(), 0);
+}
+
+TEST(CurlHttpClientOnLoopTest, TimeoutAndRefusedConnectionFailOnTheLoop) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  AsioLoopThread lt;
+  HttpRequest req = Get(server.Url("/hang"));
+  req.timeout_ms = 200;
+  Waiter w;
+  auto start = SteadyClock::now();
+  lt.RunSync([&] { client.Send(req, w.Callback()); });
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  EXPECT_NE(r.status().message().find("timed out"), std::string::npos) << r.status().message();
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(3));
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);  // nothing listens there now
+  Waiter w2;
+  lt.RunSync([&] {
+    client.Send(Get("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x"), w2.Callback());
+  });
+  Result<HttpResponse> r2 = w2.Wait();
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().code(), StatusCode::kUpstream);
+  EXPECT_NE(r2.status().message().find("onnect"), std::string::npos) << r2.status().message();
+}
+
+TEST(CurlHttpClientOnLoopTest, LoopStopFailsInFlightFiresTimersAndLaterCallsUseTheClientThread) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  AsioLoopThread lt;
+  std::optional<Result<HttpResponse>> got;
+  bool timer_fired = false;
+  std::optional<Result<HttpResponse>> after;  // sent from the failed call's callback
+  Waiter later;
+  lt.RunSync([&] {
+    client.Send(Get(server.Url("/hang")), [&](Result<HttpResponse> r) {
+      got.emplace(r);
+      client.Send(Get(server.Url("/echo")), later.Callback());
+    });
+    client.RunAfter(3600 * 1000, [&] { timer_fired = true; });
+  });
+  while (server.requests() < 1) std::this_thread::sleep_for(milliseconds(1));
+  lt.Stop();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(timer_fired);
+  Result<HttpResponse> r = later.Wait();
+  EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? "" : r.status().ToString());
+  EXPECT_EQ(client.in_flight(), 0);
+}
+
+TEST(CurlHttpClientOnLoopTest, ClientDestroyedWhileItsLoopRunsFailsInFlightThere) {
+  LoopbackServer server;
+  AsioLoopThread lt;
+  auto client = std::make_unique<CurlHttpClient>();
+  std::optional<Result<HttpResponse>> got;
+  std::thread::id got_on;
+  bool timer_fired = false;
+  lt.RunSync([&] {
+    client->Send(Get(server.Url("/hang")), [&](Result<HttpResponse> r) {
+      got.emplace(r);
+      got_on = std::this_thread::get_id();
+    });
+    client->RunAfter(3600 * 1000, [&] { timer_fired = true; });
+  });
+  while (server.requests() < 1) std::this_thread::sleep_for(milliseconds(1));
+  client.reset();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(timer_fired);
+  std::thread::id loop_thread;
+  lt.RunSync([&] { loop_thread = std::this_thread::get_id(); });  // the loop still runs
+  EXPECT_EQ(got_on, loop_thread);
+}
+
+TEST(CurlHttpClientOnLoopTest, SyncWaitOnALoopThreadDoesNotWaitOnThatLoop) {
+  LoopbackServer server;
+  CurlHttpClient client;
+  AsioLoopThread lt;
+  // The blocked loop could not deliver the reply: the call must go to the client's own thread.
+  std::optional<Result<HttpResponse>> r;
+  lt.RunSync([&] { r.emplace(SyncWait(client.SendAsync(Get(server.Url("/echo"))))); });
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->ok() && (*r)->status == 200);
+  bool loop_restored = false;
+  lt.RunSync([&] { loop_restored = EventLoop::Current() == lt.loop(); });
+  EXPECT_TRUE(loop_restored);
 }
 
 TEST(FakeHttpClientTest, RecordsAndAnswersInline) {

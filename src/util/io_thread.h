@@ -1,6 +1,6 @@
 // I/O threads and the hand-off away from them.
 //
-// A network I/O thread (CurlHttpClient's) resumes the coroutines waiting on it inline, so a chain
+// A network I/O thread (CurlHttpClient's own) resumes the coroutines waiting on it inline, so a chain
 // of outbound calls (CreateUser, PutUserPolicy, CreateAccessKey) continues without a thread hop
 // per call. Such a thread may only run short, non-blocking steps (sign, parse, start the next
 // call, a short storage read or write). Before work that may wait synchronously on something the

@@ -27,6 +27,8 @@
 #include <optional>
 #include <utility>
 
+#include "util/event_loop.h"
+
 namespace vault {
 
 template <typename T>
@@ -110,16 +112,21 @@ void StartTask(Task<T> task, F done) {
 
 // Runs `task` and blocks this thread until it completes. For tests and for synchronous callers
 // whose task completes on another thread (never call it on the thread that must resume it).
+// On an event-loop thread the task starts without that loop (WithoutEventLoop): its network waits
+// go to threads of their own, not to the loop this call is about to block.
 template <typename T>
 T SyncWait(Task<T> task) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<T> out;
-  StartTask(std::move(task), [&](T v) {
-    std::lock_guard lock(mu);
-    out.emplace(std::move(v));
-    cv.notify_one();
-  });
+  {
+    WithoutEventLoop no_loop;
+    StartTask(std::move(task), [&](T v) {
+      std::lock_guard lock(mu);
+      out.emplace(std::move(v));
+      cv.notify_one();
+    });
+  }
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return out.has_value(); });
   return std::move(*out);
