@@ -261,6 +261,7 @@ int RunServer(const std::vector<std::string>& args) {
   http::ServerOptions opts;
   opts.listeners = config.listeners;
   opts.max_request_size = config.max_request_size;
+  opts.hand_off_blocking_work = config.storage_type == "rocksdb";  // durable writes wait on fsync
   http::Server server(&handler, opts);
   Status started = server.Start();
   if (!started.ok()) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "net/asio_event_loop.h"
+#include "util/io_thread.h"
 #include "util/log.h"
 
 namespace vault::http {
@@ -65,11 +66,19 @@ struct Server::Impl {
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   };
 
+  // The worker pool as the I/O threads' hand-off executor (ServerOptions::hand_off_blocking_work).
+  struct WorkerExecutor final : Executor {
+    explicit WorkerExecutor(asio::thread_pool* p) : pool(p) {}
+    void Post(std::function<void()> fn) override { asio::post(*pool, std::move(fn)); }
+    asio::thread_pool* pool;
+  };
+
   Handler* handler;
   ServerOptions options;
   std::vector<std::unique_ptr<Shard>> shards;
   std::atomic<size_t> next_shard{0};
   asio::thread_pool workers;
+  WorkerExecutor worker_executor{&workers};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::shared_ptr<asio::ssl::context>> tls;  // per listener, null if plain
   std::vector<std::thread> threads;
@@ -372,8 +381,10 @@ Status Server::Start() {
   }
   for (auto& shard : impl_->shards) {
     asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);
-    impl_->threads.emplace_back([s = shard.get()] {
+    Executor* handoff = impl_->options.hand_off_blocking_work ? &impl_->worker_executor : nullptr;
+    impl_->threads.emplace_back([s = shard.get(), handoff] {
       EventLoop::SetCurrent(&s->loop);
+      SetIoThreadHandoff(handoff);
       s->ioc.run();
       s->loop.Stopped();  // outbound calls still running on this thread fail; timers fire early
       EventLoop::SetCurrent(nullptr);

@@ -29,6 +29,12 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{300};  // keep-alive connections idle longer are closed
   int io_threads = 2;
   int worker_threads = 32;
+  // `co_await LeaveIoThread()` (util/io_thread.h) on an I/O thread moves to the worker pool. Set it
+  // when storage writes wait on fsync: an AWS creds read (which runs its AWS calls on the I/O
+  // thread) then registers its lease on a worker, where concurrent registrations share the group
+  // commit, instead of stalling the I/O thread's other connections. Unset (in-memory storage), the
+  // request stays on its I/O thread to the end: no thread hop.
+  bool hand_off_blocking_work = false;
 };
 
 class Server {
