@@ -11,7 +11,9 @@ emulator (tools/iam-emulator), each figure printed beside a reference measured i
       issue's AWS calls (request in the emulator's socket -> answer written; the calls of one issue
       are sequential). Both ends take the kernel's receive timestamps (SO_TIMESTAMPNS), so neither
       Python process's wake-ups count as the server's. Target: p99 < 1 ms. References: the AWS
-      time per issue and a KV read (no AWS call) through the same client, in the same run.
+      time per issue, a KV read (no AWS call) through the same client, and the machine's cost of
+      waking a thread whose socket receives bytes after the same idle time (the server's I/O
+      thread pays it once per AWS reply), in the same run.
    b. N (500) creds requests sent at once over N pre-opened keep-alive connections: time until all
       are answered. Target < 5 s; reference: the lower bound calls per issue x latency.
    c. revoke-prefix of everything issued; the emulator must hold no user of ours afterwards.
@@ -488,6 +490,53 @@ def lease_ids(vault, prefix):
 # benchmark 1: issue overhead and 500 at once
 
 
+WAKE_SLEEPER = r"""
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, %d, 1)
+out = []
+while True:
+    data, anc, _, _ = s.recvmsg(16, 256)
+    woke = time.time()
+    if not data or data == b"q":
+        break
+    for level, kind, raw in anc:
+        if level == socket.SOL_SOCKET and kind == %d:
+            sec, ns = struct.unpack("qq", raw[:16])
+            out.append(woke - (sec + ns / 1e9))
+print(" ".join("%%.7f" %% x for x in out))
+""" % (SO_TIMESTAMPNS, SO_TIMESTAMPNS)
+
+
+def idle_wake_reference(idle_ms, n):
+    """What waking a thread costs on this machine after idle_ms without work: a separate process
+    blocks in recvmsg() on a loopback socket; this one sleeps idle_ms and sends a byte; the
+    sleeper's wake-up time minus the kernel's receive timestamp of that byte is the delay from the
+    bytes' arrival to the thread running again. vault-cpp's I/O thread pays it once per AWS reply
+    (it idles for the emulator's latency in between), so calls per issue x this is the part of the
+    issue overhead that belongs to the machine (here: a virtual machine whose idle vCPUs halt),
+    not to the server. Returns sorted delays in seconds."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    proc = subprocess.Popen([PY, "-c", WAKE_SLEEPER, str(lsock.getsockname()[1])], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        lsock.settimeout(10)
+        conn, _ = lsock.accept()
+        with conn:
+            for _ in range(n):
+                time.sleep(idle_ms / 1000.0)
+                conn.sendall(b"x")
+            conn.sendall(b"q")
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        lsock.close()
+        if proc.poll() is None:
+            proc.kill()
+    return sorted(float(x) for x in out.split())
+
+
 def bench_issue(vault, emu, args, figures):
     log("=== 1. issue: emulator latency %d ms per AWS call" % args.latency)
     emu.set_faults(latency_ms=args.latency)
@@ -557,6 +606,16 @@ def bench_issue(vault, emu, args, figures):
         figures["kv_p99"] = percentile(floor, 99)
         log("floor: a KV read through the same client takes p50 %.2f ms p99 %.2f ms"
             % (figures["kv_p50"], figures["kv_p99"]))
+
+    # the machine's share: waking a thread after the AWS latency's idle, once per AWS reply
+    wakes = idle_wake_reference(args.latency, min(args.sequential, 60))
+    if wakes:
+        figures["wake_p50"] = ms(percentile(wakes, 50))
+        figures["wake_p99"] = ms(percentile(wakes, 99))
+        log("reference: a thread woken by bytes after %d ms idle runs %.3f ms (p50) / %.3f ms (p99) after they "
+            "arrived; x %d replies per issue = %.2f ms (p50) of the overhead is the machine's"
+            % (args.latency, figures["wake_p50"], figures["wake_p99"], figures.get("calls_per_issue", 3),
+               figures["wake_p50"] * figures.get("calls_per_issue", 3)))
 
     # b. N at once
     since = emu.last_seq()
@@ -751,6 +810,10 @@ def report(figures, args):
         if "kv_p50" in figures:
             lines.append(fmt % ("", "", "KV read, same client: %.2f / %.2f ms" % (figures["kv_p50"], figures["kv_p99"]),
                                 "", ""))
+        if "wake_p50" in figures:
+            lines.append(fmt % ("", "", "%d wake-ups after %d ms idle: %.2f ms" % (cpi, args.latency, cpi * figures["wake_p50"]),
+                                "", ""))
+            lines.append(fmt % ("", "", "(one wake-up: %.3f / %.3f ms)" % (figures["wake_p50"], figures["wake_p99"]), "", ""))
         lines.append(fmt % ("issue: wall time p50 / p99",
                             "%.1f / %.1f ms" % (figures["seq_wall_p50"], figures["seq_wall_p99"]),
                             "with the client's wake-up: %.1f / %.1f ms" % (figures["seq_client_p50"],
