@@ -17,10 +17,12 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "util/thread_pool.h"
 #include "aws/client.h"
+#include "net/asio_event_loop.h"
 #include "net/curl_http_client.h"
 #include "util/json.h"
 
@@ -528,6 +530,29 @@ TEST(EmulatorTlsTest, VerifiesTheServerCertificate) {
       SyncWait(NewClientFactory(&http, &http, nullptr, nullptr)->NewIam(cfg)->GetUser(""));
   ASSERT_TRUE(u.ok()) << u.error().ToString();
   EXPECT_EQ(u->user_name, "vault-root");
+
+  // The same from an I/O thread's loop, where the client speaks HTTPS through Asio's OpenSSL
+  // streams instead of libcurl: verification fails without the CA and succeeds with it.
+  net::AsioLoopThread lt;
+  auto on_loop = [&](net::CurlHttpClient* client) {
+    std::shared_ptr<IamApi> iam = NewClientFactory(client, client, nullptr, nullptr)->NewIam(cfg);
+    std::promise<Outcome<User>> got;
+    lt.RunSync([&] {
+      StartTask(iam->GetUser(""), [&](Outcome<User> r) { got.set_value(std::move(r)); });
+    });
+    return got.get_future().get();
+  };
+  net::CurlHttpClient untrusting_loop(strict);
+  Outcome<User> rejected_on_loop = on_loop(&untrusting_loop);
+  ASSERT_FALSE(rejected_on_loop.ok());
+  EXPECT_EQ(rejected_on_loop.error().code, "RequestError");
+  EXPECT_NE(rejected_on_loop.error().message.find("certificate verify failed"), std::string::npos)
+      << rejected_on_loop.error().message;
+  net::CurlHttpClient trusting_loop(trusting);
+  Outcome<User> on_loop_ok = on_loop(&trusting_loop);
+  ASSERT_TRUE(on_loop_ok.ok()) << on_loop_ok.error().ToString();
+  EXPECT_EQ(on_loop_ok->user_name, "vault-root");
+  lt.Stop();  // before the clients go
   std::filesystem::remove_all(dir);
 }
 

@@ -1,4 +1,5 @@
-// The only translation unit that includes Boost.Beast/Asio (heavy to compile).
+// The server's Boost.Beast/Asio translation unit (heavy to compile; the only other is the client
+// side, net/asio_http_driver.cc).
 #include "http/server.h"
 
 #include <boost/asio.hpp>

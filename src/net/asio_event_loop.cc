@@ -157,6 +157,8 @@ void AsioEventLoop::AtStop(std::function<void()> fn) {
 
 bool AsioEventLoop::stopped() const { return impl_->is_stopped; }
 
+asio::io_context* AsioEventLoop::context() const { return impl_->ioc; }
+
 void AsioEventLoop::Stopped() {
   impl_->is_stopped = true;
   std::vector<std::function<void()>> hooks;

@@ -37,6 +37,9 @@ class AsioEventLoop final : public EventLoop {
   void AtStop(std::function<void()> fn) override;
   bool stopped() const override;
 
+  // The io_context this loop runs on (for clients that speak Asio themselves).
+  boost::asio::io_context* context() const;
+
   // Called on the loop's thread once ioc.run() has returned: marks the loop stopped, runs the
   // stop hooks, then fires the pending timers early (their callbacks may add more; those run
   // inline). Watches still registered are dropped without closing their descriptors.

@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/asio_event_loop.h"
+#include "net/asio_http_driver.h"
 #include "util/event_loop.h"
 #include "util/io_thread.h"
 
@@ -100,6 +102,8 @@ struct LoopDriver : std::enable_shared_from_this<LoopDriver> {
   CurlHttpClient::Impl* client = nullptr;  // valid while !dead
   EventLoop* loop = nullptr;               // valid while !dead
   CURLM* multi = nullptr;
+  // Set on an AsioEventLoop when no proxy is configured: exchanges skip libcurl.
+  std::shared_ptr<AsioHttpDriver> native;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
   std::vector<CURL*> idle_easy;
   uint64_t curl_timer = 0;  // the loop timer libcurl asked for (0 = none)
@@ -134,6 +138,8 @@ struct CurlHttpClient::Impl {
   std::string ca_file;
   CURLM* multi = nullptr;
 
+  // A proxy variable was set when the client was created: loops use libcurl (which applies it).
+  bool proxy_configured = false;
   // Per-loop drivers, created on a loop's first Send. Guarded by mu.
   std::unordered_map<EventLoop*, std::shared_ptr<LoopDriver>> drivers;
 
@@ -159,6 +165,8 @@ struct CurlHttpClient::Impl {
   // The outcome of a finished transfer (its easy handle still attached to t).
   Result<HttpResponse> Outcome(Transfer* t, CURLcode code);
   void Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result, bool inline_only);
+  // Ends one exchange: counts it out of in_flight and runs `done` (posted to completions if set).
+  void Deliver(const HttpClient::Callback& done, Result<HttpResponse> result, bool inline_only);
   void RunTimer(std::function<void()> fn, bool inline_only);
   int WaitMillis();
   void ConfigureMulti(CURLM* m) const;
@@ -171,6 +179,11 @@ CurlHttpClient::CurlHttpClient(CurlOptions options) : impl_(std::make_unique<Imp
   GlobalInitOnce();
   impl_->options = std::move(options);
   impl_->ca_file = ResolveCaFile(impl_->options);
+  for (const char* var : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                          "ALL_PROXY"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') impl_->proxy_configured = true;
+  }
   impl_->multi = curl_multi_init();
   impl_->ConfigureMulti(impl_->multi);
   impl_->thread = std::thread([impl = impl_.get()] { impl->Loop(); });
@@ -410,12 +423,16 @@ void CurlHttpClient::Impl::Complete(std::unique_ptr<Transfer> t, Result<HttpResp
     idle_easy.push_back(t->easy);
     t->easy = nullptr;
   }
-  in_flight.fetch_sub(1);
   HttpClient::Callback done = std::move(t->done);
   t.reset();  // frees the request (body may hold secrets) before the callback runs
+  Deliver(done, std::move(result), inline_only);
+}
+
+void CurlHttpClient::Impl::Deliver(const HttpClient::Callback& done, Result<HttpResponse> result,
+                                   bool inline_only) {
+  in_flight.fetch_sub(1);
   if (options.completions != nullptr && !inline_only) {
-    options.completions->Post(
-        [done = std::move(done), r = std::move(result)]() mutable { done(std::move(r)); });
+    options.completions->Post([done, r = std::move(result)]() mutable { done(std::move(r)); });
   } else {
     done(std::move(result));
   }
@@ -504,6 +521,17 @@ std::shared_ptr<LoopDriver> CurlHttpClient::Impl::CurrentDriver() {
     curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d.get());
     curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, &LoopDriver::OnTimer);
     curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d.get());
+    if (auto* asio_loop = dynamic_cast<AsioEventLoop*>(loop);
+        asio_loop != nullptr && options.native_on_asio_loops && !proxy_configured) {
+      AsioHttpOptions o;
+      o.ca_file = ca_file;
+      o.connect_timeout_ms = options.connect_timeout_ms;
+      o.default_timeout_ms = options.default_timeout_ms;
+      o.max_response_bytes = options.max_response_bytes;
+      o.user_agent = options.user_agent;
+      o.connections_opened = &connections_opened;
+      d->native = std::make_shared<AsioHttpDriver>(asio_loop->context(), std::move(o));
+    }
     loop->AtStop([d = d] { d->Kill(); });
   }
   return d;
@@ -589,6 +617,13 @@ void LoopDriver::Reap() {
 }
 
 void LoopDriver::Start(std::unique_ptr<Transfer> t) {
+  if (native) {
+    CurlHttpClient::Impl* c = client;
+    native->Send(std::move(t->request), [c, done = std::move(t->done)](Result<HttpResponse> r) {
+      c->Deliver(done, std::move(r), false);
+    });
+    return;
+  }
   CURL* easy;
   if (!idle_easy.empty()) {
     easy = idle_easy.back();
@@ -633,6 +668,7 @@ uint64_t LoopDriver::AddTimer(int64_t delay_ms, std::function<void()> fn) {
 void LoopDriver::Kill() {
   if (dead) return;
   dead = true;
+  if (native) native->Kill();  // its callbacks run here, inline
   // Fail the transfers first (their callbacks may start new calls: with the loop stopped or the
   // client stopping those go to the client's own thread or fail inline, never here).
   std::vector<std::unique_ptr<Transfer>> failed;

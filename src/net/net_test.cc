@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,11 +35,12 @@ using std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 
 // A single-threaded HTTP/1.1 server on 127.0.0.1:0 driven by poll(), with keep-alive. Routes:
-//   /echo          200, body = "METHOD PATH\n" + request header lines + "\n" + request body
+//   /echo[?query]  200, body = "METHOD PATH\n" + request header lines + "\n" + request body
 //   /delay/<ms>    200 "ok" after <ms>
 //   /status/<n>    status n, body "status"
 //   /big/<n>       200 with n bytes
 //   /hang          never answers
+//   /close-after   200 "ok" without Connection: close, then closes the connection
 class LoopbackServer {
  public:
   LoopbackServer() {
@@ -133,8 +135,11 @@ class LoopbackServer {
     size_t sp2 = request_line.find(' ', sp1 + 1);
     std::string method = request_line.substr(0, sp1);
     std::string path = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (path == "/echo") {
+    if (path == "/echo" || path.starts_with("/echo?")) {
       WriteAll(fd, Response(200, method + " " + path + "\n" + header_lines + "\n\n" + body));
+    } else if (path == "/close-after") {  // answers as if keep-alive, then closes the connection
+      WriteAll(fd, Response(200, "ok"));
+      close_after_.insert(fd);
     } else if (path.starts_with("/delay/")) {
       int ms = std::atoi(path.c_str() + 7);
       delayed_.push_back({SteadyClock::now() + milliseconds(ms), fd, Response(200, "ok")});
@@ -197,6 +202,10 @@ class LoopbackServer {
         }
         while (HandleOne(fd, conns_[fd])) {
         }
+        if (close_after_.erase(fd)) {
+          close(fd);
+          conns_.erase(fd);
+        }
       }
       max_pending_ = std::max<int>(max_pending_, static_cast<int>(delayed_.size()));
       now = SteadyClock::now();
@@ -218,6 +227,7 @@ class LoopbackServer {
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0}, max_pending_{0}, requests_{0}, hanging_{0};
   std::map<int, Conn> conns_;
+  std::set<int> close_after_;
   std::vector<Delayed> delayed_;
   std::thread thread_;
 };
@@ -723,10 +733,32 @@ TEST(AsioEventLoopTest, StopRunsHooksThenFiresPendingTimersEarly) {
 }
 
 // ---- CurlHttpClient on a caller's loop ---------------------------------------------------------------
+// Each test runs twice: with the loop's native Asio/Beast exchange (the server's setting) and with
+// libcurl driven by the loop (what a proxy in the environment selects).
 
-TEST(CurlHttpClientOnLoopTest, ChainedCallsRunOnTheCallersLoopOverOneConnection) {
+class CurlHttpClientOnLoopTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    for (const char* var : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                            "ALL_PROXY"}) {
+      unsetenv(var);
+    }
+  }
+  CurlOptions Opts() const {
+    CurlOptions o;
+    o.native_on_asio_loops = GetParam();
+    return o;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Exchange, CurlHttpClientOnLoopTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Native" : "Libcurl";
+                         });
+
+TEST_P(CurlHttpClientOnLoopTest, ChainedCallsRunOnTheCallersLoopOverOneConnection) {
   LoopbackServer server;
-  CurlHttpClient client;
+  CurlHttpClient client(Opts());
   AsioLoopThread lt;
   std::thread::id loop_thread;
   lt.RunSync([&] { loop_thread = std::this_thread::get_id(); });
@@ -764,9 +796,9 @@ TEST(CurlHttpClientOnLoopTest, ChainedCallsRunOnTheCallersLoopOverOneConnection)
   EXPECT_NE(w.thread(), std::this_thread::get_id());
 }
 
-TEST(CurlHttpClientOnLoopTest, ThousandConcurrentRequestsOnALoop) {
+TEST_P(CurlHttpClientOnLoopTest, ThousandConcurrentRequestsOnALoop) {
   LoopbackServer server;
-  CurlHttpClient client;
+  CurlHttpClient client(Opts());
   AsioLoopThread lt;
   constexpr int kN = 1000;
   std::atomic<int> ok{0}, done{0};
@@ -787,9 +819,9 @@ TEST(CurlHttpClientOnLoopTest, ThousandConcurrentRequestsOnALoop) {
   EXPECT_EQ(client.in_flight(), 0);
 }
 
-TEST(CurlHttpClientOnLoopTest, TimeoutAndRefusedConnectionFailOnTheLoop) {
+TEST_P(CurlHttpClientOnLoopTest, TimeoutAndRefusedConnectionFailOnTheLoop) {
   LoopbackServer server;
-  CurlHttpClient client;
+  CurlHttpClient client(Opts());
   AsioLoopThread lt;
   HttpRequest req = Get(server.Url("/hang"));
   req.timeout_ms = 200;
@@ -820,9 +852,9 @@ TEST(CurlHttpClientOnLoopTest, TimeoutAndRefusedConnectionFailOnTheLoop) {
   EXPECT_NE(r2.status().message().find("onnect"), std::string::npos) << r2.status().message();
 }
 
-TEST(CurlHttpClientOnLoopTest, LoopStopFailsInFlightFiresTimersAndLaterCallsUseTheClientThread) {
+TEST_P(CurlHttpClientOnLoopTest, LoopStopFailsInFlightFiresTimersAndLaterCallsUseTheClientThread) {
   LoopbackServer server;
-  CurlHttpClient client;
+  CurlHttpClient client(Opts());
   AsioLoopThread lt;
   std::optional<Result<HttpResponse>> got;
   bool timer_fired = false;
@@ -845,10 +877,10 @@ TEST(CurlHttpClientOnLoopTest, LoopStopFailsInFlightFiresTimersAndLaterCallsUseT
   EXPECT_EQ(client.in_flight(), 0);
 }
 
-TEST(CurlHttpClientOnLoopTest, ClientDestroyedWhileItsLoopRunsFailsInFlightThere) {
+TEST_P(CurlHttpClientOnLoopTest, ClientDestroyedWhileItsLoopRunsFailsInFlightThere) {
   LoopbackServer server;
   AsioLoopThread lt;
-  auto client = std::make_unique<CurlHttpClient>();
+  auto client = std::make_unique<CurlHttpClient>(Opts());
   std::optional<Result<HttpResponse>> got;
   std::thread::id got_on;
   bool timer_fired = false;
@@ -869,9 +901,9 @@ TEST(CurlHttpClientOnLoopTest, ClientDestroyedWhileItsLoopRunsFailsInFlightThere
   EXPECT_EQ(got_on, loop_thread);
 }
 
-TEST(CurlHttpClientOnLoopTest, SyncWaitOnALoopThreadDoesNotWaitOnThatLoop) {
+TEST_P(CurlHttpClientOnLoopTest, SyncWaitOnALoopThreadDoesNotWaitOnThatLoop) {
   LoopbackServer server;
-  CurlHttpClient client;
+  CurlHttpClient client(Opts());
   AsioLoopThread lt;
   // The blocked loop could not deliver the reply: the call must go to the client's own thread.
   std::optional<Result<HttpResponse>> r;
@@ -881,6 +913,76 @@ TEST(CurlHttpClientOnLoopTest, SyncWaitOnALoopThreadDoesNotWaitOnThatLoop) {
   bool loop_restored = false;
   lt.RunSync([&] { loop_restored = EventLoop::Current() == lt.loop(); });
   EXPECT_TRUE(loop_restored);
+}
+
+TEST_P(CurlHttpClientOnLoopTest, AConnectionTheServerClosedIsReplacedWithoutAnError) {
+  LoopbackServer server;
+  CurlHttpClient client(Opts());
+  AsioLoopThread lt;
+  for (const char* path : {"/close-after", "/echo", "/echo"}) {
+    Waiter w;
+    lt.RunSync([&] { client.Send(Get(server.Url(path)), w.Callback()); });
+    Result<HttpResponse> r = w.Wait();
+    ASSERT_TRUE(r.ok()) << path << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    std::this_thread::sleep_for(milliseconds(50));  // the server's FIN arrives
+  }
+  EXPECT_EQ(server.accepted(), 2);  // the closed one, then one kept for both echoes
+  EXPECT_EQ(client.in_flight(), 0);
+}
+
+TEST_P(CurlHttpClientOnLoopTest, PostHeadersBodyStatusAndOversizeReplies) {
+  LoopbackServer server;
+  CurlOptions o = Opts();
+  o.max_response_bytes = 1000;
+  CurlHttpClient client(o);
+  AsioLoopThread lt;
+  HttpRequest req = Get(server.Url("/echo?a=1"));
+  req.method = "POST";
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Amz-Date", "20150830T123600Z"}};
+  req.body = "Action=GetUser&Version=2010-05-08";
+  Waiter w1, w2, w3;
+  lt.RunSync([&] {
+    client.Send(req, w1.Callback());
+    client.Send(Get(server.Url("/status/503")), w2.Callback());
+    client.Send(Get(server.Url("/big/5000")), w3.Callback());
+  });
+  Result<HttpResponse> r1 = w1.Wait();
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->status, 200);
+  EXPECT_NE(r1->body.find("POST /echo?a=1\n"), std::string::npos) << r1->body;
+  EXPECT_NE(r1->body.find("Content-Type: application/x-www-form-urlencoded"), std::string::npos);
+  EXPECT_NE(r1->body.find("X-Amz-Date: 20150830T123600Z"), std::string::npos);
+  EXPECT_NE(r1->body.find("Host: 127.0.0.1:"), std::string::npos);
+  EXPECT_NE(r1->body.find("Content-Length: 33"), std::string::npos);
+  EXPECT_TRUE(r1->body.ends_with("\n\nAction=GetUser&Version=2010-05-08")) << r1->body;
+  ASSERT_NE(FindHeader(r1->headers, "x-test"), nullptr);
+  EXPECT_EQ(*FindHeader(r1->headers, "x-test"), "yes");
+  Result<HttpResponse> r2 = w2.Wait();
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->status, 503);
+  EXPECT_EQ(r2->body, "status");
+  Result<HttpResponse> r3 = w3.Wait();
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.status().code(), StatusCode::kUpstream);
+  EXPECT_NE(r3.status().message().find("larger than 1000 bytes"), std::string::npos)
+      << r3.status().message();
+}
+
+// With a proxy in the environment, calls on a loop go through libcurl, which applies it.
+TEST(CurlHttpClientOnLoopProxyTest, AProxyInTheEnvironmentIsHonouredOnALoop) {
+  LoopbackServer proxy;
+  setenv("http_proxy", proxy.Url("").c_str(), 1);
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  CurlHttpClient client;  // native_on_asio_loops by default
+  AsioLoopThread lt;
+  Waiter w;
+  lt.RunSync([&] { client.Send(Get("http://vault-proxy-test.invalid/x"), w.Callback()); });
+  Result<HttpResponse> r = w.Wait();
+  unsetenv("http_proxy");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "proxied http://vault-proxy-test.invalid/x");
 }
 
 TEST(FakeHttpClientTest, RecordsAndAnswersInline) {
