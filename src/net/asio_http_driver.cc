@@ -103,6 +103,8 @@ struct Conn {
 }  // namespace
 
 struct AsioHttpDriver::Impl {
+  static constexpr size_t kMaxIdlePerOrigin = 32;
+
   // One exchange in flight.
   struct Op {
     Op(asio::io_context& ioc) : timer(ioc) {}
@@ -365,7 +367,10 @@ struct AsioHttpDriver::Impl {
       op->socket = nullptr;
       if (!r.ok() && retry && attempt == 0) continue;  // the pooled connection was dead
       if (r.ok() && keep && !killed && conn->buffer.size() == 0) {
-        idle[op->url.pool_key].push_back(std::move(conn));
+        auto& pool = idle[op->url.pool_key];
+        pool.push_back(std::move(conn));
+        // After a burst, keep a few for the next one, not one per request of the burst.
+        while (pool.size() > kMaxIdlePerOrigin) pool.pop_front();
       }
       Finish(op, std::move(r));
       co_return;

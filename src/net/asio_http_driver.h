@@ -6,7 +6,8 @@
 // Calls through a proxy, and calls from threads without a loop, stay on libcurl.
 //
 // Behaviour (the same contract as CurlHttpClient, net/http_client.h):
-//  - keep-alive connections pooled per scheme://host:port on this io_context; a request that
+//  - keep-alive connections pooled per scheme://host:port on this io_context (at most 32 idle
+//    per origin, the most recently used); a request that
 //    finds its pooled connection closed by the server before any reply byte is retried once on a
 //    new connection (as libcurl does);
 //  - https: TLS 1.2+, peer verification against `ca_file` (empty: the system store) and the host

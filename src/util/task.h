@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "util/event_loop.h"
 
@@ -161,6 +162,44 @@ class AwaitCallback {
   std::optional<T> value_;
   std::atomic<int> state_{kStarting};
 };
+
+// Runs `tasks` concurrently and waits for all of them: each starts at once on this thread (and runs
+// until it first waits), and the awaiting coroutine resumes, with the results in the tasks' order,
+// on the thread that finished the last one (inline if they all finish without waiting).
+template <typename T>
+Task<std::vector<T>> WhenAll(std::vector<Task<T>> tasks) {
+  struct State {
+    std::mutex mu;
+    std::vector<std::optional<T>> results;
+    size_t left = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->results.resize(tasks.size());
+  state->left = tasks.size();
+  // The lambda captures by reference only (see the GCC 12 note above); the frame outlives it.
+  std::vector<T> out = co_await AwaitCallback<std::vector<T>>([&](std::function<void(std::vector<T>)> cb) {
+    if (tasks.empty()) {
+      cb({});
+      return;
+    }
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      StartTask(std::move(tasks[i]), [st = state, i, cb](T v) {
+        bool last;
+        {
+          std::lock_guard lock(st->mu);
+          st->results[i].emplace(std::move(v));
+          last = --st->left == 0;
+        }
+        if (!last) return;
+        std::vector<T> all;
+        all.reserve(st->results.size());
+        for (auto& r : st->results) all.push_back(std::move(*r));
+        cb(std::move(all));
+      });
+    }
+  });
+  co_return out;
+}
 
 // Something that runs closures (a thread pool, an event loop). Used to move a coroutine off the
 // thread that completed its I/O (e.g. libcurl's) onto worker threads.

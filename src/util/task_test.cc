@@ -86,5 +86,41 @@ TEST(TaskTest, ResumeOnMovesToTheExecutor) {
   EXPECT_EQ(SyncWait(HopTo(nullptr)), std::this_thread::get_id());
 }
 
+// A value after `delay_ms` on a thread of its own (0: inline, without suspending).
+Task<int> Later(int v, int delay_ms, std::atomic<int>* started) {
+  ++*started;
+  if (delay_ms == 0) co_return v;
+  int got = co_await AwaitCallback<int>([&](std::function<void(int)> cb) {
+    std::thread([cb, v, delay_ms] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      cb(v);
+    }).detach();
+  });
+  co_return got;
+}
+
+Task<std::vector<int>> Gather(std::vector<int> delays, std::atomic<int>* started) {
+  std::vector<Task<int>> tasks;
+  for (size_t i = 0; i < delays.size(); ++i) tasks.push_back(Later(static_cast<int>(i) + 1, delays[i], started));
+  std::vector<int> out = co_await WhenAll(std::move(tasks));
+  co_return out;
+}
+
+TEST(TaskTest, WhenAllRunsTasksConcurrentlyAndKeepsTheirOrder) {
+  std::atomic<int> started{0};
+  // Finishing in the order 3, 1, 4, 2 (and 5 inline): the results keep the tasks' order.
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> got = SyncWait(Gather({60, 150, 20, 90, 0}, &started));
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(started.load(), 5);
+  // Together, not one after the other (which would take 320 ms).
+  EXPECT_LT(elapsed, std::chrono::milliseconds(300));
+  EXPECT_GE(elapsed, std::chrono::milliseconds(150));
+
+  EXPECT_EQ(SyncWait(Gather({0, 0, 0}, &started)), (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(SyncWait(Gather({}, &started)).empty());
+}
+
 }  // namespace
 }  // namespace vault

@@ -186,3 +186,38 @@ def test_mass_expiry_under_a_call_budget_and_throttling_leaves_nothing(dev_serve
     status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
     assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
     assert dev_server.proc.poll() is None
+
+
+def test_the_steps_after_create_user_are_requested_together(dev_server, emu):
+    """After CreateUser, the policies, group, tags and access key of an iam_user need only the user:
+    they are in flight together, so an issue takes two AWS round trips, not six."""
+    setup_aws(dev_server, emu)
+    emu.create_group("deployers")
+    arn = emu.create_policy("ReadEc2", json.dumps(POLICY))["arn"]
+    assert api(dev_server, "POST", "aws/roles/full",
+               {"credential_type": "iam_user", "policy_document": json.dumps(POLICY), "policy_arns": [arn],
+                "iam_groups": ["deployers"], "iam_tags": {"team": "platform"}})[0] == 204
+    latency = 0.3
+    emu.set_faults(latency_ms=int(latency * 1000))
+    since = emu.calls()[-1]["seq"] if emu.calls() else 0
+    t0 = time.time()
+    status, body = api(dev_server, "GET", "aws/creds/full")
+    wall = time.time() - t0
+    assert status == 200, body
+    key = body["data"]["access_key"]
+    user = [u for u in emu.state()["users"] if any(k["id"] == key for k in u["access_keys"])][0]
+    assert user["groups"] == ["deployers"] and user["tags"] == {"team": "platform"}
+    mine = [c for c in emu.calls(since) if c["params"].get("UserName") == user["name"]]
+    assert [c["action"] for c in mine][0] == "CreateUser"
+    rest = mine[1:]
+    assert sorted(c["action"] for c in rest) == ["AddUserToGroup", "AttachUserPolicy", "CreateAccessKey",
+                                                 "PutUserPolicy", "TagUser"]
+    # CreateUser first (its answer comes `latency` after it arrived); then all five were received
+    # before the first of them was answered.
+    assert min(c["received"] for c in rest) >= mine[0]["received"] + latency
+    assert max(c["received"] for c in rest) < min(c["answered"] for c in rest)
+    # Two round trips of 0.3 s (sequentially: six, 1.8 s).
+    assert wall < 2 * latency + 0.5, wall
+    # The key works.
+    sts = emu.client("sts", access_key=key, secret_key=body["data"]["secret_key"])
+    assert sts.get_caller_identity()["Arn"].endswith(":user/" + user["name"])

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -823,7 +824,8 @@ def test_latency_and_concurrency(emu):
 def test_call_log_received_is_when_the_bytes_arrived():
     """Two requests written at once on one connection: the call log's "received" of the second is
     when its bytes reached the emulator's socket (with the first), not when the handler got round
-    to it after the first call's 300 ms; "answered" stays when each answer was written. A fresh
+    to it after the first call's 300 ms; "answered" is when each answer's write began, so never
+    after the answer's bytes reached the client (the kernel's receive timestamp here). A fresh
     emulator, so that this is its only connection: the bytes may arrive before the connection's
     handler thread has started, and no other socket keeps the kernel's timestamping on."""
     import socket
@@ -856,13 +858,19 @@ def _check_received_stamps(emu, socket):
             n, buf = n + 1, buf[end + 4 + length:]
 
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
         sent = time.time()
         sock.sendall(raw)
         got = b""
+        first_arrived = None  # when the first answer's bytes reached this socket
         while complete(got) < 2:
-            chunk = sock.recv(65536)
+            chunk, anc, _, _ = sock.recvmsg(65536, 256)
             assert chunk, got
             got += chunk
+            for level, kind, data in anc:
+                if first_arrived is None and level == socket.SOL_SOCKET and kind == 35:
+                    sec, ns = struct.unpack("qq", data[:16])
+                    first_arrived = sec + ns / 1e9
     # "answered" is set just after the write returns: wait for it
     deadline = time.time() + 5
     while any(c["answered"] is None for c in emu.calls()) and time.time() < deadline:
@@ -873,6 +881,7 @@ def _check_received_stamps(emu, socket):
     assert abs(second["received"] - first["received"]) < 0.1, (first, second)
     assert second["answered"] - second["received"] >= 0.55  # it waited for the first call too
     assert first["answered"] - first["received"] >= 0.3
+    assert first_arrived is not None and first["answered"] <= first_arrived, (first, first_arrived)
 
 
 # ---------------------------------------------------------------------------

@@ -34,6 +34,41 @@ std::string EnvOr(const char* a, const char* b, const char* fallback) {
   return fallback;
 }
 
+// The steps of an iam_user issue after CreateUser, which depend only on the user and run together
+// (IssueIamUser). Each yields its error as the Status the request answers with.
+Task<Status> AttachPolicyStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, std::string arn) {
+  auto r = co_await iam->AttachUserPolicy(user, arn);
+  if (!r.ok()) co_return r.error().ToStatus("Error attaching user policy");
+  co_return Status::Ok();
+}
+
+Task<Status> PutPolicyStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, std::string name,
+                           std::string document) {
+  auto r = co_await iam->PutUserPolicy(user, name, document);
+  if (!r.ok()) co_return r.error().ToStatus("Error putting user policy");
+  co_return Status::Ok();
+}
+
+Task<Status> AddToGroupStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, std::string group) {
+  auto r = co_await iam->AddUserToGroup(group, user);
+  if (!r.ok()) co_return r.error().ToStatus("Error adding user to group");
+  co_return Status::Ok();
+}
+
+Task<Status> TagStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, awsapi::Tags tags) {
+  auto r = co_await iam->TagUser(user, std::move(tags));
+  if (!r.ok()) co_return r.error().ToStatus("Error adding tags to user");
+  co_return Status::Ok();
+}
+
+// `out` belongs to the caller, who awaits this step.
+Task<Status> CreateKeyStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, awsapi::AccessKey* out) {
+  auto r = co_await iam->CreateAccessKey(user);
+  if (!r.ok()) co_return r.error().ToStatus("Error creating access keys");
+  *out = std::move(r.value());
+  co_return Status::Ok();
+}
+
 bool IsSixDigits(const std::string& s) {
   return s.size() == 6 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -254,39 +289,27 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     co_return err;
   }
 
+  // Everything else needs only the user: policies, groups, tags and the access key are requested
+  // together (Vault sends them one after the other), so an issue costs two AWS round trips instead
+  // of three or more. The key is returned only once all of them succeeded; if any failed, the
+  // teardown below removes what the others made. The first failure in Vault's order is reported.
   Status step = Status::Ok();
   awsapi::AccessKey key;
-  for (const auto& arn : role.policy_arns) {
-    auto r = co_await iam->AttachUserPolicy(username, arn);
-    if (!r.ok()) {
-      step = r.error().ToStatus("Error attaching user policy");
+  std::vector<Task<Status>> steps;
+  for (const auto& arn : role.policy_arns) steps.push_back(AttachPolicyStep(iam, username, arn));
+  if (!role.policy_document.empty()) {
+    steps.push_back(PutPolicyStep(iam, username, role_name, role.policy_document));
+  }
+  for (const auto& group : role.iam_groups) steps.push_back(AddToGroupStep(iam, username, group));
+  if (!role.iam_tags.empty()) {
+    steps.push_back(TagStep(iam, username, awsapi::Tags(role.iam_tags.begin(), role.iam_tags.end())));
+  }
+  steps.push_back(CreateKeyStep(iam, username, &key));
+  std::vector<Status> outcomes = co_await WhenAll(std::move(steps));
+  for (Status& s : outcomes) {
+    if (!s.ok()) {
+      step = std::move(s);
       break;
-    }
-  }
-  if (step.ok() && !role.policy_document.empty()) {
-    auto r = co_await iam->PutUserPolicy(username, role_name, role.policy_document);
-    if (!r.ok()) step = r.error().ToStatus("Error putting user policy");
-  }
-  if (step.ok()) {
-    for (const auto& group : role.iam_groups) {
-      auto r = co_await iam->AddUserToGroup(group, username);
-      if (!r.ok()) {
-        step = r.error().ToStatus("Error adding user to group");
-        break;
-      }
-    }
-  }
-  if (step.ok() && !role.iam_tags.empty()) {
-    awsapi::Tags tags(role.iam_tags.begin(), role.iam_tags.end());
-    auto r = co_await iam->TagUser(username, std::move(tags));
-    if (!r.ok()) step = r.error().ToStatus("Error adding tags to user");
-  }
-  if (step.ok()) {
-    auto r = co_await iam->CreateAccessKey(username);
-    if (r.ok()) {
-      key = std::move(r.value());
-    } else {
-      step = r.error().ToStatus("Error creating access keys");
     }
   }
   if (step.ok() && role.wait_for_propagation) {

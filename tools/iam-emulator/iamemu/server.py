@@ -186,7 +186,7 @@ class Emulator:
 
         `received`: when the request's first bytes reached the socket (the kernel's receive timestamp
         on plain connections; when the HTTP layer read the first line under TLS); the HTTP layer
-        sets the entry's "answered" once the response is written."""
+        sets the entry's "answered" once the response is written, to when its write began."""
         started = time.time()
         request_id = _request_id()
         query_pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
@@ -462,7 +462,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             head.append("Connection: close")
         payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(payload + body if self.command != "HEAD" else payload)
+        data = payload + body if self.command != "HEAD" else payload
+        # When the answer was handed to the socket: on loopback the client may get the bytes, wake
+        # and even run on this CPU before the write returns to Python.
+        self._write_began = time.time()
+        self.wfile.write(data)
 
     def _dispatch(self, method, target, headers, body):
         emulator = self.server.emulator
@@ -483,7 +487,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         self._write(status, payload, "text/xml", {"x-amzn-RequestId": request_id})
-        entry["answered"] = time.time()  # a plain assignment: the log's readers see it or None
+        # A plain assignment once the write returned (the log's readers see it or None); the value is
+        # when the write began.
+        entry["answered"] = self._write_began
 
 
 class Server(ThreadingHTTPServer):
