@@ -173,8 +173,10 @@ struct AsioHttpDriver::Impl {
     h += r.method;
     h += ' ';
     h += op.url.target;
-    h += " HTTP/1.1\r\nHost: ";
-    h += op.url.host_header;
+    h += " HTTP/1.1\r\n";
+    const std::string* host = FindHeader(r.headers, "host");  // a caller's Host wins, as in libcurl
+    h += "Host: ";
+    h += host != nullptr ? *host : op.url.host_header;
     h += "\r\n";
     bool has_ua = false;
     for (const auto& [k, v] : r.headers) {
@@ -382,6 +384,8 @@ AsioHttpDriver::AsioHttpDriver(asio::io_context* ioc, AsioHttpOptions options)
     : impl_(std::make_shared<Impl>(ioc, std::move(options))) {}
 
 AsioHttpDriver::~AsioHttpDriver() = default;
+
+bool AsioHttpDriver::Handles(std::string_view url) { return ParseUrl(url).has_value(); }
 
 size_t AsioHttpDriver::idle_connections() const {
   size_t n = 0;

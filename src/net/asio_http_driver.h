@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "net/http_client.h"
 
@@ -49,6 +50,10 @@ class AsioHttpDriver : public std::enable_shared_from_this<AsioHttpDriver> {
   ~AsioHttpDriver();
   AsioHttpDriver(const AsioHttpDriver&) = delete;
   AsioHttpDriver& operator=(const AsioHttpDriver&) = delete;
+
+  // Whether Send can take this URL: http(s), no userinfo, a numeric port in range. Others are
+  // left to libcurl.
+  static bool Handles(std::string_view url);
 
   // Starts one exchange (the request must be valid: CurlHttpClient::Send checks it first). `done`
   // runs exactly once on this io_context's thread, never inside Send.

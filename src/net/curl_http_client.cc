@@ -617,7 +617,7 @@ void LoopDriver::Reap() {
 }
 
 void LoopDriver::Start(std::unique_ptr<Transfer> t) {
-  if (native) {
+  if (native && AsioHttpDriver::Handles(t->request.url)) {
     CurlHttpClient::Impl* c = client;
     native->Send(std::move(t->request), [c, done = std::move(t->done)](Result<HttpResponse> r) {
       c->Deliver(done, std::move(r), false);

@@ -24,6 +24,7 @@
 #include "util/io_thread.h"
 #include "util/thread_pool.h"
 #include "net/asio_event_loop.h"
+#include "net/asio_http_driver.h"
 #include "net/curl_http_client.h"
 #include "net/fake_http_client.h"
 #include "net/http_client.h"
@@ -967,6 +968,30 @@ TEST_P(CurlHttpClientOnLoopTest, PostHeadersBodyStatusAndOversizeReplies) {
   EXPECT_EQ(r3.status().code(), StatusCode::kUpstream);
   EXPECT_NE(r3.status().message().find("larger than 1000 bytes"), std::string::npos)
       << r3.status().message();
+}
+
+TEST(AsioHttpDriverTest, HandlesPlainUrlsAndLeavesTheRestToLibcurl) {
+  EXPECT_TRUE(AsioHttpDriver::Handles("https://iam.amazonaws.com/"));
+  EXPECT_TRUE(AsioHttpDriver::Handles("http://127.0.0.1:8080/a?b=c"));
+  EXPECT_TRUE(AsioHttpDriver::Handles("http://[::1]:8080"));
+  EXPECT_FALSE(AsioHttpDriver::Handles("http://user:pw@127.0.0.1/"));
+  EXPECT_FALSE(AsioHttpDriver::Handles("http://127.0.0.1:99999/"));
+  EXPECT_FALSE(AsioHttpDriver::Handles("http://127.0.0.1:8x/"));
+  EXPECT_FALSE(AsioHttpDriver::Handles("ftp://127.0.0.1/"));
+  EXPECT_FALSE(AsioHttpDriver::Handles("http:///x"));
+}
+
+TEST_P(CurlHttpClientOnLoopTest, AUrlWithUserinfoStillWorksOnALoop) {
+  LoopbackServer server;
+  CurlHttpClient client(Opts());
+  AsioLoopThread lt;
+  std::string url = server.Url("/echo");
+  url.insert(7, "alice:secret@");
+  Waiter w;
+  lt.RunSync([&] { client.Send(Get(url), w.Callback()); });
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->body.find("Authorization: Basic YWxpY2U6c2VjcmV0"), std::string::npos) << r->body;
 }
 
 // With a proxy in the environment, calls on a loop go through libcurl, which applies it.
