@@ -13,9 +13,10 @@ emulator (tools/iam-emulator), each figure printed beside a reference measured i
       so an issue is two round trips; the union of the calls' intervals counts their overlap once.
       Both ends take the kernel's receive timestamps (SO_TIMESTAMPNS), so neither Python process's
       wake-ups count as the server's. Target: p99 < 1 ms. References: the AWS time per issue, a
-      KV read (no AWS call) through the same client, and the machine's cost of waking a thread
-      whose socket receives bytes after the same idle time (the server's I/O thread pays it once
-      per round trip), in the same run.
+      KV read (no AWS call) through the same client, the same issues with the emulator answering
+      after 2 ms (the server's work without idling in between), and the machine's cost of waking
+      a thread whose socket receives bytes after the same idle time (the server's I/O thread pays
+      it once per round trip), in the same run.
    b. N (500) creds requests sent at once over N pre-opened keep-alive connections: time until all
       are answered. Target < 5 s; reference: the lower bound round trips per issue x latency.
    c. revoke-prefix of everything issued; the emulator must hold no user of ours afterwards.
@@ -62,6 +63,8 @@ REVOKE_ACTIONS = {"ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPoli
                   "DeleteUser"}
 
 PROBLEMS = []
+# The emulator latency of the "warm" reference run of the issue benchmark.
+WARM_LATENCY_MS = 2
 # Linux's SO_TIMESTAMPNS (asm-generic/socket.h), which Python's socket module does not name.
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
@@ -608,6 +611,24 @@ def bench_issue(vault, emu, args, figures):
                figures["rounds_per_issue"], args.latency, figures["rounds_per_issue"] * args.latency,
                figures["seq_over_p50"], figures["seq_over_p99"], figures["seq_over_max"], figures["seq_cpu_ms"]))
 
+    # the same issues with the emulator answering at once (2 ms per call): the server's own work
+    # without the idle before each reply (a halted vCPU's wake-up, cold caches)
+    emu.set_faults(latency_ms=WARM_LATENCY_MS)
+    since = emu.last_seq()
+    warm = []
+    for _ in range(args.sequential):
+        status, body, t_sent, t_arrived, _ = client.get(path)
+        warm.append((status, body, t_sent, t_arrived))
+    emu.set_faults(latency_ms=args.latency)
+    check_all_ok(warm, "sequential issues at %d ms per call" % WARM_LATENCY_MS)
+    warm_rows = issue_overheads(warm, emu, emu.calls(since))
+    if warm_rows:
+        over = [ms(r[2]) for r in warm_rows]
+        figures["warm_over_p50"] = percentile(over, 50)
+        figures["warm_over_p99"] = percentile(over, 99)
+        log("reference: the same issues at %d ms per AWS call: server overhead p50 %.2f ms p99 %.2f ms"
+            % (WARM_LATENCY_MS, figures["warm_over_p50"], figures["warm_over_p99"]))
+
     # the floor of this measurement: a request that does no AWS call, through the same client
     vault.must("POST", "secret/aws-bench", {"k": "v"})
     floor = []
@@ -828,6 +849,9 @@ def report(figures, args):
         if "kv_p50" in figures:
             lines.append(fmt % ("", "", "KV read, same client: %.2f / %.2f ms" % (figures["kv_p50"], figures["kv_p99"]),
                                 "", ""))
+        if "warm_over_p50" in figures:
+            lines.append(fmt % ("", "", "same issues, %d ms per call: %.2f / %.2f ms" % (
+                WARM_LATENCY_MS, figures["warm_over_p50"], figures["warm_over_p99"]), "", ""))
         if "wake_p50" in figures:
             lines.append(fmt % ("", "", "%d wake-ups after %d ms idle: %.2f ms" % (rounds, args.latency, rounds * figures["wake_p50"]),
                                 "", ""))
