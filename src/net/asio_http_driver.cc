@@ -262,7 +262,11 @@ struct AsioHttpDriver::Impl {
     conn->tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(*conn->plain), *ctx);
     conn->plain.reset();
     op->socket = &conn->tls->next_layer();
-    if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), op->url.host.c_str())) {
+    // SNI carries host names only (RFC 6066), as libcurl sends it; the certificate check below
+    // covers IP addresses too.
+    boost::system::error_code not_ip;
+    asio::ip::make_address(op->url.host, not_ip);
+    if (not_ip && !SSL_set_tlsext_host_name(conn->tls->native_handle(), op->url.host.c_str())) {
       co_return Fail(*op, "TLS: cannot set the server name");
     }
     conn->tls->set_verify_callback(asio::ssl::host_name_verification(op->url.host));
