@@ -31,9 +31,9 @@ struct ServerOptions {
   int worker_threads = 32;
   // `co_await LeaveIoThread()` (util/io_thread.h) on an I/O thread moves to the worker pool. Set it
   // when storage writes wait on fsync: an AWS creds read (which runs its AWS calls on the I/O
-  // thread) then registers its lease on a worker, where concurrent registrations share the group
-  // commit, instead of stalling the I/O thread's other connections. Unset (in-memory storage), the
-  // request stays on its I/O thread to the end: no thread hop.
+  // thread) then writes its write-ahead entry and registers its lease on a worker, where
+  // concurrent writes share the group commit, instead of stalling the I/O thread's other
+  // connections. Unset (in-memory storage), the request stays on its I/O thread to the end.
   bool hand_off_blocking_work = false;
 };
 

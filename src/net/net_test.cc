@@ -733,6 +733,29 @@ TEST(AsioEventLoopTest, StopRunsHooksThenFiresPendingTimersEarly) {
   EXPECT_EQ(events, (std::vector<std::string>{"hook", "timer, stopped=1", "timer added while stopping"}));
 }
 
+Task<std::thread::id> OnLoopThenBack(EventLoop* loop) {
+  co_await ResumeOnLoop(loop);
+  co_return std::this_thread::get_id();
+}
+
+TEST(AsioEventLoopTest, ResumeOnLoopMovesACoroutineToTheLoopThread) {
+  AsioLoopThread lt;
+  std::thread::id loop_thread;
+  lt.RunSync([&] { loop_thread = std::this_thread::get_id(); });
+  // From another thread: posted to the loop.
+  EXPECT_EQ(SyncWait(OnLoopThenBack(lt.loop())), loop_thread);
+  // Null: inline.
+  EXPECT_EQ(SyncWait(OnLoopThenBack(nullptr)), std::this_thread::get_id());
+  // Already on the loop: inline, without a post (the task finishes inside StartTask).
+  bool finished_inline = false;
+  lt.RunSync([&] {
+    StartTask(OnLoopThenBack(lt.loop()), [&](std::thread::id id) {
+      finished_inline = id == loop_thread;
+    });
+  });
+  EXPECT_TRUE(finished_inline);
+}
+
 // ---- CurlHttpClient on a caller's loop ---------------------------------------------------------------
 // Each test runs twice: with the loop's native Asio/Beast exchange (the server's setting) and with
 // libcurl driven by the loop (what a proxy in the environment selects).

@@ -12,6 +12,7 @@
 // Threads: every method except Post runs on the loop's own thread only.
 #pragma once
 
+#include <coroutine>
 #include <cstdint>
 #include <functional>
 
@@ -67,6 +68,20 @@ class WithoutEventLoop {
 
  private:
   EventLoop* saved_;
+};
+
+// `co_await ResumeOnLoop(loop)` continues the coroutine on `loop`'s thread: inline when it is
+// already there or `loop` is null, else posted (EventLoop::Post). A coroutine that moved off an I/O
+// thread for blocking work (util/io_thread.h LeaveIoThread) comes back this way.
+class ResumeOnLoop {
+ public:
+  explicit ResumeOnLoop(EventLoop* loop) : loop_(loop) {}
+  bool await_ready() const noexcept { return loop_ == nullptr || EventLoop::Current() == loop_; }
+  void await_suspend(std::coroutine_handle<> h) { loop_->Post([h] { h.resume(); }); }
+  void await_resume() const noexcept {}
+
+ private:
+  EventLoop* loop_;
 };
 
 }  // namespace vault

@@ -7,6 +7,8 @@
 #include "engines/aws/policy.h"
 #include "engines/aws/username_template.h"
 #include "logical/wal.h"
+#include "util/event_loop.h"
+#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
@@ -266,9 +268,16 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
   CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg, logical::GetJson(req.storage, "config/lease"));
 
-  // Intent first: if we crash anywhere below, rollback finds the user by this entry.
+  // Intent first: if we crash anywhere below, rollback finds the user by this entry. With durable
+  // storage the HTTP I/O thread registers a hand-off (http::ServerOptions::hand_off_blocking_work):
+  // the synced write then waits on a worker, sharing the group commit with concurrent issues,
+  // instead of stalling the I/O thread's other connections, and the AWS calls go back to the I/O
+  // thread's loop. With in-memory storage nothing moves.
+  EventLoop* loop = EventLoop::Current();
+  if (loop != nullptr && IoThreadHandoff() != nullptr) co_await LeaveIoThread();
   Json wal_data = {{"username", username}};
   auto wal = logical::PutWal(req.storage, "user", wal_data, clock_->NowSeconds());
+  co_await ResumeOnLoop(loop);
   if (!wal.ok()) co_return Internal("error writing WAL entry: " + wal.status().message());
   std::string wal_id = *wal;
   // Owned by this request until it ends: the rollback pass leaves the entry alone meanwhile.
