@@ -164,6 +164,11 @@ struct CurlHttpClient::Impl {
   void Configure(CURL* easy, Transfer* t);
   // The outcome of a finished transfer (its easy handle still attached to t).
   Result<HttpResponse> Outcome(Transfer* t, CURLcode code);
+  // The transfers of `m` that libcurl has finished, with their outcomes, taken out of `running`;
+  // their easy handles go back to `idle`. Collected before any is delivered, because a callback
+  // may start the next call on the same multi handle.
+  std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>> TakeFinished(
+      CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running, std::vector<CURL*>& idle);
   void Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result, bool inline_only);
   // Ends one exchange: counts it out of in_flight and runs `done` (posted to completions if set).
   void Deliver(const HttpClient::Callback& done, Result<HttpResponse> result, bool inline_only);
@@ -376,20 +381,32 @@ void CurlHttpClient::Impl::Configure(CURL* easy, Transfer* t) {
 }
 
 void CurlHttpClient::Impl::ReapCompleted() {
+  for (auto& [t, result] : TakeFinished(multi, active, idle_easy)) {
+    Complete(std::move(t), std::move(result), false);
+  }
+}
+
+std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>>
+CurlHttpClient::Impl::TakeFinished(CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
+                                   std::vector<CURL*>& idle) {
+  std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>> finished;
   int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+  while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
     CURL* easy = msg->easy_handle;
     CURLcode code = msg->data.result;
-    curl_multi_remove_handle(multi, easy);
-    auto it = active.find(easy);
-    if (it == active.end()) continue;
+    curl_multi_remove_handle(m, easy);
+    auto it = running.find(easy);
+    if (it == running.end()) continue;
     std::unique_ptr<Transfer> t = std::move(it->second);
-    active.erase(it);
-
+    running.erase(it);
     Result<HttpResponse> result = Outcome(t.get(), code);
-    Complete(std::move(t), std::move(result), false);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+    idle.push_back(easy);
+    t->easy = nullptr;
+    finished.emplace_back(std::move(t), std::move(result));
   }
+  return finished;
 }
 
 Result<HttpResponse> CurlHttpClient::Impl::Outcome(Transfer* t, CURLcode code) {
@@ -595,25 +612,9 @@ void LoopDriver::Action(curl_socket_t fd, int ev_bitmask) {
 }
 
 void LoopDriver::Reap() {
-  // Collect first, then deliver: a callback may start the next call on this driver.
-  std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>> finished;
-  int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    CURL* easy = msg->easy_handle;
-    CURLcode code = msg->data.result;
-    curl_multi_remove_handle(multi, easy);
-    auto it = active.find(easy);
-    if (it == active.end()) continue;
-    std::unique_ptr<Transfer> t = std::move(it->second);
-    active.erase(it);
-    Result<HttpResponse> result = client->Outcome(t.get(), code);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
-    idle_easy.push_back(easy);
-    t->easy = nullptr;
-    finished.emplace_back(std::move(t), std::move(result));
+  for (auto& [t, result] : client->TakeFinished(multi, active, idle_easy)) {
+    client->Complete(std::move(t), std::move(result), false);
   }
-  for (auto& [t, result] : finished) client->Complete(std::move(t), std::move(result), false);
 }
 
 void LoopDriver::Start(std::unique_ptr<Transfer> t) {

@@ -276,6 +276,19 @@ class OneThreadExecutor : public Executor {
   std::thread::id id_;
 };
 
+// A loopback port nothing listens on (bound, read back, closed).
+int UnusedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
 HttpRequest Get(const std::string& url) {
   HttpRequest r;
   r.url = url;
@@ -400,15 +413,7 @@ TEST(CurlHttpClientTest, TimeoutFailsWithUpstreamError) {
 }
 
 TEST(CurlHttpClientTest, ConnectionRefusedFailsFast) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);  // nothing listens there now
+  int port = UnusedPort();
 
   CurlHttpClient client;
   Waiter w;
@@ -858,18 +863,9 @@ TEST_P(CurlHttpClientOnLoopTest, TimeoutAndRefusedConnectionFailOnTheLoop) {
   EXPECT_NE(r.status().message().find("timed out"), std::string::npos) << r.status().message();
   EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(3));
 
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);  // nothing listens there now
+  int port = UnusedPort();
   Waiter w2;
-  lt.RunSync([&] {
-    client.Send(Get("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x"), w2.Callback());
-  });
+  lt.RunSync([&] { client.Send(Get("http://127.0.0.1:" + std::to_string(port) + "/x"), w2.Callback()); });
   Result<HttpResponse> r2 = w2.Wait();
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.status().code(), StatusCode::kUpstream);
