@@ -93,8 +93,9 @@ class AwsBackend : public logical::FrameworkBackend {
 
   // creds/ and sts/
   Task<Result<Response>> Creds(Request& req, const FieldData& d);
+  // `cfg_raw`: config/root's stored text, which keys the cached IAM client.
   Task<Result<Response>> IssueIamUser(Request& req, const FieldData& d, std::string role_name,
-                                      Role role, RootConfig cfg);
+                                      Role role, RootConfig cfg, std::string cfg_raw);
   Task<Result<Response>> IssueSts(Request& req, const FieldData& d, std::string role_name,
                                   Role role, RootConfig cfg, std::string type);
   // The §2.3 teardown: lists groups, inline and attached policies and keys, deletes them all,
@@ -142,6 +143,8 @@ class AwsBackend : public logical::FrameworkBackend {
   // config/root differs from the one they were built from.
   Result<std::optional<RootConfig>> LoadConfig(logical::Storage* s, std::string* raw = nullptr);
   Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(logical::Storage* s);
+  // The same for a config/root the caller has loaded already (`raw`: its stored text).
+  Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(const RootConfig& cfg, const std::string& raw);
   Task<Result<StsHandle>> StsClient(logical::Storage* s);
   std::vector<::vault::aws::ClientConfig> StsCandidates(const RootConfig& cfg) const;
   ::vault::aws::ClientConfig BaseClientConfig(const RootConfig& cfg) const;

@@ -125,11 +125,16 @@ std::vector<awsapi::ClientConfig> AwsBackend::StsCandidates(const RootConfig& cf
 Result<std::shared_ptr<awsapi::IamApi>> AwsBackend::IamClient(logical::Storage* s) {
   std::string raw;
   ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, LoadConfig(s, &raw));
+  return IamClient(cfg.value_or(RootConfig{}), raw);
+}
+
+Result<std::shared_ptr<awsapi::IamApi>> AwsBackend::IamClient(const RootConfig& cfg,
+                                                              const std::string& raw) {
   {
     std::lock_guard lock(mu_);
     if (iam_ && iam_key_ == raw) return iam_;
   }
-  auto client = factory_->NewIam(BaseClientConfig(cfg.value_or(RootConfig{})));
+  auto client = factory_->NewIam(BaseClientConfig(cfg));
   if (!client) return Internal("could not create an IAM client");
   std::lock_guard lock(mu_);
   iam_ = client;
@@ -246,11 +251,12 @@ Task<Result<Response>> AwsBackend::Creds(Request& req, const FieldData& d) {
                                 " credentials through the creds path; this is not allowed for "
                                 "legacy roles");
   }
-  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> loaded_cfg, LoadConfig(req.storage));
+  std::string cfg_raw;
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> loaded_cfg, LoadConfig(req.storage, &cfg_raw));
   RootConfig cfg = loaded_cfg.value_or(RootConfig{});
   Result<Response> out = Status::Ok();
   if (type == kIamUser) {
-    out = co_await IssueIamUser(req, d, name, std::move(role), std::move(cfg));
+    out = co_await IssueIamUser(req, d, name, std::move(role), std::move(cfg), std::move(cfg_raw));
   } else {
     out = co_await IssueSts(req, d, name, std::move(role), std::move(cfg), type);
   }
@@ -258,14 +264,16 @@ Task<Result<Response>> AwsBackend::Creds(Request& req, const FieldData& d) {
 }
 
 Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d,
-                                                std::string role_name, Role role, RootConfig cfg) {
+                                                std::string role_name, Role role, RootConfig cfg,
+                                                std::string cfg_raw) {
   Response resp;
   if (d.Has("ttl"))
     resp.warnings.push_back(
         "the ttl parameter is ignored for iam_user credentials; their lease comes from "
         "config/lease");
   CO_ASSIGN_OR_RETURN(std::string username, GenerateName(cfg, "IAM", req.display_name, role_name));
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+  // config/root was read once by Creds: the client comes from that copy, not a second read.
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(cfg, cfg_raw));
   CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg, logical::GetJson(req.storage, "config/lease"));
 
   // Intent first: if we crash anywhere below, rollback finds the user by this entry. With durable
