@@ -391,12 +391,6 @@ AsioHttpDriver::~AsioHttpDriver() = default;
 
 bool AsioHttpDriver::Handles(std::string_view url) { return ParseUrl(url).has_value(); }
 
-size_t AsioHttpDriver::idle_connections() const {
-  size_t n = 0;
-  for (const auto& [k, v] : impl_->idle) n += v.size();
-  return n;
-}
-
 void AsioHttpDriver::Send(HttpRequest request, HttpClient::Callback done) {
   std::shared_ptr<Impl> impl = impl_;
   if (impl->killed) {

@@ -62,8 +62,6 @@ class AsioHttpDriver : public std::enable_shared_from_this<AsioHttpDriver> {
   // pooled connections. Later Sends fail the same way (posted). Idempotent.
   void Kill();
 
-  // Pooled idle connections (for tests).
-  size_t idle_connections() const;
 
  private:
   struct Impl;

@@ -127,7 +127,8 @@ struct LoopDriver : std::enable_shared_from_this<LoopDriver> {
 
   void Action(curl_socket_t fd, int ev_bitmask);
   void Reap();
-  void Start(std::unique_ptr<Transfer> t);
+  // One exchange on this loop: the native driver when it takes the URL, else libcurl.
+  void Send(HttpRequest request, HttpClient::Callback done);
   uint64_t AddTimer(int64_t delay_ms, std::function<void()> fn);
   // Fails what is in flight (kUnavailable), fires the timers early, frees the multi handle.
   void Kill();
@@ -158,7 +159,10 @@ struct CurlHttpClient::Impl {
   std::thread thread;
 
   void Loop();
-  void Start(std::unique_ptr<Transfer> t);
+  // Adds t to the multi handle `m` (its transfers in `running`, its pooled easy handles in `idle`):
+  // the client's own or a loop's. Failures complete t at once.
+  void Start(CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
+             std::vector<CURL*>& idle, std::unique_ptr<Transfer> t);
   void ReapCompleted();
   // Sets up `easy` for t's request.
   void Configure(CURL* easy, Transfer* t);
@@ -258,14 +262,13 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
       return;
     }
   }
+  if (std::shared_ptr<LoopDriver> d = impl_->CurrentDriver()) {
+    d->Send(std::move(request), std::move(done));
+    return;
+  }
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->done = std::move(done);
-  if (std::shared_ptr<LoopDriver> d = impl_->CurrentDriver()) {
-    impl_->in_flight.fetch_add(1);
-    d->Start(std::move(t));
-    return;
-  }
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->stopping) {
@@ -305,11 +308,12 @@ void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
   if (std::this_thread::get_id() != impl_->thread.get_id()) curl_multi_wakeup(impl_->multi);
 }
 
-void CurlHttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
+void CurlHttpClient::Impl::Start(CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
+                                 std::vector<CURL*>& idle, std::unique_ptr<Transfer> t) {
   CURL* easy;
-  if (!idle_easy.empty()) {
-    easy = idle_easy.back();
-    idle_easy.pop_back();
+  if (!idle.empty()) {
+    easy = idle.back();
+    idle.pop_back();
     curl_easy_reset(easy);  // keeps the connection cache, DNS cache and TLS session cache
   } else {
     easy = curl_easy_init();
@@ -319,15 +323,18 @@ void CurlHttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
     return;
   }
   Configure(easy, t.get());
-  CURLMcode mc = curl_multi_add_handle(multi, easy);
+  CURLMcode mc = curl_multi_add_handle(m, easy);
   if (mc != CURLM_OK) {
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+    idle.push_back(easy);
+    t->easy = nullptr;
     Complete(std::move(t),
              Status(StatusCode::kInternal, std::string("curl_multi_add_handle: ") +
                                                curl_multi_strerror(mc)),
              false);
     return;
   }
-  active.emplace(easy, std::move(t));
+  running.emplace(easy, std::move(t));
 }
 
 void CurlHttpClient::Impl::Configure(CURL* easy, Transfer* t) {
@@ -487,7 +494,7 @@ void CurlHttpClient::Impl::Loop() {
         timers.pop();
       }
     }
-    for (auto& t : incoming) Start(std::move(t));
+    for (auto& t : incoming) Start(multi, active, idle_easy, std::move(t));
     for (auto& fn : due) RunTimer(std::move(fn), false);
     int running = 0;
     curl_multi_perform(multi, &running);
@@ -617,39 +624,20 @@ void LoopDriver::Reap() {
   }
 }
 
-void LoopDriver::Start(std::unique_ptr<Transfer> t) {
-  if (native && AsioHttpDriver::Handles(t->request.url)) {
+void LoopDriver::Send(HttpRequest request, HttpClient::Callback done) {
+  client->in_flight.fetch_add(1);
+  if (native && AsioHttpDriver::Handles(request.url)) {
     CurlHttpClient::Impl* c = client;
-    native->Send(std::move(t->request), [c, done = std::move(t->done)](Result<HttpResponse> r) {
+    native->Send(std::move(request), [c, done = std::move(done)](Result<HttpResponse> r) {
       c->Deliver(done, std::move(r), false);
     });
     return;
   }
-  CURL* easy;
-  if (!idle_easy.empty()) {
-    easy = idle_easy.back();
-    idle_easy.pop_back();
-    curl_easy_reset(easy);
-  } else {
-    easy = curl_easy_init();
-  }
-  if (easy == nullptr) {
-    client->Complete(std::move(t), Status(StatusCode::kInternal, "curl_easy_init failed"), false);
-    return;
-  }
-  client->Configure(easy, t.get());
+  auto t = std::make_unique<Transfer>();
+  t->request = std::move(request);
+  t->done = std::move(done);
   // libcurl answers through OnTimer (timeout 0): the transfer starts from a post on this loop.
-  CURLMcode mc = curl_multi_add_handle(multi, easy);
-  if (mc != CURLM_OK) {
-    t->easy = nullptr;
-    idle_easy.push_back(easy);
-    client->Complete(std::move(t),
-                     Status(StatusCode::kInternal,
-                            std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)),
-                     false);
-    return;
-  }
-  active.emplace(easy, std::move(t));
+  client->Start(multi, active, idle_easy, std::move(t));
 }
 
 uint64_t LoopDriver::AddTimer(int64_t delay_ms, std::function<void()> fn) {

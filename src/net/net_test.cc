@@ -276,6 +276,14 @@ class OneThreadExecutor : public Executor {
   std::thread::id id_;
 };
 
+// Clears the proxy variables that make CurlHttpClient use libcurl on a loop.
+void UnsetProxyEnvironment() {
+  for (const char* var : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                          "ALL_PROXY"}) {
+    unsetenv(var);
+  }
+}
+
 // A loopback port nothing listens on (bound, read back, closed).
 int UnusedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -767,12 +775,7 @@ TEST(AsioEventLoopTest, ResumeOnLoopMovesACoroutineToTheLoopThread) {
 
 class CurlHttpClientOnLoopTest : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override {
-    for (const char* var : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                            "ALL_PROXY"}) {
-      unsetenv(var);
-    }
-  }
+  void SetUp() override { UnsetProxyEnvironment(); }
   CurlOptions Opts() const {
     CurlOptions o;
     o.native_on_asio_loops = GetParam();
@@ -1011,6 +1014,33 @@ TEST_P(CurlHttpClientOnLoopTest, AUrlWithUserinfoStillWorksOnALoop) {
   Result<HttpResponse> r = w.Wait();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_NE(r->body.find("Authorization: Basic YWxpY2U6c2VjcmV0"), std::string::npos) << r->body;
+}
+
+// After a burst, the native exchange keeps at most 32 idle connections per origin: a second burst
+// of 40 reuses 32 and opens 8.
+TEST(AsioHttpDriverTest, KeepsAtMost32IdleConnectionsPerOrigin) {
+  UnsetProxyEnvironment();  // a proxy variable would select libcurl
+  LoopbackServer server;
+  CurlHttpClient client;
+  AsioLoopThread lt;
+  auto burst = [&] {
+    std::atomic<int> ok{0}, done{0};
+    std::promise<void> all;
+    lt.RunSync([&] {
+      for (int i = 0; i < 40; ++i) {
+        client.Send(Get(server.Url("/delay/100")), [&](Result<HttpResponse> r) {
+          if (r.ok() && r->status == 200) ++ok;
+          if (++done == 40) all.set_value();
+        });
+      }
+    });
+    all.get_future().wait();
+    return ok.load();
+  };
+  ASSERT_EQ(burst(), 40);
+  EXPECT_EQ(server.accepted(), 40);
+  ASSERT_EQ(burst(), 40);
+  EXPECT_EQ(server.accepted(), 48);
 }
 
 // With a proxy in the environment, calls on a loop go through libcurl, which applies it.
