@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "util/random.h"
+
 namespace vault::aws {
 
 const XmlElement* XmlElement::Child(std::string_view name) const {
@@ -103,9 +105,21 @@ Result<XmlElement> ParseXml(std::string_view document, const XmlLimits& limits) 
     return InvalidArgument("XML document larger than " + std::to_string(limits.max_bytes) +
                            " bytes");
   }
-  std::unique_ptr<XML_ParserStruct, decltype(&XML_ParserFree)> parser(XML_ParserCreate("UTF-8"),
-                                                                       &XML_ParserFree);
+  // One parser per thread, reset for each document: creating one allocates expat's tables, and
+  // expat draws its hash salt from getrandom(2) on each new parser unless given one. The salt
+  // (against hash flooding) is random per thread; a reset parser keeps no state from the last
+  // document. ParseXml is never re-entered from expat's callbacks.
+  thread_local std::unique_ptr<XML_ParserStruct, decltype(&XML_ParserFree)> parser(
+      XML_ParserCreate("UTF-8"), &XML_ParserFree);
+  thread_local unsigned long salt = [] {
+    unsigned long s = 0;
+    while (s == 0) PooledRandom(reinterpret_cast<unsigned char*>(&s), sizeof(s));
+    return s;
+  }();
+  if (parser && XML_ParserReset(parser.get(), "UTF-8") != XML_TRUE) parser.reset();
+  if (!parser) parser.reset(XML_ParserCreate("UTF-8"));
   if (!parser) return Internal("XML_ParserCreate failed");
+  XML_SetHashSalt(parser.get(), salt);
   XmlBuilder b(parser.get(), limits);
   XML_SetUserData(parser.get(), &b);
   XML_SetElementHandler(parser.get(), &XmlBuilder::OnStart, &XmlBuilder::OnEnd);

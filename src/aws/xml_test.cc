@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
+#include <vector>
 
 namespace vault::aws {
 namespace {
@@ -102,6 +105,36 @@ TEST(XmlTest, LimitsAreEnforced) {
   limits.max_bytes = 16;
   EXPECT_FALSE(ParseXml(many, limits).ok());
   EXPECT_TRUE(ParseXml(many).ok());
+}
+
+TEST(XmlTest, EachDocumentStartsFromScratchAfterAnyEarlierOne) {
+  // A thread reuses one parser: nothing of a document (an error, a stop from a callback, a
+  // namespace prefix, an unfinished element) may leak into the next one.
+  const std::string good = kListGroups;
+  const char* before[] = {"<a>", "<a></b>", "<!DOCTYPE x><x/>", "<p:a xmlns:p='u'><p:b>",
+                          "<a>&undefined;</a>", "<r><m/><m/><m/></r>"};
+  XmlLimits tight;
+  tight.max_elements = 2;
+  for (const char* doc : before) {
+    EXPECT_FALSE(ParseXml(doc, tight).ok()) << doc;
+    Result<XmlElement> r = ParseXml(good);
+    ASSERT_TRUE(r.ok()) << "after " << doc << ": " << r.status().ToString();
+    EXPECT_EQ(r->name(), "ListGroupsForUserResponse");
+    EXPECT_EQ(r->Child("ListGroupsForUserResult")->Members("Groups").size(), 2u);
+    EXPECT_FALSE(ParseXml("<a>").ok());  // and an unfinished document is still one
+  }
+  // Other threads have parsers of their own.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        if (ParseXml(good).ok() && !ParseXml("<a></b>").ok()) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 800);
 }
 
 TEST(XmlTest, RandomMutationsNeverCrash) {

@@ -2,6 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,32 +13,68 @@
 
 namespace vault {
 
+namespace {
+[[noreturn]] void CsprngFailure();
+}  // namespace
+
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
   if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    std::fputs("fatal: CSPRNG failure\n", stderr);
-    std::abort();
+    CsprngFailure();
   }
   return out;
 }
 
-std::string NewUuid() {
-  // One RAND_bytes call per 32 ids (a call costs far more than the 16 bytes it returns); ids are
-  // identifiers, not keys, so holding the next few in a per-thread buffer is harmless.
-  constexpr size_t kBuffered = 16 * 32;
-  thread_local unsigned char pool[kBuffered];
-  thread_local size_t used = kBuffered;
-  if (used == kBuffered) {
-    if (RAND_bytes(pool, static_cast<int>(kBuffered)) != 1) {
-      std::fputs("fatal: CSPRNG failure\n", stderr);
-      std::abort();
+namespace {
+[[noreturn]] void CsprngFailure() {
+  std::fputs("fatal: CSPRNG failure\n", stderr);
+  std::abort();
+}
+
+// The calling thread's buffer of CSPRNG output. A RAND_bytes call costs far more than the few bytes
+// a nonce or an id needs (OpenSSL's DRBG locks, checks for a fork and runs AES each call), so one
+// call fills 1 KiB and later calls take from it; bytes handed out are zeroed in the buffer. The
+// process never forks, and a fork would keep one copy per process in any case: the buffer is
+// dropped in the child (pthread_atfork) so the two never hand out the same bytes.
+constexpr size_t kPoolSize = 1024;
+struct Pool {
+  unsigned char bytes[kPoolSize];
+  size_t used = kPoolSize;
+};
+thread_local Pool pool;
+
+void ForgetPoolInChild() {
+  std::memset(pool.bytes, 0, sizeof(pool.bytes));
+  pool.used = kPoolSize;
+}
+}  // namespace
+
+void PooledRandom(unsigned char* out, size_t n) {
+  static const bool registered = [] { return pthread_atfork(nullptr, nullptr, &ForgetPoolInChild) == 0; }();
+  (void)registered;
+  while (n > 0) {
+    if (pool.used == kPoolSize) {
+      if (RAND_bytes(pool.bytes, static_cast<int>(kPoolSize)) != 1) CsprngFailure();
+      pool.used = 0;
     }
-    used = 0;
+    const size_t take = std::min(n, kPoolSize - pool.used);
+    std::memcpy(out, pool.bytes + pool.used, take);
+    std::memset(pool.bytes + pool.used, 0, take);
+    pool.used += take;
+    out += take;
+    n -= take;
   }
+}
+
+std::string PooledRandomBytes(size_t n) {
+  std::string out(n, '\0');
+  PooledRandom(reinterpret_cast<unsigned char*>(out.data()), n);
+  return out;
+}
+
+std::string NewUuid() {
   unsigned char b[16];
-  std::memcpy(b, pool + used, 16);
-  std::memset(pool + used, 0, 16);
-  used += 16;
+  PooledRandom(b, sizeof(b));
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";
@@ -50,7 +89,7 @@ std::string NewUuid() {
 }
 
 std::string NewTimeOrderedUuid(int64_t unix_ms) {
-  std::string b = RandomBytes(16);
+  std::string b = PooledRandomBytes(16);
   uint64_t ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
   for (int i = 0; i < 6; ++i) b[i] = static_cast<char>((ms >> (8 * (5 - i))) & 0xff);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);
@@ -60,18 +99,24 @@ std::string NewTimeOrderedUuid(int64_t unix_ms) {
          "-" + h.substr(20);
 }
 
-std::string RandomAlnum(size_t n) {
+namespace {
+template <typename Source>
+std::string Alnum(size_t n, Source source) {
   static constexpr char kAlpha[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out;
   out.reserve(n);
   while (out.size() < n) {
-    std::string b = RandomBytes(n);
+    std::string b = source(n);
     for (unsigned char c : b) {
       if (c < 248 && out.size() < n) out.push_back(kAlpha[c % 62]);  // 248 = 4*62: no bias
     }
   }
   return out;
 }
+}  // namespace
+
+std::string RandomAlnum(size_t n) { return Alnum(n, RandomBytes); }
+std::string PooledRandomAlnum(size_t n) { return Alnum(n, PooledRandomBytes); }
 
 }  // namespace vault

@@ -525,6 +525,47 @@ TEST_F(AwsEngineTest, IamUserIssueCallOrderResponseAndLease) {
   EXPECT_EQ(u->groups.count("devs"), 1u);
 }
 
+TEST_F(AwsEngineTest, ParsedRoleAndConfigFollowEveryChangeOfTheStoredText) {
+  // Creds reuse the parsed role and config/root while their stored text is unchanged; any change,
+  // through the API or straight in storage (another node's write, a restore), must be seen.
+  ConfigureRoot();
+  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"user_path", "/a/"},
+                                {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(Read("creds/r").ok());
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->calls()[0].params["Path"], "/a/");
+  ASSERT_TRUE(Write("roles/r", {{"user_path", "/b/"}}).ok());
+  fake_->ClearCalls();
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->calls()[0].params["Path"], "/b/");
+
+  auto stored = *logical::GetJson(&storage_, "role/r");
+  (*stored)["user_path"] = "/c/";
+  ASSERT_TRUE(logical::PutJson(&storage_, "role/r", *stored).ok());
+  fake_->ClearCalls();
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->calls()[0].params["Path"], "/c/");
+  EXPECT_EQ(Read("roles/r")->data["user_path"], "/c/");
+
+  ASSERT_TRUE(storage_.Delete("role/r").ok());
+  EXPECT_FALSE(Read("creds/r").ok());
+  ASSERT_TRUE(storage_.Put("role/r", "{not json").ok());
+  auto corrupt = Read("creds/r");
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_NE(corrupt.status().message().find("corrupt"), std::string::npos);
+
+  // config/root: a new username_template written straight to storage is used at once.
+  ASSERT_TRUE(storage_.Delete("role/r").ok());
+  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  auto cfg = *logical::GetJson(&storage_, "config/root");
+  (*cfg)["username_template"] = "vault-direct-{{ random 8 }}";
+  ASSERT_TRUE(logical::PutJson(&storage_, "config/root", *cfg).ok());
+  fake_->ClearCalls();
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->calls()[0].params["UserName"].get<std::string>().rfind("vault-direct-", 0), 0u)
+      << fake_->calls()[0].params["UserName"];
+}
+
 TEST_F(AwsEngineTest, IamUserLeaseDefaultsWithoutConfigLeaseAndTtlIgnored) {
   ConfigureRoot();
   ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());

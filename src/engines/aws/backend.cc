@@ -384,9 +384,17 @@ Result<std::optional<RootConfig>> AwsBackend::LoadConfig(logical::Storage* s, st
   ASSIGN_OR_RETURN(std::optional<std::string> v, s->Get("config/root"));
   if (raw) *raw = v.value_or("");
   if (!v) return std::optional<RootConfig>();
+  {
+    std::lock_guard lock(parsed_mu_);
+    if (parsed_config_.value && parsed_config_.raw == *v)
+      return std::optional<RootConfig>(*parsed_config_.value);
+  }
   auto j = ParseJson(*v);
   if (!j.ok()) return Internal("corrupt config/root entry");
-  return std::optional<RootConfig>(RootConfig::FromStorage(*j));
+  RootConfig cfg = RootConfig::FromStorage(*j);
+  std::lock_guard lock(parsed_mu_);
+  parsed_config_ = Parsed<RootConfig>{std::move(*v), std::make_shared<const RootConfig>(cfg)};
+  return std::optional<RootConfig>(std::move(cfg));
 }
 
 Result<Response> AwsBackend::ConfigRootRead(Request& req, const FieldData&) {
@@ -407,7 +415,7 @@ Status AwsBackend::ValidateUsernameTemplate(const std::string& text) const {
   longest.resize(kMaxTemplateInputLength);
   TemplateEnv env;
   env.now_nanos = clock_->NowNanos();
-  env.random_alnum = [](size_t n) { return RandomAlnum(n); };
+  env.random_alnum = [](size_t n) { return PooledRandomAlnum(n); };
   env.uuid = [] { return NewUuid(); };
   struct Case {
     const char* type;
@@ -496,9 +504,21 @@ Result<Response> AwsBackend::ConfigLeaseWrite(Request& req, const FieldData& d) 
 // roles
 
 Result<std::optional<Role>> AwsBackend::LoadRole(logical::Storage* s, const std::string& name) {
-  ASSIGN_OR_RETURN(std::optional<Json> j, logical::GetJson(s, "role/" + name));
-  if (j) {
+  const std::string key = "role/" + name;
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, s->Get(key));
+  if (raw) {
+    {
+      std::lock_guard lock(parsed_mu_);
+      auto it = parsed_roles_.find(name);
+      if (it != parsed_roles_.end() && it->second.raw == *raw)
+        return std::optional<Role>(*it->second.value);
+    }
+    auto j = ParseJson(*raw);
+    if (!j.ok()) return Internal("corrupt entry at " + key);
     ASSIGN_OR_RETURN(Role r, Role::FromStorage(*j));
+    std::lock_guard lock(parsed_mu_);
+    if (parsed_roles_.size() >= kParsedRolesKept) parsed_roles_.clear();
+    parsed_roles_[name] = Parsed<Role>{std::move(*raw), std::make_shared<const Role>(r)};
     return std::optional<Role>(std::move(r));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> legacy, s->Get("policy/" + name));

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "aws/api.h"
@@ -165,6 +166,18 @@ class AwsBackend : public logical::FrameworkBackend {
   std::string sts_key_;
   std::optional<StsHandle> sts_;
 
+  // Parsed roles and config/root, reused while their stored text is unchanged: a creds read
+  // compares the text it read with the one parsed instead of parsing it again. Writes need no
+  // invalidation (a new text misses); the roles kept are bounded.
+  template <typename T>
+  struct Parsed {
+    std::string raw;
+    std::shared_ptr<const T> value;
+  };
+  static constexpr size_t kParsedRolesKept = 256;
+  std::mutex parsed_mu_;
+  std::unordered_map<std::string, Parsed<Role>> parsed_roles_;
+  Parsed<RootConfig> parsed_config_;
   std::mutex template_mu_;  // guards the parsed username_template, reused while its text holds
   std::string template_text_;
   std::optional<UsernameTemplate> template_;
