@@ -14,28 +14,16 @@
 namespace vault {
 
 namespace {
-[[noreturn]] void CsprngFailure();
-}  // namespace
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    CsprngFailure();
-  }
-  return out;
-}
-
-namespace {
 [[noreturn]] void CsprngFailure() {
   std::fputs("fatal: CSPRNG failure\n", stderr);
   std::abort();
 }
 
-// The calling thread's buffer of CSPRNG output. A RAND_bytes call costs far more than the few bytes
-// a nonce or an id needs (OpenSSL's DRBG locks, checks for a fork and runs AES each call), so one
-// call fills 1 KiB and later calls take from it; bytes handed out are zeroed in the buffer. The
-// process never forks, and a fork would keep one copy per process in any case: the buffer is
-// dropped in the child (pthread_atfork) so the two never hand out the same bytes.
+// The calling thread's buffer of CSPRNG output for nonces and ids. A RAND_bytes call costs far
+// more than the few bytes one needs (OpenSSL's DRBG locks, checks for a fork and runs AES each
+// call), so one call fills 1 KiB and later calls take from it; bytes handed out are zeroed in the
+// buffer. A forked child drops its copy (pthread_atfork), so parent and child never hand out the
+// same bytes.
 constexpr size_t kPoolSize = 1024;
 struct Pool {
   unsigned char bytes[kPoolSize];
@@ -49,8 +37,16 @@ void ForgetPoolInChild() {
 }
 }  // namespace
 
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    CsprngFailure();
+  }
+  return out;
+}
+
 void PooledRandom(unsigned char* out, size_t n) {
-  static const bool registered = [] { return pthread_atfork(nullptr, nullptr, &ForgetPoolInChild) == 0; }();
+  static const int registered = pthread_atfork(nullptr, nullptr, &ForgetPoolInChild);
   (void)registered;
   while (n > 0) {
     if (pool.used == kPoolSize) {

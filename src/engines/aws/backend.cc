@@ -393,7 +393,7 @@ Result<std::optional<RootConfig>> AwsBackend::LoadConfig(logical::Storage* s, st
   if (!j.ok()) return Internal("corrupt config/root entry");
   RootConfig cfg = RootConfig::FromStorage(*j);
   std::lock_guard lock(parsed_mu_);
-  parsed_config_ = Parsed<RootConfig>{std::move(*v), std::make_shared<const RootConfig>(cfg)};
+  parsed_config_ = Parsed<RootConfig>{std::move(*v), cfg};
   return std::optional<RootConfig>(std::move(cfg));
 }
 
@@ -518,7 +518,7 @@ Result<std::optional<Role>> AwsBackend::LoadRole(logical::Storage* s, const std:
     ASSIGN_OR_RETURN(Role r, Role::FromStorage(*j));
     std::lock_guard lock(parsed_mu_);
     if (parsed_roles_.size() >= kParsedRolesKept) parsed_roles_.clear();
-    parsed_roles_[name] = Parsed<Role>{std::move(*raw), std::make_shared<const Role>(r)};
+    parsed_roles_[name] = Parsed<Role>{std::move(*raw), r};
     return std::optional<Role>(std::move(r));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> legacy, s->Get("policy/" + name));

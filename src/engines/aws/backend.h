@@ -172,7 +172,7 @@ class AwsBackend : public logical::FrameworkBackend {
   template <typename T>
   struct Parsed {
     std::string raw;
-    std::shared_ptr<const T> value;
+    std::optional<T> value;
   };
   static constexpr size_t kParsedRolesKept = 256;
   std::mutex parsed_mu_;
