@@ -7,12 +7,13 @@ emulator (tools/iam-emulator), each figure printed beside a reference measured i
 1. Issue (emulator latency 100 ms per AWS call; role = iam_user with an inline policy, i.e.
    CreateUser + PutUserPolicy + CreateAccessKey per credential):
    a. sequential issues, one at a time: the server's own overhead per issue = the request's time
-      (sent by the client -> answer in the client's socket) minus the time during which at least
-      one of that issue's AWS calls was at the emulator (request in the emulator's socket ->
-      answer written). PutUserPolicy and CreateAccessKey are in flight together after CreateUser,
-      so an issue is two round trips; the union of the calls' intervals counts their overlap once.
-      Both ends take the kernel's receive timestamps (SO_TIMESTAMPNS), so neither Python process's
-      wake-ups count as the server's. Target: p99 < 1 ms. References: the AWS time per issue, a
+      (request left the client's socket -> answer in the client's socket) minus the time during
+      which at least one of that issue's AWS calls was at the emulator (request in the emulator's
+      socket -> answer left the emulator's socket). PutUserPolicy and CreateAccessKey are in
+      flight together after CreateUser, so an issue is two round trips; the union of the calls'
+      intervals counts their overlap once. All four boundaries are the kernel's timestamps
+      (SO_TIMESTAMPNS on receipt, SO_TIMESTAMPING's transmit stamp on sending), so neither Python
+      process's wake-ups or sends count as the server's. Target: p99 < 1 ms. References: the AWS time per issue, a
       KV read (no AWS call) through the same client, the same issues with the emulator answering
       after 2 ms (the server's work without idling in between), and the machine's cost of waking
       a thread whose socket receives bytes after the same idle time (the server's I/O thread pays
@@ -52,6 +53,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PY = "/usr/bin/python3"
 EMULATOR = os.path.join(ROOT, "tools", "iam-emulator", "iam_emulator.py")
+sys.path.insert(0, os.path.join(ROOT, "tools", "iam-emulator"))
+from iamemu.stamps import SentStamps  # noqa: E402  (the emulator's kernel transmit timestamps)
 TOKEN = "bench-root"
 ROLE = "deploy"
 POLICY = {"Version": "2012-10-17",
@@ -231,25 +234,36 @@ class Vault:
 
 
 class StampedClient:
-    """A keep-alive HTTP/1.1 client that times each answer by the kernel's receive timestamp of the
-    response's last bytes (SO_TIMESTAMPNS): from just before the request is sent to when the
-    answer reached this socket. This Python process's own wake-up and parsing are not counted (the
-    emulator stamps its call log the same way), so what remains of an issue after the AWS time is
-    the server's, plus two loopback hops."""
+    """A keep-alive HTTP/1.1 client that times each request by kernel timestamps: from when the
+    request's last byte left this socket (SO_TIMESTAMPING's transmit stamp; just before sending,
+    where the kernel gives none) to when the response's last bytes reached it (SO_TIMESTAMPNS).
+    This Python process's own sending, wake-up and parsing are not counted (the emulator stamps
+    its call log the same way), so what remains of an issue after the AWS time is the server's,
+    plus loopback deliveries."""
 
     def __init__(self, port):
         self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=300)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        try:
+            self.tx = SentStamps(self.sock)
+        except OSError:
+            self.tx = None
         self.buf = b""
 
     def get(self, path):
-        """-> (status, body bytes, t_sent, t_arrived, t_parsed), time.time() stamps."""
+        """-> (status, body bytes, t_sent, t_arrived, t_parsed), Unix seconds."""
         req = ("GET /v1/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Vault-Token: %s\r\n\r\n"
                % (path, self.port, TOKEN)).encode()
-        t_sent = time.time()
-        self.sock.sendall(req)
+        if self.tx is None:
+            t_sent = time.time()
+            self.sock.sendall(req)
+        else:
+            self.tx.prepare()
+            t_sent = time.time()
+            # when the request's last byte left, by the kernel's clock (as the emulator's "sent")
+            t_sent = self.tx.write(self.sock.sendall, req) or t_sent
         arrived = None
         head_len = length = status = None
         while True:
@@ -260,7 +274,7 @@ class StampedClient:
                     status, length = parse_head(self.buf[:end])
             if head_len is not None and len(self.buf) >= head_len + length:
                 break
-            data, ancdata, _, _ = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(16))
+            data, ancdata, _, _ = self.sock.recvmsg(1 << 16, 256)
             if not data:
                 raise ConnectionError("vault closed the connection")
             arrived = None
@@ -275,6 +289,8 @@ class StampedClient:
         return status, body, t_sent, arrived if arrived is not None else t_parsed, t_parsed
 
     def close(self):
+        if self.tx is not None:
+            self.tx.close()
         self.sock.close()
 
 
@@ -435,11 +451,17 @@ def key_owners(emu):
     return {k["id"]: u["name"] for u in emu.users() for k in u["access_keys"]}
 
 
+def answer_left(call):
+    """When a call's answer left the emulator: the kernel's transmit timestamp of its last byte
+    ("sent"), or, where the kernel gave none, when the emulator began writing it ("answered")."""
+    return call.get("sent") or call["answered"]
+
+
 def aws_segments(calls):
     """The times during which at least one of these calls was at the emulator (from its request's
     arrival to its answer), as sorted, disjoint (start, end) intervals. The calls of one issue
     after CreateUser are in flight together, so they overlap: one segment per round trip."""
-    spans = sorted((c["received"], c["answered"]) for c in calls if c.get("answered") is not None)
+    spans = sorted((c["received"], answer_left(c)) for c in calls if c.get("answered") is not None)
     out = []
     for start, end in spans:
         if out and start <= out[-1][1]:
@@ -673,7 +695,7 @@ def bench_issue(vault, emu, args, figures):
     if calls:
         # how many AWS calls were open at the same time at the emulator, at most
         events = sorted([(c["received"], 1) for c in calls if c.get("answered")] +
-                        [(c["answered"], -1) for c in calls if c.get("answered")])
+                        [(answer_left(c), -1) for c in calls if c.get("answered")])
         cur = peak = 0
         for _, d in events:
             cur += d
@@ -772,7 +794,7 @@ def revoke_run(vault, emu, args, n, budget, faults, label):
     deletes = [c for c in calls if c["action"] == "DeleteUser" and c["status"] == 200]
     throttled = [c for c in calls if c["error"] == "Throttling"]
     t_first = min(c["received"] for c in calls)
-    t_last = max(c["answered"] or c["received"] for c in calls)
+    t_last = max((answer_left(c) if c["answered"] else c["received"]) for c in calls)
     window = max(t_last - t_first, 1e-6)
     # steady state: the middle 80 % of the calls, from the 10th to the 90th percentile of their
     # arrival times. This leaves out the bucket's initial burst and the drain at the end, when fewer

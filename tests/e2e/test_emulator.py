@@ -824,8 +824,9 @@ def test_latency_and_concurrency(emu):
 def test_call_log_received_is_when_the_bytes_arrived():
     """Two requests written at once on one connection: the call log's "received" of the second is
     when its bytes reached the emulator's socket (with the first), not when the handler got round
-    to it after the first call's 300 ms; "answered" is when each answer's write began, so never
-    after the answer's bytes reached the client (the kernel's receive timestamp here). A fresh
+    to it after the first call's 300 ms; "answered" is when each answer's write began and "sent"
+    when its last byte left (the kernel's transmit timestamp), so neither is after the answer's
+    bytes reached the client (the kernel's receive timestamp here). A fresh
     emulator, so that this is its only connection: the bytes may arrive before the connection's
     handler thread has started, and no other socket keeps the kernel's timestamping on."""
     import socket
@@ -882,6 +883,13 @@ def _check_received_stamps(emu, socket):
     assert second["answered"] - second["received"] >= 0.55  # it waited for the first call too
     assert first["answered"] - first["received"] >= 0.3
     assert first_arrived is not None and first["answered"] <= first_arrived, (first, first_arrived)
+    # "sent": the kernel's transmit timestamp of each answer's last byte, after its write began
+    # and, on loopback, before the bytes reached this socket.
+    for call in (first, second):
+        assert call["sent"] is not None, call
+        assert call["answered"] <= call["sent"] < call["answered"] + 0.05, call
+    assert first["sent"] <= first_arrived, (first, first_arrived)
+    assert second["sent"] - first["sent"] >= 0.25  # each answer's own stamp, not the other's
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from . import sigv4
 from .authz import Caller, authorize
 from .faults import DropConnection, Faults
 from .registry import ACTIONS, Request
+from .stamps import SentStamps
 from .state import ALLOW_ALL, Account
 from .wire import VERSIONS, AwsError, Params, error_body, success_body, validate
 
@@ -197,7 +198,7 @@ class Emulator:
         action_name = params.get("Action")
         entry = {"time": started, "action": action_name, "service": None, "params": params.redacted(),
                  "caller": None, "caller_arn": None, "status": 200, "error": None, "message": None,
-                 "received": received if received is not None else started, "answered": None}
+                 "received": received if received is not None else started, "answered": None, "sent": None}
         service = None
         try:
             info = sigv4.parse_request_auth(headers, dict(query_pairs))
@@ -315,15 +316,15 @@ def _http_date(second):
 # Linux's SO_TIMESTAMPNS (asm-generic/socket.h; also the SCM_ type of its control message), which
 # Python's socket module does not name.
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
-
-
 class _StampedReader(io.RawIOBase):
     """The raw reader under a plain connection's rfile: each read also takes the kernel's receive
     timestamp of the bytes (SO_TIMESTAMPNS). The call log's "received" is then when a request
     reached the emulator's socket, not when a handler thread got round to reading it, so a client
     measuring its own overhead against the call log is not charged for this process's wake-ups."""
 
-    _CMSG = socket.CMSG_SPACE(16)
+    # Room for SCM_TIMESTAMPNS and, on a socket that also asked for transmit timestamps, the
+    # SCM_TIMESTAMPING the kernel may add to received data.
+    _CMSG = 256
 
     def __init__(self, sock):
         super().__init__()
@@ -369,10 +370,24 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self._stamps = None
+        self._sent_stamps = None
+        self._write_sent = None
+        if self.server.stamped:
+            try:
+                self._sent_stamps = SentStamps(self.connection)
+            except OSError:
+                pass
         if self.server.stamped:  # the connection inherited SO_TIMESTAMPNS from the listener
             self._stamps = _StampedReader(self.connection)
             self.rfile.close()  # the makefile() reader it replaces (it holds a socket reference)
             self.rfile = io.BufferedReader(self._stamps)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if self._sent_stamps is not None:
+                self._sent_stamps.close()
 
     def handle_one_request(self):
         try:
@@ -426,7 +441,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _body(self, headers):
         if (headers.get("expect") or [""])[0].lower() == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            if self._sent_stamps is not None:
+                self._sent_stamps.prepare()
+                self._sent_stamps.write(self.wfile.write, b"HTTP/1.1 100 Continue\r\n\r\n")
+            else:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         if "chunked" in (headers.get("transfer-encoding") or [""])[0].lower():
             chunks, total = [], 0
             while True:
@@ -465,8 +484,13 @@ class Handler(BaseHTTPRequestHandler):
         data = payload + body if self.command != "HEAD" else payload
         # When the answer was handed to the socket: on loopback the client may get the bytes, wake
         # and even run on this CPU before the write returns to Python.
+        if self._sent_stamps is not None:
+            self._sent_stamps.prepare()
         self._write_began = time.time()
-        self.wfile.write(data)
+        if self._sent_stamps is not None:
+            self._write_sent = self._sent_stamps.write(self.wfile.write, data)
+        else:
+            self.wfile.write(data)
 
     def _dispatch(self, method, target, headers, body):
         emulator = self.server.emulator
@@ -487,8 +511,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         self._write(status, payload, "text/xml", {"x-amzn-RequestId": request_id})
-        # A plain assignment once the write returned (the log's readers see it or None); the value is
-        # when the write began.
+        # Plain assignments once the write returned (the log's readers see them or None): when the
+        # write began, and when its last byte left by the kernel's clock (None where unavailable).
+        entry["sent"] = self._write_sent
         entry["answered"] = self._write_began
 
 
