@@ -105,19 +105,59 @@ bool IsExcludedHeader(const std::string& lower_name) {
          lower_name == "x-amzn-trace-id";
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
 void RemoveHeader(net::HttpHeaders& headers, std::string_view name) {
-  std::erase_if(headers, [&](const auto& kv) { return Lower(kv.first) == Lower(name); });
+  std::erase_if(headers, [&](const auto& kv) { return EqualsIgnoreCase(kv.first, name); });
 }
 
 }  // namespace
 
 std::string FormatAmzDate(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+  // The proleptic Gregorian date of a day count (Howard Hinnant's civil_from_days), by hand: every
+  // signed request needs it, and gmtime_r + strftime run a lot of cold code for sixteen digits.
+  int64_t days = unix_seconds / 86400;
+  int64_t secs = unix_seconds % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    --days;
+  }
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;                                // [0, 146096]
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                   // [0, 11]
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;                         // [1, 31]
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;                         // [1, 12]
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  std::string out;
+  out.reserve(16);
+  auto put = [&out](int64_t v, int width) {
+    char digits[20];
+    int n = 0;
+    for (uint64_t u = static_cast<uint64_t>(v < 0 ? 0 : v); u > 0 || n == 0; u /= 10) {
+      digits[n++] = static_cast<char>('0' + u % 10);
+    }
+    for (int i = n; i < width; ++i) out += '0';
+    while (n > 0) out += digits[--n];
+  };
+  put(year, 4);
+  put(month, 2);
+  put(day, 2);
+  out += 'T';
+  put(secs / 3600, 2);
+  put(secs / 60 % 60, 2);
+  put(secs % 60, 2);
+  out += 'Z';
+  return out;
 }
 
 std::string DeriveSigningKey(std::string_view secret_key, std::string_view date,
@@ -249,7 +289,7 @@ SigV4Parts SigV4Signer::Sign(net::HttpRequest& request, int64_t unix_seconds) co
 
   std::string canonical_headers;
   for (const auto& [k, v] : canon) {
-    canonical_headers += k + ":" + v + "\n";
+    canonical_headers.append(k).append(":").append(v).append("\n");
     if (!parts.signed_headers.empty()) parts.signed_headers += ';';
     parts.signed_headers += k;
   }
@@ -261,17 +301,28 @@ SigV4Parts SigV4Signer::Sign(net::HttpRequest& request, int64_t unix_seconds) co
   UrlParts url = SplitUrl(request.url);
   std::string method = request.method;
   for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  parts.canonical_request = method + "\n" + CanonicalUri(url.path) + "\n" +
-                            CanonicalQuery(url.query) + "\n" + canonical_headers + "\n" +
-                            parts.signed_headers + "\n" + payload_hash;
+  // Built by appending into one reserved string each (no chain of temporaries).
+  std::string& creq = parts.canonical_request;
+  creq.reserve(method.size() + url.path.size() + url.query.size() + canonical_headers.size() +
+               parts.signed_headers.size() + payload_hash.size() + 16);
+  creq.append(method).append("\n").append(CanonicalUri(url.path)).append("\n");
+  creq.append(CanonicalQuery(url.query)).append("\n").append(canonical_headers).append("\n");
+  creq.append(parts.signed_headers).append("\n").append(payload_hash);
 
-  std::string scope = date + "/" + region_ + "/" + service_ + "/aws4_request";
-  parts.string_to_sign = std::string(kAlgorithm) + "\n" + parts.amz_date + "\n" + scope + "\n" +
-                         HexEncode(crypto::Sha256(parts.canonical_request));
-  parts.signature = HexEncode(SigningMac(date)->Mac(parts.string_to_sign));
-  parts.authorization = std::string(kAlgorithm) + " Credential=" + credentials_.access_key_id +
-                        "/" + scope + ", SignedHeaders=" + parts.signed_headers +
-                        ", Signature=" + parts.signature;
+  std::string scope;
+  scope.reserve(date.size() + region_.size() + service_.size() + 16);
+  scope.append(date).append("/").append(region_).append("/").append(service_).append("/aws4_request");
+  std::string& sts = parts.string_to_sign;
+  sts.reserve(kAlgorithm.size() + parts.amz_date.size() + scope.size() + 68);
+  sts.append(kAlgorithm).append("\n").append(parts.amz_date).append("\n").append(scope).append("\n");
+  sts.append(HexEncode(crypto::Sha256(creq)));
+  parts.signature = HexEncode(SigningMac(date)->Mac(sts));
+  std::string& auth = parts.authorization;
+  auth.reserve(kAlgorithm.size() + credentials_.access_key_id.size() + scope.size() +
+               parts.signed_headers.size() + parts.signature.size() + 48);
+  auth.append(kAlgorithm).append(" Credential=").append(credentials_.access_key_id).append("/");
+  auth.append(scope).append(", SignedHeaders=").append(parts.signed_headers);
+  auth.append(", Signature=").append(parts.signature);
   request.headers.emplace_back("Authorization", parts.authorization);
   return parts;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include <fstream>
 #include <sstream>
 
@@ -106,6 +108,18 @@ TEST(SigV4Test, SigningKeyCacheFollowsTheDate) {
 TEST(SigV4Test, Helpers) {
   EXPECT_EQ(FormatAmzDate(0), "19700101T000000Z");
   EXPECT_EQ(FormatAmzDate(1795458414), "20261123T182654Z");
+  // Against the C library over leap years, century rules and every time of day.
+  for (int64_t t = 0; t < 4102444800; t += 86399 * 7 + 3607) {  // 1970 .. 2100
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[32];
+    std::strftime(want, sizeof(want), "%Y%m%dT%H%M%SZ", &tm);
+    ASSERT_EQ(FormatAmzDate(t), want) << t;
+  }
+  EXPECT_EQ(FormatAmzDate(951782400), "20000229T000000Z");   // 2000 is a leap year
+  EXPECT_EQ(FormatAmzDate(4107542399), "21000228T235959Z");  // 2100 is not
+  EXPECT_EQ(FormatAmzDate(4107542400), "21000301T000000Z");
   EXPECT_EQ(HostFromUrl("https://IAM.amazonaws.com:443/"), "iam.amazonaws.com");
   EXPECT_EQ(HostFromUrl("http://127.0.0.1:8080"), "127.0.0.1:8080");
   EXPECT_EQ(HostFromUrl("http://user:pw@h:80/x"), "h");
