@@ -942,7 +942,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller counts (about 30 s in all)")
     ap.add_argument("--vault-bin", default=os.environ.get("VAULT_BIN", os.path.join(ROOT, "build", "vault")))
     ap.add_argument("--latency", type=int, default=100, help="emulator latency for benchmark 1 (ms)")
-    ap.add_argument("--sequential", type=int, help="issues one at a time (default 150; quick 40)")
+    ap.add_argument("--sequential", type=int, help="issues one at a time (default 400; quick 40)")
     ap.add_argument("--burst", type=int, default=500, help="creds requests sent at once (default 500)")
     ap.add_argument("--revoke-latency", type=int, default=50, help="emulator latency for benchmark 2 (ms)")
     ap.add_argument("--budget", type=float, help="max_calls_per_second for benchmark 2 (default 200; quick 100)")
@@ -957,7 +957,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp directory (logs)")
     args = ap.parse_args()
     q = args.quick
-    args.sequential = args.sequential or (40 if q else 150)
+    args.sequential = args.sequential or (40 if q else 400)
     args.budget = args.budget if args.budget is not None else (100.0 if q else 200.0)
     args.revoke = args.revoke or (200 if q else 1000)
     args.revoke_throttled = args.revoke_throttled or (100 if q else 400)
