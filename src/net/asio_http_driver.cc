@@ -1,6 +1,10 @@
 // The second (and last) Boost.Beast translation unit, besides http/server.cc: the client side.
 #include "net/asio_http_driver.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <openssl/ssl.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -299,6 +303,15 @@ struct AsioHttpDriver::Impl {
     std::array<asio::const_buffer, 2> out = {asio::buffer(head), asio::buffer(op->request.body)};
     boost::system::error_code ec;
     co_await asio::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
+    if (!ec) {
+      // A request/reply exchange: let the kernel delay the ACK of the reply (piggybacked on the
+      // next request, or sent by its delayed-ACK timer) instead of sending it from the read that
+      // consumes the reply, on the path to answering our own client. The kernel leaves this mode
+      // when its delayed-ACK timer fires, so it is set again for each exchange; it still ACKs at
+      // least every second full segment of a long reply.
+      int zero = 0;
+      ::setsockopt(conn->lowest().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+    }
     if (op->finished) co_return Fail(*op, "shut down");
     if (op->timed_out) co_return Fail(*op, "timed out after " + std::to_string(Timeout(*op)) + " ms");
     if (ec) {
