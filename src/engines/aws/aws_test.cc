@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -1079,6 +1081,23 @@ TEST_F(AwsEngineTest, ClientsBuiltFromConfigAndRebuiltOnChange) {
   ASSERT_EQ(iam.size(), 2u);  // rebuilt after the change
   EXPECT_EQ(iam[1].max_retries, 2);
   EXPECT_EQ(iam[1].rate_limit, 0);  // unlimited unless configured
+}
+
+TEST_F(AwsEngineTest, ConcurrentFirstRequestsShareOneClient) {
+  // Two creds reads after a config change both find no client for it and build one. The one that
+  // finishes second must use the first one's client, not replace it: the mount's rate limit lives
+  // in the client, and two clients would each allow a full burst.
+  ConfigureRoot();
+  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  bool inner_ok = false;
+  fake_->during_new_iam = [&] { inner_ok = Read("creds/r").ok(); };
+  ASSERT_TRUE(Read("creds/r").ok());
+  ASSERT_TRUE(inner_ok);
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->iam_configs().size(), 2u);  // both requests built one
+  std::set<const void*> used;
+  for (const auto& c : fake_->calls()) used.insert(c.client);
+  EXPECT_EQ(used.size(), 1u) << "the requests used " << used.size() << " clients";
 }
 
 TEST_F(AwsEngineTest, MaxCallsPerSecondIsStoredAndReachesTheClients) {

@@ -137,6 +137,9 @@ Result<std::shared_ptr<awsapi::IamApi>> AwsBackend::IamClient(const RootConfig& 
   auto client = factory_->NewIam(BaseClientConfig(cfg));
   if (!client) return Internal("could not create an IAM client");
   std::lock_guard lock(mu_);
+  // Concurrent first requests after a change each built one: the first to get here wins and the
+  // others use it, so the mount keeps one client and one rate limit per configuration.
+  if (iam_ && iam_key_ == raw) return iam_;
   iam_ = client;
   iam_key_ = raw;
   return client;
@@ -171,6 +174,7 @@ Task<Result<AwsBackend::StsHandle>> AwsBackend::StsClient(logical::Storage* s) {
     co_return Upstream("could not obtain sts client" +
                        (last_error.empty() ? std::string() : ": " + last_error));
   std::lock_guard lock(mu_);
+  if (sts_ && sts_key_ == raw) co_return *sts_;  // a concurrent request got here first (as IAM)
   sts_ = *chosen;
   sts_key_ = raw;
   co_return *chosen;

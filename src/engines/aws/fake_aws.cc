@@ -1,5 +1,7 @@
 #include "engines/aws/fake_aws.h"
 
+#include <utility>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -46,7 +48,7 @@ std::string FakeAws::NewUserId() { return NewKeyId("AIDA"); }
 
 std::optional<AwsError> FakeAws::Begin(const std::string& action, Json params,
                                        const awsapi::ClientConfig& cfg) {
-  calls_.push_back({action, std::move(params), cfg.credentials.access_key_id});
+  calls_.push_back({action, std::move(params), cfg.credentials.access_key_id, &cfg});
   auto it = failures_.find(action);
   if (it != failures_.end() && !it->second.empty()) {
     AwsError e = it->second.front();
@@ -539,7 +541,9 @@ std::shared_ptr<awsapi::IamApi> FakeAws::NewIam(const awsapi::ClientConfig& cfg)
     std::lock_guard l(mu_);
     iam_configs_.push_back(cfg);
   }
-  return std::make_shared<FakeIam>(shared_from_this(), cfg);
+  auto client = std::make_shared<FakeIam>(shared_from_this(), cfg);
+  if (auto hook = std::exchange(during_new_iam, nullptr)) hook();
+  return client;
 }
 
 std::shared_ptr<awsapi::StsApi> FakeAws::NewSts(const awsapi::ClientConfig& cfg) {

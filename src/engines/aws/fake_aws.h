@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,7 @@ struct FakeCall {
   std::string action;
   Json params;
   std::string access_key;  // the key that signed the call
+  const void* client = nullptr;  // which client made it (its configuration's address)
 };
 
 class FakeAws : public ::vault::aws::ClientFactory,
@@ -51,6 +53,8 @@ class FakeAws : public ::vault::aws::ClientFactory,
   explicit FakeAws(Clock* clock);
 
   std::shared_ptr<::vault::aws::IamApi> NewIam(const ::vault::aws::ClientConfig& cfg) override;
+  // Runs once, inside the next NewIam, before it returns (to interleave a concurrent request).
+  std::function<void()> during_new_iam;
   std::shared_ptr<::vault::aws::StsApi> NewSts(const ::vault::aws::ClientConfig& cfg) override;
 
   // --- setup
