@@ -13,11 +13,11 @@ emulator (tools/iam-emulator), each figure printed beside a reference measured i
       flight together after CreateUser, so an issue is two round trips; the union of the calls'
       intervals counts their overlap once. All four boundaries are the kernel's timestamps
       (SO_TIMESTAMPNS on receipt, SO_TIMESTAMPING's transmit stamp on sending), so neither Python
-      process's wake-ups or sends count as the server's. Target: p99 < 1 ms. References: the AWS time per issue, a
-      KV read (no AWS call) through the same client, the same issues with the emulator answering
-      after 2 ms (the server's work without idling in between), and the machine's cost of waking
-      a thread whose socket receives bytes after the same idle time (the server's I/O thread pays
-      it once per round trip), in the same run.
+      process's wake-ups or sends count as the server's. Target: p99 < 1 ms. References: the AWS
+      time per issue, a KV read (no AWS call) through the same client, the same issues with the
+      emulator answering after 2 ms (the server's work without idling in between), and the
+      machine's cost of waking a thread whose socket receives bytes after the same idle time (the
+      server's I/O thread pays it once per round trip), in the same run.
    b. N (500) creds requests sent at once over N pre-opened keep-alive connections: time until all
       are answered. Target < 5 s; reference: the lower bound round trips per issue x latency.
    c. revoke-prefix of everything issued; the emulator must hold no user of ours afterwards.

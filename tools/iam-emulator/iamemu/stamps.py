@@ -23,6 +23,8 @@ class SentStamps:
     it. The emulator's call log gives it as "sent", a kernel witness like "received"."""
 
     def __init__(self, sock):
+        if SO_TIMESTAMPING is None:
+            raise OSError("SO_TIMESTAMPING is Linux's")
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING,
                         _SOF_TX_SOFTWARE | _SOF_SOFTWARE | _SOF_OPT_ID | _SOF_OPT_TSONLY)
         # The error queue is read through a second descriptor without a Python timeout: on a socket
