@@ -4,24 +4,18 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <map>
 #include <vector>
 
 #include "crypto/hash.h"
 #include "util/encoding.h"
+#include "util/strings.h"
 
 namespace vault::aws {
 
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsUnreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
@@ -105,15 +99,6 @@ bool IsExcludedHeader(const std::string& lower_name) {
          lower_name == "x-amzn-trace-id";
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
 void RemoveHeader(net::HttpHeaders& headers, std::string_view name) {
   std::erase_if(headers, [&](const auto& kv) { return EqualsIgnoreCase(kv.first, name); });
 }
@@ -140,22 +125,13 @@ std::string FormatAmzDate(int64_t unix_seconds) {
   const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   std::string out;
   out.reserve(16);
-  auto put = [&out](int64_t v, int width) {
-    char digits[20];
-    int n = 0;
-    for (uint64_t u = static_cast<uint64_t>(v < 0 ? 0 : v); u > 0 || n == 0; u /= 10) {
-      digits[n++] = static_cast<char>('0' + u % 10);
-    }
-    for (int i = n; i < width; ++i) out += '0';
-    while (n > 0) out += digits[--n];
-  };
-  put(year, 4);
-  put(month, 2);
-  put(day, 2);
+  AppendZeroPadded(&out, static_cast<uint64_t>(std::max<int64_t>(year, 0)), 4);
+  AppendZeroPadded(&out, static_cast<uint64_t>(month), 2);
+  AppendZeroPadded(&out, static_cast<uint64_t>(day), 2);
   out += 'T';
-  put(secs / 3600, 2);
-  put(secs / 60 % 60, 2);
-  put(secs % 60, 2);
+  AppendZeroPadded(&out, static_cast<uint64_t>(secs / 3600), 2);
+  AppendZeroPadded(&out, static_cast<uint64_t>(secs / 60 % 60), 2);
+  AppendZeroPadded(&out, static_cast<uint64_t>(secs % 60), 2);
   out += 'Z';
   return out;
 }
@@ -194,8 +170,8 @@ std::string HostFromUrl(std::string_view url) {
       port = auth.substr(colon + 1);
     }
   }
-  std::string out = Lower(host);
-  std::string scheme = Lower(p.scheme);
+  std::string out = ToLower(host);
+  std::string scheme = ToLower(p.scheme);
   // Python's urlsplit reports int(port); "0443" is 443. Compare numerically.
   if (!port.empty()) {
     long n = 0;
@@ -280,7 +256,7 @@ SigV4Parts SigV4Signer::Sign(net::HttpRequest& request, int64_t unix_seconds) co
   // Canonical headers: lower-case names, sorted; repeated names joined with ','.
   std::map<std::string, std::string> canon;
   for (const auto& [name, value] : request.headers) {
-    std::string lname = Lower(name);
+    std::string lname = ToLower(name);
     if (IsExcludedHeader(lname)) continue;
     auto [it, inserted] = canon.emplace(lname, TrimAll(value));
     if (!inserted) it->second += "," + TrimAll(value);

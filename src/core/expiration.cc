@@ -1,13 +1,12 @@
 #include "core/expiration.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <random>
 
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/random.h"
+#include "util/strings.h"
 
 namespace vault::core {
 
@@ -22,18 +21,12 @@ constexpr size_t kMaxRevokeErrorLen = 240;
 std::string IdKey(std::string_view id) { return std::string(kIdPrefix) + std::string(id); }
 
 std::string DeadlineKey(int64_t ms, std::string_view id) {
-  // kDeadlineDigits zero-padded decimal digits (more if ms needs them), then "/" and the id; by
-  // hand, as snprintf's formatting machinery is a noticeable part of registering a lease.
-  char digits[24];
-  size_t n = 0;
-  for (uint64_t v = static_cast<uint64_t>(ms < 0 ? 0 : ms); v > 0 || n == 0; v /= 10) {
-    digits[n++] = static_cast<char>('0' + v % 10);
-  }
+  // kDeadlineDigits zero-padded decimal digits (more if ms needs them), then "/" and the id; not
+  // by snprintf, whose formatting machinery is a noticeable part of registering a lease.
   std::string out;
   out.reserve(kDeadlinePrefix.size() + kDeadlineDigits + 1 + id.size());
   out += kDeadlinePrefix;
-  if (n < static_cast<size_t>(kDeadlineDigits)) out.append(kDeadlineDigits - n, '0');
-  while (n > 0) out += digits[--n];
+  AppendZeroPadded(&out, static_cast<uint64_t>(ms < 0 ? 0 : ms), kDeadlineDigits);
   out += '/';
   out += id;
   return out;

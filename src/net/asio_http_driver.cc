@@ -27,6 +27,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "util/strings.h"
+
 namespace vault::net {
 
 namespace asio = boost::asio;
@@ -199,16 +201,6 @@ struct AsioHttpDriver::Impl {
     return h;
   }
 
-  static bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      char x = a[i], y = b[i];
-      if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-      if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-      if (x != y) return false;
-    }
-    return true;
-  }
 
   // A new connection for op's URL, or an error (kUpstream).
   awaitable<Result<std::unique_ptr<Conn>>> Connect(std::shared_ptr<Op> op) {

@@ -1,21 +1,8 @@
 #include "net/http_client.h"
 
-#include <cctype>
+#include "util/strings.h"
 
 namespace vault::net {
-
-namespace {
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-}  // namespace
 
 const std::string* FindHeader(const HttpHeaders& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {

@@ -1,5 +1,7 @@
 #include "util/strings.h"
 
+#include <charconv>
+
 #include <cctype>
 
 namespace vault {
@@ -36,6 +38,26 @@ std::string ToLower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AppendZeroPadded(std::string* out, uint64_t v, int width) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), v);
+  (void)ec;  // 20 digits at most: always fits
+  const int n = static_cast<int>(end - digits);
+  if (n < width) out->append(static_cast<size_t>(width - n), '0');
+  out->append(digits, end);
 }
 
 int ParseGoBool(std::string_view s) {

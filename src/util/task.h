@@ -177,7 +177,8 @@ Task<std::vector<T>> WhenAll(std::vector<Task<T>> tasks) {
   state->results.resize(tasks.size());
   state->left = tasks.size();
   // The lambda captures by reference only (see the GCC 12 note above); the frame outlives it.
-  std::vector<T> out = co_await AwaitCallback<std::vector<T>>([&](std::function<void(std::vector<T>)> cb) {
+  using Done = std::function<void(std::vector<T>)>;
+  std::vector<T> out = co_await AwaitCallback<std::vector<T>>([&](Done cb) {
     if (tasks.empty()) {
       cb({});
       return;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <thread>
@@ -174,6 +175,28 @@ TEST(Strings, GoBoolAndUtf8) {
   EXPECT_FALSE(IsValidUtf8("\xc3"));
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
   EXPECT_EQ(Split("a/b//c", '/').size(), 4u);
+}
+
+TEST(Strings, EqualsIgnoreCaseAndZeroPadded) {
+  EXPECT_TRUE(EqualsIgnoreCase("Content-Length", "content-LENGTH"));
+  EXPECT_FALSE(EqualsIgnoreCase("Host", "Hosts"));
+  EXPECT_FALSE(EqualsIgnoreCase("x-amz-date", "x-amz-data"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  std::string out = "k/";
+  AppendZeroPadded(&out, 42, 5);
+  EXPECT_EQ(out, "k/00042");
+  out.clear();
+  AppendZeroPadded(&out, 0, 0);
+  AppendZeroPadded(&out, 123456, 3);  // wider than asked: all digits
+  AppendZeroPadded(&out, UINT64_MAX, 2);
+  EXPECT_EQ(out, "012345618446744073709551615");
+  for (uint64_t v : {uint64_t{0}, uint64_t{7}, uint64_t{1700000000123}, uint64_t{999999999999999}}) {
+    char want[32];
+    std::snprintf(want, sizeof(want), "%015llu", static_cast<unsigned long long>(v));
+    std::string got;
+    AppendZeroPadded(&got, v, 15);
+    EXPECT_EQ(got, want);
+  }
 }
 
 TEST(Status, MacrosPropagate) {

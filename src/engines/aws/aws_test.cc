@@ -2,10 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "engines/aws/fake_aws.h"
@@ -1086,18 +1085,24 @@ TEST_F(AwsEngineTest, ClientsBuiltFromConfigAndRebuiltOnChange) {
 TEST_F(AwsEngineTest, ConcurrentFirstRequestsShareOneClient) {
   // Two creds reads after a config change both find no client for it and build one. The one that
   // finishes second must use the first one's client, not replace it: the mount's rate limit lives
-  // in the client, and two clients would each allow a full burst.
+  // in the client, and two clients would each allow a full burst. IAM and STS alike.
   ConfigureRoot();
   ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
-  bool inner_ok = false;
-  fake_->during_new_iam = [&] { inner_ok = Read("creds/r").ok(); };
-  ASSERT_TRUE(Read("creds/r").ok());
-  ASSERT_TRUE(inner_ok);
-  ASSERT_TRUE(Read("creds/r").ok());
-  EXPECT_EQ(fake_->iam_configs().size(), 2u);  // both requests built one
-  std::set<const void*> used;
-  for (const auto& c : fake_->calls()) used.insert(c.client);
-  EXPECT_EQ(used.size(), 1u) << "the requests used " << used.size() << " clients";
+  ASSERT_TRUE(Write("roles/fed", {{"credential_type", "federation_token"},
+                                  {"policy_document", kPolicy}}).ok());
+  for (const std::string path : {"creds/r", "sts/fed"}) {
+    fake_->ClearCalls();
+    bool inner_ok = false;
+    fake_->during_new_client = [&] { inner_ok = Read(path).ok(); };
+    ASSERT_TRUE(Read(path).ok()) << path;
+    ASSERT_TRUE(inner_ok) << path;
+    ASSERT_TRUE(Read(path).ok()) << path;
+    std::set<const void*> used;
+    for (const auto& c : fake_->calls()) used.insert(c.client);
+    EXPECT_EQ(used.size(), 1u) << path << ": the requests used " << used.size() << " clients";
+  }
+  EXPECT_EQ(fake_->iam_configs().size(), 2u);  // both first requests built one
+  EXPECT_EQ(fake_->sts_configs().size(), 2u);
 }
 
 TEST_F(AwsEngineTest, MaxCallsPerSecondIsStoredAndReachesTheClients) {

@@ -1,9 +1,8 @@
 #include "engines/aws/fake_aws.h"
 
-#include <utility>
-
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace vault::engines::awsengine::testing {
 
@@ -542,7 +541,7 @@ std::shared_ptr<awsapi::IamApi> FakeAws::NewIam(const awsapi::ClientConfig& cfg)
     iam_configs_.push_back(cfg);
   }
   auto client = std::make_shared<FakeIam>(shared_from_this(), cfg);
-  if (auto hook = std::exchange(during_new_iam, nullptr)) hook();
+  if (auto hook = std::exchange(during_new_client, nullptr)) hook();
   return client;
 }
 
@@ -551,7 +550,9 @@ std::shared_ptr<awsapi::StsApi> FakeAws::NewSts(const awsapi::ClientConfig& cfg)
     std::lock_guard l(mu_);
     sts_configs_.push_back(cfg);
   }
-  return std::make_shared<FakeSts>(shared_from_this(), cfg);
+  auto client = std::make_shared<FakeSts>(shared_from_this(), cfg);
+  if (auto hook = std::exchange(during_new_client, nullptr)) hook();
+  return client;
 }
 
 }  // namespace vault::engines::awsengine::testing

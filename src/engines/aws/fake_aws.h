@@ -7,8 +7,8 @@
 #pragma once
 
 #include <deque>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,9 +53,10 @@ class FakeAws : public ::vault::aws::ClientFactory,
   explicit FakeAws(Clock* clock);
 
   std::shared_ptr<::vault::aws::IamApi> NewIam(const ::vault::aws::ClientConfig& cfg) override;
-  // Runs once, inside the next NewIam, before it returns (to interleave a concurrent request).
-  std::function<void()> during_new_iam;
   std::shared_ptr<::vault::aws::StsApi> NewSts(const ::vault::aws::ClientConfig& cfg) override;
+  // Runs once, inside the next NewIam or NewSts, before it returns (to interleave a concurrent
+  // request with the building of a client).
+  std::function<void()> during_new_client;
 
   // --- setup
   // Makes the next `times` calls of `action` fail with `error` (queued after earlier ones).
