@@ -76,9 +76,9 @@ std::string NormalizeEndpoint(std::string endpoint) {
 }
 
 template <typename T, typename Parse>
-Task<Outcome<T>> CallAndParse(std::shared_ptr<QueryClient> core, QueryRequest request,
+Task<Outcome<T>> SendAndParse(std::shared_ptr<QueryClient> core, PreparedQuery query,
                               Parse parse) {
-  Outcome<XmlElement> reply = co_await QueryClient::Call(core, std::move(request));
+  Outcome<XmlElement> reply = co_await QueryClient::Send(core, std::move(query));
   if (!reply.ok()) co_return reply.error();
   Result<T> value = parse(reply.value());
   if (!value.ok()) {
@@ -91,6 +91,13 @@ Task<Outcome<T>> CallAndParse(std::shared_ptr<QueryClient> core, QueryRequest re
     co_return err;
   }
   co_return std::move(value).value();
+}
+
+// Not a coroutine: the request is encoded and signed when the call's Task is created.
+template <typename T, typename Parse>
+Task<Outcome<T>> CallAndParse(const std::shared_ptr<QueryClient>& core, QueryRequest request,
+                              Parse parse) {
+  return SendAndParse<T>(core, core->Prepare(std::move(request)), std::move(parse));
 }
 
 }  // namespace
@@ -162,24 +169,52 @@ AwsError QueryClient::Scrub(AwsError err) const {
   return err;
 }
 
+PreparedQuery QueryClient::Prepare(QueryRequest request) const {
+  PreparedQuery q;
+  q.action = request.action();
+  q.body = request.Body();
+  q.http.method = "POST";
+  q.http.url = options_.endpoint;
+  q.http.headers = {{"Content-Type", kFormContentType}};
+  q.http.body = q.body;
+  q.http.timeout_ms = options_.timeout_ms;
+  q.signed_at = deps_.clock->NowSeconds();
+  signer_.Sign(q.http, q.signed_at);
+  return q;
+}
+
 Task<Outcome<XmlElement>> QueryClient::Call(std::shared_ptr<QueryClient> self,
                                             QueryRequest request) {
+  PreparedQuery query = self->Prepare(std::move(request));
+  return Send(std::move(self), std::move(query));
+}
+
+Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
+                                            PreparedQuery query) {
   const QueryClientOptions& o = self->options_;
   Executor* ex = self->deps_.completions;
-  const std::string body = request.Body();
-  const std::string& action = request.action();
+  const std::string& body = query.body;
+  const std::string& action = query.action;
   const std::string want_root = action + "Response";
+  bool signed_ahead = true;
 
   for (int attempt = 0;; ++attempt) {
     co_await AwaitVia<bool>(ex, [&](auto cb) { self->limiter_->Acquire([cb] { cb(true); }); });
 
     net::HttpRequest http;
-    http.method = "POST";
-    http.url = o.endpoint;
-    http.headers = {{"Content-Type", kFormContentType}};
-    http.body = body;
-    http.timeout_ms = o.timeout_ms;
-    self->signer_.Sign(http, self->deps_.clock->NowSeconds());
+    int64_t now = self->deps_.clock->NowSeconds();
+    if (signed_ahead && now - query.signed_at <= kPreparedMaxAgeSeconds &&
+        now >= query.signed_at) {
+      http = std::move(query.http);
+    } else {
+      http.method = "POST";
+      http.url = o.endpoint;
+      http.headers = {{"Content-Type", kFormContentType}};
+      http.body = body;
+      http.timeout_ms = o.timeout_ms;
+      self->signer_.Sign(http, now);
+    }
+    signed_ahead = false;
 
     Result<net::HttpResponse> reply = co_await AwaitVia<Result<net::HttpResponse>>(
         ex, [&](auto cb) { self->deps_.http->Send(std::move(http), cb); });

@@ -76,18 +76,37 @@ struct QueryClientOptions {
   double rate_limit = 0;       // calls/second; 0 = unlimited until throttled
 };
 
+// A request encoded and signed ahead of its sending (QueryClient::Prepare).
+struct PreparedQuery {
+  std::string action;
+  std::string body;
+  net::HttpRequest http;  // signed at signed_at
+  int64_t signed_at = 0;
+};
+
 // The protocol engine shared by IamClient and StsClient: sign, send, retry, parse. Thread-safe.
 class QueryClient {
  public:
+  // A prepared request sent within this many seconds of its signing goes out with that
+  // signature; later (or on a retry) it is signed again. AWS accepts 5 minutes.
+  static constexpr int64_t kPreparedMaxAgeSeconds = 60;
+
   QueryClient(QueryClientOptions options, ClientDeps deps);
   ~QueryClient();
+
+  // Encodes and signs `request` now. IamClient and StsClient do this when a call's Task is
+  // created, so a caller can have a call ready while another is in flight (an issue signs the
+  // calls that follow CreateUser while CreateUser waits on AWS) and send it the moment it may.
+  PreparedQuery Prepare(QueryRequest request) const;
 
   // Performs `request` (with retries) and returns the parsed reply's root element, which is
   // <ActionResponse>. Errors: AWS's code for error replies; "RequestError" (http_status 0) for
   // transport failures; "SerializationError" (http_status 0) when a 2xx reply is not the expected
   // XML. `throttled` is set when the final error is a throttling code. `self` keeps the client
-  // alive for the duration of the call.
+  // alive for the duration of the call. Call prepares `request` when it is called (not when the
+  // Task starts); Send takes a prepared one.
   static Task<Outcome<XmlElement>> Call(std::shared_ptr<QueryClient> self, QueryRequest request);
+  static Task<Outcome<XmlElement>> Send(std::shared_ptr<QueryClient> self, PreparedQuery query);
 
   const QueryClientOptions& options() const { return options_; }
   RateLimiter& rate_limiter() { return *limiter_; }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <future>
 
 #include <condition_variable>
@@ -173,6 +174,45 @@ TEST_F(ClientTest, CreateUserSendsASignedQueryRequestAndParsesTheUser) {
   copy.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   SigV4Signer signer({"AKIDEXAMPLE", kSecret, ""}, "us-east-1", "iam");
   EXPECT_EQ(signer.Sign(copy, 1795458414).authorization, auth);
+}
+
+// A call is encoded and signed when its Task is made, so it can be ready while another call is in
+// flight; it goes out with that signature if sent within a minute, and is signed again after.
+TEST_F(ClientTest, CallsAreSignedWhenMadeAndSignedAgainWhenSentLate) {
+  http_.set_handler([](const net::HttpRequest& r) -> Result<net::HttpResponse> {
+    return Ok("CreateAccessKey",
+              "<AccessKey><UserName>u1</UserName><AccessKeyId>AKIA1</AccessKeyId>"
+              "<Status>Active</Status><SecretAccessKey>s</SecretAccessKey></AccessKey>");
+  });
+  auto iam = Iam();
+  auto date_sent = [&](int64_t wait_seconds) {
+    Task<Outcome<AccessKey>> call = iam->CreateAccessKey("u1");  // signed here
+    clock_.AdvanceSeconds(wait_seconds);
+    Outcome<AccessKey> key = SyncWait(std::move(call));
+    EXPECT_TRUE(key.ok());
+    return *net::FindHeader(http_.requests().back().headers, "X-Amz-Date");
+  };
+  EXPECT_EQ(date_sent(QueryClient::kPreparedMaxAgeSeconds), "20261123T182654Z");  // as made
+  // 1795458414 + 60 = 18:27:54; sent 61 s after that, at 18:28:55: signed again.
+  EXPECT_EQ(date_sent(QueryClient::kPreparedMaxAgeSeconds + 1), "20261123T182855Z");
+  // Each request, either way, carries a valid signature for its date.
+  for (const auto& r : http_.requests()) {
+    net::HttpRequest copy;
+    copy.method = "POST";
+    copy.url = r.url;
+    copy.body = r.body;
+    copy.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    const std::string& date = *net::FindHeader(r.headers, "X-Amz-Date");
+    std::tm tm{};
+    strptime(date.c_str(), "%Y%m%dT%H%M%SZ", &tm);
+    SigV4Signer signer({"AKIDEXAMPLE", kSecret, ""}, "us-east-1", "iam");
+    EXPECT_EQ(signer.Sign(copy, timegm(&tm)).authorization,
+              *net::FindHeader(r.headers, "Authorization"));
+  }
+  // A Task made and dropped unsent sends nothing.
+  size_t before = http_.requests().size();
+  { Task<Outcome<AccessKey>> unsent = iam->CreateAccessKey("u2"); }
+  EXPECT_EQ(http_.requests().size(), before);
 }
 
 TEST_F(ClientTest, StsUsesItsRegionAndSessionToken) {

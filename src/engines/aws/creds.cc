@@ -2,6 +2,7 @@
 // root rotation.
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "engines/aws/backend.h"
 #include "engines/aws/policy.h"
@@ -37,37 +38,60 @@ std::string EnvOr(const char* a, const char* b, const char* fallback) {
 }
 
 // The steps of an iam_user issue after CreateUser, which depend only on the user and run together
-// (IssueIamUser). Each yields its error as the Status the request answers with.
-Task<Status> AttachPolicyStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, std::string arn) {
-  auto r = co_await iam->AttachUserPolicy(user, arn);
+// (IssueIamUser). Each is given its call already made (the real client has encoded and signed it)
+// and yields its error as the Status the request answers with.
+Task<Status> AttachPolicyStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
+  auto r = co_await std::move(call);
   if (!r.ok()) co_return r.error().ToStatus("Error attaching user policy");
   co_return Status::Ok();
 }
 
-Task<Status> PutPolicyStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, std::string name,
-                           std::string document) {
-  auto r = co_await iam->PutUserPolicy(user, name, document);
+Task<Status> PutPolicyStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
+  auto r = co_await std::move(call);
   if (!r.ok()) co_return r.error().ToStatus("Error putting user policy");
   co_return Status::Ok();
 }
 
-Task<Status> AddToGroupStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, std::string group) {
-  auto r = co_await iam->AddUserToGroup(group, user);
+Task<Status> AddToGroupStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
+  auto r = co_await std::move(call);
   if (!r.ok()) co_return r.error().ToStatus("Error adding user to group");
   co_return Status::Ok();
 }
 
-Task<Status> TagStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, awsapi::Tags tags) {
-  auto r = co_await iam->TagUser(user, std::move(tags));
+Task<Status> TagStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
+  auto r = co_await std::move(call);
   if (!r.ok()) co_return r.error().ToStatus("Error adding tags to user");
   co_return Status::Ok();
 }
 
 // `out` belongs to the caller, who awaits this step.
-Task<Status> CreateKeyStep(std::shared_ptr<awsapi::IamApi> iam, std::string user, awsapi::AccessKey* out) {
-  auto r = co_await iam->CreateAccessKey(user);
+Task<Status> CreateKeyStep(Task<awsapi::Outcome<awsapi::AccessKey>> call, awsapi::AccessKey* out) {
+  auto r = co_await std::move(call);
   if (!r.ok()) co_return r.error().ToStatus("Error creating access keys");
   *out = std::move(r.value());
+  co_return Status::Ok();
+}
+
+// CreateUser, its outcome left in `*out` (the caller's, who awaits this).
+Task<Status> CreateUserStep(Task<awsapi::Outcome<awsapi::User>> call,
+                            std::optional<awsapi::Outcome<awsapi::User>>* out) {
+  out->emplace(co_await std::move(call));
+  co_return Status::Ok();
+}
+
+// The calls after CreateUser, in Vault's order, made (and so, with the real client, encoded and
+// signed) into `*out` without sending them. The role and strings are the caller's.
+Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user, const std::string* role_name,
+                           const Role* role, awsapi::AccessKey* key, std::vector<Task<Status>>* out) {
+  for (const auto& arn : role->policy_arns) out->push_back(AttachPolicyStep(iam->AttachUserPolicy(*user, arn)));
+  if (!role->policy_document.empty()) {
+    out->push_back(PutPolicyStep(iam->PutUserPolicy(*user, *role_name, role->policy_document)));
+  }
+  for (const auto& group : role->iam_groups) out->push_back(AddToGroupStep(iam->AddUserToGroup(group, *user)));
+  if (!role->iam_tags.empty()) {
+    out->push_back(TagStep(iam->TagUser(*user, awsapi::Tags(role->iam_tags.begin(), role->iam_tags.end()))));
+  }
+  out->push_back(CreateKeyStep(iam->CreateAccessKey(*user), key));
   co_return Status::Ok();
 }
 
@@ -187,6 +211,14 @@ Result<std::string> AwsBackend::GenerateName(const RootConfig& cfg, const std::s
                                              const std::string& display_name,
                                              const std::string& role_name) {
   const std::string& text = cfg.EffectiveTemplate();
+  TemplateEnv env;
+  env.now_nanos = clock_->NowNanos();
+  env.random_alnum = [](size_t n) { return PooledRandomAlnum(n); };
+  env.uuid = [] { return NewUuid(); };
+  UsernameMetadata md{type, Capped(NormalizeName(display_name.empty() ? "token" : display_name)),
+                      Capped(NormalizeName(role_name))};
+  // Vault's default needs no interpreter, and its names are always within the limits below.
+  if (text == kDefaultUsernameTemplate) return RenderDefaultUsername(md, env);
   std::optional<UsernameTemplate> tmpl;
   {
     std::lock_guard lock(template_mu_);
@@ -201,12 +233,6 @@ Result<std::string> AwsBackend::GenerateName(const RootConfig& cfg, const std::s
     template_text_ = text;
     template_ = *parsed;
   }
-  TemplateEnv env;
-  env.now_nanos = clock_->NowNanos();
-  env.random_alnum = [](size_t n) { return PooledRandomAlnum(n); };
-  env.uuid = [] { return NewUuid(); };
-  UsernameMetadata md{type, Capped(NormalizeName(display_name.empty() ? "token" : display_name)),
-                      Capped(NormalizeName(role_name))};
   auto name = tmpl->Execute(md, env);
   if (!name.ok()) return Internal("failed to generate username: " + name.status().message());
   if (type == "STS" && name->size() > kStsNameLimit)
@@ -300,32 +326,31 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   in.user_name = username;
   in.path = role.user_path;
   in.permissions_boundary_arn = role.permissions_boundary_arn;
-  auto created = co_await iam->CreateUser(std::move(in));
-  if (!created.ok()) {
-    Status err = created.error().ToStatus("Error creating IAM user");
+  // Everything else needs only the user: policies, groups, tags and the access key are requested
+  // together (Vault sends them one after the other), so an issue costs two AWS round trips instead
+  // of three or more. They are made while CreateUser is in flight (WhenAll starts CreateUser first,
+  // which sends it, then makes the rest), so once the user exists they go out at once, signed. The
+  // key is returned only once all of them succeeded; if any failed, the teardown below removes
+  // what the others made. The first failure in Vault's order is reported.
+  awsapi::AccessKey key;
+  std::vector<Task<Status>> steps;
+  std::optional<awsapi::Outcome<awsapi::User>> created;
+  {
+    std::vector<Task<Status>> first;
+    first.push_back(CreateUserStep(iam->CreateUser(std::move(in)), &created));
+    first.push_back(MakeUserSteps(iam.get(), &username, &role_name, &role, &key, &steps));
+    co_await WhenAll(std::move(first));
+  }
+  if (!created->ok()) {
+    Status err = created->error().ToStatus("Error creating IAM user");
     // After a timeout or a 5xx the user may exist anyway: undo before forgetting the intent.
     Status undo = Status::Ok();
-    if (Ambiguous(created.error())) undo = co_await DeleteIamUser(iam, username);
+    if (Ambiguous(created->error())) undo = co_await DeleteIamUser(iam, username);
     if (undo.ok()) logical::DeleteWal(req.storage, wal_id).IgnoreError();
     co_return err;
   }
 
-  // Everything else needs only the user: policies, groups, tags and the access key are requested
-  // together (Vault sends them one after the other), so an issue costs two AWS round trips instead
-  // of three or more. The key is returned only once all of them succeeded; if any failed, the
-  // teardown below removes what the others made. The first failure in Vault's order is reported.
   Status step = Status::Ok();
-  awsapi::AccessKey key;
-  std::vector<Task<Status>> steps;
-  for (const auto& arn : role.policy_arns) steps.push_back(AttachPolicyStep(iam, username, arn));
-  if (!role.policy_document.empty()) {
-    steps.push_back(PutPolicyStep(iam, username, role_name, role.policy_document));
-  }
-  for (const auto& group : role.iam_groups) steps.push_back(AddToGroupStep(iam, username, group));
-  if (!role.iam_tags.empty()) {
-    steps.push_back(TagStep(iam, username, awsapi::Tags(role.iam_tags.begin(), role.iam_tags.end())));
-  }
-  steps.push_back(CreateKeyStep(iam, username, &key));
   std::vector<Status> outcomes = co_await WhenAll(std::move(steps));
   for (Status& s : outcomes) {
     if (!s.ok()) {

@@ -810,6 +810,27 @@ Result<std::string> UsernameTemplate::Execute(const UsernameMetadata& data,
   return out;
 }
 
+std::string RenderDefaultUsername(const UsernameMetadata& data, const TemplateEnv& env) {
+  // {{ if (eq .Type "STS") }}{{ printf "vault-%s-%s" (unix_time) (random 20) | truncate 32 }}
+  // {{ else }}{{ printf "vault-%s-%s-%s" (printf "%s-%s" (.DisplayName) (.PolicyName) |
+  // truncate 42) (unix_time) (random 20) | truncate 64 }}{{ end }}
+  const std::string unix_time = std::to_string(env.now_nanos / 1000000000);
+  std::string out = "vault-";
+  size_t limit = 32;
+  if (data.type != "STS") {
+    limit = 64;
+    std::string names = data.display_name + "-" + data.policy_name;
+    if (names.size() > 42) names.resize(42);
+    out += names;
+    out += '-';
+  }
+  out += unix_time;
+  out += '-';
+  out += env.random_alnum(20);
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
 std::string NormalizeName(const std::string& in) {
   // One '_' per character, as Go's regexp replaces runes: UTF-8 continuation bytes are dropped.
   std::string out;

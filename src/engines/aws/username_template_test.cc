@@ -48,6 +48,40 @@ TEST(UsernameTemplate, DefaultShapes) {
   EXPECT_EQ(out.substr(0, 48), "vault-" + std::string(42, 'x'));
 }
 
+// The direct rendering of the default template is the interpreter's, on names around every cut
+// (42 for display-name + role, 64 and 32 for the whole), empty names, both types and times of
+// every width; the random part is drawn once per name in both.
+TEST(UsernameTemplate, DefaultRenderedDirectlyMatchesTheInterpreter) {
+  auto parsed = UsernameTemplate::Parse(kDefaultUsernameTemplate);
+  ASSERT_TRUE(parsed.ok());
+  int checked = 0;
+  for (const char* type : {"IAM", "STS", "sts", ""}) {
+    for (size_t dl : {0, 1, 5, 20, 40, 41, 42, 43, 60, 64, 100}) {
+      for (size_t pl : {0, 1, 2, 10, 21, 41, 42, 64}) {
+        for (int64_t secs : {int64_t{0}, int64_t{7}, int64_t{1700000000}, int64_t{99999999999}}) {
+          TemplateEnv env = Env();
+          env.now_nanos = secs * 1000000000 + 999999999;
+          int draws = 0;
+          env.random_alnum = [&draws](size_t n) {
+            ++draws;
+            return std::string(n, static_cast<char>('a' + draws));
+          };
+          UsernameMetadata md{type, std::string(dl, 'd'), std::string(pl, 'p')};
+          auto interpreted = parsed->Execute(md, env);
+          ASSERT_TRUE(interpreted.ok());
+          int interpreter_draws = draws;
+          draws = 0;
+          EXPECT_EQ(RenderDefaultUsername(md, env), *interpreted)
+              << "type=" << type << " display=" << dl << " role=" << pl << " secs=" << secs;
+          EXPECT_EQ(draws, interpreter_draws);
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 4 * 11 * 8 * 4);
+}
+
 TEST(UsernameTemplate, Functions) {
   EXPECT_EQ(Render("{{ .DisplayName | uppercase }}-{{ lowercase \"ABC\" }}"), "TOKEN-abc");
   EXPECT_EQ(Render("{{ replace \"o\" \"0\" .DisplayName }}"), "t0ken");
