@@ -222,6 +222,36 @@ std::vector<std::string> FieldData::GetStrings(const std::string& name) const {
   return out;
 }
 
+std::string RegexLiteralPrefix(std::string_view pattern) {
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      if (c == ']') in_class = false;
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      return "";
+    }
+  }
+  std::string out;
+  for (char c : pattern) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) {
+      if ((c == '?' || c == '*' || c == '+' || c == '{') && !out.empty()) out.pop_back();
+      break;
+    }
+    out += c;
+  }
+  return out;
+}
+
 namespace {
 // Turns Vault's "(?P<name>" groups into plain groups and records capture names by group index.
 std::string TranslatePattern(const std::string& pattern, std::vector<std::string>* names) {
@@ -280,6 +310,7 @@ FrameworkBackend::FrameworkBackend(std::string help, std::vector<Path> paths,
       std::abort();
     }
     c.any = re == ".*";
+    c.prefix = RegexLiteralPrefix(re);
     c.path = std::move(p);
     paths_.push_back(std::move(c));
   }
@@ -294,6 +325,8 @@ const FrameworkBackend::Compiled* FrameworkBackend::Match(const std::string& pat
       if (path.find_first_of("\n\r") == std::string::npos) return &c;
       continue;
     }
+    // std::regex_match costs allocations and a large executor even when the first byte differs.
+    if (path.compare(0, c.prefix.size(), c.prefix) != 0) continue;
     std::smatch m;
     if (std::regex_match(path, m, c.re)) {
       for (size_t i = 1; i < m.size() && i < c.captures.size(); ++i) {

@@ -60,6 +60,12 @@ class FieldData {
   Json raw_;
 };
 
+// The text every match of an ECMAScript `pattern` (matched whole) starts with: its leading
+// characters up to the first regex operator, less the last one when a quantifier follows it
+// ("roles/?" -> "role"); empty when the pattern has an alternation outside groups. Paths that do
+// not start with it are not run through the regex.
+std::string RegexLiteralPrefix(std::string_view pattern);
+
 // Weakly decodes one input value to a field type (as Vault's framework does).
 Result<Json> DecodeField(const Field& f, const Json& in);
 
@@ -125,6 +131,7 @@ class FrameworkBackend : public Backend {
     std::regex re;
     std::vector<std::string> captures;
     bool any = false;  // the pattern is ".*": matches every path without a line break
+    std::string prefix;  // RegexLiteralPrefix of the pattern
   };
   const Compiled* Match(const std::string& path, Json* captures) const;
   std::string PathHelp(const Compiled& c, const std::string& request_path) const;

@@ -52,6 +52,60 @@ TEST(Framework, MatchesCapturesAndDefaults) {
   EXPECT_EQ(resp->data["ttl"], 60);
 }
 
+TEST(Framework, RegexLiteralPrefix) {
+  EXPECT_EQ(RegexLiteralPrefix("config/root"), "config/root");
+  EXPECT_EQ(RegexLiteralPrefix("creds/(\\w(([\\w\\-.]+)?\\w)?)"), "creds/");
+  EXPECT_EQ(RegexLiteralPrefix("roles/?"), "roles");     // the '/' is optional
+  EXPECT_EQ(RegexLiteralPrefix("ab*c"), "a");
+  EXPECT_EQ(RegexLiteralPrefix("ab+c"), "a");            // conservative: "ab" would do
+  EXPECT_EQ(RegexLiteralPrefix("ab{0,2}"), "a");
+  EXPECT_EQ(RegexLiteralPrefix("a.c"), "a");
+  EXPECT_EQ(RegexLiteralPrefix("\\.x"), "");
+  EXPECT_EQ(RegexLiteralPrefix("sts|creds/x"), "");    // alternation outside a group
+  EXPECT_EQ(RegexLiteralPrefix("x/(sts|creds)"), "x/");  // inside one
+  EXPECT_EQ(RegexLiteralPrefix("x/[|]y"), "x/");         // a '|' in a class is a character
+  EXPECT_EQ(RegexLiteralPrefix("(a)b"), "");
+  EXPECT_EQ(RegexLiteralPrefix(".*"), "");
+  EXPECT_EQ(RegexLiteralPrefix(""), "");
+}
+
+// Paths that do not start with a pattern's literal prefix skip its regex; the ones that do are
+// still decided by it, whichever order the patterns come in.
+TEST(Framework, PrefixFilterKeepsRegexDecisions) {
+  auto handler = [](const char* tag) {
+    return [tag](Request&, const FieldData& d) -> Result<Response> {
+      return Response::WithData({{"tag", tag}, {"name", d.GetString("name")}});
+    };
+  };
+  Path list, role, opt, alt;
+  list.pattern = "roles/?";
+  list.operations[Operation::kRead] = handler("list");
+  role.pattern = "roles/(?P<name>\\w+)";
+  role.fields = {{"name", FieldType::kString, ""}};
+  role.operations[Operation::kRead] = handler("role");
+  opt.pattern = "ab*c";
+  opt.operations[Operation::kRead] = handler("opt");
+  alt.pattern = "sts|cred";
+  alt.operations[Operation::kRead] = handler("alt");
+  FrameworkBackend b("t", {list, role, opt, alt}, {});
+  auto tag = [&](const std::string& path) -> std::string {
+    Request r;
+    r.operation = Operation::kRead;
+    r.path = path;
+    auto resp = b.HandleRequest(r);
+    if (!resp.ok()) return "error " + std::to_string(static_cast<int>(resp.status().code()));
+    return resp->data["tag"].get<std::string>() + ":" + resp->data["name"].get<std::string>();
+  };
+  EXPECT_EQ(tag("roles"), "list:");
+  EXPECT_EQ(tag("roles/"), "list:");
+  EXPECT_EQ(tag("roles/dev"), "role:dev");
+  EXPECT_EQ(tag("role"), tag("nothing-here"));  // 404 like any unknown path
+  EXPECT_EQ(tag("ac"), "opt:");
+  EXPECT_EQ(tag("abbbc"), "opt:");
+  EXPECT_EQ(tag("sts"), "alt:");
+  EXPECT_EQ(tag("cred"), "alt:");
+}
+
 TEST(Framework, WeakDecodesStrings) {
   auto b = MakeBackend();
   Request r;
