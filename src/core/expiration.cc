@@ -163,7 +163,10 @@ struct Reader {
 }  // namespace
 
 std::string LeaseEntry::Encode() const {
-  std::vector<uint8_t> data = Json::to_cbor(internal_data);
+  // Encoded into a per-thread buffer: to_cbor's own vector grows one push at a time.
+  thread_local std::string data;
+  data.clear();
+  Json::to_cbor(internal_data, data);
   std::string out;
   out.reserve(64 + lease_id.size() + path.size() + token_accessor.size() + data.size() +
               revoke_error.size());
@@ -172,7 +175,7 @@ std::string LeaseEntry::Encode() const {
   PutString(out, lease_id);
   PutString(out, path);
   PutString(out, token_accessor);
-  PutString(out, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  PutString(out, data);
   PutU64(out, static_cast<uint64_t>(issue_time_ms));
   PutU64(out, static_cast<uint64_t>(expire_time_ms));
   PutU64(out, static_cast<uint64_t>(last_renewal_ms));

@@ -197,10 +197,10 @@ Result<std::string> AesGcmKey::WithContext(bool encrypt, std::string_view nonce,
   if (nonce.size() != kGcmNonceSize) return InvalidArgument("AES-256-GCM nonce must be 12 bytes");
   auto* ctx = static_cast<EVP_CIPHER_CTX*>(Acquire(encrypt));
   if (!ctx) return Internal("EVP_CIPHER_CTX_copy failed");
-  Result<std::string> out = Internal("AES-256-GCM initialisation failed");
-  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), encrypt ? 1 : 0) == 1) {
-    out = op(ctx, input, aad);
-  }
+  Result<std::string> out =
+      EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), encrypt ? 1 : 0) == 1
+          ? op(ctx, input, aad)
+          : Result<std::string>(Internal("AES-256-GCM initialisation failed"));
   if (out.ok()) Release(ctx, encrypt);
   else EVP_CIPHER_CTX_free(ctx);  // state unknown: never reuse
   return out;

@@ -12,7 +12,13 @@ const std::string& ProcessBootId() {
 Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data,
                            int64_t now_unix) {
   std::string id = NewUuid();
-  Json doc = {{"kind", kind}, {"data", data}, {"created_at", now_unix}, {"boot", ProcessBootId()}};
+  // Built by key rather than from an initializer list, which makes and copies a temporary array
+  // per member (a WAL entry is written on the path of every iam_user issue).
+  Json doc = Json::object();
+  doc["kind"] = kind;
+  doc["data"] = data;
+  doc["created_at"] = now_unix;
+  doc["boot"] = ProcessBootId();
   RETURN_IF_ERROR(PutJson(s, std::string(kWalPrefix) + id, doc));
   return id;
 }

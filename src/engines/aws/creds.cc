@@ -283,7 +283,7 @@ Task<Result<Response>> AwsBackend::Creds(Request& req, const FieldData& d) {
   }
   std::string cfg_raw;
   CO_ASSIGN_OR_RETURN(std::optional<RootConfig> loaded_cfg, LoadConfig(req.storage, &cfg_raw));
-  RootConfig cfg = loaded_cfg.value_or(RootConfig{});
+  RootConfig cfg = loaded_cfg ? std::move(*loaded_cfg) : RootConfig{};
   Result<Response> out = Status::Ok();
   if (type == kIamUser) {
     out = co_await IssueIamUser(req, d, name, std::move(role), std::move(cfg), std::move(cfg_raw));
@@ -313,7 +313,8 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   // thread's loop. With in-memory storage nothing moves.
   EventLoop* loop = EventLoop::Current();
   if (loop != nullptr && IoThreadHandoff() != nullptr) co_await LeaveIoThread();
-  Json wal_data = {{"username", username}};
+  Json wal_data = Json::object();
+  wal_data["username"] = username;
   auto wal = logical::PutWal(req.storage, "user", wal_data, clock_->NowSeconds());
   co_await ResumeOnLoop(loop);
   if (!wal.ok()) co_return Internal("error writing WAL entry: " + wal.status().message());
@@ -377,10 +378,13 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     co_return Status(step.code(), std::move(msgs));
   }
 
-  resp.data = {{"access_key", key.access_key_id},
-               {"secret_key", key.secret_access_key},
-               {"security_token", nullptr},
-               {"session_token", nullptr}};
+  // Built by key, not from initializer lists (which copy a temporary array per member), and the
+  // key moved in, not copied.
+  resp.data = Json::object();
+  resp.data["access_key"] = std::move(key.access_key_id);
+  resp.data["secret_key"] = std::move(key.secret_access_key);
+  resp.data["security_token"] = nullptr;
+  resp.data["session_token"] = nullptr;
   logical::SecretSpec spec;
   // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
   // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
@@ -390,10 +394,11 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
   }
   spec.renewable = true;
-  spec.internal_data = {{"username", username},
-                        {"credential_type", kIamUser},
-                        {"policy_name", role_name},
-                        {"is_sts", false}};
+  spec.internal_data = Json::object();
+  spec.internal_data["username"] = username;
+  spec.internal_data["credential_type"] = kIamUser;
+  spec.internal_data["policy_name"] = std::move(role_name);
+  spec.internal_data["is_sts"] = false;
   // Core deletes the WAL entry atomically with persisting the lease.
   spec.wal_ids.push_back(wal_id);
   resp.secret = std::move(spec);
