@@ -42,6 +42,18 @@ std::string ActionOf(const net::HttpRequest& r) {
   return r.body.substr(a + 7, amp - a - 7);
 }
 
+// The Authorization header a standalone signer gives an IAM request with r's URL and body at
+// `unix_seconds`.
+std::string StandaloneAuthorization(const net::HttpRequest& r, int64_t unix_seconds) {
+  net::HttpRequest copy;
+  copy.method = "POST";
+  copy.url = r.url;
+  copy.body = r.body;
+  copy.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  SigV4Signer signer({"AKIDEXAMPLE", kSecret, ""}, "us-east-1", "iam");
+  return signer.Sign(copy, unix_seconds).authorization;
+}
+
 const char kUserXml[] =
     "<User><Path>/</Path><UserName>u1</UserName><UserId>AIDA1</UserId>"
     "<Arn>arn:aws:iam::123456789012:user/u1</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate>"
@@ -167,13 +179,7 @@ TEST_F(ClientTest, CreateUserSendsASignedQueryRequestAndParsesTheUser) {
       "SignedHeaders=content-type;host;x-amz-date, Signature="))
       << auth;
   // Cross-check the signature with a standalone signer.
-  net::HttpRequest copy;
-  copy.method = "POST";
-  copy.url = r.url;
-  copy.body = r.body;
-  copy.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  SigV4Signer signer({"AKIDEXAMPLE", kSecret, ""}, "us-east-1", "iam");
-  EXPECT_EQ(signer.Sign(copy, 1795458414).authorization, auth);
+  EXPECT_EQ(StandaloneAuthorization(r, 1795458414), auth);
 }
 
 // A call is encoded and signed when its Task is made, so it can be ready while another call is in
@@ -197,17 +203,9 @@ TEST_F(ClientTest, CallsAreSignedWhenMadeAndSignedAgainWhenSentLate) {
   EXPECT_EQ(date_sent(QueryClient::kPreparedMaxAgeSeconds + 1), "20261123T182855Z");
   // Each request, either way, carries a valid signature for its date.
   for (const auto& r : http_.requests()) {
-    net::HttpRequest copy;
-    copy.method = "POST";
-    copy.url = r.url;
-    copy.body = r.body;
-    copy.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-    const std::string& date = *net::FindHeader(r.headers, "X-Amz-Date");
     std::tm tm{};
-    strptime(date.c_str(), "%Y%m%dT%H%M%SZ", &tm);
-    SigV4Signer signer({"AKIDEXAMPLE", kSecret, ""}, "us-east-1", "iam");
-    EXPECT_EQ(signer.Sign(copy, timegm(&tm)).authorization,
-              *net::FindHeader(r.headers, "Authorization"));
+    strptime(net::FindHeader(r.headers, "X-Amz-Date")->c_str(), "%Y%m%dT%H%M%SZ", &tm);
+    EXPECT_EQ(StandaloneAuthorization(r, timegm(&tm)), *net::FindHeader(r.headers, "Authorization"));
   }
   // A Task made and dropped unsent sends nothing.
   size_t before = http_.requests().size();
