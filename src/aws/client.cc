@@ -169,17 +169,23 @@ AwsError QueryClient::Scrub(AwsError err) const {
   return err;
 }
 
+net::HttpRequest QueryClient::Signed(const std::string& body, int64_t unix_seconds) const {
+  net::HttpRequest http;
+  http.method = "POST";
+  http.url = options_.endpoint;
+  http.headers = {{"Content-Type", kFormContentType}};
+  http.body = body;
+  http.timeout_ms = options_.timeout_ms;
+  signer_.Sign(http, unix_seconds);
+  return http;
+}
+
 PreparedQuery QueryClient::Prepare(QueryRequest request) const {
   PreparedQuery q;
   q.action = request.action();
   q.body = request.Body();
-  q.http.method = "POST";
-  q.http.url = options_.endpoint;
-  q.http.headers = {{"Content-Type", kFormContentType}};
-  q.http.body = q.body;
-  q.http.timeout_ms = options_.timeout_ms;
   q.signed_at = deps_.clock->NowSeconds();
-  signer_.Sign(q.http, q.signed_at);
+  q.http = Signed(q.body, q.signed_at);
   return q;
 }
 
@@ -193,7 +199,6 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
                                             PreparedQuery query) {
   const QueryClientOptions& o = self->options_;
   Executor* ex = self->deps_.completions;
-  const std::string& body = query.body;
   const std::string& action = query.action;
   const std::string want_root = action + "Response";
   bool signed_ahead = true;
@@ -201,19 +206,10 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
   for (int attempt = 0;; ++attempt) {
     co_await AwaitVia<bool>(ex, [&](auto cb) { self->limiter_->Acquire([cb] { cb(true); }); });
 
-    net::HttpRequest http;
     int64_t now = self->deps_.clock->NowSeconds();
-    if (signed_ahead && now - query.signed_at <= kPreparedMaxAgeSeconds &&
-        now >= query.signed_at) {
-      http = std::move(query.http);
-    } else {
-      http.method = "POST";
-      http.url = o.endpoint;
-      http.headers = {{"Content-Type", kFormContentType}};
-      http.body = body;
-      http.timeout_ms = o.timeout_ms;
-      self->signer_.Sign(http, now);
-    }
+    bool fresh = signed_ahead && now >= query.signed_at &&
+                 now - query.signed_at <= kPreparedMaxAgeSeconds;
+    net::HttpRequest http = fresh ? std::move(query.http) : self->Signed(query.body, now);
     signed_ahead = false;
 
     Result<net::HttpResponse> reply = co_await AwaitVia<Result<net::HttpResponse>>(

@@ -113,6 +113,8 @@ class QueryClient {
 
  private:
   AwsError Scrub(AwsError err) const;
+  // The POST of a form `body` to the endpoint, signed at `unix_seconds`.
+  net::HttpRequest Signed(const std::string& body, int64_t unix_seconds) const;
   double Random() const;
 
   QueryClientOptions options_;

@@ -39,28 +39,10 @@ std::string EnvOr(const char* a, const char* b, const char* fallback) {
 
 // The steps of an iam_user issue after CreateUser, which depend only on the user and run together
 // (IssueIamUser). Each is given its call already made (the real client has encoded and signed it)
-// and yields its error as the Status the request answers with.
-Task<Status> AttachPolicyStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
+// and yields its error as the Status the request answers with, prefixed by `what`.
+Task<Status> EmptyStep(Task<awsapi::Outcome<awsapi::Empty>> call, const char* what) {
   auto r = co_await std::move(call);
-  if (!r.ok()) co_return r.error().ToStatus("Error attaching user policy");
-  co_return Status::Ok();
-}
-
-Task<Status> PutPolicyStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
-  auto r = co_await std::move(call);
-  if (!r.ok()) co_return r.error().ToStatus("Error putting user policy");
-  co_return Status::Ok();
-}
-
-Task<Status> AddToGroupStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
-  auto r = co_await std::move(call);
-  if (!r.ok()) co_return r.error().ToStatus("Error adding user to group");
-  co_return Status::Ok();
-}
-
-Task<Status> TagStep(Task<awsapi::Outcome<awsapi::Empty>> call) {
-  auto r = co_await std::move(call);
-  if (!r.ok()) co_return r.error().ToStatus("Error adding tags to user");
+  if (!r.ok()) co_return r.error().ToStatus(what);
   co_return Status::Ok();
 }
 
@@ -81,15 +63,22 @@ Task<Status> CreateUserStep(Task<awsapi::Outcome<awsapi::User>> call,
 
 // The calls after CreateUser, in Vault's order, made (and so, with the real client, encoded and
 // signed) into `*out` without sending them. The role and strings are the caller's.
-Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user, const std::string* role_name,
-                           const Role* role, awsapi::AccessKey* key, std::vector<Task<Status>>* out) {
-  for (const auto& arn : role->policy_arns) out->push_back(AttachPolicyStep(iam->AttachUserPolicy(*user, arn)));
-  if (!role->policy_document.empty()) {
-    out->push_back(PutPolicyStep(iam->PutUserPolicy(*user, *role_name, role->policy_document)));
+Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user,
+                           const std::string* role_name, const Role* role, awsapi::AccessKey* key,
+                           std::vector<Task<Status>>* out) {
+  for (const auto& arn : role->policy_arns) {
+    out->push_back(EmptyStep(iam->AttachUserPolicy(*user, arn), "Error attaching user policy"));
   }
-  for (const auto& group : role->iam_groups) out->push_back(AddToGroupStep(iam->AddUserToGroup(group, *user)));
+  if (!role->policy_document.empty()) {
+    out->push_back(EmptyStep(iam->PutUserPolicy(*user, *role_name, role->policy_document),
+                             "Error putting user policy"));
+  }
+  for (const auto& group : role->iam_groups) {
+    out->push_back(EmptyStep(iam->AddUserToGroup(group, *user), "Error adding user to group"));
+  }
   if (!role->iam_tags.empty()) {
-    out->push_back(TagStep(iam->TagUser(*user, awsapi::Tags(role->iam_tags.begin(), role->iam_tags.end()))));
+    awsapi::Tags tags(role->iam_tags.begin(), role->iam_tags.end());
+    out->push_back(EmptyStep(iam->TagUser(*user, std::move(tags)), "Error adding tags to user"));
   }
   out->push_back(CreateKeyStep(iam->CreateAccessKey(*user), key));
   co_return Status::Ok();
