@@ -613,6 +613,17 @@ class IdleCpusPoll:
         return False
 
 
+def sequential_overheads(client, emu, path, n, what):
+    """n creds reads one at a time through `client`; their issue_overheads rows."""
+    since = emu.last_seq()
+    results = []
+    for _ in range(n):
+        status, body, t_sent, t_arrived, _ = client.get(path)
+        results.append((status, body, t_sent, t_arrived))
+    check_all_ok(results, what)
+    return issue_overheads(results, emu, emu.calls(since))
+
+
 def bench_issue(vault, emu, args, figures):
     log("=== 1. issue: emulator latency %d ms per AWS call" % args.latency)
     emu.set_faults(latency_ms=args.latency)
@@ -671,14 +682,9 @@ def bench_issue(vault, emu, args, figures):
     # the same issues with the emulator answering at once (2 ms per call): the server's own work
     # without the idle before each reply (a halted vCPU's wake-up, cold caches)
     emu.set_faults(latency_ms=WARM_LATENCY_MS)
-    since = emu.last_seq()
-    warm = []
-    for _ in range(args.sequential):
-        status, body, t_sent, t_arrived, _ = client.get(path)
-        warm.append((status, body, t_sent, t_arrived))
+    warm_rows = sequential_overheads(client, emu, path, args.sequential,
+                                     "sequential issues at %d ms per call" % WARM_LATENCY_MS)
     emu.set_faults(latency_ms=args.latency)
-    check_all_ok(warm, "sequential issues at %d ms per call" % WARM_LATENCY_MS)
-    warm_rows = issue_overheads(warm, emu, emu.calls(since))
     if warm_rows:
         over = [ms(r[2]) for r in warm_rows]
         figures["warm_over_p50"] = percentile(over, 50)
@@ -690,13 +696,8 @@ def bench_issue(vault, emu, args, figures):
     # the machine wakes a thread in microseconds, i.e. without the halted vCPU's exit per reply
     with IdleCpusPoll() as poll:
         if poll.held:
-            since = emu.last_seq()
-            polled = []
-            for _ in range(args.sequential):
-                status, body, t_sent, t_arrived, _ = client.get(path)
-                polled.append((status, body, t_sent, t_arrived))
-            check_all_ok(polled, "sequential issues with idle CPUs polling")
-            polled_rows = issue_overheads(polled, emu, emu.calls(since))
+            polled_rows = sequential_overheads(client, emu, path, args.sequential,
+                                               "sequential issues with idle CPUs polling")
             polled_wakes = idle_wake_reference(args.latency, min(args.sequential, 60))
         else:
             polled_rows, polled_wakes = [], []

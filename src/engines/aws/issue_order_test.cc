@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,11 +33,21 @@ class DeferredHttpClient : public net::HttpClient {
   std::vector<Pending> pending_;
 };
 
-std::string ActionOf(const net::HttpRequest& r) {
-  size_t a = r.body.find("Action=");
-  size_t amp = r.body.find('&', a);
-  return r.body.substr(a + 7, amp - a - 7);
+// A form parameter of a Query request's body, as sent (encoded), or "".
+std::string Param(const net::HttpRequest& r, const std::string& name) {
+  std::string_view body = r.body;
+  const std::string key = name + "=";
+  while (!body.empty()) {
+    size_t amp = body.find('&');
+    std::string_view pair = body.substr(0, amp);
+    if (pair.starts_with(key)) return std::string(pair.substr(key.size()));
+    if (amp == std::string_view::npos) break;
+    body.remove_prefix(amp + 1);
+  }
+  return "";
 }
+
+std::string ActionOf(const net::HttpRequest& r) { return Param(r, "Action"); }
 
 std::string DateOf(const net::HttpRequest& r) {
   const std::string* d = net::FindHeader(r.headers, "X-Amz-Date");
@@ -104,9 +115,8 @@ TEST(IamUserIssueOrderTest, CallsAfterCreateUserAreMadeWhileItIsInFlight) {
   ASSERT_EQ(ActionOf(http.pending()[0].request), "CreateUser");
   EXPECT_EQ(DateOf(http.pending()[0].request), "20261123T182654Z");
   EXPECT_FALSE(out.has_value());
-  const std::string body = http.pending()[0].request.body;
-  const std::string user = body.substr(body.find("UserName=") + 9,
-                                       body.find('&', body.find("UserName=")) - body.find("UserName=") - 9);
+  const std::string user = Param(http.pending()[0].request, "UserName");
+  ASSERT_EQ(user.rfind("vault-", 0), 0u) << user;
 
   // CreateUser takes 30 s to answer.
   clock.AdvanceSeconds(30);
