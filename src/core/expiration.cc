@@ -183,6 +183,9 @@ std::string LeaseEntry::Encode() const {
   PutU64(out, static_cast<uint64_t>(revoke_attempts));
   PutU64(out, static_cast<uint64_t>(next_attempt_ms));
   PutString(out, revoke_error);
+  // One lease with large internal data must not pin that much memory in every thread that ever
+  // encoded it.
+  if (data.capacity() > 64 * 1024) std::string().swap(data);
   return out;
 }
 
