@@ -106,6 +106,28 @@ def cpu_seconds(pid):
         return 0.0
 
 
+def run_delay_seconds(pid, name_prefix):
+    """Seconds the threads of a process whose names start with name_prefix have spent runnable but
+    not running (from being woken to running on a CPU): field 2 of /proc/PID/task/TID/schedstat.
+    None if the process has no such thread (an older vault that does not name its threads)."""
+    total, found = 0, False
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if not f.read().startswith(name_prefix):
+                    continue
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[1])
+            found = True
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9 if found else None
+
+
 def stop_process(proc, name):
     if proc is None or proc.poll() is not None:
         return
@@ -224,6 +246,11 @@ class Vault:
 
     def cpu(self):
         return cpu_seconds(self.proc.pid)
+
+    def run_delay(self):
+        """Run-queue delay of vault's HTTP I/O threads (which carry the creds requests and their AWS
+        calls from start to end with in-memory storage)."""
+        return run_delay_seconds(self.proc.pid, "http-io-")
 
     def stop(self):
         if self.conn is not None:
@@ -650,11 +677,13 @@ def bench_issue(vault, emu, args, figures):
     results = []
     client_wall = []
     cpu0 = vault.cpu()
+    delay0 = vault.run_delay()
     for _ in range(args.sequential):
         status, body, t_sent, t_arrived, t_parsed = client.get(path)
         results.append((status, body, t_sent, t_arrived))
         client_wall.append(ms(t_parsed - t_sent))
     cpu_seq = vault.cpu() - cpu0
+    delay1 = vault.run_delay()
     check_all_ok(results, "sequential issues")
     rows = issue_overheads(results, emu, emu.calls(since))
     if rows:
@@ -673,11 +702,18 @@ def bench_issue(vault, emu, args, figures):
         figures["calls_per_issue"] = rows[0][3]
         figures["rounds_per_issue"] = percentile([r[4] for r in rows], 50)
         figures["seq_cpu_ms"] = ms(cpu_seq) / len(rows)
+        if delay0 is not None and delay1 is not None:
+            figures["seq_run_delay_ms"] = ms(max(0.0, delay1 - delay0)) / len(rows)
         log("sequential: %d issues, wall p50 %.1f ms p99 %.1f ms; AWS time p50 %.1f ms (%d calls in %d round trips "
             "x %d ms = %d ms); server overhead p50 %.2f ms p99 %.2f ms max %.2f ms; server CPU %.2f ms per issue"
             % (len(rows), figures["seq_wall_p50"], figures["seq_wall_p99"], figures["seq_aws_p50"], rows[0][3],
                figures["rounds_per_issue"], args.latency, figures["rounds_per_issue"] * args.latency,
                figures["seq_over_p50"], figures["seq_over_p99"], figures["seq_over_max"], figures["seq_cpu_ms"]))
+        if "seq_run_delay_ms" in figures:
+            log("sequential: vault's HTTP I/O threads were runnable but not running %.3f ms per issue (mean; "
+                "/proc schedstat run delay, from being woken to running: waiting behind the emulator's or the "
+                "client's Python on the CPU the scheduler woke them on, or for a halted vCPU to resume)"
+                % figures["seq_run_delay_ms"])
 
     # the same issues with the emulator answering at once (2 ms per call): the server's own work
     # without the idle before each reply (a halted vCPU's wake-up, cold caches)
@@ -952,6 +988,9 @@ def report(figures, args):
                             "with the client's wake-up: %.1f / %.1f ms" % (figures["seq_client_p50"],
                                                                           figures["seq_client_p99"]), "", ""))
         lines.append(fmt % ("issue: server CPU per issue", "%.2f ms" % figures["seq_cpu_ms"], "", "", ""))
+        if "seq_run_delay_ms" in figures:
+            lines.append(fmt % ("  of which woken, waiting for a CPU", "%.3f ms (mean)" % figures["seq_run_delay_ms"],
+                                "", "", ""))
     if "burst_s" in figures:
         cpi = figures.get("rounds_per_issue", 2)
         lines.append(fmt % ("%d creds requested at once" % figures["burst_n"],

@@ -26,6 +26,7 @@
 #include "util/encoding.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "util/thread_name.h"
 
 namespace vault::cmd {
 namespace {
@@ -150,6 +151,7 @@ class HupReopener {
   }
   void Start(core::Core* core) {
     thread_ = std::thread([this, core] {
+      SetThreadName("sighup");
       sigset_t set;
       sigemptyset(&set);
       sigaddset(&set, SIGHUP);

@@ -7,6 +7,7 @@
 #include "core/system_backend.h"
 #include "core/token_backend.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace vault::core {
 
@@ -240,6 +241,7 @@ void Core::StartBackground() {
   // One background thread: the engines' rollbacks every rollback_interval_ms, and every second
   // the tokens whose TTL ran out (revoked with their leases, as Vault's expiration manager does).
   background_thread_ = std::thread([this] {
+    SetThreadName("core-background");
     using Clock = std::chrono::steady_clock;
     const auto interval = std::chrono::milliseconds(config_.rollback_interval_ms);
     auto next_rollback = Clock::now();

@@ -7,6 +7,7 @@
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
+#include "util/thread_name.h"
 
 namespace vault::core {
 
@@ -288,9 +289,18 @@ void ExpirationManager::Start() {
     commit_generation_ = gen;
     committing_ = true;
   }
-  dispatcher_ = std::thread([this] { DispatchLoop(); });
-  committer_ = std::thread([this] { CommitLoop(); });
-  restorer_ = std::thread([this, gen] { RestoreLoop(gen); });
+  dispatcher_ = std::thread([this] {
+    SetThreadName("lease-expiry");
+    DispatchLoop();
+  });
+  committer_ = std::thread([this] {
+    SetThreadName("lease-commit");
+    CommitLoop();
+  });
+  restorer_ = std::thread([this, gen] {
+    SetThreadName("lease-restore");
+    RestoreLoop(gen);
+  });
 }
 
 void ExpirationManager::Stop() {

@@ -18,6 +18,7 @@
 #include "net/asio_event_loop.h"
 #include "util/io_thread.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace vault::http {
 
@@ -383,7 +384,8 @@ Status Server::Start() {
   for (auto& shard : impl_->shards) {
     asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);
     Executor* handoff = impl_->options.hand_off_blocking_work ? &impl_->worker_executor : nullptr;
-    impl_->threads.emplace_back([s = shard.get(), handoff] {
+    impl_->threads.emplace_back([s = shard.get(), handoff, n = impl_->threads.size()] {
+      SetThreadName("http-io-" + std::to_string(n));
       EventLoop::SetCurrent(&s->loop);
       SetIoThreadHandoff(handoff);
       s->ioc.run();

@@ -1,5 +1,6 @@
 // Asio (not Beast): the reactor and timers only.
 #include "net/asio_event_loop.h"
+#include "util/thread_name.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -187,6 +188,7 @@ struct AsioLoopThread::Impl {
 
 AsioLoopThread::AsioLoopThread() : impl_(std::make_unique<Impl>()) {
   impl_->thread = std::thread([impl = impl_.get()] {
+    SetThreadName("event-loop");
     EventLoop::SetCurrent(&impl->loop);
     impl->ioc.run();
     impl->loop.Stopped();

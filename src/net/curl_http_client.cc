@@ -19,6 +19,7 @@
 #include "net/asio_http_driver.h"
 #include "util/event_loop.h"
 #include "util/io_thread.h"
+#include "util/thread_name.h"
 
 namespace vault::net {
 
@@ -195,7 +196,10 @@ CurlHttpClient::CurlHttpClient(CurlOptions options) : impl_(std::make_unique<Imp
   }
   impl_->multi = curl_multi_init();
   impl_->ConfigureMulti(impl_->multi);
-  impl_->thread = std::thread([impl = impl_.get()] { impl->Loop(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    SetThreadName("http-client");
+    impl->Loop();
+  });
 }
 
 void CurlHttpClient::Impl::ConfigureMulti(CURLM* m) const {

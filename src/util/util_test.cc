@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "util/claim_set.h"
+#include "util/thread_name.h"
 #include "util/duration.h"
 #include "util/encoding.h"
 #include "util/json.h"
@@ -210,6 +211,19 @@ TEST(Status, MacrosPropagate) {
   };
   EXPECT_EQ(*g(false), 8);
   EXPECT_EQ(g(true).status().message(), "nope");
+}
+
+TEST(ThreadName, SetsAndCutsToTheKernelLimit) {
+  std::string seen_short, seen_long;
+  std::thread([&] {
+    SetThreadName("lease-expiry");
+    seen_short = ThreadName();
+    // Linux keeps 15 bytes: a longer name is cut rather than refused (which would leave the old one).
+    SetThreadName("a-name-longer-than-fifteen-bytes");
+    seen_long = ThreadName();
+  }).join();
+  EXPECT_EQ(seen_short, "lease-expiry");
+  EXPECT_EQ(seen_long, "a-name-longer-t");
 }
 
 TEST(Clock, Rfc3339) {

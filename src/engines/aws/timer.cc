@@ -1,4 +1,5 @@
 #include "engines/aws/timer.h"
+#include "util/thread_name.h"
 
 #include <algorithm>
 #include <chrono>
@@ -84,7 +85,10 @@ void DelayTimer::Schedule(int64_t millis, std::function<void(bool)> fire) {
     if (!state_->stop) {
       if (!state_->started) {
         state_->started = true;
-        thread_ = std::thread(&State::Loop, state_);
+        thread_ = std::thread([state = state_]() mutable {
+          SetThreadName("aws-timer");
+          State::Loop(std::move(state));
+        });
       }
       state_->queue.push(
           Entry{MonoNanos() + std::max<int64_t>(millis, 0) * 1000000, state_->seq++, std::move(fire)});
