@@ -7,10 +7,12 @@
 #include <dirent.h>
 
 #include <fstream>
-#include <set>
+#include <cstdlib>
+#include <map>
 
 #include "engines/kv/kv.h"
 #include "http/server.h"
+#include "util/thread_name.h"
 #include "storage/inmem.h"
 
 namespace vault::http {
@@ -166,16 +168,16 @@ TEST(HttpStatusForTest, UpstreamFailuresAre502) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503);
 }
 
-// The names of this process's threads (/proc/self/task/TID/comm).
-std::multiset<std::string> ThreadNames() {
-  std::multiset<std::string> out;
+// This process's threads (/proc/self/task/TID/comm) by name: name -> thread ids.
+std::multimap<std::string, int> ThreadsByName() {
+  std::multimap<std::string, int> out;
   DIR* d = opendir("/proc/self/task");
   if (d == nullptr) return out;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
     std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/comm");
     std::string name;
-    if (std::getline(f, name)) out.insert(name);
+    if (std::getline(f, name)) out.emplace(name, std::atoi(e->d_name));
   }
   closedir(d);
   return out;
@@ -189,18 +191,47 @@ TEST_F(HandlerTest, ServerNamesItsIoThreads) {
   opts.io_threads = 2;
   opts.worker_threads = 1;
   Server server(handler_.get(), opts);
-  EXPECT_EQ(ThreadNames().count("http-io-0"), 0u);
+  EXPECT_EQ(ThreadsByName().count("http-io-0"), 0u);
   ASSERT_TRUE(server.Start().ok());
   // The threads name themselves as they start.
-  std::multiset<std::string> names;
+  std::multimap<std::string, int> names;
   for (int i = 0; i < 200; ++i) {
-    names = ThreadNames();
+    names = ThreadsByName();
     if (names.count("http-io-0") == 1 && names.count("http-io-1") == 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(names.count("http-io-0"), 1u);
   EXPECT_EQ(names.count("http-io-1"), 1u);
   EXPECT_EQ(names.count("http-io-2"), 0u);
+  // Each asked for the 0.1 ms slice (ServerOptions::io_thread_slice_ns) where the kernel keeps one.
+  if (RequestTimeSlice(200000) != 0) {
+    for (const char* io : {"http-io-0", "http-io-1"}) {
+      auto it = names.find(io);
+      ASSERT_NE(it, names.end());
+      EXPECT_EQ(TimeSliceOf(it->second), 100000u) << io;
+    }
+  }
+  server.Stop();
+}
+
+TEST_F(HandlerTest, ServerIoThreadSliceCanBeLeftAtTheKernelDefault) {
+  if (RequestTimeSlice(200000) == 0) GTEST_SKIP() << "this kernel keeps no per-thread time slice";
+  ServerOptions opts;
+  opts.listeners.push_back(ListenerConfig{"127.0.0.1:0"});
+  opts.io_threads = 1;
+  opts.worker_threads = 1;
+  opts.io_thread_slice_ns = 0;
+  Server server(handler_.get(), opts);
+  ASSERT_TRUE(server.Start().ok());
+  std::multimap<std::string, int> names;
+  for (int i = 0; i < 200 && names.count("http-io-0") == 0; ++i) {
+    names = ThreadsByName();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(names.count("http-io-0"), 1u);
+  // A thread inherits its creator's attributes: this test thread asked for 0.2 ms above, so the
+  // I/O thread has that one, not the server's 0.1 ms.
+  EXPECT_EQ(TimeSliceOf(names.find("http-io-0")->second), 200000u);
   server.Stop();
 }
 

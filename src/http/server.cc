@@ -384,8 +384,10 @@ Status Server::Start() {
   for (auto& shard : impl_->shards) {
     asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);
     Executor* handoff = impl_->options.hand_off_blocking_work ? &impl_->worker_executor : nullptr;
-    impl_->threads.emplace_back([s = shard.get(), handoff, n = impl_->threads.size()] {
+    impl_->threads.emplace_back([s = shard.get(), handoff, n = impl_->threads.size(),
+                                 slice = impl_->options.io_thread_slice_ns] {
       SetThreadName("http-io-" + std::to_string(n));
+      if (slice > 0) RequestTimeSlice(slice);
       EventLoop::SetCurrent(&s->loop);
       SetIoThreadHandoff(handoff);
       s->ioc.run();

@@ -226,6 +226,28 @@ TEST(ThreadName, SetsAndCutsToTheKernelLimit) {
   EXPECT_EQ(seen_long, "a-name-longer-t");
 }
 
+TEST(ThreadName, TimeSliceRequestChangesOnlyThatThread) {
+  uint64_t granted = 0, after_default = 0, other = 0;
+  int worker_tid = 0;
+  std::atomic<bool> done{false};
+  std::thread bystander([&] {
+    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  std::thread([&] {
+    worker_tid = static_cast<int>(gettid());
+    granted = RequestTimeSlice(300000);
+    other = TimeSliceOf(static_cast<int>(gettid()));
+  }).join();
+  done = true;
+  bystander.join();
+  after_default = TimeSliceOf(static_cast<int>(gettid()));
+  if (granted == 0) GTEST_SKIP() << "this kernel keeps no per-thread time slice (Linux < 6.12)";
+  EXPECT_EQ(granted, 300000u);
+  EXPECT_EQ(other, 300000u);  // read back through the thread id, as the server test does
+  EXPECT_NE(worker_tid, 0);
+  EXPECT_NE(after_default, 300000u);  // the calling thread is not changed
+}
+
 TEST(Clock, Rfc3339) {
   EXPECT_EQ(FormatRfc3339Nano(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatRfc3339Nano(1500000000), "1970-01-01T00:00:01.5Z");
