@@ -26,7 +26,7 @@
 #include "util/encoding.h"
 #include "util/log.h"
 #include "util/version.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 namespace vault::cmd {
 namespace {

@@ -7,7 +7,7 @@
 #include "core/system_backend.h"
 #include "core/token_backend.h"
 #include "util/log.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 namespace vault::core {
 

@@ -7,7 +7,7 @@
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 namespace vault::core {
 

@@ -12,7 +12,7 @@
 
 #include "engines/kv/kv.h"
 #include "http/server.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 #include "storage/inmem.h"
 
 namespace vault::http {

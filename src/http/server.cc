@@ -18,7 +18,7 @@
 #include "net/asio_event_loop.h"
 #include "util/io_thread.h"
 #include "util/log.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 namespace vault::http {
 

@@ -35,7 +35,7 @@ struct ServerOptions {
   // concurrent writes share the group commit, instead of stalling the I/O thread's other
   // connections. Unset (in-memory storage), the request stays on its I/O thread to the end.
   bool hand_off_blocking_work = false;
-  // The CPU time slice each I/O thread asks the kernel for (util/thread_name.h RequestTimeSlice;
+  // The CPU time slice each I/O thread asks the kernel for (util/thread_attrs.h RequestTimeSlice;
   // 0 = the kernel's default). I/O threads wake for short bursts on every request and every AWS
   // reply; with a short slice (0.1 ms, the kernel's minimum) a woken I/O thread may preempt a
   // thread that is using its CPU instead of waiting for it to block. Linux 6.12+; ignored before.

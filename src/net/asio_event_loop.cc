@@ -1,6 +1,6 @@
 // Asio (not Beast): the reactor and timers only.
 #include "net/asio_event_loop.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

@@ -19,7 +19,7 @@
 #include "net/asio_http_driver.h"
 #include "util/event_loop.h"
 #include "util/io_thread.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 namespace vault::net {
 

@@ -1,5 +1,5 @@
 #include "engines/aws/timer.h"
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 #include <algorithm>
 #include <chrono>

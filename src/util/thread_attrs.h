@@ -1,4 +1,4 @@
-// Per-thread scheduling identity: a thread's name, and the CPU time slice it asks the kernel for.
+// Per-thread attributes: a thread's name, and the CPU time slice it asks the kernel for.
 #pragma once
 
 #include <cstdint>

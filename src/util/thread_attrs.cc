@@ -1,4 +1,4 @@
-#include "util/thread_name.h"
+#include "util/thread_attrs.h"
 
 #include <pthread.h>
 #include <sched.h>
