@@ -84,6 +84,16 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
     ASSIGN_OR_RETURN(cfg.rollback_interval, TtlValue(doc["rollback_interval"], "rollback_interval"));
     if (cfg.rollback_interval < 1) return InvalidArgument("invalid rollback_interval: must be at least 1s");
   }
+  if (doc.contains("http_io_time_slice")) {
+    // A Go duration; Linux takes 0.1-100 ms (6.12+). "0" keeps the kernel's default.
+    const Json& v = doc["http_io_time_slice"];
+    if (!v.is_string()) return InvalidArgument("invalid http_io_time_slice: a duration such as \"100us\" or \"0\"");
+    auto ns = ParseGoDurationNanos(v.get<std::string>());
+    if (!ns.ok()) return InvalidArgument("invalid http_io_time_slice: " + ns.status().message());
+    if (*ns != 0 && (*ns < 100000 || *ns > 100000000))
+      return InvalidArgument("invalid http_io_time_slice: must be 0 (the kernel's default) or between 100us and 100ms");
+    cfg.http_io_time_slice_ns = *ns;
+  }
   if (doc.contains("log_level") && doc["log_level"].is_string())
     cfg.log_level = doc["log_level"].get<std::string>();
   return cfg;
@@ -106,6 +116,7 @@ Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
   if (c.default_lease_ttl) into->default_lease_ttl = c.default_lease_ttl;
   if (c.max_lease_ttl) into->max_lease_ttl = c.max_lease_ttl;
   if (c.rollback_interval) into->rollback_interval = c.rollback_interval;
+  if (c.http_io_time_slice_ns >= 0) into->http_io_time_slice_ns = c.http_io_time_slice_ns;
   into->max_request_size = c.max_request_size;
   into->log_level = c.log_level;
   return Status::Ok();

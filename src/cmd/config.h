@@ -20,6 +20,10 @@ struct ServerConfig {
   // vault-cpp extension: how often engines roll back leftovers (and rotate static roles);
   // seconds, 0 = the default (60 s, as Vault's rollback manager).
   int64_t rollback_interval = 0;
+  // vault-cpp extension `http_io_time_slice`: the CPU time slice each HTTP I/O thread asks the
+  // kernel for (http::ServerOptions::io_thread_slice_ns), nanoseconds; -1 = not set (0.1 ms),
+  // 0 = the kernel's default.
+  int64_t http_io_time_slice_ns = -1;
 };
 
 // Parses one config document. kInvalidArgument with the file's problem (HCL errors carry

@@ -37,6 +37,23 @@ TEST(Config, ParsesJson) {
   EXPECT_EQ(c->listeners[0].tls_cert_file, "c.pem");
 }
 
+TEST(Config, HttpIoTimeSlice) {
+  auto unset = ParseServerConfig("log_level = \"info\"");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(unset->http_io_time_slice_ns, -1);  // the server's 0.1 ms
+  auto set = ParseServerConfig("http_io_time_slice = \"250us\"");
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->http_io_time_slice_ns, 250000);
+  auto off = ParseServerConfig("http_io_time_slice = \"0\"");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->http_io_time_slice_ns, 0);
+  for (const char* bad : {"\"50us\"", "\"1s\"", "\"fast\"", "100"}) {
+    auto r = ParseServerConfig(std::string("http_io_time_slice = ") + bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("http_io_time_slice"), std::string::npos) << bad;
+  }
+}
+
 TEST(Config, Errors) {
   EXPECT_FALSE(ParseServerConfig("storage \"s3\" { bucket = \"x\" }").ok());
   EXPECT_FALSE(ParseServerConfig("storage \"rocksdb\" {}").ok());

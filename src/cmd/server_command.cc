@@ -264,6 +264,8 @@ int RunServer(const std::vector<std::string>& args) {
   opts.listeners = config.listeners;
   opts.max_request_size = config.max_request_size;
   opts.hand_off_blocking_work = config.storage_type == "rocksdb";  // durable writes wait on fsync
+  if (config.http_io_time_slice_ns >= 0)
+    opts.io_thread_slice_ns = static_cast<uint64_t>(config.http_io_time_slice_ns);
   http::Server server(&handler, opts);
   Status started = server.Start();
   if (!started.ok()) {

@@ -6,9 +6,10 @@ import socket
 import subprocess
 import time
 
+import pytest
 import requests
 
-from conftest import ROOT_TOKEN, Cli, Server, free_port
+from conftest import ROOT_TOKEN, VAULT_BIN, Cli, Server, free_port
 
 H = {"X-Vault-Token": ROOT_TOKEN}
 
@@ -98,3 +99,50 @@ def test_slow_and_idle_clients_do_not_block_others(dev_server):
     assert time.time() - t0 < 1.0
     for s in idle:
         s.close()
+
+
+def io_thread_slices(pid):
+    """{thread name: se.slice in ns} of the server's http-io-N threads, from /proc/PID/task/TID/sched."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            if not name.startswith("http-io-"):
+                continue
+            with open("/proc/%d/task/%s/sched" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("se.slice"):
+                        out[name] = int(line.split(":")[1])
+        except OSError:
+            continue
+    return out
+
+
+def test_http_io_time_slice_from_the_config_file(home):
+    port = free_port()
+    addr = "http://127.0.0.1:%d" % port
+    cfg = os.path.join(home, "slice.hcl")
+    with open(cfg, "w") as f:
+        f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n  tls_disable = true\n}\n'
+                'http_io_time_slice = "250us"\n' % port)
+    s = Server(["-config=" + cfg], home, addr)
+    try:
+        deadline = time.time() + 5  # the threads set their slice as they start, maybe after the bind
+        slices = io_thread_slices(s.proc.pid)
+        while len(slices) < 2 and time.time() < deadline:
+            time.sleep(0.02)
+            slices = io_thread_slices(s.proc.pid)
+        release = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+        if not slices or release < (6, 12):  # per-thread slices came with Linux 6.12
+            pytest.skip("this kernel does not show a thread's time slice (/proc/PID/task/TID/sched se.slice)")
+        assert slices == {"http-io-0": 250000, "http-io-1": 250000}, slices
+    finally:
+        s.stop()
+    # Out of the kernel's range: refused when the file is read, with the key's name.
+    with open(cfg, "w") as f:
+        f.write('storage "inmem" {}\nhttp_io_time_slice = "5us"\n')
+    p = subprocess.run([VAULT_BIN, "server", "-config=" + cfg], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode != 0
+    assert "invalid http_io_time_slice" in p.stdout + p.stderr
