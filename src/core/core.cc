@@ -1,5 +1,6 @@
 #include "core/core.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/acl.h"
@@ -10,6 +11,83 @@
 #include "util/thread_attrs.h"
 
 namespace vault::core {
+
+namespace {
+// Secrets' write-ahead entries as full storage keys of `mount`.
+std::vector<std::string> WalKeys(const Mount& mount, const logical::SecretSpec& spec) {
+  std::vector<std::string> keys;
+  keys.reserve(spec.wal_ids.size());
+  for (const auto& id : spec.wal_ids)
+    keys.push_back(mount.entry.StoragePrefix() + logical::kWalPrefix + id);
+  return keys;
+}
+}  // namespace
+
+// The Request::leases of one request: registers held leases for the engine and remembers them,
+// so that the request's end can release the one it hands out and revoke the others.
+class Core::EarlyLeases final : public logical::LeaseRegistrar {
+ public:
+  // Everything referenced lives in the request's frame, which outlives this object.
+  EarlyLeases(ExpirationManager* expiration, const std::string& full_path, const Mount& mount,
+              const logical::MountInfo& info, const std::string& accessor)
+      : expiration_(expiration), path_(full_path), mount_(mount), info_(info), accessor_(accessor) {}
+
+  Result<logical::RegisteredLease> Register(const logical::SecretSpec& spec) override {
+    auto reg = expiration_->Register(path_, info_, spec, accessor_, WalKeys(mount_, spec),
+                                     /*hold=*/true);
+    if (!reg.ok()) return reg.status();
+    {
+      std::lock_guard lock(mu_);
+      held_.push_back(reg->lease_id);
+    }
+    return logical::RegisteredLease{reg->lease_id, reg->lease_duration, std::move(reg->warnings)};
+  }
+
+  // Whether this request registered `lease_id`; any lease.
+  bool Holds(const std::string& lease_id) {
+    std::lock_guard lock(mu_);
+    return std::find(held_.begin(), held_.end(), lease_id) != held_.end();
+  }
+  bool HoldsAny() {
+    std::lock_guard lock(mu_);
+    return !held_.empty();
+  }
+
+  // At the request's end: releases `delivered` (the lease of the secret being answered, or
+  // empty) and revokes the other held leases through their engine. The errors of revocations
+  // that failed (those leases are retried); empty when all went.
+  Task<std::vector<std::string>> Finish(const std::string& delivered) {
+    std::vector<std::string> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+    }
+    std::vector<std::string> failures;
+    for (const auto& id : held) {
+      if (id == delivered) {
+        expiration_->ReleaseHeld(id);
+        continue;
+      }
+      Status st = co_await expiration_->RevokeHeld(id);
+      if (!st.ok()) {
+        spdlog::error("core: revoking lease {}, registered for a secret that was not handed out, "
+                      "failed; it is retried: {}", id, st.message());
+        failures.push_back("lease " + id + " (registered before the failure) could not be " +
+                           "revoked yet and is retried: " + st.message());
+      }
+    }
+    co_return failures;
+  }
+
+ private:
+  ExpirationManager* expiration_;
+  const std::string& path_;
+  const Mount& mount_;
+  const logical::MountInfo& info_;
+  const std::string& accessor_;
+  std::mutex mu_;
+  std::vector<std::string> held_;
+};
 
 Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig config, Clock* clock)
     : physical_(physical),
@@ -170,12 +248,37 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
     resp = NotFound("no handler for route \"" + full_path + "\". route entry not found.");
   } else {
     const std::string relative = req.path;
+    static const std::string kNoAccessor;
+    EarlyLeases early(expiration_.get(), full_path, *mount, req.mount,
+                      auth.token ? auth.token->accessor : kNoAccessor);
+    req.leases = &early;
     resp = co_await mount->backend->HandleRequestAsync(req);
+    req.leases = nullptr;
     req.path = full_path;
-    // Responses that already name a lease (renewals through sys/) are not new secrets.
-    if (resp.ok() && resp->secret && resp->lease_id.empty() &&
-        req.operation != logical::Operation::kHelp) {
+    std::string delivered;
+    if (resp.ok() && resp->secret && resp->secret->registered) {
+      // Registered by the engine while it waited (LeaseRegistrar): report it.
+      logical::RegisteredLease& reg = *resp->secret->registered;
+      if (!early.Holds(reg.lease_id)) {
+        resp = Internal("the engine returned a lease it did not register");
+      } else {
+        delivered = reg.lease_id;
+        resp->lease_id = std::move(reg.lease_id);
+        resp->lease_duration = reg.lease_duration;
+        for (auto& w : reg.warnings) resp->warnings.push_back(std::move(w));
+      }
+    } else if (resp.ok() && resp->secret && resp->lease_id.empty() &&
+               req.operation != logical::Operation::kHelp) {
+      // Responses that already name a lease (renewals through sys/) are not new secrets.
       resp = co_await RegisterLease(req, relative, *mount, auth, std::move(resp).value());
+    }
+    if (early.HoldsAny()) {
+      std::vector<std::string> unrevoked = co_await early.Finish(delivered);
+      if (!resp.ok() && !unrevoked.empty()) {
+        std::vector<std::string> msgs = resp.status().messages();
+        for (auto& m : unrevoked) msgs.push_back(std::move(m));
+        resp = Status(resp.status().code(), std::move(msgs));
+      }
     }
   }
   Status logged = audit_.LogResponse(rec, resp);
@@ -190,9 +293,7 @@ Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
                                                      logical::Response resp) {
   // Persist the lease (and drop the engine's write-ahead entries in the same batch) before
   // anyone sees the secret.
-  std::vector<std::string> wal_keys;
-  for (const auto& id : resp.secret->wal_ids)
-    wal_keys.push_back(mount.entry.StoragePrefix() + logical::kWalPrefix + id);
+  std::vector<std::string> wal_keys = WalKeys(mount, *resp.secret);
   std::string accessor = auth.token ? auth.token->accessor : "";
   auto reg = expiration_->Register(req.path, req.mount, *resp.secret, accessor, wal_keys);
   if (!reg.ok()) {

@@ -89,6 +89,7 @@ class Core {
 
   Status PostUnsealLocked();
   void PreSealLocked();
+  class EarlyLeases;  // a request's logical::LeaseRegistrar (core.cc)
   // Registers the lease of a secret the engine returned; revokes the secret if that fails.
   Task<Result<logical::Response>> RegisterLease(logical::Request& req, const std::string& relative,
                                                 const Mount& mount, const RequestAuth& auth,

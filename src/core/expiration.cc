@@ -714,7 +714,7 @@ std::vector<storage::Mutation> ExpirationManager::PutMutations(
 Result<ExpirationManager::Registered> ExpirationManager::Register(
     const std::string& request_path, const logical::MountInfo& mount,
     const logical::SecretSpec& spec, const std::string& token_accessor,
-    const std::vector<std::string>& wal_keys) {
+    const std::vector<std::string>& wal_keys, bool hold) {
   int64_t now_ms = NowMs();
   ASSIGN_OR_RETURN(TtlDecision d,
                    CalculateTtl(mount, 0, spec.ttl, spec.max_ttl, now_ms / 1000, now_ms / 1000));
@@ -733,7 +733,12 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   e.renewable = spec.renewable;
   auto batch = PutMutations(e, std::nullopt);
   for (const auto& k : wal_keys) batch.push_back({k, std::nullopt});
-  RETURN_IF_ERROR(barrier_->Write(batch));
+  // Held before it exists in storage: no revocation can find it unheld.
+  if (hold && !TryClaim(e.lease_id)) return Internal("lease id " + e.lease_id + " is taken");
+  if (Status w = barrier_->Write(batch); !w.ok()) {
+    if (hold) Release(e.lease_id);
+    return w;
+  }
   Arm(e.expire_time_ms, e.lease_id);
   Registered r;
   r.lease_id = e.lease_id;
@@ -832,6 +837,29 @@ Task<Status> ExpirationManager::Revoke(std::string lease_id) {
   if (!TryClaim(lease_id)) co_return Status::Ok();  // the timer is revoking it right now
   ClaimGuard guard{[this, lease_id] { Release(lease_id); }};
   co_return co_await RevokeEntry(std::move(**loaded), false);
+}
+
+Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
+  auto loaded = Load(lease_id);
+  if (!loaded.ok() || !loaded->has_value()) {
+    Release(lease_id);
+    co_return loaded.ok() ? Status::Ok() : loaded.status();
+  }
+  LeaseEntry entry = std::move(**loaded);
+  Status st = co_await EngineRevoke(entry);
+  if (!st.ok()) {
+    // Its secret was never handed out: the lease ends now, so the retries come with backoff from
+    // now rather than after its TTL.
+    entry.expire_time_ms = std::min(entry.expire_time_ms, NowMs());
+    HandleFailure(std::move(entry), st);  // stores the retry, re-arms and releases
+    co_return st;
+  }
+  // If this write fails the lease stays stored and armed: its timer revokes it again, which
+  // engines treat as done when nothing is left.
+  Status w = barrier_->Write(DeleteMutations(entry));
+  if (w.ok()) ++revoked_;
+  Release(lease_id);
+  co_return w;
 }
 
 Task<Status> ExpirationManager::RevokeIds(std::vector<std::string> ids, bool force) {

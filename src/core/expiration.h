@@ -115,9 +115,17 @@ class ExpirationManager {
   // Persists a lease for `spec`, returned by the engine serving `request_path` on `mount`, owned
   // by the token with `token_accessor`. `wal_keys` (full storage keys) are deleted in the same
   // batch. On failure the caller must revoke the secret through the engine.
+  // With `hold`, the lease is held as a renewal holds it until ReleaseHeld or RevokeHeld: its
+  // timer looks again a second later, revocations by users skip it.
   Result<Registered> Register(const std::string& request_path, const logical::MountInfo& mount,
                               const logical::SecretSpec& spec, const std::string& token_accessor,
-                              const std::vector<std::string>& wal_keys);
+                              const std::vector<std::string>& wal_keys, bool hold = false);
+  // Ends the hold of a lease registered with `hold` whose secret was handed out.
+  void ReleaseHeld(const std::string& lease_id) { Release(lease_id); }
+  // Revokes a lease registered with `hold` whose secret was never handed out, through its engine,
+  // and ends the hold. When the engine fails, the lease stays, records the error and is retried
+  // with backoff like a lease whose revocation at expiry failed; the engine's error is returned.
+  Task<Status> RevokeHeld(std::string lease_id);
 
   // Renews through the engine. kInvalidArgument for unknown, expired, irrevocable or
   // non-renewable leases (Vault's messages).

@@ -51,6 +51,9 @@ struct FakeWorld {
   int64_t renew_ttl = 0, renew_max = 0;
   std::vector<std::string> rolled_back;  // names whose write-ahead entries were undone
   Executor* revoke_on = nullptr;  // when set, revocations finish there (as AWS calls do)
+  // The early/ path (a lease registered through Request::leases while the engine "waits"):
+  std::vector<std::string> early_ids;      // what Register returned
+  std::function<void()> while_registered;  // runs after Register, before the engine answers
   bool Alive(const std::string& n) {
     std::lock_guard l(mu);
     return alive.count(n) > 0;
@@ -85,8 +88,42 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
     if (!id.ok()) return id.status();
     return Response();
   };
-  auto b = std::make_shared<logical::FrameworkBackend>("fake",
-                                                       std::vector<logical::Path>{p, intent});
+  // Registers its lease before it is done (as the AWS engine does while its last calls are at
+  // AWS), with a write-ahead entry for the thing; then fails if asked to, or lies about the lease.
+  logical::Path early;
+  early.pattern = "early/(?P<name>\\w+)";
+  early.fields = {{"name", FieldType::kString},
+                  {"ttl", FieldType::kInt},
+                  {"fail", FieldType::kBool},
+                  {"other_lease", FieldType::kBool}};
+  early.operations[Operation::kRead] = [w](Request& r, const FieldData& d) -> Result<Response> {
+    if (r.leases == nullptr) return Internal("no registrar");
+    std::string n = d.GetString("name");
+    auto wal = logical::PutWal(r.storage, "thing", {{"name", n}}, 0);
+    if (!wal.ok()) return wal.status();
+    {
+      std::lock_guard l(w->mu);
+      w->alive.insert(n);
+    }
+    logical::SecretSpec spec{d.GetInt("ttl"), 0, true};
+    spec.internal_data = {{"name", n}};
+    spec.wal_ids.push_back(*wal);
+    auto reg = r.leases->Register(spec);
+    if (!reg.ok()) return reg.status();
+    {
+      std::lock_guard l(w->mu);
+      w->early_ids.push_back(reg->lease_id);
+    }
+    if (w->while_registered) w->while_registered();
+    if (d.GetBool("fail")) return Status(StatusCode::kUpstream, "the last step failed");
+    if (d.GetBool("other_lease")) reg->lease_id += "x";
+    Response resp = Response::WithData({{"name", n}});
+    spec.registered = std::move(*reg);
+    resp.secret = std::move(spec);
+    return resp;
+  };
+  auto b = std::make_shared<logical::FrameworkBackend>(
+      "fake", std::vector<logical::Path>{p, intent, early});
   b->SetWalRollback({[w](Request&, const logical::WalEntry& e) -> Task<Status> {
                        std::lock_guard l(w->mu);
                        w->rolled_back.push_back(e.data["name"]);
@@ -382,6 +419,102 @@ TEST_F(ExpirationTest, WriteAheadEntriesAreDroppedInTheSameBatchAsTheLease) {
   ASSERT_TRUE(reg.ok());
   EXPECT_FALSE(physical_.Get("logical/x/wal/1")->has_value());
   EXPECT_TRUE(Lookup(reg->lease_id).ok());
+}
+
+// An engine may register its secret's lease while it still waits (logical::LeaseRegistrar): the
+// answer reports that lease, its write-ahead entry went with it, and it expires like any other.
+TEST_F(ExpirationTest, ALeaseTheEngineRegisteredEarlyIsTheOneAnswered) {
+  auto r = Do(Operation::kRead, "fake/early/e1", {{"ttl", 10}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(world_.early_ids.size(), 1u);
+  EXPECT_EQ(r->lease_id, world_.early_ids[0]);
+  EXPECT_EQ(r->lease_id.rfind("fake/early/e1/", 0), 0u) << r->lease_id;
+  EXPECT_EQ(r->lease_duration, 10);
+  auto look = Lookup(r->lease_id);
+  ASSERT_TRUE(look.ok()) << look.status().ToString();
+  EXPECT_EQ((*look)["ttl"], 10);
+  auto wals = physical_.List("");
+  ASSERT_TRUE(wals.ok());
+  for (const auto& k : *wals) EXPECT_EQ(k.find("wal/"), std::string::npos) << k;
+  EXPECT_EQ(core_->expiration()->GetStats().pending, 1);
+  Advance(10);
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("e1"); }));
+  ASSERT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); }));
+}
+
+// While the request that registered it runs, the lease is left alone, even when it is due: the
+// engine is not done making what it covers. Its timer looks again after the request.
+TEST_F(ExpirationTest, AnEarlyLeaseIsHeldUntilItsRequestEnds) {
+  bool alive_while_due = false, revoke_skipped = false;
+  world_.while_registered = [&] {
+    Advance(5);  // past its TTL of 2 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    alive_while_due = world_.Alive("e2");
+    // A user's revocation meanwhile does not touch it either.
+    std::string id;
+    {
+      std::lock_guard l(world_.mu);
+      id = world_.early_ids.back();
+    }
+    revoke_skipped = SyncWait(core_->expiration()->Revoke(id)).ok() && world_.Alive("e2");
+  };
+  auto r = Do(Operation::kRead, "fake/early/e2", {{"ttl", 2}});
+  world_.while_registered = nullptr;
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(alive_while_due);
+  EXPECT_TRUE(revoke_skipped);
+  EXPECT_TRUE(world_.Alive("e2"));
+  Advance(1);  // the timer looks again a second later
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("e2"); }));
+  ASSERT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); }));
+}
+
+// The engine failed after registering: the secret is not handed out, so core revokes its lease
+// through the engine (which undoes the thing) before answering with the engine's error.
+TEST_F(ExpirationTest, AnEarlyLeaseWhoseRequestFailedIsRevokedBeforeTheAnswer) {
+  auto r = Do(Operation::kRead, "fake/early/e3", {{"ttl", 100}, {"fail", true}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(r.status().messages(), std::vector<std::string>{"the last step failed"});
+  EXPECT_FALSE(world_.Alive("e3"));
+  ASSERT_EQ(world_.early_ids.size(), 1u);
+  EXPECT_EQ(Lookup(world_.early_ids[0]).status().message(), "invalid lease");
+  EXPECT_EQ(core_->expiration()->GetStats().revoked, 1);
+}
+
+// ... and when that revocation fails, the answer says so, and the lease is retried with backoff
+// like a lease whose revocation at expiry failed, long before its TTL.
+TEST_F(ExpirationTest, AnEarlyLeaseThatCouldNotBeRevokedIsReportedAndRetried) {
+  world_.fail_revokes = 1;
+  world_.fail_message = "ServiceFailure: try later";
+  auto r = Do(Operation::kRead, "fake/early/e4", {{"ttl", 3600}, {"fail", true}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  ASSERT_EQ(r.status().messages().size(), 2u);
+  EXPECT_EQ(r.status().messages()[0], "the last step failed");
+  const std::string& note = r.status().messages()[1];
+  EXPECT_EQ(note.rfind("lease fake/early/e4/", 0), 0u) << note;
+  EXPECT_NE(note.find("could not be revoked yet and is retried: ServiceFailure: try later"),
+            std::string::npos) << note;
+  EXPECT_TRUE(world_.Alive("e4"));
+  std::string id = world_.early_ids.at(0);
+  auto look = Lookup(id);
+  ASSERT_TRUE(look.ok());
+  EXPECT_EQ((*look)["revoke_attempts"], 1);
+  Advance(2);  // the first retry comes after 1 s +-50 %, not after the hour
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("e4"); }));
+  ASSERT_TRUE(WaitFor([&] { return !Lookup(id).ok(); }));
+}
+
+// An engine cannot answer with a lease this request did not register; the one it did register
+// is revoked.
+TEST_F(ExpirationTest, AnAnswerNamingALeaseTheRequestDidNotRegisterIsRefused) {
+  auto r = Do(Operation::kRead, "fake/early/e5", {{"ttl", 100}, {"other_lease", true}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().message(), "the engine returned a lease it did not register");
+  EXPECT_FALSE(world_.Alive("e5"));
+  EXPECT_EQ(Lookup(world_.early_ids.at(0)).status().message(), "invalid lease");
 }
 
 // revoke-prefix runs up to 128 revocations at once; when they finish on other threads (as AWS

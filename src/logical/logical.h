@@ -68,6 +68,31 @@ struct LeaseSecret {
   int64_t increment = 0;                // renew: requested increment in seconds (0 = none)
 };
 
+// A lease core has already persisted for a secret (see LeaseRegistrar).
+struct RegisteredLease {
+  std::string lease_id;
+  int64_t lease_duration = 0;  // seconds granted
+  std::vector<std::string> warnings;
+};
+
+struct SecretSpec;
+
+// Lets an engine persist the lease of the secret it is about to return while it still waits on
+// the outside world (the last AWS calls of an issue), so that the answer does not wait for the
+// lease write. Set by core on the requests it routes; null when an engine is called directly.
+// The engine returns the secret with SecretSpec::registered set to what Register returned. A
+// lease registered here whose secret the request does not return (the engine failed afterwards)
+// is revoked through the engine before the request is answered, so the engine need not undo
+// what the lease covers. Thread safety: Register may be called from any thread.
+class LeaseRegistrar {
+ public:
+  virtual ~LeaseRegistrar() = default;
+  // Persists the lease for `spec` (its wal_ids deleted in the same batch) and arms its timer. The
+  // TTL counts from now. The lease is left alone by its timer and by revocations until the
+  // request ends.
+  virtual Result<RegisteredLease> Register(const SecretSpec& spec) = 0;
+};
+
 struct Request {
   Operation operation = Operation::kRead;
   std::string path;  // relative to the mount, no leading '/'
@@ -83,6 +108,8 @@ struct Request {
   // instead of parsing it into Response::data. Direct callers (tests, core's own calls) leave it
   // false and always get `data`.
   bool accepts_data_json = false;
+  // Set by core (see LeaseRegistrar); null otherwise. Not owned.
+  LeaseRegistrar* leases = nullptr;
 };
 
 // The lease an engine asks for when it returns a secret (consumed by expiration in core/).
@@ -95,6 +122,9 @@ struct SecretSpec {
   // same atomic storage batch that persists the lease, so a crash leaves either the WAL entry
   // (rolled back at startup) or the lease (revoked at expiry), never neither.
   std::vector<std::string> wal_ids;
+  // Set when the engine registered the lease itself through Request::leases (with this spec):
+  // core then reports that lease instead of registering one.
+  std::optional<RegisteredLease> registered;
 };
 
 struct Response {

@@ -84,6 +84,20 @@ Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user,
   co_return Status::Ok();
 }
 
+// Registers the issue's lease through core (logical::LeaseRegistrar) while the calls after
+// CreateUser are at AWS; `*out` is the caller's. With durable storage the synced write leaves the
+// I/O thread as the write-ahead entry's does.
+Task<Status> RegisterLeaseStep(logical::LeaseRegistrar* leases, EventLoop* loop,
+                               const logical::SecretSpec* spec,
+                               std::optional<logical::RegisteredLease>* out) {
+  if (loop != nullptr && IoThreadHandoff() != nullptr) co_await LeaveIoThread();
+  auto reg = leases->Register(*spec);
+  co_await ResumeOnLoop(loop);
+  if (!reg.ok()) co_return Internal("error registering the lease: " + reg.status().message());
+  *out = std::move(*reg);
+  co_return Status::Ok();
+}
+
 bool IsSixDigits(const std::string& s) {
   return s.size() == 6 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -340,6 +354,29 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     co_return err;
   }
 
+  // The lease, decided now. With core's registrar it is persisted while the calls below are at
+  // AWS (after they were sent), so the answer does not wait for the lease write; the write-ahead
+  // entry goes in the same batch. From then on the lease covers the user: if the issue fails
+  // afterwards, core revokes the lease, which removes the user (RevokeSecret), before answering.
+  logical::SecretSpec spec;
+  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
+  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
+  spec.ttl = kDefaultIamLeaseSeconds;
+  if (lease_cfg) {
+    spec.ttl = lease_cfg->value("lease", int64_t{0});
+    spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
+  }
+  spec.renewable = true;
+  spec.internal_data = Json::object();
+  spec.internal_data["username"] = username;
+  spec.internal_data["credential_type"] = kIamUser;
+  spec.internal_data["policy_name"] = role_name;
+  spec.internal_data["is_sts"] = false;
+  // Core deletes the WAL entry atomically with persisting the lease.
+  spec.wal_ids.push_back(wal_id);
+  std::optional<logical::RegisteredLease> early;
+  if (req.leases != nullptr) steps.push_back(RegisterLeaseStep(req.leases, loop, &spec, &early));
+
   Status step = Status::Ok();
   std::vector<Status> outcomes = co_await WhenAll(std::move(steps));
   for (Status& s : outcomes) {
@@ -352,6 +389,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     awsapi::Credentials creds{key.access_key_id, key.secret_access_key, ""};
     step = co_await WaitForPropagation(cfg, std::move(creds), role.propagation_timeout);
   }
+  if (!step.ok() && early) co_return step;  // core revokes the lease, and with it the user
   if (!step.ok()) {
     // Undo synchronously rather than leaving a half-made user for a later rollback.
     Status undo = co_await DeleteIamUser(iam, username);
@@ -374,22 +412,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   resp.data["secret_key"] = std::move(key.secret_access_key);
   resp.data["security_token"] = nullptr;
   resp.data["session_token"] = nullptr;
-  logical::SecretSpec spec;
-  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
-  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
-  spec.ttl = kDefaultIamLeaseSeconds;
-  if (lease_cfg) {
-    spec.ttl = lease_cfg->value("lease", int64_t{0});
-    spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
-  }
-  spec.renewable = true;
-  spec.internal_data = Json::object();
-  spec.internal_data["username"] = username;
-  spec.internal_data["credential_type"] = kIamUser;
-  spec.internal_data["policy_name"] = std::move(role_name);
-  spec.internal_data["is_sts"] = false;
-  // Core deletes the WAL entry atomically with persisting the lease.
-  spec.wal_ids.push_back(wal_id);
+  spec.registered = std::move(early);
   resp.secret = std::move(spec);
   co_return resp;
 }

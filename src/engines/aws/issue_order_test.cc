@@ -2,6 +2,7 @@
 // HTTP client that answers only when the test says so: what an iam_user issue sends, and when.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,93 +62,235 @@ net::HttpResponse Answer(const std::string& action, const std::string& result_in
   return net::HttpResponse{200, {}, body};
 }
 
-TEST(IamUserIssueOrderTest, CallsAfterCreateUserAreMadeWhileItIsInFlight) {
-  // 2026-11-23T18:26:54Z
-  FakeClock clock(1795458414LL * 1000000000LL);
-  net::FakeTimer timer(true, &clock);
-  DeferredHttpClient http;
-  aws::ClientDeps deps;
-  deps.http = &http;
-  deps.timer = &timer;
-  deps.clock = &clock;
-  deps.random = [] { return 0.5; };
-  logical::MountInfo mount;
-  mount.path = "aws/";
-  mount.type = "aws";
-  mount.default_lease_ttl = 3600;
-  mount.max_lease_ttl = 3600;
-  auto made = NewAwsBackend(mount, aws::NewClientFactory(deps), &clock, AwsBackendOptions());
-  ASSERT_TRUE(made.ok());
-  std::shared_ptr<logical::Backend> backend = *made;
-  logical::MemStorage storage;
-  auto write = [&](const std::string& path, Json data) {
+// Core's registrar, as far as the engine sees it: records what it was asked to register.
+class FakeRegistrar : public logical::LeaseRegistrar {
+ public:
+  Result<logical::RegisteredLease> Register(const logical::SecretSpec& spec) override {
+    specs.push_back(spec);
+    if (!fail.ok()) return fail;
+    return logical::RegisteredLease{"aws/creds/deploy/lease" + std::to_string(specs.size()), 3600,
+                                    {}};
+  }
+  std::vector<logical::SecretSpec> specs;
+  Status fail = Status::Ok();
+};
+
+class IamUserIssueOrderTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    deps_.http = &http_;
+    deps_.timer = &timer_;
+    deps_.clock = &clock_;
+    deps_.random = [] { return 0.5; };
+    mount_.path = "aws/";
+    mount_.type = "aws";
+    mount_.default_lease_ttl = 3600;
+    mount_.max_lease_ttl = 3600;
+    auto made = NewAwsBackend(mount_, aws::NewClientFactory(deps_), &clock_, AwsBackendOptions());
+    ASSERT_TRUE(made.ok());
+    backend_ = *made;
+    ASSERT_TRUE(Write("config/root", {{"access_key", "AKIDEXAMPLE"},
+                                      {"secret_key", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+                                      {"region", "us-east-1"},
+                                      {"iam_endpoint", "http://127.0.0.1:9/"}})
+                    .ok());
+    ASSERT_TRUE(Write("roles/deploy", {{"credential_type", "iam_user"},
+                                       {"policy_document", R"({"Version":"2012-10-17","Statement":)"
+                                                           R"({"Effect":"Allow","Action":"ec2:*",)"
+                                                           R"("Resource":"*"}})"}})
+                    .ok());
+    ASSERT_TRUE(http_.pending().empty());
+  }
+  Result<logical::Response> Write(const std::string& path, Json data) {
     logical::Request r;
     r.operation = logical::Operation::kUpdate;
     r.path = path;
     r.data = std::move(data);
-    r.storage = &storage;
-    r.mount = mount;
-    return backend->HandleRequest(r);
-  };
-  ASSERT_TRUE(write("config/root", {{"access_key", "AKIDEXAMPLE"},
-                                    {"secret_key", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
-                                    {"region", "us-east-1"},
-                                    {"iam_endpoint", "http://127.0.0.1:9/"}})
-                  .ok());
-  ASSERT_TRUE(write("roles/deploy", {{"credential_type", "iam_user"},
-                                     {"policy_document", R"({"Version":"2012-10-17","Statement":)"
-                                                         R"({"Effect":"Allow","Action":"ec2:*",)"
-                                                         R"("Resource":"*"}})"}})
-                  .ok());
-  ASSERT_TRUE(http.pending().empty());
+    r.storage = &storage_;
+    r.mount = mount_;
+    return backend_->HandleRequest(r);
+  }
+  // Starts `vault read aws/creds/deploy` (with `leases` as core's registrar, or none); its outcome
+  // lands in out_.
+  void StartIssue(logical::LeaseRegistrar* leases) {
+    req_.operation = logical::Operation::kRead;
+    req_.path = "creds/deploy";
+    req_.storage = &storage_;
+    req_.mount = mount_;
+    req_.display_name = "root";
+    req_.leases = leases;
+    StartTask(backend_->HandleRequestAsync(req_),
+              [this](Result<logical::Response> r) { out_ = std::move(r); });
+  }
+  // Answers the one pending call, CreateUser; returns the user's name.
+  std::string AnswerCreateUser() {
+    EXPECT_EQ(http_.pending().size(), 1u);
+    if (http_.pending().size() != 1u) return "";
+    EXPECT_EQ(ActionOf(http_.pending()[0].request), "CreateUser");
+    const std::string user = Param(http_.pending()[0].request, "UserName");
+    auto cu = std::move(http_.pending()[0]);
+    http_.pending().clear();
+    cu.done(Answer("CreateUser", "<User><Path>/</Path><UserName>" + user +
+                                     "</UserName><UserId>AIDA1</UserId><Arn>arn:aws:iam::123456789012:user/" +
+                                     user + "</Arn><CreateDate>2026-11-23T18:26:54Z</CreateDate></User>"));
+    return user;
+  }
+  // The pending calls' actions, in the order they were sent.
+  std::vector<std::string> PendingActions() {
+    std::vector<std::string> out;
+    for (const auto& p : http_.pending()) out.push_back(ActionOf(p.request));
+    return out;
+  }
+  // The stored write-ahead entry ids.
+  std::vector<std::string> Wals() {
+    auto keys = storage_.List("wal/");
+    return keys.ok() ? *keys : std::vector<std::string>{"<list failed>"};
+  }
+  net::HttpResponse KeyAnswer(const std::string& user) {
+    return Answer("CreateAccessKey", "<AccessKey><UserName>" + user +
+                                         "</UserName><AccessKeyId>AKIANEW</AccessKeyId><Status>Active"
+                                         "</Status><SecretAccessKey>new-secret</SecretAccessKey>"
+                                         "</AccessKey>");
+  }
 
-  logical::Request req;
-  req.operation = logical::Operation::kRead;
-  req.path = "creds/deploy";
-  req.storage = &storage;
-  req.mount = mount;
-  req.display_name = "root";
-  std::optional<Result<logical::Response>> out;
-  StartTask(backend->HandleRequestAsync(req), [&](Result<logical::Response> r) { out = std::move(r); });
+  // 2026-11-23T18:26:54Z
+  FakeClock clock_{1795458414LL * 1000000000LL};
+  net::FakeTimer timer_{true, &clock_};
+  DeferredHttpClient http_;
+  aws::ClientDeps deps_;
+  logical::MountInfo mount_;
+  std::shared_ptr<logical::Backend> backend_;
+  logical::MemStorage storage_;
+  logical::Request req_;
+  std::optional<Result<logical::Response>> out_;
+};
+
+TEST_F(IamUserIssueOrderTest, CallsAfterCreateUserAreMadeWhileItIsInFlight) {
+  StartIssue(nullptr);
 
   // Only CreateUser is on the wire; the issue waits for it.
-  ASSERT_EQ(http.pending().size(), 1u);
-  ASSERT_EQ(ActionOf(http.pending()[0].request), "CreateUser");
-  EXPECT_EQ(DateOf(http.pending()[0].request), "20261123T182654Z");
-  EXPECT_FALSE(out.has_value());
-  const std::string user = Param(http.pending()[0].request, "UserName");
+  ASSERT_EQ(http_.pending().size(), 1u);
+  ASSERT_EQ(ActionOf(http_.pending()[0].request), "CreateUser");
+  EXPECT_EQ(DateOf(http_.pending()[0].request), "20261123T182654Z");
+  EXPECT_FALSE(out_.has_value());
+  const std::string user = Param(http_.pending()[0].request, "UserName");
   ASSERT_EQ(user.rfind("vault-", 0), 0u) << user;
 
   // CreateUser takes 30 s to answer.
-  clock.AdvanceSeconds(30);
-  auto cu = std::move(http.pending()[0]);
-  http.pending().clear();
-  cu.done(Answer("CreateUser", "<User><Path>/</Path><UserName>" + user +
-                                   "</UserName><UserId>AIDA1</UserId><Arn>arn:aws:iam::123456789012:user/" +
-                                   user + "</Arn><CreateDate>2026-11-23T18:26:54Z</CreateDate></User>"));
+  clock_.AdvanceSeconds(30);
+  AnswerCreateUser();
 
   // The next calls go out together the moment the user exists, and they were made (encoded and
   // signed) while CreateUser was in flight: they carry its date, not the answer's 18:27:24.
-  ASSERT_EQ(http.pending().size(), 2u);
-  std::vector<std::string> actions = {ActionOf(http.pending()[0].request),
-                                      ActionOf(http.pending()[1].request)};
-  EXPECT_EQ(actions, (std::vector<std::string>{"PutUserPolicy", "CreateAccessKey"}));
-  for (const auto& p : http.pending()) EXPECT_EQ(DateOf(p.request), "20261123T182654Z") << ActionOf(p.request);
-  EXPECT_FALSE(out.has_value());
+  ASSERT_EQ(PendingActions(), (std::vector<std::string>{"PutUserPolicy", "CreateAccessKey"}));
+  for (const auto& p : http_.pending()) EXPECT_EQ(DateOf(p.request), "20261123T182654Z") << ActionOf(p.request);
+  EXPECT_FALSE(out_.has_value());
 
-  auto rest = std::move(http.pending());
-  http.pending().clear();
+  auto rest = std::move(http_.pending());
+  http_.pending().clear();
   rest[0].done(Answer("PutUserPolicy", ""));
-  EXPECT_FALSE(out.has_value());  // the key is returned only once every call succeeded
-  rest[1].done(Answer("CreateAccessKey", "<AccessKey><UserName>" + user +
-                                             "</UserName><AccessKeyId>AKIANEW</AccessKeyId><Status>Active"
-                                             "</Status><SecretAccessKey>new-secret</SecretAccessKey>"
-                                             "</AccessKey>"));
-  ASSERT_TRUE(out.has_value());
-  ASSERT_TRUE(out->ok()) << out->status().message();
-  EXPECT_EQ((*out)->data["access_key"], "AKIANEW");
-  EXPECT_EQ((*out)->data["secret_key"], "new-secret");
-  EXPECT_TRUE(http.pending().empty());
+  EXPECT_FALSE(out_.has_value());  // the key is returned only once every call succeeded
+  rest[1].done(KeyAnswer(user));
+  ASSERT_TRUE(out_.has_value());
+  ASSERT_TRUE(out_->ok()) << out_->status().message();
+  EXPECT_EQ((*out_)->data["access_key"], "AKIANEW");
+  EXPECT_EQ((*out_)->data["secret_key"], "new-secret");
+  EXPECT_TRUE(http_.pending().empty());
+  // Without core's registrar the lease is left to core, with the write-ahead entry to drop.
+  ASSERT_TRUE((*out_)->secret.has_value());
+  EXPECT_FALSE((*out_)->secret->registered.has_value());
+  EXPECT_EQ((*out_)->secret->wal_ids, Wals());
+}
+
+// With core's registrar, the lease is registered while PutUserPolicy and CreateAccessKey are at
+// AWS, after they left: the answer then does not wait for the lease write. The lease registered is
+// the one answered, and it takes the write-ahead entry with it.
+TEST_F(IamUserIssueOrderTest, TheLeaseIsRegisteredWhileTheLastCallsAreAtAws) {
+  FakeRegistrar leases;
+  StartIssue(&leases);
+  ASSERT_EQ(Wals().size(), 1u);
+  EXPECT_TRUE(leases.specs.empty());  // not while CreateUser may still fail
+  const std::string user = AnswerCreateUser();
+  ASSERT_EQ(PendingActions(), (std::vector<std::string>{"PutUserPolicy", "CreateAccessKey"}));
+  ASSERT_EQ(leases.specs.size(), 1u);
+  const logical::SecretSpec& spec = leases.specs[0];
+  EXPECT_EQ(spec.internal_data["username"], user);
+  EXPECT_EQ(spec.internal_data["credential_type"], "iam_user");
+  EXPECT_EQ(spec.internal_data["policy_name"], "deploy");
+  EXPECT_EQ(spec.ttl, 3600);  // the seed's default without config/lease
+  EXPECT_TRUE(spec.renewable);
+  EXPECT_EQ(spec.wal_ids, Wals());
+  EXPECT_FALSE(out_.has_value());
+
+  auto rest = std::move(http_.pending());
+  http_.pending().clear();
+  rest[0].done(Answer("PutUserPolicy", ""));
+  rest[1].done(KeyAnswer(user));
+  ASSERT_TRUE(out_.has_value());
+  ASSERT_TRUE(out_->ok()) << out_->status().message();
+  EXPECT_EQ((*out_)->data["access_key"], "AKIANEW");
+  ASSERT_TRUE((*out_)->secret.has_value());
+  ASSERT_TRUE((*out_)->secret->registered.has_value());
+  EXPECT_EQ((*out_)->secret->registered->lease_id, "aws/creds/deploy/lease1");
+  EXPECT_EQ(leases.specs.size(), 1u);
+}
+
+// A call after CreateUser fails once the lease is registered: the engine answers with the error
+// and leaves the user to the lease, which core revokes before answering (RevokeSecret removes the
+// user). It does not start removing the user itself.
+TEST_F(IamUserIssueOrderTest, AFailureAfterTheLeaseWasRegisteredLeavesTheUndoToTheLease) {
+  FakeRegistrar leases;
+  StartIssue(&leases);
+  AnswerCreateUser();
+  ASSERT_EQ(leases.specs.size(), 1u);
+  auto rest = std::move(http_.pending());
+  http_.pending().clear();
+  rest[0].done(Answer("PutUserPolicy", ""));
+  rest[1].done(net::HttpResponse{
+      409, {}, "<ErrorResponse><Error><Type>Sender</Type><Code>LimitExceeded</Code><Message>Cannot "
+               "exceed quota for AccessKeysPerUser: 2</Message></Error><RequestId>r</RequestId>"
+               "</ErrorResponse>"});
+  ASSERT_TRUE(out_.has_value());
+  ASSERT_FALSE(out_->ok());
+  EXPECT_EQ(out_->status().message(),
+            "Error creating access keys: Cannot exceed quota for AccessKeysPerUser: 2");
+  EXPECT_TRUE(http_.pending().empty());  // no ListGroupsForUser...DeleteUser from the engine
+}
+
+// When the registration fails, nothing covers the user but the write-ahead entry: the engine
+// removes the user itself, as without a registrar, then drops the entry and reports the failure.
+TEST_F(IamUserIssueOrderTest, WhenTheRegistrationFailsTheEngineRemovesTheUserItself) {
+  FakeRegistrar leases;
+  leases.fail = Unavailable("storage is gone");
+  StartIssue(&leases);
+  const std::string user = AnswerCreateUser();
+  auto rest = std::move(http_.pending());
+  http_.pending().clear();
+  rest[0].done(Answer("PutUserPolicy", ""));
+  rest[1].done(KeyAnswer(user));
+  // The removal runs one call at a time; each is answered as AWS would for this user.
+  std::vector<std::string> undo;
+  for (int i = 0; i < 20 && !out_.has_value(); ++i) {
+    ASSERT_EQ(http_.pending().size(), 1u) << ::testing::PrintToString(PendingActions());
+    auto p = std::move(http_.pending()[0]);
+    http_.pending().clear();
+    const std::string action = ActionOf(p.request);
+    undo.push_back(action);
+    std::string inner;
+    if (action == "ListUserPolicies") inner = "<PolicyNames><member>deploy</member></PolicyNames>";
+    if (action == "ListAccessKeys")
+      inner = "<AccessKeyMetadata><member><UserName>" + user + "</UserName><AccessKeyId>AKIANEW"
+              "</AccessKeyId><Status>Active</Status></member></AccessKeyMetadata>";
+    if (action.rfind("List", 0) == 0) inner += "<IsTruncated>false</IsTruncated>";
+    p.done(Answer(action, inner));
+  }
+  ASSERT_TRUE(out_.has_value());
+  ASSERT_FALSE(out_->ok());
+  EXPECT_EQ(out_->status().message(), "error registering the lease: storage is gone");
+  EXPECT_EQ(undo.back(), "DeleteUser");
+  EXPECT_NE(std::find(undo.begin(), undo.end(), "DeleteAccessKey"), undo.end());
+  EXPECT_NE(std::find(undo.begin(), undo.end(), "DeleteUserPolicy"), undo.end());
+  EXPECT_TRUE(Wals().empty());
 }
 
 }  // namespace
