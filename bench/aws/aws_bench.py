@@ -23,6 +23,8 @@ emulator (tools/iam-emulator), each figure printed beside a reference measured i
    b. N (500) creds requests sent at once over N pre-opened keep-alive connections: time until all
       are answered. Target < 5 s; reference: the lower bound round trips per issue x latency.
    c. revoke-prefix of everything issued; the emulator must hold no user of ours afterwards.
+   d. half as many sequential issues on a second server with durable storage (RocksDB, synced
+      writes; initialized and unsealed as a user runs it): its server overhead, for reference.
 2. Revocation at scale (emulator latency 50 ms): N iam_user leases expire together while
    aws/config/root has max_calls_per_second = B. Revocations/s and IAM calls/s actually achieved are
    read from the emulator's call log; budget used = calls/s / B (target >= 90 %). Then the same with
@@ -256,6 +258,49 @@ class Vault:
         if self.conn is not None:
             self.conn.close()
         stop_process(self.proc, "vault")
+
+
+class DurableVault(Vault):
+    """A vault server on the embedded RocksDB store (synced writes), initialized and unsealed, with a
+    root token whose id is TOKEN, as a user runs it; same methods as the dev server."""
+
+    def __init__(self, vault_bin, workdir):
+        self.port = free_port()
+        self.home = os.path.join(workdir, "home-durable")
+        os.makedirs(self.home, exist_ok=True)
+        self.log_path = os.path.join(workdir, "vault-durable.log")
+        config = os.path.join(workdir, "durable.hcl")
+        with open(config, "w") as f:
+            f.write('storage "rocksdb" {\n  path = "%s"\n}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                    '  tls_disable = true\n}\n' % (os.path.join(workdir, "durable-data"), self.port))
+        with open(self.log_path, "w") as out:
+            self.proc = subprocess.Popen([vault_bin, "server", "-config=" + config], stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=dict(os.environ, HOME=self.home), start_new_session=True)
+        self.conn = None
+        deadline = time.time() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("vault exited (rc %s): %s" % (self.proc.returncode, self.log_tail()))
+            try:
+                status, _ = self.request("GET", "sys/seal-status")
+                if status == 200:
+                    break
+            except OSError:
+                self.conn = None
+            if time.time() > deadline:
+                raise RuntimeError("vault did not answer sys/seal-status within 20 s: " + self.log_tail())
+            time.sleep(0.05)
+        init = self.must("PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        self.must("PUT", "sys/unseal", {"key": init["keys"][0]})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request("POST", "/v1/auth/token/create", body=json.dumps({"id": TOKEN, "policies": ["root"]}),
+                     headers={"X-Vault-Token": init["root_token"]})
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        if resp.status != 200:
+            raise RuntimeError("durable vault: creating the benchmark token -> HTTP %d" % resp.status)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -830,6 +875,44 @@ def bench_issue(vault, emu, args, figures):
         problem("%d leases left after revoke-prefix" % len(remaining))
 
 
+def bench_issue_durable(emu, args, figures, workdir):
+    """d. The sequential issues of (a) on a server with durable storage (RocksDB, synced writes), as
+    users run it: what its storage writes add to an issue."""
+    n = max(1, args.sequential // 2)
+    log("=== 1d. issue with durable storage (RocksDB): %d issues one at a time, %d ms per AWS call"
+        % (n, args.latency))
+    emu.set_faults(latency_ms=args.latency)
+    vault = DurableVault(args.vault_bin, workdir)
+    try:
+        vault.must("POST", "sys/mounts/aws", {"type": "aws"})
+        vault.must("POST", "aws/config/root", {"access_key": emu.info["access_key"],
+                                               "secret_key": emu.info["secret_key"], "region": "us-east-1",
+                                               "iam_endpoint": emu.endpoint, "sts_endpoint": emu.endpoint})
+        vault.must("POST", "aws/roles/" + ROLE, {"credential_type": "iam_user",
+                                                "policy_document": json.dumps(POLICY)})
+        path = "aws/creds/" + ROLE
+        for _ in range(3):
+            vault.must("GET", path)
+        client = StampedClient(vault.port)
+        rows = sequential_overheads(client, emu, path, n, "sequential issues with durable storage")
+        client.close()
+        if rows:
+            over = [ms(r[2]) for r in rows]
+            figures["durable_over_p50"] = percentile(over, 50)
+            figures["durable_over_p99"] = percentile(over, 99)
+            log("durable storage: server overhead p50 %.2f ms p99 %.2f ms (two synced writes per issue: the "
+                "write-ahead entry before CreateUser, the lease while the last calls are at AWS)"
+                % (figures["durable_over_p50"], figures["durable_over_p99"]))
+        status, doc = vault.request("PUT", "sys/leases/revoke-prefix/" + path)
+        if status // 100 != 2:
+            problem("durable: revoke-prefix %s -> HTTP %d %s" % (path, status, json.dumps(doc)[:300]))
+        left = our_users(emu)
+        if left:
+            problem("durable: %d IAM users left after revoke-prefix, e.g. %s" % (len(left), left[:3]))
+    finally:
+        vault.stop()
+
+
 # ------------------------------------------------------------------------------------------------
 # benchmark 2: revocation rate under an IAM call budget
 
@@ -983,6 +1066,10 @@ def report(figures, args):
             if "polled_wake_p50" in figures:
                 lines.append(fmt % ("", "", "(one wake-up then: %.3f / %.3f ms)" % (
                     figures["polled_wake_p50"], figures["polled_wake_p99"]), "", ""))
+        if "durable_over_p50" in figures:
+            lines.append(fmt % ("issue, durable storage (RocksDB)",
+                                "%.2f / %.2f ms" % (figures["durable_over_p50"], figures["durable_over_p99"]),
+                                "(server overhead p50 / p99)", "", ""))
         lines.append(fmt % ("issue: wall time p50 / p99",
                             "%.1f / %.1f ms" % (figures["seq_wall_p50"], figures["seq_wall_p99"]),
                             "with the client's wake-up: %.1f / %.1f ms" % (figures["seq_client_p50"],
@@ -1095,6 +1182,7 @@ def main():
             % (emu.endpoint, emu.proc.pid, vault.port, vault.proc.pid))
         if args.only in (None, "issue"):
             bench_issue(vault, emu, args, figures)
+            bench_issue_durable(emu, args, figures, workdir)
         if args.only in (None, "revoke"):
             if args.only == "revoke":
                 vault.must("POST", "sys/mounts/aws", {"type": "aws"})
