@@ -387,7 +387,16 @@ Status Server::Start() {
     impl_->threads.emplace_back([s = shard.get(), handoff, n = impl_->threads.size(),
                                  slice = impl_->options.io_thread_slice_ns] {
       SetThreadName("http-io-" + std::to_string(n));
-      if (slice > 0) RequestTimeSlice(slice);
+      if (slice > 0) {
+        uint64_t granted = RequestTimeSlice(slice);
+        if (n == 0 && granted == 0) {
+          spdlog::info("http: this kernel keeps no per-thread time slice (Linux 6.12+ does); "
+                       "http_io_time_slice is not applied");
+        } else if (n == 0) {
+          spdlog::info("http: I/O threads run with a {}us time slice (http_io_time_slice)",
+                       granted / 1000);
+        }
+      }
       EventLoop::SetCurrent(&s->loop);
       SetIoThreadHandoff(handoff);
       s->ioc.run();

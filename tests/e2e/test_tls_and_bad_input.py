@@ -137,6 +137,12 @@ def test_http_io_time_slice_from_the_config_file(home):
         if not slices or release < (6, 12):  # per-thread slices came with Linux 6.12
             pytest.skip("this kernel does not show a thread's time slice (/proc/PID/task/TID/sched se.slice)")
         assert slices == {"http-io-0": 250000, "http-io-1": 250000}, slices
+        # ... and the server says so once at start, as the kernel granted it.
+        deadline = time.time() + 5
+        while "time slice" not in s.output() and time.time() < deadline:
+            time.sleep(0.02)
+        assert "http: I/O threads run with a 250us time slice" in s.output(), s.output()
+        assert s.output().count("time slice") == 1, s.output()
     finally:
         s.stop()
     # Out of the kernel's range: refused when the file is read, with the key's name.
