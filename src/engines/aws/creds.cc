@@ -84,6 +84,13 @@ Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user,
   co_return Status::Ok();
 }
 
+// An STS call whose outcome is left in `*out` (the caller's, who awaits this).
+Task<Status> StsStep(Task<awsapi::Outcome<awsapi::TemporaryCredentials>> call,
+                     std::optional<awsapi::Outcome<awsapi::TemporaryCredentials>>* out) {
+  out->emplace(co_await std::move(call));
+  co_return Status::Ok();
+}
+
 // Registers the issue's lease through core (logical::LeaseRegistrar) while the calls after
 // CreateUser are at AWS; `*out` is the caller's. With durable storage the synced write leaves the
 // I/O thread as the write-ahead entry's does.
@@ -513,9 +520,11 @@ Task<Result<Response>> AwsBackend::IssueSts(Request& req, const FieldData& d,
   Result<StsHandle> sts_r = co_await StsClient(req.storage);
   if (!sts_r.ok()) co_return sts_r.status();
   StsHandle sts = std::move(sts_r).value();
-  awsapi::TemporaryCredentials tc;
+  // The names first: they go into the lease as well as into the call.
   std::string username;
   Json internal = {{"credential_type", type}, {"policy_name", role_name}, {"is_sts", true}};
+  std::optional<Task<awsapi::Outcome<awsapi::TemporaryCredentials>>> call;
+  const char* what = "Error generating STS keys";
   if (type == kAssumedRole) {
     if (session_name.empty()) {
       CO_ASSIGN_OR_RETURN(session_name, GenerateName(cfg, "IAM", req.display_name, role_name));
@@ -528,9 +537,8 @@ Task<Result<Response>> AwsBackend::IssueSts(Request& req, const FieldData& d,
     in.policy_arns = policy_arns;
     in.tags = awsapi::Tags(role.session_tags.begin(), role.session_tags.end());
     in.external_id = role.external_id;
-    auto r = co_await sts.client->AssumeRole(std::move(in));
-    if (!r.ok()) co_return r.error().ToStatus("Error assuming role");
-    tc = std::move(r.value());
+    call.emplace(sts.client->AssumeRole(std::move(in)));
+    what = "Error assuming role";
     username = session_name;
     internal["role_arn"] = role_arn;
   } else if (type == kFederationToken) {
@@ -540,21 +548,40 @@ Task<Result<Response>> AwsBackend::IssueSts(Request& req, const FieldData& d,
     in.duration_seconds = ttl;
     in.policy = policy_doc;
     in.policy_arns = policy_arns;
-    auto r = co_await sts.client->GetFederationToken(std::move(in));
-    if (!r.ok()) co_return r.error().ToStatus("Error generating STS keys");
-    tc = std::move(r.value());
+    call.emplace(sts.client->GetFederationToken(std::move(in)));
   } else if (type == kSessionToken) {
     awsapi::GetSessionTokenInput in;
     in.duration_seconds = ttl;
     in.serial_number = role.mfa_serial_number;
     in.token_code = mfa_code;
-    auto r = co_await sts.client->GetSessionToken(std::move(in));
-    if (!r.ok()) co_return r.error().ToStatus("Error generating STS keys");
-    tc = std::move(r.value());
+    call.emplace(sts.client->GetSessionToken(std::move(in)));
   } else {
     co_return InvalidArgument("unrecognized credential type: " + type);
   }
   internal["username"] = username;
+
+  // The lease: STS credentials cannot be revoked, so it only records them until they expire.
+  // With core's registrar it is persisted while the call is at AWS (after it was sent), so the
+  // answer does not wait for the lease write; if the call fails, core drops the lease (revoking
+  // it is a no-op here).
+  logical::SecretSpec spec;
+  spec.ttl = ttl;
+  spec.max_ttl = ttl;
+  spec.renewable = false;
+  spec.internal_data = std::move(internal);
+  std::optional<awsapi::Outcome<awsapi::TemporaryCredentials>> outcome;
+  std::optional<logical::RegisteredLease> early;
+  {
+    std::vector<Task<Status>> steps;
+    steps.push_back(StsStep(std::move(*call), &outcome));
+    if (req.leases != nullptr)
+      steps.push_back(RegisterLeaseStep(req.leases, EventLoop::Current(), &spec, &early));
+    std::vector<Status> done = co_await WhenAll(std::move(steps));
+    if (!outcome->ok()) co_return outcome->error().ToStatus(what);
+    // The credentials exist but their lease could not be stored (nothing to undo at AWS).
+    if (done.size() > 1 && !done[1].ok()) co_return done[1];
+  }
+  awsapi::TemporaryCredentials tc = std::move(outcome->value());
 
   int64_t lease = std::max<int64_t>(tc.expiration_unix - clock_->NowSeconds(), 1);
   Response resp;
@@ -564,11 +591,13 @@ Task<Result<Response>> AwsBackend::IssueSts(Request& req, const FieldData& d,
                {"session_token", tc.credentials.session_token},
                {"ttl", lease}};
   if (type == kAssumedRole) resp.data["arn"] = tc.assumed_role_arn;
-  logical::SecretSpec spec;
-  spec.ttl = lease;
-  spec.max_ttl = lease;
-  spec.renewable = false;
-  spec.internal_data = std::move(internal);
+  if (early) {
+    spec.registered = std::move(early);
+  } else {
+    // Registered by core after this: it expires with the credentials.
+    spec.ttl = lease;
+    spec.max_ttl = lease;
+  }
   resp.secret = std::move(spec);
   co_return resp;
 }

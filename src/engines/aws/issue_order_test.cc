@@ -293,5 +293,62 @@ TEST_F(IamUserIssueOrderTest, WhenTheRegistrationFailsTheEngineRemovesTheUserIts
   EXPECT_TRUE(Wals().empty());
 }
 
+// STS credentials: their lease is registered while the call is at AWS, with the requested TTL;
+// a failed call leaves the registered lease to core (which drops it: STS credentials cannot be
+// revoked).
+TEST_F(IamUserIssueOrderTest, AnStsLeaseIsRegisteredWhileTheCallIsAtAws) {
+  ASSERT_TRUE(Write("roles/fed", {{"credential_type", "federation_token"},
+                                  {"policy_document", R"({"Version":"2012-10-17","Statement":)"
+                                                      R"({"Effect":"Allow","Action":"s3:*",)"
+                                                      R"("Resource":"*"}})"}})
+                  .ok());
+  for (bool fail : {false, true}) {
+    SCOPED_TRACE(fail ? "the call fails" : "the call succeeds");
+    out_.reset();
+    FakeRegistrar leases;
+    req_ = logical::Request();
+    req_.operation = logical::Operation::kUpdate;
+    req_.path = "sts/fed";
+    req_.data = {{"ttl", "15m"}};
+    req_.storage = &storage_;
+    req_.mount = mount_;
+    req_.display_name = "root";
+    req_.leases = &leases;
+    StartTask(backend_->HandleRequestAsync(req_),
+              [this](Result<logical::Response> r) { out_ = std::move(r); });
+    ASSERT_EQ(PendingActions(), std::vector<std::string>{"GetFederationToken"});
+    const std::string name = Param(http_.pending()[0].request, "Name");
+    ASSERT_EQ(leases.specs.size(), 1u);
+    EXPECT_EQ(leases.specs[0].ttl, 900);
+    EXPECT_FALSE(leases.specs[0].renewable);
+    EXPECT_EQ(leases.specs[0].internal_data["username"], name);
+    EXPECT_EQ(leases.specs[0].internal_data["is_sts"], true);
+    EXPECT_FALSE(out_.has_value());
+    auto p = std::move(http_.pending()[0]);
+    http_.pending().clear();
+    if (fail) {
+      p.done(net::HttpResponse{403, {}, "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied"
+                                        "</Code><Message>not allowed</Message></Error></ErrorResponse>"});
+      ASSERT_TRUE(out_.has_value());
+      ASSERT_FALSE(out_->ok());
+      EXPECT_EQ(out_->status().message(), "Error generating STS keys: not allowed");
+      continue;
+    }
+    p.done(Answer("GetFederationToken",
+                  "<Credentials><SessionToken>tok</SessionToken><SecretAccessKey>sts-secret"
+                  "</SecretAccessKey><Expiration>2026-11-23T18:41:54Z</Expiration><AccessKeyId>ASIANEW"
+                  "</AccessKeyId></Credentials><FederatedUser><Arn>arn:aws:sts::123456789012:"
+                  "federated-user/" + name + "</Arn><FederatedUserId>123456789012:" + name +
+                  "</FederatedUserId></FederatedUser>"));
+    ASSERT_TRUE(out_.has_value());
+    ASSERT_TRUE(out_->ok()) << out_->status().message();
+    EXPECT_EQ((*out_)->data["access_key"], "ASIANEW");
+    EXPECT_EQ((*out_)->data["security_token"], "tok");
+    ASSERT_TRUE((*out_)->secret.has_value());
+    ASSERT_TRUE((*out_)->secret->registered.has_value());
+    EXPECT_EQ((*out_)->secret->registered->lease_id, "aws/creds/deploy/lease1");
+  }
+}
+
 }  // namespace
 }  // namespace vault::engines::awsengine
