@@ -152,7 +152,11 @@ AwsBackend::AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clo
 
 Task<Result<Response>> AwsBackend::HandleRequestAsync(Request& req) {
   Result<Response> resp = co_await logical::FrameworkBackend::HandleRequestAsync(req);
-  co_await LeaveIoThread();
+  // What core does after the engine may block: registering a lease (a synced write with durable
+  // storage), revoking one whose secret was not handed out. A secret whose lease the engine
+  // registered while its calls were at AWS needs neither, so its answer goes out from this thread
+  // without a hop to the hand-off pool and back.
+  if (!(resp.ok() && resp->secret && resp->secret->registered)) co_await LeaveIoThread();
   co_return std::move(resp);
 }
 
