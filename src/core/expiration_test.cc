@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
@@ -54,6 +55,7 @@ struct FakeWorld {
   // The early/ path (a lease registered through Request::leases while the engine "waits"):
   std::vector<std::string> early_ids;      // what Register returned
   std::function<void()> while_registered;  // runs after Register, before the engine answers
+  std::function<void()> on_revoke;         // runs (blocking) as each revocation starts
   bool Alive(const std::string& n) {
     std::lock_guard l(mu);
     return alive.count(n) > 0;
@@ -133,6 +135,7 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
   logical::SecretType t;
   t.type = "thing";
   t.revoke = [w](Request& r) -> Task<Result<Response>> {
+    if (w->on_revoke) w->on_revoke();
     co_await ResumeOn(w->revoke_on);
     std::lock_guard l(w->mu);
     if (w->fail_revokes > 0) {
@@ -267,6 +270,39 @@ TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
   EXPECT_TRUE(Lookup(other).ok());
   auto self = Do(Operation::kUpdate, "auth/token/lookup", {{"token", token}});
   EXPECT_FALSE(self.ok());
+}
+
+// Tokens that expire together are revoked several at a time: each waits for its leases'
+// revocations (AWS calls), and one after the other a mass expiry (after downtime, or many jobs'
+// tokens) would take the sum of them. Here each lease's revocation waits until four have been under
+// way at once (or 3 s): one token at a time never gets there, and the 8 take 24 s.
+TEST_F(ExpirationTest, TokensExpiringTogetherAreRevokedSeveralAtATime) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 8; ++i) {
+    std::string token = NewToken({{"ttl", "30s"}});
+    std::string name = "mass" + std::to_string(i);
+    ASSERT_TRUE(DoAs(token, Operation::kRead, "fake/creds/" + name, {{"ttl", 3600}}).ok());
+    names.push_back(name);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0, most = 0;
+  world_.on_revoke = [&] {
+    std::unique_lock l(mu);
+    most = std::max(most, ++in_flight);
+    cv.notify_all();
+    cv.wait_for(l, std::chrono::seconds(3), [&] { return most >= 4; });
+    --in_flight;
+  };
+  Advance(30);
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& n : names)
+      if (world_.Alive(n)) return false;
+    return true;
+  }, 20000));
+  world_.on_revoke = nullptr;
+  std::lock_guard l(mu);
+  EXPECT_GE(most, 4);
 }
 
 // A used-up token is refused at once; its revocation, with its leases, runs on core's background
