@@ -232,7 +232,7 @@ int RunServer(const std::vector<std::string>& args) {
   // client's own libcurl thread, which they leave for a small pool once their AWS calls are done
   // (the AWS engine's LeaveIoThread, util/io_thread.h). Declared before the core and the server so
   // they outlive every engine and every loop.
-  ThreadPool aws_handoff(4);
+  ThreadPool aws_handoff(4, "aws-handoff");
   net::CurlOptions curl_options;
   curl_options.handoff = &aws_handoff;
   net::CurlHttpClient aws_http(curl_options);

@@ -212,7 +212,8 @@ TEST_F(HandlerTest, ServerNamesItsIoThreads) {
   ServerOptions opts;
   opts.listeners.push_back(ListenerConfig{"127.0.0.1:0"});
   opts.io_threads = 2;
-  opts.worker_threads = 1;
+  opts.worker_threads = 3;
+  EXPECT_EQ(ThreadsByName().count("http-worker"), 0u);
   Server server(handler_.get(), opts);
   EXPECT_EQ(ThreadsByName().count("http-io-0"), 0u);
   ASSERT_TRUE(server.Start().ok());
@@ -220,6 +221,7 @@ TEST_F(HandlerTest, ServerNamesItsIoThreads) {
   EXPECT_EQ(names.count("http-io-0"), 1u);
   EXPECT_EQ(names.count("http-io-1"), 1u);
   EXPECT_EQ(names.count("http-io-2"), 0u);
+  EXPECT_EQ(names.count("http-worker"), 3u);  // the worker pool's, every one
   // Each asked for the 0.1 ms slice (ServerOptions::io_thread_slice_ns) where the kernel keeps one.
   if (KernelKeepsTimeSlices()) {
     for (const char* io : {"http-io-0", "http-io-1"}) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -89,6 +90,17 @@ struct Server::Impl {
   Impl(Handler* h, ServerOptions o)
       : handler(h), options(std::move(o)), workers(std::max(1, options.worker_threads)) {
     for (int i = 0; i < std::max(1, options.io_threads); ++i) shards.push_back(std::make_unique<Shard>());
+    // Names the pool's threads (asio starts them unnamed): one task per thread, each held until
+    // all have started, so that every thread runs exactly one.
+    const int n = std::max(1, options.worker_threads);
+    auto started = std::make_shared<std::latch>(n);
+    for (int i = 0; i < n; ++i) {
+      asio::post(workers, [started] {
+        SetThreadName("http-worker");
+        started->arrive_and_wait();
+      });
+    }
+    started->wait();
   }
 
   template <class Stream>

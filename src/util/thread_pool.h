@@ -6,17 +6,25 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "util/task.h"
+#include "util/thread_attrs.h"
 
 namespace vault {
 
 class ThreadPool : public Executor {
  public:
-  explicit ThreadPool(int threads) {
-    for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { Run(); });
+  // `name`, when given, names the threads (util/thread_attrs.h SetThreadName).
+  explicit ThreadPool(int threads, std::string name = "") {
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      workers_.emplace_back([this, name] {
+        if (!name.empty()) SetThreadName(name);
+        Run();
+      });
+    }
   }
   ~ThreadPool() override {
     {

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <latch>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -12,6 +14,7 @@
 
 #include "util/claim_set.h"
 #include "util/thread_attrs.h"
+#include "util/thread_pool.h"
 #include "util/duration.h"
 #include "util/encoding.h"
 #include "util/json.h"
@@ -224,6 +227,29 @@ TEST(ThreadName, SetsAndCutsToTheKernelLimit) {
   }).join();
   EXPECT_EQ(seen_short, "lease-expiry");
   EXPECT_EQ(seen_long, "a-name-longer-t");
+}
+
+TEST(ThreadName, APoolNamesItsThreadsWhenGivenAName) {
+  std::mutex mu;
+  std::set<std::string> names;
+  {
+    ThreadPool named(2, "aws-handoff");
+    ThreadPool unnamed(1);
+    std::latch done(3);
+    for (Executor* ex : {static_cast<Executor*>(&named), static_cast<Executor*>(&named),
+                         static_cast<Executor*>(&unnamed)}) {
+      ex->Post([&] {
+        {
+          std::lock_guard l(mu);
+          names.insert(ThreadName());
+        }
+        done.count_down();
+      });
+    }
+    done.wait();
+  }
+  EXPECT_EQ(names.count("aws-handoff"), 1u);
+  EXPECT_EQ(names.size(), 2u);  // the unnamed pool's thread keeps the process's name
 }
 
 TEST(ThreadName, TimeSliceRequestChangesOnlyThatThread) {
