@@ -40,7 +40,8 @@ class Core::EarlyLeases final : public logical::LeaseRegistrar {
       std::lock_guard lock(mu_);
       held_.push_back(reg->lease_id);
     }
-    return logical::RegisteredLease{reg->lease_id, reg->lease_duration, std::move(reg->warnings)};
+    return logical::RegisteredLease{reg->lease_id, reg->lease_duration, reg->expire_time_ms,
+                                    std::move(reg->warnings)};
   }
 
   // Whether this request registered `lease_id`; any lease.
@@ -264,7 +265,10 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
       } else {
         delivered = reg.lease_id;
         resp->lease_id = std::move(reg.lease_id);
-        resp->lease_duration = reg.lease_duration;
+        // What is left of it now (the engine waited on AWS after registering it, normally a
+        // tenth of a second, longer when AWS calls were retried), to the nearest second.
+        int64_t left_ms = reg.expire_time_ms - clock_->NowNanos() / 1000000;
+        resp->lease_duration = std::clamp<int64_t>((left_ms + 500) / 1000, 0, reg.lease_duration);
         for (auto& w : reg.warnings) resp->warnings.push_back(std::move(w));
       }
     } else if (resp.ok() && resp->secret && resp->lease_id.empty() &&

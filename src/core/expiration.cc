@@ -743,6 +743,7 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   Registered r;
   r.lease_id = e.lease_id;
   r.lease_duration = d.ttl;
+  r.expire_time_ms = e.expire_time_ms;
   r.warnings = std::move(d.warnings);
   return r;
 }

@@ -110,6 +110,7 @@ class ExpirationManager {
   struct Registered {
     std::string lease_id;
     int64_t lease_duration = 0;
+    int64_t expire_time_ms = 0;
     std::vector<std::string> warnings;
   };
   // Persists a lease for `spec`, returned by the engine serving `request_path` on `mount`, owned

@@ -72,6 +72,7 @@ struct LeaseSecret {
 struct RegisteredLease {
   std::string lease_id;
   int64_t lease_duration = 0;  // seconds granted
+  int64_t expire_time_ms = 0;  // when it ends (unix ms): the answer reports the time left then
   std::vector<std::string> warnings;
 };
 

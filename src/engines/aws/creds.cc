@@ -382,7 +382,10 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   // Core deletes the WAL entry atomically with persisting the lease.
   spec.wal_ids.push_back(wal_id);
   std::optional<logical::RegisteredLease> early;
-  if (req.leases != nullptr) steps.push_back(RegisterLeaseStep(req.leases, loop, &spec, &early));
+  // Not when the answer waits for the key to propagate (up to propagation_timeout): the lease's
+  // TTL would run from before that wait, shorter than the lease_duration the client is told.
+  if (req.leases != nullptr && !role.wait_for_propagation)
+    steps.push_back(RegisterLeaseStep(req.leases, loop, &spec, &early));
 
   Status step = Status::Ok();
   std::vector<Status> outcomes = co_await WhenAll(std::move(steps));

@@ -293,6 +293,39 @@ TEST_F(IamUserIssueOrderTest, WhenTheRegistrationFailsTheEngineRemovesTheUserIts
   EXPECT_TRUE(Wals().empty());
 }
 
+// With wait_for_propagation the answer may wait up to propagation_timeout for the new key: the
+// lease is left to core after that wait, so that its TTL runs from the answer, not from before it.
+TEST_F(IamUserIssueOrderTest, WithWaitForPropagationTheLeaseIsRegisteredAfterTheWait) {
+  ASSERT_TRUE(Write("roles/deploy", {{"credential_type", "iam_user"},
+                                     {"policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+                                     {"wait_for_propagation", true}})
+                  .ok());
+  FakeRegistrar leases;
+  StartIssue(&leases);
+  const std::string user = AnswerCreateUser();
+  ASSERT_EQ(PendingActions(),
+            (std::vector<std::string>{"AttachUserPolicy", "PutUserPolicy", "CreateAccessKey"}));
+  EXPECT_TRUE(leases.specs.empty());
+  auto rest = std::move(http_.pending());
+  http_.pending().clear();
+  rest[0].done(Answer("AttachUserPolicy", ""));
+  rest[1].done(Answer("PutUserPolicy", ""));
+  rest[2].done(KeyAnswer(user));
+  // The probe with the new key.
+  ASSERT_EQ(PendingActions(), std::vector<std::string>{"GetCallerIdentity"});
+  auto probe = std::move(http_.pending()[0]);
+  http_.pending().clear();
+  probe.done(Answer("GetCallerIdentity", "<Arn>arn:aws:iam::123456789012:user/" + user +
+                                             "</Arn><UserId>AIDA1</UserId><Account>123456789012"
+                                             "</Account>"));
+  ASSERT_TRUE(out_.has_value());
+  ASSERT_TRUE(out_->ok()) << out_->status().message();
+  EXPECT_TRUE(leases.specs.empty());
+  ASSERT_TRUE((*out_)->secret.has_value());
+  EXPECT_FALSE((*out_)->secret->registered.has_value());
+  EXPECT_EQ((*out_)->secret->wal_ids, Wals());  // core drops it with the lease
+}
+
 // STS credentials: their lease is registered while the call is at AWS, with the requested TTL;
 // a failed call leaves the registered lease to core (which drops it: STS credentials cannot be
 // revoked).
