@@ -7,6 +7,7 @@
 #include "core/system_acl_paths.h"
 #include "core/system_backend.h"
 #include "core/token_backend.h"
+#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/thread_attrs.h"
 
@@ -264,11 +265,22 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
         resp = Internal("the engine returned a lease it did not register");
       } else {
         delivered = reg.lease_id;
+        resp->lease_duration = reg.lease_duration;
+        // The engine waited on AWS after registering it: normally a tenth of a second, but
+        // seconds when calls were throttled or rate-limited. Past a second (or 1 % of the TTL)
+        // the lease is moved to start now, as if registered with the answer, so that a short
+        // lease is not spent before the client has the secret. A synced write: off the I/O thread.
+        int64_t lag_ms = reg.lease_duration * 1000 - (reg.expire_time_ms - clock_->NowNanos() / 1000000);
+        if (lag_ms > std::max<int64_t>(1000, reg.lease_duration * 10)) {
+          co_await LeaveIoThread();
+          auto rebased = expiration_->Rebase(reg.lease_id);
+          if (!rebased.ok()) {
+            spdlog::warn("core: moving lease {} to the time of its answer failed: {}", reg.lease_id,
+                         rebased.status().message());
+            resp->lease_duration = std::max<int64_t>(0, reg.lease_duration - lag_ms / 1000);
+          }
+        }
         resp->lease_id = std::move(reg.lease_id);
-        // What is left of it now (the engine waited on AWS after registering it, normally a
-        // tenth of a second, longer when AWS calls were retried), to the nearest second.
-        int64_t left_ms = reg.expire_time_ms - clock_->NowNanos() / 1000000;
-        resp->lease_duration = std::clamp<int64_t>((left_ms + 500) / 1000, 0, reg.lease_duration);
         for (auto& w : reg.warnings) resp->warnings.push_back(std::move(w));
       }
     } else if (resp.ok() && resp->secret && resp->lease_id.empty() &&

@@ -840,6 +840,21 @@ Task<Status> ExpirationManager::Revoke(std::string lease_id) {
   co_return co_await RevokeEntry(std::move(**loaded), false);
 }
 
+Result<int64_t> ExpirationManager::Rebase(const std::string& lease_id) {
+  ASSIGN_OR_RETURN(auto loaded, Load(lease_id));
+  if (!loaded) return NotFound("lease " + lease_id + " is gone");
+  LeaseEntry e = std::move(*loaded);
+  std::optional<LeaseEntry> old = e;
+  const int64_t delta = NowMs() - e.issue_time_ms;
+  if (delta > 0) {
+    e.issue_time_ms += delta;
+    e.expire_time_ms += delta;
+    RETURN_IF_ERROR(barrier_->Write(PutMutations(e, old)));
+    Arm(e.expire_time_ms, e.lease_id);  // the old deadline's timer finds a later one and skips
+  }
+  return e.ttl;
+}
+
 Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
   auto loaded = Load(lease_id);
   if (!loaded.ok() || !loaded->has_value()) {

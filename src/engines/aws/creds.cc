@@ -382,8 +382,9 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   // Core deletes the WAL entry atomically with persisting the lease.
   spec.wal_ids.push_back(wal_id);
   std::optional<logical::RegisteredLease> early;
-  // Not when the answer waits for the key to propagate (up to propagation_timeout): the lease's
-  // TTL would run from before that wait, shorter than the lease_duration the client is told.
+  // Not when the answer waits for the key to propagate (seconds, up to propagation_timeout):
+  // core would then move the lease to the answer's time (a second write on the answer's path) so
+  // that its TTL does not run during the wait; registering it after the wait is one write.
   if (req.leases != nullptr && !role.wait_for_propagation)
     steps.push_back(RegisterLeaseStep(req.leases, loop, &spec, &early));
 
