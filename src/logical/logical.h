@@ -89,8 +89,9 @@ class LeaseRegistrar {
  public:
   virtual ~LeaseRegistrar() = default;
   // Persists the lease for `spec` (its wal_ids deleted in the same batch) and arms its timer. The
-  // TTL counts from now. The lease is left alone by its timer and by revocations until the
-  // request ends.
+  // TTL counts from now; if the answer comes more than a second (or 1 % of the TTL) later, core
+  // moves the lease to start with the answer. The lease is left alone by its timer and by
+  // revocations until the request ends.
   virtual Result<RegisteredLease> Register(const SecretSpec& spec) = 0;
 };
 
