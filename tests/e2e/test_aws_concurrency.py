@@ -221,3 +221,39 @@ def test_the_steps_after_create_user_are_requested_together(dev_server, emu):
     # The key works.
     sts = emu.client("sts", access_key=key, secret_key=body["data"]["secret_key"])
     assert sts.get_caller_identity()["Arn"].endswith(":user/" + user["name"])
+
+
+def test_a_failure_after_create_user_removes_the_user_through_its_lease_before_the_answer(dev_server, emu):
+    # The lease of an IAM user is registered while its last calls are at AWS. When one of them
+    # fails, core revokes that lease (which removes the user) before answering with AWS's error.
+    setup_aws(dev_server, emu)
+    emu.set_faults(fail_actions={"CreateAccessKey": {"count": 1, "code": "LimitExceeded", "status": 409,
+                                                     "message": "Cannot exceed quota for AccessKeysPerUser: 2"}})
+    status, doc = api(dev_server, "GET", "aws/creds/deploy")
+    assert status == 400, (status, doc)
+    assert doc["errors"] == ["Error creating access keys: Cannot exceed quota for AccessKeysPerUser: 2"], doc
+    assert our_users(emu) == []  # gone before the answer, not later
+    status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
+    assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
+
+    # ... and when removing the user fails too, the answer says so; the lease stays, records the
+    # error and is retried (here: revoked by hand once AWS works again).
+    # (Errors AWS's clients do not retry: a 5xx would be retried, and then succeed.)
+    emu.set_faults(fail_actions={
+        "CreateAccessKey": {"count": 1, "code": "LimitExceeded", "status": 409, "message": "quota"},
+        "DeleteUser": {"count": 1, "code": "AccessDenied", "status": 403, "message": "not now"}})
+    status, doc = api(dev_server, "GET", "aws/creds/deploy")
+    assert status == 400, (status, doc)
+    assert len(doc["errors"]) == 2, doc
+    assert doc["errors"][0] == "Error creating access keys: quota", doc
+    assert "could not be revoked yet and is retried" in doc["errors"][1], doc
+    assert "not now" in doc["errors"][1], doc
+    assert len(our_users(emu)) == 1
+    status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
+    assert status == 200 and len(doc["data"]["keys"]) == 1, doc
+    lease_id = "aws/creds/deploy/" + doc["data"]["keys"][0]
+    status, doc = api(dev_server, "PUT", "sys/leases/lookup", {"lease_id": lease_id})
+    assert status == 200 and doc["data"]["revoke_attempts"] == 1, doc
+    assert "not now" in doc["data"]["revoke_error"], doc
+    assert api(dev_server, "PUT", "sys/leases/revoke-prefix/aws/creds/deploy")[0] == 204
+    assert our_users(emu) == []
