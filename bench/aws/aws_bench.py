@@ -203,18 +203,22 @@ class Vault:
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=dict(os.environ, HOME=self.home), start_new_session=True)
         self.conn = None
+        self.wait_answering("sys/health")
+
+    def wait_answering(self, path):
+        """Until `path` answers 200 (20 s at most), or the process exits."""
         deadline = time.time() + 20
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError("vault exited (rc %s): %s" % (self.proc.returncode, self.log_tail()))
             try:
-                status, _ = self.request("GET", "sys/health")
+                status, _ = self.request("GET", path)
                 if status == 200:
-                    break
+                    return
             except OSError:
                 self.conn = None
             if time.time() > deadline:
-                raise RuntimeError("vault did not answer sys/health within 20 s: " + self.log_tail())
+                raise RuntimeError("vault did not answer %s within 20 s: %s" % (path, self.log_tail()))
             time.sleep(0.05)
 
     def log_tail(self, n=20):
@@ -278,19 +282,7 @@ class DurableVault(Vault):
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          env=dict(os.environ, HOME=self.home), start_new_session=True)
         self.conn = None
-        deadline = time.time() + 20
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("vault exited (rc %s): %s" % (self.proc.returncode, self.log_tail()))
-            try:
-                status, _ = self.request("GET", "sys/seal-status")
-                if status == 200:
-                    break
-            except OSError:
-                self.conn = None
-            if time.time() > deadline:
-                raise RuntimeError("vault did not answer sys/seal-status within 20 s: " + self.log_tail())
-            time.sleep(0.05)
+        self.wait_answering("sys/seal-status")
         init = self.must("PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
         self.must("PUT", "sys/unseal", {"key": init["keys"][0]})
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)

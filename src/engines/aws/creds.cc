@@ -84,6 +84,20 @@ Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user,
   co_return Status::Ok();
 }
 
+// The lease of an IAM user (issued or renewed), from config/lease when set.
+logical::SecretSpec IamUserLease(const std::optional<Json>& lease_cfg) {
+  logical::SecretSpec spec;
+  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
+  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
+  spec.ttl = kDefaultIamLeaseSeconds;
+  if (lease_cfg) {
+    spec.ttl = lease_cfg->value("lease", int64_t{0});
+    spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
+  }
+  spec.renewable = true;
+  return spec;
+}
+
 // An STS call whose outcome is left in `*out` (the caller's, who awaits this).
 Task<Status> StsStep(Task<awsapi::Outcome<awsapi::TemporaryCredentials>> call,
                      std::optional<awsapi::Outcome<awsapi::TemporaryCredentials>>* out) {
@@ -365,15 +379,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   // AWS (after they were sent), so the answer does not wait for the lease write; the write-ahead
   // entry goes in the same batch. From then on the lease covers the user: if the issue fails
   // afterwards, core revokes the lease, which removes the user (RevokeSecret), before answering.
-  logical::SecretSpec spec;
-  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
-  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
-  spec.ttl = kDefaultIamLeaseSeconds;
-  if (lease_cfg) {
-    spec.ttl = lease_cfg->value("lease", int64_t{0});
-    spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
-  }
-  spec.renewable = true;
+  logical::SecretSpec spec = IamUserLease(lease_cfg);
   spec.internal_data = Json::object();
   spec.internal_data["username"] = username;
   spec.internal_data["credential_type"] = kIamUser;
@@ -661,15 +667,7 @@ Task<Result<Response>> AwsBackend::RenewSecret(Request& req) {
   const Json& internal = req.secret->internal_data;
   if (internal.value("is_sts", false)) co_return InvalidArgument("lease is not renewable");
   CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg, logical::GetJson(req.storage, "config/lease"));
-  logical::SecretSpec spec;
-  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
-  // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
-  spec.ttl = kDefaultIamLeaseSeconds;
-  if (lease_cfg) {
-    spec.ttl = lease_cfg->value("lease", int64_t{0});
-    spec.max_ttl = lease_cfg->value("lease_max", int64_t{0});
-  }
-  spec.renewable = true;
+  logical::SecretSpec spec = IamUserLease(lease_cfg);
   spec.internal_data = internal;
   Response resp;
   resp.secret = std::move(spec);
