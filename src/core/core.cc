@@ -259,29 +259,16 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
     req.path = full_path;
     std::string delivered;
     if (resp.ok() && resp->secret && resp->secret->registered) {
-      // Registered by the engine while it waited (LeaseRegistrar): report it.
-      logical::RegisteredLease& reg = *resp->secret->registered;
-      if (!early.Holds(reg.lease_id)) {
+      if (!early.Holds(resp->secret->registered->lease_id)) {
         resp = Internal("the engine returned a lease it did not register");
       } else {
-        delivered = reg.lease_id;
-        resp->lease_duration = reg.lease_duration;
-        // The engine waited on AWS after registering it: normally a tenth of a second, but
-        // seconds when calls were throttled or rate-limited. Past a second (or 1 % of the TTL)
-        // the lease is moved to start now, as if registered with the answer, so that a short
-        // lease is not spent before the client has the secret. A synced write: off the I/O thread.
-        int64_t lag_ms = reg.lease_duration * 1000 - (reg.expire_time_ms - clock_->NowNanos() / 1000000);
-        if (lag_ms > std::max<int64_t>(1000, reg.lease_duration * 10)) {
-          co_await LeaveIoThread();
-          auto rebased = expiration_->Rebase(reg.lease_id);
-          if (!rebased.ok()) {
-            spdlog::warn("core: moving lease {} to the time of its answer failed: {}", reg.lease_id,
-                         rebased.status().message());
-            resp->lease_duration = std::max<int64_t>(0, reg.lease_duration - lag_ms / 1000);
-          }
-        }
-        resp->lease_id = std::move(reg.lease_id);
-        for (auto& w : reg.warnings) resp->warnings.push_back(std::move(w));
+        delivered = resp->secret->registered->lease_id;
+        // The engine waited on AWS after registering the lease, seconds when calls were throttled
+        // or rate-limited: the lease is then moved to start now, so that a short one is not spent
+        // before the client has the secret. That is a synced write: off the I/O thread.
+        int64_t lag_ms = EarlyLeaseLagMs(*resp->secret->registered);
+        if (lag_ms > 0) co_await LeaveIoThread();
+        ReportEarlyLease(*resp, lag_ms);
       }
     } else if (resp.ok() && resp->secret && resp->lease_id.empty() &&
                req.operation != logical::Operation::kHelp) {
@@ -301,6 +288,26 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
   FinishRequest(auth);
   if (!logged.ok()) co_return logged;
   co_return resp;
+}
+
+int64_t Core::EarlyLeaseLagMs(const logical::RegisteredLease& reg) const {
+  int64_t lag_ms = reg.lease_duration * 1000 - (reg.expire_time_ms - clock_->NowNanos() / 1000000);
+  // Normally a tenth of a second: only lags past a second (or 1 % of the TTL) count.
+  return lag_ms > std::max<int64_t>(1000, reg.lease_duration * 10) ? lag_ms : 0;
+}
+
+void Core::ReportEarlyLease(logical::Response& resp, int64_t lag_ms) {
+  logical::RegisteredLease& reg = *resp.secret->registered;
+  resp.lease_duration = reg.lease_duration;
+  if (lag_ms > 0) {
+    if (Status moved = expiration_->Rebase(reg.lease_id); !moved.ok()) {
+      spdlog::warn("core: moving lease {} to the time of its answer failed: {}", reg.lease_id,
+                   moved.message());
+      resp.lease_duration = std::max<int64_t>(0, reg.lease_duration - lag_ms / 1000);
+    }
+  }
+  resp.lease_id = std::move(reg.lease_id);
+  for (auto& w : reg.warnings) resp.warnings.push_back(std::move(w));
 }
 
 Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,

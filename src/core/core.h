@@ -90,6 +90,12 @@ class Core {
   Status PostUnsealLocked();
   void PreSealLocked();
   class EarlyLeases;  // a request's logical::LeaseRegistrar (core.cc)
+  // How long after its registration an early lease is answered, when that is long enough (over a
+  // second, or 1 % of its TTL) to move the lease to start now; else 0.
+  int64_t EarlyLeaseLagMs(const logical::RegisteredLease& reg) const;
+  // Fills the answer's lease fields from the lease its engine registered early, moving the lease
+  // to start now when lag_ms > 0 (a synced write).
+  void ReportEarlyLease(logical::Response& resp, int64_t lag_ms);
   // Registers the lease of a secret the engine returned; revokes the secret if that fails.
   Task<Result<logical::Response>> RegisterLease(logical::Request& req, const std::string& relative,
                                                 const Mount& mount, const RequestAuth& auth,

@@ -840,7 +840,7 @@ Task<Status> ExpirationManager::Revoke(std::string lease_id) {
   co_return co_await RevokeEntry(std::move(**loaded), false);
 }
 
-Result<int64_t> ExpirationManager::Rebase(const std::string& lease_id) {
+Status ExpirationManager::Rebase(const std::string& lease_id) {
   ASSIGN_OR_RETURN(auto loaded, Load(lease_id));
   if (!loaded) return NotFound("lease " + lease_id + " is gone");
   LeaseEntry e = std::move(*loaded);
@@ -852,7 +852,7 @@ Result<int64_t> ExpirationManager::Rebase(const std::string& lease_id) {
     RETURN_IF_ERROR(barrier_->Write(PutMutations(e, old)));
     Arm(e.expire_time_ms, e.lease_id);  // the old deadline's timer finds a later one and skips
   }
-  return e.ttl;
+  return Status::Ok();
 }
 
 Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {

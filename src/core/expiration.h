@@ -122,8 +122,8 @@ class ExpirationManager {
                               const logical::SecretSpec& spec, const std::string& token_accessor,
                               const std::vector<std::string>& wal_keys, bool hold = false);
   // Moves a held lease's issue and expiry times forward to now, keeping its TTL: for a secret
-  // handed out well after its lease was registered. The new TTL in seconds.
-  Result<int64_t> Rebase(const std::string& lease_id);
+  // handed out well after its lease was registered.
+  Status Rebase(const std::string& lease_id);
   // Ends the hold of a lease registered with `hold` whose secret was handed out.
   void ReleaseHeld(const std::string& lease_id) { Release(lease_id); }
   // Revokes a lease registered with `hold` whose secret was never handed out, through its engine,
