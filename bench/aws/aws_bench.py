@@ -677,6 +677,15 @@ class IdleCpusPoll:
         return False
 
 
+def mount_aws(vault, emu):
+    """The aws engine mounted at aws/, pointed at the emulator, with the iam_user role ROLE."""
+    vault.must("POST", "sys/mounts/aws", {"type": "aws"})
+    vault.must("POST", "aws/config/root", {"access_key": emu.info["access_key"], "secret_key": emu.info["secret_key"],
+                                           "region": "us-east-1", "iam_endpoint": emu.endpoint,
+                                           "sts_endpoint": emu.endpoint})
+    vault.must("POST", "aws/roles/" + ROLE, {"credential_type": "iam_user", "policy_document": json.dumps(POLICY)})
+
+
 def sequential_overheads(client, emu, path, n, what):
     """n creds reads one at a time through `client`; their issue_overheads rows."""
     since = emu.last_seq()
@@ -691,11 +700,7 @@ def sequential_overheads(client, emu, path, n, what):
 def bench_issue(vault, emu, args, figures):
     log("=== 1. issue: emulator latency %d ms per AWS call" % args.latency)
     emu.set_faults(latency_ms=args.latency)
-    vault.must("POST", "sys/mounts/aws", {"type": "aws"})
-    vault.must("POST", "aws/config/root", {"access_key": emu.info["access_key"], "secret_key": emu.info["secret_key"],
-                                           "region": "us-east-1", "iam_endpoint": emu.endpoint,
-                                           "sts_endpoint": emu.endpoint})
-    vault.must("POST", "aws/roles/" + ROLE, {"credential_type": "iam_user", "policy_document": json.dumps(POLICY)})
+    mount_aws(vault, emu)
     path = "aws/creds/" + ROLE
 
     # reference first, while the emulator holds nothing else
@@ -876,12 +881,7 @@ def bench_issue_durable(emu, args, figures, workdir):
     emu.set_faults(latency_ms=args.latency)
     vault = DurableVault(args.vault_bin, workdir)
     try:
-        vault.must("POST", "sys/mounts/aws", {"type": "aws"})
-        vault.must("POST", "aws/config/root", {"access_key": emu.info["access_key"],
-                                               "secret_key": emu.info["secret_key"], "region": "us-east-1",
-                                               "iam_endpoint": emu.endpoint, "sts_endpoint": emu.endpoint})
-        vault.must("POST", "aws/roles/" + ROLE, {"credential_type": "iam_user",
-                                                "policy_document": json.dumps(POLICY)})
+        mount_aws(vault, emu)
         path = "aws/creds/" + ROLE
         for _ in range(3):
             vault.must("GET", path)
@@ -1177,12 +1177,7 @@ def main():
             bench_issue_durable(emu, args, figures, workdir)
         if args.only in (None, "revoke"):
             if args.only == "revoke":
-                vault.must("POST", "sys/mounts/aws", {"type": "aws"})
-                vault.must("POST", "aws/config/root", {
-                    "access_key": emu.info["access_key"], "secret_key": emu.info["secret_key"], "region": "us-east-1",
-                    "iam_endpoint": emu.endpoint, "sts_endpoint": emu.endpoint})
-                vault.must("POST", "aws/roles/" + ROLE, {"credential_type": "iam_user",
-                                                        "policy_document": json.dumps(POLICY)})
+                mount_aws(vault, emu)
             bench_revoke(vault, emu, args, figures)
         if vault.proc.poll() is not None:
             problem("the vault server exited during the benchmark (rc %s)" % vault.proc.returncode)

@@ -229,8 +229,8 @@ int RunServer(const std::vector<std::string>& args) {
   // Outbound AWS calls never hold a thread while waiting on IAM. A request on an HTTP I/O thread
   // (GET aws/creds/...) runs its calls on that thread's loop: it sends, resumes on each reply and
   // answers there. Requests elsewhere (writes on workers, core's background threads) use the
-  // client's own libcurl thread, which they leave for a small pool once their AWS calls are done
-  // (the AWS engine's LeaveIoThread, util/io_thread.h). Declared before the core and the server so
+  // client's own libcurl thread, which they leave for a small pool before blocking work (core's
+  // LeaveIoThread, util/io_thread.h). Declared before the core and the server so
   // they outlive every engine and every loop.
   ThreadPool aws_handoff(4, "aws-handoff");
   net::CurlOptions curl_options;

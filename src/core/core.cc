@@ -315,7 +315,9 @@ Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
                                                      const Mount& mount, const RequestAuth& auth,
                                                      logical::Response resp) {
   // Persist the lease (and drop the engine's write-ahead entries in the same batch) before
-  // anyone sees the secret.
+  // anyone sees the secret. An engine that waited on the network resumed on the thread that
+  // delivered its last reply; the synced write leaves it (util/io_thread.h).
+  co_await LeaveIoThread();
   std::vector<std::string> wal_keys = WalKeys(mount, *resp.secret);
   std::string accessor = auth.token ? auth.token->accessor : "";
   auto reg = expiration_->Register(req.path, req.mount, *resp.secret, accessor, wal_keys);
@@ -354,6 +356,9 @@ Task<Result<logical::Response>> Core::DispatchLease(logical::Request& req) {
   if (!mount) co_return NotFound("no mount serves \"" + full_path + "\"");
   ScopeToMount(req, *mount);
   auto resp = co_await mount->backend->HandleRequestAsync(req);
+  // The expiration manager stores the outcome next (synced writes with durable storage): off the
+  // thread that delivered the engine's last AWS reply (util/io_thread.h).
+  co_await LeaveIoThread();
   req.path = full_path;
   co_return resp;
 }

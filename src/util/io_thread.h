@@ -5,7 +5,7 @@
 // per call. Such a thread may only run short, non-blocking steps (sign, parse, start the next
 // call, a short storage read or write). Before work that may wait synchronously on something the
 // I/O thread itself must deliver (SyncWait, token revocation with its lease revocations) or that
-// belongs to the request's caller (core's lease registration), a coroutine leaves the thread with
+// belongs to the request's caller (core's lease writes), a coroutine leaves the thread with
 // `co_await LeaveIoThread()`: on a thread that registered a hand-off executor it continues there;
 // anywhere else it continues inline, at no cost.
 #pragma once

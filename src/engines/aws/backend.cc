@@ -8,7 +8,6 @@
 #include "engines/aws/policy.h"
 #include "engines/aws/username_template.h"
 #include "util/duration.h"
-#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
@@ -148,16 +147,6 @@ AwsBackend::AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clo
   SetWalRollback(logical::WalRollback{
       [this](Request& r, const logical::WalEntry& e) { return RollbackWal(r, e); }, 60});
   SetPeriodic([this](Request& r) { return RotateDueStaticRoles(r); });
-}
-
-Task<Result<Response>> AwsBackend::HandleRequestAsync(Request& req) {
-  Result<Response> resp = co_await logical::FrameworkBackend::HandleRequestAsync(req);
-  // What core does after the engine may block: registering a lease (a synced write with durable
-  // storage), revoking one whose secret was not handed out. A secret whose lease the engine
-  // registered while its calls were at AWS needs neither, so its answer goes out from this thread
-  // without a hop to the hand-off pool and back.
-  if (!(resp.ok() && resp->secret && resp->secret->registered)) co_await LeaveIoThread();
-  co_return std::move(resp);
 }
 
 std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {

@@ -63,11 +63,6 @@ class AwsBackend : public logical::FrameworkBackend {
   AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clock* clock,
              AwsBackendOptions options);
 
-  // The framework's dispatch, then off the AWS client's I/O thread (util/io_thread.h) if an AWS
-  // reply resumed the request there: what the caller does next (lease registration, token
-  // revocation) may block or wait on that thread.
-  Task<Result<Response>> HandleRequestAsync(Request& req) override;
-
  private:
   struct StsHandle {
     std::shared_ptr<::vault::aws::StsApi> client;

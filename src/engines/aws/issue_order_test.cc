@@ -68,8 +68,10 @@ class FakeRegistrar : public logical::LeaseRegistrar {
   Result<logical::RegisteredLease> Register(const logical::SecretSpec& spec) override {
     specs.push_back(spec);
     if (!fail.ok()) return fail;
-    return logical::RegisteredLease{"aws/creds/deploy/lease" + std::to_string(specs.size()), 3600,
-                                    {}};
+    logical::RegisteredLease reg;
+    reg.lease_id = "aws/creds/deploy/lease" + std::to_string(specs.size());
+    reg.lease_duration = 3600;
+    return reg;
   }
   std::vector<logical::SecretSpec> specs;
   Status fail = Status::Ok();
