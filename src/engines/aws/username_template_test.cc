@@ -58,7 +58,7 @@ TEST(UsernameTemplate, DefaultRenderedDirectlyMatchesTheInterpreter) {
   for (const char* type : {"IAM", "STS", "sts", ""}) {
     for (size_t dl : {0, 1, 5, 20, 40, 41, 42, 43, 60, 64, 100}) {
       for (size_t pl : {0, 1, 2, 10, 21, 41, 42, 64}) {
-        for (int64_t secs : {int64_t{0}, int64_t{7}, int64_t{1700000000}, int64_t{99999999999}}) {
+        for (int64_t secs : {int64_t{0}, int64_t{7}, int64_t{1700000000}, int64_t{9000000000}}) {
           TemplateEnv env = Env();
           env.now_nanos = secs * 1000000000 + 999999999;
           int draws = 0;
