@@ -331,6 +331,7 @@ void ExpirationManager::Stop() {
   heap_.shrink_to_fit();
   odd_ids_.clear();
   busy_.clear();
+  forced_.clear();
 }
 
 namespace {
@@ -485,20 +486,60 @@ void ExpirationManager::Arm(int64_t deadline_ms, const std::string& lease_id) {
   if (earliest) cv_.notify_all();
 }
 
-bool ExpirationManager::TryClaim(const std::string& lease_id) {
+bool ExpirationManager::TryClaim(const std::string& lease_id, bool revoking) {
   std::lock_guard lock(mu_);
-  return busy_.insert(lease_id).second;
+  return busy_.try_emplace(lease_id, Claim{revoking}).second;
 }
 
-void ExpirationManager::Release(const std::string& lease_id) {
+bool ExpirationManager::ClaimToRevoke(const std::string& lease_id) {
   std::lock_guard lock(mu_);
-  busy_.erase(lease_id);
+  auto [it, claimed] = busy_.try_emplace(lease_id, Claim{true});
+  if (!claimed && !it->second.revoking) it->second.revoke_requested = true;
+  return claimed;
+}
+
+void ExpirationManager::Release(const std::string& lease_id, bool apply_request) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = busy_.find(lease_id);
+    if (it == busy_.end()) return;
+    bool requested = it->second.revoke_requested;
+    busy_.erase(it);
+    if (!requested || !apply_request) return;
+    forced_.insert(lease_id);
+  }
+  Arm(NowMs(), lease_id);
+}
+
+void ExpirationManager::RequestRevoke(const std::string& lease_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = busy_.find(lease_id);
+    if (it != busy_.end()) {
+      // Applied when its holder releases it; a revocation holding it needs nothing more.
+      if (!it->second.revoking) it->second.revoke_requested = true;
+      return;
+    }
+    forced_.insert(lease_id);
+  }
+  Arm(NowMs(), lease_id);
+}
+
+bool ExpirationManager::TokenRevoked(const std::string& token_accessor) {
+  if (token_accessor.empty()) return false;
+  std::lock_guard lock(mu_);
+  return revoked_tokens_.count(token_accessor) > 0;
 }
 
 void ExpirationManager::DispatchLoop() {
   constexpr size_t kMaxBatch = 1024;  // timers popped per pass
   for (;;) {
-    std::vector<std::pair<int64_t, std::string>> due;  // claimed: (timer deadline, lease id)
+    struct Due {
+      int64_t deadline;  // the timer's
+      std::string id;
+      bool forced;  // revoke whatever its deadline (a deferred revocation)
+    };
+    std::vector<Due> due;  // claimed
     uint64_t generation;
     {
       std::unique_lock lock(mu_);
@@ -527,19 +568,20 @@ void ExpirationManager::DispatchLoop() {
         heap_.pop_back();
         std::string id = TakeId(t);
         if (id.empty()) continue;
-        if (!busy_.insert(id).second) {
+        if (!busy_.try_emplace(id, Claim{true}).second) {
           // A stale timer of a renewed lease and its current one fired together: this one is
           // later (the heap pops in deadline order), and it is the one that counts.
           auto same = std::find_if(due.begin(), due.end(),
-                                   [&](const auto& d) { return d.second == id; });
+                                   [&](const Due& d) { return d.id == id; });
           if (same != due.end()) {
-            same->first = t.deadline_ms;
+            same->deadline = t.deadline_ms;
             continue;
           }
           busy_now.push_back(std::move(id));  // being renewed/revoked by a user: look again later
           continue;
         }
-        due.emplace_back(t.deadline_ms, std::move(id));
+        bool forced = forced_.erase(id) > 0;
+        due.push_back({t.deadline_ms, std::move(id), forced});
         --room;
       }
       lock.unlock();
@@ -547,7 +589,7 @@ void ExpirationManager::DispatchLoop() {
     }
 
     std::vector<std::string> skipped;  // not started: released below without a storage change
-    for (auto& [deadline, id] : due) {
+    for (auto& [deadline, id, forced] : due) {
       auto loaded = Load(id);
       if (!loaded.ok()) {
         spdlog::error("expiration: loading lease {} failed: {}", id, loaded.status().message());
@@ -555,7 +597,8 @@ void ExpirationManager::DispatchLoop() {
         skipped.push_back(std::move(id));
         continue;
       }
-      if (!loaded->has_value() || (*loaded)->irrevocable || DeadlineOf(**loaded) > deadline) {
+      if (!loaded->has_value() || (*loaded)->irrevocable ||
+          (!forced && DeadlineOf(**loaded) > deadline)) {
         // Gone, given up on, or renewed (its new deadline has its own timer).
         skipped.push_back(std::move(id));
         continue;
@@ -676,7 +719,8 @@ void ExpirationManager::HandleFailure(LeaseEntry entry, const Status& st) {
   Status w = barrier_->Write(PutMutations(entry, old));
   if (!w.ok()) spdlog::error("expiration: saving lease {} failed: {}", entry.lease_id, w.message());
   if (!entry.irrevocable) Arm(DeadlineOf(entry), entry.lease_id);
-  Release(entry.lease_id);
+  // A revocation requested meanwhile is what the retry does: no extra attempt before its backoff.
+  Release(entry.lease_id, /*apply_request=*/false);
   ++failed_attempts_;  // last: once it shows, the retry is stored and armed
 }
 
@@ -734,12 +778,19 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   auto batch = PutMutations(e, std::nullopt);
   for (const auto& k : wal_keys) batch.push_back({k, std::nullopt});
   // Held before it exists in storage: no revocation can find it unheld.
-  if (hold && !TryClaim(e.lease_id)) return Internal("lease id " + e.lease_id + " is taken");
+  if (hold && !TryClaim(e.lease_id, false)) return Internal("lease id " + e.lease_id + " is taken");
   if (Status w = barrier_->Write(batch); !w.ok()) {
-    if (hold) Release(e.lease_id);
+    if (hold) Release(e.lease_id, false);
     return w;
   }
   Arm(e.expire_time_ms, e.lease_id);
+  // The token's revocation scans its leases after noting it as revoked (RevokeByToken): a lease
+  // stored after that scan is found here, one stored before it by the scan.
+  if (TokenRevoked(token_accessor)) {
+    spdlog::info("expiration: lease {} belongs to a token revoked while it was being issued; "
+                 "revoking it", e.lease_id);
+    RequestRevoke(e.lease_id);
+  }
   Registered r;
   r.lease_id = e.lease_id;
   r.lease_duration = d.ttl;
@@ -759,7 +810,7 @@ struct ClaimGuard {
 }  // namespace
 
 Task<Result<logical::Response>> ExpirationManager::Renew(std::string lease_id, int64_t increment) {
-  if (!TryClaim(lease_id)) co_return InvalidArgument("lease is being revoked");
+  if (!TryClaim(lease_id, false)) co_return InvalidArgument("lease is being revoked");
   ClaimGuard guard{[this, lease_id] { Release(lease_id); }};
   auto loaded = Load(lease_id);
   if (!loaded.ok()) co_return loaded.status();
@@ -835,7 +886,8 @@ Task<Status> ExpirationManager::Revoke(std::string lease_id) {
   auto loaded = Load(lease_id);
   if (!loaded.ok()) co_return loaded.status();
   if (!loaded->has_value()) co_return InvalidArgument("invalid request");
-  if (!TryClaim(lease_id)) co_return Status::Ok();  // the timer is revoking it right now
+  // Being revoked already, or revoked once its renewal or issue ends.
+  if (!ClaimToRevoke(lease_id)) co_return Status::Ok();
   ClaimGuard guard{[this, lease_id] { Release(lease_id); }};
   co_return co_await RevokeEntry(std::move(**loaded), false);
 }
@@ -874,7 +926,7 @@ Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
   // engines treat as done when nothing is left.
   Status w = barrier_->Write(DeleteMutations(entry));
   if (w.ok()) ++revoked_;
-  Release(lease_id);
+  Release(lease_id, /*apply_request=*/!w.ok());
   co_return w;
 }
 
@@ -886,7 +938,7 @@ Task<Status> ExpirationManager::RevokeIds(std::vector<std::string> ids, bool for
       auto loaded = Load(id);
       if (!loaded.ok()) co_return loaded.status();
       if (!loaded->has_value()) co_return Status::Ok();
-      if (!TryClaim(id)) co_return Status::Ok();
+      if (!ClaimToRevoke(id)) co_return Status::Ok();  // as in Revoke
       ClaimGuard guard{[this, id] { Release(id); }};
       co_return co_await RevokeEntry(std::move(**loaded), force);
     });
@@ -925,6 +977,22 @@ Task<Status> ExpirationManager::RevokePrefix(std::string prefix, bool force) {
 
 Task<Status> ExpirationManager::RevokeByToken(std::string token_accessor) {
   if (token_accessor.empty()) co_return Status::Ok();
+  {
+    // Noted before the scan: a request of this token still issuing a secret registers its lease
+    // either before the scan (found below) or after this (Register sees the note).
+    std::lock_guard lock(mu_);
+    int64_t now = NowMs();
+    while (!revoked_tokens_order_.empty() &&
+           revoked_tokens_order_.front().first < now - kRevokedTokenMemoryMs) {
+      auto it = revoked_tokens_.find(revoked_tokens_order_.front().second);
+      if (it != revoked_tokens_.end() && it->second == revoked_tokens_order_.front().first) {
+        revoked_tokens_.erase(it);
+      }
+      revoked_tokens_order_.pop_front();
+    }
+    revoked_tokens_[token_accessor] = now;
+    revoked_tokens_order_.emplace_back(now, token_accessor);
+  }
   std::vector<std::string> ids;
   std::string prefix = std::string(kTokenPrefix) + token_accessor + "/";
   Status st = barrier_->ScanKeys(prefix, [&](std::string_view key) {

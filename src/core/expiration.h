@@ -27,6 +27,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -117,14 +118,17 @@ class ExpirationManager {
   // by the token with `token_accessor`. `wal_keys` (full storage keys) are deleted in the same
   // batch. On failure the caller must revoke the secret through the engine.
   // With `hold`, the lease is held as a renewal holds it until ReleaseHeld or RevokeHeld: its
-  // timer looks again a second later, revocations by users skip it.
+  // timer looks again a second later, and a revocation by a user (its lease id, a prefix, its
+  // token) is deferred until the hold ends. When the token was revoked while the request ran (the
+  // token's revocation found no lease of it yet), the lease is revoked as soon as it is released.
   Result<Registered> Register(const std::string& request_path, const logical::MountInfo& mount,
                               const logical::SecretSpec& spec, const std::string& token_accessor,
                               const std::vector<std::string>& wal_keys, bool hold = false);
   // Moves a held lease's issue and expiry times forward to now, keeping its TTL: for a secret
   // handed out well after its lease was registered.
   Status Rebase(const std::string& lease_id);
-  // Ends the hold of a lease registered with `hold` whose secret was handed out.
+  // Ends the hold of a lease registered with `hold` whose secret was handed out. A revocation
+  // deferred meanwhile starts now (through the dispatcher, whatever the lease's TTL).
   void ReleaseHeld(const std::string& lease_id) { Release(lease_id); }
   // Revokes a lease registered with `hold` whose secret was never handed out, through its engine,
   // and ends the hold. When the engine fails, the lease stays, records the error and is retried
@@ -136,7 +140,10 @@ class ExpirationManager {
   Task<Result<logical::Response>> Renew(std::string lease_id, int64_t increment);
   // Revokes one lease now through its engine, then forgets it. kInvalidArgument("invalid
   // request") for an unknown lease; the engine's error if revocation fails (the lease stays and
-  // is retried on its timer).
+  // is retried on its timer). A lease being renewed, or held by the request issuing it, is
+  // revoked as soon as that ends (Ok now); one being revoked already is left to that revocation.
+  // The same holds for RevokePrefix and RevokeByToken. A deferred revocation lives in memory: if
+  // the server stops before the hold ends, the lease keeps its TTL.
   Task<Status> Revoke(std::string lease_id);
   // Every lease whose id starts with prefix (an exact lease id, or prefix + "/"). With force,
   // engine errors are logged and the leases are forgotten anyway.
@@ -193,8 +200,18 @@ class ExpirationManager {
   std::vector<storage::Mutation> PutMutations(const LeaseEntry& e,
                                               const std::optional<LeaseEntry>& old) const;
   void HandleFailure(LeaseEntry entry, const Status& st);
-  bool TryClaim(const std::string& lease_id);
-  void Release(const std::string& lease_id);
+  // A claim on a lease: held while one operation revokes, renews or issues it.
+  bool TryClaim(const std::string& lease_id, bool revoking);
+  // Claims a lease to revoke it. When a renewal or an issue holds it, records that it is to be
+  // revoked when released and returns false; when a revocation holds it, just returns false.
+  bool ClaimToRevoke(const std::string& lease_id);
+  // Ends a claim. With `apply_request`, a revocation requested meanwhile is handed to the
+  // dispatcher (the lease's timer fires now and revokes it whatever its deadline).
+  void Release(const std::string& lease_id, bool apply_request = true);
+  // Has the dispatcher revoke `lease_id` now, whatever its deadline; deferred while it is claimed.
+  void RequestRevoke(const std::string& lease_id);
+  // Whether the token with this accessor was revoked (within the last kRevokedTokenMemoryMs).
+  bool TokenRevoked(const std::string& token_accessor);
   Task<Status> RevokeIds(std::vector<std::string> ids, bool force);
   int64_t NowMs() const { return clock_->NowNanos() / 1000000; }
 
@@ -209,7 +226,19 @@ class ExpirationManager {
   std::vector<Timer> heap_;  // a min-heap on deadline (std::push_heap with std::greater)
   std::unordered_map<uint64_t, std::string> odd_ids_;  // lease ids that are not <path>/<uuid>
   uint64_t next_odd_ = 0;
-  std::unordered_set<std::string> busy_;  // leases being revoked or renewed right now
+  struct Claim {
+    bool revoking = false;          // else a renewal or the request issuing it
+    bool revoke_requested = false;  // a user revoked it meanwhile: revoke when released
+  };
+  std::unordered_map<std::string, Claim> busy_;  // leases being revoked, renewed or issued now
+  // Leases whose next timer revokes them whatever their deadline (a deferred revocation).
+  std::unordered_set<std::string> forced_;
+  // Accessors of tokens revoked lately, oldest first, so that a lease registered for one by a
+  // request still in flight when its token was revoked is revoked too. Kept for the longest a
+  // request can take to issue a secret, with room to spare.
+  static constexpr int64_t kRevokedTokenMemoryMs = 15 * 60 * 1000;
+  std::deque<std::pair<int64_t, std::string>> revoked_tokens_order_;
+  std::unordered_map<std::string, int64_t> revoked_tokens_;  // accessor -> when
   bool running_ = false;
   uint64_t generation_ = 0;  // bumps on Stop so a stale restore thread exits
 

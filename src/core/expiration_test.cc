@@ -55,6 +55,9 @@ struct FakeWorld {
   // The early/ path (a lease registered through Request::leases while the engine "waits"):
   std::vector<std::string> early_ids;      // what Register returned
   std::function<void()> while_registered;  // runs after Register, before the engine answers
+  std::function<void()> before_register;   // runs before Register
+  std::function<void()> before_answer;     // creds/: runs before the engine answers
+  std::function<void()> during_renew;      // runs inside the engine's renew
   std::function<void()> on_revoke;         // runs (blocking) as each revocation starts
   bool Alive(const std::string& n) {
     std::lock_guard l(mu);
@@ -78,6 +81,7 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
     Response resp = Response::WithData({{"name", n}});
     resp.secret = logical::SecretSpec{d.GetInt("ttl"), d.GetInt("max_ttl"), d.GetBool("renewable")};
     resp.secret->internal_data = {{"name", n}};
+    if (w->before_answer) w->before_answer();
     return resp;
   };
   p.operations[Operation::kUpdate] = p.operations[Operation::kRead];
@@ -110,6 +114,7 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
     logical::SecretSpec spec{d.GetInt("ttl"), 0, true};
     spec.internal_data = {{"name", n}};
     spec.wal_ids.push_back(*wal);
+    if (w->before_register) w->before_register();
     auto reg = r.leases->Register(spec);
     if (!reg.ok()) return reg.status();
     {
@@ -148,6 +153,7 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
     co_return Response();
   };
   t.renew = [w](Request& r) -> Task<Result<Response>> {
+    if (w->during_renew) w->during_renew();
     Response resp;
     resp.secret = logical::SecretSpec{w->renew_ttl, w->renew_max, true};
     co_return resp;
@@ -501,24 +507,16 @@ TEST_F(ExpirationTest, AnEarlyLeaseAnsweredWithinASecondKeepsItsTimes) {
 // While the request that registered it runs, the lease is left alone, even when it is due: the
 // engine is not done making what it covers. Its timer looks again after the request.
 TEST_F(ExpirationTest, AnEarlyLeaseIsHeldUntilItsRequestEnds) {
-  bool alive_while_due = false, revoke_skipped = false;
+  bool alive_while_due = false;
   world_.while_registered = [&] {
     Advance(5);  // past its TTL of 2 s
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     alive_while_due = world_.Alive("e2");
-    // A user's revocation meanwhile does not touch it either.
-    std::string id;
-    {
-      std::lock_guard l(world_.mu);
-      id = world_.early_ids.back();
-    }
-    revoke_skipped = SyncWait(core_->expiration()->Revoke(id)).ok() && world_.Alive("e2");
   };
   auto r = Do(Operation::kRead, "fake/early/e2", {{"ttl", 2}});
   world_.while_registered = nullptr;
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(alive_while_due);
-  EXPECT_TRUE(revoke_skipped);
   EXPECT_TRUE(world_.Alive("e2"));
   // The request took 5 s after the registration, so the lease was moved to start with the
   // answer: it ends 2 s later, not at once.
@@ -528,6 +526,87 @@ TEST_F(ExpirationTest, AnEarlyLeaseIsHeldUntilItsRequestEnds) {
   Advance(1);
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("e2"); }));
   ASSERT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); }));
+}
+
+// A user's revocation of a lease whose request is still running (the engine registered it and
+// waits on AWS) is not lost: the secret is handed out, and the lease is revoked right after, long
+// before its TTL. The same for a prefix and for the token's revocation.
+TEST_F(ExpirationTest, RevokingAHeldLeaseRevokesItWhenItsRequestEnds) {
+  std::string token = NewToken(Json::object());
+  int n = 0;
+  for (const char* how : {"lease", "prefix", "token"}) {
+    std::string name = "h" + std::to_string(++n);
+    bool alive_after_revoke = false, revoke_ok = false;
+    world_.while_registered = [&] {
+      std::string id;
+      {
+        std::lock_guard l(world_.mu);
+        id = world_.early_ids.back();
+      }
+      Result<Response> rv = Status::Ok();
+      if (std::string(how) == "lease") {
+        rv = Do(Operation::kUpdate, "sys/leases/revoke", {{"lease_id", id}});
+      } else if (std::string(how) == "prefix") {
+        rv = Do(Operation::kUpdate, "sys/leases/revoke-prefix/fake/early/" + name);
+      } else {
+        rv = Do(Operation::kUpdate, "auth/token/revoke", {{"token", token}});
+      }
+      revoke_ok = rv.ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      alive_after_revoke = world_.Alive(name);
+    };
+    auto r = DoAs(token, Operation::kRead, "fake/early/" + name, {{"ttl", 3600}});
+    world_.while_registered = nullptr;
+    ASSERT_TRUE(r.ok()) << how << ": " << r.status().ToString();
+    EXPECT_TRUE(revoke_ok) << how;
+    EXPECT_TRUE(alive_after_revoke) << how << ": revoked under its request";
+    EXPECT_TRUE(WaitFor([&] { return !world_.Alive(name); })) << how << ": never revoked";
+    EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << how;
+  }
+}
+
+// Likewise a lease revoked while a renewal of it is under way: the renewal finishes, then the
+// lease is revoked.
+TEST_F(ExpirationTest, RevokingALeaseBeingRenewedRevokesItOnceTheRenewalEnds) {
+  world_.renew_ttl = 3600;
+  std::string id = Issue("r1", 3600);
+  bool revoke_ok = false;
+  world_.during_renew = [&] {
+    revoke_ok = Do(Operation::kUpdate, "sys/leases/revoke", {{"lease_id", id}}).ok();
+  };
+  auto renewed = Do(Operation::kUpdate, "sys/leases/renew", {{"lease_id", id}});
+  world_.during_renew = nullptr;
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_TRUE(revoke_ok);
+  EXPECT_TRUE(WaitFor([&] { return !world_.Alive("r1"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Lookup(id).ok(); }));
+}
+
+// The token was revoked while its request ran but before the engine registered the lease, so the
+// token's revocation found nothing to revoke: the lease registered afterwards is revoked anyway.
+TEST_F(ExpirationTest, ALeaseRegisteredAfterItsTokenWasRevokedIsRevoked) {
+  std::string token = NewToken(Json::object());
+  world_.before_register = [&] {
+    ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke", {{"token", token}}).ok());
+  };
+  auto r = DoAs(token, Operation::kRead, "fake/early/t1", {{"ttl", 3600}});
+  world_.before_register = nullptr;
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(WaitFor([&] { return !world_.Alive("t1"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); }));
+  // A lease core registers after the engine answered (no early registration) likewise.
+  std::string token2 = NewToken(Json::object());
+  world_.before_answer = [&] {
+    ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke", {{"token", token2}}).ok());
+  };
+  auto r2 = DoAs(token2, Operation::kRead, "fake/creds/t2", {{"ttl", 3600}});
+  world_.before_answer = nullptr;
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_TRUE(WaitFor([&] { return !world_.Alive("t2"); }));
+  // Other tokens' leases are not touched.
+  Issue("t3", 3600);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(world_.Alive("t3"));
 }
 
 // The engine failed after registering: the secret is not handed out, so core revokes its lease

@@ -257,3 +257,36 @@ def test_a_failure_after_create_user_removes_the_user_through_its_lease_before_t
     assert "not now" in doc["data"]["revoke_error"], doc
     assert api(dev_server, "PUT", "sys/leases/revoke-prefix/aws/creds/deploy")[0] == 204
     assert our_users(emu) == []
+
+
+@pytest.mark.parametrize("revoke_after", [0.15, 0.6])
+def test_a_token_revoked_while_its_creds_request_is_at_aws_takes_that_iam_user_too(dev_server, emu, revoke_after):
+    # The token is revoked while its creds request waits on AWS: during CreateUser (0.15 s, before
+    # the lease exists: the token's revocation finds nothing, the lease registered afterwards is
+    # revoked), or while PutUserPolicy and CreateAccessKey are at AWS (0.6 s, the lease exists and
+    # is held by the request: its revocation waits for the answer). Either way the answer comes,
+    # and the IAM user goes right after it, not at the end of its 1 h lease.
+    setup_aws(dev_server, emu)
+    emu.set_faults(latency_ms=400)
+    status, doc = api(dev_server, "POST", "auth/token/create", {"policies": ["root"]})
+    assert status == 200
+    token = doc["auth"]["client_token"]
+    answer = {}
+
+    def read():
+        r = requests.get(dev_server.addr + "/v1/aws/creds/deploy", headers={"X-Vault-Token": token}, timeout=60)
+        answer["status"], answer["body"] = r.status_code, r.json()
+
+    t = threading.Thread(target=read)
+    t.start()
+    time.sleep(revoke_after)
+    assert api(dev_server, "POST", "auth/token/revoke", {"token": token})[0] == 204
+    t.join()
+    assert answer["status"] == 200, answer
+    assert answer["body"]["lease_duration"] == 3600
+    deadline = time.time() + 15
+    while our_users(emu) and time.time() < deadline:
+        time.sleep(0.1)
+    assert our_users(emu) == []
+    status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
+    assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
