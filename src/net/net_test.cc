@@ -992,6 +992,29 @@ TEST_P(CurlHttpClientOnLoopTest, PostHeadersBodyStatusAndOversizeReplies) {
       << r3.status().message();
 }
 
+// A reply far larger than the connection's first read (4 KiB) and than the socket buffers arrives
+// whole, over many reads, and the connection serves the next request with nothing left over.
+TEST_P(CurlHttpClientOnLoopTest, AReplyLargerThanTheFirstReadArrivesWholeAndTheConnectionIsReused) {
+  LoopbackServer server;
+  CurlHttpClient client(Opts());
+  AsioLoopThread lt;
+  for (size_t n : {size_t{4000}, size_t{4096}, size_t{5000}, size_t{300000}, size_t{10}}) {
+    Waiter w;
+    lt.RunSync([&] { client.Send(Get(server.Url("/big/" + std::to_string(n))), w.Callback()); });
+    Result<HttpResponse> r = w.Wait();
+    ASSERT_TRUE(r.ok()) << n << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.size(), n);
+    EXPECT_EQ(r->body.find_first_not_of('x'), std::string::npos) << n;
+  }
+  Waiter w;
+  lt.RunSync([&] { client.Send(Get(server.Url("/echo")), w.Callback()); });
+  Result<HttpResponse> r = w.Wait();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->body.starts_with("GET /echo\n")) << r->body.substr(0, 100);
+  EXPECT_EQ(server.accepted(), 1);
+}
+
 TEST(AsioHttpDriverTest, HandlesPlainUrlsAndLeavesTheRestToLibcurl) {
   EXPECT_TRUE(AsioHttpDriver::Handles("https://iam.amazonaws.com/"));
   EXPECT_TRUE(AsioHttpDriver::Handles("http://127.0.0.1:8080/a?b=c"));
