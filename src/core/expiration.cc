@@ -4,6 +4,7 @@
 #include <random>
 
 #include "util/duration.h"
+#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
@@ -973,6 +974,38 @@ Task<Status> ExpirationManager::RevokePrefix(std::string prefix, bool force) {
     if (!st.ok()) co_return st;
   }
   co_return co_await RevokeIds(std::move(ids), force);
+}
+
+Result<int64_t> ExpirationManager::CountUnder(const std::string& prefix, int64_t limit) {
+  std::string p = prefix;
+  if (!p.empty() && p.back() != '/') p += '/';
+  int64_t n = 0;
+  RETURN_IF_ERROR(barrier_->ScanKeys(IdKey(p), [&](std::string_view) { return ++n < limit; }));
+  return n;
+}
+
+Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix, int64_t wait_ms) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  bool waited = false;
+  for (;;) {
+    if (Status st = co_await RevokePrefix(prefix, false); !st.ok()) co_return st;
+    // Left: leases a request on the mount is still issuing (revoked as it ends), being renewed,
+    // or being revoked by their timer right now.
+    auto left = CountUnder(prefix, 1000);
+    if (!left.ok()) co_return left.status();
+    if (*left == 0) co_return Status::Ok();
+    if (std::chrono::steady_clock::now() >= until) {
+      co_return Internal(std::to_string(*left) + (*left >= 1000 ? "+" : "") + " lease(s) under " +
+                         prefix + " are still being issued, renewed or revoked after " +
+                         std::to_string(wait_ms / 1000) + " s; nothing was unmounted, try again");
+    }
+    if (!waited) {
+      waited = true;
+      co_await LeaveIoThread();  // the requests holding them may run on this thread
+      spdlog::info("expiration: waiting for {} lease(s) under {} still in use", *left, prefix);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 Task<Status> ExpirationManager::RevokeByToken(std::string token_accessor) {

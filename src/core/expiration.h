@@ -148,6 +148,11 @@ class ExpirationManager {
   // Every lease whose id starts with prefix (an exact lease id, or prefix + "/"). With force,
   // engine errors are logged and the leases are forgotten anyway.
   Task<Status> RevokePrefix(std::string prefix, bool force);
+  // Before a mount goes (unmount, remount): every lease under `prefix`, including those whose
+  // request is still issuing them, which are revoked when it ends. Waits up to `wait_ms` for
+  // those (off the I/O thread), revoking again what requests on the mount registered meanwhile;
+  // an error when leases remain then, and the mount must stay.
+  Task<Status> RevokeMountLeases(std::string prefix, int64_t wait_ms = 60000);
   // Every lease created by the token with this accessor.
   Task<Status> RevokeByToken(std::string token_accessor);
 
@@ -213,6 +218,8 @@ class ExpirationManager {
   // Whether the token with this accessor was revoked (within the last kRevokedTokenMemoryMs).
   bool TokenRevoked(const std::string& token_accessor);
   Task<Status> RevokeIds(std::vector<std::string> ids, bool force);
+  // The number of leases stored under `prefix` (ids), counting at most `limit`.
+  Result<int64_t> CountUnder(const std::string& prefix, int64_t limit);
   int64_t NowMs() const { return clock_->NowNanos() / 1000000; }
 
   barrier::Barrier* barrier_;

@@ -147,13 +147,14 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
     RETURN_IF_ERROR(mounts->Mount(std::move(e)));
     return Response();
   };
-  // Vault revokes every lease of a mount before removing it; a failed revoke aborts.
+  // Vault revokes every lease of a mount before removing it; a failed revoke aborts. Leases that
+  // requests on the mount are still issuing are waited for (revoked as those requests end).
   p.async_operations[Operation::kDelete] = [mounts, exp](
                                                Request&,
                                                const FieldData& d) -> Task<Result<Response>> {
     std::string path = NormalizeMountPath(d.GetString("path"));
     if (mounts->Get(path)) {
-      Status st = co_await exp->RevokePrefix(path, false);
+      Status st = co_await exp->RevokeMountLeases(path);
       if (!st.ok()) co_return st;
     }
     if (Status st = mounts->Unmount(path); !st.ok()) co_return st;
@@ -173,7 +174,7 @@ Path RemountPath(MountManager* mounts, ExpirationManager* exp) {
                                                const FieldData& d) -> Task<Result<Response>> {
     std::string from = NormalizeMountPath(d.GetString("from"));
     if (mounts->Get(from)) {
-      Status st = co_await exp->RevokePrefix(from, false);
+      Status st = co_await exp->RevokeMountLeases(from);
       if (!st.ok()) co_return st;
     }
     if (Status st = mounts->Remount(d.GetString("from"), d.GetString("to")); !st.ok()) co_return st;

@@ -290,3 +290,28 @@ def test_a_token_revoked_while_its_creds_request_is_at_aws_takes_that_iam_user_t
     assert our_users(emu) == []
     status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
     assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
+
+
+def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_iam_user(dev_server, emu):
+    # `vault secrets disable aws` revokes the mount's leases first. One creds request is still at
+    # AWS: its lease is revoked when it ends (through the mount, still there), then the mount goes.
+    setup_aws(dev_server, emu)
+    assert api(dev_server, "GET", "aws/creds/deploy")[0] == 200
+    emu.set_faults(latency_ms=400)
+    answer = {}
+
+    def read():
+        r = requests.get(dev_server.addr + "/v1/aws/creds/deploy", headers={"X-Vault-Token": ROOT_TOKEN}, timeout=60)
+        answer["status"] = r.status_code
+
+    t = threading.Thread(target=read)
+    t.start()
+    time.sleep(0.6)  # CreateUser done: the lease is registered and held by the request
+    status, doc = api(dev_server, "DELETE", "sys/mounts/aws")
+    t.join()
+    assert status == 204, doc
+    assert answer["status"] == 200
+    assert our_users(emu) == []
+    status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
+    assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
+    assert "aws/" not in api(dev_server, "GET", "sys/mounts")[1]["data"]
