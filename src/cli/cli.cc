@@ -23,6 +23,7 @@ constexpr Group kGroups[] = {
     {"audit", "Interact with audit devices"},        {"lease", "Interact with leases"},
     {"operator", "Perform operator-specific tasks"}, {"policy", "Interact with policies"},
     {"secrets", "Interact with secrets engines"},    {"token", "Interact with tokens"},
+    {"kv", "Interact with Vault's Key-Value storage"},
 };
 
 bool IsGroup(const std::string& name) {

@@ -59,6 +59,8 @@ class Invocation {
   // Prints message (plus newline) to stdout.
   void Print(const std::string& message);
 
+  // The command's name ("kv get").
+  const std::string& spec_name() const { return spec_.name; }
   Environment& env() { return env_; }
   std::ostream& Out() { return env_.Out(); }
   std::ostream& Err() { return env_.Err(); }

@@ -1,4 +1,7 @@
-// The data-path commands: read, write, delete, list, path-help.
+// The data-path commands: read, write, delete, list, path-help, and `vault kv ...` (KV version 1:
+// the only version this server mounts).
+#include <algorithm>
+
 #include "cli/command.h"
 #include "cli/format.h"
 
@@ -130,6 +133,84 @@ int CmdPathHelp(Invocation& inv) {
   return 0;
 }
 
+// ---- vault kv (KV version 1) ------------------------------------------------------------------
+// Today's CLI asks sys/internal/ui/mounts which KV version a path is mounted with and goes to
+// <mount>/data/... for version 2. This server mounts version 1 only, where `kv get/put/list/delete`
+// are reads, writes, lists and deletes of the path itself, as Vault's CLI does on a version 1 mount.
+
+// "== Data ==" as Vault's CLI pads a section header: to the key column plus "    Value".
+std::string HeaderForMap(const std::string& header, const Json& data) {
+  size_t max_key = 0;
+  for (const auto& [key, value] : data.items()) max_key = std::max(max_key, key.size());
+  int equal_signs = static_cast<int>(max_key + 4 + 5) - static_cast<int>(header.size() + 2);
+  if (equal_signs <= 0) equal_signs = 4;
+  if (equal_signs % 2 != 0) ++equal_signs;
+  std::string side(static_cast<size_t>(equal_signs / 2), '=');
+  return side + " " + header + " " + side;
+}
+
+int CmdKvGet(Invocation& inv) {
+  int64_t version = 0;
+  inv.flags().Int("version", &version, "The version to read (KV version 2 only; ignored here).");
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
+  std::string path = SanitizePath(inv.args()[0]);
+  auto response = inv.Client().Request("GET", path);
+  if (!response.ok()) {
+    if (response.status().code() == StatusCode::kNotFound) {
+      inv.Err() << "No value found at " << path << "\n";
+      return 2;
+    }
+    return inv.Fail("Error reading " + path + ": " + response.status().message());
+  }
+  if (response->json.is_null()) {
+    inv.Err() << "No value found at " << path << "\n";
+    return 2;
+  }
+  const Json& secret = response->json;
+  if (!inv.TableFormat()) return inv.OutputSecret(secret);
+  const Json* warnings = secret.contains("warnings") ? &secret["warnings"] : nullptr;
+  if (warnings != nullptr && warnings->is_array() && !warnings->empty()) {
+    inv.Err() << "\nWARNING! The following warnings were returned from Vault:\n\n";
+    for (const Json& w : *warnings) inv.Err() << "  * " << FormatGoValue(w) << "\n\n";
+  }
+  const Json& data = secret.contains("data") ? secret["data"] : Json();
+  if (data.is_object() && !data.empty()) {
+    inv.Print(HeaderForMap("Data", data));
+    inv.Print(FormatSecretTable(Json{{"data", data}}));
+  }
+  return 0;
+}
+
+int CmdKvPut(Invocation& inv) {
+  int64_t cas = -1;
+  inv.flags().Int("cas", &cas, "Check-and-set (KV version 2 only).");
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (inv.args().empty()) return inv.UsageError("Not enough arguments (expected >1, got 0)");
+  if (inv.args().size() == 1) return inv.Fail("Must supply data");
+  if (cas > -1) return inv.Fail("The -cas flag needs a KV version 2 mount; this server has version 1");
+  std::string path = SanitizePath(inv.args()[0]);
+  std::vector<std::string> data_args(inv.args().begin() + 1, inv.args().end());
+  auto data = BuildKeyValueData(data_args, inv.Inputs());
+  if (!data.ok()) return inv.Fail("Failed to parse K=V data: " + data.status().message());
+  auto response = inv.Client().Request("PUT", path, *data);
+  if (!response.ok()) {
+    return inv.Fail("Error writing data to " + path + ": " + response.status().message());
+  }
+  if (response->json.is_null()) {
+    if (inv.TableFormat()) inv.Print("Success! Data written to: " + path);
+    return 0;
+  }
+  return inv.OutputSecret(response->json);
+}
+
+int CmdKvVersion2Only(Invocation& inv) {
+  if (auto rc = inv.ParseFlags()) return *rc;
+  return inv.Fail("\"vault " + inv.spec_name() +
+                  "\" needs a KV version 2 mount; this server mounts KV version 1, which keeps no "
+                  "versions or metadata");
+}
+
 }  // namespace
 
 void AppendKvCommands(std::vector<CommandSpec>* out) {
@@ -139,6 +220,16 @@ void AppendKvCommands(std::vector<CommandSpec>* out) {
   out->push_back({"delete", "[options] PATH", "Delete secrets and configuration", CmdDelete});
   out->push_back({"list", "[options] PATH", "List data or secrets", CmdList});
   out->push_back({"path-help", "[options] PATH", "Retrieve API help for paths", CmdPathHelp});
+  out->push_back({"kv get", "[options] KEY", "Retrieves data from the KV store", CmdKvGet});
+  out->push_back({"kv put", "[options] KEY [DATA K=V...]", "Sets or updates data in the KV store",
+                  CmdKvPut});
+  out->push_back({"kv list", "[options] PATH", "List data or secrets", CmdList});
+  out->push_back({"kv delete", "[options] PATH", "Deletes data in the KV store", CmdDelete});
+  for (const char* name : {"kv patch", "kv undelete", "kv destroy", "kv rollback", "kv metadata",
+                           "kv enable-versioning"}) {
+    out->push_back({name, "[options] ...", "KV version 2 only (not supported here)",
+                    CmdKvVersion2Only});
+  }
 }
 
 }  // namespace vault::cli

@@ -86,3 +86,28 @@ def test_seal_and_unseal_from_cli(cli, dev_server):
     p = cli.run("unseal", key, check=True)
     assert "Sealed" in p.stdout and "false" in p.stdout
     assert cli.run("status").returncode == 0
+
+
+def test_kv_commands_on_the_dev_servers_kv_mount(cli, dev_server):
+    # Today's `vault kv` commands, as Vault's CLI runs them on a KV version 1 mount (dev mode's
+    # secret/ here).
+    p = cli.run("kv", "put", "secret/app", "user=svc", "long_name=2", check=True)
+    assert p.stdout.strip() == "Success! Data written to: secret/app"
+    p = cli.run("kv", "get", "secret/app", check=True)
+    assert p.stdout.splitlines() == ["====== Data ======", "Key          Value", "---          -----",
+                                     "long_name    2", "user         svc"], p.stdout
+    assert cli.run("kv", "get", "-field=user", "secret/app", check=True).stdout == "svc"
+    doc = json.loads(cli.run("kv", "get", "-format=json", "secret/app", check=True).stdout)
+    assert doc["data"] == {"user": "svc", "long_name": "2"}
+    assert cli.run("read", "-field=user", "secret/app", check=True).stdout == "svc"  # same data
+    assert cli.run("kv", "list", "secret/", check=True).stdout.split() == ["Keys", "----", "app"]
+    p = cli.run("kv", "delete", "secret/app", check=True)
+    assert p.stdout.strip() == "Success! Data deleted (if it existed) at: secret/app"
+    p = cli.run("kv", "get", "secret/app")
+    assert p.returncode == 2 and p.stderr.strip() == "No value found at secret/app"
+    p = cli.run("kv", "put", "secret/app")
+    assert p.returncode == 1 and "Must supply data" in p.stderr
+    p = cli.run("kv", "patch", "secret/app", "a=1")
+    assert p.returncode == 1 and "needs a KV version 2 mount" in p.stderr
+    p = cli.run("kv", "metadata", "get", "secret/app")
+    assert p.returncode == 1 and "needs a KV version 2 mount" in p.stderr
