@@ -500,16 +500,16 @@ bool ExpirationManager::ClaimToRevoke(const std::string& lease_id) {
 }
 
 void ExpirationManager::Release(const std::string& lease_id, bool apply_request) {
+  bool requested;
   {
     std::lock_guard lock(mu_);
     auto it = busy_.find(lease_id);
     if (it == busy_.end()) return;
-    bool requested = it->second.revoke_requested;
+    requested = it->second.revoke_requested;
     busy_.erase(it);
-    if (!requested || !apply_request) return;
-    forced_.insert(lease_id);
   }
-  Arm(NowMs(), lease_id);
+  // (Claimed again meanwhile, e.g. renewed: the request then waits for that claim.)
+  if (requested && apply_request) RequestRevoke(lease_id);
 }
 
 void ExpirationManager::RequestRevoke(const std::string& lease_id) {
@@ -997,7 +997,7 @@ Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix, int64_t wa
     if (std::chrono::steady_clock::now() >= until) {
       co_return Internal(std::to_string(*left) + (*left >= 1000 ? "+" : "") + " lease(s) under " +
                          prefix + " are still being issued, renewed or revoked after " +
-                         std::to_string(wait_ms / 1000) + " s; nothing was unmounted, try again");
+                         std::to_string(wait_ms / 1000) + " s; the mount stays as it is, try again");
     }
     if (!waited) {
       waited = true;
