@@ -44,6 +44,19 @@ int CmdRead(Invocation& inv) {
   return inv.OutputSecret(response->json);
 }
 
+// Writes `data` to `path` and reports as `vault write` does (the written response, or "Success!").
+int WriteData(Invocation& inv, const std::string& path, const Json& data) {
+  auto response = inv.Client().Request("PUT", path, data);
+  if (!response.ok()) {
+    return inv.Fail("Error writing data to " + path + ": " + response.status().message());
+  }
+  if (response->json.is_null()) {
+    if (inv.TableFormat()) inv.Print("Success! Data written to: " + path);
+    return 0;
+  }
+  return inv.OutputSecret(response->json);
+}
+
 int CmdWrite(Invocation& inv) {
   bool force = false;
   inv.flags().Bool("force", &force, "Allow the write with no data.");
@@ -57,15 +70,7 @@ int CmdWrite(Invocation& inv) {
   auto data = BuildKeyValueData(data_args, inv.Inputs());
   if (!data.ok()) return inv.Fail(data.status().message());
 
-  auto response = inv.Client().Request("PUT", path, *data);
-  if (!response.ok()) {
-    return inv.Fail("Error writing data to " + path + ": " + response.status().message());
-  }
-  if (response->json.is_null()) {
-    if (inv.TableFormat()) inv.Print("Success! Data written to: " + path);
-    return 0;
-  }
-  return inv.OutputSecret(response->json);
+  return WriteData(inv, path, *data);
 }
 
 int CmdDelete(Invocation& inv) {
@@ -193,15 +198,7 @@ int CmdKvPut(Invocation& inv) {
   std::vector<std::string> data_args(inv.args().begin() + 1, inv.args().end());
   auto data = BuildKeyValueData(data_args, inv.Inputs());
   if (!data.ok()) return inv.Fail("Failed to parse K=V data: " + data.status().message());
-  auto response = inv.Client().Request("PUT", path, *data);
-  if (!response.ok()) {
-    return inv.Fail("Error writing data to " + path + ": " + response.status().message());
-  }
-  if (response->json.is_null()) {
-    if (inv.TableFormat()) inv.Print("Success! Data written to: " + path);
-    return 0;
-  }
-  return inv.OutputSecret(response->json);
+  return WriteData(inv, path, *data);
 }
 
 int CmdKvVersion2Only(Invocation& inv) {

@@ -607,24 +607,24 @@ TEST_F(ExpirationTest, RevokingALeaseBeingRenewedRevokesItOnceTheRenewalEnds) {
 // The token was revoked while its request ran but before the engine registered the lease, so the
 // token's revocation found nothing to revoke: the lease registered afterwards is revoked anyway.
 TEST_F(ExpirationTest, ALeaseRegisteredAfterItsTokenWasRevokedIsRevoked) {
-  std::string token = NewToken(Json::object());
-  world_.before_register = [&] {
-    ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke", {{"token", token}}).ok());
+  // `hook` is the world's hook that runs inside the engine at the moment in question.
+  auto issue_revoking_the_token_at = [&](std::function<void()>* hook, const std::string& path) {
+    std::string token = NewToken(Json::object());
+    *hook = [&] {
+      ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke", {{"token", token}}).ok());
+    };
+    auto r = DoAs(token, Operation::kRead, path, {{"ttl", 3600}});
+    *hook = nullptr;
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->lease_id : "";
   };
-  auto r = DoAs(token, Operation::kRead, "fake/early/t1", {{"ttl", 3600}});
-  world_.before_register = nullptr;
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string id = issue_revoking_the_token_at(&world_.before_register, "fake/early/t1");
   EXPECT_TRUE(WaitFor([&] { return !world_.Alive("t1"); }));
-  EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); }));
+  EXPECT_TRUE(WaitFor([&] { return !Lookup(id).ok(); }));
   // A lease core registers after the engine answered (no early registration) likewise.
-  std::string token2 = NewToken(Json::object());
-  world_.before_answer = [&] {
-    ASSERT_TRUE(Do(Operation::kUpdate, "auth/token/revoke", {{"token", token2}}).ok());
-  };
-  auto r2 = DoAs(token2, Operation::kRead, "fake/creds/t2", {{"ttl", 3600}});
-  world_.before_answer = nullptr;
-  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  id = issue_revoking_the_token_at(&world_.before_answer, "fake/creds/t2");
   EXPECT_TRUE(WaitFor([&] { return !world_.Alive("t2"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Lookup(id).ok(); }));
   // Other tokens' leases are not touched.
   Issue("t3", 3600);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
