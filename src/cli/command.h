@@ -78,6 +78,8 @@ class Invocation {
   // Prints a response envelope per -field (raw value, newline only on a terminal; missing field
   // -> error, 1), -format=json (pretty JSON) or as the Key/Value table. Returns the exit code.
   int OutputSecret(const Json& secret);
+  // The response's warnings, if any, on stderr in Vault's words.
+  void PrintWarnings(const Json& secret);
   // Prints a value per -field (a key of value) / -format=json; returns nullopt when the caller
   // should print its table form instead.
   std::optional<int> OutputMachine(const Json& value);

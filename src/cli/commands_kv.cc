@@ -22,14 +22,9 @@ Result<QueryParams> QueryFromArgs(Invocation& inv, const std::vector<std::string
   return query;
 }
 
-int CmdRead(Invocation& inv) {
-  if (auto rc = inv.ParseFlags()) return *rc;
-  if (inv.args().empty()) return inv.UsageError("Not enough arguments (expected 1, got 0)");
-  std::string path = SanitizePath(inv.args()[0]);
-  auto query = QueryFromArgs(inv, {inv.args().begin() + 1, inv.args().end()});
-  if (!query.ok()) return inv.Fail("Failed to parse K=V data: " + query.status().message());
-
-  auto response = inv.Client().Request("GET", path, std::nullopt, *query);
+// GETs `path` into *secret: 0, or the exit code after reporting ("No value found at ...": 2).
+int ReadSecret(Invocation& inv, const std::string& path, const QueryParams& query, Json* secret) {
+  auto response = inv.Client().Request("GET", path, std::nullopt, query);
   if (!response.ok()) {
     if (response.status().code() == StatusCode::kNotFound) {
       inv.Err() << "No value found at " << path << "\n";
@@ -41,7 +36,20 @@ int CmdRead(Invocation& inv) {
     inv.Err() << "No value found at " << path << "\n";
     return 2;
   }
-  return inv.OutputSecret(response->json);
+  *secret = std::move(response->json);
+  return 0;
+}
+
+int CmdRead(Invocation& inv) {
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (inv.args().empty()) return inv.UsageError("Not enough arguments (expected 1, got 0)");
+  std::string path = SanitizePath(inv.args()[0]);
+  auto query = QueryFromArgs(inv, {inv.args().begin() + 1, inv.args().end()});
+  if (!query.ok()) return inv.Fail("Failed to parse K=V data: " + query.status().message());
+
+  Json secret;
+  if (int rc = ReadSecret(inv, path, *query, &secret)) return rc;
+  return inv.OutputSecret(secret);
 }
 
 // Writes `data` to `path` and reports as `vault write` does (the written response, or "Success!").
@@ -160,25 +168,10 @@ int CmdKvGet(Invocation& inv) {
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   std::string path = SanitizePath(inv.args()[0]);
-  auto response = inv.Client().Request("GET", path);
-  if (!response.ok()) {
-    if (response.status().code() == StatusCode::kNotFound) {
-      inv.Err() << "No value found at " << path << "\n";
-      return 2;
-    }
-    return inv.Fail("Error reading " + path + ": " + response.status().message());
-  }
-  if (response->json.is_null()) {
-    inv.Err() << "No value found at " << path << "\n";
-    return 2;
-  }
-  const Json& secret = response->json;
+  Json secret;
+  if (int rc = ReadSecret(inv, path, {}, &secret)) return rc;
   if (!inv.TableFormat()) return inv.OutputSecret(secret);
-  const Json* warnings = secret.contains("warnings") ? &secret["warnings"] : nullptr;
-  if (warnings != nullptr && warnings->is_array() && !warnings->empty()) {
-    inv.Err() << "\nWARNING! The following warnings were returned from Vault:\n\n";
-    for (const Json& w : *warnings) inv.Err() << "  * " << FormatGoValue(w) << "\n\n";
-  }
+  inv.PrintWarnings(secret);
   const Json& data = secret.contains("data") ? secret["data"] : Json();
   if (data.is_object() && !data.empty()) {
     inv.Print(HeaderForMap("Data", data));
