@@ -292,9 +292,11 @@ def test_a_token_revoked_while_its_creds_request_is_at_aws_takes_that_iam_user_t
     assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
 
 
-def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_iam_user(dev_server, emu):
-    # `vault secrets disable aws` revokes the mount's leases first. One creds request is still at
-    # AWS: its lease is revoked when it ends (through the mount, still there), then the mount goes.
+@pytest.mark.parametrize("how", ["unmount", "remount"])
+def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_iam_user(dev_server, emu, how):
+    # `vault secrets disable aws` (or `move`) revokes the mount's leases first. One creds request is
+    # still at AWS: its lease is revoked when it ends (through the mount, still there), then the
+    # mount goes.
     setup_aws(dev_server, emu)
     assert api(dev_server, "GET", "aws/creds/deploy")[0] == 200
     emu.set_faults(latency_ms=400)
@@ -307,11 +309,16 @@ def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_i
     t = threading.Thread(target=read)
     t.start()
     time.sleep(0.6)  # CreateUser done: the lease is registered and held by the request
-    status, doc = api(dev_server, "DELETE", "sys/mounts/aws")
+    if how == "unmount":
+        status, doc = api(dev_server, "DELETE", "sys/mounts/aws")
+    else:
+        status, doc = api(dev_server, "POST", "sys/remount", {"from": "aws", "to": "aws2"})
     t.join()
     assert status == 204, doc
     assert answer["status"] == 200
     assert our_users(emu) == []
     status, doc = api(dev_server, "LIST", "sys/leases/lookup/aws/creds/deploy/")
     assert status == 404 or not (doc.get("data") or {}).get("keys"), doc
-    assert "aws/" not in api(dev_server, "GET", "sys/mounts")[1]["data"]
+    mounts = api(dev_server, "GET", "sys/mounts")[1]["data"]
+    assert "aws/" not in mounts
+    assert ("aws2/" in mounts) == (how == "remount")
