@@ -226,9 +226,20 @@ Result<logical::Response> Core::HandleRequest(logical::Request& req) {
   return SyncWait(HandleRequestAsync(req));
 }
 
+namespace {
+// Counts a request on its mount's traffic for as long as the request runs.
+struct CountedRequest {
+  std::shared_ptr<const Mount> mount;
+  ~CountedRequest() {
+    if (mount) mount->traffic->requests.fetch_sub(1);
+  }
+};
+}  // namespace
+
 Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) {
   const std::string full_path = req.path;
   std::shared_ptr<const Mount> mount;
+  CountedRequest counted;
   RequestAuth auth;
   AuditRecord rec;
   {
@@ -237,6 +248,12 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
     std::shared_lock lock(state_mu_);
     if (!active_) co_return Unavailable("Vault is sealed");
     mount = router_.Route(full_path);
+    if (mount) {
+      // Counted, then the taint read (mounts.h): a mount being removed is as good as gone.
+      mount->traffic->requests.fetch_add(1);
+      counted.mount = mount;
+      if (mount->traffic->tainted.load()) mount = nullptr;
+    }
     // Token + ACL before routing, so a refusal reveals nothing about the path (request_auth.cc).
     auth = CheckRequest(req, mount.get());
     // Audit (fail closed): nothing runs unless the request is on record.

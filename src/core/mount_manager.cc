@@ -212,6 +212,10 @@ Status MountManager::Tune(std::string_view raw_path, std::optional<int64_t> defa
   return Status::Ok();
 }
 
+std::shared_ptr<const core::Mount> MountManager::Live(std::string_view path) const {
+  return router_->Get(NormalizeMountPath(path));
+}
+
 std::vector<MountEntry> MountManager::List() const {
   std::lock_guard lock(mu_);
   return table_;

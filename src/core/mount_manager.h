@@ -36,6 +36,8 @@ class MountManager {
               std::optional<int64_t> max_ttl, std::optional<std::string> description);
   std::vector<MountEntry> List() const;
   std::optional<MountEntry> Get(std::string_view path) const;
+  // The routed mount at `path` (its engine and traffic); null if none.
+  std::shared_ptr<const core::Mount> Live(std::string_view path) const;
   // Effective TTLs of a mount (mount value, else system value).
   logical::MountInfo Info(const MountEntry& e) const;
   const SystemTtls& ttls() const { return ttls_; }

@@ -2,6 +2,7 @@
 // core/mounts; each mount's engine sees only storage under logical/<uuid>/.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,11 +40,21 @@ using EngineRegistry = std::map<std::string, EngineFactory>;
 // Normalizes a user-supplied mount path: trims slashes, appends '/'. Empty -> "".
 std::string NormalizeMountPath(std::string_view path);
 
-// A routed mount: the entry plus its live engine.
+// The requests under way on a mount, and whether it is being removed. Unmount and remount taint
+// it (new requests are answered as if it were gone; lease revocations still go through it), then
+// wait until `requests` is 0 before they revoke its leases. A request counts itself before it
+// reads `tainted`, so either it sees the taint or the unmount sees it counted.
+struct MountTraffic {
+  std::atomic<int64_t> requests{0};
+  std::atomic<bool> tainted{false};
+};
+
+// A routed mount: the entry plus its live engine. Copies (a tune) share the traffic.
 struct Mount {
   MountEntry entry;
   std::shared_ptr<logical::Backend> backend;
   std::shared_ptr<logical::PrefixStorage> storage;
+  std::shared_ptr<MountTraffic> traffic = std::make_shared<MountTraffic>();
 };
 
 // The in-memory router. Thread safety: readers and writers are serialized by a shared mutex;

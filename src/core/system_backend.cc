@@ -1,7 +1,11 @@
 #include "core/system_backend.h"
 
+#include <chrono>
+#include <thread>
+
 #include "util/clock.h"
 #include "util/duration.h"
+#include "util/io_thread.h"
 
 namespace vault::core {
 
@@ -104,6 +108,34 @@ Path TunePath(MountManager* mounts) {
   return p;
 }
 
+// Before a mount goes (unmount, remount), as Vault does: taint it so that no new request starts
+// on it, wait (up to a minute, off the I/O thread) for the requests under way to end, then revoke
+// its leases, including those just issued. On failure the mount is untainted and stays.
+Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std::string& path) {
+  std::shared_ptr<const Mount> live = mounts->Live(path);
+  if (!live) co_return Status::Ok();
+  MountTraffic& traffic = *live->traffic;
+  traffic.tainted = true;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool waited = false;
+  Status st = Status::Ok();
+  while (int64_t n = traffic.requests.load()) {
+    if (std::chrono::steady_clock::now() >= until) {
+      st = Internal(std::to_string(n) + " request(s) on " + path +
+                    " still running after 60 s; the mount stays as it is, try again");
+      break;
+    }
+    if (!waited) {
+      waited = true;
+      co_await LeaveIoThread();  // those requests may run on this thread
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (st.ok()) st = co_await exp->RevokeMountLeases(path);
+  if (!st.ok()) traffic.tainted = false;
+  co_return st;
+}
+
 Path MountPath(MountManager* mounts, ExpirationManager* exp) {
   Path p;
   p.pattern = "mounts/(?P<path>.+)";
@@ -153,10 +185,7 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
                                                Request&,
                                                const FieldData& d) -> Task<Result<Response>> {
     std::string path = NormalizeMountPath(d.GetString("path"));
-    if (mounts->Get(path)) {
-      Status st = co_await exp->RevokeMountLeases(path);
-      if (!st.ok()) co_return st;
-    }
+    if (Status st = co_await RetireMount(mounts, exp, path); !st.ok()) co_return st;
     if (Status st = mounts->Unmount(path); !st.ok()) co_return st;
     co_return Response();
   };
@@ -173,10 +202,7 @@ Path RemountPath(MountManager* mounts, ExpirationManager* exp) {
                                                Request&,
                                                const FieldData& d) -> Task<Result<Response>> {
     std::string from = NormalizeMountPath(d.GetString("from"));
-    if (mounts->Get(from)) {
-      Status st = co_await exp->RevokeMountLeases(from);
-      if (!st.ok()) co_return st;
-    }
+    if (Status st = co_await RetireMount(mounts, exp, from); !st.ok()) co_return st;
     if (Status st = mounts->Remount(d.GetString("from"), d.GetString("to")); !st.ok()) co_return st;
     co_return Response();
   };

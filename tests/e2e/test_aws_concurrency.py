@@ -293,10 +293,12 @@ def test_a_token_revoked_while_its_creds_request_is_at_aws_takes_that_iam_user_t
 
 
 @pytest.mark.parametrize("how", ["unmount", "remount"])
-def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_iam_user(dev_server, emu, how):
-    # `vault secrets disable aws` (or `move`) revokes the mount's leases first. One creds request is
-    # still at AWS: its lease is revoked when it ends (through the mount, still there), then the
-    # mount goes.
+@pytest.mark.parametrize("after", [0.15, 0.6])
+def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_iam_user(dev_server, emu, how, after):
+    # `vault secrets disable aws` (or `move`) first stops new requests on the mount, waits for
+    # those under way, then revokes its leases. One creds request is still at AWS, in CreateUser
+    # (0.15 s: no lease yet) or in its last calls (0.6 s: its lease is held): it is answered, its
+    # lease is revoked through the mount, still there, and then the mount goes.
     setup_aws(dev_server, emu)
     assert api(dev_server, "GET", "aws/creds/deploy")[0] == 200
     emu.set_faults(latency_ms=400)
@@ -308,12 +310,22 @@ def test_unmounting_while_a_creds_request_is_at_aws_waits_for_it_and_leaves_no_i
 
     t = threading.Thread(target=read)
     t.start()
-    time.sleep(0.6)  # CreateUser done: the lease is registered and held by the request
+    time.sleep(after)
+    late = {}
+
+    def another():  # starts while the mount is being removed: refused
+        time.sleep(0.1)
+        late["status"] = api(dev_server, "GET", "aws/creds/deploy")[0]
+
+    t2 = threading.Thread(target=another)
+    t2.start()
     if how == "unmount":
         status, doc = api(dev_server, "DELETE", "sys/mounts/aws")
     else:
         status, doc = api(dev_server, "POST", "sys/remount", {"from": "aws", "to": "aws2"})
     t.join()
+    t2.join()
+    assert late["status"] == 404, late
     assert status == 204, doc
     assert answer["status"] == 200
     assert our_users(emu) == []
