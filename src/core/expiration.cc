@@ -984,28 +984,23 @@ Result<int64_t> ExpirationManager::CountUnder(const std::string& prefix, int64_t
   return n;
 }
 
-Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix, int64_t wait_ms) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-  bool waited = false;
-  for (;;) {
+Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix,
+                                                  std::chrono::steady_clock::time_point deadline) {
+  // Left after each pass: leases a request on the mount is still issuing (revoked as it ends),
+  // being renewed, or being revoked by their timer right now.
+  int64_t left = 0;
+  Result<bool> done = co_await PollUntil(deadline, [&]() -> Task<Result<bool>> {
     if (Status st = co_await RevokePrefix(prefix, false); !st.ok()) co_return st;
-    // Left: leases a request on the mount is still issuing (revoked as it ends), being renewed,
-    // or being revoked by their timer right now.
-    auto left = CountUnder(prefix, 1000);
-    if (!left.ok()) co_return left.status();
-    if (*left == 0) co_return Status::Ok();
-    if (std::chrono::steady_clock::now() >= until) {
-      co_return Internal(std::to_string(*left) + (*left >= 1000 ? "+" : "") + " lease(s) under " +
-                         prefix + " are still being issued, renewed or revoked after " +
-                         std::to_string(wait_ms / 1000) + " s; the mount stays as it is, try again");
-    }
-    if (!waited) {
-      waited = true;
-      co_await LeaveIoThread();  // the requests holding them may run on this thread
-      spdlog::info("expiration: waiting for {} lease(s) under {} still in use", *left, prefix);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+    auto n = CountUnder(prefix, 1000);
+    if (!n.ok()) co_return n.status();
+    left = *n;
+    co_return left == 0;
+  });
+  if (!done.ok()) co_return done.status();
+  if (*done) co_return Status::Ok();
+  co_return Internal(std::to_string(left) + (left >= 1000 ? "+" : "") + " lease(s) under " + prefix +
+                     " are still being issued, renewed or revoked; the mount stays as it is, "
+                     "try again");
 }
 
 Task<Status> ExpirationManager::RevokeByToken(std::string token_accessor) {

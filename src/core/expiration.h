@@ -25,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -148,11 +149,12 @@ class ExpirationManager {
   // Every lease whose id starts with prefix (an exact lease id, or prefix + "/"). With force,
   // engine errors are logged and the leases are forgotten anyway.
   Task<Status> RevokePrefix(std::string prefix, bool force);
-  // Before a mount goes (unmount, remount): every lease under `prefix`, including those whose
-  // request is still issuing them, which are revoked when it ends. Waits up to `wait_ms` for
-  // those (off the I/O thread), revoking again what requests on the mount registered meanwhile;
-  // an error when leases remain then, and the mount must stay.
-  Task<Status> RevokeMountLeases(std::string prefix, int64_t wait_ms = 60000);
+  // Before a mount goes (unmount, remount): every lease under `prefix`, including those held by
+  // a request or a renewal, which are revoked when it ends. Waits until `deadline` for those (off
+  // the I/O thread), revoking again what was registered meanwhile; an error when leases remain
+  // then, and the mount must stay.
+  Task<Status> RevokeMountLeases(std::string prefix,
+                                 std::chrono::steady_clock::time_point deadline);
   // Every lease created by the token with this accessor.
   Task<Status> RevokeByToken(std::string token_accessor);
 

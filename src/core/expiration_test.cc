@@ -568,11 +568,15 @@ TEST_F(ExpirationTest, RevokingAHeldLeaseRevokesItWhenItsRequestEnds) {
 // Before a mount goes, its leases go, including one whose request is still issuing it: the
 // revocation waits for that request (here it cannot end meanwhile, so the wait runs out with an
 // error and the mount must stay), then revokes it.
+std::chrono::steady_clock::time_point SoonMs(int ms) {
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+}
+
 TEST_F(ExpirationTest, AMountsLeasesAreRevokedBeforeItGoesIncludingOnesStillBeingIssued) {
   Issue("m1", 3600);
   Status during = Status::Ok();
   world_.while_registered = [&] {
-    during = SyncWait(core_->expiration()->RevokeMountLeases("fake/", 300));
+    during = SyncWait(core_->expiration()->RevokeMountLeases("fake/", SoonMs(300)));
   };
   auto r = Do(Operation::kRead, "fake/early/m2", {{"ttl", 3600}});
   world_.while_registered = nullptr;
@@ -583,7 +587,7 @@ TEST_F(ExpirationTest, AMountsLeasesAreRevokedBeforeItGoesIncludingOnesStillBein
   EXPECT_FALSE(world_.Alive("m1"));  // the others went at once
   // The held one goes once its request ended, through the mount, which is still there.
   EXPECT_TRUE(WaitFor([&] { return !world_.Alive("m2"); }));
-  EXPECT_TRUE(SyncWait(core_->expiration()->RevokeMountLeases("fake/", 300)).ok());
+  EXPECT_TRUE(SyncWait(core_->expiration()->RevokeMountLeases("fake/", SoonMs(300))).ok());
   ASSERT_TRUE(Do(Operation::kDelete, "sys/mounts/fake").ok());
 }
 

@@ -1,7 +1,6 @@
 #include "core/system_backend.h"
 
 #include <chrono>
-#include <thread>
 
 #include "util/clock.h"
 #include "util/duration.h"
@@ -109,29 +108,21 @@ Path TunePath(MountManager* mounts) {
 }
 
 // Before a mount goes (unmount, remount), as Vault does: taint it so that no new request starts
-// on it, wait (up to a minute, off the I/O thread) for the requests under way to end, then revoke
-// its leases, including those just issued. On failure the mount is untainted and stays.
+// on it, wait (up to a minute in all, off the I/O thread) for the requests under way to end, then
+// revoke its leases, including those just issued. On failure the mount is untainted and stays.
 Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std::string& path) {
   std::shared_ptr<const Mount> live = mounts->Live(path);
   if (!live) co_return Status::Ok();
   MountTraffic& traffic = *live->traffic;
   traffic.tainted = true;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  bool waited = false;
-  Status st = Status::Ok();
-  while (int64_t n = traffic.requests.load()) {
-    if (std::chrono::steady_clock::now() >= until) {
-      st = Internal(std::to_string(n) + " request(s) on " + path +
-                    " still running after 60 s; the mount stays as it is, try again");
-      break;
-    }
-    if (!waited) {
-      waited = true;
-      co_await LeaveIoThread();  // those requests may run on this thread
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (st.ok()) st = co_await exp->RevokeMountLeases(path);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  Result<bool> drained = co_await PollUntil(
+      deadline, [&]() -> Task<Result<bool>> { co_return traffic.requests.load() == 0; });
+  Status st = drained.ok() && !*drained
+                  ? Internal(std::to_string(traffic.requests.load()) + " request(s) on " + path +
+                             " still running after 60 s; the mount stays as it is, try again")
+                  : drained.status();
+  if (st.ok()) st = co_await exp->RevokeMountLeases(path, deadline);
   if (!st.ok()) traffic.tainted = false;
   co_return st;
 }

@@ -10,6 +10,10 @@
 // anywhere else it continues inline, at no cost.
 #pragma once
 
+#include <chrono>
+#include <thread>
+
+#include "util/status.h"
 #include "util/task.h"
 
 namespace vault {
@@ -24,5 +28,24 @@ inline void SetIoThreadHandoff(Executor* ex) { io_thread_internal::handoff = ex;
 inline Executor* IoThreadHandoff() { return io_thread_internal::handoff; }
 // `co_await LeaveIoThread()`: see above.
 inline ResumeOn LeaveIoThread() { return ResumeOn(io_thread_internal::handoff); }
+
+// Runs `attempt` (a callable returning Task<Result<bool>>: true when done) until it is done or
+// fails, or `deadline` passes, sleeping `step` between attempts. The sleeps block, so it leaves
+// the I/O thread before the first. Returns true when done, false when the deadline came first.
+// For rare administrative waits (unmount), not for request paths.
+template <class F>
+Task<Result<bool>> PollUntil(std::chrono::steady_clock::time_point deadline, F attempt,
+                             std::chrono::milliseconds step = std::chrono::milliseconds(20)) {
+  for (bool left = false;;) {
+    Result<bool> done = co_await attempt();
+    if (!done.ok() || *done) co_return done;
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    if (!left) {
+      left = true;
+      co_await LeaveIoThread();
+    }
+    std::this_thread::sleep_for(step);
+  }
+}
 
 }  // namespace vault
