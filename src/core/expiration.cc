@@ -492,36 +492,45 @@ bool ExpirationManager::TryClaim(const std::string& lease_id, bool revoking) {
   return busy_.try_emplace(lease_id, Claim{revoking}).second;
 }
 
-bool ExpirationManager::ClaimToRevoke(const std::string& lease_id) {
+bool ExpirationManager::ClaimToRevoke(const std::string& lease_id, bool force) {
   std::lock_guard lock(mu_);
   auto [it, claimed] = busy_.try_emplace(lease_id, Claim{true});
-  if (!claimed && !it->second.revoking) it->second.revoke_requested = true;
+  if (!claimed) {
+    if (!it->second.revoking) it->second.revoke_requested = true;
+    if (force) it->second.force_requested = true;
+  }
   return claimed;
 }
 
 void ExpirationManager::Release(const std::string& lease_id, bool apply_request) {
   bool requested;
+  bool force;
   {
     std::lock_guard lock(mu_);
     auto it = busy_.find(lease_id);
     if (it == busy_.end()) return;
     requested = it->second.revoke_requested;
+    force = it->second.force_requested;
     busy_.erase(it);
   }
-  // (Claimed again meanwhile, e.g. renewed: the request then waits for that claim.)
-  if (requested && apply_request) RequestRevoke(lease_id);
+  // (Claimed again meanwhile, e.g. renewed: the request then waits for that claim.) A forced
+  // revocation is applied even after a failed attempt (apply_request false): that attempt's retry
+  // would keep the lease, which the user asked to remove whatever the engine says.
+  if (force || (requested && apply_request)) RequestRevoke(lease_id, force);
 }
 
-void ExpirationManager::RequestRevoke(const std::string& lease_id) {
+void ExpirationManager::RequestRevoke(const std::string& lease_id, bool force) {
   {
     std::lock_guard lock(mu_);
     auto it = busy_.find(lease_id);
     if (it != busy_.end()) {
-      // Applied when its holder releases it; a revocation holding it needs nothing more.
+      // Applied when its holder releases it; a revocation holding it needs nothing more, unless
+      // this one is forced.
       if (!it->second.revoking) it->second.revoke_requested = true;
+      if (force) it->second.force_requested = true;
       return;
     }
-    forced_.insert(lease_id);
+    forced_[lease_id] |= force;
   }
   Arm(NowMs(), lease_id);
 }
@@ -539,6 +548,7 @@ void ExpirationManager::DispatchLoop() {
       int64_t deadline;  // the timer's
       std::string id;
       bool forced;  // revoke whatever its deadline (a deferred revocation)
+      bool force;   // ... and delete it even if the engine fails (a deferred revoke-force)
     };
     std::vector<Due> due;  // claimed
     uint64_t generation;
@@ -581,8 +591,14 @@ void ExpirationManager::DispatchLoop() {
           busy_now.push_back(std::move(id));  // being renewed/revoked by a user: look again later
           continue;
         }
-        bool forced = forced_.erase(id) > 0;
-        due.push_back({t.deadline_ms, std::move(id), forced});
+        bool forced = false;
+        bool force = false;
+        if (auto f = forced_.find(id); f != forced_.end()) {
+          forced = true;
+          force = f->second;
+          forced_.erase(f);
+        }
+        due.push_back({t.deadline_ms, std::move(id), forced, force});
         --room;
       }
       lock.unlock();
@@ -590,7 +606,7 @@ void ExpirationManager::DispatchLoop() {
     }
 
     std::vector<std::string> skipped;  // not started: released below without a storage change
-    for (auto& [deadline, id, forced] : due) {
+    for (auto& [deadline, id, forced, force] : due) {
       auto loaded = Load(id);
       if (!loaded.ok()) {
         spdlog::error("expiration: loading lease {} failed: {}", id, loaded.status().message());
@@ -598,7 +614,7 @@ void ExpirationManager::DispatchLoop() {
         skipped.push_back(std::move(id));
         continue;
       }
-      if (!loaded->has_value() || (*loaded)->irrevocable ||
+      if (!loaded->has_value() || ((*loaded)->irrevocable && !force) ||
           (!forced && DeadlineOf(**loaded) > deadline)) {
         // Gone, given up on, or renewed (its new deadline has its own timer).
         skipped.push_back(std::move(id));
@@ -609,14 +625,15 @@ void ExpirationManager::DispatchLoop() {
       auto entry = std::make_unique<LeaseEntry>(std::move(**loaded));
       ++inflight_;
       Task<Status> task = EngineRevoke(*entry);
-      StartTask(std::move(task), [this, entry = std::move(entry), generation](Status st) mutable {
+      StartTask(std::move(task), [this, entry = std::move(entry), generation,
+                                  force](Status st) mutable {
         size_t queued;
         int64_t before;
         {
           std::lock_guard lock(commit_mu_);
           // A revocation started before a seal/unseal: its lease was re-armed; drop the outcome.
           if (generation != commit_generation_) return;
-          completed_.push_back({std::move(*entry), std::move(st)});
+          completed_.push_back({std::move(*entry), std::move(st), force});
           queued = completed_.size();
           ++uncommitted_;
           before = inflight_--;
@@ -660,8 +677,14 @@ void ExpirationManager::CommitLoop() {
 
     std::vector<storage::Mutation> batch;
     std::vector<std::string> ok_ids;
+    int64_t was_irrevocable = 0;  // force-revoked irrevocable leases among them
     for (auto& o : done) {
-      if (o.status.ok()) {
+      if (!o.status.ok() && o.force) {
+        spdlog::warn("expiration: force-revoking lease {} despite engine error: {}",
+                     o.entry.lease_id, o.status.message());
+      }
+      if (o.status.ok() || o.force) {
+        if (o.entry.irrevocable) ++was_irrevocable;
         auto m = DeleteMutations(o.entry);
         for (auto& x : m) batch.push_back(std::move(x));
         ok_ids.push_back(o.entry.lease_id);
@@ -682,6 +705,7 @@ void ExpirationManager::CommitLoop() {
         for (const auto& id : ok_ids) Arm(NowMs() + 5000, id);
       } else {
         revoked_ += static_cast<int64_t>(ok_ids.size());
+        irrevocable_ -= was_irrevocable;
       }
     }
     std::lock_guard lock(mu_);
@@ -939,7 +963,7 @@ Task<Status> ExpirationManager::RevokeIds(std::vector<std::string> ids, bool for
       auto loaded = Load(id);
       if (!loaded.ok()) co_return loaded.status();
       if (!loaded->has_value()) co_return Status::Ok();
-      if (!ClaimToRevoke(id)) co_return Status::Ok();  // as in Revoke
+      if (!ClaimToRevoke(id, force)) co_return Status::Ok();  // as in Revoke
       ClaimGuard guard{[this, id] { Release(id); }};
       co_return co_await RevokeEntry(std::move(**loaded), force);
     });

@@ -186,6 +186,7 @@ class ExpirationManager {
   struct Outcome {
     LeaseEntry entry;
     Status status;
+    bool force = false;  // a deferred revoke-force: delete the lease even if `status` is an error
   };
 
   void RestoreLoop(uint64_t generation);
@@ -210,13 +211,15 @@ class ExpirationManager {
   // A claim on a lease: held while one operation revokes, renews or issues it.
   bool TryClaim(const std::string& lease_id, bool revoking);
   // Claims a lease to revoke it. When a renewal or an issue holds it, records that it is to be
-  // revoked when released and returns false; when a revocation holds it, just returns false.
-  bool ClaimToRevoke(const std::string& lease_id);
+  // revoked when released and returns false; when a revocation holds it, returns false (with
+  // `force`, noting that the lease goes once that revocation ends, even if the engine fails).
+  bool ClaimToRevoke(const std::string& lease_id, bool force = false);
   // Ends a claim. With `apply_request`, a revocation requested meanwhile is handed to the
   // dispatcher (the lease's timer fires now and revokes it whatever its deadline).
   void Release(const std::string& lease_id, bool apply_request = true);
   // Has the dispatcher revoke `lease_id` now, whatever its deadline; deferred while it is claimed.
-  void RequestRevoke(const std::string& lease_id);
+  // With `force` the lease is deleted even if the engine fails (and even if irrevocable).
+  void RequestRevoke(const std::string& lease_id, bool force = false);
   // Whether the token with this accessor was revoked (within the last kRevokedTokenMemoryMs).
   bool TokenRevoked(const std::string& token_accessor);
   Task<Status> RevokeIds(std::vector<std::string> ids, bool force);
@@ -238,10 +241,12 @@ class ExpirationManager {
   struct Claim {
     bool revoking = false;          // else a renewal or the request issuing it
     bool revoke_requested = false;  // a user revoked it meanwhile: revoke when released
+    bool force_requested = false;   // ... with force (revoke-force): delete even if the engine fails
   };
   std::unordered_map<std::string, Claim> busy_;  // leases being revoked, renewed or issued now
-  // Leases whose next timer revokes them whatever their deadline (a deferred revocation).
-  std::unordered_set<std::string> forced_;
+  // Leases whose next timer revokes them whatever their deadline (a deferred revocation); true:
+  // with force (deleted even if the engine fails).
+  std::unordered_map<std::string, bool> forced_;
   // Accessors of tokens revoked lately, oldest first, so that a lease registered for one by a
   // request still in flight when its token was revoked is revoked too. Kept for the longest a
   // request can take to issue a secret, with room to spare.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <set>
@@ -563,6 +564,66 @@ TEST_F(ExpirationTest, RevokingAHeldLeaseRevokesItWhenItsRequestEnds) {
     EXPECT_TRUE(WaitFor([&] { return !world_.Alive(name); })) << how << ": never revoked";
     EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << how;
   }
+}
+
+// revoke-force on a lease still held by its request keeps its force: once the request ends the
+// lease is revoked, and removed even though the engine fails. A plain revocation in the same spot
+// keeps the lease for its retries.
+TEST_F(ExpirationTest, ForceRevokingAHeldLeaseRemovesItWhenItsRequestEndsEvenIfTheEngineFails) {
+  for (bool force : {true, false}) {
+    std::string name = force ? "fh" : "ph";
+    bool revoke_ok = false;
+    world_.while_registered = [&] {
+      revoke_ok = Do(Operation::kUpdate, std::string("sys/leases/") +
+                                             (force ? "revoke-force" : "revoke-prefix") +
+                                             "/fake/early/" + name)
+                      .ok();
+      std::lock_guard l(world_.mu);
+      world_.fail_revokes = 100;
+      world_.fail_message = "AccessDenied: nope";
+    };
+    auto r = Do(Operation::kRead, "fake/early/" + name, {{"ttl", 3600}});
+    world_.while_registered = nullptr;
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(revoke_ok);
+    if (force) {
+      EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << "force was lost";
+      EXPECT_TRUE(world_.Alive(name));  // the engine failed: only the lease went
+    } else {
+      ASSERT_TRUE(WaitFor([&] {
+        auto l = Lookup(r->lease_id);
+        return l.ok() && l->value("revoke_attempts", 0) >= 1;
+      }));
+      EXPECT_EQ((*Lookup(r->lease_id))["revoke_error"], "AccessDenied: nope");
+    }
+    std::lock_guard l(world_.mu);
+    world_.fail_revokes = 0;
+  }
+}
+
+// revoke-force while a plain revocation of the lease is under way (and fails): the lease goes
+// once that attempt ends, instead of waiting for the attempt's retries.
+TEST_F(ExpirationTest, ForceRevokingALeaseBeingRevokedRemovesItWhenThatAttemptFails) {
+  std::string id = Issue("fr", 3600);
+  {
+    std::lock_guard l(world_.mu);
+    world_.fail_revokes = 100;
+    world_.fail_message = "AccessDenied: nope";
+  }
+  bool force_ok = false;
+  std::atomic<bool> first{true};
+  world_.on_revoke = [&] {
+    if (first.exchange(false)) {
+      force_ok = Do(Operation::kUpdate, "sys/leases/revoke-force/fake/creds/fr").ok();
+    }
+  };
+  auto plain = Do(Operation::kUpdate, "sys/leases/revoke", {{"lease_id", id}});
+  EXPECT_FALSE(plain.ok());
+  EXPECT_TRUE(force_ok);
+  EXPECT_TRUE(WaitFor([&] { return !Lookup(id).ok(); })) << "force was lost";
+  world_.on_revoke = nullptr;
+  std::lock_guard l(world_.mu);
+  world_.fail_revokes = 0;
 }
 
 // Before a mount goes, its leases go, including one whose request is still issuing it: the
