@@ -677,6 +677,7 @@ void ExpirationManager::CommitLoop() {
 
     std::vector<storage::Mutation> batch;
     std::vector<std::string> ok_ids;
+    std::vector<bool> ok_force;  // per ok_ids: a revoke-force (deleted whatever the engine said)
     int64_t was_irrevocable = 0;  // force-revoked irrevocable leases among them
     for (auto& o : done) {
       if (!o.status.ok() && o.force) {
@@ -688,6 +689,7 @@ void ExpirationManager::CommitLoop() {
         auto m = DeleteMutations(o.entry);
         for (auto& x : m) batch.push_back(std::move(x));
         ok_ids.push_back(o.entry.lease_id);
+        ok_force.push_back(o.force);
       } else {
         HandleFailure(std::move(o.entry), o.status);  // stores the retry, re-arms, releases
       }
@@ -701,7 +703,13 @@ void ExpirationManager::CommitLoop() {
       if (!st.ok()) {
         spdlog::error("expiration: deleting {} revoked leases failed: {}", ok_ids.size(),
                       st.message());
-        // Revoked in the engine but still stored: look again later (revocation is idempotent).
+        // Revoked in the engine but still stored: look again later (revocation is idempotent),
+        // whatever the lease's deadline (a deferred revocation's is still ahead), and with force
+        // where it was forced.
+        {
+          std::lock_guard lock(mu_);
+          for (size_t i = 0; i < ok_ids.size(); ++i) forced_[ok_ids[i]] |= ok_force[i];
+        }
         for (const auto& id : ok_ids) Arm(NowMs() + 5000, id);
       } else {
         revoked_ += static_cast<int64_t>(ok_ids.size());

@@ -233,8 +233,23 @@ class ExpirationTest : public testing::Test {
     return r->data;
   }
 
+  // In-memory storage that can be told to fail the next batches deleting a lease.
+  struct FlakyInmem : storage::InmemBackend {
+    std::atomic<int> fail_lease_deletes{0};
+    Status Write(const std::vector<storage::Mutation>& batch) override {
+      for (const auto& m : batch) {
+        if (!m.value && m.key.find("expire/id/") != std::string::npos &&
+            fail_lease_deletes.load() > 0) {
+          --fail_lease_deletes;
+          return Status(StatusCode::kUnavailable, "disk on fire");
+        }
+      }
+      return storage::InmemBackend::Write(batch);
+    }
+  };
+
   FakeWorld world_;
-  storage::InmemBackend physical_;
+  FlakyInmem physical_;
   FakeClock clock_;
   std::unique_ptr<Core> core_;
   std::string key_;
@@ -624,6 +639,24 @@ TEST_F(ExpirationTest, ForceRevokingALeaseBeingRevokedRemovesItWhenThatAttemptFa
   world_.on_revoke = nullptr;
   std::lock_guard l(world_.mu);
   world_.fail_revokes = 0;
+}
+
+// A deferred revocation whose engine call succeeded but whose lease could not be deleted from
+// storage is looked at again 5 s later, whatever the lease's own deadline (still an hour ahead).
+TEST_F(ExpirationTest, ADeferredRevocationWhoseDeleteFailedIsRetried) {
+  world_.while_registered = [&] {
+    ASSERT_TRUE(Do(Operation::kUpdate, "sys/leases/revoke-prefix/fake/early/dw").ok());
+    physical_.fail_lease_deletes = 1;
+  };
+  auto r = Do(Operation::kRead, "fake/early/dw", {{"ttl", 3600}});
+  world_.while_registered = nullptr;
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return !world_.Alive("dw"); }));  // revoked at AWS...
+  ASSERT_TRUE(WaitFor([&] { return physical_.fail_lease_deletes.load() == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(Lookup(r->lease_id).ok());  // ...but still stored
+  Advance(6);
+  EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << "never deleted";
 }
 
 // Before a mount goes, its leases go, including one whose request is still issuing it: the
