@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/format.h"
 #include "util/strings.h"
+#include "util/version.h"
 
 namespace vault::cli {
 namespace {
@@ -53,6 +54,7 @@ std::string TopLevelHelp() {
   std::vector<std::pair<std::string, std::string>> other;
   for (const Group& g : kGroups) other.emplace_back(g.name, g.synopsis);
   other.emplace_back("path-help", "Retrieve API help for paths");
+  other.emplace_back("version", "Prints the Vault CLI version");
   std::sort(other.begin(), other.end());
   for (const auto& [name, synopsis] : other) {
     out << "    " << name << std::string(15 - name.size(), ' ') << synopsis << "\n";
@@ -124,6 +126,11 @@ int RunWithEnvironment(const std::vector<std::string>& args, Environment& env) {
       }
     }
     env.Out() << TopLevelHelp();
+    return 0;
+  }
+  if (first == "version" || first == "-v" || first == "-version" || first == "--version") {
+    // As Vault's "Vault v1.2.3 (commit)": scripts match "Vault v<version>".
+    env.Out() << "Vault v" << kVersion << " (vault-cpp)\n";
     return 0;
   }
   if (first == "server") {

@@ -621,6 +621,44 @@ TEST_F(CommandTest, DeleteListAndPathHelp) {
   EXPECT_EQ(Out(), "## DESCRIPTION\n\nAWS\n");
 }
 
+TEST_F(CommandTest, VersionInEverySpelling) {
+  for (const char* arg : {"version", "-v", "-version", "--version"}) {
+    EXPECT_EQ(Run({arg}), 0) << arg;
+    EXPECT_EQ(Out(), "Vault v0.1.0 (vault-cpp)\n") << arg;
+  }
+}
+
+TEST_F(CommandTest, TokenCapabilitiesBothSpellings) {
+  // The server's answer carries them under the path and under "capabilities" (as Vault's).
+  const char* reply = R"({"data":{"capabilities":["update","read","create"],
+                                  "secret/foo":["update","read","create"]}})";
+  env_.transport.Reply(200, reply);
+  EXPECT_EQ(Run({"token", "capabilities", "secret/foo"}), 0);
+  EXPECT_EQ(LastRequest().url, "http://127.0.0.1:8200/v1/sys/capabilities-self");
+  EXPECT_EQ(LastBody(), Json::parse(R"({"path":"secret/foo"})"));
+  EXPECT_EQ(Out(), "create, read, update\n");
+
+  env_.transport.Reply(200, R"({"data":{"secret/foo":["deny"]}})");
+  EXPECT_EQ(Run({"token", "capabilities", "s.abc", "secret/foo"}), 0);
+  EXPECT_EQ(LastRequest().url, "http://127.0.0.1:8200/v1/sys/capabilities");
+  EXPECT_EQ(LastBody(), Json::parse(R"({"path":"secret/foo","token":"s.abc"})"));
+  EXPECT_EQ(Out(), "deny\n");
+
+  env_.transport.Reply(200, reply);
+  EXPECT_EQ(Run({"token", "capabilities", "-format=json", "secret/foo"}), 0);
+  EXPECT_EQ(Json::parse(Out()), Json::parse(R"(["update","read","create"])"));
+
+  env_.transport.Reply(200, reply);
+  EXPECT_EQ(Run({"capabilities", "secret/foo"}), 0);
+  EXPECT_EQ(Out(), "Capabilities: [update read create]\n");
+
+  EXPECT_EQ(Run({"capabilities"}), 2);
+  EXPECT_NE(Err().find("Not enough arguments"), std::string::npos) << Err();
+  env_.transport.Reply(403, R"({"errors":["permission denied"]})");
+  EXPECT_EQ(Run({"token", "capabilities", "s.abc", "secret/foo"}), 1);
+  EXPECT_EQ(Err().rfind("Error listing capabilities: ", 0), 0u) << Err();
+}
+
 TEST_F(CommandTest, MountCommandsBothSpellings) {
   EXPECT_EQ(Run({"mount", "aws"}), 0);
   EXPECT_EQ(LastRequest().method, "POST");

@@ -1,5 +1,6 @@
 // The token commands (token create/lookup/revoke/renew and their 0.x spellings) and login/auth,
 // which validate a token with lookup-self and store it in ~/.vault-token.
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -232,6 +233,49 @@ int CmdAuth(Invocation& inv) { return Login(inv, true); }
 
 }  // namespace
 
+// vault token capabilities [TOKEN] PATH (and the 0.x `vault capabilities`): the token's
+// capabilities on PATH, from sys/capabilities (or sys/capabilities-self without TOKEN). Vault's
+// CLI prints them sorted and comma-separated ("create, read"); 0.x printed "Capabilities: [...]";
+// -format=json prints the array.
+int CmdTokenCapabilities(Invocation& inv) {
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(1, 2)) return *rc;
+  std::string token = inv.args().size() == 2 ? inv.args()[0] : "";
+  const std::string& path = inv.args().back();
+  Json body{{"path", path}};
+  if (!token.empty()) body["token"] = token;
+  Result<ApiResponse> response = inv.Client().Request(
+      "POST", token.empty() ? "sys/capabilities-self" : "sys/capabilities", body);
+  if (!response.ok()) return inv.Fail("Error listing capabilities: " + response.status().message());
+  const Json& data = response->json.is_object() && response->json.contains("data") &&
+                             response->json["data"].is_object()
+                         ? response->json["data"]
+                         : response->json;
+  std::vector<std::string> caps;
+  for (const char* key : {path.c_str(), "capabilities"}) {
+    if (!data.contains(key) || !data[key].is_array()) continue;
+    for (const auto& c : data[key]) {
+      if (c.is_string()) caps.push_back(c.get<std::string>());
+    }
+    if (!caps.empty()) break;
+  }
+  if (inv.JsonFormat()) {
+    inv.PrintJson(Json(caps));
+    return 0;
+  }
+  if (inv.spec_name() == "capabilities") {  // 0.x: Go's %s of the slice, in the server's order
+    std::string out = "Capabilities: [";
+    for (size_t i = 0; i < caps.size(); ++i) out += (i ? " " : "") + caps[i];
+    inv.Print(out + "]");
+    return 0;
+  }
+  std::sort(caps.begin(), caps.end());
+  std::string out;
+  for (size_t i = 0; i < caps.size(); ++i) out += (i ? ", " : "") + caps[i];
+  inv.Print(out);
+  return 0;
+}
+
 void AppendTokenCommands(std::vector<CommandSpec>* out) {
   out->push_back({"login", "[options] [TOKEN]", "Authenticate locally", CmdLogin});
   out->push_back({"token create", "[options]", "Create a new token", CmdTokenCreate});
@@ -240,6 +284,8 @@ void AppendTokenCommands(std::vector<CommandSpec>* out) {
   out->push_back({"token revoke", "[options] [TOKEN | ACCESSOR]", "Revoke a token and its children",
                   CmdTokenRevoke});
   out->push_back({"token renew", "[options] [TOKEN]", "Renew a token lease", CmdTokenRenew});
+  out->push_back({"token capabilities", "[options] [TOKEN] PATH",
+                  "Print capabilities of a token on a path", CmdTokenCapabilities});
 
   out->push_back(
       {"auth", "[options] [TOKEN]", "Prints information about how to authenticate", CmdAuth, true});
@@ -250,6 +296,8 @@ void AppendTokenCommands(std::vector<CommandSpec>* out) {
       {"token-revoke", "[options] TOKEN", "Revoke one or more auth tokens", CmdTokenRevoke, true});
   out->push_back(
       {"token-renew", "[options] [TOKEN] [INCREMENT]", "Renew an auth token", CmdTokenRenew, true});
+  out->push_back({"capabilities", "[options] [TOKEN] PATH",
+                  "Fetch the capabilities of a token on a path", CmdTokenCapabilities, true});
 }
 
 }  // namespace vault::cli

@@ -111,3 +111,23 @@ def test_kv_commands_on_the_dev_servers_kv_mount(cli, dev_server):
     assert p.returncode == 1 and "needs a KV version 2 mount" in p.stderr
     p = cli.run("kv", "metadata", "get", "secret/app")
     assert p.returncode == 1 and "needs a KV version 2 mount" in p.stderr
+
+
+def test_version_and_token_capabilities(cli, dev_server):
+    assert cli.run("version", check=True).stdout.startswith("Vault v")
+    assert cli.run("-version", check=True).stdout == cli.run("version", check=True).stdout
+
+    with open(os.path.join(cli.cwd, "cap.hcl"), "w") as f:
+        f.write('path "secret/app/*" { capabilities = ["read", "list"] }\n')
+    cli.run("policy-write", "cap-test", "cap.hcl", check=True)
+    doc = json.loads(cli.run("token", "create", "-policy=cap-test", "-format=json", check=True).stdout)
+    token = doc["auth"]["client_token"]
+
+    p = cli.run("token", "capabilities", token, "secret/app/x", check=True)
+    assert p.stdout.strip() == "list, read"
+    p = cli.run("token", "capabilities", token, "secret/other", check=True)
+    assert p.stdout.strip() == "deny"
+    p = cli.run("capabilities", token, "secret/app/x", check=True)
+    assert p.stdout.strip() == "Capabilities: [list read]"
+    # Without a token argument: the token in use (root here).
+    assert cli.run("token", "capabilities", "secret/app/x", check=True).stdout.strip() == "root"
