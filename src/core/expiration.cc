@@ -17,6 +17,10 @@ namespace {
 constexpr std::string_view kIdPrefix = "sys/expire/id/";
 constexpr std::string_view kDeadlinePrefix = "sys/expire/deadline/";
 constexpr std::string_view kTokenPrefix = "sys/expire/token/";
+// A revocation deferred because the lease was in use (RequestRevokeKey): "f/<id>" with force,
+// "p/<id>" without. Read at restore, so that a server stopped before the hold ended still revokes
+// the lease then instead of at its TTL; dropped at a later restore once the lease is gone.
+constexpr std::string_view kRevokeRequestPrefix = "sys/expire/revoke-requested/";
 constexpr int kDeadlineDigits = 15;
 constexpr size_t kMaxRevokeErrorLen = 240;
 
@@ -32,6 +36,10 @@ std::string DeadlineKey(int64_t ms, std::string_view id) {
   out += '/';
   out += id;
   return out;
+}
+
+std::string RevokeRequestKey(std::string_view id, bool force) {
+  return std::string(kRevokeRequestPrefix) + (force ? "f/" : "p/") + std::string(id);
 }
 
 std::string TokenKey(std::string_view accessor, std::string_view id) {
@@ -467,6 +475,7 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
     spdlog::error("expiration: restoring leases failed: {}", st.message());
     return;
   }
+  RestoreRevokeRequests();
   restored_ = true;
   spdlog::info("expiration: restored {} lease timers in {} ms", count, NowMs() - start);
 }
@@ -493,13 +502,51 @@ bool ExpirationManager::TryClaim(const std::string& lease_id, bool revoking) {
 }
 
 bool ExpirationManager::ClaimToRevoke(const std::string& lease_id, bool force) {
-  std::lock_guard lock(mu_);
-  auto [it, claimed] = busy_.try_emplace(lease_id, Claim{true});
-  if (!claimed) {
-    if (!it->second.revoking) it->second.revoke_requested = true;
-    if (force) it->second.force_requested = true;
+  bool deferred = false;
+  {
+    std::lock_guard lock(mu_);
+    auto [it, claimed] = busy_.try_emplace(lease_id, Claim{true});
+    if (claimed) return true;
+    if (!it->second.revoking) it->second.revoke_requested = deferred = true;
+    if (force) it->second.force_requested = deferred = true;
   }
-  return claimed;
+  if (deferred) PersistRevokeRequest(lease_id, force);
+  return false;
+}
+
+void ExpirationManager::PersistRevokeRequest(const std::string& lease_id, bool force) {
+  // The request itself is already in memory and is applied when the hold ends; this write only
+  // covers a stop before then, so a failure is logged, not returned.
+  Status w = barrier_->Write({{RevokeRequestKey(lease_id, force), std::string()}});
+  if (!w.ok()) {
+    spdlog::error("expiration: recording the deferred revocation of lease {} failed: {}",
+                  lease_id, w.message());
+  }
+}
+
+void ExpirationManager::RestoreRevokeRequests() {
+  std::vector<std::pair<std::string, bool>> found;  // lease id, force
+  Status st = barrier_->ScanKeys(kRevokeRequestPrefix, [&](std::string_view key) {
+    std::string_view rest = key.substr(kRevokeRequestPrefix.size());
+    if (rest.size() > 2 && rest[1] == '/') found.emplace_back(rest.substr(2), rest[0] == 'f');
+    return true;
+  });
+  if (!st.ok()) {
+    spdlog::error("expiration: reading deferred revocations failed: {}", st.message());
+    return;
+  }
+  for (const auto& [id, force] : found) {
+    auto loaded = Load(id);
+    if (!loaded.ok()) continue;  // looked at again at the next restore
+    if (!loaded->has_value()) {  // revoked since: the record has done its job
+      Status w = barrier_->Write({{RevokeRequestKey(id, force), std::nullopt}});
+      if (!w.ok()) spdlog::warn("expiration: dropping a deferred revocation record failed");
+      continue;
+    }
+    spdlog::info("expiration: lease {} was to be revoked when the server stopped; revoking it{}",
+                 id, force ? " (force)" : "");
+    RequestRevoke(id, force);
+  }
 }
 
 void ExpirationManager::Release(const std::string& lease_id, bool apply_request) {
@@ -822,6 +869,7 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   if (TokenRevoked(token_accessor)) {
     spdlog::info("expiration: lease {} belongs to a token revoked while it was being issued; "
                  "revoking it", e.lease_id);
+    if (hold) PersistRevokeRequest(e.lease_id, false);  // deferred until the request ends
     RequestRevoke(e.lease_id);
   }
   Registered r;

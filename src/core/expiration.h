@@ -213,7 +213,14 @@ class ExpirationManager {
   // Claims a lease to revoke it. When a renewal or an issue holds it, records that it is to be
   // revoked when released and returns false; when a revocation holds it, returns false (with
   // `force`, noting that the lease goes once that revocation ends, even if the engine fails).
+  // What it records it also stores (PersistRevokeRequest).
   bool ClaimToRevoke(const std::string& lease_id, bool force = false);
+  // Stores a deferred revocation, so that a restore applies it if the server stops before the
+  // hold ends (best effort: the in-memory request stands either way).
+  void PersistRevokeRequest(const std::string& lease_id, bool force);
+  // At restore: has the dispatcher revoke every lease with a stored deferred revocation, and
+  // drops the records of leases that are gone.
+  void RestoreRevokeRequests();
   // Ends a claim. With `apply_request`, a revocation requested meanwhile is handed to the
   // dispatcher (the lease's timer fires now and revokes it whatever its deadline).
   void Release(const std::string& lease_id, bool apply_request = true);

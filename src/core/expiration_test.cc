@@ -659,6 +659,71 @@ TEST_F(ExpirationTest, ADeferredRevocationWhoseDeleteFailedIsRetried) {
   EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << "never deleted";
 }
 
+// A revocation deferred because the lease's request was still running is stored: a server that
+// stops before the request ends (here: its storage as it was at that moment, started again)
+// revokes the lease as soon as it is back, not at the lease's TTL an hour later. The record is
+// dropped at a later start, once the lease is gone.
+TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
+  for (bool force : {false, true}) {
+    std::string name = force ? "sf" : "sp";
+    std::vector<std::pair<std::string, std::string>> at_stop;
+    world_.while_registered = [&] {
+      ASSERT_TRUE(Do(Operation::kUpdate, std::string("sys/leases/") +
+                                             (force ? "revoke-force" : "revoke-prefix") +
+                                             "/fake/early/" + name)
+                      .ok());
+      ASSERT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view v) {
+        at_stop.emplace_back(k, v);
+        return true;
+      }).ok());
+    };
+    auto r = Do(Operation::kRead, "fake/early/" + name, {{"ttl", 3600}});
+    world_.while_registered = nullptr;
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(WaitFor([&] { return !world_.Alive(name); }));
+
+    // The "crash": back to the storage of that moment, with the user still at AWS.
+    core_.reset();
+    std::vector<std::string> now;
+    ASSERT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view) {
+      now.emplace_back(k);
+      return true;
+    }).ok());
+    for (const auto& k : now) ASSERT_TRUE(physical_.Delete(k).ok());
+    for (const auto& [k, v] : at_stop) ASSERT_TRUE(physical_.Put(k, v).ok());
+    {
+      std::lock_guard l(world_.mu);
+      world_.alive.insert(name);
+      if (force) {
+        world_.fail_revokes = 100;
+        world_.fail_message = "AccessDenied: nope";
+      }
+    }
+    Boot(false);
+    if (force) {
+      EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << "force was lost";
+      EXPECT_TRUE(world_.Alive(name));  // the engine failed: only the lease went
+      std::lock_guard l(world_.mu);
+      world_.fail_revokes = 0;
+    } else {
+      EXPECT_TRUE(WaitFor([&] { return !world_.Alive(name); })) << "not revoked after the restart";
+      EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); }));
+    }
+  }
+  auto records = [&] {
+    int n = 0;
+    EXPECT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view) {
+      n += k.find("revoke-requested/") != std::string_view::npos;
+      return true;
+    }).ok());
+    return n;
+  };
+  EXPECT_GT(records(), 0);
+  core_.reset();
+  Boot(false);
+  EXPECT_EQ(records(), 0);
+}
+
 // Before a mount goes, its leases go, including one whose request is still issuing it: the
 // revocation waits for that request (here it cannot end meanwhile, so the wait runs out with an
 // error and the mount must stay), then revokes it.
