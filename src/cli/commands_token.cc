@@ -264,15 +264,11 @@ int CmdTokenCapabilities(Invocation& inv) {
     return 0;
   }
   if (inv.spec_name() == "capabilities") {  // 0.x: Go's %s of the slice, in the server's order
-    std::string out = "Capabilities: [";
-    for (size_t i = 0; i < caps.size(); ++i) out += (i ? " " : "") + caps[i];
-    inv.Print(out + "]");
+    inv.Print("Capabilities: [" + Join(caps, " ") + "]");
     return 0;
   }
   std::sort(caps.begin(), caps.end());
-  std::string out;
-  for (size_t i = 0; i < caps.size(); ++i) out += (i ? ", " : "") + caps[i];
-  inv.Print(out);
+  inv.Print(Join(caps, ", "));
   return 0;
 }
 

@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kIdPrefix = "sys/expire/id/";
 constexpr std::string_view kDeadlinePrefix = "sys/expire/deadline/";
 constexpr std::string_view kTokenPrefix = "sys/expire/token/";
-// A revocation deferred because the lease was in use (RequestRevokeKey): "f/<id>" with force,
+// A revocation deferred because the lease was in use (RevokeRequestKey): "f/<id>" with force,
 // "p/<id>" without. Read at restore, so that a server stopped before the hold ended still revokes
 // the lease then instead of at its TTL; dropped at a later restore once the lease is gone.
 constexpr std::string_view kRevokeRequestPrefix = "sys/expire/revoke-requested/";
