@@ -112,8 +112,8 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       },
       config_.expiration);
   // Revoking a token revokes the leases it created (children first: the store walks the tree).
-  tokens_.SetRevokeHook([this](const TokenEntry& e) -> Status {
-    return SyncWait(expiration_->RevokeByToken(e.accessor));
+  tokens_.SetAsyncRevokeHook([this](const TokenEntry& e) -> Task<Status> {
+    return expiration_->RevokeByToken(e.accessor);
   });
   mounts_.RegisterBuiltin("system", [this](const logical::MountInfo&)
                                         -> Result<std::shared_ptr<logical::Backend>> {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <set>
 #include <thread>
@@ -840,6 +841,58 @@ TEST_F(ExpirationTest, AnAnswerNamingALeaseTheRequestDidNotRegisterIsRefused) {
   EXPECT_EQ(r.status().message(), "the engine returned a lease it did not register");
   EXPECT_FALSE(world_.Alive("e5"));
   EXPECT_EQ(Lookup(world_.early_ids.at(0)).status().message(), "invalid lease");
+}
+
+// Revoking a token over the API waits for its leases' revocations (AWS calls) without holding
+// the thread that runs the request: the request suspends while a revocation is at "AWS" and
+// resumes where that one finishes. Here AWS answers after 1 s, on its own thread; the request
+// must be back with its caller long before.
+TEST_F(ExpirationTest, RevokingATokenHoldsNoThreadWhileItsLeasesAreRevoked) {
+  struct SlowAws : Executor {
+    std::vector<std::thread> threads;
+    void Post(std::function<void()> fn) override {
+      threads.emplace_back([fn = std::move(fn)] {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        fn();
+      });
+    }
+    ~SlowAws() override {
+      for (auto& t : threads) t.join();
+    }
+  } aws;
+  for (const char* path : {"auth/token/revoke", "auth/token/revoke-orphan",
+                           "auth/token/revoke-accessor", "auth/token/revoke-self"}) {
+    std::string name = "tk" + std::to_string(std::strlen(path));  // one per path
+    std::string token = NewToken(Json::object());
+    auto issued = DoAs(token, Operation::kRead, "fake/creds/" + name, {{"ttl", 3600}});
+    ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+    auto looked = DoAs(token, Operation::kRead, "auth/token/lookup-self");
+    ASSERT_TRUE(looked.ok());
+    world_.revoke_on = &aws;
+    Request req;
+    req.operation = Operation::kUpdate;
+    req.path = path;
+    req.client_token = std::string(path).ends_with("self") ? token : "root-token";
+    if (std::string(path).ends_with("accessor")) {
+      req.data = {{"accessor", looked->data["accessor"]}};
+    } else if (!std::string(path).ends_with("self")) {
+      req.data = {{"token", token}};
+    }
+    std::atomic<bool> done{false};
+    Result<Response> out = Status::Ok();
+    auto started = std::chrono::steady_clock::now();
+    StartTask(core_->HandleRequestAsync(req), [&](Result<Response> r) {
+      out = std::move(r);
+      done = true;
+    });
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500))
+        << path << ": the request held its thread while the lease was revoked";
+    EXPECT_FALSE(done.load()) << path;
+    ASSERT_TRUE(WaitFor([&] { return done.load(); }, 5000)) << path;
+    EXPECT_TRUE(out.ok()) << path << ": " << out.status().ToString();
+    EXPECT_FALSE(world_.Alive(name)) << path;
+    world_.revoke_on = nullptr;
+  }
 }
 
 // revoke-prefix runs up to 128 revocations at once; when they finish on other threads (as AWS

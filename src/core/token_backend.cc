@@ -313,46 +313,50 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   revoke.synopsis = "This endpoint will delete the given token and all of its child tokens.";
   revoke.fields = {{"token", FieldType::kString, "Token to revoke."},
                    {"urltoken", FieldType::kString, "Token to revoke (URL form, 0.x)."}};
-  revoke.operations[Operation::kUpdate] = [=](Request&, const FieldData& d) -> Result<Response> {
+  // The revocations are asynchronous: a token's leases are revoked at AWS, and no server thread
+  // waits for that.
+  revoke.async_operations[Operation::kUpdate] = [=](Request&,
+                                                    const FieldData& d) -> Task<Result<Response>> {
     std::string t = d.Has("urltoken") ? d.GetString("urltoken") : d.GetString("token");
-    if (t.empty()) return InvalidArgument("missing token to revoke");
-    ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(t));
-    RETURN_IF_ERROR(tokens->RevokeTree(hash));
-    return Response();
+    if (t.empty()) co_return InvalidArgument("missing token to revoke");
+    CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(t));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeTreeAsync(std::move(hash)));
+    co_return Response();
   };
   Path revoke_self;
   revoke_self.pattern = "revoke-self";
   revoke_self.synopsis = "This endpoint will delete the token used to call it and all of its child tokens.";
-  revoke_self.operations[Operation::kUpdate] = [=](Request& r, const FieldData&) -> Result<Response> {
-    ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(r.client_token));
-    RETURN_IF_ERROR(tokens->RevokeTree(hash));
-    return Response();
+  revoke_self.async_operations[Operation::kUpdate] =
+      [=](Request& r, const FieldData&) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(r.client_token));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeTreeAsync(std::move(hash)));
+    co_return Response();
   };
   Path revoke_accessor;
   revoke_accessor.pattern = "revoke-accessor(/(?P<urlaccessor>.+))?";
   revoke_accessor.synopsis = "This endpoint will delete the token associated with the accessor and all of its child tokens.";
   revoke_accessor.fields = {{"accessor", FieldType::kString, "Accessor of the token."},
                             {"urlaccessor", FieldType::kString, "Accessor (URL form)."}};
-  revoke_accessor.operations[Operation::kUpdate] = [=](Request&,
-                                                       const FieldData& d) -> Result<Response> {
+  revoke_accessor.async_operations[Operation::kUpdate] =
+      [=](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string a = d.Has("urlaccessor") ? d.GetString("urlaccessor") : d.GetString("accessor");
-    if (a.empty()) return InvalidArgument("missing accessor");
-    ASSIGN_OR_RETURN(TokenRef e, tokens->LookupAccessor(a));
-    if (!e) return InvalidArgument("invalid accessor");
-    RETURN_IF_ERROR(tokens->RevokeTree(e->id_hash));
-    return Response();
+    if (a.empty()) co_return InvalidArgument("missing accessor");
+    CO_ASSIGN_OR_RETURN(TokenRef e, tokens->LookupAccessor(a));
+    if (!e) co_return InvalidArgument("invalid accessor");
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeTreeAsync(e->id_hash));
+    co_return Response();
   };
   Path revoke_orphan;
   revoke_orphan.pattern = "revoke-orphan(/(?P<urltoken>.+))?";
   revoke_orphan.synopsis = "This endpoint will delete the token and orphan its child tokens.";
   revoke_orphan.fields = revoke.fields;
-  revoke_orphan.operations[Operation::kUpdate] = [=](Request&,
-                                                     const FieldData& d) -> Result<Response> {
+  revoke_orphan.async_operations[Operation::kUpdate] =
+      [=](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string t = d.Has("urltoken") ? d.GetString("urltoken") : d.GetString("token");
-    if (t.empty()) return InvalidArgument("missing token to revoke");
-    ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(t));
-    RETURN_IF_ERROR(tokens->RevokeOrphan(hash));
-    return Response();
+    if (t.empty()) co_return InvalidArgument("missing token to revoke");
+    CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(t));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeOrphanAsync(std::move(hash)));
+    co_return Response();
   };
 
   Path accessors;

@@ -107,9 +107,21 @@ void TokenStore::Teardown() {
   expiry_.clear();
 }
 
-void TokenStore::SetRevokeHook(std::function<Status(const TokenEntry&)> hook) {
+void TokenStore::SetAsyncRevokeHook(RevokeHook hook) {
   std::lock_guard lock(write_mu_);
   revoke_hook_ = std::move(hook);
+}
+
+void TokenStore::SetRevokeHook(std::function<Status(const TokenEntry&)> hook) {
+  if (!hook) {
+    SetAsyncRevokeHook(nullptr);
+    return;
+  }
+  // The coroutine refers to this closure, which lives in the copy of the hook that the
+  // revocation holds until the call is awaited.
+  SetAsyncRevokeHook([hook = std::move(hook)](const TokenEntry& e) -> Task<Status> {
+    co_return hook(e);
+  });
 }
 
 std::string TokenStore::HashLocked(const std::string& value) const {
@@ -387,50 +399,74 @@ Status TokenStore::Remove(const std::string& id_hash, bool orphan_children) {
 // each; (3) under the lock again, the entries are deleted. Token creation, uses and other
 // revocations go on meanwhile. A hook failure stops at step 2: the rest stay pending (unusable)
 // and Tidy() finishes them later.
-Status TokenStore::Revoke(const std::string& id_hash, bool tree) {
-  std::vector<std::string> order;
-  std::vector<TokenRef> entries;
-  std::function<Status(const TokenEntry&)> hook;
-  {
-    std::lock_guard wlock(write_mu_);
-    hook = revoke_hook_;
-    if (tree) {
-      // Post-order walk without recursion: children are revoked before their parent.
-      std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
-      while (!stack.empty()) {
-        auto [h, expanded] = stack.back();
-        stack.pop_back();
-        if (expanded) {
-          order.push_back(h);
-          continue;
-        }
-        stack.emplace_back(h, true);
-        ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
-        for (auto& c : children) {
-          if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
-        }
-      }
-    } else {
-      order.push_back(id_hash);
-    }
-    for (const auto& h : order) {
-      ASSIGN_OR_RETURN(TokenRef e, MarkPending(h));
-      entries.push_back(std::move(e));
-    }
-  }
-  if (hook) {
-    for (const auto& e : entries) {
-      if (e) RETURN_IF_ERROR(hook(*e));
-    }
-  }
+Result<TokenStore::PendingRevocation> TokenStore::BeginRevoke(const std::string& id_hash,
+                                                              bool tree) {
+  PendingRevocation p;
   std::lock_guard wlock(write_mu_);
-  for (const auto& h : order) RETURN_IF_ERROR(Remove(h, !tree));
+  p.hook = revoke_hook_;
+  if (tree) {
+    // Post-order walk without recursion: children are revoked before their parent.
+    std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
+    while (!stack.empty()) {
+      auto [h, expanded] = stack.back();
+      stack.pop_back();
+      if (expanded) {
+        p.order.push_back(h);
+        continue;
+      }
+      stack.emplace_back(h, true);
+      ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
+      for (auto& c : children) {
+        if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
+      }
+    }
+  } else {
+    p.order.push_back(id_hash);
+  }
+  for (const auto& h : p.order) {
+    ASSIGN_OR_RETURN(TokenRef e, MarkPending(h));
+    p.entries.push_back(std::move(e));
+  }
+  return p;
+}
+
+Status TokenStore::FinishRevoke(const PendingRevocation& p, bool tree) {
+  std::lock_guard wlock(write_mu_);
+  for (const auto& h : p.order) RETURN_IF_ERROR(Remove(h, !tree));
   return Status::Ok();
+}
+
+Status TokenStore::Revoke(const std::string& id_hash, bool tree) {
+  ASSIGN_OR_RETURN(PendingRevocation p, BeginRevoke(id_hash, tree));
+  if (p.hook) {
+    for (const auto& e : p.entries) {
+      if (e) RETURN_IF_ERROR(SyncWait(p.hook(*e)));
+    }
+  }
+  return FinishRevoke(p, tree);
+}
+
+Task<Status> TokenStore::RevokeAsync(std::string id_hash, bool tree) {
+  CO_ASSIGN_OR_RETURN(PendingRevocation p, BeginRevoke(id_hash, tree));
+  if (p.hook) {
+    for (const auto& e : p.entries) {
+      if (e) CO_RETURN_IF_ERROR(co_await p.hook(*e));
+    }
+  }
+  co_return FinishRevoke(p, tree);
 }
 
 Status TokenStore::RevokeTree(const std::string& id_hash) { return Revoke(id_hash, true); }
 
 Status TokenStore::RevokeOrphan(const std::string& id_hash) { return Revoke(id_hash, false); }
+
+Task<Status> TokenStore::RevokeTreeAsync(std::string id_hash) {
+  return RevokeAsync(std::move(id_hash), true);
+}
+
+Task<Status> TokenStore::RevokeOrphanAsync(std::string id_hash) {
+  return RevokeAsync(std::move(id_hash), false);
+}
 
 Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment,
                                    int64_t max_ttl) {

@@ -25,6 +25,7 @@
 #include "crypto/hash.h"
 #include "logical/logical.h"
 #include "util/clock.h"
+#include "util/task.h"
 
 namespace vault::core {
 
@@ -81,6 +82,11 @@ class TokenStore {
   // Called for every token being revoked (children before parents, before the entry is
   // deleted; also for expired tokens when they are cleaned up). An error stops the
   // revocation (the token stays marked revocation-pending and unusable) and is returned.
+  // Core's revokes the token's leases (AWS calls): asynchronous, so that a revocation requested
+  // over HTTP (RevokeTreeAsync) holds no server thread while AWS answers.
+  using RevokeHook = std::function<Task<Status>(const TokenEntry&)>;
+  void SetAsyncRevokeHook(RevokeHook hook);
+  // The same with a synchronous hook (tests).
   void SetRevokeHook(std::function<Status(const TokenEntry&)> hook);
 
   // Creates a root token; with `id` the token has exactly that id (dev -dev-root-token-id).
@@ -101,10 +107,13 @@ class TokenStore {
   // revokes the token once the request is done). kPermissionDenied if no use is left.
   Result<bool> Use(const std::string& id_hash);
 
-  // Revokes the token and all its descendants (children first). Unknown tokens: Ok.
+  // Revokes the token and all its descendants (children first). Unknown tokens: Ok. The
+  // synchronous forms block the calling thread while the hook runs (background passes, tests).
   Status RevokeTree(const std::string& id_hash);
+  Task<Status> RevokeTreeAsync(std::string id_hash);
   // Revokes only this token; its children become orphans.
   Status RevokeOrphan(const std::string& id_hash);
+  Task<Status> RevokeOrphanAsync(std::string id_hash);
   // Extends a renewable token: new TTL = increment (or its original TTL when 0), capped by
   // explicit_max_ttl and max_ttl counted from creation. kInvalidArgument if not renewable.
   Result<TokenRef> Renew(const std::string& id_hash, int64_t increment, int64_t max_ttl);
@@ -129,9 +138,19 @@ class TokenStore {
   Result<TokenRef> MarkPending(const std::string& id_hash);
   // Under write_mu_: deletes the token's entry and index entries (children orphaned if asked).
   Status Remove(const std::string& id_hash, bool orphan_children);
+  // A revocation between its steps (see Revoke in the .cc): the tokens, children first, each marked
+  // revocation-pending, and the hook to run for each.
+  struct PendingRevocation {
+    std::vector<std::string> order;  // id hashes
+    std::vector<TokenRef> entries;   // as they were before the mark; null if unknown
+    RevokeHook hook;
+  };
+  Result<PendingRevocation> BeginRevoke(const std::string& id_hash, bool tree);
+  Status FinishRevoke(const PendingRevocation& p, bool tree);
   // Revokes the token and, with `tree`, its descendants (children first; else its children become
   // orphans). The hook runs without write_mu_ held.
   Status Revoke(const std::string& id_hash, bool tree);
+  Task<Status> RevokeAsync(std::string id_hash, bool tree);
   void CacheErase(const std::string& id_hash);
   void QueueExpiry(const TokenEntry& e);
 
@@ -142,7 +161,7 @@ class TokenStore {
   std::unique_ptr<crypto::HmacSha256Key> hmac_;  // keyed with salt_
   std::unordered_map<std::string, TokenRef> cache_;  // by id_hash
   std::mutex write_mu_;  // serializes creates, uses and revocation steps (never held across the hook)
-  std::function<Status(const TokenEntry&)> revoke_hook_;
+  RevokeHook revoke_hook_;
   std::mutex expiry_mu_;
   std::set<std::pair<int64_t, std::string>> expiry_;  // (expire_time, id_hash); may be stale
 };
