@@ -295,37 +295,59 @@ TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
   EXPECT_FALSE(self.ok());
 }
 
-// Tokens that expire together are revoked several at a time: each waits for its leases'
+// Tokens that expire together are revoked many at a time: each waits for its leases'
 // revocations (AWS calls), and one after the other a mass expiry (after downtime, or many jobs'
-// tokens) would take the sum of them. Here each lease's revocation waits until four have been under
-// way at once (or 3 s): one token at a time never gets there, and the 8 take 24 s.
+// tokens) would take the sum of them. Here each revocation is at "AWS" (on a thread of its own)
+// until all 40 are under way at once, or 3 s: 16 at a time, as with the blocking threads
+// before, gets there only after 9 s, with `most` at 16.
 TEST_F(ExpirationTest, TokensExpiringTogetherAreRevokedSeveralAtATime) {
+  constexpr int kTokens = 40;
   std::vector<std::string> names;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < kTokens; ++i) {
     std::string token = NewToken({{"ttl", "30s"}});
     std::string name = "mass" + std::to_string(i);
     ASSERT_TRUE(DoAs(token, Operation::kRead, "fake/creds/" + name, {{"ttl", 3600}}).ok());
     names.push_back(name);
   }
-  std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0, most = 0;
-  world_.on_revoke = [&] {
-    std::unique_lock l(mu);
-    most = std::max(most, ++in_flight);
-    cv.notify_all();
-    cv.wait_for(l, std::chrono::seconds(3), [&] { return most >= 4; });
-    --in_flight;
-  };
+  struct GatheringAws : Executor {
+    std::mutex mu;
+    std::condition_variable cv;
+    int in_flight = 0, most = 0;
+    std::vector<std::thread> threads;
+    void Post(std::function<void()> fn) override {
+      std::lock_guard l(mu);
+      threads.emplace_back([this, fn = std::move(fn)] {
+        {
+          std::unique_lock l(mu);
+          most = std::max(most, ++in_flight);
+          cv.notify_all();
+          cv.wait_for(l, std::chrono::seconds(3), [&] { return most >= kTokens; });
+          --in_flight;
+        }
+        fn();
+      });
+    }
+    ~GatheringAws() override {
+      std::vector<std::thread> all;
+      {
+        std::lock_guard l(mu);
+        all.swap(threads);
+      }
+      for (auto& t : all) t.join();
+    }
+  } aws;
+  world_.revoke_on = &aws;
+  auto started = std::chrono::steady_clock::now();
   Advance(30);
   ASSERT_TRUE(WaitFor([&] {
     for (const auto& n : names)
       if (world_.Alive(n)) return false;
     return true;
   }, 20000));
-  world_.on_revoke = nullptr;
-  std::lock_guard l(mu);
-  EXPECT_GE(most, 4);
+  world_.revoke_on = nullptr;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  std::lock_guard l(aws.mu);
+  EXPECT_EQ(aws.most, kTokens);
 }
 
 // A used-up token is refused at once; its revocation, with its leases, runs on core's background

@@ -3,23 +3,21 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <atomic>
 #include <mutex>
-#include <thread>
 
 #include "crypto/hash.h"
 #include "util/encoding.h"
 #include "util/log.h"
 #include "util/random.h"
-#include "util/thread_attrs.h"
+#include "util/run_bounded.h"
 
 namespace vault::core {
 namespace {
 constexpr char kSaltPath[] = "sys/token/salt";
 constexpr char kIdPrefix[] = "sys/token/id/";
 constexpr int64_t kExpiryRetrySeconds = 10;
-// Expired tokens revoked at the same time (RevokeExpired).
-constexpr size_t kExpiryConcurrency = 16;
+// Expired tokens revoked at the same time (RevokeExpired), each a coroutine, not a thread.
+constexpr size_t kExpiryConcurrency = 64;
 constexpr char kAccessorPrefix[] = "sys/token/accessor/";
 constexpr char kParentPrefix[] = "sys/token/parent/";
 }  // namespace
@@ -163,45 +161,38 @@ Status TokenStore::RevokeExpired() {
       expiry_.erase(expiry_.begin());
     }
   }
-  Status first_error = Status::Ok();
-  std::mutex error_mu;
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < due.size(); i = next++) {
-      const std::string& h = due[i];
+  // Each revocation waits for the token's leases to be revoked (AWS calls: a second or so for an
+  // IAM user). Tokens due together (many jobs' tokens, or all that expired while the server was
+  // down) are therefore revoked up to kExpiryConcurrency at a time, as coroutines: a revocation
+  // waiting on AWS holds no thread. RevokeAsync is safe to run concurrently, also for a parent
+  // and its child.
+  std::vector<std::function<Task<Status>()>> jobs;
+  jobs.reserve(due.size());
+  for (const auto& h : due) {
+    jobs.push_back([this, h, now]() -> Task<Status> {
       auto e = Load(h);
       // Expired, or revocation-pending (a revocation that failed): revoke. Gone (revoked
       // meanwhile, e.g. with its parent) or renewed (its new deadline is queued): nothing to do.
-      Status st = !e.ok() ? e.status()
-                  : (*e && ((*e)->Expired(now) || (*e)->num_uses == -1)) ? RevokeTree(h)
-                                                                        : Status::Ok();
+      Status st = e.status();
+      if (e.ok() && *e && ((*e)->Expired(now) || (*e)->num_uses == -1)) {
+        st = co_await RevokeTreeAsync(h);
+      }
       if (!st.ok()) {
         // Sealed meanwhile (the queue is rebuilt at unseal) or the hook failed: try again later.
         spdlog::warn("token: revoking an expired or used-up token failed, retrying in {} s: {}",
                      kExpiryRetrySeconds, st.message());
-        {
-          std::lock_guard lock(expiry_mu_);
-          expiry_.emplace(now + kExpiryRetrySeconds, h);
-        }
-        std::lock_guard lock(error_mu);
-        if (first_error.ok()) first_error = st;
+        std::lock_guard lock(expiry_mu_);
+        expiry_.emplace(now + kExpiryRetrySeconds, h);
       }
-    }
-  };
-  // Each revocation waits for the token's leases to be revoked (AWS calls: a second or so for an
-  // IAM user). Tokens due together (many jobs' tokens, or all that expired while the server was
-  // down) are therefore revoked up to kExpiryConcurrency at a time, not one after the other.
-  // Revoke() is safe to run concurrently, also for a parent and its child.
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < std::min(kExpiryConcurrency, due.size()); ++t) {
-    helpers.emplace_back([&work] {
-      SetThreadName("token-expiry");
-      work();
+      co_return st;
     });
   }
-  work();
-  for (auto& t : helpers) t.join();
-  return first_error;
+  std::vector<Status> results =
+      SyncWait(RunBounded(std::move(jobs), static_cast<int>(kExpiryConcurrency)));
+  for (auto& st : results) {
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
 }
 
 void TokenStore::CacheErase(const std::string& id_hash) {
