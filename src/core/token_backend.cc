@@ -320,7 +320,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
     std::string t = d.Has("urltoken") ? d.GetString("urltoken") : d.GetString("token");
     if (t.empty()) co_return InvalidArgument("missing token to revoke");
     CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(t));
-    CO_RETURN_IF_ERROR(co_await tokens->RevokeTreeAsync(std::move(hash)));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeTree(std::move(hash)));
     co_return Response();
   };
   Path revoke_self;
@@ -329,7 +329,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   revoke_self.async_operations[Operation::kUpdate] =
       [=](Request& r, const FieldData&) -> Task<Result<Response>> {
     CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(r.client_token));
-    CO_RETURN_IF_ERROR(co_await tokens->RevokeTreeAsync(std::move(hash)));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeTree(std::move(hash)));
     co_return Response();
   };
   Path revoke_accessor;
@@ -343,7 +343,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
     if (a.empty()) co_return InvalidArgument("missing accessor");
     CO_ASSIGN_OR_RETURN(TokenRef e, tokens->LookupAccessor(a));
     if (!e) co_return InvalidArgument("invalid accessor");
-    CO_RETURN_IF_ERROR(co_await tokens->RevokeTreeAsync(e->id_hash));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeTree(e->id_hash));
     co_return Response();
   };
   Path revoke_orphan;
@@ -355,7 +355,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
     std::string t = d.Has("urltoken") ? d.GetString("urltoken") : d.GetString("token");
     if (t.empty()) co_return InvalidArgument("missing token to revoke");
     CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(t));
-    CO_RETURN_IF_ERROR(co_await tokens->RevokeOrphanAsync(std::move(hash)));
+    CO_RETURN_IF_ERROR(co_await tokens->RevokeOrphan(std::move(hash)));
     co_return Response();
   };
 
@@ -371,9 +371,10 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   Path tidy;
   tidy.pattern = "tidy";
   tidy.synopsis = "This endpoint performs cleanup tasks that can be run if certain error conditions have occurred.";
-  tidy.operations[Operation::kUpdate] = [=](Request&, const FieldData&) -> Result<Response> {
-    RETURN_IF_ERROR(tokens->Tidy());
-    return Response();
+  tidy.async_operations[Operation::kUpdate] = [=](Request&,
+                                                  const FieldData&) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(co_await tokens->Tidy());
+    co_return Response();
   };
 
   return std::make_shared<logical::FrameworkBackend>(

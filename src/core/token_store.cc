@@ -164,7 +164,7 @@ Status TokenStore::RevokeExpired() {
   // Each revocation waits for the token's leases to be revoked (AWS calls: a second or so for an
   // IAM user). Tokens due together (many jobs' tokens, or all that expired while the server was
   // down) are therefore revoked up to kExpiryConcurrency at a time, as coroutines: a revocation
-  // waiting on AWS holds no thread. RevokeAsync is safe to run concurrently, also for a parent
+  // waiting on AWS holds no thread. Revoke is safe to run concurrently, also for a parent
   // and its child.
   std::vector<std::function<Task<Status>()>> jobs;
   jobs.reserve(due.size());
@@ -175,7 +175,7 @@ Status TokenStore::RevokeExpired() {
       // meanwhile, e.g. with its parent) or renewed (its new deadline is queued): nothing to do.
       Status st = e.status();
       if (e.ok() && *e && ((*e)->Expired(now) || (*e)->num_uses == -1)) {
-        st = co_await RevokeTreeAsync(h);
+        st = co_await RevokeTree(h);
       }
       if (!st.ok()) {
         // Sealed meanwhile (the queue is rebuilt at unseal) or the hook failed: try again later.
@@ -427,17 +427,7 @@ Status TokenStore::FinishRevoke(const PendingRevocation& p, bool tree) {
   return Status::Ok();
 }
 
-Status TokenStore::Revoke(const std::string& id_hash, bool tree) {
-  ASSIGN_OR_RETURN(PendingRevocation p, BeginRevoke(id_hash, tree));
-  if (p.hook) {
-    for (const auto& e : p.entries) {
-      if (e) RETURN_IF_ERROR(SyncWait(p.hook(*e)));
-    }
-  }
-  return FinishRevoke(p, tree);
-}
-
-Task<Status> TokenStore::RevokeAsync(std::string id_hash, bool tree) {
+Task<Status> TokenStore::Revoke(std::string id_hash, bool tree) {
   CO_ASSIGN_OR_RETURN(PendingRevocation p, BeginRevoke(id_hash, tree));
   if (p.hook) {
     for (const auto& e : p.entries) {
@@ -447,16 +437,10 @@ Task<Status> TokenStore::RevokeAsync(std::string id_hash, bool tree) {
   co_return FinishRevoke(p, tree);
 }
 
-Status TokenStore::RevokeTree(const std::string& id_hash) { return Revoke(id_hash, true); }
+Task<Status> TokenStore::RevokeTree(std::string id_hash) { return Revoke(std::move(id_hash), true); }
 
-Status TokenStore::RevokeOrphan(const std::string& id_hash) { return Revoke(id_hash, false); }
-
-Task<Status> TokenStore::RevokeTreeAsync(std::string id_hash) {
-  return RevokeAsync(std::move(id_hash), true);
-}
-
-Task<Status> TokenStore::RevokeOrphanAsync(std::string id_hash) {
-  return RevokeAsync(std::move(id_hash), false);
+Task<Status> TokenStore::RevokeOrphan(std::string id_hash) {
+  return Revoke(std::move(id_hash), false);
 }
 
 Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment,
@@ -496,16 +480,20 @@ Result<std::vector<std::string>> TokenStore::ListAccessors() {
   return out;
 }
 
-Status TokenStore::Tidy() {
+Task<Status> TokenStore::Tidy() {
   int64_t now = clock_->NowSeconds();
-  ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
+  CO_ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
   for (const auto& h : ids) {
-    ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + h));
+    CO_ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + h));
     if (!j) continue;
     TokenEntry e = TokenEntry::FromJson(*j);
     // Expired tokens, and revocations that failed part-way (pending), are revoked again.
-    if (e.Expired(now) || e.num_uses == -1) RETURN_IF_ERROR(RevokeTree(h));
+    if (e.Expired(now) || e.num_uses == -1) CO_RETURN_IF_ERROR(co_await RevokeTree(h));
   }
+  co_return TidyChildIndex();
+}
+
+Status TokenStore::TidyChildIndex() {
   // Child index entries whose child no longer exists.
   std::lock_guard wlock(write_mu_);
   ASSIGN_OR_RETURN(auto parents, storage_->List(kParentPrefix));

@@ -82,8 +82,8 @@ class TokenStore {
   // Called for every token being revoked (children before parents, before the entry is
   // deleted; also for expired tokens when they are cleaned up). An error stops the
   // revocation (the token stays marked revocation-pending and unusable) and is returned.
-  // Core's revokes the token's leases (AWS calls): asynchronous, so that a revocation requested
-  // over HTTP (RevokeTreeAsync) holds no server thread while AWS answers.
+  // Core's revokes the token's leases (AWS calls): asynchronous, so that a revocation holds no
+  // thread while AWS answers.
   using RevokeHook = std::function<Task<Status>(const TokenEntry&)>;
   void SetAsyncRevokeHook(RevokeHook hook);
   // The same with a synchronous hook (tests).
@@ -107,20 +107,17 @@ class TokenStore {
   // revokes the token once the request is done). kPermissionDenied if no use is left.
   Result<bool> Use(const std::string& id_hash);
 
-  // Revokes the token and all its descendants (children first). Unknown tokens: Ok. The
-  // synchronous forms block the calling thread while the hook runs (background passes, tests).
-  Status RevokeTree(const std::string& id_hash);
-  Task<Status> RevokeTreeAsync(std::string id_hash);
+  // Revokes the token and all its descendants (children first). Unknown tokens: Ok.
+  Task<Status> RevokeTree(std::string id_hash);
   // Revokes only this token; its children become orphans.
-  Status RevokeOrphan(const std::string& id_hash);
-  Task<Status> RevokeOrphanAsync(std::string id_hash);
+  Task<Status> RevokeOrphan(std::string id_hash);
   // Extends a renewable token: new TTL = increment (or its original TTL when 0), capped by
   // explicit_max_ttl and max_ttl counted from creation. kInvalidArgument if not renewable.
   Result<TokenRef> Renew(const std::string& id_hash, int64_t increment, int64_t max_ttl);
   // Accessors of all stored tokens.
   Result<std::vector<std::string>> ListAccessors();
   // Revokes every expired token (and its subtree) and drops dangling index entries.
-  Status Tidy();
+  Task<Status> Tidy();
   // Revokes (tree, with the hook: their leases) the tokens whose TTL has run out, as Vault's
   // expiration manager does at a token's expiry; core calls it every second. Deadlines are
   // queued at Setup() and whenever an entry is written. A failure is retried 10 s later.
@@ -149,8 +146,9 @@ class TokenStore {
   Status FinishRevoke(const PendingRevocation& p, bool tree);
   // Revokes the token and, with `tree`, its descendants (children first; else its children become
   // orphans). The hook runs without write_mu_ held.
-  Status Revoke(const std::string& id_hash, bool tree);
-  Task<Status> RevokeAsync(std::string id_hash, bool tree);
+  Task<Status> Revoke(std::string id_hash, bool tree);
+  // Tidy's second step: drops child index entries whose child no longer exists.
+  Status TidyChildIndex();
   void CacheErase(const std::string& id_hash);
   void QueueExpiry(const TokenEntry& e);
 

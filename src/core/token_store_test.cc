@@ -64,7 +64,7 @@ TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
     EXPECT_TRUE(storage_.Get("sys/token/id/" + e.id_hash)->has_value());
     return Status::Ok();
   });
-  ASSERT_TRUE(store_.RevokeTree(*store_.HashOf(a)).ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   EXPECT_EQ(revoked, (std::vector<std::string>{*store_.HashOf(c), *store_.HashOf(b),
                                                *store_.HashOf(a)}));
   EXPECT_FALSE(Live(a));
@@ -78,10 +78,10 @@ TEST_F(TokenStoreTest, AHookFailureLeavesTheTokenUnusable) {
   std::string root = *store_.CreateRoot(std::nullopt);
   std::string a = Make(root);
   store_.SetRevokeHook([](const TokenEntry&) { return Internal("lease backend down"); });
-  EXPECT_FALSE(store_.RevokeTree(*store_.HashOf(a)).ok());
+  EXPECT_FALSE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   EXPECT_FALSE(Live(a));  // pending revocation
   store_.SetRevokeHook(nullptr);
-  ASSERT_TRUE(store_.Tidy().ok());  // retried
+  ASSERT_TRUE(SyncWait(store_.Tidy()).ok());  // retried
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
 }
 
@@ -102,13 +102,13 @@ TEST_F(TokenStoreTest, TheHookRunsWithoutBlockingOtherTokenWrites) {
     EXPECT_EQ(*store_.Use(*store_.HashOf(limited)), false);
     return Status::Ok();
   });
-  ASSERT_TRUE(store_.RevokeTree(*store_.HashOf(a)).ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   ASSERT_EQ(made.size(), 2u);
   for (const auto& t : made) EXPECT_TRUE(Live(t));
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(b))->has_value());
   EXPECT_EQ((*store_.Lookup(limited))->num_uses, 3);
-  ASSERT_TRUE(store_.RevokeOrphan(*store_.HashOf(root)).ok());  // the orphan path too
+  ASSERT_TRUE(SyncWait(store_.RevokeOrphan(*store_.HashOf(root))).ok());  // the orphan path too
   EXPECT_EQ(made.size(), 3u);
   EXPECT_FALSE(Live(root));
   EXPECT_TRUE(Live(made.back()));
@@ -118,7 +118,7 @@ TEST_F(TokenStoreTest, RevokeOrphanKeepsChildren) {
   std::string root = *store_.CreateRoot(std::nullopt);
   std::string a = Make(root);
   std::string b = Make(a);
-  ASSERT_TRUE(store_.RevokeOrphan(*store_.HashOf(a)).ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeOrphan(*store_.HashOf(a))).ok());
   EXPECT_FALSE(Live(a));
   ASSERT_TRUE(Live(b));
   EXPECT_TRUE((*store_.Lookup(b))->Orphan());
@@ -197,7 +197,7 @@ TEST_F(TokenStoreTest, AFailedExpiryRevocationIsRetried) {
   // is finished by the restarted store's first pass.
   std::string b = Make(root);
   store_.SetRevokeHook([](const TokenEntry&) { return Internal("lease backend down"); });
-  EXPECT_FALSE(store_.RevokeTree(*store_.HashOf(b)).ok());
+  EXPECT_FALSE(SyncWait(store_.RevokeTree(*store_.HashOf(b))).ok());
   TokenStore restarted(&storage_, &clock_);
   ASSERT_TRUE(restarted.Setup().ok());
   int again = 0;
@@ -214,7 +214,7 @@ TEST_F(TokenStoreTest, TidyRevokesExpiredTokensNobodyLooksUp) {
   std::string root = *store_.CreateRoot(std::nullopt);
   std::string a = Make(root, 10);
   clock_.AdvanceSeconds(11);
-  ASSERT_TRUE(store_.Tidy().ok());
+  ASSERT_TRUE(SyncWait(store_.Tidy()).ok());
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
 }
 
@@ -243,7 +243,7 @@ TEST_F(TokenStoreTest, AccessorsAndRenew) {
   EXPECT_EQ((*renewed)->expire_time, clock_.NowSeconds() + 500);
   EXPECT_EQ(store_.Renew(*store_.HashOf(root), 10, 0).status().code(),
             StatusCode::kInvalidArgument);  // non-expiring root
-  ASSERT_TRUE(store_.RevokeTree(e->id_hash).ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeTree(e->id_hash)).ok());
   EXPECT_FALSE(*store_.LookupAccessor(e->accessor));
 }
 
