@@ -112,7 +112,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       },
       config_.expiration);
   // Revoking a token revokes the leases it created (children first: the store walks the tree).
-  tokens_.SetAsyncRevokeHook([this](const TokenEntry& e) -> Task<Status> {
+  tokens_.SetRevokeHook([this](const TokenEntry& e) -> Task<Status> {
     return expiration_->RevokeByToken(e.accessor);
   });
   mounts_.RegisterBuiltin("system", [this](const logical::MountInfo&)

@@ -60,11 +60,6 @@ int64_t Jitter(int64_t ms) {
   return d(rng);
 }
 
-
-}  // namespace
-
-namespace {
-
 constexpr char kLeaseFormatV1 = 0x01;  // JSON, the earlier form, starts with '{'
 
 void PutU64(std::string& out, uint64_t v) {

@@ -105,21 +105,9 @@ void TokenStore::Teardown() {
   expiry_.clear();
 }
 
-void TokenStore::SetAsyncRevokeHook(RevokeHook hook) {
+void TokenStore::SetRevokeHook(RevokeHook hook) {
   std::lock_guard lock(write_mu_);
   revoke_hook_ = std::move(hook);
-}
-
-void TokenStore::SetRevokeHook(std::function<Status(const TokenEntry&)> hook) {
-  if (!hook) {
-    SetAsyncRevokeHook(nullptr);
-    return;
-  }
-  // The coroutine refers to this closure, which lives in the copy of the hook that the
-  // revocation holds until the call is awaited.
-  SetAsyncRevokeHook([hook = std::move(hook)](const TokenEntry& e) -> Task<Status> {
-    co_return hook(e);
-  });
 }
 
 std::string TokenStore::HashLocked(const std::string& value) const {
@@ -390,51 +378,45 @@ Status TokenStore::Remove(const std::string& id_hash, bool orphan_children) {
 // each; (3) under the lock again, the entries are deleted. Token creation, uses and other
 // revocations go on meanwhile. A hook failure stops at step 2: the rest stay pending (unusable)
 // and Tidy() finishes them later.
-Result<TokenStore::PendingRevocation> TokenStore::BeginRevoke(const std::string& id_hash,
-                                                              bool tree) {
-  PendingRevocation p;
-  std::lock_guard wlock(write_mu_);
-  p.hook = revoke_hook_;
-  if (tree) {
-    // Post-order walk without recursion: children are revoked before their parent.
-    std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
-    while (!stack.empty()) {
-      auto [h, expanded] = stack.back();
-      stack.pop_back();
-      if (expanded) {
-        p.order.push_back(h);
-        continue;
-      }
-      stack.emplace_back(h, true);
-      ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
-      for (auto& c : children) {
-        if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
-      }
-    }
-  } else {
-    p.order.push_back(id_hash);
-  }
-  for (const auto& h : p.order) {
-    ASSIGN_OR_RETURN(TokenRef e, MarkPending(h));
-    p.entries.push_back(std::move(e));
-  }
-  return p;
-}
-
-Status TokenStore::FinishRevoke(const PendingRevocation& p, bool tree) {
-  std::lock_guard wlock(write_mu_);
-  for (const auto& h : p.order) RETURN_IF_ERROR(Remove(h, !tree));
-  return Status::Ok();
-}
-
 Task<Status> TokenStore::Revoke(std::string id_hash, bool tree) {
-  CO_ASSIGN_OR_RETURN(PendingRevocation p, BeginRevoke(id_hash, tree));
-  if (p.hook) {
-    for (const auto& e : p.entries) {
-      if (e) CO_RETURN_IF_ERROR(co_await p.hook(*e));
+  std::vector<std::string> order;
+  std::vector<TokenRef> entries;  // as they were before the mark; null if unknown
+  RevokeHook hook;
+  {
+    std::lock_guard wlock(write_mu_);
+    hook = revoke_hook_;
+    if (tree) {
+      // Post-order walk without recursion: children are revoked before their parent.
+      std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
+      while (!stack.empty()) {
+        auto [h, expanded] = stack.back();
+        stack.pop_back();
+        if (expanded) {
+          order.push_back(h);
+          continue;
+        }
+        stack.emplace_back(h, true);
+        CO_ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
+        for (auto& c : children) {
+          if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
+        }
+      }
+    } else {
+      order.push_back(id_hash);
+    }
+    for (const auto& h : order) {
+      CO_ASSIGN_OR_RETURN(TokenRef e, MarkPending(h));
+      entries.push_back(std::move(e));
     }
   }
-  co_return FinishRevoke(p, tree);
+  if (hook) {
+    for (const auto& e : entries) {
+      if (e) CO_RETURN_IF_ERROR(co_await hook(*e));
+    }
+  }
+  std::lock_guard wlock(write_mu_);
+  for (const auto& h : order) CO_RETURN_IF_ERROR(Remove(h, !tree));
+  co_return Status::Ok();
 }
 
 Task<Status> TokenStore::RevokeTree(std::string id_hash) { return Revoke(std::move(id_hash), true); }
@@ -490,22 +472,18 @@ Task<Status> TokenStore::Tidy() {
     // Expired tokens, and revocations that failed part-way (pending), are revoked again.
     if (e.Expired(now) || e.num_uses == -1) CO_RETURN_IF_ERROR(co_await RevokeTree(h));
   }
-  co_return TidyChildIndex();
-}
-
-Status TokenStore::TidyChildIndex() {
   // Child index entries whose child no longer exists.
   std::lock_guard wlock(write_mu_);
-  ASSIGN_OR_RETURN(auto parents, storage_->List(kParentPrefix));
+  CO_ASSIGN_OR_RETURN(auto parents, storage_->List(kParentPrefix));
   for (const auto& p : parents) {
     std::string dir = kParentPrefix + p;  // p ends in '/'
-    ASSIGN_OR_RETURN(auto children, storage_->List(dir));
+    CO_ASSIGN_OR_RETURN(auto children, storage_->List(dir));
     for (const auto& c : children) {
-      ASSIGN_OR_RETURN(auto child, storage_->Get(kIdPrefix + c));
-      if (!child) RETURN_IF_ERROR(storage_->Delete(dir + c));
+      CO_ASSIGN_OR_RETURN(auto child, storage_->Get(kIdPrefix + c));
+      if (!child) CO_RETURN_IF_ERROR(storage_->Delete(dir + c));
     }
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 }  // namespace vault::core

@@ -82,12 +82,10 @@ class TokenStore {
   // Called for every token being revoked (children before parents, before the entry is
   // deleted; also for expired tokens when they are cleaned up). An error stops the
   // revocation (the token stays marked revocation-pending and unusable) and is returned.
-  // Core's revokes the token's leases (AWS calls): asynchronous, so that a revocation holds no
-  // thread while AWS answers.
+  // Core's hook revokes the token's leases (AWS calls): a coroutine, so that a revocation holds
+  // no thread while AWS answers.
   using RevokeHook = std::function<Task<Status>(const TokenEntry&)>;
-  void SetAsyncRevokeHook(RevokeHook hook);
-  // The same with a synchronous hook (tests).
-  void SetRevokeHook(std::function<Status(const TokenEntry&)> hook);
+  void SetRevokeHook(RevokeHook hook);
 
   // Creates a root token; with `id` the token has exactly that id (dev -dev-root-token-id).
   Result<std::string> CreateRoot(const std::optional<std::string>& id);
@@ -135,20 +133,9 @@ class TokenStore {
   Result<TokenRef> MarkPending(const std::string& id_hash);
   // Under write_mu_: deletes the token's entry and index entries (children orphaned if asked).
   Status Remove(const std::string& id_hash, bool orphan_children);
-  // A revocation between its steps (see Revoke in the .cc): the tokens, children first, each marked
-  // revocation-pending, and the hook to run for each.
-  struct PendingRevocation {
-    std::vector<std::string> order;  // id hashes
-    std::vector<TokenRef> entries;   // as they were before the mark; null if unknown
-    RevokeHook hook;
-  };
-  Result<PendingRevocation> BeginRevoke(const std::string& id_hash, bool tree);
-  Status FinishRevoke(const PendingRevocation& p, bool tree);
   // Revokes the token and, with `tree`, its descendants (children first; else its children become
   // orphans). The hook runs without write_mu_ held.
   Task<Status> Revoke(std::string id_hash, bool tree);
-  // Tidy's second step: drops child index entries whose child no longer exists.
-  Status TidyChildIndex();
   void CacheErase(const std::string& id_hash);
   void QueueExpiry(const TokenEntry& e);
 

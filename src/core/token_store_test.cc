@@ -7,6 +7,12 @@
 namespace vault::core {
 namespace {
 
+// A synchronous hook as the store's coroutine hook. The coroutine refers to this closure, which
+// lives in the copy of the hook that the revocation holds until the call is awaited.
+TokenStore::RevokeHook SyncHook(std::function<Status(const TokenEntry&)> hook) {
+  return [hook = std::move(hook)](const TokenEntry& e) -> Task<Status> { co_return hook(e); };
+}
+
 class TokenStoreTest : public testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(store_.Setup().ok()); }
@@ -58,12 +64,12 @@ TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
   std::string c = Make(b);
   std::string other = Make(root);
   std::vector<std::string> revoked;
-  store_.SetRevokeHook([&](const TokenEntry& e) {
+  store_.SetRevokeHook(SyncHook([&](const TokenEntry& e) {
     revoked.push_back(e.id_hash);
     // The entry still exists when the hook runs.
     EXPECT_TRUE(storage_.Get("sys/token/id/" + e.id_hash)->has_value());
     return Status::Ok();
-  });
+  }));
   ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   EXPECT_EQ(revoked, (std::vector<std::string>{*store_.HashOf(c), *store_.HashOf(b),
                                                *store_.HashOf(a)}));
@@ -77,7 +83,7 @@ TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
 TEST_F(TokenStoreTest, AHookFailureLeavesTheTokenUnusable) {
   std::string root = *store_.CreateRoot(std::nullopt);
   std::string a = Make(root);
-  store_.SetRevokeHook([](const TokenEntry&) { return Internal("lease backend down"); });
+  store_.SetRevokeHook(SyncHook([](const TokenEntry&) { return Internal("lease backend down"); }));
   EXPECT_FALSE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   EXPECT_FALSE(Live(a));  // pending revocation
   store_.SetRevokeHook(nullptr);
@@ -95,13 +101,13 @@ TEST_F(TokenStoreTest, TheHookRunsWithoutBlockingOtherTokenWrites) {
   std::string b = Make(a);
   std::string limited = Make(other_root, 3600, 5);
   std::vector<std::string> made;
-  store_.SetRevokeHook([&](const TokenEntry&) {
+  store_.SetRevokeHook(SyncHook([&](const TokenEntry&) {
     EXPECT_FALSE(Live(a));  // revocation-pending from the start
     EXPECT_FALSE(Live(b));
     made.push_back(Make(other_root));
     EXPECT_EQ(*store_.Use(*store_.HashOf(limited)), false);
     return Status::Ok();
-  });
+  }));
   ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   ASSERT_EQ(made.size(), 2u);
   for (const auto& t : made) EXPECT_TRUE(Live(t));
@@ -129,10 +135,10 @@ TEST_F(TokenStoreTest, ExpiredTokensStopAtOnceAndAreCleanedUp) {
   std::string a = Make(root, 60);
   std::string child = Make(a, 3600);
   int hooked = 0;
-  store_.SetRevokeHook([&](const TokenEntry&) {
+  store_.SetRevokeHook(SyncHook([&](const TokenEntry&) {
     ++hooked;
     return Status::Ok();
-  });
+  }));
   EXPECT_TRUE(Live(a));
   clock_.AdvanceSeconds(60);
   EXPECT_FALSE(Live(a));  // refused at once
@@ -154,10 +160,10 @@ TEST_F(TokenStoreTest, ExpiredTokensAreRevokedWithoutALookup) {
   TokenStore restarted(&storage_, &clock_);  // another process on the same storage
   ASSERT_TRUE(restarted.Setup().ok());
   std::vector<std::string> hooked;
-  restarted.SetRevokeHook([&](const TokenEntry& e) {
+  restarted.SetRevokeHook(SyncHook([&](const TokenEntry& e) {
     hooked.push_back(e.id_hash);
     return Status::Ok();
-  });
+  }));
   clock_.AdvanceSeconds(5);
   ASSERT_TRUE(restarted.Renew(*restarted.HashOf(renewed), 60, 0).ok());
   ASSERT_TRUE(restarted.RevokeExpired().ok());
@@ -179,9 +185,9 @@ TEST_F(TokenStoreTest, AFailedExpiryRevocationIsRetried) {
   std::string root = *store_.CreateRoot(std::nullopt);
   std::string a = Make(root, 10);
   int calls = 0;
-  store_.SetRevokeHook([&](const TokenEntry&) {
+  store_.SetRevokeHook(SyncHook([&](const TokenEntry&) {
     return ++calls == 1 ? Internal("lease backend down") : Status::Ok();
-  });
+  }));
   clock_.AdvanceSeconds(10);
   EXPECT_FALSE(store_.RevokeExpired().ok());
   EXPECT_TRUE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
@@ -196,15 +202,15 @@ TEST_F(TokenStoreTest, AFailedExpiryRevocationIsRetried) {
   // A revocation that failed before a restart (the token is left pending, without a TTL here)
   // is finished by the restarted store's first pass.
   std::string b = Make(root);
-  store_.SetRevokeHook([](const TokenEntry&) { return Internal("lease backend down"); });
+  store_.SetRevokeHook(SyncHook([](const TokenEntry&) { return Internal("lease backend down"); }));
   EXPECT_FALSE(SyncWait(store_.RevokeTree(*store_.HashOf(b))).ok());
   TokenStore restarted(&storage_, &clock_);
   ASSERT_TRUE(restarted.Setup().ok());
   int again = 0;
-  restarted.SetRevokeHook([&](const TokenEntry&) {
+  restarted.SetRevokeHook(SyncHook([&](const TokenEntry&) {
     ++again;
     return Status::Ok();
-  });
+  }));
   ASSERT_TRUE(restarted.RevokeExpired().ok());
   EXPECT_EQ(again, 1);
   EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(b))->has_value());
