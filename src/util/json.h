@@ -12,7 +12,12 @@ namespace vault {
 
 using Json = nlohmann::json;
 
-// Parses JSON text. Invalid JSON or invalid UTF-8 gives kInvalidArgument with a short reason.
+// The deepest nesting of arrays and objects ParseJson accepts: Go's encoding/json limit, which
+// Vault's clients already live within.
+inline constexpr int kMaxJsonDepth = 10000;
+
+// Parses JSON text. Invalid JSON, invalid UTF-8 or nesting deeper than kMaxJsonDepth gives
+// kInvalidArgument with a short reason.
 Result<Json> ParseJson(std::string_view text);
 // Compact serialization; invalid UTF-8 in strings becomes U+FFFD (as Go does).
 std::string DumpJson(const Json& j);

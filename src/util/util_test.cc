@@ -172,6 +172,35 @@ TEST(Json, ParseErrorsAreStatuses) {
   EXPECT_NO_THROW(DumpJson(j));
 }
 
+// Deeper documents are refused before they are built: serializing or walking one recurses per
+// level, and 100,000 levels overflowed a server thread's stack.
+TEST(Json, NestingDeeperThanGosLimitIsRefused) {
+  auto nested = [](int depth, char open, char close) {
+    return std::string(depth, open) + std::string(depth, close);
+  };
+  Result<Json> at_limit = ParseJson(nested(kMaxJsonDepth, '[', ']'));
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status().message();
+  EXPECT_EQ(DumpJson(*at_limit), nested(kMaxJsonDepth, '[', ']'));
+
+  for (const std::string& body : {nested(kMaxJsonDepth + 1, '[', ']'),
+                                  nested(100000, '[', ']'), std::string(100000, '[')}) {
+    Result<Json> r = ParseJson(body);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), "failed to parse JSON input: exceeded max depth");
+  }
+  std::string objects;
+  for (int i = 0; i <= kMaxJsonDepth; ++i) objects += "{\"a\":";
+  objects += "1" + std::string(kMaxJsonDepth + 1, '}');
+  EXPECT_FALSE(ParseJson(objects).ok());
+
+  // Brackets inside strings, escaped quotes included, are text, not nesting.
+  std::string text = "{\"k\":\"\\\"" + std::string(kMaxJsonDepth + 5, '[') + "\"}";
+  Result<Json> in_string = ParseJson(text);
+  ASSERT_TRUE(in_string.ok()) << in_string.status().message();
+  EXPECT_EQ((*in_string)["k"].get<std::string>().size(), kMaxJsonDepth + 6u);
+}
+
 TEST(Strings, GoBoolAndUtf8) {
   EXPECT_EQ(ParseGoBool("True"), 1);
   EXPECT_EQ(ParseGoBool("0"), 0);

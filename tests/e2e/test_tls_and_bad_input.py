@@ -86,6 +86,22 @@ def test_hostile_input_gets_vault_errors_and_server_keeps_serving(dev_server):
     assert requests.get(a + "/v1/secret/keep", headers=H).json()["data"] == {"v": "1"}
 
 
+def test_deeply_nested_json_is_refused_and_the_server_keeps_serving(dev_server):
+    a = dev_server.addr
+    # 100,000 levels ended the process (a recursive walk overflowed the thread's stack).
+    deep = '{"a":' + "[" * 100000 + "]" * 100000 + "}"
+    r = requests.put(a + "/v1/secret/deep", headers=H, data=deep)
+    assert r.status_code == 400
+    assert r.json() == {"errors": ["failed to parse JSON input: exceeded max depth"]}
+    # Go's limit, 10,000 levels, is stored and read back whole.
+    ok = '{"a":' + "[" * 9999 + "]" * 9999 + "}"
+    requests.put(a + "/v1/secret/deep", headers=H, data=ok).raise_for_status()
+    r = requests.get(a + "/v1/secret/deep", headers=H)
+    assert r.status_code == 200
+    assert '"data":' + ok in r.text  # Python's json module itself cannot decode this depth
+    assert dev_server.proc.poll() is None
+
+
 def test_slow_and_idle_clients_do_not_block_others(dev_server):
     port = int(dev_server.addr.rsplit(":", 1)[1])
     idle = []
