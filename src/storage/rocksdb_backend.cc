@@ -1,16 +1,43 @@
 #include "storage/rocksdb_backend.h"
 
 #include <chrono>
+#include <cstdarg>
+#include <filesystem>
 #include <thread>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include "util/log.h"
+
 namespace vault::storage {
 namespace {
+
+// RocksDB's info log, in the server's log (warnings and errors only) instead of a LOG file in the
+// data directory: RocksDB's file logger asserts on its next append after one failed with ENOSPC.
+class ServerLogger : public rocksdb::Logger {
+ public:
+  ServerLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    vsnprintf(buf, sizeof(buf), format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      spdlog::error("storage: rocksdb: {}", buf);
+    } else {
+      spdlog::warn("storage: rocksdb: {}", buf);
+    }
+  }
+};
+
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();
   return Internal("storage: " + s.ToString());
@@ -22,8 +49,35 @@ rocksdb::WriteOptions SyncWrite() {
 }
 }  // namespace
 
-Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const std::string& path) {
+// Notes a background error (a flush or compaction that failed, e.g. on a full disk): RocksDB then
+// refuses writes until DB::Resume, which the next admitted write calls.
+class RocksDbBackend::ErrorListener : public rocksdb::EventListener {
+ public:
+  explicit ErrorListener(std::shared_ptr<std::atomic<bool>> needs_resume)
+      : needs_resume_(std::move(needs_resume)) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    spdlog::error("storage: rocksdb background error: {}", error->ToString());
+    needs_resume_->store(true);
+  }
+  // RocksDB's own recovery from a full disk waits for a whole write buffer (64 MiB) of free space
+  // and makes DB::Resume answer "busy" meanwhile; the space guard decides instead.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* auto_recovery) override {
+    if (error.IsNoSpace()) *auto_recovery = false;
+  }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> needs_resume_;
+};
+
+Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const std::string& path,
+                                                             DiskSpaceGuard::Options space) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);  // the guard measures the data directory
+  std::unique_ptr<RocksDbBackend> backend(new RocksDbBackend(path, std::move(space)));
   rocksdb::Options options;
+  options.info_log = std::make_shared<ServerLogger>();
+  options.listeners.push_back(std::make_shared<ErrorListener>(backend->needs_resume_));
   options.create_if_missing = true;
   options.compression = rocksdb::kNoCompression;
   options.IncreaseParallelism(2);
@@ -48,10 +102,45 @@ Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::Open(const std::string& 
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &db);
   if (!s.ok()) return Internal("storage: cannot open rocksdb at " + path + ": " + s.ToString());
-  return std::unique_ptr<RocksDbBackend>(new RocksDbBackend(db));
+  backend->db_.reset(db);
+  return backend;
 }
 
-RocksDbBackend::RocksDbBackend(rocksdb::DB* db) : db_(db) {}
+RocksDbBackend::RocksDbBackend(const std::string& path, DiskSpaceGuard::Options space)
+    : space_(path, std::move(space)), needs_resume_(std::make_shared<std::atomic<bool>>(false)) {}
+
+Status RocksDbBackend::ResumeIfStopped() {
+  if (!needs_resume_->load()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  if (!needs_resume_->load()) return Status::Ok();
+  // Resume flushes the memtables to new table files and starts a new WAL, so that a WAL whose
+  // last append failed half way is never replayed past its torn record.
+  rocksdb::Status s = db_->Resume();
+  if (!s.ok()) return FromRocks(s);
+  needs_resume_->store(false);
+  spdlog::info("storage: rocksdb resumed writing after an error");
+  return Status::Ok();
+}
+
+template <typename WriteFn>
+Status RocksDbBackend::GuardedWrite(uint64_t bytes, bool deletes_only, WriteFn write) {
+  // What a flush of the memtables would write: read from RocksDB every 32nd write (the property
+  // takes the DB mutex), counted up by the sizes admitted in between.
+  uint64_t pending = 0;
+  if (!deletes_only) {
+    if (writes_.fetch_add(1, std::memory_order_relaxed) % 32 == 0 &&
+        db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &pending)) {
+      memtable_bytes_.store(pending, std::memory_order_relaxed);
+    } else {
+      pending = memtable_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    }
+  }
+  RETURN_IF_ERROR(space_.Admit(bytes, pending, deletes_only));
+  RETURN_IF_ERROR(ResumeIfStopped());
+  rocksdb::Status s = write();
+  if (!s.ok()) needs_resume_->store(true);
+  return FromRocks(s);
+}
 
 Status RocksDbBackend::WaitIdle() {
   RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions())));
@@ -76,24 +165,30 @@ Result<std::optional<std::string>> RocksDbBackend::Get(std::string_view key) {
 }
 
 Status RocksDbBackend::Put(std::string_view key, std::string_view value) {
-  return FromRocks(db_->Put(SyncWrite(), rocksdb::Slice(key.data(), key.size()),
-                            rocksdb::Slice(value.data(), value.size())));
+  return GuardedWrite(key.size() + value.size(), false, [&] {
+    return db_->Put(SyncWrite(), rocksdb::Slice(key.data(), key.size()),
+                    rocksdb::Slice(value.data(), value.size()));
+  });
 }
 
 Status RocksDbBackend::Delete(std::string_view key) {
-  return FromRocks(db_->Delete(SyncWrite(), rocksdb::Slice(key.data(), key.size())));
+  return GuardedWrite(key.size(), true, [&] {
+    return db_->Delete(SyncWrite(), rocksdb::Slice(key.data(), key.size()));
+  });
 }
 
 Status RocksDbBackend::Write(const std::vector<Mutation>& batch) {
   rocksdb::WriteBatch wb;
+  bool deletes_only = true;
   for (const auto& m : batch) {
     if (m.value) {
       wb.Put(m.key, *m.value);
+      deletes_only = false;
     } else {
       wb.Delete(m.key);
     }
   }
-  return FromRocks(db_->Write(SyncWrite(), &wb));
+  return GuardedWrite(wb.GetDataSize(), deletes_only, [&] { return db_->Write(SyncWrite(), &wb); });
 }
 
 Result<std::vector<std::string>> RocksDbBackend::List(std::string_view prefix) {

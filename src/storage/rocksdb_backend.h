@@ -1,12 +1,20 @@
 // The embedded, durable default Backend: RocksDB with a synced WAL on every write (RocksDB's
 // write thread groups concurrent synced writes into one fsync: group commit). Values are
 // ciphertext, so compression is off.
+//
+// A full disk is an error, never an abort (docs/decisions/0003-full-disk.md): writes are admitted
+// by a DiskSpaceGuard, RocksDB's info log goes to the server's log instead of a file in the data
+// directory (its file writer asserts on the append after an ENOSPC), and after a write or a
+// background job failed, the next write with room resumes the database (DB::Resume) first.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "storage/backend.h"
+#include "storage/disk_space.h"
 
 namespace rocksdb {
 class DB;
@@ -18,7 +26,8 @@ class RocksDbBackend : public Backend {
  public:
   // Opens (creating if needed) the database in directory `path`. kInternal with RocksDB's
   // message if it cannot be opened (e.g. locked by another process).
-  static Result<std::unique_ptr<RocksDbBackend>> Open(const std::string& path);
+  static Result<std::unique_ptr<RocksDbBackend>> Open(const std::string& path,
+                                                      DiskSpaceGuard::Options space = {});
   ~RocksDbBackend() override;
 
   Result<std::optional<std::string>> Get(std::string_view key) override;
@@ -34,8 +43,23 @@ class RocksDbBackend : public Backend {
   // benchmarks: measure on a settled database, not on the tail of a bulk load).
   Status WaitIdle();
 
+  const DiskSpaceGuard& space_guard() const { return space_; }
+
  private:
-  explicit RocksDbBackend(rocksdb::DB* db);
+  class ErrorListener;
+  RocksDbBackend(const std::string& path, DiskSpaceGuard::Options space);
+  // Admits a write of `bytes` (resuming the database first if an earlier failure stopped it),
+  // then runs `write` and notes a failure for the next one.
+  template <typename WriteFn>
+  Status GuardedWrite(uint64_t bytes, bool deletes_only, WriteFn write);
+  Status ResumeIfStopped();
+
+  DiskSpaceGuard space_;
+  // Set when a write or a background job failed: RocksDB then refuses writes until resumed.
+  std::shared_ptr<std::atomic<bool>> needs_resume_;
+  std::mutex resume_mu_;  // one DB::Resume at a time
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> memtable_bytes_{0};  // an estimate, see GuardedWrite
   std::unique_ptr<rocksdb::DB> db_;
 };
 
