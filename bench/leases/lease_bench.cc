@@ -28,8 +28,8 @@
 #include "barrier/barrier.h"
 #include "core/expiration.h"
 #include "storage/rocksdb_backend.h"
-#include "util/log.h"
 #include "util/encoding.h"
+#include "util/log.h"
 #include "util/random.h"
 
 using namespace vault;
@@ -113,8 +113,9 @@ int RestoreAndExpire(const std::string& dir, bool own_dir, int64_t n, int inflig
   std::printf("expiry:   %lld leases revoked in %.2f s (%.0f/s, target >= 50,000/s)\n",
               static_cast<long long>(exp.GetStats().revoked), expire_s,
               exp.GetStats().revoked / expire_s);
-  std::printf("          %.1f us of CPU per expiry (all threads, incl. RocksDB's), load average %s\n",
-              expire_cpu * 1e6 / std::max<int64_t>(1, exp.GetStats().revoked), LoadAverage().c_str());
+  std::printf(
+      "          %.1f us of CPU per expiry (all threads, incl. RocksDB's), load average %s\n",
+      expire_cpu * 1e6 / std::max<int64_t>(1, exp.GetStats().revoked), LoadAverage().c_str());
   exp.Stop();
   if (own_dir) std::filesystem::remove_all(dir);
   return exp.GetStats().revoked >= n ? 0 : 1;
@@ -185,12 +186,11 @@ int main(int argc, char** argv) {
         for (int64_t i; (i = next++) < n;) {
           // The fake clock follows real time while leases are issued (as on a server: leases
           // issued over the run, not all in one millisecond); it jumps ahead for the expiry.
-          clock.SetNanos(issue_start_ns +
-                         std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count());
-          auto r = exp.Register("aws/creds/deploy", mount, spec, "acc" + std::to_string(i % 100),
-                                {});
+          clock.SetNanos(issue_start_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::steady_clock::now() - t0)
+                                              .count());
+          auto r =
+              exp.Register("aws/creds/deploy", mount, spec, "acc" + std::to_string(i % 100), {});
           if (!r.ok()) {
             std::fprintf(stderr, "register: %s\n", r.status().message().c_str());
             std::exit(1);
@@ -219,10 +219,10 @@ int main(int argc, char** argv) {
               clock_s = std::to_string(clock.NowNanos());
   setenv("LEASE_BENCH_ROOT_KEY", HexEncode(root_key).c_str(), 1);
   if (phase == "issue") {  // keep the database as it is and say how to run phase 2 on a copy
-    std::printf("phase 2:  LEASE_BENCH_ROOT_KEY=%s %s --phase expire --dir %s --leases %s "
-                "--clock-ns %s\n",
-                HexEncode(root_key).c_str(), self.c_str(), dir.c_str(), n_s.c_str(),
-                clock_s.c_str());
+    std::printf(
+        "phase 2:  LEASE_BENCH_ROOT_KEY=%s %s --phase expire --dir %s --leases %s "
+        "--clock-ns %s\n",
+        HexEncode(root_key).c_str(), self.c_str(), dir.c_str(), n_s.c_str(), clock_s.c_str());
     return 0;
   }
   execl(self.c_str(), self.c_str(), "--phase", "expire", "--dir", dir.c_str(), "--leases",

@@ -32,7 +32,8 @@ struct AwsError {
   // "<code>: <message>" as users see it in errors.
   std::string ToString() const { return code + ": " + message; }
   // Vault's mapping to our status codes: throttled -> kUpstreamThrottled, 5xx/transport ->
-  // kUpstream (both 502), anything else -> kInvalidArgument (400). `prefix` is prepended ("Error creating IAM user").
+  // kUpstream (both 502), anything else -> kInvalidArgument (400). `prefix` is prepended ("Error
+  // creating IAM user").
   Status ToStatus(const std::string& prefix) const {
     // The seed shows AWS's message alone ("Error creating IAM user: User: arn:... is not
     // authorized..."); the code is added only when AWS sent no message.
@@ -48,8 +49,8 @@ struct AwsError {
 template <typename T>
 class [[nodiscard]] Outcome {
  public:
-  Outcome(T v) : v_(std::move(v)) {}          // NOLINT: implicit by design
-  Outcome(AwsError e) : v_(std::move(e)) {}   // NOLINT
+  Outcome(T v) : v_(std::move(v)) {}         // NOLINT: implicit by design
+  Outcome(AwsError e) : v_(std::move(e)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   T& value() { return std::get<0>(v_); }
   const T& value() const { return std::get<0>(v_); }
@@ -108,8 +109,7 @@ class IamApi {
   virtual Task<Outcome<Empty>> TagUser(std::string user_name, Tags tags) = 0;
   virtual Task<Outcome<Empty>> PutUserPolicy(std::string user_name, std::string policy_name,
                                              std::string policy_document) = 0;
-  virtual Task<Outcome<Empty>> DeleteUserPolicy(std::string user_name,
-                                                std::string policy_name) = 0;
+  virtual Task<Outcome<Empty>> DeleteUserPolicy(std::string user_name, std::string policy_name) = 0;
   virtual Task<Outcome<std::vector<std::string>>> ListUserPolicies(std::string user_name) = 0;
   virtual Task<Outcome<Empty>> AttachUserPolicy(std::string user_name, std::string policy_arn) = 0;
   virtual Task<Outcome<Empty>> DetachUserPolicy(std::string user_name, std::string policy_arn) = 0;
@@ -136,9 +136,9 @@ class IamApi {
 
 struct TemporaryCredentials {
   Credentials credentials;
-  std::string expiration;        // ISO-8601 as AWS returned it
-  int64_t expiration_unix = 0;   // parsed
-  std::string assumed_role_arn;  // AssumeRole only
+  std::string expiration;          // ISO-8601 as AWS returned it
+  int64_t expiration_unix = 0;     // parsed
+  std::string assumed_role_arn;    // AssumeRole only
   std::string federated_user_arn;  // GetFederationToken only
 };
 
@@ -188,8 +188,8 @@ struct ClientConfig {
   std::string region = "us-east-1";
   std::string iam_endpoint;
   std::string sts_endpoint;
-  std::string sts_region;  // empty = region
-  int max_retries = -1;    // -1 = default (3)
+  std::string sts_region;      // empty = region
+  int max_retries = -1;        // -1 = default (3)
   int64_t timeout_ms = 30000;  // per attempt
   double rate_limit = 0;       // calls/second shared by this client's users; 0 = unlimited
 };

@@ -76,8 +76,7 @@ std::string NormalizeEndpoint(std::string endpoint) {
 }
 
 template <typename T, typename Parse>
-Task<Outcome<T>> SendAndParse(std::shared_ptr<QueryClient> core, PreparedQuery query,
-                              Parse parse) {
+Task<Outcome<T>> SendAndParse(std::shared_ptr<QueryClient> core, PreparedQuery query, Parse parse) {
   Outcome<XmlElement> reply = co_await QueryClient::Send(core, std::move(query));
   if (!reply.ok()) co_return reply.error();
   Result<T> value = parse(reply.value());
@@ -124,8 +123,8 @@ bool IsThrottlingCode(std::string_view code) {
 
 int64_t BackoffDelayMs(const RetryOptions& options, int attempt, bool throttled,
                        double unit_random) {
-  double base = static_cast<double>(throttled ? options.throttle_base_delay_ms
-                                              : options.base_delay_ms);
+  double base =
+      static_cast<double>(throttled ? options.throttle_base_delay_ms : options.base_delay_ms);
   double cap = static_cast<double>(options.max_delay_ms);
   double ceiling = std::min(cap, base * std::ldexp(1.0, std::clamp(attempt, 0, 40)));
   double r = std::clamp(unit_random, 0.0, 1.0);
@@ -207,8 +206,8 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
     co_await AwaitVia<bool>(ex, [&](auto cb) { self->limiter_->Acquire([cb] { cb(true); }); });
 
     int64_t now = self->deps_.clock->NowSeconds();
-    bool fresh = signed_ahead && now >= query.signed_at &&
-                 now - query.signed_at <= kPreparedMaxAgeSeconds;
+    bool fresh =
+        signed_ahead && now >= query.signed_at && now - query.signed_at <= kPreparedMaxAgeSeconds;
     net::HttpRequest http = fresh ? std::move(query.http) : self->Signed(query.body, now);
     signed_ahead = false;
 
@@ -243,8 +242,8 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
     } else if (err.http_status != 0) {
       self->limiter_->OnSuccess();
     }
-    bool retryable = throttled || err.http_status == 0 ||
-                     (err.http_status >= 500 && err.http_status != 501);
+    bool retryable =
+        throttled || err.http_status == 0 || (err.http_status >= 500 && err.http_status != 501);
     if (!retryable || attempt >= o.retry.max_retries) {
       err.throttled = throttled;
       if (retryable) {
@@ -264,15 +263,13 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
 // ---- IamClient ----
 
 Task<Outcome<User>> IamClient::CreateUser(CreateUserInput in) {
-  return CallAndParse<User>(core_, BuildCreateUser(in), [](const XmlElement& x) {
-    return ParseUserResponse(x, "CreateUser");
-  });
+  return CallAndParse<User>(core_, BuildCreateUser(in),
+                            [](const XmlElement& x) { return ParseUserResponse(x, "CreateUser"); });
 }
 
 Task<Outcome<User>> IamClient::GetUser(std::string user_name) {
-  return CallAndParse<User>(core_, BuildGetUser(user_name), [](const XmlElement& x) {
-    return ParseUserResponse(x, "GetUser");
-  });
+  return CallAndParse<User>(core_, BuildGetUser(user_name),
+                            [](const XmlElement& x) { return ParseUserResponse(x, "GetUser"); });
 }
 
 Task<Outcome<Empty>> IamClient::DeleteUser(std::string user_name) {
@@ -282,24 +279,21 @@ Task<Outcome<Empty>> IamClient::DeleteUser(std::string user_name) {
 }
 
 Task<Outcome<Empty>> IamClient::TagUser(std::string user_name, Tags tags) {
-  return CallAndParse<Empty>(core_, BuildTagUser(user_name, tags), [](const XmlElement& x) {
-    return ParseEmptyResponse(x, "TagUser");
-  });
+  return CallAndParse<Empty>(core_, BuildTagUser(user_name, tags),
+                             [](const XmlElement& x) { return ParseEmptyResponse(x, "TagUser"); });
 }
 
 Task<Outcome<Empty>> IamClient::PutUserPolicy(std::string user_name, std::string policy_name,
                                               std::string policy_document) {
-  return CallAndParse<Empty>(core_, BuildPutUserPolicy(user_name, policy_name, policy_document),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "PutUserPolicy");
-                             });
+  return CallAndParse<Empty>(
+      core_, BuildPutUserPolicy(user_name, policy_name, policy_document),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "PutUserPolicy"); });
 }
 
 Task<Outcome<Empty>> IamClient::DeleteUserPolicy(std::string user_name, std::string policy_name) {
-  return CallAndParse<Empty>(core_, BuildDeleteUserPolicy(user_name, policy_name),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "DeleteUserPolicy");
-                             });
+  return CallAndParse<Empty>(
+      core_, BuildDeleteUserPolicy(user_name, policy_name),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeleteUserPolicy"); });
 }
 
 Task<Outcome<std::vector<std::string>>> IamClient::ListUserPolicies(std::string user_name) {
@@ -309,39 +303,33 @@ Task<Outcome<std::vector<std::string>>> IamClient::ListUserPolicies(std::string 
 }
 
 Task<Outcome<Empty>> IamClient::AttachUserPolicy(std::string user_name, std::string policy_arn) {
-  return CallAndParse<Empty>(core_, BuildAttachUserPolicy(user_name, policy_arn),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "AttachUserPolicy");
-                             });
+  return CallAndParse<Empty>(
+      core_, BuildAttachUserPolicy(user_name, policy_arn),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "AttachUserPolicy"); });
 }
 
 Task<Outcome<Empty>> IamClient::DetachUserPolicy(std::string user_name, std::string policy_arn) {
-  return CallAndParse<Empty>(core_, BuildDetachUserPolicy(user_name, policy_arn),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "DetachUserPolicy");
-                             });
+  return CallAndParse<Empty>(
+      core_, BuildDetachUserPolicy(user_name, policy_arn),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DetachUserPolicy"); });
 }
 
-Task<Outcome<std::vector<std::string>>> IamClient::ListAttachedUserPolicies(
-    std::string user_name) {
+Task<Outcome<std::vector<std::string>>> IamClient::ListAttachedUserPolicies(std::string user_name) {
   return CallAndParse<std::vector<std::string>>(
       core_, BuildListAttachedUserPolicies(user_name),
       [](const XmlElement& x) { return ParseNameListResponse(x, "ListAttachedUserPolicies"); });
 }
 
 Task<Outcome<Empty>> IamClient::AddUserToGroup(std::string group_name, std::string user_name) {
-  return CallAndParse<Empty>(core_, BuildAddUserToGroup(group_name, user_name),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "AddUserToGroup");
-                             });
+  return CallAndParse<Empty>(
+      core_, BuildAddUserToGroup(group_name, user_name),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "AddUserToGroup"); });
 }
 
-Task<Outcome<Empty>> IamClient::RemoveUserFromGroup(std::string group_name,
-                                                    std::string user_name) {
-  return CallAndParse<Empty>(core_, BuildRemoveUserFromGroup(group_name, user_name),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "RemoveUserFromGroup");
-                             });
+Task<Outcome<Empty>> IamClient::RemoveUserFromGroup(std::string group_name, std::string user_name) {
+  return CallAndParse<Empty>(
+      core_, BuildRemoveUserFromGroup(group_name, user_name),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "RemoveUserFromGroup"); });
 }
 
 Task<Outcome<std::vector<std::string>>> IamClient::ListGroupsForUser(std::string user_name) {
@@ -351,15 +339,15 @@ Task<Outcome<std::vector<std::string>>> IamClient::ListGroupsForUser(std::string
 }
 
 Task<Outcome<AccessKey>> IamClient::CreateAccessKey(std::string user_name) {
-  return CallAndParse<AccessKey>(core_, BuildCreateAccessKey(user_name),
-                                 [](const XmlElement& x) { return ParseCreateAccessKeyResponse(x); });
+  return CallAndParse<AccessKey>(core_, BuildCreateAccessKey(user_name), [](const XmlElement& x) {
+    return ParseCreateAccessKeyResponse(x);
+  });
 }
 
 Task<Outcome<Empty>> IamClient::DeleteAccessKey(std::string user_name, std::string access_key_id) {
-  return CallAndParse<Empty>(core_, BuildDeleteAccessKey(user_name, access_key_id),
-                             [](const XmlElement& x) {
-                               return ParseEmptyResponse(x, "DeleteAccessKey");
-                             });
+  return CallAndParse<Empty>(
+      core_, BuildDeleteAccessKey(user_name, access_key_id),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeleteAccessKey"); });
 }
 
 Task<Outcome<std::vector<AccessKey>>> IamClient::ListAccessKeys(std::string user_name) {
@@ -383,8 +371,9 @@ Task<Outcome<std::vector<std::string>>> IamClient::ListGroupPolicies(std::string
 
 Task<Outcome<std::string>> IamClient::GetGroupPolicy(std::string group_name,
                                                      std::string policy_name) {
-  return CallAndParse<std::string>(core_, BuildGetGroupPolicy(group_name, policy_name),
-                                   [](const XmlElement& x) { return ParseGetGroupPolicyResponse(x); });
+  return CallAndParse<std::string>(
+      core_, BuildGetGroupPolicy(group_name, policy_name),
+      [](const XmlElement& x) { return ParseGetGroupPolicyResponse(x); });
 }
 
 // ---- StsClient ----

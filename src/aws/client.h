@@ -52,8 +52,8 @@ struct ClientDeps {
 
 // SDK-style retry policy (aws-engine.md §2.9).
 struct RetryOptions {
-  int max_retries = 3;                 // retries after the first attempt
-  int64_t base_delay_ms = 30;          // 5xx and transport errors
+  int max_retries = 3;         // retries after the first attempt
+  int64_t base_delay_ms = 30;  // 5xx and transport errors
   int64_t throttle_base_delay_ms = 500;
   int64_t max_delay_ms = 20000;
 };
@@ -137,11 +137,9 @@ class IamClient final : public IamApi {
   Task<Outcome<std::vector<std::string>>> ListUserPolicies(std::string user_name) override;
   Task<Outcome<Empty>> AttachUserPolicy(std::string user_name, std::string policy_arn) override;
   Task<Outcome<Empty>> DetachUserPolicy(std::string user_name, std::string policy_arn) override;
-  Task<Outcome<std::vector<std::string>>> ListAttachedUserPolicies(
-      std::string user_name) override;
+  Task<Outcome<std::vector<std::string>>> ListAttachedUserPolicies(std::string user_name) override;
   Task<Outcome<Empty>> AddUserToGroup(std::string group_name, std::string user_name) override;
-  Task<Outcome<Empty>> RemoveUserFromGroup(std::string group_name,
-                                           std::string user_name) override;
+  Task<Outcome<Empty>> RemoveUserFromGroup(std::string group_name, std::string user_name) override;
   Task<Outcome<std::vector<std::string>>> ListGroupsForUser(std::string user_name) override;
   Task<Outcome<AccessKey>> CreateAccessKey(std::string user_name) override;
   Task<Outcome<Empty>> DeleteAccessKey(std::string user_name, std::string access_key_id) override;

@@ -2,15 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <ctime>
-#include <future>
-
 #include <condition_variable>
+#include <ctime>
 #include <deque>
+#include <future>
 #include <thread>
 
-#include "util/thread_pool.h"
 #include "net/fake_http_client.h"
+#include "util/thread_pool.h"
 
 namespace vault::aws {
 namespace {
@@ -23,17 +22,17 @@ net::HttpResponse Ok(const std::string& action, const std::string& result_inner)
   if (!result_inner.empty()) {
     body += "<" + action + "Result>" + result_inner + "</" + action + "Result>";
   }
-  body += "<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></" + action +
-          "Response>";
+  body +=
+      "<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></" + action + "Response>";
   return net::HttpResponse{200, {{"x-amzn-RequestId", "rid"}}, body};
 }
 
 net::HttpResponse Err(int status, const std::string& code, const std::string& message) {
-  return net::HttpResponse{
-      status,
-      {{"x-amzn-RequestId", "err-rid"}},
-      "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>" + message +
-          "</Message></Error><RequestId>err-rid</RequestId></ErrorResponse>"};
+  return net::HttpResponse{status,
+                           {{"x-amzn-RequestId", "err-rid"}},
+                           "<ErrorResponse><Error><Type>Sender</Type><Code>" + code +
+                               "</Code><Message>" + message +
+                               "</Message></Error><RequestId>err-rid</RequestId></ErrorResponse>"};
 }
 
 std::string ActionOf(const net::HttpRequest& r) {
@@ -205,7 +204,8 @@ TEST_F(ClientTest, CallsAreSignedWhenMadeAndSignedAgainWhenSentLate) {
   for (const auto& r : http_.requests()) {
     std::tm tm{};
     strptime(net::FindHeader(r.headers, "X-Amz-Date")->c_str(), "%Y%m%dT%H%M%SZ", &tm);
-    EXPECT_EQ(StandaloneAuthorization(r, timegm(&tm)), *net::FindHeader(r.headers, "Authorization"));
+    EXPECT_EQ(StandaloneAuthorization(r, timegm(&tm)),
+              *net::FindHeader(r.headers, "Authorization"));
   }
   // A Task made and dropped unsent sends nothing.
   size_t before = http_.requests().size();
@@ -326,9 +326,11 @@ TEST_F(ClientTest, ClientErrorsAreNotRetried) {
 
 TEST_F(ClientTest, MalformedSuccessIsASerializationErrorWithoutSecrets) {
   http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
-    return net::HttpResponse{200, {}, "<CreateAccessKeyResponse><CreateAccessKeyResult><AccessKey>"
-                                      "<SecretAccessKey>LEAKME</SecretAccessKey></AccessKey>"
-                                      "</CreateAccessKeyResult></CreateAccessKeyResponse>"};
+    return net::HttpResponse{200,
+                             {},
+                             "<CreateAccessKeyResponse><CreateAccessKeyResult><AccessKey>"
+                             "<SecretAccessKey>LEAKME</SecretAccessKey></AccessKey>"
+                             "</CreateAccessKeyResult></CreateAccessKeyResponse>"};
   });
   Outcome<AccessKey> k = SyncWait(Iam()->CreateAccessKey("u1"));
   ASSERT_FALSE(k.ok());
@@ -344,8 +346,9 @@ TEST_F(ClientTest, MalformedSuccessIsASerializationErrorWithoutSecrets) {
 
 TEST_F(ClientTest, OurCredentialsNeverAppearInErrors) {
   http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
-    return Err(403, "SignatureDoesNotMatch",
-               std::string("The String-to-Sign was for secret ") + kSecret + " and token " + kToken);
+    return Err(
+        403, "SignatureDoesNotMatch",
+        std::string("The String-to-Sign was for secret ") + kSecret + " and token " + kToken);
   });
   ClientConfig cfg = Config();
   cfg.credentials.session_token = kToken;
@@ -360,20 +363,23 @@ TEST_F(ClientTest, ListsAndGroupPolicyDecoding) {
   http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
     std::string a = ActionOf(r);
     if (a == "ListGroupPolicies") {
-      return Ok(a, "<PolicyNames><member>p1</member><member>p2</member></PolicyNames>"
-                   "<IsTruncated>false</IsTruncated>");
+      return Ok(a,
+                "<PolicyNames><member>p1</member><member>p2</member></PolicyNames>"
+                "<IsTruncated>false</IsTruncated>");
     }
     if (a == "GetGroupPolicy") {
-      return Ok(a, "<GroupName>g</GroupName><PolicyName>p1</PolicyName><PolicyDocument>"
-                   "%7B%22Statement%22%3A%5B%5D%7D</PolicyDocument>");
+      return Ok(a,
+                "<GroupName>g</GroupName><PolicyName>p1</PolicyName><PolicyDocument>"
+                "%7B%22Statement%22%3A%5B%5D%7D</PolicyDocument>");
     }
     if (a == "ListAccessKeys") {
-      return Ok(a, "<UserName>u</UserName><AccessKeyMetadata><member><UserName>u</UserName>"
-                   "<AccessKeyId>AKIA1</AccessKeyId><Status>Active</Status>"
-                   "<CreateDate>2026-01-02T03:04:05Z</CreateDate></member><member>"
-                   "<UserName>u</UserName><AccessKeyId>AKIA2</AccessKeyId><Status>Inactive"
-                   "</Status><CreateDate>2026-01-01T00:00:00.5Z</CreateDate></member>"
-                   "</AccessKeyMetadata><IsTruncated>false</IsTruncated>");
+      return Ok(a,
+                "<UserName>u</UserName><AccessKeyMetadata><member><UserName>u</UserName>"
+                "<AccessKeyId>AKIA1</AccessKeyId><Status>Active</Status>"
+                "<CreateDate>2026-01-02T03:04:05Z</CreateDate></member><member>"
+                "<UserName>u</UserName><AccessKeyId>AKIA2</AccessKeyId><Status>Inactive"
+                "</Status><CreateDate>2026-01-01T00:00:00.5Z</CreateDate></member>"
+                "</AccessKeyMetadata><IsTruncated>false</IsTruncated>");
     }
     return Err(400, "InvalidAction", a);
   });
@@ -394,9 +400,8 @@ TEST_F(ClientTest, ListsAndGroupPolicyDecoding) {
 }
 
 TEST_F(ClientTest, RateLimitSpacesCalls) {
-  http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
-    return Ok("DeleteUser", "");
-  });
+  http_.set_handler(
+      [&](const net::HttpRequest& r) -> Result<net::HttpResponse> { return Ok("DeleteUser", ""); });
   ClientConfig cfg = Config();
   cfg.rate_limit = 2;
   auto iam = Iam(cfg);

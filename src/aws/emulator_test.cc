@@ -3,8 +3,8 @@
 // source tree); the tests skip when it does not exist.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,11 +20,11 @@
 #include <future>
 #include <thread>
 
-#include "util/thread_pool.h"
 #include "aws/client.h"
 #include "net/asio_event_loop.h"
 #include "net/curl_http_client.h"
 #include "util/json.h"
+#include "util/thread_pool.h"
 
 namespace vault::aws {
 namespace {
@@ -36,7 +36,6 @@ std::string EmulatorPath() {
   if (env != nullptr && *env != '\0') return env;
   return std::string(VAULT_SOURCE_DIR) + "/tools/iam-emulator/iam_emulator.py";
 }
-
 
 // One emulator process: started with --port 0, its JSON line read from stdout.
 class EmulatorProcess {
@@ -197,7 +196,8 @@ TEST_F(EmulatorTest, IamUserIssueAndRevokeSequences) {
   EXPECT_FALSE(created->user_id.empty());
   EXPECT_FALSE(created->create_date.empty());
 
-  Outcome<Empty> r = SyncWait(iam->AttachUserPolicy(user, "arn:aws:iam::aws:policy/ReadOnlyAccess"));
+  Outcome<Empty> r =
+      SyncWait(iam->AttachUserPolicy(user, "arn:aws:iam::aws:policy/ReadOnlyAccess"));
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   r = SyncWait(iam->PutUserPolicy(user, "deploy", policy));
   ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -262,12 +262,25 @@ TEST_F(EmulatorTest, IamUserIssueAndRevokeSequences) {
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, "NoSuchEntity");
 
-  std::vector<std::string> want = {
-      "CreateUser",       "AttachUserPolicy",         "PutUserPolicy",  "AddUserToGroup",
-      "TagUser",          "CreateAccessKey",          "GetCallerIdentity", "GetUser",
-      "GetUser",          "ListGroupsForUser",        "ListUserPolicies",
-      "ListAttachedUserPolicies", "ListAccessKeys",   "DeleteAccessKey", "DetachUserPolicy",
-      "DeleteUserPolicy", "RemoveUserFromGroup",      "DeleteUser",     "GetUser"};
+  std::vector<std::string> want = {"CreateUser",
+                                   "AttachUserPolicy",
+                                   "PutUserPolicy",
+                                   "AddUserToGroup",
+                                   "TagUser",
+                                   "CreateAccessKey",
+                                   "GetCallerIdentity",
+                                   "GetUser",
+                                   "GetUser",
+                                   "ListGroupsForUser",
+                                   "ListUserPolicies",
+                                   "ListAttachedUserPolicies",
+                                   "ListAccessKeys",
+                                   "DeleteAccessKey",
+                                   "DetachUserPolicy",
+                                   "DeleteUserPolicy",
+                                   "RemoveUserFromGroup",
+                                   "DeleteUser",
+                                   "GetUser"};
   EXPECT_EQ(CalledActions(), want);
 
   Result<Json> state = Admin("GET", "/state", "");
@@ -341,8 +354,8 @@ TEST_F(EmulatorTest, ThrottlingIsRetriedToSuccessThenFlaggedWhenItPersists) {
   EXPECT_EQ(CalledActions().size(), 3u);
 
   // 5xx is retried too.
-  ASSERT_TRUE(Admin("POST", "/faults", R"({"reset": true, "fail_actions": {"ListAccessKeys": 1}})")
-                  .ok());
+  ASSERT_TRUE(
+      Admin("POST", "/faults", R"({"reset": true, "fail_actions": {"ListAccessKeys": 1}})").ok());
   Outcome<std::vector<AccessKey>> keys = SyncWait(iam->ListAccessKeys("vault-root"));
   ASSERT_TRUE(keys.ok()) << keys.error().ToString();
   EXPECT_EQ(keys->size(), 1u);
@@ -376,9 +389,9 @@ TEST_F(EmulatorTest, FiveHundredConcurrentCallsOverlapOnFewThreads) {
   EXPECT_EQ(ok, kCalls) << first_error;
   // Serially: 50 s. One I/O thread + 2 workers, all 500 waiting on the emulator together.
   EXPECT_LT(elapsed.count(), 2000) << "500 calls took " << elapsed.count() << " ms";
-  std::printf("[ perf     ] 500 concurrent GetUser with 100 ms latency: %lld ms, %lld connections\n",
-              static_cast<long long>(elapsed.count()),
-              static_cast<long long>(http_->connections_opened()));
+  std::printf(
+      "[ perf     ] 500 concurrent GetUser with 100 ms latency: %lld ms, %lld connections\n",
+      static_cast<long long>(elapsed.count()), static_cast<long long>(http_->connections_opened()));
 }
 
 TEST_F(EmulatorTest, StsCalls) {
@@ -416,7 +429,8 @@ TEST_F(EmulatorTest, StsCalls) {
 
   GetFederationTokenInput ft;
   ft.name = "vault-1700000000-AbCdEfGhIjKlMnO";
-  ft.policy = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})";
+  ft.policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})";
   ft.duration_seconds = 900;
   Outcome<TemporaryCredentials> fed = SyncWait(sts->GetFederationToken(ft));
   ASSERT_TRUE(fed.ok()) << fed.error().ToString();
@@ -498,12 +512,13 @@ TEST(EmulatorTlsTest, VerifiesTheServerCertificate) {
   if (!std::filesystem::exists(EmulatorPath())) {
     GTEST_SKIP() << "IAM emulator not found at " << EmulatorPath();
   }
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("vault-aws-tls-" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("vault-aws-tls-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                    "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " +
-                    dir + "/cert.pem >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl CLI not available";
   EmulatorProcess emu;
   std::string why;
@@ -518,8 +533,8 @@ TEST(EmulatorTlsTest, VerifiesTheServerCertificate) {
   net::CurlOptions strict;
   strict.ca_from_environment = false;
   net::CurlHttpClient untrusting(strict);
-  Outcome<User> rejected =
-      SyncWait(NewClientFactory(&untrusting, &untrusting, nullptr, nullptr)->NewIam(cfg)->GetUser(""));
+  Outcome<User> rejected = SyncWait(
+      NewClientFactory(&untrusting, &untrusting, nullptr, nullptr)->NewIam(cfg)->GetUser(""));
   ASSERT_FALSE(rejected.ok());
   EXPECT_EQ(rejected.error().code, "RequestError");
 

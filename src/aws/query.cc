@@ -244,8 +244,7 @@ QueryRequest BuildAddUserToGroup(const std::string& group_name, const std::strin
   return q;
 }
 
-QueryRequest BuildRemoveUserFromGroup(const std::string& group_name,
-                                      const std::string& user_name) {
+QueryRequest BuildRemoveUserFromGroup(const std::string& group_name, const std::string& user_name) {
   QueryRequest q("RemoveUserFromGroup", kIamApiVersion);
   q.Add("GroupName", group_name).Add("UserName", user_name);
   return q;
@@ -263,8 +262,7 @@ QueryRequest BuildCreateAccessKey(const std::string& user_name) {
   return q;
 }
 
-QueryRequest BuildDeleteAccessKey(const std::string& user_name,
-                                  const std::string& access_key_id) {
+QueryRequest BuildDeleteAccessKey(const std::string& user_name, const std::string& access_key_id) {
   QueryRequest q("DeleteAccessKey", kIamApiVersion);
   q.AddIfSet("UserName", user_name).Add("AccessKeyId", access_key_id);
   return q;
@@ -385,8 +383,9 @@ Result<std::string> ParseGetGroupPolicyResponse(const XmlElement& root) {
   const XmlElement* doc = result->Child("PolicyDocument");
   if (doc == nullptr) return Missing("GetGroupPolicy", "PolicyDocument");
   Result<std::string> decoded = QueryUnescape(doc->text());
-  if (!decoded.ok()) return InvalidArgument("malformed GetGroupPolicy response: " +
-                                            decoded.status().message() + " in PolicyDocument");
+  if (!decoded.ok())
+    return InvalidArgument("malformed GetGroupPolicy response: " + decoded.status().message() +
+                           " in PolicyDocument");
   return decoded;
 }
 
@@ -406,11 +405,14 @@ Result<TemporaryCredentials> ParseCredentialsResponse(const XmlElement& root,
   }
   if (t.credentials.session_token.empty()) return Missing(action, "Credentials/SessionToken");
   Result<int64_t> exp = ParseIso8601(t.expiration);
-  if (!exp.ok()) return InvalidArgument("malformed " + std::string(action) +
-                                        " response: invalid Credentials/Expiration");
+  if (!exp.ok())
+    return InvalidArgument("malformed " + std::string(action) +
+                           " response: invalid Credentials/Expiration");
   t.expiration_unix = *exp;
-  if (const XmlElement* a = result->Child("AssumedRoleUser")) t.assumed_role_arn = a->ChildText("Arn");
-  if (const XmlElement* f = result->Child("FederatedUser")) t.federated_user_arn = f->ChildText("Arn");
+  if (const XmlElement* a = result->Child("AssumedRoleUser"))
+    t.assumed_role_arn = a->ChildText("Arn");
+  if (const XmlElement* f = result->Child("FederatedUser"))
+    t.federated_user_arn = f->ChildText("Arn");
   return t;
 }
 

@@ -1,6 +1,7 @@
 // The AWS Query protocol as IAM and STS speak it: request bodies (form-encoded exactly as boto3
-// puts them on the wire, checked against testdata/query_vectors.json), typed request builders for the calls in api.h, and
-// parsers from the XML responses (success and ErrorResponse) into api.h's types.
+// puts them on the wire, checked against testdata/query_vectors.json), typed request builders for
+// the calls in api.h, and parsers from the XML responses (success and ErrorResponse) into api.h's
+// types.
 //
 // Pure functions, no I/O: aws/client.h signs, sends and retries.
 #pragma once

@@ -38,7 +38,10 @@ std::map<std::string, std::function<QueryRequest()>> Builders() {
       {"get_user_caller", [] { return BuildGetUser(""); }},
       {"get_user_named", [] { return BuildGetUser("alice"); }},
       {"delete_user", [] { return BuildDeleteUser(kUser); }},
-      {"tag_user", [] { return BuildTagUser("u", {{"team", "eng"}}); }},
+      {"tag_user",
+       [] {
+         return BuildTagUser("u", {{"team", "eng"}});
+       }},
       {"put_user_policy", [] { return BuildPutUserPolicy("u", "deploy role", kPolicy); }},
       {"delete_user_policy", [] { return BuildDeleteUserPolicy("u", "deploy"); }},
       {"list_user_policies", [] { return BuildListUserPolicies("u"); }},

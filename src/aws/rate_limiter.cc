@@ -47,8 +47,8 @@ void RateLimiter::CountCallLocked(int64_t now_ns) {
 double RateLimiter::ObservedRateLocked(int64_t now_ns) const {
   double in_window = static_cast<double>(now_ns - window_start_ns_) / kNanosPerSecond;
   double current = in_window >= 0.1 ? window_calls_ / in_window : 0;
-  return std::max({static_cast<double>(previous_window_calls_), current,
-                   static_cast<double>(window_calls_)});
+  return std::max(
+      {static_cast<double>(previous_window_calls_), current, static_cast<double>(window_calls_)});
 }
 
 void RateLimiter::Acquire(std::function<void()> ready) {
@@ -81,8 +81,7 @@ int64_t RateLimiter::ArmTimerLocked() {
   if (timer_armed_ || waiters_.empty()) return -1;
   timer_armed_ = true;
   double need = std::max(0.0, 1 - tokens_);
-  return std::max<int64_t>(1,
-                           static_cast<int64_t>(std::ceil(need / std::max(rate_, 1e-6) * 1000)));
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(need / std::max(rate_, 1e-6) * 1000)));
 }
 
 void RateLimiter::StartTimer(int64_t delay_ms) {
@@ -98,7 +97,8 @@ void RateLimiter::OnTimer() {
     std::lock_guard lock(mu_);
     timer_armed_ = false;
     if (!limited_) {
-      run.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(waiters_.end()));
+      run.assign(std::make_move_iterator(waiters_.begin()),
+                 std::make_move_iterator(waiters_.end()));
       waiters_.clear();
     } else {
       RefillLocked(clock_->NowNanos());
@@ -164,7 +164,8 @@ void RateLimiter::OnSuccess() {
       // Recovered: back to unlimited; release everyone queued.
       limited_ = false;
       rate_ = 0;
-      run.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(waiters_.end()));
+      run.assign(std::make_move_iterator(waiters_.begin()),
+                 std::make_move_iterator(waiters_.end()));
       waiters_.clear();
     }
   }

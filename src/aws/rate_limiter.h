@@ -26,8 +26,8 @@
 namespace vault::aws {
 
 struct RateLimiterOptions {
-  double rate = 0;               // calls/second; 0 = unlimited until throttled
-  double min_rate = 0.5;         // floor after repeated throttling
+  double rate = 0;        // calls/second; 0 = unlimited until throttled
+  double min_rate = 0.5;  // floor after repeated throttling
   // An unlimited limiter engages at half of max(observed rate, this): throttling seen at a trickle
   // of calls comes from others sharing the account's quota, and should not cut us to a trickle.
   double engage_floor = 10;
@@ -79,7 +79,7 @@ class RateLimiter : public std::enable_shared_from_this<RateLimiter> {
   mutable std::mutex mu_;
   bool limited_;
   double rate_;
-  double target_;  // the rate to recover to (configured, or where throttling began)
+  double target_;   // the rate to recover to (configured, or where throttling began)
   double ceiling_;  // fast recovery up to here, slow probing above (see RateLimiterOptions)
   int64_t replies_since_decrease_ = 0;
   int64_t throttled_since_decrease_ = 0;

@@ -116,12 +116,12 @@ std::string FormatAmzDate(int64_t unix_seconds) {
   }
   days += 719468;
   const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;                                // [0, 146096]
+  const int64_t doe = days - era * 146097;                                    // [0, 146096]
   const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              // [0, 365]
-  const int64_t mp = (5 * doy + 2) / 153;                                   // [0, 11]
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;                         // [1, 31]
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;                         // [1, 12]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                     // [0, 11]
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;                           // [1, 31]
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;                            // [1, 12]
   const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   std::string out;
   out.reserve(16);
@@ -223,13 +223,16 @@ std::string CanonicalUri(std::string_view path) {
 }
 
 SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::string service)
-    : credentials_(std::move(credentials)), region_(std::move(region)), service_(std::move(service)) {}
+    : credentials_(std::move(credentials)),
+      region_(std::move(region)),
+      service_(std::move(service)) {}
 
 SigV4Signer::~SigV4Signer() {
   OPENSSL_cleanse(credentials_.secret_access_key.data(), credentials_.secret_access_key.size());
 }
 
-std::shared_ptr<const crypto::HmacSha256Key> SigV4Signer::SigningMac(const std::string& date) const {
+std::shared_ptr<const crypto::HmacSha256Key> SigV4Signer::SigningMac(
+    const std::string& date) const {
   std::lock_guard lock(mu_);
   if (cached_date_ != date || !cached_mac_) {
     std::string key = DeriveSigningKey(credentials_.secret_access_key, date, region_, service_);
@@ -287,10 +290,16 @@ SigV4Parts SigV4Signer::Sign(net::HttpRequest& request, int64_t unix_seconds) co
 
   std::string scope;
   scope.reserve(date.size() + region_.size() + service_.size() + 16);
-  scope.append(date).append("/").append(region_).append("/").append(service_).append("/aws4_request");
+  scope.append(date).append("/").append(region_).append("/").append(service_).append(
+      "/aws4_request");
   std::string& sts = parts.string_to_sign;
   sts.reserve(kAlgorithm.size() + parts.amz_date.size() + scope.size() + 68);
-  sts.append(kAlgorithm).append("\n").append(parts.amz_date).append("\n").append(scope).append("\n");
+  sts.append(kAlgorithm)
+      .append("\n")
+      .append(parts.amz_date)
+      .append("\n")
+      .append(scope)
+      .append("\n");
   sts.append(HexEncode(crypto::Sha256(creq)));
   parts.signature = HexEncode(SigningMac(date)->Mac(sts));
   std::string& auth = parts.authorization;

@@ -36,7 +36,8 @@ struct SigV4Parts {
 };
 
 // Signs requests for one (credentials, region, service). Thread-safe; caches the derived signing
-// key for the current date, prepared as an HMAC key (no key expansion per request). Holds the secret key and wipes it on destruction.
+// key for the current date, prepared as an HMAC key (no key expansion per request). Holds the
+// secret key and wipes it on destruction.
 class SigV4Signer {
  public:
   SigV4Signer(Credentials credentials, std::string region, std::string service);
@@ -61,7 +62,7 @@ class SigV4Signer {
   std::string region_;
   std::string service_;
   mutable std::mutex mu_;
-  mutable std::string cached_date_;                                 // guarded by mu_
+  mutable std::string cached_date_;                                  // guarded by mu_
   mutable std::shared_ptr<const crypto::HmacSha256Key> cached_mac_;  // guarded by mu_
 };
 

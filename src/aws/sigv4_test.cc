@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
-
 #include <fstream>
 #include <sstream>
 
@@ -53,8 +52,8 @@ TEST(SigV4Test, MatchesBotocoreByteForByte) {
       EXPECT_EQ(*token, v["session_token"].get<std::string>());
     }
     // No intermediate string carries the secret key.
-    for (const std::string* s : {&parts.canonical_request, &parts.string_to_sign,
-                                 &parts.authorization}) {
+    for (const std::string* s :
+         {&parts.canonical_request, &parts.string_to_sign, &parts.authorization}) {
       EXPECT_EQ(s->find(v["secret_key"].get<std::string>()), std::string::npos);
     }
   }
@@ -70,7 +69,7 @@ TEST(SigV4Test, ResigningReplacesPreviousSignatureHeaders) {
   for (const Json& h : v["headers"]) req.headers.emplace_back(h[0], h[1]);
   SigV4Signer signer({v["access_key"], v["secret_key"], v["session_token"]}, v["region"],
                      v["service"]);
-  (void)signer.Sign(req, v["unix_time"].get<int64_t>() - 3600);  // a first attempt
+  (void)signer.Sign(req, v["unix_time"].get<int64_t>() - 3600);        // a first attempt
   SigV4Parts parts = signer.Sign(req, v["unix_time"].get<int64_t>());  // the retry
   EXPECT_EQ(parts.authorization, v["authorization"].get<std::string>());
   int auth = 0, date = 0, token = 0;

@@ -140,10 +140,10 @@ Result<XmlElement> ParseXml(std::string_view document, const XmlLimits& limits) 
 
   if (!b.error_.empty()) return InvalidArgument("invalid XML: " + b.error_);
   if (st != XML_STATUS_OK) {
-    return InvalidArgument(
-        "invalid XML at line " + std::to_string(XML_GetCurrentLineNumber(parser.get())) +
-        ", column " + std::to_string(XML_GetCurrentColumnNumber(parser.get())) + ": " +
-        XML_ErrorString(XML_GetErrorCode(parser.get())));
+    return InvalidArgument("invalid XML at line " +
+                           std::to_string(XML_GetCurrentLineNumber(parser.get())) + ", column " +
+                           std::to_string(XML_GetCurrentColumnNumber(parser.get())) + ": " +
+                           XML_ErrorString(XML_GetErrorCode(parser.get())));
   }
   if (!b.have_root_) return InvalidArgument("invalid XML: no root element");
   return std::move(b.root_);

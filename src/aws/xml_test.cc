@@ -111,8 +111,12 @@ TEST(XmlTest, EachDocumentStartsFromScratchAfterAnyEarlierOne) {
   // A thread reuses one parser: nothing of a document (an error, a stop from a callback, a
   // namespace prefix, an unfinished element) may leak into the next one.
   const std::string good = kListGroups;
-  const char* before[] = {"<a>", "<a></b>", "<!DOCTYPE x><x/>", "<p:a xmlns:p='u'><p:b>",
-                          "<a>&undefined;</a>", "<r><m/><m/><m/></r>"};
+  const char* before[] = {"<a>",
+                          "<a></b>",
+                          "<!DOCTYPE x><x/>",
+                          "<p:a xmlns:p='u'><p:b>",
+                          "<a>&undefined;</a>",
+                          "<r><m/><m/><m/></r>"};
   XmlLimits tight;
   tight.max_elements = 2;
   for (const char* doc : before) {

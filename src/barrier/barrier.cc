@@ -76,7 +76,9 @@ uint32_t TermOf(std::string_view in) {
 Status Barrier::PersistKeyringLocked() {
   Json keys = Json::array();
   for (const auto& [term, k] : keys_) {
-    keys.push_back({{"Term", term}, {"Version", 1}, {"Value", Base64Encode(k.value)},
+    keys.push_back({{"Term", term},
+                    {"Version", 1},
+                    {"Value", Base64Encode(k.value)},
                     {"InstallTime", FormatRfc3339Nano(k.install_time)},
                     {"InstallTimeNanos", k.install_time}});
   }
@@ -120,7 +122,8 @@ Status Barrier::Initialize(const std::string& root_key) {
 Status Barrier::Unseal(const std::string& root_key) {
   ASSIGN_OR_RETURN(auto raw, physical_->Get(kKeyringPath));
   if (!raw) return InvalidArgument("Vault is not initialized");
-  if (root_key.size() < 16 || root_key.size() > 32) return InvalidArgument("unseal failed, invalid key");
+  if (root_key.size() < 16 || root_key.size() > 32)
+    return InvalidArgument("unseal failed, invalid key");
   auto root = crypto::AesGcmKey::Create(root_key);
   if (!root.ok()) return InvalidArgument("unseal failed, invalid key");
   auto plain = OpenWith(**root, kKeyringPath, *raw);

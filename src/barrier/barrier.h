@@ -31,7 +31,8 @@ class Barrier : public logical::Storage {
   // Creates the keyring (term 1) under root_key (32 bytes) and leaves the barrier unsealed.
   // kInvalidArgument if already initialized or the key size is wrong.
   Status Initialize(const std::string& root_key);
-  // Decrypts the keyring with root_key. kInvalidArgument("unseal failed, invalid key") on a wrong key.
+  // Decrypts the keyring with root_key. kInvalidArgument("unseal failed, invalid key") on a wrong
+  // key.
   Status Unseal(const std::string& root_key);
   // Forgets every key (zeroized). Idempotent.
   void Seal();

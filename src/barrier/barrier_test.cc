@@ -22,14 +22,17 @@ TEST_F(BarrierTest, NothingInClearAtRest) {
   ASSERT_TRUE(barrier_.Put("logical/x/secret", "super-secret-value").ok());
   EXPECT_EQ(**barrier_.Get("logical/x/secret"), "super-secret-value");
   bool found_plain = false;
-  ASSERT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view v) {
-    if (v.find("super-secret") != std::string_view::npos) found_plain = true;
-    if (k == "logical/x/secret") {
-      EXPECT_EQ(v[3], 1);  // term 1
-      EXPECT_EQ(v[4], 2);  // version 2 (path as AAD)
-    }
-    return true;
-  }).ok());
+  ASSERT_TRUE(physical_
+                  .Scan("",
+                        [&](std::string_view k, std::string_view v) {
+                          if (v.find("super-secret") != std::string_view::npos) found_plain = true;
+                          if (k == "logical/x/secret") {
+                            EXPECT_EQ(v[3], 1);  // term 1
+                            EXPECT_EQ(v[4], 2);  // version 2 (path as AAD)
+                          }
+                          return true;
+                        })
+                  .ok());
   EXPECT_FALSE(found_plain);
 }
 

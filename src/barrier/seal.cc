@@ -21,11 +21,14 @@ Result<std::vector<std::string>> SealManager::Initialize(int shares, int thresho
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(bool init, barrier_->Initialized());
   if (init) return InvalidArgument("Vault is already initialized");
-  if (shares < 1 || shares > 255) return InvalidArgument("invalid seal configuration: secret shares must be between 1 and 255");
+  if (shares < 1 || shares > 255)
+    return InvalidArgument("invalid seal configuration: secret shares must be between 1 and 255");
   if (threshold < 1 || threshold > shares)
-    return InvalidArgument("invalid seal configuration: threshold must be between 1 and the number of shares");
+    return InvalidArgument(
+        "invalid seal configuration: threshold must be between 1 and the number of shares");
   if (shares > 1 && threshold < 2)
-    return InvalidArgument("invalid seal configuration: threshold must be greater than one for multiple shares");
+    return InvalidArgument(
+        "invalid seal configuration: threshold must be greater than one for multiple shares");
   if (shares == 1 && threshold != 1)
     return InvalidArgument("invalid seal configuration: threshold must be one for a single share");
   Json config = {{"type", "shamir"}, {"secret_shares", shares}, {"secret_threshold", threshold}};

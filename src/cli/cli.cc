@@ -21,9 +21,9 @@ struct Group {
 
 // Command groups of today's CLI ("vault secrets enable ...").
 constexpr Group kGroups[] = {
-    {"audit", "Interact with audit devices"},        {"lease", "Interact with leases"},
-    {"operator", "Perform operator-specific tasks"}, {"policy", "Interact with policies"},
-    {"secrets", "Interact with secrets engines"},    {"token", "Interact with tokens"},
+    {"audit", "Interact with audit devices"},          {"lease", "Interact with leases"},
+    {"operator", "Perform operator-specific tasks"},   {"policy", "Interact with policies"},
+    {"secrets", "Interact with secrets engines"},      {"token", "Interact with tokens"},
     {"kv", "Interact with Vault's Key-Value storage"},
 };
 

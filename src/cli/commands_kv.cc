@@ -149,7 +149,8 @@ int CmdPathHelp(Invocation& inv) {
 // ---- vault kv (KV version 1) ------------------------------------------------------------------
 // Today's CLI asks sys/internal/ui/mounts which KV version a path is mounted with and goes to
 // <mount>/data/... for version 2. This server mounts version 1 only, where `kv get/put/list/delete`
-// are reads, writes, lists and deletes of the path itself, as Vault's CLI does on a version 1 mount.
+// are reads, writes, lists and deletes of the path itself, as Vault's CLI does on a version 1
+// mount.
 
 // "== Data ==" as Vault's CLI pads a section header: to the key column plus "    Value".
 std::string HeaderForMap(const std::string& header, const Json& data) {
@@ -186,7 +187,8 @@ int CmdKvPut(Invocation& inv) {
   if (auto rc = inv.ParseFlags()) return *rc;
   if (inv.args().empty()) return inv.UsageError("Not enough arguments (expected >1, got 0)");
   if (inv.args().size() == 1) return inv.Fail("Must supply data");
-  if (cas > -1) return inv.Fail("The -cas flag needs a KV version 2 mount; this server has version 1");
+  if (cas > -1)
+    return inv.Fail("The -cas flag needs a KV version 2 mount; this server has version 1");
   std::string path = SanitizePath(inv.args()[0]);
   std::vector<std::string> data_args(inv.args().begin() + 1, inv.args().end());
   auto data = BuildKeyValueData(data_args, inv.Inputs());
@@ -211,14 +213,14 @@ void AppendKvCommands(std::vector<CommandSpec>* out) {
   out->push_back({"list", "[options] PATH", "List data or secrets", CmdList});
   out->push_back({"path-help", "[options] PATH", "Retrieve API help for paths", CmdPathHelp});
   out->push_back({"kv get", "[options] KEY", "Retrieves data from the KV store", CmdKvGet});
-  out->push_back({"kv put", "[options] KEY [DATA K=V...]", "Sets or updates data in the KV store",
-                  CmdKvPut});
+  out->push_back(
+      {"kv put", "[options] KEY [DATA K=V...]", "Sets or updates data in the KV store", CmdKvPut});
   out->push_back({"kv list", "[options] PATH", "List data or secrets", CmdList});
   out->push_back({"kv delete", "[options] PATH", "Deletes data in the KV store", CmdDelete});
   for (const char* name : {"kv patch", "kv undelete", "kv destroy", "kv rollback", "kv metadata",
                            "kv enable-versioning"}) {
-    out->push_back({name, "[options] ...", "KV version 2 only (not supported here)",
-                    CmdKvVersion2Only});
+    out->push_back(
+        {name, "[options] ...", "KV version 2 only (not supported here)", CmdKvVersion2Only});
   }
 }
 

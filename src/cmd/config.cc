@@ -14,7 +14,8 @@ Result<int64_t> TtlValue(const Json& v, const char* name) {
   if (v.is_number()) return v.get<int64_t>();
   if (v.is_string()) {
     auto r = ParseDurationSeconds(v.get<std::string>());
-    if (!r.ok()) return InvalidArgument(std::string("invalid ") + name + ": " + r.status().message());
+    if (!r.ok())
+      return InvalidArgument(std::string("invalid ") + name + ": " + r.status().message());
     return *r;
   }
   return InvalidArgument(std::string("invalid ") + name);
@@ -42,11 +43,13 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
   for (const char* key : {"storage", "backend"}) {
     if (!doc.contains(key)) continue;
     const Json& s = doc[key];
-    if (!s.is_object() || s.size() != 1) return InvalidArgument(std::string("exactly one ") + key + " block is required");
+    if (!s.is_object() || s.size() != 1)
+      return InvalidArgument(std::string("exactly one ") + key + " block is required");
     auto it = s.begin();
     cfg.storage_type = it.key();
     if (cfg.storage_type != "inmem" && cfg.storage_type != "rocksdb")
-      return InvalidArgument("unknown storage type \"" + cfg.storage_type + "\" (supported: rocksdb, inmem)");
+      return InvalidArgument("unknown storage type \"" + cfg.storage_type +
+                             "\" (supported: rocksdb, inmem)");
     Json body = it.value().is_array() && !it.value().empty() ? it.value()[0] : it.value();
     if (body.is_object() && body.contains("path") && body["path"].is_string())
       cfg.storage_path = body["path"].get<std::string>();
@@ -68,30 +71,37 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
         if (b.contains("max_request_size") && b["max_request_size"].is_number())
           cfg.max_request_size = b["max_request_size"].get<size_t>();
         if (!lc.tls_disable && (lc.tls_cert_file.empty() || lc.tls_key_file.empty()))
-          return InvalidArgument("listener \"tcp\" at " + lc.address +
-                                 ": tls_cert_file and tls_key_file are required unless tls_disable = true");
+          return InvalidArgument(
+              "listener \"tcp\" at " + lc.address +
+              ": tls_cert_file and tls_key_file are required unless tls_disable = true");
         cfg.listeners.push_back(lc);
       }
     }
   }
   if (doc.contains("default_lease_ttl")) {
-    ASSIGN_OR_RETURN(cfg.default_lease_ttl, TtlValue(doc["default_lease_ttl"], "default_lease_ttl"));
+    ASSIGN_OR_RETURN(cfg.default_lease_ttl,
+                     TtlValue(doc["default_lease_ttl"], "default_lease_ttl"));
   }
   if (doc.contains("max_lease_ttl")) {
     ASSIGN_OR_RETURN(cfg.max_lease_ttl, TtlValue(doc["max_lease_ttl"], "max_lease_ttl"));
   }
   if (doc.contains("rollback_interval")) {
-    ASSIGN_OR_RETURN(cfg.rollback_interval, TtlValue(doc["rollback_interval"], "rollback_interval"));
-    if (cfg.rollback_interval < 1) return InvalidArgument("invalid rollback_interval: must be at least 1s");
+    ASSIGN_OR_RETURN(cfg.rollback_interval,
+                     TtlValue(doc["rollback_interval"], "rollback_interval"));
+    if (cfg.rollback_interval < 1)
+      return InvalidArgument("invalid rollback_interval: must be at least 1s");
   }
   if (doc.contains("http_io_time_slice")) {
     // A Go duration; Linux takes 0.1-100 ms (6.12+). "0" keeps the kernel's default.
     const Json& v = doc["http_io_time_slice"];
-    if (!v.is_string()) return InvalidArgument("invalid http_io_time_slice: a duration such as \"100us\" or \"0\"");
+    if (!v.is_string())
+      return InvalidArgument("invalid http_io_time_slice: a duration such as \"100us\" or \"0\"");
     auto ns = ParseGoDurationNanos(v.get<std::string>());
     if (!ns.ok()) return InvalidArgument("invalid http_io_time_slice: " + ns.status().message());
     if (*ns != 0 && (*ns < 100000 || *ns > 100000000))
-      return InvalidArgument("invalid http_io_time_slice: must be 0 (the kernel's default) or between 100us and 100ms");
+      return InvalidArgument(
+          "invalid http_io_time_slice: must be 0 (the kernel's default) or between 100us and "
+          "100ms");
     cfg.http_io_time_slice_ns = *ns;
   }
   if (doc.contains("log_level") && doc["log_level"].is_string())
@@ -101,12 +111,14 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
 
 Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
   std::ifstream in(path);
-  if (!in) return InvalidArgument("error loading configuration from " + path + ": cannot read file");
+  if (!in)
+    return InvalidArgument("error loading configuration from " + path + ": cannot read file");
   std::stringstream ss;
   ss << in.rdbuf();
   auto parsed = ParseServerConfig(ss.str());
   if (!parsed.ok())
-    return InvalidArgument("error loading configuration from " + path + ": " + parsed.status().message());
+    return InvalidArgument("error loading configuration from " + path + ": " +
+                           parsed.status().message());
   const ServerConfig& c = *parsed;
   if (!c.storage_path.empty() || c.storage_type != "inmem") {
     into->storage_type = c.storage_type;

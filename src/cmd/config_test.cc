@@ -30,7 +30,8 @@ rollback_interval = "5s"
 }
 
 TEST(Config, ParsesJson) {
-  auto c = ParseServerConfig(R"({"storage":{"inmem":{}},"listener":{"tcp":{"address":"127.0.0.1:0","tls_cert_file":"c.pem","tls_key_file":"k.pem"}}})");
+  auto c = ParseServerConfig(
+      R"({"storage":{"inmem":{}},"listener":{"tcp":{"address":"127.0.0.1:0","tls_cert_file":"c.pem","tls_key_file":"k.pem"}}})");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->storage_type, "inmem");
   EXPECT_FALSE(c->listeners[0].tls_disable);
@@ -57,7 +58,8 @@ TEST(Config, HttpIoTimeSlice) {
 TEST(Config, Errors) {
   EXPECT_FALSE(ParseServerConfig("storage \"s3\" { bucket = \"x\" }").ok());
   EXPECT_FALSE(ParseServerConfig("storage \"rocksdb\" {}").ok());
-  EXPECT_FALSE(ParseServerConfig("listener \"tcp\" { address = \"127.0.0.1:1\" }").ok());  // TLS needs files
+  EXPECT_FALSE(
+      ParseServerConfig("listener \"tcp\" { address = \"127.0.0.1:1\" }").ok());  // TLS needs files
   EXPECT_FALSE(ParseServerConfig("default_lease_ttl = \"forever\"").ok());
   EXPECT_FALSE(ParseServerConfig("rollback_interval = \"0s\"").ok());
   auto bad = ParseServerConfig("storage \"rocksdb\" {\n  path = \n");

@@ -12,21 +12,21 @@
 #include <iostream>
 #include <thread>
 
+#include "aws/client.h"
 #include "cmd/config.h"
 #include "core/core.h"
-#include "aws/client.h"
 #include "engines/aws/aws.h"
 #include "engines/kv/kv.h"
-#include "net/curl_http_client.h"
-#include "util/thread_pool.h"
 #include "http/handler.h"
 #include "http/server.h"
+#include "net/curl_http_client.h"
 #include "storage/inmem.h"
 #include "storage/rocksdb_backend.h"
 #include "util/encoding.h"
 #include "util/log.h"
-#include "util/version.h"
 #include "util/thread_attrs.h"
+#include "util/thread_pool.h"
+#include "util/version.h"
 
 namespace vault::cmd {
 namespace {
@@ -38,8 +38,8 @@ core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clien
     return engines::NewKvBackend(m);
   };
   reg["kv"] = kv;
-  reg["aws"] = [aws_clients](const logical::MountInfo& m)
-      -> Result<std::shared_ptr<logical::Backend>> {
+  reg["aws"] =
+      [aws_clients](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
     return engines::NewAwsBackend(m, aws_clients, SystemClock::Get());
   };
   return reg;
@@ -54,15 +54,16 @@ struct Flags {
 };
 
 void Usage() {
-  std::cerr << "Usage: vault server [options]\n\n"
-               "  Start a Vault server. This command starts a Vault server that responds\n"
-               "  to API requests. With -dev it starts in-memory, initialized and unsealed.\n\n"
-               "Options:\n\n"
-               "  -config=<path>              Path to a configuration file (HCL or JSON). May repeat.\n"
-               "  -dev                        Enable development mode.\n"
-               "  -dev-root-token-id=<id>     The root token id in dev mode.\n"
-               "  -dev-listen-address=<addr>  Address to bind in dev mode (default 127.0.0.1:8200).\n"
-               "  -log-level=<level>          trace, debug, info, warn, err.\n";
+  std::cerr
+      << "Usage: vault server [options]\n\n"
+         "  Start a Vault server. This command starts a Vault server that responds\n"
+         "  to API requests. With -dev it starts in-memory, initialized and unsealed.\n\n"
+         "Options:\n\n"
+         "  -config=<path>              Path to a configuration file (HCL or JSON). May repeat.\n"
+         "  -dev                        Enable development mode.\n"
+         "  -dev-root-token-id=<id>     The root token id in dev mode.\n"
+         "  -dev-listen-address=<addr>  Address to bind in dev mode (default 127.0.0.1:8200).\n"
+         "  -log-level=<level>          trace, debug, info, warn, err.\n";
 }
 
 // Go flag rules: -name=value, -name value, --name; bools may be -dev or -dev=true.
@@ -278,27 +279,38 @@ int RunServer(const std::vector<std::string>& args) {
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& l = config.listeners[i];
     std::string addr = l.address;
-    if (auto c = addr.rfind(':'); c != std::string::npos) addr = addr.substr(0, c + 1) + std::to_string(ports[i]);
+    if (auto c = addr.rfind(':'); c != std::string::npos)
+      addr = addr.substr(0, c + 1) + std::to_string(ports[i]);
     out += "             Listener " + std::to_string(i + 1) + ": tcp (addr: \"" + addr +
            "\", tls: \"" + (l.tls_disable ? "disabled" : "enabled") + "\")\n";
   }
-  out += "              Log Level: " + (flags.log_level.empty() ? config.log_level : flags.log_level) + "\n";
+  out +=
+      "              Log Level: " + (flags.log_level.empty() ? config.log_level : flags.log_level) +
+      "\n";
   out += "                Storage: " + config.storage_type + "\n";
   out += "                Version: Vault v" + std::string(kVersion) + " (vault-cpp)\n\n";
   if (flags.dev) {
     std::string addr = config.listeners[0].address;
-    if (auto c = addr.rfind(':'); c != std::string::npos) addr = addr.substr(0, c + 1) + std::to_string(ports[0]);
+    if (auto c = addr.rfind(':'); c != std::string::npos)
+      addr = addr.substr(0, c + 1) + std::to_string(ports[0]);
     WriteTokenFile(root_token);
-    out += "WARNING! dev mode is enabled! In this mode, Vault runs entirely in-memory\n"
-           "and starts unsealed with a single unseal key. The root token is already\n"
-           "authenticated to the CLI, so you can immediately begin using Vault.\n\n"
-           "You may need to set the following environment variables:\n\n"
-           "    $ export VAULT_ADDR='http://" + addr + "'\n\n"
-           "The unseal key and root token are displayed below in case you want to\n"
-           "seal/unseal the Vault or re-authenticate.\n\n"
-           "Unseal Key: " + unseal_key_b64 + "\n"
-           "Root Token: " + root_token + "\n\n"
-           "Development mode should NOT be used in production installations!\n\n";
+    out +=
+        "WARNING! dev mode is enabled! In this mode, Vault runs entirely in-memory\n"
+        "and starts unsealed with a single unseal key. The root token is already\n"
+        "authenticated to the CLI, so you can immediately begin using Vault.\n\n"
+        "You may need to set the following environment variables:\n\n"
+        "    $ export VAULT_ADDR='http://" +
+        addr +
+        "'\n\n"
+        "The unseal key and root token are displayed below in case you want to\n"
+        "seal/unseal the Vault or re-authenticate.\n\n"
+        "Unseal Key: " +
+        unseal_key_b64 +
+        "\n"
+        "Root Token: " +
+        root_token +
+        "\n\n"
+        "Development mode should NOT be used in production installations!\n\n";
   }
   out += "==> Vault server started! Log data will stream in below:\n\n";
   std::cout << out << std::flush;

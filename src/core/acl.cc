@@ -9,15 +9,22 @@ using logical::Operation;
 
 uint32_t RequiredCapability(Operation op) {
   switch (op) {
-    case Operation::kRead: return kCapRead;
-    case Operation::kList: return kCapList;
-    case Operation::kCreate: return kCapCreate;
-    case Operation::kUpdate: return kCapUpdate;
-    case Operation::kDelete: return kCapDelete;
-    case Operation::kHelp: return 0;
+    case Operation::kRead:
+      return kCapRead;
+    case Operation::kList:
+      return kCapList;
+    case Operation::kCreate:
+      return kCapCreate;
+    case Operation::kUpdate:
+      return kCapUpdate;
+    case Operation::kDelete:
+      return kCapDelete;
+    case Operation::kHelp:
+      return 0;
     case Operation::kRenew:
     case Operation::kRevoke:
-    case Operation::kRollback: return kCapUpdate;
+    case Operation::kRollback:
+      return kCapUpdate;
   }
   return kCapUpdate;
 }
@@ -174,7 +181,8 @@ uint32_t Acl::Capabilities(std::string_view path, bool list) const {
     if (trimmed.exact) return trimmed.exact_caps;
   }
   if (m.best) return m.best_is_prefix ? m.best->glob_caps : m.best->exact_caps;
-  if (trimmed.best) return trimmed.best_is_prefix ? trimmed.best->glob_caps : trimmed.best->exact_caps;
+  if (trimmed.best)
+    return trimmed.best_is_prefix ? trimmed.best->glob_caps : trimmed.best->exact_caps;
   return 0;
 }
 

@@ -174,8 +174,9 @@ TEST(AclTest, PathologicalPoliciesStayFast) {
   }
   uint32_t caps = acl.Capabilities(long_path);
   EXPECT_EQ(caps, kCapList);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_LT(us, 500000) << "2000 lookups took " << us << "us";
 }
 

@@ -54,7 +54,8 @@ class AuditDevice {
 
   // Validates options and opens the file. kInvalidArgument on bad options or an unopenable file.
   Status Configure(std::string salt) {
-    if (entry_.type != "file") return InvalidArgument("unknown backend type: \"" + entry_.type + "\"");
+    if (entry_.type != "file")
+      return InvalidArgument("unknown backend type: \"" + entry_.type + "\"");
     path_ = OptionString(entry_.options, "file_path");
     if (path_.empty()) path_ = OptionString(entry_.options, "path");  // the 2015 option name
     if (path_.empty()) return InvalidArgument("file_path is required");
@@ -112,9 +113,7 @@ class AuditDevice {
     if (v.empty() || log_raw_) return v;
     return Hmac(v);
   }
-  std::string Accessor(const std::string& v) const {
-    return hmac_accessor_ ? Secret(v) : v;
-  }
+  std::string Accessor(const std::string& v) const { return hmac_accessor_ ? Secret(v) : v; }
 
   Status Write(const std::string& line) {
     std::lock_guard lock(mu_);
@@ -152,8 +151,8 @@ class AuditDevice {
     }
     int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_);
     if (fd < 0)
-      return InvalidArgument("sys/audit: failed to open file \"" + path_ + "\": " +
-                             std::strerror(errno));
+      return InvalidArgument("sys/audit: failed to open file \"" + path_ +
+                             "\": " + std::strerror(errno));
     fd_ = fd;
     return Status::Ok();
   }
@@ -307,8 +306,8 @@ Status AuditBroker::LogResponse(const AuditRecord& rec, const Result<logical::Re
   return Log(rec, Status::Ok(), &*resp, true);
 }
 
-Status AuditBroker::Log(const AuditRecord& rec, const Status& error,
-                        const logical::Response* resp, bool is_response) {
+Status AuditBroker::Log(const AuditRecord& rec, const Status& error, const logical::Response* resp,
+                        bool is_response) {
   std::vector<std::shared_ptr<AuditDevice>> devices;
   {
     std::shared_lock lock(mu_);

@@ -25,7 +25,8 @@ struct AuditDeviceEntry {
   std::string path;  // always ends in '/'
   std::string type;  // "file"
   std::string description;
-  Json options = Json::object();  // string values: file_path (or path), log_raw, hmac_accessor, mode, format, prefix
+  Json options = Json::object();  // string values: file_path (or path), log_raw, hmac_accessor,
+                                  // mode, format, prefix
   std::string uuid;
   bool local = false;
 

@@ -133,14 +133,16 @@ TEST_F(AuditTest, SerializedResponseDataIsHashedToo) {
 TEST_F(AuditTest, EachDeviceHasItsOwnKeyAndLogRawSkipsHashing) {
   ASSERT_TRUE(EnableFile("a", {{"file_path", log_}}).ok());
   ASSERT_TRUE(EnableFile("b", {{"path", (dir_ / "b.log").string()}}).ok());  // 2015 option name
-  ASSERT_TRUE(EnableFile("raw", {{"file_path", (dir_ / "raw.log").string()}, {"log_raw", "true"}}).ok());
+  ASSERT_TRUE(
+      EnableFile("raw", {{"file_path", (dir_ / "raw.log").string()}, {"log_raw", "true"}}).ok());
   EXPECT_NE(*broker_.Hash("a", "x"), *broker_.Hash("b", "x"));
   logical::Request req;
   req.data = {{"k", "plain"}};
   AuditRecord rec{"", &req, "kv", nullptr};
   ASSERT_TRUE(broker_.LogRequest(rec, Status::Ok()).ok());
   EXPECT_EQ(ReadLines((dir_ / "raw.log").string())[0]["request"]["data"]["k"], "plain");
-  EXPECT_EQ(ReadLines((dir_ / "b.log").string())[0]["request"]["data"]["k"], *broker_.Hash("b", "plain"));
+  EXPECT_EQ(ReadLines((dir_ / "b.log").string())[0]["request"]["data"]["k"],
+            *broker_.Hash("b", "plain"));
   EXPECT_EQ(broker_.List().size(), 3u);
 }
 

@@ -31,7 +31,11 @@ class Core::EarlyLeases final : public logical::LeaseRegistrar {
   // Everything referenced lives in the request's frame, which outlives this object.
   EarlyLeases(ExpirationManager* expiration, const std::string& full_path, const Mount& mount,
               const logical::MountInfo& info, const std::string& accessor)
-      : expiration_(expiration), path_(full_path), mount_(mount), info_(info), accessor_(accessor) {}
+      : expiration_(expiration),
+        path_(full_path),
+        mount_(mount),
+        info_(info),
+        accessor_(accessor) {}
 
   Result<logical::RegisteredLease> Register(const logical::SecretSpec& spec) override {
     auto reg = expiration_->Register(path_, info_, spec, accessor_, WalKeys(mount_, spec),
@@ -72,8 +76,10 @@ class Core::EarlyLeases final : public logical::LeaseRegistrar {
       }
       Status st = co_await expiration_->RevokeHeld(id);
       if (!st.ok()) {
-        spdlog::error("core: revoking lease {}, registered for a secret that was not handed out, "
-                      "failed; it is retried: {}", id, st.message());
+        spdlog::error(
+            "core: revoking lease {}, registered for a secret that was not handed out, "
+            "failed; it is retried: {}",
+            id, st.message());
         failures.push_back("lease " + id + " (registered before the failure) could not be " +
                            "revoked yet and is retried: " + st.message());
       }
@@ -103,8 +109,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       audit_(&barrier_, clock),
       mounts_(&barrier_, &registry_, &router_, config.ttls) {
   expiration_ = std::make_unique<ExpirationManager>(
-      &barrier_, clock_,
-      [this](logical::Request& req) { return DispatchLease(req); },
+      &barrier_, clock_, [this](logical::Request& req) { return DispatchLease(req); },
       [this](std::string_view path) -> std::optional<logical::MountInfo> {
         auto m = router_.Route(path);
         if (!m) return std::nullopt;
@@ -115,19 +120,19 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
   tokens_.SetRevokeHook([this](const TokenEntry& e) -> Task<Status> {
     return expiration_->RevokeByToken(e.accessor);
   });
-  mounts_.RegisterBuiltin("system", [this](const logical::MountInfo&)
-                                        -> Result<std::shared_ptr<logical::Backend>> {
-    std::vector<logical::Path> extra = PolicyPaths(&policies_);
-    for (auto& p : CapabilitiesPaths(&tokens_, &policies_)) extra.push_back(std::move(p));
-    for (auto& p : AuditPaths(&audit_)) extra.push_back(std::move(p));
-    return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
-  });
-  mounts_.RegisterBuiltin("token", [this](const logical::MountInfo&)
-                                       -> Result<std::shared_ptr<logical::Backend>> {
-    return NewTokenBackend(&tokens_, &policies_, [this](const TokenEntry& t, const std::string& p) {
-      return HasSudo(t, p);
-    }, clock_);
-  });
+  mounts_.RegisterBuiltin(
+      "system", [this](const logical::MountInfo&) -> Result<std::shared_ptr<logical::Backend>> {
+        std::vector<logical::Path> extra = PolicyPaths(&policies_);
+        for (auto& p : CapabilitiesPaths(&tokens_, &policies_)) extra.push_back(std::move(p));
+        for (auto& p : AuditPaths(&audit_)) extra.push_back(std::move(p));
+        return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
+      });
+  mounts_.RegisterBuiltin(
+      "token", [this](const logical::MountInfo&) -> Result<std::shared_ptr<logical::Backend>> {
+        return NewTokenBackend(
+            &tokens_, &policies_,
+            [this](const TokenEntry& t, const std::string& p) { return HasSudo(t, p); }, clock_);
+      });
 }
 
 Core::~Core() {
@@ -147,8 +152,10 @@ Result<InitResult> Core::Initialize(int shares, int threshold,
   Status st = PostUnsealLocked();
   if (st.ok()) {
     auto token = tokens_.CreateRoot(root_token_id);
-    if (token.ok()) out.root_token = std::move(token).value();
-    else st = token.status();
+    if (token.ok())
+      out.root_token = std::move(token).value();
+    else
+      st = token.status();
   }
   PreSealLocked();
   seal_.Seal();
@@ -328,9 +335,9 @@ void Core::ReportEarlyLease(logical::Response& resp, int64_t lag_ms) {
 }
 
 Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
-                                                     const std::string& relative,
-                                                     const Mount& mount, const RequestAuth& auth,
-                                                     logical::Response resp) {
+                                                    const std::string& relative, const Mount& mount,
+                                                    const RequestAuth& auth,
+                                                    logical::Response resp) {
   // Persist the lease (and drop the engine's write-ahead entries in the same batch) before
   // anyone sees the secret. An engine that waited on the network resumed on the thread that
   // delivered its last reply; the synced write leaves it (util/io_thread.h).
@@ -350,8 +357,10 @@ Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
                                        resp.secret->ttl, 0};
     auto undone = co_await mount.backend->HandleRequestAsync(undo);
     if (!undone.ok()) {
-      spdlog::error("core: revoking the unregistered secret failed (its write-ahead entry will "
-                    "roll it back): {}", undone.status().message());
+      spdlog::error(
+          "core: revoking the unregistered secret failed (its write-ahead entry will "
+          "roll it back): {}",
+          undone.status().message());
     }
     co_return Internal("failed to register the lease: " + reg.status().message());
   }
@@ -401,7 +410,8 @@ void Core::StartBackground() {
       tokens_.RevokeExpired().IgnoreError();  // logged and retried there
       lock.lock();
       auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
-      background_cv_.wait_until(lock, wake, [this] { return !background_running_ || background_kicked_; });
+      background_cv_.wait_until(lock, wake,
+                                [this] { return !background_running_ || background_kicked_; });
       background_kicked_ = false;
     }
   });
@@ -437,16 +447,15 @@ void Core::RunRollbacks() {
     job->req.operation = logical::Operation::kRollback;
     job->req.path = m->entry.path;
     ScopeToMount(job->req, *m);
-    StartTask(m->backend->HandleRequestAsync(job->req),
-              [job](Result<logical::Response> r) {
-                if (!r.ok()) {
-                  spdlog::warn("core: rollback of {} failed: {}", job->mount->entry.path,
-                               r.status().message());
-                } else if (r->data.is_object() && r->data.value("rolled_back", 0) > 0) {
-                  spdlog::info("core: rolled back {} leftover operations in {}",
-                               r->data.value("rolled_back", 0), job->mount->entry.path);
-                }
-              });
+    StartTask(m->backend->HandleRequestAsync(job->req), [job](Result<logical::Response> r) {
+      if (!r.ok()) {
+        spdlog::warn("core: rollback of {} failed: {}", job->mount->entry.path,
+                     r.status().message());
+      } else if (r->data.is_object() && r->data.value("rolled_back", 0) > 0) {
+        spdlog::info("core: rolled back {} leftover operations in {}",
+                     r->data.value("rolled_back", 0), job->mount->entry.path);
+      }
+    });
   }
 }
 

@@ -4,19 +4,19 @@
 // HandleRequest runs concurrently; seal/unseal transitions take an exclusive lock.
 #pragma once
 
-#include <memory>
-#include <optional>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "barrier/barrier.h"
 #include "barrier/seal.h"
-#include "core/expiration.h"
 #include "core/audit.h"
+#include "core/expiration.h"
 #include "core/mount_manager.h"
 #include "core/mounts.h"
 #include "core/policy.h"

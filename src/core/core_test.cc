@@ -1,11 +1,11 @@
 #include "core/core.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "engines/kv/kv.h"
 #include "storage/inmem.h"
@@ -60,16 +60,21 @@ TEST_F(CoreTest, TokensAreCheckedAndStoredHashed) {
             StatusCode::kPermissionDenied);
   EXPECT_TRUE(root_.rfind("hvs.", 0) == 0);
   bool leaked = false;
-  ASSERT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view v) {
-    if (k.find(root_) != std::string_view::npos || v.find(root_) != std::string_view::npos)
-      leaked = true;
-    return true;
-  }).ok());
+  ASSERT_TRUE(physical_
+                  .Scan("",
+                        [&](std::string_view k, std::string_view v) {
+                          if (k.find(root_) != std::string_view::npos ||
+                              v.find(root_) != std::string_view::npos)
+                            leaked = true;
+                          return true;
+                        })
+                  .ok());
   EXPECT_FALSE(leaked);
 }
 
 TEST_F(CoreTest, MountUnmountTuneRemount) {
-  ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv2", {{"type", "generic"}, {"description", "d"}}).ok());
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "sys/mounts/kv2", {{"type", "generic"}, {"description", "d"}}).ok());
   ASSERT_TRUE(Do(Operation::kUpdate, "kv2/a", {{"x", "1"}}).ok());
   EXPECT_EQ(Do(Operation::kRead, "kv2/a")->data["x"], "1");
   // Conflicts and protected paths.
@@ -82,14 +87,17 @@ TEST_F(CoreTest, MountUnmountTuneRemount) {
   EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/x", {{"type", "nope"}}).status().code(),
             StatusCode::kInvalidArgument);
   // Tune.
-  ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv2/tune", {{"default_lease_ttl", "1h"}, {"max_lease_ttl", "2h"}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv2/tune",
+                 {{"default_lease_ttl", "1h"}, {"max_lease_ttl", "2h"}})
+                  .ok());
   auto tune = Do(Operation::kRead, "sys/mounts/kv2/tune");
   ASSERT_TRUE(tune.ok());
   EXPECT_EQ(tune->data["default_lease_ttl"], 3600);
   EXPECT_EQ(tune->data["max_lease_ttl"], 7200);
   EXPECT_EQ(Do(Operation::kRead, "kv2/a")->lease_duration, 3600);
-  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/kv2/tune", {{"default_lease_ttl", "3h"}}).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "sys/mounts/kv2/tune", {{"default_lease_ttl", "3h"}}).status().code(),
+      StatusCode::kInvalidArgument);
   // Remount keeps data.
   ASSERT_TRUE(Do(Operation::kUpdate, "sys/remount", {{"from", "kv2"}, {"to", "kv3"}}).ok());
   EXPECT_EQ(Do(Operation::kRead, "kv3/a")->data["x"], "1");
@@ -118,7 +126,8 @@ TEST_F(CoreTest, UnknownRoutes) {
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(r.status().message(), "no handler for route \"nowhere/x\". route entry not found.");
   EXPECT_EQ(Do(Operation::kRead, "sys/nothing").status().message(), "unsupported path");
-  EXPECT_EQ(Do(Operation::kDelete, "sys/mounts").status().code(), StatusCode::kUnsupportedOperation);
+  EXPECT_EQ(Do(Operation::kDelete, "sys/mounts").status().code(),
+            StatusCode::kUnsupportedOperation);
 }
 
 TEST_F(CoreTest, HelpForMountRoot) {
@@ -133,7 +142,6 @@ TEST_F(CoreTest, LookupSelf) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->data["policies"], Json({"root"}));
 }
-
 
 // A token with policy `name` (created by root), its auth block.
 class CoreAclTest : public CoreTest {
@@ -162,12 +170,15 @@ TEST_F(CoreAclTest, TheDoneWhenScenario) {
   std::string t = auth["client_token"];
   EXPECT_EQ(auth["policies"], Json({"app-read", "default"}));
   EXPECT_EQ(Do(Operation::kRead, "secret/app/x", {}, t)->data["v"], "1");
-  EXPECT_EQ(Code(Operation::kUpdate, "secret/app/x", t, {{"v", "9"}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(Operation::kUpdate, "secret/app/new", t, {{"v", "9"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "secret/app/x", t, {{"v", "9"}}),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "secret/app/new", t, {{"v", "9"}}),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(Do(Operation::kRead, "secret/app/x")->data["v"], "1");
   EXPECT_EQ(Code(Operation::kRead, "secret/other", t), StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(Operation::kRead, "sys/mounts", t), StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(Operation::kUpdate, "sys/mounts/x", t, {{"type", "kv"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "sys/mounts/x", t, {{"type", "kv"}}),
+            StatusCode::kPermissionDenied);
   // Denials reveal nothing: an unmounted path is 403 too, not 404.
   EXPECT_EQ(Code(Operation::kRead, "nowhere/x", t), StatusCode::kPermissionDenied);
   // The default policy lets it look itself up; display name and path as Vault.
@@ -192,7 +203,9 @@ TEST_F(CoreAclTest, TheDoneWhenScenario) {
 }
 
 TEST_F(CoreAclTest, CreateRules) {
-  Policy("app", "path \"secret/*\" { capabilities = [\"read\"] }\npath \"auth/token/create\" { capabilities = [\"update\"] }");
+  Policy("app",
+         "path \"secret/*\" { capabilities = [\"read\"] }\npath \"auth/token/create\" { "
+         "capabilities = [\"update\"] }");
   std::string t = Create({{"policies", {"app"}}})["client_token"];
   // Subset of the parent's policies only; no root, no orphan, no chosen id.
   EXPECT_EQ(Code(Operation::kUpdate, "auth/token/create", t, {{"policies", {"other"}}}),
@@ -210,8 +223,12 @@ TEST_F(CoreAclTest, CreateRules) {
   EXPECT_EQ(r["policies"], Json({"root"}));
   EXPECT_EQ(r["lease_duration"], 0);
   // display_name, ttl, explicit_max_ttl, meta, num_uses, orphan.
-  Json o = Create({{"policies", {"app"}}, {"display_name", "CI bot"}, {"ttl", "1h"},
-                   {"explicit_max_ttl", "30m"}, {"meta", {{"team", "x"}}}, {"num_uses", 3},
+  Json o = Create({{"policies", {"app"}},
+                   {"display_name", "CI bot"},
+                   {"ttl", "1h"},
+                   {"explicit_max_ttl", "30m"},
+                   {"meta", {{"team", "x"}}},
+                   {"num_uses", 3},
                    {"no_parent", true}});
   EXPECT_EQ(o["lease_duration"], 1800);
   EXPECT_EQ(o["orphan"], true);
@@ -229,7 +246,8 @@ TEST_F(CoreAclTest, CreateRules) {
 TEST_F(CoreAclTest, BadTokensAndNumUses) {
   Policy("app", "path \"secret/*\" { capabilities = [\"read\", \"create\", \"update\"] }");
   EXPECT_EQ(Code(Operation::kRead, "secret/x", "nope"), StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(Operation::kRead, "secret/x", std::string(5000, 'a')), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kRead, "secret/x", std::string(5000, 'a')),
+            StatusCode::kPermissionDenied);
   std::string t = Create({{"policies", {"app"}}, {"num_uses", 2}})["client_token"];
   EXPECT_TRUE(Do(Operation::kUpdate, "secret/x", {{"a", "1"}}, t).ok());
   EXPECT_TRUE(Do(Operation::kRead, "secret/x", {}, t).ok());
@@ -260,36 +278,45 @@ TEST_F(CoreAclTest, RootProtectedPathsNeedSudo) {
   )");
   std::string ops = Create({{"policies", {"ops"}}})["client_token"];
   std::string sudo = Create({{"policies", {"ops-sudo"}}})["client_token"];
-  EXPECT_EQ(Code(Operation::kUpdate, "sys/mounts/kv9", ops, {{"type", "kv"}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(Operation::kUpdate, "sys/policy/x", ops, {{"policy", "path \"a\" {}"}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "sys/mounts/kv9", ops, {{"type", "kv"}}),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "sys/policy/x", ops, {{"policy", "path \"a\" {}"}}),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(Operation::kRead, "sys/audit", ops), StatusCode::kPermissionDenied);
   EXPECT_TRUE(Do(Operation::kRead, "sys/policy/ops", {}, ops).ok());  // reads need no sudo
   EXPECT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv9", {{"type", "kv"}}, sudo).ok());
   EXPECT_TRUE(Do(Operation::kUpdate, "sys/policy/x", {{"policy", "path \"a\" {}"}}, sudo).ok());
-  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/revoke-orphan", ops, {{"token", sudo}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(Operation::kUpdate, "auth/token/revoke-orphan", ops, {{"token", sudo}}),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(core_->Seal(ops).code(), StatusCode::kPermissionDenied);
   EXPECT_FALSE(core_->Sealed());
 }
 
 TEST_F(CoreAclTest, PolicyEndpointsAndCapabilities) {
-  auto bad = Do(Operation::kUpdate, "sys/policy/bad", {{"policy", "path \"x\" {\n  capabilities = [\n"}});
+  auto bad =
+      Do(Operation::kUpdate, "sys/policy/bad", {{"policy", "path \"x\" {\n  capabilities = [\n"}});
   ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("At "), std::string::npos) << bad.status().message();
   Policy("App", "path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }");
   auto list = Do(Operation::kRead, "sys/policy");
   EXPECT_EQ(list->data["policies"], Json({"app", "default", "root"}));
-  EXPECT_EQ(Do(Operation::kList, "sys/policies/acl/")->data["keys"], Json({"app", "default", "root"}));
+  EXPECT_EQ(Do(Operation::kList, "sys/policies/acl/")->data["keys"],
+            Json({"app", "default", "root"}));
   EXPECT_EQ(Do(Operation::kRead, "sys/policy/app")->data["rules"],
             "path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }");
   EXPECT_EQ(Do(Operation::kRead, "sys/policies/acl/app")->data["policy"],
             "path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }");
   EXPECT_TRUE(Do(Operation::kRead, "sys/policy/missing")->Empty());
-  EXPECT_EQ(Do(Operation::kDelete, "sys/policy/default").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Do(Operation::kDelete, "sys/policy/default").status().code(),
+            StatusCode::kInvalidArgument);
   // rules= (the 2015 CLI) works too.
-  ASSERT_TRUE(Do(Operation::kUpdate, "sys/policy/old", {{"rules", "path \"a/*\" { policy = \"write\" }"}}).ok());
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "sys/policy/old", {{"rules", "path \"a/*\" { policy = \"write\" }"}})
+          .ok());
 
   std::string t = Create({{"policies", {"app"}}})["client_token"];
-  auto caps = Do(Operation::kUpdate, "sys/capabilities-self", {{"paths", {"secret/app/x", "secret/no"}}}, t);
+  auto caps = Do(Operation::kUpdate, "sys/capabilities-self",
+                 {{"paths", {"secret/app/x", "secret/no"}}}, t);
   ASSERT_TRUE(caps.ok()) << caps.status().ToString();
   EXPECT_EQ(caps->data["secret/app/x"], Json({"list", "read"}));
   EXPECT_EQ(caps->data["secret/no"], Json({"deny"}));
@@ -305,7 +332,9 @@ TEST_F(CoreAclTest, PolicyEndpointsAndCapabilities) {
 TEST_F(CoreAclTest, AuditFailsClosedAndRecordsEverything) {
   std::string log = testing::TempDir() + "/core-audit-" + std::to_string(::getpid()) + ".log";
   std::remove(log.c_str());
-  ASSERT_TRUE(Do(Operation::kUpdate, "sys/audit/file", {{"type", "file"}, {"options", {{"file_path", log}}}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/audit/file",
+                 {{"type", "file"}, {"options", {{"file_path", log}}}})
+                  .ok());
   ASSERT_TRUE(Do(Operation::kUpdate, "secret/k", {{"password", "hunter2"}}).ok());
   EXPECT_EQ(Code(Operation::kRead, "secret/k", "bad-token"), StatusCode::kPermissionDenied);
   auto h = Do(Operation::kUpdate, "sys/audit-hash/file", {{"input", "hunter2"}});
@@ -335,7 +364,9 @@ TEST_F(CoreAclTest, AuditFailsClosedAndRecordsEverything) {
 
   // Fail closed: when no device can write, requests are refused (500) and nothing is done.
   std::string log2 = log + ".2";
-  ASSERT_TRUE(Do(Operation::kUpdate, "sys/audit/second", {{"type", "file"}, {"options", {{"file_path", log2}}}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/audit/second",
+                 {{"type", "file"}, {"options", {{"file_path", log2}}}})
+                  .ok());
   ASSERT_TRUE(Do(Operation::kDelete, "sys/audit/file").ok());
   ASSERT_TRUE(std::filesystem::remove(log2));
   ASSERT_TRUE(std::filesystem::create_directory(log2));  // reopening will fail

@@ -80,7 +80,8 @@ struct Reader {
   uint64_t U64() {
     if (in.size() < 8) return Fail();
     uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
     in.remove_prefix(8);
     return v;
   }
@@ -99,7 +100,8 @@ struct Reader {
       return {};
     }
     uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      n |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
     in.remove_prefix(4);
     if (in.size() < n) {
       Fail();
@@ -208,8 +210,7 @@ Result<TtlDecision> CalculateTtl(const logical::MountInfo& mount, int64_t increm
     int64_t room = ceiling - now_s;
     if (ttl > room) {
       d.warnings.push_back("TTL of \"" + FormatGoDuration(ttl) +
-                           "\" exceeded the effective max_ttl of \"" +
-                           FormatGoDuration(room) +
+                           "\" exceeded the effective max_ttl of \"" + FormatGoDuration(room) +
                            "\"; TTL value is capped accordingly");
       ttl = room;
     }
@@ -465,8 +466,8 @@ void ExpirationManager::PersistRevokeRequest(const std::string& lease_id, bool f
   // covers a stop before then, so a failure is logged, not returned.
   Status w = barrier_->Write({{RevokeRequestKey(lease_id, force), std::string()}});
   if (!w.ok()) {
-    spdlog::error("expiration: recording the deferred revocation of lease {} failed: {}",
-                  lease_id, w.message());
+    spdlog::error("expiration: recording the deferred revocation of lease {} failed: {}", lease_id,
+                  w.message());
   }
 }
 
@@ -550,8 +551,8 @@ void ExpirationManager::DispatchLoop() {
       for (;;) {
         if (!running_) return;
         int64_t now = NowMs();
-        bool can_start = inflight_.load() < config_.max_inflight &&
-                         uncommitted_.load() < kMaxUncommitted;
+        bool can_start =
+            inflight_.load() < config_.max_inflight && uncommitted_.load() < kMaxUncommitted;
         if (!heap_.empty() && heap_.front().deadline_ms <= now && can_start) break;
         if (heap_.empty() || !can_start) {
           cv_.wait(lock);
@@ -562,8 +563,8 @@ void ExpirationManager::DispatchLoop() {
       }
       generation = generation_;
       int64_t now = NowMs();
-      int64_t room = std::min(config_.max_inflight - inflight_.load(),
-                              kMaxUncommitted - uncommitted_.load());
+      int64_t room =
+          std::min(config_.max_inflight - inflight_.load(), kMaxUncommitted - uncommitted_.load());
       std::vector<std::string> busy_now;
       while (!heap_.empty() && heap_.front().deadline_ms <= now && room > 0 &&
              due.size() < kMaxBatch) {
@@ -575,8 +576,8 @@ void ExpirationManager::DispatchLoop() {
         if (!busy_.try_emplace(id, Claim{true}).second) {
           // A stale timer of a renewed lease and its current one fired together: this one is
           // later (the heap pops in deadline order), and it is the one that counts.
-          auto same = std::find_if(due.begin(), due.end(),
-                                   [&](const Due& d) { return d.id == id; });
+          auto same =
+              std::find_if(due.begin(), due.end(), [&](const Due& d) { return d.id == id; });
           if (same != due.end()) {
             same->deadline = t.deadline_ms;
             continue;
@@ -618,26 +619,28 @@ void ExpirationManager::DispatchLoop() {
       auto entry = std::make_unique<LeaseEntry>(std::move(**loaded));
       ++inflight_;
       Task<Status> task = EngineRevoke(*entry);
-      StartTask(std::move(task), [this, entry = std::move(entry), generation,
-                                  force](Status st) mutable {
-        size_t queued;
-        int64_t before;
-        {
-          std::lock_guard lock(commit_mu_);
-          // A revocation started before a seal/unseal: its lease was re-armed; drop the outcome.
-          if (generation != commit_generation_) return;
-          completed_.push_back({std::move(*entry), std::move(st), force});
-          queued = completed_.size();
-          ++uncommitted_;
-          before = inflight_--;
-        }
-        // Wake the committer for the first outcome of a batch, a full batch, or the last one.
-        if (queued == 1 || queued >= kCommitBatch || before == 1) commit_cv_.notify_one();
-        if (before >= config_.max_inflight) {  // the dispatcher may be waiting for room
-          std::lock_guard lock(mu_);
-          cv_.notify_all();
-        }
-      });
+      StartTask(std::move(task),
+                [this, entry = std::move(entry), generation, force](Status st) mutable {
+                  size_t queued;
+                  int64_t before;
+                  {
+                    std::lock_guard lock(commit_mu_);
+                    // A revocation started before a seal/unseal: its lease was re-armed; drop the
+                    // outcome.
+                    if (generation != commit_generation_) return;
+                    completed_.push_back({std::move(*entry), std::move(st), force});
+                    queued = completed_.size();
+                    ++uncommitted_;
+                    before = inflight_--;
+                  }
+                  // Wake the committer for the first outcome of a batch, a full batch, or the last
+                  // one.
+                  if (queued == 1 || queued >= kCommitBatch || before == 1) commit_cv_.notify_one();
+                  if (before >= config_.max_inflight) {  // the dispatcher may be waiting for room
+                    std::lock_guard lock(mu_);
+                    cv_.notify_all();
+                  }
+                });
     }
     if (!skipped.empty()) {
       std::lock_guard lock(mu_);
@@ -670,7 +673,7 @@ void ExpirationManager::CommitLoop() {
 
     std::vector<storage::Mutation> batch;
     std::vector<std::string> ok_ids;
-    std::vector<bool> ok_force;  // per ok_ids: a revoke-force (deleted whatever the engine said)
+    std::vector<bool> ok_force;   // per ok_ids: a revoke-force (deleted whatever the engine said)
     int64_t was_irrevocable = 0;  // force-revoked irrevocable leases among them
     for (auto& o : done) {
       if (!o.status.ok() && o.force) {
@@ -690,8 +693,9 @@ void ExpirationManager::CommitLoop() {
     if (!batch.empty()) {
       // In key order, RocksDB's memtable inserts reuse the previous insert's position (its
       // skiplist "splice") instead of searching from the top for each of the 3 keys per lease.
-      std::sort(batch.begin(), batch.end(),
-                [](const storage::Mutation& a, const storage::Mutation& b) { return a.key < b.key; });
+      std::sort(
+          batch.begin(), batch.end(),
+          [](const storage::Mutation& a, const storage::Mutation& b) { return a.key < b.key; });
       Status st = barrier_->Write(batch);
       if (!st.ok()) {
         spdlog::error("expiration: deleting {} revoked leases failed: {}", ok_ids.size(),
@@ -762,7 +766,8 @@ std::vector<storage::Mutation> ExpirationManager::DeleteMutations(const LeaseEnt
   std::vector<storage::Mutation> m;
   m.push_back({IdKey(e.lease_id), std::nullopt});
   m.push_back({DeadlineKey(DeadlineOf(e), e.lease_id), std::nullopt});
-  if (!e.token_accessor.empty()) m.push_back({TokenKey(e.token_accessor, e.lease_id), std::nullopt});
+  if (!e.token_accessor.empty())
+    m.push_back({TokenKey(e.token_accessor, e.lease_id), std::nullopt});
   return m;
 }
 
@@ -813,8 +818,10 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   // The token's revocation scans its leases after noting it as revoked (RevokeByToken): a lease
   // stored after that scan is found here, one stored before it by the scan.
   if (TokenRevoked(token_accessor)) {
-    spdlog::info("expiration: lease {} belongs to a token revoked while it was being issued; "
-                 "revoking it", e.lease_id);
+    spdlog::info(
+        "expiration: lease {} belongs to a token revoked while it was being issued; "
+        "revoking it",
+        e.lease_id);
     if (hold) PersistRevokeRequest(e.lease_id, false);  // deferred until the request ends
     RequestRevoke(e.lease_id);
   }
@@ -852,8 +859,8 @@ Task<Result<logical::Response>> ExpirationManager::Renew(std::string lease_id, i
   logical::Request req;
   req.operation = logical::Operation::kRenew;
   req.path = e.path;
-  req.secret = logical::LeaseSecret{e.lease_id, e.internal_data, e.issue_time_ms / 1000, e.ttl,
-                                    increment};
+  req.secret =
+      logical::LeaseSecret{e.lease_id, e.internal_data, e.issue_time_ms / 1000, e.ttl, increment};
   auto resp = co_await dispatch_(req);
   if (!resp.ok()) co_return resp.status();
   if (!resp->secret) co_return InvalidArgument("lease is not renewable");
@@ -890,8 +897,8 @@ Task<Status> ExpirationManager::EngineRevoke(const LeaseEntry& entry) {
   logical::Request req;
   req.operation = logical::Operation::kRevoke;
   req.path = entry.path;
-  req.secret = logical::LeaseSecret{entry.lease_id, entry.internal_data,
-                                    entry.issue_time_ms / 1000, entry.ttl, 0};
+  req.secret = logical::LeaseSecret{entry.lease_id, entry.internal_data, entry.issue_time_ms / 1000,
+                                    entry.ttl, 0};
   auto resp = co_await dispatch_(req);
   co_return resp.ok() ? Status::Ok() : resp.status();
 }
@@ -973,10 +980,9 @@ Task<Status> ExpirationManager::RevokeIds(std::vector<std::string> ids, bool for
   std::vector<Status> results = co_await RunBounded(std::move(jobs), config_.max_inflight);
   for (size_t i = 0; i < results.size(); ++i) {
     if (!results[i].ok()) {
-      co_return Status(results[i].code(), "failed to revoke \"" + ids[i] + "\" (" +
-                                              std::to_string(i + 1) + " / " +
-                                              std::to_string(ids.size()) +
-                                              "): " + results[i].message());
+      co_return Status(results[i].code(),
+                       "failed to revoke \"" + ids[i] + "\" (" + std::to_string(i + 1) + " / " +
+                           std::to_string(ids.size()) + "): " + results[i].message());
     }
   }
   co_return Status::Ok();
@@ -1024,7 +1030,8 @@ Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix,
   });
   if (!done.ok()) co_return done.status();
   if (*done) co_return Status::Ok();
-  co_return Internal(std::to_string(left) + (left >= 1000 ? "+" : "") + " lease(s) under " + prefix +
+  co_return Internal(std::to_string(left) + (left >= 1000 ? "+" : "") + " lease(s) under " +
+                     prefix +
                      " are still being issued, renewed or revoked; the mount stays as it is, "
                      "try again");
 }
@@ -1066,8 +1073,8 @@ Result<Json> ExpirationManager::Lookup(const std::string& lease_id) {
   Json j = {{"id", e.lease_id},
             {"issue_time", FormatRfc3339Nano(e.issue_time_ms * 1000000)},
             {"expire_time", FormatRfc3339Nano(e.expire_time_ms * 1000000)},
-            {"last_renewal", e.last_renewal_ms ? Json(FormatRfc3339Nano(e.last_renewal_ms * 1000000))
-                                               : Json()},
+            {"last_renewal",
+             e.last_renewal_ms ? Json(FormatRfc3339Nano(e.last_renewal_ms * 1000000)) : Json()},
             {"renewable", e.renewable && !e.irrevocable},
             {"ttl", ttl}};
   if (e.revoke_attempts > 0 || !e.revoke_error.empty() || e.irrevocable) {

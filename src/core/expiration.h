@@ -10,8 +10,8 @@
 // A lease write, its index entries and the deletion of the engine's write-ahead entries that the
 // secret completes are one atomic batch.
 //
-// Timers: one min-heap of 32-byte entries for all leases: the deadline, the lease's path as an index
-// into a table of distinct paths, and its random suffix as 128 bits (ids that are not
+// Timers: one min-heap of 32-byte entries for all leases: the deadline, the lease's path as an
+// index into a table of distinct paths, and its random suffix as 128 bits (ids that are not
 // "<path>/<uuid>" live in a side table). Renewals push a new entry and stale ones are skipped when
 // they fire (the stored lease is the truth).
 // Expired leases are revoked in a pipeline of two threads: the dispatcher pops due timers, loads
@@ -48,11 +48,11 @@
 namespace vault::core {
 
 struct ExpirationConfig {
-  int max_inflight = 128;               // concurrent engine revocations
-  int64_t retry_base_ms = 10000;        // first retry delay (Vault: 10 s)
-  int64_t retry_cap_ms = 10 * 60000;    // backoff ceiling
-  int max_attempts = 6;                 // then the lease is irrevocable (Vault: 6)
-  int64_t throttle_retry_ms = 5000;     // delay after a throttled attempt (not counted)
+  int max_inflight = 128;             // concurrent engine revocations
+  int64_t retry_base_ms = 10000;      // first retry delay (Vault: 10 s)
+  int64_t retry_cap_ms = 10 * 60000;  // backoff ceiling
+  int max_attempts = 6;               // then the lease is irrevocable (Vault: 6)
+  int64_t throttle_retry_ms = 5000;   // delay after a throttled attempt (not counted)
 };
 
 struct LeaseEntry {
@@ -67,7 +67,7 @@ struct LeaseEntry {
   bool renewable = false;
   int revoke_attempts = 0;
   int64_t next_attempt_ms = 0;  // after a failed revocation: when to retry
-  std::string revoke_error;  // last failure
+  std::string revoke_error;     // last failure
   bool irrevocable = false;
 
   // The stored form: a version byte, fixed-width integers, length-prefixed strings and
@@ -248,7 +248,7 @@ class ExpirationManager {
   struct Claim {
     bool revoking = false;          // else a renewal or the request issuing it
     bool revoke_requested = false;  // a user revoked it meanwhile: revoke when released
-    bool force_requested = false;   // ... with force (revoke-force): delete even if the engine fails
+    bool force_requested = false;  // ... with force (revoke-force): delete even if the engine fails
   };
   std::unordered_map<std::string, Claim> busy_;  // leases being revoked, renewed or issued now
   // Leases whose next timer revokes them whatever their deadline (a deferred revocation); true:

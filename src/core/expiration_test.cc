@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -28,10 +28,10 @@ TEST(CalculateTtlTest, FollowsVaultsRules) {
   logical::MountInfo m;
   m.default_lease_ttl = 100;
   m.max_lease_ttl = 1000;
-  EXPECT_EQ(CalculateTtl(m, 0, 0, 0, 0, 0)->ttl, 100);     // mount default
-  EXPECT_EQ(CalculateTtl(m, 0, 50, 0, 0, 0)->ttl, 50);     // engine ttl
-  EXPECT_EQ(CalculateTtl(m, 70, 50, 0, 0, 0)->ttl, 70);    // increment wins
-  auto capped = CalculateTtl(m, 0, 50, 60, 0, 30);         // engine max 60 from issue at 0
+  EXPECT_EQ(CalculateTtl(m, 0, 0, 0, 0, 0)->ttl, 100);   // mount default
+  EXPECT_EQ(CalculateTtl(m, 0, 50, 0, 0, 0)->ttl, 50);   // engine ttl
+  EXPECT_EQ(CalculateTtl(m, 70, 50, 0, 0, 0)->ttl, 70);  // increment wins
+  auto capped = CalculateTtl(m, 0, 50, 60, 0, 30);       // engine max 60 from issue at 0
   EXPECT_EQ(capped->ttl, 30);
   ASSERT_EQ(capped->warnings.size(), 1u);
   EXPECT_EQ(capped->warnings[0],
@@ -53,7 +53,7 @@ struct FakeWorld {
   StatusCode fail_code = StatusCode::kUpstream;
   int64_t renew_ttl = 0, renew_max = 0;
   std::vector<std::string> rolled_back;  // names whose write-ahead entries were undone
-  Executor* revoke_on = nullptr;  // when set, revocations finish there (as AWS calls do)
+  Executor* revoke_on = nullptr;         // when set, revocations finish there (as AWS calls do)
   // The early/ path (a lease registered through Request::leases while the engine "waits"):
   std::vector<std::string> early_ids;      // what Register returned
   std::function<void()> while_registered;  // runs after Register, before the engine answers
@@ -339,11 +339,13 @@ TEST_F(ExpirationTest, TokensExpiringTogetherAreRevokedSeveralAtATime) {
   world_.revoke_on = &aws;
   auto started = std::chrono::steady_clock::now();
   Advance(30);
-  ASSERT_TRUE(WaitFor([&] {
-    for (const auto& n : names)
-      if (world_.Alive(n)) return false;
-    return true;
-  }, 20000));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const auto& n : names)
+          if (world_.Alive(n)) return false;
+        return true;
+      },
+      20000));
   world_.revoke_on = nullptr;
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
   std::lock_guard l(aws.mu);
@@ -695,10 +697,13 @@ TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
                                              (force ? "revoke-force" : "revoke-prefix") +
                                              "/fake/early/" + name)
                       .ok());
-      ASSERT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view v) {
-        at_stop.emplace_back(k, v);
-        return true;
-      }).ok());
+      ASSERT_TRUE(physical_
+                      .Scan("",
+                            [&](std::string_view k, std::string_view v) {
+                              at_stop.emplace_back(k, v);
+                              return true;
+                            })
+                      .ok());
     };
     auto r = Do(Operation::kRead, "fake/early/" + name, {{"ttl", 3600}});
     world_.while_registered = nullptr;
@@ -708,10 +713,13 @@ TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
     // The "crash": back to the storage of that moment, with the user still at AWS.
     core_.reset();
     std::vector<std::string> now;
-    ASSERT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view) {
-      now.emplace_back(k);
-      return true;
-    }).ok());
+    ASSERT_TRUE(physical_
+                    .Scan("",
+                          [&](std::string_view k, std::string_view) {
+                            now.emplace_back(k);
+                            return true;
+                          })
+                    .ok());
     for (const auto& k : now) ASSERT_TRUE(physical_.Delete(k).ok());
     for (const auto& [k, v] : at_stop) ASSERT_TRUE(physical_.Put(k, v).ok());
     {
@@ -735,10 +743,13 @@ TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
   }
   auto records = [&] {
     int n = 0;
-    EXPECT_TRUE(physical_.Scan("", [&](std::string_view k, std::string_view) {
-      n += k.find("revoke-requested/") != std::string_view::npos;
-      return true;
-    }).ok());
+    EXPECT_TRUE(physical_
+                    .Scan("",
+                          [&](std::string_view k, std::string_view) {
+                            n += k.find("revoke-requested/") != std::string_view::npos;
+                            return true;
+                          })
+                    .ok());
     return n;
   };
   EXPECT_GT(records(), 0);
@@ -764,7 +775,8 @@ TEST_F(ExpirationTest, AMountsLeasesAreRevokedBeforeItGoesIncludingOnesStillBein
   world_.while_registered = nullptr;
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(during.code(), StatusCode::kInternal);
-  EXPECT_NE(during.message().find("1 lease(s) under fake/ are still being issued"), std::string::npos)
+  EXPECT_NE(during.message().find("1 lease(s) under fake/ are still being issued"),
+            std::string::npos)
       << during.message();
   EXPECT_FALSE(world_.Alive("m1"));  // the others went at once
   // The held one goes once its request ended, through the mount, which is still there.
@@ -843,7 +855,8 @@ TEST_F(ExpirationTest, AnEarlyLeaseThatCouldNotBeRevokedIsReportedAndRetried) {
   const std::string& note = r.status().messages()[1];
   EXPECT_EQ(note.rfind("lease fake/early/e4/", 0), 0u) << note;
   EXPECT_NE(note.find("could not be revoked yet and is retried: ServiceFailure: try later"),
-            std::string::npos) << note;
+            std::string::npos)
+      << note;
   EXPECT_TRUE(world_.Alive("e4"));
   std::string id = world_.early_ids.at(0);
   auto look = Lookup(id);
@@ -925,7 +938,8 @@ TEST_F(ExpirationTest, RevokePrefixOfManyLeasesFinishingOnOtherThreads) {
   ThreadPool pool(4);
   world_.revoke_on = &pool;
   for (int round = 0; round < 4; ++round) {
-    for (int i = 0; i < 600; ++i) Issue("p" + std::to_string(round) + "x" + std::to_string(i), 1000);
+    for (int i = 0; i < 600; ++i)
+      Issue("p" + std::to_string(round) + "x" + std::to_string(i), 1000);
     ASSERT_TRUE(Do(Operation::kUpdate, "sys/leases/revoke-prefix/fake/creds").ok());
     std::lock_guard l(world_.mu);
     EXPECT_TRUE(world_.alive.empty());
@@ -937,10 +951,12 @@ TEST_F(ExpirationTest, RevokePrefixOfManyLeasesFinishingOnOtherThreads) {
 TEST_F(ExpirationTest, ManyLeasesExpireTogether) {
   for (int i = 0; i < 2000; ++i) Issue("m" + std::to_string(i), 10);
   Advance(10);
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard l(world_.mu);
-    return world_.revoked.size() == 2000;
-  }, 20000));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard l(world_.mu);
+        return world_.revoked.size() == 2000;
+      },
+      20000));
   // Storage deletions follow in batches.
   ASSERT_TRUE(WaitFor([&] { return core_->expiration()->GetStats().revoked == 2000; }));
   auto list = Do(Operation::kList, "sys/leases/lookup/fake/creds/");
@@ -953,12 +969,15 @@ TEST_F(ExpirationTest, TidyRemovesIndexEntriesOfLeasesThatAreGoneAndKeepsTheRest
   std::string lost = Issue("t2", 100);
   auto index_keys = [&](const std::string& id) {
     std::vector<std::string> keys;
-    EXPECT_TRUE(physical_.Scan("sys/expire/", [&](std::string_view k, std::string_view) {
-      if (k.size() > id.size() && k.substr(k.size() - id.size()) == id &&
-          k.rfind("sys/expire/id/", 0) != 0)
-        keys.emplace_back(k);
-      return true;
-    }).ok());
+    EXPECT_TRUE(physical_
+                    .Scan("sys/expire/",
+                          [&](std::string_view k, std::string_view) {
+                            if (k.size() > id.size() && k.substr(k.size() - id.size()) == id &&
+                                k.rfind("sys/expire/id/", 0) != 0)
+                              keys.emplace_back(k);
+                            return true;
+                          })
+                    .ok());
     return keys;
   };
   EXPECT_EQ(index_keys(lost).size(), 2u);  // deadline and token index
@@ -1018,10 +1037,10 @@ TEST(LeaseEntryTest, EncodeDecodeRoundTripAndEarlierJsonForm) {
   EXPECT_FALSE(LeaseEntry::Decode(enc + "x").ok());
 
   // Leases stored by earlier versions are JSON.
-  auto legacy = LeaseEntry::Decode(
-      R"({"lease_id":"aws/creds/a/1","path":"aws/creds/a","token_accessor":"t",)"
-      R"("internal_data":{"username":"u"},"issue_time_ms":5,"expire_time_ms":7,)"
-      R"("ttl":2,"renewable":true,"revoke_attempts":1,"revoke_error":"e"})");
+  auto legacy =
+      LeaseEntry::Decode(R"({"lease_id":"aws/creds/a/1","path":"aws/creds/a","token_accessor":"t",)"
+                         R"("internal_data":{"username":"u"},"issue_time_ms":5,"expire_time_ms":7,)"
+                         R"("ttl":2,"renewable":true,"revoke_attempts":1,"revoke_error":"e"})");
   ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
   EXPECT_EQ(legacy->lease_id, "aws/creds/a/1");
   EXPECT_EQ(legacy->internal_data["username"], "u");
@@ -1050,13 +1069,19 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
   int64_t now_ms = clock.NowNanos() / 1000000;
   // Stored by hand as an earlier version would have: JSON value, deadline and token index.
   auto put_json_lease = [&](const std::string& id, int64_t expire_ms) {
-    Json j = {{"lease_id", id}, {"path", "fake/creds/old"}, {"token_accessor", ""},
-              {"internal_data", {{"name", id}}}, {"issue_time_ms", now_ms},
-              {"expire_time_ms", expire_ms}, {"ttl", 10}, {"renewable", true}};
+    Json j = {{"lease_id", id},
+              {"path", "fake/creds/old"},
+              {"token_accessor", ""},
+              {"internal_data", {{"name", id}}},
+              {"issue_time_ms", now_ms},
+              {"expire_time_ms", expire_ms},
+              {"ttl", 10},
+              {"renewable", true}};
     char deadline[32];
     std::snprintf(deadline, sizeof(deadline), "%015lld/", static_cast<long long>(expire_ms));
-    ASSERT_TRUE(barrier.Write({{"sys/expire/id/" + id, DumpJson(j)},
-                               {std::string("sys/expire/deadline/") + deadline + id, ""}})
+    ASSERT_TRUE(barrier
+                    .Write({{"sys/expire/id/" + id, DumpJson(j)},
+                            {std::string("sys/expire/deadline/") + deadline + id, ""}})
                     .ok());
   };
   put_json_lease("fake/creds/old/not-a-uuid", now_ms + 10000);
@@ -1092,9 +1117,9 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
   };
   clock.AdvanceSeconds(25);
   EXPECT_EQ(wait_revoked(3), 3);
-  EXPECT_EQ(revoked_now(), (std::set<std::string>{"fake/creds/old/not-a-uuid",
-                                                  "fake/creds/old/3F0C9A9E-1B2C-4D5E-8F90-A1B2C3D4E5F6",
-                                                  fresh}));
+  EXPECT_EQ(revoked_now(),
+            (std::set<std::string>{"fake/creds/old/not-a-uuid",
+                                   "fake/creds/old/3F0C9A9E-1B2C-4D5E-8F90-A1B2C3D4E5F6", fresh}));
   EXPECT_TRUE(exp.Lookup("fake/creds/old/later").ok());
   clock.AdvanceSeconds(30);
   EXPECT_EQ(wait_revoked(4), 4);

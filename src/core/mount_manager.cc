@@ -39,8 +39,10 @@ logical::MountInfo MountManager::Info(const MountEntry& e) const {
 
 Result<std::shared_ptr<core::Mount>> MountManager::StartLocked(const MountEntry& e) {
   const EngineFactory* factory = nullptr;
-  if (auto it = builtins_.find(e.type); it != builtins_.end()) factory = &it->second;
-  else if (auto it2 = registry_->find(e.type); it2 != registry_->end()) factory = &it2->second;
+  if (auto it = builtins_.find(e.type); it != builtins_.end())
+    factory = &it->second;
+  else if (auto it2 = registry_->find(e.type); it2 != registry_->end())
+    factory = &it2->second;
   if (!factory) return InvalidArgument("plugin not found in the catalog: " + e.type);
   ASSIGN_OR_RETURN(std::shared_ptr<logical::Backend> backend, (*factory)(Info(e)));
   auto m = std::make_shared<core::Mount>();
@@ -72,7 +74,8 @@ Status MountManager::Load() {
       e.accessor = e.type + "_" + HexEncode(RandomBytes(4));
       return e;
     };
-    table_.push_back(make("sys/", "system", "system endpoints used for control, policy and debugging"));
+    table_.push_back(
+        make("sys/", "system", "system endpoints used for control, policy and debugging"));
     table_.push_back(make("secret/", "kv", "key/value secret storage"));
     table_.back().options = {{"version", "1"}};
     table_.push_back(make("auth/token/", "token", "token based credentials"));
@@ -111,7 +114,8 @@ Status MountManager::Mount(MountEntry entry) {
   if (auto c = router_->Conflict(entry.path))
     return InvalidArgument("path is already in use at " + *c);
   if (entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
-    return InvalidArgument("backend max lease TTL must be greater than or equal to the default lease TTL");
+    return InvalidArgument(
+        "backend max lease TTL must be greater than or equal to the default lease TTL");
   entry.uuid = NewUuid();
   entry.accessor = entry.type + "_" + HexEncode(RandomBytes(4));
   ASSIGN_OR_RETURN(auto m, StartLocked(entry));
@@ -150,8 +154,10 @@ Status MountManager::Unmount(std::string_view raw_path) {
     auto children = barrier_->List(removed.StoragePrefix() + dir);
     if (!children.ok()) break;
     for (const auto& c : *children) {
-      if (!c.empty() && c.back() == '/') stack.push_back(dir + c);
-      else barrier_->Delete(removed.StoragePrefix() + dir + c).IgnoreError();
+      if (!c.empty() && c.back() == '/')
+        stack.push_back(dir + c);
+      else
+        barrier_->Delete(removed.StoragePrefix() + dir + c).IgnoreError();
     }
   }
   return Status::Ok();
@@ -161,7 +167,8 @@ Status MountManager::Remount(std::string_view from_raw, std::string_view to_raw)
   std::string from = NormalizeMountPath(from_raw), to = NormalizeMountPath(to_raw);
   if (from.empty() || to.empty()) return InvalidArgument("both 'from' and 'to' must be specified");
   for (const char* p : kProtected) {
-    if (from.compare(0, strlen(p), p) == 0) return InvalidArgument("cannot remount \"" + from + "\"");
+    if (from.compare(0, strlen(p), p) == 0)
+      return InvalidArgument("cannot remount \"" + from + "\"");
     if (to.compare(0, strlen(p), p) == 0) return PermissionDenied("cannot mount \"" + to + "\"");
   }
   std::lock_guard lock(mu_);
@@ -192,9 +199,11 @@ Status MountManager::Tune(std::string_view raw_path, std::optional<int64_t> defa
   if (max_ttl) updated.max_lease_ttl = *max_ttl;
   if (description) updated.description = *description;
   int64_t eff_max = updated.max_lease_ttl > 0 ? updated.max_lease_ttl : ttls_.max_lease_ttl;
-  int64_t eff_def = updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;
+  int64_t eff_def =
+      updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;
   if (updated.default_lease_ttl > 0 && eff_def > eff_max)
-    return InvalidArgument("backend max lease TTL must be greater than or equal to the default lease TTL");
+    return InvalidArgument(
+        "backend max lease TTL must be greater than or equal to the default lease TTL");
   if (updated.max_lease_ttl > ttls_.max_lease_ttl)
     return InvalidArgument("given max lease TTL greater than system max lease TTL");
   MountEntry old = *it;

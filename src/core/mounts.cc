@@ -61,7 +61,8 @@ std::shared_ptr<const Mount> Router::Get(std::string_view mount_path) const {
 std::optional<std::string> Router::Conflict(std::string_view mount_path) const {
   std::shared_lock lock(mu_);
   for (const auto& [mp, m] : mounts_) {
-    if (mount_path.substr(0, mp.size()) == mp || std::string_view(mp).substr(0, mount_path.size()) == mount_path)
+    if (mount_path.substr(0, mp.size()) == mp ||
+        std::string_view(mp).substr(0, mount_path.size()) == mount_path)
       return mp;
   }
   return std::nullopt;

@@ -15,16 +15,24 @@ constexpr char kPolicyPrefix[] = "sys/policy/";
 constexpr size_t kMaxCachedAcls = 4096;
 
 const std::pair<const char*, uint32_t> kCapabilityNames[] = {
-    {"create", kCapCreate}, {"delete", kCapDelete}, {"deny", kCapDeny},     {"list", kCapList},
-    {"patch", kCapPatch},   {"read", kCapRead},     {"sudo", kCapSudo},     {"update", kCapUpdate},
+    {"create", kCapCreate}, {"delete", kCapDelete}, {"deny", kCapDeny}, {"list", kCapList},
+    {"patch", kCapPatch},   {"read", kCapRead},     {"sudo", kCapSudo}, {"update", kCapUpdate},
 };
 
 // Keys Vault accepts inside a path block; the ones we do not enforce are accepted and ignored
 // so that policies written for Vault load unchanged.
 const char* const kPathBlockKeys[] = {
-    "comment",           "policy",           "capabilities",     "allowed_parameters",
-    "denied_parameters", "required_parameters", "min_wrapping_ttl", "max_wrapping_ttl",
-    "control_group",     "mfa_methods",      "subscribe_event_types",
+    "comment",
+    "policy",
+    "capabilities",
+    "allowed_parameters",
+    "denied_parameters",
+    "required_parameters",
+    "min_wrapping_ttl",
+    "max_wrapping_ttl",
+    "control_group",
+    "mfa_methods",
+    "subscribe_event_types",
 };
 
 Result<uint32_t> LegacyPolicy(const std::string& path, const std::string& v) {
@@ -43,7 +51,8 @@ Result<PathRule> ParseRule(const std::string& pattern, const Json& block) {
   std::string p = pattern;
   if (!p.empty() && p[0] == '/') p.erase(0, 1);
   if (p.find("+*") != std::string::npos)
-    return InvalidArgument("path \"" + pattern + "\": invalid use of wildcards ('+*' is forbidden)");
+    return InvalidArgument("path \"" + pattern +
+                           "\": invalid use of wildcards ('+*' is forbidden)");
   if (!p.empty() && p.back() == '*') {
     p.pop_back();
     rule.is_prefix = true;
@@ -57,8 +66,7 @@ Result<PathRule> ParseRule(const std::string& pattern, const Json& block) {
   uint32_t caps = 0;
   if (block.contains("policy")) {
     const Json& v = block["policy"];
-    if (!v.is_string())
-      return InvalidArgument("path \"" + pattern + "\": policy must be a string");
+    if (!v.is_string()) return InvalidArgument("path \"" + pattern + "\": policy must be a string");
     ASSIGN_OR_RETURN(caps, LegacyPolicy(pattern, v.get<std::string>()));
   }
   if (block.contains("capabilities")) {
@@ -179,7 +187,8 @@ Result<Policy> ParsePolicy(std::string name, std::string_view text) {
   p.raw = std::string(text);
   for (auto& [key, value] : doc.items()) {
     if (key == "name") continue;
-    if (key != "path") return InvalidArgument("failed to parse policy: invalid key \"" + key + "\"");
+    if (key != "path")
+      return InvalidArgument("failed to parse policy: invalid key \"" + key + "\"");
     Status st = AppendRules(value, &p.rules);
     if (!st.ok()) return InvalidArgument("failed to parse policy: " + st.message());
   }

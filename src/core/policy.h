@@ -85,7 +85,7 @@ class PolicyStore {
   logical::Storage* barrier_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;  // parsed cache
-  std::unordered_map<std::string, std::shared_ptr<const Acl>> acls_;        // by joined names
+  std::unordered_map<std::string, std::shared_ptr<const Acl>> acls_;         // by joined names
   uint64_t generation_ = 0;  // bumped on every change; stale ACL builds are not cached
 };
 

@@ -27,7 +27,8 @@ Json RulesJson(const Policy& p) {
   });
   Json out = Json::array();
   for (const auto& r : rules) {
-    out.push_back({{"path", r.path}, {"prefix", r.is_prefix},
+    out.push_back({{"path", r.path},
+                   {"prefix", r.is_prefix},
                    {"capabilities", CapabilityNames(r.capabilities)}});
   }
   return out;

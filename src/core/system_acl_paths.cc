@@ -134,7 +134,8 @@ std::vector<Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies) {
   cap.pattern = "capabilities";
   cap.synopsis = "Fetches the capabilities of the given token on the given path.";
   cap.fields = path_fields;
-  cap.fields.push_back({"token", FieldType::kString, "Token for which capabilities are being queried."});
+  cap.fields.push_back(
+      {"token", FieldType::kString, "Token for which capabilities are being queried."});
   cap.operations[Operation::kUpdate] = [=](Request&, const FieldData& d) -> Result<Response> {
     ASSIGN_OR_RETURN(TokenRef t, tokens->Lookup(d.GetString("token")));
     if (!t) return InvalidArgument("invalid token");
@@ -154,7 +155,8 @@ std::vector<Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies) {
 
   Path acc;
   acc.pattern = "capabilities-accessor";
-  acc.synopsis = "Fetches the capabilities of the token associated with the given accessor on the given path.";
+  acc.synopsis =
+      "Fetches the capabilities of the token associated with the given accessor on the given path.";
   acc.fields = path_fields;
   acc.fields.push_back({"accessor", FieldType::kString, "Accessor of the token."});
   acc.operations[Operation::kUpdate] = [=](Request&, const FieldData& d) -> Result<Response> {
@@ -188,11 +190,13 @@ std::vector<Path> AuditPaths(AuditBroker* audit) {
       "Enable a new audit backend or disable an existing backend.\n\nThe file backend takes "
       "options file_path (\"stdout\" and \"discard\" are special), log_raw, hmac_accessor, mode "
       "and format (json).";
-  one.fields = {{"path", FieldType::kString, "The name of the backend. Cannot be delimited. Example: \"mysql\""},
-                {"type", FieldType::kString, "The type of the backend. Example: \"file\""},
-                {"description", FieldType::kString, "User-friendly description for this audit backend."},
-                {"options", FieldType::kMap, "Configuration options for the audit backend."},
-                {"local", FieldType::kBool, "Mark the mount as a local mount."}};
+  one.fields = {
+      {"path", FieldType::kString,
+       "The name of the backend. Cannot be delimited. Example: \"mysql\""},
+      {"type", FieldType::kString, "The type of the backend. Example: \"file\""},
+      {"description", FieldType::kString, "User-friendly description for this audit backend."},
+      {"options", FieldType::kMap, "Configuration options for the audit backend."},
+      {"local", FieldType::kBool, "Mark the mount as a local mount."}};
   one.operations[Operation::kUpdate] = [audit](Request&, const FieldData& d) -> Result<Response> {
     AuditDeviceEntry e;
     e.path = d.GetString("path");

@@ -48,7 +48,8 @@ Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key) 
     if (s.empty()) return std::optional<int64_t>();
     if (s == "system") return std::optional<int64_t>(0);
     auto r = ParseDurationSeconds(s);
-    if (!r.ok()) return InvalidArgument("unable to parse " + std::string(key) + ": " + r.status().message());
+    if (!r.ok())
+      return InvalidArgument("unable to parse " + std::string(key) + ": " + r.status().message());
     return std::optional<int64_t>(*r);
   }
   return InvalidArgument(std::string("invalid type for ") + key);
@@ -131,20 +132,26 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
   Path p;
   p.pattern = "mounts/(?P<path>.+)";
   p.synopsis = "Mount a new backend at a new path.";
-  p.description = "Mount a backend at a new path. A backend can be mounted multiple times at "
-                  "multiple paths in order to configure multiple separately configured backends.";
+  p.description =
+      "Mount a backend at a new path. A backend can be mounted multiple times at "
+      "multiple paths in order to configure multiple separately configured backends.";
   p.fields = {
       {"path", FieldType::kString, "The path to mount to. Example: \"aws/east\""},
       {"type", FieldType::kString, "The type of the backend. Example: \"passthrough\""},
       {"description", FieldType::kString, "User-friendly description for this mount."},
-      {"config", FieldType::kMap, "Configuration for this mount, such as default_lease_ttl and max_lease_ttl."},
-      {"options", FieldType::kMap, "The options to pass into the backend. Should be a json object with string keys and values."},
+      {"config", FieldType::kMap,
+       "Configuration for this mount, such as default_lease_ttl and max_lease_ttl."},
+      {"options", FieldType::kMap,
+       "The options to pass into the backend. Should be a json object with string keys and "
+       "values."},
       {"local", FieldType::kBool, "Mark the mount as a local mount."},
       {"seal_wrap", FieldType::kBool, "Whether to turn on seal wrapping for the mount."},
   };
   p.operations[Operation::kRead] = [mounts](Request&, const FieldData& d) -> Result<Response> {
     auto e = mounts->Get(d.GetString("path"));
-    if (!e) return InvalidArgument("No secret engine mount at " + NormalizeMountPath(d.GetString("path")));
+    if (!e)
+      return InvalidArgument("No secret engine mount at " +
+                             NormalizeMountPath(d.GetString("path")));
     return Response::WithData(MountToJson(*e));
   };
   p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
@@ -172,9 +179,8 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
   };
   // Vault revokes every lease of a mount before removing it; a failed revoke aborts. Leases that
   // requests on the mount are still issuing are waited for (revoked as those requests end).
-  p.async_operations[Operation::kDelete] = [mounts, exp](
-                                               Request&,
-                                               const FieldData& d) -> Task<Result<Response>> {
+  p.async_operations[Operation::kDelete] =
+      [mounts, exp](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string path = NormalizeMountPath(d.GetString("path"));
     if (Status st = co_await RetireMount(mounts, exp, path); !st.ok()) co_return st;
     if (Status st = mounts->Unmount(path); !st.ok()) co_return st;
@@ -189,9 +195,8 @@ Path RemountPath(MountManager* mounts, ExpirationManager* exp) {
   p.synopsis = "Move the mount point of an already-mounted backend.";
   p.fields = {{"from", FieldType::kString, "The previous mount point."},
               {"to", FieldType::kString, "The new mount point."}};
-  p.async_operations[Operation::kUpdate] = [mounts, exp](
-                                               Request&,
-                                               const FieldData& d) -> Task<Result<Response>> {
+  p.async_operations[Operation::kUpdate] =
+      [mounts, exp](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string from = NormalizeMountPath(d.GetString("from"));
     if (Status st = co_await RetireMount(mounts, exp, from); !st.ok()) co_return st;
     if (Status st = mounts->Remount(d.GetString("from"), d.GetString("to")); !st.ok()) co_return st;
@@ -221,8 +226,9 @@ Path KeyStatusPath(barrier::Barrier* barrier) {
   p.synopsis = "Provides information about the backend encryption key.";
   p.operations[Operation::kRead] = [barrier](Request&, const FieldData&) -> Result<Response> {
     ASSIGN_OR_RETURN(auto ks, barrier->ActiveKeyStatus());
-    return Response::WithData(
-        {{"term", ks.term}, {"install_time", FormatRfc3339Nano(ks.install_time_nanos)}, {"encryptions", 0}});
+    return Response::WithData({{"term", ks.term},
+                               {"install_time", FormatRfc3339Nano(ks.install_time_nanos)},
+                               {"encryptions", 0}});
   };
   return p;
 }
@@ -243,12 +249,9 @@ Path RotatePath(barrier::Barrier* barrier) {
 std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier::Barrier* barrier,
                                                    ExpirationManager* expiration,
                                                    std::vector<logical::Path> extra_paths) {
-  std::vector<Path> paths = {TunePath(mounts),
-                             MountPath(mounts, expiration),
-                             MountsListPath(mounts),
-                             RemountPath(mounts, expiration),
-                             AuthListPath(mounts),
-                             KeyStatusPath(barrier),
+  std::vector<Path> paths = {TunePath(mounts),       MountPath(mounts, expiration),
+                             MountsListPath(mounts), RemountPath(mounts, expiration),
+                             AuthListPath(mounts),   KeyStatusPath(barrier),
                              RotatePath(barrier)};
   for (auto& p : LeasePaths(expiration)) paths.push_back(std::move(p));
   for (auto& p : extra_paths) paths.push_back(std::move(p));
@@ -259,10 +262,9 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
       std::move(paths),
       // Changes under mounts/*, policy/* and policies/acl/* need sudo too: see
       // kSysWriteRootPaths in core.
-      std::vector<std::string>{"remount", "rotate", "auth/*", "audit", "audit/*",
-                               "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*",
-                               "leases/revoke-force/*", "leases/lookup/*", "raw", "raw/*", "seal",
-                               "step-down"});
+      std::vector<std::string>{"remount", "rotate", "auth/*", "audit", "audit/*", "revoke-prefix/*",
+                               "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*",
+                               "leases/lookup/*", "raw", "raw/*", "seal", "step-down"});
 }
 
 }  // namespace vault::core

@@ -1,5 +1,6 @@
 // The sys/ engine: mounts, remount, key status and rotation; policies, capabilities and audit
-// come in through extra_paths (core/system_acl_paths.h). Built on the path framework, so `vault path-help sys/mounts` works.
+// come in through extra_paths (core/system_acl_paths.h). Built on the path framework, so `vault
+// path-help sys/mounts` works.
 #pragma once
 
 #include <memory>

@@ -30,12 +30,12 @@ Path RenewPath(ExpirationManager* exp) {
   p.pattern = "(leases/)?renew(/(?P<url_lease_id>.+))?";
   p.synopsis = "Renews a lease, requesting to extend the lease.";
   p.description = kLeaseHelp;
-  p.fields = {{"lease_id", FieldType::kString, "The lease identifier to renew."},
-              {"url_lease_id", FieldType::kString, "The lease identifier to renew (URL form)."},
-              {"increment", FieldType::kDurationSecond,
-               "The desired increment in seconds to the lease."}};
+  p.fields = {
+      {"lease_id", FieldType::kString, "The lease identifier to renew."},
+      {"url_lease_id", FieldType::kString, "The lease identifier to renew (URL form)."},
+      {"increment", FieldType::kDurationSecond, "The desired increment in seconds to the lease."}};
   p.async_operations[Operation::kUpdate] = [exp](Request&,
-                                                  const FieldData& d) -> Task<Result<Response>> {
+                                                 const FieldData& d) -> Task<Result<Response>> {
     std::string id = LeaseIdFrom(d);
     if (id.empty()) co_return InvalidArgument("lease_id must be specified");
     co_return co_await exp->Renew(id, d.GetInt("increment"));
@@ -48,12 +48,12 @@ Path RevokePath(ExpirationManager* exp) {
   p.pattern = "(leases/)?revoke(/(?P<url_lease_id>.+))?";
   p.synopsis = "Revokes a lease immediately.";
   p.description = kLeaseHelp;
-  p.fields = {{"lease_id", FieldType::kString, "The lease identifier to revoke."},
-              {"url_lease_id", FieldType::kString, "The lease identifier to revoke (URL form)."},
-              {"sync", FieldType::kBool, "Revoke synchronously (always; accepted for clients).",
-               true}};
+  p.fields = {
+      {"lease_id", FieldType::kString, "The lease identifier to revoke."},
+      {"url_lease_id", FieldType::kString, "The lease identifier to revoke (URL form)."},
+      {"sync", FieldType::kBool, "Revoke synchronously (always; accepted for clients).", true}};
   p.async_operations[Operation::kUpdate] = [exp](Request&,
-                                                  const FieldData& d) -> Task<Result<Response>> {
+                                                 const FieldData& d) -> Task<Result<Response>> {
     std::string id = LeaseIdFrom(d);
     if (id.empty()) co_return InvalidArgument("lease_id must be specified");
     Status st = co_await exp->Revoke(id);
@@ -65,8 +65,8 @@ Path RevokePath(ExpirationManager* exp) {
 
 Path RevokePrefixPath(ExpirationManager* exp, bool force) {
   Path p;
-  p.pattern = std::string("(leases/)?") + (force ? "revoke-force" : "revoke-prefix") +
-              "/(?P<prefix>.+)";
+  p.pattern =
+      std::string("(leases/)?") + (force ? "revoke-force" : "revoke-prefix") + "/(?P<prefix>.+)";
   p.synopsis = force ? "Revokes all secrets or tokens generated under a given prefix "
                        "immediately, ignoring backend errors."
                      : "Revokes all secrets (via a lease ID prefix) or tokens (via the tokens' "
@@ -74,9 +74,8 @@ Path RevokePrefixPath(ExpirationManager* exp, bool force) {
   p.description = kLeaseHelp;
   p.fields = {{"prefix", FieldType::kString, "The path prefix to revoke."},
               {"sync", FieldType::kBool, "Revoke synchronously (always).", true}};
-  p.async_operations[Operation::kUpdate] = [exp, force](
-                                                Request&,
-                                                const FieldData& d) -> Task<Result<Response>> {
+  p.async_operations[Operation::kUpdate] =
+      [exp, force](Request&, const FieldData& d) -> Task<Result<Response>> {
     Status st = co_await exp->RevokePrefix(d.GetString("prefix"), force);
     if (!st.ok()) co_return st;
     co_return Response();
@@ -121,8 +120,9 @@ Path TidyPath(ExpirationManager* exp) {
   p.operations[Operation::kUpdate] = [exp](Request&, const FieldData&) -> Result<Response> {
     ASSIGN_OR_RETURN(Json j, exp->Tidy());
     Response r;
-    r.warnings.push_back("Tidy operation completed: checked " + std::to_string(j["checked"].get<int64_t>()) +
-                         " index entries, removed " + std::to_string(j["removed"].get<int64_t>()));
+    r.warnings.push_back("Tidy operation completed: checked " +
+                         std::to_string(j["checked"].get<int64_t>()) + " index entries, removed " +
+                         std::to_string(j["removed"].get<int64_t>()));
     return r;
   };
   return p;
@@ -131,8 +131,12 @@ Path TidyPath(ExpirationManager* exp) {
 }  // namespace
 
 std::vector<logical::Path> LeasePaths(ExpirationManager* exp) {
-  return {RenewPath(exp),         RevokePath(exp),  RevokePrefixPath(exp, false),
-          RevokePrefixPath(exp, true), LookupPath(exp), LookupListPath(exp),
+  return {RenewPath(exp),
+          RevokePath(exp),
+          RevokePrefixPath(exp, false),
+          RevokePrefixPath(exp, true),
+          LookupPath(exp),
+          LookupListPath(exp),
           TidyPath(exp)};
 }
 

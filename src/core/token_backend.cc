@@ -206,8 +206,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       for (const auto& name : pols) {
         if (name == "root" || name == "default") continue;
         auto pol = policies->Get(name);
-        if (pol.ok() && !*pol)
-          resp.warnings.push_back("Policy \"" + name + "\" does not exist");
+        if (pol.ok() && !*pol) resp.warnings.push_back("Policy \"" + name + "\" does not exist");
       }
       return resp;
     };
@@ -251,7 +250,9 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
 
   Path lookup_accessor;
   lookup_accessor.pattern = "lookup-accessor(/(?P<urlaccessor>.+))?";
-  lookup_accessor.synopsis = "This endpoint will lookup a token associated with the given accessor and its properties. Response will not contain the token ID.";
+  lookup_accessor.synopsis =
+      "This endpoint will lookup a token associated with the given accessor and its properties. "
+      "Response will not contain the token ID.";
   lookup_accessor.fields = {{"accessor", FieldType::kString, "Accessor of the token to look up."},
                             {"urlaccessor", FieldType::kString, "Accessor (URL form)."}};
   lookup_accessor.operations[Operation::kUpdate] = [=](Request& r,
@@ -274,7 +275,8 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   std::vector<Field> renew_fields = {
       {"token", FieldType::kString, "Token to renew."},
       {"urltoken", FieldType::kString, "Token to renew (URL form, 0.x)."},
-      {"increment", FieldType::kDurationSecond, "The desired increment in seconds to the token expiration."}};
+      {"increment", FieldType::kDurationSecond,
+       "The desired increment in seconds to the token expiration."}};
   Path renew;
   renew.pattern = "renew(/(?P<urltoken>.+))?";
   renew.synopsis = "This endpoint will renew the given token and prevent expiration.";
@@ -288,7 +290,8 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   };
   Path renew_self;
   renew_self.pattern = "renew-self";
-  renew_self.synopsis = "This endpoint will renew the token used to call it and prevent expiration.";
+  renew_self.synopsis =
+      "This endpoint will renew the token used to call it and prevent expiration.";
   renew_self.fields = renew_fields;
   renew_self.operations[Operation::kUpdate] = [=](Request& r,
                                                   const FieldData& d) -> Result<Response> {
@@ -297,7 +300,9 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   };
   Path renew_accessor;
   renew_accessor.pattern = "renew-accessor";
-  renew_accessor.synopsis = "This endpoint will renew a token associated with the given accessor and its properties. Response will not contain the token ID.";
+  renew_accessor.synopsis =
+      "This endpoint will renew a token associated with the given accessor and its properties. "
+      "Response will not contain the token ID.";
   renew_accessor.fields = {{"accessor", FieldType::kString, "Accessor of the token to renew."},
                            {"increment", FieldType::kDurationSecond, "The desired increment."}};
   renew_accessor.operations[Operation::kUpdate] = [=](Request& r,
@@ -325,7 +330,8 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   };
   Path revoke_self;
   revoke_self.pattern = "revoke-self";
-  revoke_self.synopsis = "This endpoint will delete the token used to call it and all of its child tokens.";
+  revoke_self.synopsis =
+      "This endpoint will delete the token used to call it and all of its child tokens.";
   revoke_self.async_operations[Operation::kUpdate] =
       [=](Request& r, const FieldData&) -> Task<Result<Response>> {
     CO_ASSIGN_OR_RETURN(std::string hash, tokens->HashOf(r.client_token));
@@ -334,7 +340,9 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   };
   Path revoke_accessor;
   revoke_accessor.pattern = "revoke-accessor(/(?P<urlaccessor>.+))?";
-  revoke_accessor.synopsis = "This endpoint will delete the token associated with the accessor and all of its child tokens.";
+  revoke_accessor.synopsis =
+      "This endpoint will delete the token associated with the accessor and all of its child "
+      "tokens.";
   revoke_accessor.fields = {{"accessor", FieldType::kString, "Accessor of the token."},
                             {"urlaccessor", FieldType::kString, "Accessor (URL form)."}};
   revoke_accessor.async_operations[Operation::kUpdate] =
@@ -361,7 +369,9 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
 
   Path accessors;
   accessors.pattern = "accessors/?";
-  accessors.synopsis = "List token accessors, which can then be used to iterate and discover their properties or revoke them.";
+  accessors.synopsis =
+      "List token accessors, which can then be used to iterate and discover their properties or "
+      "revoke them.";
   accessors.operations[Operation::kList] = [=](Request&, const FieldData&) -> Result<Response> {
     ASSIGN_OR_RETURN(auto keys, tokens->ListAccessors());
     if (keys.empty()) return Response();
@@ -370,7 +380,9 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
 
   Path tidy;
   tidy.pattern = "tidy";
-  tidy.synopsis = "This endpoint performs cleanup tasks that can be run if certain error conditions have occurred.";
+  tidy.synopsis =
+      "This endpoint performs cleanup tasks that can be run if certain error conditions have "
+      "occurred.";
   tidy.async_operations[Operation::kUpdate] = [=](Request&,
                                                   const FieldData&) -> Task<Result<Response>> {
     CO_RETURN_IF_ERROR(co_await tokens->Tidy());

@@ -88,8 +88,10 @@ Status TokenStore::Setup() {
     ASSIGN_OR_RETURN(TokenRef e, Load(h));
     if (!e) continue;
     // Pending: a revocation that failed part-way before the restart, finished now.
-    if (e->num_uses == -1) RevokeSoon(h);
-    else QueueExpiry(*e);
+    if (e->num_uses == -1)
+      RevokeSoon(h);
+    else
+      QueueExpiry(*e);
   }
   return Status::Ok();
 }
@@ -236,7 +238,8 @@ Result<std::string> TokenStore::Create(const TokenCreateParams& params, TokenEnt
   }
   if (!params.parent_hash.empty()) {
     ASSIGN_OR_RETURN(auto parent, Load(params.parent_hash));
-    if (!parent || parent->num_uses == -1) return PermissionDenied("parent token is no longer valid");
+    if (!parent || parent->num_uses == -1)
+      return PermissionDenied("parent token is no longer valid");
   }
   int64_t now = clock_->NowSeconds();
   e.id_hash = hash;
@@ -419,14 +422,15 @@ Task<Status> TokenStore::Revoke(std::string id_hash, bool tree) {
   co_return Status::Ok();
 }
 
-Task<Status> TokenStore::RevokeTree(std::string id_hash) { return Revoke(std::move(id_hash), true); }
+Task<Status> TokenStore::RevokeTree(std::string id_hash) {
+  return Revoke(std::move(id_hash), true);
+}
 
 Task<Status> TokenStore::RevokeOrphan(std::string id_hash) {
   return Revoke(std::move(id_hash), false);
 }
 
-Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment,
-                                   int64_t max_ttl) {
+Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment, int64_t max_ttl) {
   std::lock_guard wlock(write_mu_);
   ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
   int64_t now = clock_->NowSeconds();

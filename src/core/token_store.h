@@ -37,10 +37,10 @@ struct TokenEntry {
   std::string display_name;
   std::string path;  // the creation path, e.g. "auth/token/create"
   Json meta = Json::object();
-  int64_t num_uses = 0;         // remaining uses; 0 = unlimited; -1 = revocation pending
-  int64_t creation_time = 0;    // unix seconds
-  int64_t ttl = 0;              // the TTL at creation (seconds); 0 = never expires
-  int64_t expire_time = 0;      // unix seconds; 0 = never expires
+  int64_t num_uses = 0;       // remaining uses; 0 = unlimited; -1 = revocation pending
+  int64_t creation_time = 0;  // unix seconds
+  int64_t ttl = 0;            // the TTL at creation (seconds); 0 = never expires
+  int64_t expire_time = 0;    // unix seconds; 0 = never expires
   int64_t last_renewal_time = 0;
   int64_t explicit_max_ttl = 0;
   int64_t period = 0;
@@ -143,9 +143,10 @@ class TokenStore {
   Clock* clock_;
   mutable std::shared_mutex mu_;  // salt_, hmac_, cache_
   std::string salt_;
-  std::unique_ptr<crypto::HmacSha256Key> hmac_;  // keyed with salt_
+  std::unique_ptr<crypto::HmacSha256Key> hmac_;      // keyed with salt_
   std::unordered_map<std::string, TokenRef> cache_;  // by id_hash
-  std::mutex write_mu_;  // serializes creates, uses and revocation steps (never held across the hook)
+  std::mutex
+      write_mu_;  // serializes creates, uses and revocation steps (never held across the hook)
   RevokeHook revoke_hook_;
   std::mutex expiry_mu_;
   std::set<std::pair<int64_t, std::string>> expiry_;  // (expire_time, id_hash); may be stale

@@ -71,8 +71,8 @@ TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
     return Status::Ok();
   }));
   ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
-  EXPECT_EQ(revoked, (std::vector<std::string>{*store_.HashOf(c), *store_.HashOf(b),
-                                               *store_.HashOf(a)}));
+  EXPECT_EQ(revoked,
+            (std::vector<std::string>{*store_.HashOf(c), *store_.HashOf(b), *store_.HashOf(a)}));
   EXPECT_FALSE(Live(a));
   EXPECT_FALSE(Live(b));
   EXPECT_FALSE(Live(c));

@@ -201,17 +201,20 @@ Result<std::string> AesGcmKey::WithContext(bool encrypt, std::string_view nonce,
       EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce), encrypt ? 1 : 0) == 1
           ? op(ctx, input, aad)
           : Result<std::string>(Internal("AES-256-GCM initialisation failed"));
-  if (out.ok()) Release(ctx, encrypt);
-  else EVP_CIPHER_CTX_free(ctx);  // state unknown: never reuse
+  if (out.ok())
+    Release(ctx, encrypt);
+  else
+    EVP_CIPHER_CTX_free(ctx);  // state unknown: never reuse
   return out;
 }
 
 Result<std::string> AesGcmKey::Seal(std::string_view nonce, std::string_view plaintext,
                                     std::string_view aad) const {
   if (!FitsInt(plaintext) || !FitsInt(aad)) return InvalidArgument("input too large");
-  return WithContext(true, nonce, plaintext, aad, [](void* c, std::string_view in, std::string_view a) {
-    return SealCtx(static_cast<EVP_CIPHER_CTX*>(c), in, a);
-  });
+  return WithContext(true, nonce, plaintext, aad,
+                     [](void* c, std::string_view in, std::string_view a) {
+                       return SealCtx(static_cast<EVP_CIPHER_CTX*>(c), in, a);
+                     });
 }
 
 Result<std::string> AesGcmKey::Open(std::string_view nonce, std::string_view ciphertext_and_tag,

@@ -4,8 +4,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "util/status.h"
 

@@ -299,7 +299,10 @@ TEST(AesGcmKeyTest, ConcurrentCallsAgree) {
         std::string nonce = RandomBytes(kGcmNonceSize);
         std::string pt = "thread " + std::to_string(t) + " message " + std::to_string(i);
         auto sealed = (*k)->Seal(nonce, pt, "aad");
-        if (!sealed.ok()) { ++failures; continue; }
+        if (!sealed.ok()) {
+          ++failures;
+          continue;
+        }
         auto opened = AesGcmOpen(key, nonce, *sealed, "aad");
         auto opened2 = (*k)->Open(nonce, *sealed, "aad");
         if (!opened.ok() || *opened != pt || !opened2.ok() || *opened2 != pt) ++failures;

@@ -3,9 +3,9 @@
 // SHA256_Init/Update/Final: deprecated in OpenSSL 3 but the only way to keep a precomputed
 // HMAC key state without the provider layer's per-call overhead.
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
@@ -73,9 +73,11 @@ HmacSha256Key::HmacSha256Key(std::string_view key) {
   }
   unsigned char pad[64];
   for (size_t i = 0; i < sizeof(pad); ++i) pad[i] = block[i] ^ 0x36;
-  if (SHA256_Init(&st->inner) != 1 || SHA256_Update(&st->inner, pad, sizeof(pad)) != 1) Die("SHA256");
+  if (SHA256_Init(&st->inner) != 1 || SHA256_Update(&st->inner, pad, sizeof(pad)) != 1)
+    Die("SHA256");
   for (size_t i = 0; i < sizeof(pad); ++i) pad[i] = block[i] ^ 0x5c;
-  if (SHA256_Init(&st->outer) != 1 || SHA256_Update(&st->outer, pad, sizeof(pad)) != 1) Die("SHA256");
+  if (SHA256_Init(&st->outer) != 1 || SHA256_Update(&st->outer, pad, sizeof(pad)) != 1)
+    Die("SHA256");
   OPENSSL_cleanse(block, sizeof(block));
   OPENSSL_cleanse(pad, sizeof(pad));
   ctx_ = st;  // the header names it ctx_: an HmacState here

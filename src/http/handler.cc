@@ -15,10 +15,21 @@ namespace vault::http {
 namespace {
 
 // Routes whose data is also copied to the top level of the JSON (Vault's injectDataIntoTopRoutes).
-const std::set<std::string, std::less<>> kInjectTopLevel = {
-    "sys/audit",  "sys/audit/",  "sys/auth",   "sys/auth/",   "sys/capabilities",
-    "sys/capabilities-accessor", "sys/capabilities-self", "sys/key-status", "sys/mounts",
-    "sys/mounts/", "sys/policy", "sys/policy/", "sys/remount", "sys/rotate", "sys/ha-status"};
+const std::set<std::string, std::less<>> kInjectTopLevel = {"sys/audit",
+                                                            "sys/audit/",
+                                                            "sys/auth",
+                                                            "sys/auth/",
+                                                            "sys/capabilities",
+                                                            "sys/capabilities-accessor",
+                                                            "sys/capabilities-self",
+                                                            "sys/key-status",
+                                                            "sys/mounts",
+                                                            "sys/mounts/",
+                                                            "sys/policy",
+                                                            "sys/policy/",
+                                                            "sys/remount",
+                                                            "sys/rotate",
+                                                            "sys/ha-status"};
 
 bool InjectTopLevel(std::string_view path) {
   if (kInjectTopLevel.count(path)) return true;
@@ -143,7 +154,8 @@ Result<Json> ParseBody(const HttpRequest& req) {
     return ParseQuery(body);
   ASSIGN_OR_RETURN(Json j, ParseJson(body));
   if (j.is_null()) return Json::object();
-  if (!j.is_object()) return InvalidArgument("failed to parse JSON input: request body must be a JSON object");
+  if (!j.is_object())
+    return InvalidArgument("failed to parse JSON input: request body must be a JSON object");
   return j;
 }
 
@@ -160,9 +172,9 @@ std::string TokenFrom(const HttpRequest& req) {
 
 std::string HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
         }))
       return v;
   }
@@ -171,19 +183,32 @@ std::string HttpRequest::Header(std::string_view name) const {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kUnsupportedOperation: return 405;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kPayloadTooLarge: return 413;
-    case StatusCode::kRateLimited: return 429;
-    case StatusCode::kInternal: return 500;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUpstream: return 502;
-    case StatusCode::kUpstreamThrottled: return 502;
-    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kUnsupportedOperation:
+      return 405;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kPayloadTooLarge:
+      return 413;
+    case StatusCode::kRateLimited:
+      return 429;
+    case StatusCode::kInternal:
+      return 500;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUpstream:
+      return 502;
+    case StatusCode::kUpstreamThrottled:
+      return 502;
+    case StatusCode::kUnavailable:
+      return 503;
   }
   return 500;
 }
@@ -242,7 +267,8 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
       if (v.is_string()) return std::atoi(v.get<std::string>().c_str());
       return 0;
     };
-    if (body->contains("pgp_keys") && !(*body)["pgp_keys"].is_null() && !(*body)["pgp_keys"].empty())
+    if (body->contains("pgp_keys") && !(*body)["pgp_keys"].is_null() &&
+        !(*body)["pgp_keys"].empty())
       return ErrorResponse(400, {"PGP-encrypted unseal keys are not supported by this server"});
     auto r = core_->Initialize(geti("secret_shares"), geti("secret_threshold"));
     if (!r.ok()) return FromStatus(r.status());
@@ -251,7 +277,8 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
       keys.push_back(HexEncode(k));
       keys_b64.push_back(Base64Encode(k));
     }
-    return JsonResponse(200, {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", r->root_token}});
+    return JsonResponse(200,
+                        {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", r->root_token}});
   }
   if (path == "sys/seal-status") {
     if (m != "GET") return ErrorResponse(405, {});
@@ -275,7 +302,8 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
       st = core_->ResetUnseal();
     } else {
       if (key.empty())
-        return ErrorResponse(400, {"'key' must be specified in request body as JSON, or 'reset' set to true"});
+        return ErrorResponse(
+            400, {"'key' must be specified in request body as JSON, or 'reset' set to true"});
       auto raw = DecodeKey(key);
       if (!raw.ok()) return FromStatus(raw.status());
       st = core_->Unseal(*raw);
@@ -296,9 +324,12 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
   if (path == "sys/leader") {
     if (m != "GET") return ErrorResponse(405, {});
     if (core_->Sealed()) return ErrorResponse(503, {"Vault is sealed"});
-    return JsonResponse(200, {{"ha_enabled", false}, {"is_self", false},
-                              {"active_time", "0001-01-01T00:00:00Z"}, {"leader_address", ""},
-                              {"leader_cluster_address", ""}, {"performance_standby", false},
+    return JsonResponse(200, {{"ha_enabled", false},
+                              {"is_self", false},
+                              {"active_time", "0001-01-01T00:00:00Z"},
+                              {"leader_address", ""},
+                              {"leader_cluster_address", ""},
+                              {"performance_standby", false},
                               {"performance_standby_last_remote_wal", 0}});
   }
   if (path == "sys/health") {
@@ -324,12 +355,15 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
                  : sealed     ? code_for("sealedcode", 503)
                               : code_for("activecode", 200);
     if (m == "HEAD") return {status, ""};
-    return JsonResponse(status, {{"initialized", initialized}, {"sealed", sealed}, {"standby", false},
+    return JsonResponse(status, {{"initialized", initialized},
+                                 {"sealed", sealed},
+                                 {"standby", false},
                                  {"performance_standby", false},
                                  {"replication_performance_mode", "disabled"},
                                  {"replication_dr_mode", "disabled"},
                                  {"server_time_utc", SystemClock::Get()->NowSeconds()},
-                                 {"version", kVersion}, {"cluster_name", "vault-cluster-cpp"},
+                                 {"version", kVersion},
+                                 {"cluster_name", "vault-cluster-cpp"},
                                  {"cluster_id", ""}});
   }
   *handled = false;
@@ -337,7 +371,7 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
 }
 
 Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& query,
-                              const HttpRequest& req) {
+                                    const HttpRequest& req) {
   logical::Request lr;
   lr.path = path;
   lr.client_token = TokenFrom(req);
@@ -345,7 +379,8 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
   auto q = ParseQuery(query);
   if (!q.ok()) co_return FromStatus(q.status());
   const std::string& m = req.method;
-  bool help = q->contains("help") && (*q)["help"].is_string() && !(*q)["help"].get<std::string>().empty();
+  bool help =
+      q->contains("help") && (*q)["help"].is_string() && !(*q)["help"].get<std::string>().empty();
   if (help || m == "HELP") {
     lr.operation = logical::Operation::kHelp;
   } else if (m == "GET") {

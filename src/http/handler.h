@@ -8,9 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "util/task.h"
-
 #include "util/status.h"
+#include "util/task.h"
 
 // Forward-declared so that the Beast TU (server.cc), which includes this header, does not
 // recompile whenever a core/ header changes.

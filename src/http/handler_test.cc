@@ -1,20 +1,18 @@
 #include "http/handler.h"
 
-#include "core/core.h"
-
+#include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
-#include <fstream>
 #include <cstdlib>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 
+#include "core/core.h"
 #include "engines/kv/kv.h"
 #include "http/server.h"
-#include "util/thread_attrs.h"
 #include "storage/inmem.h"
+#include "util/thread_attrs.h"
 
 namespace vault::http {
 namespace {
@@ -89,7 +87,10 @@ TEST_F(HandlerTest, KvEnvelopeAndListForms) {
   EXPECT_TRUE(j.contains("request_id"));
   // The envelope is written by hand around the stored text: byte for byte what dumping the
   // parsed envelope prints (sorted keys, no spaces), for a document with and without a TTL hint.
-  EXPECT_EQ(Do("PUT", "/v1/secret/plain", R"({"z":"\u00e9\"","a":[1,2.5,null],"m":{"k":true}})", root).status, 204);
+  EXPECT_EQ(
+      Do("PUT", "/v1/secret/plain", R"({"z":"\u00e9\"","a":[1,2.5,null],"m":{"k":true}})", root)
+          .status,
+      204);
   for (const char* t : {"/v1/secret/plain", "/v1/secret/a/b"}) {
     auto got = Do("GET", t, "", root);
     ASSERT_EQ(got.status, 200) << t;
@@ -98,7 +99,8 @@ TEST_F(HandlerTest, KvEnvelopeAndListForms) {
   EXPECT_EQ(J(Do("GET", "/v1/secret/plain", "", root))["data"],
             Json::parse(R"({"z":"\u00e9\"","a":[1,2.5,null],"m":{"k":true}})"));
   EXPECT_EQ(J(Do("GET", "/v1/secret/plain", "", root))["lease_duration"], 2764800);
-  for (const char* t : {"/v1/secret/a?list=true", "/v1/secret/a/?list=True", "/v1/secret/a?list=1"}) {
+  for (const char* t :
+       {"/v1/secret/a?list=true", "/v1/secret/a/?list=True", "/v1/secret/a?list=1"}) {
     auto l = Do("GET", t, "", root);
     EXPECT_EQ(l.status, 200) << t;
     EXPECT_EQ(J(l)["data"]["keys"], Json({"b"}));
@@ -119,7 +121,8 @@ TEST_F(HandlerTest, BadInput) {
   std::string root = InitAndUnseal();
   auto bad_json = Do("PUT", "/v1/secret/x", "{not json", root);
   EXPECT_EQ(bad_json.status, 400);
-  EXPECT_NE(J(bad_json)["errors"][0].get<std::string>().find("failed to parse JSON input"), std::string::npos);
+  EXPECT_NE(J(bad_json)["errors"][0].get<std::string>().find("failed to parse JSON input"),
+            std::string::npos);
   EXPECT_EQ(Do("PUT", "/v1/secret/x", "[1,2]", root).status, 400);
   EXPECT_EQ(Do("PUT", "/v1/secret/x", "\"\xff\"", root).status, 400);
   EXPECT_EQ(Do("GET", "/v1/secret/../sys/mounts", "", root).status, 400);
@@ -136,9 +139,12 @@ TEST_F(HandlerTest, BadInput) {
 
 TEST_F(HandlerTest, SysMountsInjectedAndHelp) {
   std::string root = InitAndUnseal();
-  EXPECT_EQ(Do("POST", "/v1/sys/mounts/custom",
-               R"({"type":"kv","description":null,"config":null,"options":null,"plugin_name":null,"local":false,"seal_wrap":false})",
-               root).status, 204);
+  EXPECT_EQ(
+      Do("POST", "/v1/sys/mounts/custom",
+         R"({"type":"kv","description":null,"config":null,"options":null,"plugin_name":null,"local":false,"seal_wrap":false})",
+         root)
+          .status,
+      204);
   Json m = J(Do("GET", "/v1/sys/mounts", "", root));
   EXPECT_EQ(m["data"]["custom/"]["type"], "kv");
   EXPECT_EQ(m["custom/"]["type"], "kv");  // top-level copy for the 2015 CLI
@@ -188,7 +194,7 @@ std::multimap<std::string, int> ThreadsByName() {
 // name themselves as they start, possibly after Start() returns.
 // Until each name in `want` is carried by `count` threads (1 s at most).
 std::multimap<std::string, int> WaitForThreads(std::initializer_list<const char*> want,
-                                              size_t count = 1) {
+                                               size_t count = 1) {
   std::multimap<std::string, int> names;
   for (int i = 0; i < 200; ++i) {
     names = ThreadsByName();

@@ -2,14 +2,13 @@
 // side, net/asio_http_driver.cc).
 #include "http/server.h"
 
+#include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <array>
-#include <atomic>
 #include <functional>
 #include <latch>
 #include <mutex>
@@ -51,8 +50,10 @@ struct Server::Impl {
       shard->head = this;
     }
     ~Conn() {
-      if (prev) prev->next = next;
-      else shard->head = next;
+      if (prev)
+        prev->next = next;
+      else
+        shard->head = next;
       if (next) next->prev = prev;
     }
     Conn(const Conn&) = delete;
@@ -89,7 +90,8 @@ struct Server::Impl {
 
   Impl(Handler* h, ServerOptions o)
       : handler(h), options(std::move(o)), workers(std::max(1, options.worker_threads)) {
-    for (int i = 0; i < std::max(1, options.io_threads); ++i) shards.push_back(std::make_unique<Shard>());
+    for (int i = 0; i < std::max(1, options.io_threads); ++i)
+      shards.push_back(std::make_unique<Shard>());
     // Names the pool's threads (asio starts them unnamed): one task per thread, each held until
     // all have started, so that every thread runs exactly one. Not waited for here: start-up does
     // not wait for 32 threads to be scheduled (3 ms on 2 CPUs); work posted meanwhile queues
@@ -128,8 +130,9 @@ std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t l
   h += '.';
   h += static_cast<char>('0' + version % 10);
   h += ' ';
-  char code[4] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
-                  static_cast<char>('0' + status % 10), ' '};
+  char code[4] = {static_cast<char>('0' + status / 100 % 10),
+                  static_cast<char>('0' + status / 10 % 10), static_cast<char>('0' + status % 10),
+                  ' '};
   h.append(code, 4);
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   h.append(reason.data(), reason.size());
@@ -144,9 +147,11 @@ std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t l
 
 Result<tcp::endpoint> ParseAddress(const std::string& address) {
   auto colon = address.rfind(':');
-  if (colon == std::string::npos) return InvalidArgument("listener address must be host:port: " + address);
+  if (colon == std::string::npos)
+    return InvalidArgument("listener address must be host:port: " + address);
   std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty() || host == "localhost") host = "127.0.0.1";
   int port = std::atoi(address.substr(colon + 1).c_str());
   if (port < 0 || port > 65535) return InvalidArgument("invalid port in " + address);
@@ -161,8 +166,8 @@ template <class Stream>
 awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpResponse& r,
                                                    unsigned version, bool keep_alive, bool head) {
   std::string status_and_headers = ResponseHead(r.status, version, keep_alive, r.body.size());
-  std::array<asio::const_buffer, 2> buffers = {asio::buffer(status_and_headers),
-                                                asio::buffer(r.body.data(), head ? 0 : r.body.size())};
+  std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(status_and_headers), asio::buffer(r.body.data(), head ? 0 : r.body.size())};
   boost::system::error_code ec;
   co_await asio::async_write(stream, buffers, asio::redirect_error(use_awaitable, ec));
   co_return ec;
@@ -181,7 +186,8 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
     conn->ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
     first = false;
     boost::system::error_code ec;
-    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(use_awaitable, ec));
     HttpResponse early;
     bool fail = false;
     if (!ec) {
@@ -201,11 +207,15 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
     }
     if (ec && !fail) {
       if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-          ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+          ec == asio::error::eof || ec == asio::error::connection_reset ||
+          ec == asio::error::operation_aborted)
         break;
-      if (ec == bhttp::error::body_limit) early = ErrorResponse(413, {"http: request body too large"});
-      else if (ec == bhttp::error::header_limit) early = ErrorResponse(431, {"http: request header fields too large"});
-      else early = ErrorResponse(400, {"malformed HTTP request: " + ec.message()});
+      if (ec == bhttp::error::body_limit)
+        early = ErrorResponse(413, {"http: request body too large"});
+      else if (ec == bhttp::error::header_limit)
+        early = ErrorResponse(431, {"http: request header fields too large"});
+      else
+        early = ErrorResponse(400, {"malformed HTTP request: " + ec.message()});
       fail = true;
     }
     if (fail) {
@@ -218,7 +228,8 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
     HttpRequest hreq;
     hreq.method = std::string(req.method_string());
     hreq.target = std::string(req.target());
-    for (const auto& f : req) hreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : req)
+      hreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     hreq.body = std::move(req.body());
     hreq.remote_address = remote;
     bool keep_alive = req.keep_alive();
@@ -260,7 +271,8 @@ awaitable<void> Server::Impl::Sweep(Shard* shard) {
   }
 }
 
-awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx) {
+awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor,
+                                     std::shared_ptr<asio::ssl::context> ctx) {
   for (;;) {
     boost::system::error_code ec;
     Shard* shard = shards[next_shard.fetch_add(1) % shards.size()].get();
@@ -340,7 +352,7 @@ awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
     auto c = std::make_shared<C>(std::move(completion));
     auto deliver = [c](HttpResponse r) {
       auto ex = asio::get_associated_executor(*c);
-      asio::post(ex, [c, r = std::move(r)]() mutable { std::move(*c)(std::move(r)); });
+      asio::post(ex, [c, r = std::move(r)]() mutable { std::move (*c)(std::move(r)); });
     };
     std::optional<HttpResponse> ready;
     {
@@ -353,8 +365,8 @@ awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
     }
     if (ready) deliver(std::move(*ready));
   };
-  HttpResponse resp =
-      co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(initiate, use_awaitable);
+  HttpResponse resp = co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
+      initiate, use_awaitable);
   co_return resp;
 }
 
@@ -369,16 +381,21 @@ Status Server::Start() {
     std::shared_ptr<asio::ssl::context> ctx;
     if (!l.tls_disable) {
       if (l.tls_cert_file.empty() || l.tls_key_file.empty())
-        return InvalidArgument("listener " + l.address + ": tls_cert_file and tls_key_file are required unless tls_disable is set");
+        return InvalidArgument(
+            "listener " + l.address +
+            ": tls_cert_file and tls_key_file are required unless tls_disable is set");
       ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
       ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                        asio::ssl::context::no_tlsv1_1);
       boost::system::error_code ec;
       ctx->use_certificate_chain_file(l.tls_cert_file, ec);
-      if (ec) return InvalidArgument("error loading TLS certificate " + l.tls_cert_file + ": " + ec.message());
+      if (ec)
+        return InvalidArgument("error loading TLS certificate " + l.tls_cert_file + ": " +
+                               ec.message());
       ctx->use_private_key_file(l.tls_key_file, asio::ssl::context::pem, ec);
-      if (ec) return InvalidArgument("error loading TLS key " + l.tls_key_file + ": " + ec.message());
+      if (ec)
+        return InvalidArgument("error loading TLS key " + l.tls_key_file + ": " + ec.message());
     }
     auto acceptor = std::make_unique<tcp::acceptor>(impl_->shards[0]->ioc);
     boost::system::error_code ec;
@@ -403,8 +420,9 @@ Status Server::Start() {
       if (slice > 0) {
         uint64_t granted = RequestTimeSlice(slice);
         if (n == 0 && granted == 0) {
-          spdlog::info("http: this kernel keeps no per-thread time slice (Linux 6.12+ does); "
-                       "http_io_time_slice is not applied");
+          spdlog::info(
+              "http: this kernel keeps no per-thread time slice (Linux 6.12+ does); "
+              "http_io_time_slice is not applied");
         } else if (n == 0) {
           spdlog::info("http: I/O threads run with a {}us time slice (http_io_time_slice)",
                        granted / 1000);

@@ -23,8 +23,8 @@ struct ListenerConfig {
 
 struct ServerOptions {
   std::vector<ListenerConfig> listeners;
-  size_t max_request_size = 32 << 20;  // bytes; 413 above
-  size_t max_header_size = 64 << 10;   // bytes; 431 above
+  size_t max_request_size = 32 << 20;      // bytes; 413 above
+  size_t max_header_size = 64 << 10;       // bytes; 431 above
   std::chrono::seconds read_timeout{30};   // a request must arrive within this (slow clients)
   std::chrono::seconds idle_timeout{300};  // keep-alive connections idle longer are closed
   int io_threads = 2;

@@ -13,14 +13,22 @@ namespace vault::logical {
 
 const char* FieldTypeName(FieldType t) {
   switch (t) {
-    case FieldType::kString: return "string";
-    case FieldType::kInt: return "int";
-    case FieldType::kBool: return "bool";
-    case FieldType::kDurationSecond: return "duration (sec)";
-    case FieldType::kMap: return "map";
-    case FieldType::kStringSlice: return "slice";
-    case FieldType::kCommaStringSlice: return "slice";
-    case FieldType::kKvPairs: return "keypair";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kBool:
+      return "bool";
+    case FieldType::kDurationSecond:
+      return "duration (sec)";
+    case FieldType::kMap:
+      return "map";
+    case FieldType::kStringSlice:
+      return "slice";
+    case FieldType::kCommaStringSlice:
+      return "slice";
+    case FieldType::kKvPairs:
+      return "keypair";
   }
   return "unknown";
 }
@@ -39,7 +47,8 @@ std::string ScalarToString(const Json& v) {
   if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
   if (v.is_number_float()) {
     double d = v.get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) return std::to_string(static_cast<int64_t>(d));
+    if (d == static_cast<double>(static_cast<int64_t>(d)))
+      return std::to_string(static_cast<int64_t>(d));
     std::ostringstream os;
     os << d;
     return os.str();
@@ -93,7 +102,8 @@ Result<Json> DecodeField(const Field& f, const Json& in) {
         char* end = nullptr;
         errno = 0;
         long long v = std::strtoll(s.c_str(), &end, 10);
-        if (errno || end == s.c_str() || *end != '\0') return ConvError(f, in, "expected an integer");
+        if (errno || end == s.c_str() || *end != '\0')
+          return ConvError(f, in, "expected an integer");
         return Json(static_cast<int64_t>(v));
       }
       return ConvError(f, in, "expected an integer");
@@ -146,8 +156,7 @@ Result<Json> DecodeField(const Field& f, const Json& in) {
       for (const auto& e : list) {
         std::string s = e.get<std::string>();
         auto eq = s.find('=');
-        if (eq == std::string::npos || eq == 0)
-          return ConvError(f, in, "expected key=value pairs");
+        if (eq == std::string::npos || eq == 0) return ConvError(f, in, "expected key=value pairs");
         out[s.substr(0, eq)] = s.substr(eq + 1);
       }
       return out;
@@ -190,14 +199,19 @@ Json FieldData::Get(const std::string& name) const {
     if (r.ok()) return *r;
   }
   switch (f->type) {
-    case FieldType::kString: return "";
+    case FieldType::kString:
+      return "";
     case FieldType::kInt:
-    case FieldType::kDurationSecond: return 0;
-    case FieldType::kBool: return false;
+    case FieldType::kDurationSecond:
+      return 0;
+    case FieldType::kBool:
+      return false;
     case FieldType::kMap:
-    case FieldType::kKvPairs: return Json::object();
+    case FieldType::kKvPairs:
+      return Json::object();
     case FieldType::kStringSlice:
-    case FieldType::kCommaStringSlice: return Json::array();
+    case FieldType::kCommaStringSlice:
+      return Json::array();
   }
   return nullptr;
 }

@@ -111,7 +111,8 @@ using PeriodicFunc = std::function<Task<Status>(Request&)>;
 
 class FrameworkBackend : public Backend {
  public:
-  FrameworkBackend(std::string help, std::vector<Path> paths, std::vector<std::string> root_paths = {});
+  FrameworkBackend(std::string help, std::vector<Path> paths,
+                   std::vector<std::string> root_paths = {});
   // Blocks until HandleRequestAsync completes: for engines without async operations and tests.
   Result<Response> HandleRequest(Request& req) override;
   Task<Result<Response>> HandleRequestAsync(Request& req) override;
@@ -130,7 +131,7 @@ class FrameworkBackend : public Backend {
     Path path;
     std::regex re;
     std::vector<std::string> captures;
-    bool any = false;  // the pattern is ".*": matches every path without a line break
+    bool any = false;    // the pattern is ".*": matches every path without a line break
     std::string prefix;  // RegexLiteralPrefix of the pattern
   };
   const Compiled* Match(const std::string& path, Json* captures) const;

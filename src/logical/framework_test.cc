@@ -55,13 +55,13 @@ TEST(Framework, MatchesCapturesAndDefaults) {
 TEST(Framework, RegexLiteralPrefix) {
   EXPECT_EQ(RegexLiteralPrefix("config/root"), "config/root");
   EXPECT_EQ(RegexLiteralPrefix("creds/(\\w(([\\w\\-.]+)?\\w)?)"), "creds/");
-  EXPECT_EQ(RegexLiteralPrefix("roles/?"), "roles");     // the '/' is optional
+  EXPECT_EQ(RegexLiteralPrefix("roles/?"), "roles");  // the '/' is optional
   EXPECT_EQ(RegexLiteralPrefix("ab*c"), "a");
-  EXPECT_EQ(RegexLiteralPrefix("ab+c"), "a");            // conservative: "ab" would do
+  EXPECT_EQ(RegexLiteralPrefix("ab+c"), "a");  // conservative: "ab" would do
   EXPECT_EQ(RegexLiteralPrefix("ab{0,2}"), "a");
   EXPECT_EQ(RegexLiteralPrefix("a.c"), "a");
   EXPECT_EQ(RegexLiteralPrefix("\\.x"), "");
-  EXPECT_EQ(RegexLiteralPrefix("sts|creds/x"), "");    // alternation outside a group
+  EXPECT_EQ(RegexLiteralPrefix("sts|creds/x"), "");      // alternation outside a group
   EXPECT_EQ(RegexLiteralPrefix("x/(sts|creds)"), "x/");  // inside one
   EXPECT_EQ(RegexLiteralPrefix("x/[|]y"), "x/");         // a '|' in a class is a character
   EXPECT_EQ(RegexLiteralPrefix("(a)b"), "");
@@ -112,7 +112,7 @@ TEST(Framework, WeakDecodesStrings) {
   r.operation = Operation::kUpdate;
   r.path = "roles/x";
   r.data = {{"count", "42"}, {"enabled", "true"}, {"arns", "a, b,c"}, {"tags", {"k=v", "k2=v2"}},
-            {"ttl", "1h"}, {"unknown", 1}};
+            {"ttl", "1h"},   {"unknown", 1}};
   auto resp = b.HandleRequest(r);
   ASSERT_TRUE(resp.ok()) << resp.status().ToString();
   EXPECT_EQ(resp->data["count"], 42);
@@ -185,8 +185,10 @@ TEST(Framework, CatchAllPatternMatchesLikeTheRegex) {
     r.path = path;
     auto resp = b.HandleRequest(r);
     EXPECT_EQ(resp.ok(), std::regex_match(path, re)) << path;
-    if (resp.ok()) EXPECT_EQ(resp->data["path"], path);
-    else EXPECT_EQ(resp.status().code(), StatusCode::kNotFound);
+    if (resp.ok())
+      EXPECT_EQ(resp->data["path"], path);
+    else
+      EXPECT_EQ(resp.status().code(), StatusCode::kNotFound);
   }
 }
 
@@ -202,7 +204,8 @@ TEST(Framework, HelpForRootAndPath) {
   r.path = "roles/deploy";
   auto p = b.HandleRequest(r);
   ASSERT_TRUE(p.ok());
-  EXPECT_NE(p->help->find("Request:        roles/deploy\nMatching Route: ^roles/"), std::string::npos);
+  EXPECT_NE(p->help->find("Request:        roles/deploy\nMatching Route: ^roles/"),
+            std::string::npos);
   EXPECT_NE(p->help->find("    ttl (duration (sec))\n        TTL."), std::string::npos);
   EXPECT_NE(p->help->find("## DESCRIPTION\n\nRoles map names"), std::string::npos);
 }

@@ -4,15 +4,24 @@ namespace vault::logical {
 
 const char* OperationName(Operation op) {
   switch (op) {
-    case Operation::kRead: return "read";
-    case Operation::kCreate: return "create";
-    case Operation::kUpdate: return "update";
-    case Operation::kDelete: return "delete";
-    case Operation::kList: return "list";
-    case Operation::kHelp: return "help";
-    case Operation::kRenew: return "renew";
-    case Operation::kRevoke: return "revoke";
-    case Operation::kRollback: return "rollback";
+    case Operation::kRead:
+      return "read";
+    case Operation::kCreate:
+      return "create";
+    case Operation::kUpdate:
+      return "update";
+    case Operation::kDelete:
+      return "delete";
+    case Operation::kList:
+      return "list";
+    case Operation::kHelp:
+      return "help";
+    case Operation::kRenew:
+      return "renew";
+    case Operation::kRevoke:
+      return "revoke";
+    case Operation::kRollback:
+      return "rollback";
   }
   return "unknown";
 }

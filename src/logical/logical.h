@@ -102,7 +102,7 @@ struct Request {
   std::string client_token;  // secret: never log or echo
   std::string remote_address;
   MountInfo mount;
-  Storage* storage = nullptr;  // the engine's own view; set by core
+  Storage* storage = nullptr;         // the engine's own view; set by core
   std::optional<LeaseSecret> secret;  // set for kRenew and kRevoke
   std::string display_name;           // the token's display name (username templates)
   // Set by the HTTP layer, which renders `data` as JSON text anyway: an engine holding the data

@@ -34,7 +34,8 @@ Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id) {
   e.data = (*doc)["data"];
   e.created_at = (*doc)["created_at"].get<int64_t>();
   auto boot = doc->find("boot");
-  e.foreign = boot == doc->end() || !boot->is_string() || boot->get<std::string>() != ProcessBootId();
+  e.foreign =
+      boot == doc->end() || !boot->is_string() || boot->get<std::string>() != ProcessBootId();
   return std::optional<WalEntry>(std::move(e));
 }
 

@@ -1,19 +1,19 @@
 // Asio (not Beast): the reactor and timers only.
 #include "net/asio_event_loop.h"
-#include "util/thread_attrs.h"
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <future>
 #include <map>
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "util/thread_attrs.h"
 
 namespace vault::net {
 

@@ -3,9 +3,8 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -21,7 +20,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <deque>
 #include <optional>
 #include <unordered_map>
@@ -61,7 +59,8 @@ std::optional<Url> ParseUrl(std::string_view url) {
   size_t end = url.find_first_of("/?#");
   std::string_view authority = url.substr(0, end);
   std::string_view rest = end == std::string_view::npos ? std::string_view() : url.substr(end);
-  if (authority.find('@') != std::string_view::npos) return std::nullopt;  // userinfo: libcurl's job
+  if (authority.find('@') != std::string_view::npos)
+    return std::nullopt;  // userinfo: libcurl's job
   if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   u.target = rest.empty() || rest.front() != '/' ? "/" + std::string(rest) : std::string(rest);
   std::string_view host = authority, port;
@@ -201,7 +200,6 @@ struct AsioHttpDriver::Impl {
     return h;
   }
 
-
   // A new connection for op's URL, or an error (kUpstream).
   awaitable<Result<std::unique_ptr<Conn>>> Connect(std::shared_ptr<Op> op) {
     auto conn = std::make_unique<Conn>();
@@ -244,9 +242,10 @@ struct AsioHttpDriver::Impl {
     const bool connect_timed_out = guard->fired;
     if (op->finished) co_return Fail(*op, "shut down");
     if (op->timed_out || connect_timed_out) {
-      co_return Fail(*op, "connection timed out after " +
-                              std::to_string(op->timed_out ? Timeout(*op) : options.connect_timeout_ms) +
-                              " ms");
+      co_return Fail(*op,
+                     "connection timed out after " +
+                         std::to_string(op->timed_out ? Timeout(*op) : options.connect_timeout_ms) +
+                         " ms");
     }
     if (ec) {
       co_return Fail(*op, "could not connect to " + op->url.host + " port " + op->url.port + ": " +
@@ -272,11 +271,13 @@ struct AsioHttpDriver::Impl {
     co_await conn->tls->async_handshake(asio::ssl::stream_base::client,
                                         asio::redirect_error(use_awaitable, ec));
     if (op->finished) co_return Fail(*op, "shut down");
-    if (op->timed_out) co_return Fail(*op, "TLS handshake timed out after " + std::to_string(Timeout(*op)) + " ms");
+    if (op->timed_out)
+      co_return Fail(*op, "TLS handshake timed out after " + std::to_string(Timeout(*op)) + " ms");
     if (ec) {
       std::string why = ec.message();
       long verify = SSL_get_verify_result(conn->tls->native_handle());
-      if (verify != X509_V_OK) why += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+      if (verify != X509_V_OK)
+        why += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
       co_return Fail(*op, "TLS handshake with " + op->url.host + " failed: " + why);
     }
     co_return conn;
@@ -305,7 +306,8 @@ struct AsioHttpDriver::Impl {
       ::setsockopt(conn->lowest().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
     }
     if (op->finished) co_return Fail(*op, "shut down");
-    if (op->timed_out) co_return Fail(*op, "timed out after " + std::to_string(Timeout(*op)) + " ms");
+    if (op->timed_out)
+      co_return Fail(*op, "timed out after " + std::to_string(Timeout(*op)) + " ms");
     if (ec) {
       *retry = reused;
       co_return Fail(*op, "sending the request failed: " + ec.message());
@@ -326,12 +328,15 @@ struct AsioHttpDriver::Impl {
       // A 1xx interim reply: skip it and read the real one.
     }
     if (!ec && !parser->is_done()) {
-      co_await bhttp::async_read(stream, conn->buffer, *parser, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read(stream, conn->buffer, *parser,
+                                 asio::redirect_error(use_awaitable, ec));
     }
     if (op->finished) co_return Fail(*op, "shut down");
-    if (op->timed_out) co_return Fail(*op, "timed out after " + std::to_string(Timeout(*op)) + " ms");
+    if (op->timed_out)
+      co_return Fail(*op, "timed out after " + std::to_string(Timeout(*op)) + " ms");
     if (ec == bhttp::error::body_limit) {
-      co_return Fail(*op, "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
+      co_return Fail(
+          *op, "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
     }
     if (ec) {
       bool nothing_read = !got_some && !parser->got_some();

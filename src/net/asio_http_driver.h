@@ -1,6 +1,6 @@
 // AsioHttpDriver: HTTP/1.1 exchanges on one Asio io_context (an HTTP server I/O thread's), with
-// Beast's parser and serializer and Asio's OpenSSL streams. CurlHttpClient uses it for calls made on
-// an AsioEventLoop thread when no proxy is configured: the request's bytes then cost a write, a
+// Beast's parser and serializer and Asio's OpenSSL streams. CurlHttpClient uses it for calls made
+// on an AsioEventLoop thread when no proxy is configured: the request's bytes then cost a write, a
 // read and the reply's wake-up, not libcurl's per-transfer machinery (connection-cache checks,
 // socket callbacks, header parsing), which was a third of the I/O thread's CPU per AWS call.
 // Calls through a proxy, and calls from threads without a loop, stay on libcurl.
@@ -61,7 +61,6 @@ class AsioHttpDriver : public std::enable_shared_from_this<AsioHttpDriver> {
   // Fails what is in flight with kUnavailable ("HTTP client shut down"), inline, and closes the
   // pooled connections. Later Sends fail the same way (posted). Idempotent.
   void Kill();
-
 
  private:
   struct Impl;

@@ -146,10 +146,10 @@ struct CurlHttpClient::Impl {
   std::unordered_map<EventLoop*, std::shared_ptr<LoopDriver>> drivers;
 
   std::mutex mu;
-  std::deque<std::unique_ptr<Transfer>> queued;  // guarded by mu
+  std::deque<std::unique_ptr<Transfer>> queued;                                 // guarded by mu
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, TimerLater> timers;  // guarded by mu
-  uint64_t timer_seq = 0;                                                      // guarded by mu
-  bool stopping = false;                                                       // guarded by mu
+  uint64_t timer_seq = 0;                                                       // guarded by mu
+  bool stopping = false;                                                        // guarded by mu
 
   // I/O thread only.
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
@@ -173,7 +173,8 @@ struct CurlHttpClient::Impl {
   // their easy handles go back to `idle`. Collected before any is delivered, because a callback
   // may start the next call on the same multi handle.
   std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>> TakeFinished(
-      CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running, std::vector<CURL*>& idle);
+      CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
+      std::vector<CURL*>& idle);
   void Complete(std::unique_ptr<Transfer> t, Result<HttpResponse> result, bool inline_only);
   // Ends one exchange: counts it out of in_flight and runs `done` (posted to completions if set).
   void Deliver(const HttpClient::Callback& done, Result<HttpResponse> result, bool inline_only);
@@ -189,8 +190,8 @@ CurlHttpClient::CurlHttpClient(CurlOptions options) : impl_(std::make_unique<Imp
   GlobalInitOnce();
   impl_->options = std::move(options);
   impl_->ca_file = ResolveCaFile(impl_->options);
-  for (const char* var : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                          "ALL_PROXY"}) {
+  for (const char* var :
+       {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
     const char* v = std::getenv(var);
     if (v != nullptr && *v != '\0') impl_->proxy_configured = true;
   }
@@ -300,9 +301,9 @@ void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
     if (impl_->stopping) {
       run_now = true;
     } else {
-      impl_->timers.push(TimerEntry{
-          SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0)),
-          impl_->timer_seq++, std::move(fn)});
+      impl_->timers.push(
+          TimerEntry{SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0)),
+                     impl_->timer_seq++, std::move(fn)});
     }
   }
   if (run_now) {
@@ -312,7 +313,8 @@ void CurlHttpClient::RunAfter(int64_t delay_ms, std::function<void()> fn) {
   if (std::this_thread::get_id() != impl_->thread.get_id()) curl_multi_wakeup(impl_->multi);
 }
 
-void CurlHttpClient::Impl::Start(CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
+void CurlHttpClient::Impl::Start(CURLM* m,
+                                 std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
                                  std::vector<CURL*>& idle, std::unique_ptr<Transfer> t) {
   CURL* easy;
   if (!idle.empty()) {
@@ -333,8 +335,8 @@ void CurlHttpClient::Impl::Start(CURLM* m, std::unordered_map<CURL*, std::unique
     idle.push_back(easy);
     t->easy = nullptr;
     Complete(std::move(t),
-             Status(StatusCode::kInternal, std::string("curl_multi_add_handle: ") +
-                                               curl_multi_strerror(mc)),
+             Status(StatusCode::kInternal,
+                    std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)),
              false);
     return;
   }
@@ -398,7 +400,8 @@ void CurlHttpClient::Impl::ReapCompleted() {
 }
 
 std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>>
-CurlHttpClient::Impl::TakeFinished(CURLM* m, std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
+CurlHttpClient::Impl::TakeFinished(CURLM* m,
+                                   std::unordered_map<CURL*, std::unique_ptr<Transfer>>& running,
                                    std::vector<CURL*>& idle) {
   std::vector<std::pair<std::unique_ptr<Transfer>, Result<HttpResponse>>> finished;
   int left = 0;

@@ -27,9 +27,9 @@ std::string DescribeRequest(std::string_view method, std::string_view url) {
   size_t scheme_end = url.find("://");
   size_t authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
   size_t path_start = url.find_first_of("/?#", authority_start);
-  std::string_view authority = url.substr(
-      authority_start,
-      path_start == std::string_view::npos ? std::string_view::npos : path_start - authority_start);
+  std::string_view authority = url.substr(authority_start, path_start == std::string_view::npos
+                                                               ? std::string_view::npos
+                                                               : path_start - authority_start);
   size_t at = authority.rfind('@');
   if (at != std::string_view::npos) authority = authority.substr(at + 1);
   std::string_view path;

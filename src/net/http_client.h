@@ -33,7 +33,7 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  int status = 0;  // HTTP status code of the final response (1xx interim responses skipped)
+  int status = 0;       // HTTP status code of the final response (1xx interim responses skipped)
   HttpHeaders headers;  // names as received
   std::string body;
 };

@@ -1,7 +1,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,14 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include "util/event_loop.h"
-#include "util/io_thread.h"
-#include "util/thread_pool.h"
 #include "net/asio_event_loop.h"
 #include "net/asio_http_driver.h"
 #include "net/curl_http_client.h"
 #include "net/fake_http_client.h"
 #include "net/http_client.h"
+#include "util/event_loop.h"
+#include "util/io_thread.h"
+#include "util/thread_pool.h"
 
 namespace vault::net {
 namespace {
@@ -89,8 +88,9 @@ class LoopbackServer {
   };
 
   static std::string Response(int status, const std::string& body) {
-    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nX-Test: yes\r\n\r\n" + body;
+    return "HTTP/1.1 " + std::to_string(status) +
+           " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\nX-Test: yes\r\n\r\n" +
+           body;
   }
 
   void WriteAll(int fd, const std::string& data) {
@@ -266,9 +266,7 @@ class OneThreadExecutor : public Executor {
     pool_.Post([&p] { p.set_value(std::this_thread::get_id()); });
     id_ = p.get_future().get();
   }
-  void Post(std::function<void()> fn) override {
-    pool_.Post(std::move(fn));
-  }
+  void Post(std::function<void()> fn) override { pool_.Post(std::move(fn)); }
   std::thread::id id() const { return id_; }
 
  private:
@@ -278,8 +276,8 @@ class OneThreadExecutor : public Executor {
 
 // Clears the proxy variables that make CurlHttpClient use libcurl on a loop.
 void UnsetProxyEnvironment() {
-  for (const char* var : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                          "ALL_PROXY"}) {
+  for (const char* var :
+       {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
     unsetenv(var);
   }
 }
@@ -508,7 +506,8 @@ TEST(CurlHttpClientTest, WithoutCompletionsCallsChainOnTheIoThreadUntilLeaveIoTh
   CurlOptions opts;
   opts.handoff = &handoff;
   CurlHttpClient client(opts);
-  Steps s = SyncWait(TwoCallsThenLeave(&client, server.Url("/delay/50"), server.Url("/status/204")));
+  Steps s =
+      SyncWait(TwoCallsThenLeave(&client, server.Url("/delay/50"), server.Url("/status/204")));
   EXPECT_EQ(s.status, 204);
   // The (slow) first reply resumes the coroutine on the I/O thread; the second call is then
   // started from the I/O thread, so its reply resumes there too: no hop between the calls.
@@ -659,7 +658,8 @@ TEST(CurlHttpClientTest, MissingCaFileFailsHttpsVerification) {
   EXPECT_FALSE(r.ok());
 }
 
-// ---- AsioEventLoop: the HTTP server's I/O threads' EventLoop -------------------------------------
+// ---- AsioEventLoop: the HTTP server's I/O threads' EventLoop
+// -------------------------------------
 
 TEST(AsioEventLoopTest, WatchIsLevelTriggeredAndUnwatchNeverCloses) {
   int sv[2];
@@ -743,7 +743,8 @@ TEST(AsioEventLoopTest, StopRunsHooksThenFiresPendingTimersEarly) {
   auto start = SteadyClock::now();
   lt.Stop();
   EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(5));
-  EXPECT_EQ(events, (std::vector<std::string>{"hook", "timer, stopped=1", "timer added while stopping"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"hook", "timer, stopped=1", "timer added while stopping"}));
 }
 
 Task<std::thread::id> OnLoopThenBack(EventLoop* loop) {
@@ -762,16 +763,16 @@ TEST(AsioEventLoopTest, ResumeOnLoopMovesACoroutineToTheLoopThread) {
   // Already on the loop: inline, without a post (the task finishes inside StartTask).
   bool finished_inline = false;
   lt.RunSync([&] {
-    StartTask(OnLoopThenBack(lt.loop()), [&](std::thread::id id) {
-      finished_inline = id == loop_thread;
-    });
+    StartTask(OnLoopThenBack(lt.loop()),
+              [&](std::thread::id id) { finished_inline = id == loop_thread; });
   });
   EXPECT_TRUE(finished_inline);
 }
 
-// ---- CurlHttpClient on a caller's loop ---------------------------------------------------------------
-// Each test runs twice: with the loop's native Asio/Beast exchange (the server's setting) and with
-// libcurl driven by the loop (what a proxy in the environment selects).
+// ---- CurlHttpClient on a caller's loop
+// --------------------------------------------------------------- Each test runs twice: with the
+// loop's native Asio/Beast exchange (the server's setting) and with libcurl driven by the loop
+// (what a proxy in the environment selects).
 
 class CurlHttpClientOnLoopTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -868,7 +869,8 @@ TEST_P(CurlHttpClientOnLoopTest, TimeoutAndRefusedConnectionFailOnTheLoop) {
 
   int port = UnusedPort();
   Waiter w2;
-  lt.RunSync([&] { client.Send(Get("http://127.0.0.1:" + std::to_string(port) + "/x"), w2.Callback()); });
+  lt.RunSync(
+      [&] { client.Send(Get("http://127.0.0.1:" + std::to_string(port) + "/x"), w2.Callback()); });
   Result<HttpResponse> r2 = w2.Wait();
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.status().code(), StatusCode::kUpstream);
@@ -962,7 +964,8 @@ TEST_P(CurlHttpClientOnLoopTest, PostHeadersBodyStatusAndOversizeReplies) {
   AsioLoopThread lt;
   HttpRequest req = Get(server.Url("/echo?a=1"));
   req.method = "POST";
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Amz-Date", "20150830T123600Z"}};
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                 {"X-Amz-Date", "20150830T123600Z"}};
   req.body = "Action=GetUser&Version=2010-05-08";
   Waiter w1, w2, w3;
   lt.RunSync([&] {

@@ -42,8 +42,9 @@ class Backend {
   // Immediate children of prefix, sorted: "a/b" -> "b"; "a/b/c" -> "b/" (once). Vault's List.
   virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
   // Calls fn for every key starting with prefix, in key order, until fn returns false.
-  virtual Status Scan(std::string_view prefix,
-                      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
+  virtual Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   // A short name for status output ("inmem", "rocksdb").
   virtual std::string Name() const = 0;
 };

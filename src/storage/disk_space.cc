@@ -67,8 +67,8 @@ Status DiskSpaceGuard::Admit(uint64_t bytes, uint64_t pending, bool deletes_only
   }
   uint64_t needed = bytes + (deletes_only ? floor : reserve_ + pending);
   if (space.available >= needed) return Status::Ok();
-  return Internal("storage: not enough free disk space to write durably: " +
-                  Mib(space.available) + " free, " + Mib(needed) +
+  return Internal("storage: not enough free disk space to write durably: " + Mib(space.available) +
+                  " free, " + Mib(needed) +
                   " needed (the write was not made; free space on the data volume)");
 }
 

@@ -1,17 +1,17 @@
 #include "storage/rocksdb_backend.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
 #include <chrono>
 #include <cstdarg>
 #include <filesystem>
 #include <thread>
-
-#include <rocksdb/db.h>
-#include <rocksdb/env.h>
-#include <rocksdb/listener.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/options.h>
-#include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
 
 #include "util/log.h"
 
@@ -157,8 +157,8 @@ RocksDbBackend::~RocksDbBackend() = default;
 
 Result<std::optional<std::string>> RocksDbBackend::Get(std::string_view key) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()),
-                               &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s);
   return std::optional<std::string>(std::move(value));
@@ -195,7 +195,7 @@ Result<std::vector<std::string>> RocksDbBackend::List(std::string_view prefix) {
   std::vector<std::string> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   rocksdb::Slice p(prefix.data(), prefix.size());
-  for (it->Seek(p); it->Valid() && it->key().starts_with(p); ) {
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p);) {
     std::string_view key(it->key().data(), it->key().size());
     AppendChild(prefix, key, &out);
     // Skip the whole sub-directory at once: seek past "<prefix><child>/" ("/" + 1 = "0").

@@ -1,15 +1,15 @@
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cstring>
-#include <sys/statvfs.h>
 
 #include "storage/conformance.h"
 #include "storage/inmem.h"
 #include "storage/rocksdb_backend.h"
-#include "util/random.h"
 #include "util/encoding.h"
+#include "util/random.h"
 
 namespace vault::storage {
 namespace {
@@ -85,9 +85,9 @@ TEST(DiskSpaceGuard, AdmitsWritesOnlyAboveTheReserveAndDeletesDownToAQuarter) {
   uint64_t others = 500ull << 20;
   std::string ballast_file = dir + "/EMERGENCY_BALLAST";
   DiskSpaceGuard guard(dir, {.probe = [&]() -> Result<DiskSpace> {
-                               bool ballast = std::filesystem::exists(ballast_file);
-                               return DiskSpace{kDisk, others - (ballast ? 5ull << 20 : 0)};
-                             }});
+                         bool ballast = std::filesystem::exists(ballast_file);
+                         return DiskSpace{kDisk, others - (ballast ? 5ull << 20 : 0)};
+                       }});
   EXPECT_EQ(guard.reserve(), 10ull << 20);
   ASSERT_TRUE(guard.HasBallast());
   EXPECT_EQ(std::filesystem::file_size(ballast_file), 5ull << 20);
@@ -181,10 +181,11 @@ TEST_F(SmallDisk, RocksDbMeetingEnospcFailsTheWriteAndResumesWhenSpaceReturns) {
   std::string refused;
   Status error;
   {
-    DiskSpaceGuard::Options no_guard{
-        .probe = []() -> Result<DiskSpace> { return DiskSpace{0, ~0ull >> 1}; },
-        .min_reserve = 0,
-        .max_reserve = 0};
+    DiskSpaceGuard::Options no_guard{.probe = []() -> Result<DiskSpace> {
+                                       return DiskSpace{0, ~0ull >> 1};
+                                     },
+                                     .min_reserve = 0,
+                                     .max_reserve = 0};
     auto db = RocksDbBackend::Open(data(), no_guard);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     Fill(4 << 20);

@@ -56,7 +56,9 @@ int DaysInMonth(int64_t y, int64_t m) {
 }  // namespace
 
 Result<int64_t> ParseRfc3339Nanos(std::string_view text) {
-  auto bad = [&] { return InvalidArgument("invalid RFC 3339 time: \"" + std::string(text) + "\""); };
+  auto bad = [&] {
+    return InvalidArgument("invalid RFC 3339 time: \"" + std::string(text) + "\"");
+  };
   size_t pos = 0;
   // Reads exactly `n` digits.
   auto number = [&](size_t n, int64_t* out) {

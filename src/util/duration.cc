@@ -31,15 +31,23 @@ Result<int64_t> ParseGoDurationNanos(std::string_view s) {
     std::string_view unit = s.substr(0, j);
     s.remove_prefix(j);
     long double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3;
-    else if (unit == "ms") mult = 1e6;
-    else if (unit == "s") mult = 1e9;
-    else if (unit == "m") mult = 60e9;
-    else if (unit == "h") mult = 3600e9;
-    else if (unit.empty()) return InvalidArgument("time: missing unit in duration \"" + orig + "\"");
-    else return InvalidArgument("time: unknown unit \"" + std::string(unit) +
-                                "\" in duration \"" + orig + "\"");
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3;
+    else if (unit == "ms")
+      mult = 1e6;
+    else if (unit == "s")
+      mult = 1e9;
+    else if (unit == "m")
+      mult = 60e9;
+    else if (unit == "h")
+      mult = 3600e9;
+    else if (unit.empty())
+      return InvalidArgument("time: missing unit in duration \"" + orig + "\"");
+    else
+      return InvalidArgument("time: unknown unit \"" + std::string(unit) + "\" in duration \"" +
+                             orig + "\"");
     total += std::stold(num) * mult;
     if (total > static_cast<long double>(std::numeric_limits<int64_t>::max())) return bad();
   }
@@ -72,7 +80,8 @@ std::string FormatGoDuration(int64_t seconds) {
     seconds = -seconds;
   }
   int64_t h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60;
-  if (h > 0) return out + std::to_string(h) + "h" + std::to_string(m) + "m" + std::to_string(s) + "s";
+  if (h > 0)
+    return out + std::to_string(h) + "h" + std::to_string(m) + "m" + std::to_string(s) + "s";
   if (m > 0) return out + std::to_string(m) + "m" + std::to_string(s) + "s";
   return out + std::to_string(s) + "s";
 }

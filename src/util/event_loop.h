@@ -77,7 +77,9 @@ class ResumeOnLoop {
  public:
   explicit ResumeOnLoop(EventLoop* loop) : loop_(loop) {}
   bool await_ready() const noexcept { return loop_ == nullptr || EventLoop::Current() == loop_; }
-  void await_suspend(std::coroutine_handle<> h) { loop_->Post([h] { h.resume(); }); }
+  void await_suspend(std::coroutine_handle<> h) {
+    loop_->Post([h] { h.resume(); });
+  }
   void await_resume() const noexcept {}
 
  private:

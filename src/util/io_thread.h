@@ -1,8 +1,8 @@
 // I/O threads and the hand-off away from them.
 //
-// A network I/O thread (CurlHttpClient's own) resumes the coroutines waiting on it inline, so a chain
-// of outbound calls (CreateUser, PutUserPolicy, CreateAccessKey) continues without a thread hop
-// per call. Such a thread may only run short, non-blocking steps (sign, parse, start the next
+// A network I/O thread (CurlHttpClient's own) resumes the coroutines waiting on it inline, so a
+// chain of outbound calls (CreateUser, PutUserPolicy, CreateAccessKey) continues without a thread
+// hop per call. Such a thread may only run short, non-blocking steps (sign, parse, start the next
 // call, a short storage read or write). Before work that may wait synchronously on something the
 // I/O thread itself must deliver (SyncWait, token revocation with its lease revocations) or that
 // belongs to the request's caller (core's lease writes), a coroutine leaves the thread with

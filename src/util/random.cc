@@ -1,7 +1,6 @@
 #include "util/random.h"
 
 #include <openssl/rand.h>
-
 #include <pthread.h>
 
 #include <algorithm>
@@ -98,8 +97,7 @@ std::string NewTimeOrderedUuid(int64_t unix_ms) {
 namespace {
 template <typename Source>
 std::string Alnum(size_t n, Source source) {
-  static constexpr char kAlpha[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kAlpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out;
   out.reserve(n);
   while (out.size() < n) {

@@ -29,19 +29,32 @@ Status Upstream(std::string msg) { return {StatusCode::kUpstream, std::move(msg)
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case StatusCode::kNotFound: return "NOT_FOUND";
-    case StatusCode::kUnsupportedOperation: return "UNSUPPORTED_OPERATION";
-    case StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case StatusCode::kPayloadTooLarge: return "PAYLOAD_TOO_LARGE";
-    case StatusCode::kRateLimited: return "RATE_LIMITED";
-    case StatusCode::kInternal: return "INTERNAL";
-    case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
-    case StatusCode::kUpstream: return "UPSTREAM";
-    case StatusCode::kUpstreamThrottled: return "UPSTREAM_THROTTLED";
-    case StatusCode::kUnavailable: return "UNAVAILABLE";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case StatusCode::kUnsupportedOperation:
+      return "UNSUPPORTED_OPERATION";
+    case StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case StatusCode::kPayloadTooLarge:
+      return "PAYLOAD_TOO_LARGE";
+    case StatusCode::kRateLimited:
+      return "RATE_LIMITED";
+    case StatusCode::kInternal:
+      return "INTERNAL";
+    case StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case StatusCode::kUpstream:
+      return "UPSTREAM";
+    case StatusCode::kUpstreamThrottled:
+      return "UPSTREAM_THROTTLED";
+    case StatusCode::kUnavailable:
+      return "UNAVAILABLE";
   }
   return "UNKNOWN";
 }

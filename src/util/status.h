@@ -66,7 +66,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
@@ -90,10 +90,10 @@ class [[nodiscard]] Result {
 #define VAULT_CONCAT_INNER(a, b) a##b
 #define VAULT_CONCAT(a, b) VAULT_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::vault::Status _st = (expr);              \
-    if (!_st.ok()) return _st;                 \
+#define RETURN_IF_ERROR(expr)     \
+  do {                            \
+    ::vault::Status _st = (expr); \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
@@ -101,15 +101,14 @@ class [[nodiscard]] Result {
   if (!tmp.ok()) return tmp.status();         \
   lhs = std::move(tmp).value()
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(VAULT_CONCAT(_res_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(VAULT_CONCAT(_res_, __LINE__), lhs, expr)
 
 // The same for coroutines (co_return). `expr` may contain co_await, but not inside `?:`
 // (GCC 12 miscompiles that).
-#define CO_RETURN_IF_ERROR(expr)    \
-  do {                              \
-    ::vault::Status _st = (expr);   \
-    if (!_st.ok()) co_return _st;   \
+#define CO_RETURN_IF_ERROR(expr)  \
+  do {                            \
+    ::vault::Status _st = (expr); \
+    if (!_st.ok()) co_return _st; \
   } while (0)
 
 #define CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -135,7 +135,8 @@ T SyncWait(Task<T> task) {
 
 // Awaits a callback-style operation: `start(callback)` begins it and callback(T) is called once,
 // on any thread, possibly synchronously inside start. Usage:
-//   Result<Reply> r = co_await AwaitCallback<Result<Reply>>([&](auto cb) { client.Send(req, cb); });
+//   Result<Reply> r = co_await AwaitCallback<Result<Reply>>([&](auto cb) { client.Send(req, cb);
+//   });
 template <typename T>
 class AwaitCallback {
  public:

@@ -101,7 +101,8 @@ Task<int> Later(int v, int delay_ms, std::atomic<int>* started) {
 
 Task<std::vector<int>> Gather(std::vector<int> delays, std::atomic<int>* started) {
   std::vector<Task<int>> tasks;
-  for (size_t i = 0; i < delays.size(); ++i) tasks.push_back(Later(static_cast<int>(i) + 1, delays[i], started));
+  for (size_t i = 0; i < delays.size(); ++i)
+    tasks.push_back(Later(static_cast<int>(i) + 1, delays[i], started));
   std::vector<int> out = co_await WhenAll(std::move(tasks));
   co_return out;
 }

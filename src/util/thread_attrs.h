@@ -15,9 +15,9 @@ std::string ThreadName();
 
 // Asks the scheduler for a time slice of `nanos` for the calling thread (sched_setattr's
 // sched_runtime under SCHED_OTHER, which Linux 6.12+ (EEVDF) takes as the thread's slice, clamped
-// to 0.1-100 ms; its share of the CPU is unchanged). A thread that asks for a shorter slice than the
-// one running may preempt it when woken (EEVDF's PREEMPT_SHORT) instead of waiting until that one
-// blocks or its own slice ends. For threads that wake for short bursts on every network reply.
+// to 0.1-100 ms; its share of the CPU is unchanged). A thread that asks for a shorter slice than
+// the one running may preempt it when woken (EEVDF's PREEMPT_SHORT) instead of waiting until that
+// one blocks or its own slice ends. For threads that wake for short bursts on every network reply.
 // Returns the slice the kernel now reports for the thread: 0 where the kernel has no per-thread
 // slices (before 6.12, where the request is accepted and ignored) or refuses the call (seccomp);
 // the thread then runs as before.

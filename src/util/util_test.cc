@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,8 +12,7 @@
 #include <vector>
 
 #include "util/claim_set.h"
-#include "util/thread_attrs.h"
-#include "util/thread_pool.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/encoding.h"
 #include "util/io_thread.h"
@@ -22,7 +20,8 @@
 #include "util/random.h"
 #include "util/status.h"
 #include "util/strings.h"
-#include "util/clock.h"
+#include "util/thread_attrs.h"
+#include "util/thread_pool.h"
 
 namespace vault {
 namespace {
@@ -108,8 +107,9 @@ TEST(Random, PooledBytesNeverRepeatAcrossRefillsThreadsOrAFork) {
 
   std::string name = PooledRandomAlnum(20);
   EXPECT_EQ(name.size(), 20u);
-  EXPECT_EQ(name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
-            std::string::npos);
+  EXPECT_EQ(
+      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
+      std::string::npos);
 }
 
 TEST(Random, TimeOrderedUuidCarriesItsMillisecondAndSortsByIt) {
@@ -117,9 +117,9 @@ TEST(Random, TimeOrderedUuidCarriesItsMillisecondAndSortsByIt) {
   std::string u = NewTimeOrderedUuid(1700000000123);
   ASSERT_EQ(u.size(), 36u);
   EXPECT_EQ(u.substr(0, 13), "018bcfe5-687b");
-  EXPECT_EQ(u[14], '7');                                     // version 7
+  EXPECT_EQ(u[14], '7');                                          // version 7
   EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos);  // RFC variant
-  EXPECT_NE(NewTimeOrderedUuid(1700000000123), u);          // 74 random bits
+  EXPECT_NE(NewTimeOrderedUuid(1700000000123), u);                // 74 random bits
   EXPECT_LT(u, NewTimeOrderedUuid(1700000000124));
   EXPECT_LT(NewTimeOrderedUuid(1700000000122), u);
 }
@@ -130,7 +130,7 @@ TEST(ClaimSet, AClaimIsExclusiveUntilItsGuardGoesAway) {
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(set.Contains("role-a"));
   EXPECT_EQ(set.TryClaim("role-a"), nullptr);  // held
-  auto b = set.TryClaim("role-b");              // other names are independent
+  auto b = set.TryClaim("role-b");             // other names are independent
   ASSERT_NE(b, nullptr);
   a.reset();
   EXPECT_FALSE(set.Contains("role-a"));
@@ -182,8 +182,8 @@ TEST(Json, NestingDeeperThanGosLimitIsRefused) {
   ASSERT_TRUE(at_limit.ok()) << at_limit.status().message();
   EXPECT_EQ(DumpJson(*at_limit), nested(kMaxJsonDepth, '[', ']'));
 
-  for (const std::string& body : {nested(kMaxJsonDepth + 1, '[', ']'),
-                                  nested(100000, '[', ']'), std::string(100000, '[')}) {
+  for (const std::string& body :
+       {nested(kMaxJsonDepth + 1, '[', ']'), nested(100000, '[', ']'), std::string(100000, '[')}) {
     Result<Json> r = ParseJson(body);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
@@ -224,7 +224,8 @@ TEST(Strings, EqualsIgnoreCaseAndZeroPadded) {
   AppendZeroPadded(&out, 123456, 3);  // wider than asked: all digits
   AppendZeroPadded(&out, UINT64_MAX, 2);
   EXPECT_EQ(out, "012345618446744073709551615");
-  for (uint64_t v : {uint64_t{0}, uint64_t{7}, uint64_t{1700000000123}, uint64_t{999999999999999}}) {
+  for (uint64_t v :
+       {uint64_t{0}, uint64_t{7}, uint64_t{1700000000123}, uint64_t{999999999999999}}) {
     char want[32];
     std::snprintf(want, sizeof(want), "%015llu", static_cast<unsigned long long>(v));
     std::string got;
@@ -251,7 +252,8 @@ TEST(ThreadName, SetsAndCutsToTheKernelLimit) {
   std::thread([&] {
     SetThreadName("lease-expiry");
     seen_short = ThreadName();
-    // Linux keeps 15 bytes: a longer name is cut rather than refused (which would leave the old one).
+    // Linux keeps 15 bytes: a longer name is cut rather than refused (which would leave the old
+    // one).
     SetThreadName("a-name-longer-than-fifteen-bytes");
     seen_long = ThreadName();
   }).join();
@@ -306,11 +308,12 @@ TEST(Clock, ParseRfc3339) {
   EXPECT_EQ(*ParseRfc3339Nanos("2023-11-14T23:13:20.000000001+01:00"),
             1700000000LL * 1000000000LL + 1);
   EXPECT_EQ(*ParseRfc3339Nanos("2024-02-29T00:00:00-00:30"), 1709166600LL * 1000000000LL);
-  for (int64_t n : std::vector<int64_t>{0, 1500000000, 1700000000123456789LL, 4102444800LL * 1000000000LL})
+  for (int64_t n :
+       std::vector<int64_t>{0, 1500000000, 1700000000123456789LL, 4102444800LL * 1000000000LL})
     EXPECT_EQ(*ParseRfc3339Nanos(FormatRfc3339Nano(n)), n) << n;
-  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z",
-                          "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zx", "2023-13-01T00:00:00Z",
-                          "2023-11-14T22:13:20+0100"})
+  for (const char* bad :
+       {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20.Z",
+        "2023-11-14T22:13:20Zx", "2023-13-01T00:00:00Z", "2023-11-14T22:13:20+0100"})
     EXPECT_FALSE(ParseRfc3339Nanos(bad).ok()) << bad;
 }
 

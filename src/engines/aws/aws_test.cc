@@ -30,11 +30,12 @@ constexpr char kPolicyCompact[] =
     "\"Resource\":\"*\"}}";
 constexpr char kRoleArn[] = "arn:aws:iam::123456789012:role/DeployRole";
 
-const Actions kIssueIamUser = {"CreateUser", "AttachUserPolicy", "PutUserPolicy",
-                               "AddUserToGroup", "TagUser", "CreateAccessKey"};
-const Actions kRevokeIamUser = {"ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPolicies",
-                                "ListAccessKeys",    "DeleteAccessKey",  "DetachUserPolicy",
-                                "DeleteUserPolicy",  "RemoveUserFromGroup", "DeleteUser"};
+const Actions kIssueIamUser = {"CreateUser",     "AttachUserPolicy", "PutUserPolicy",
+                               "AddUserToGroup", "TagUser",          "CreateAccessKey"};
+const Actions kRevokeIamUser = {
+    "ListGroupsForUser", "ListUserPolicies",    "ListAttachedUserPolicies",
+    "ListAccessKeys",    "DeleteAccessKey",     "DetachUserPolicy",
+    "DeleteUserPolicy",  "RemoveUserFromGroup", "DeleteUser"};
 
 class AwsEngineTest : public ::testing::Test {
  protected:
@@ -138,19 +139,19 @@ class AwsEngineTest : public ::testing::Test {
 
 TEST_F(AwsEngineTest, ConfigRootWriteReadNeverReturnsSecret) {
   EXPECT_TRUE(Read("config/root")->Empty());  // 404 before it is written
-  auto w = Write("config/root", {{"access_key", kRootAccessKey},
-                                 {"secret_key", kRootSecretKey},
-                                 {"region", "eu-west-1"}});
+  auto w = Write(
+      "config/root",
+      {{"access_key", kRootAccessKey}, {"secret_key", kRootSecretKey}, {"region", "eu-west-1"}});
   ASSERT_TRUE(w.ok());
   EXPECT_TRUE(w->Empty());  // 204
   auto r = Read("config/root");
   ASSERT_TRUE(r.ok());
   std::set<std::string> keys;
   for (auto& [k, v] : r->data.items()) keys.insert(k);
-  EXPECT_EQ(keys, (std::set<std::string>{"access_key", "region", "iam_endpoint", "sts_endpoint",
-                                         "sts_region", "sts_fallback_endpoints",
-                                         "sts_fallback_regions", "max_retries",
-                                         "max_calls_per_second", "username_template"}));
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"access_key", "region", "iam_endpoint", "sts_endpoint",
+                                   "sts_region", "sts_fallback_endpoints", "sts_fallback_regions",
+                                   "max_retries", "max_calls_per_second", "username_template"}));
   EXPECT_EQ(r->data["access_key"], kRootAccessKey);
   EXPECT_EQ(r->data["region"], "eu-west-1");
   EXPECT_EQ(r->data["max_retries"], -1);
@@ -165,7 +166,8 @@ TEST_F(AwsEngineTest, ConfigRootPartialUpdateKeepsOtherFields) {
                                     {"region", "us-east-1"},
                                     {"username_template", "vault-{{ random 10 }}"}})
                   .ok());
-  ASSERT_TRUE(Write("config/root", {{"sts_endpoint", "https://sts.example"}, {"max_retries", "5"}}).ok());
+  ASSERT_TRUE(
+      Write("config/root", {{"sts_endpoint", "https://sts.example"}, {"max_retries", "5"}}).ok());
   auto r = Read("config/root");
   EXPECT_EQ(r->data["access_key"], kRootAccessKey);
   EXPECT_EQ(r->data["region"], "us-east-1");
@@ -177,7 +179,8 @@ TEST_F(AwsEngineTest, ConfigRootPartialUpdateKeepsOtherFields) {
   ASSERT_TRUE(Write("config/root", {{"username_template", ""}}).ok());
   EXPECT_EQ(Read("config/root")->data["username_template"], kDefaultUsernameTemplate);
   // The secret key is still the one first written: issuing works.
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   EXPECT_TRUE(Read("creds/r").ok());
 }
 
@@ -186,8 +189,10 @@ TEST_F(AwsEngineTest, ConfigRootValidation) {
                                  {"sts_fallback_endpoints", "https://b,https://c"},
                                  {"sts_fallback_regions", "us-west-2"}});
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.status().message(), "fallback endpoints and fallback regions must be the same length");
-  EXPECT_EQ(Write("config/root", {{"max_retries", -2}}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "fallback endpoints and fallback regions must be the same length");
+  EXPECT_EQ(Write("config/root", {{"max_retries", -2}}).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(Write("config/root", {{"max_calls_per_second", -1}}).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(Write("config/root", {{"max_calls_per_second", "fast"}}).status().code(),
@@ -240,11 +245,13 @@ TEST_F(AwsEngineTest, UsernameTemplateRejectedAtWrite) {
 
 TEST_F(AwsEngineTest, CustomUsernameTemplateIsUsed) {
   ConfigureRoot();
-  ASSERT_TRUE(Write("config/root", {{"username_template",
-                                     "{{ if eq .Type \"STS\" }}fed-{{ random 8 }}{{ else }}"
-                                     "{{ .PolicyName | uppercase | truncate 20 }}-{{ unix_time }}{{ end }}"}})
+  ASSERT_TRUE(Write("config/root",
+                    {{"username_template",
+                      "{{ if eq .Type \"STS\" }}fed-{{ random 8 }}{{ else }}"
+                      "{{ .PolicyName | uppercase | truncate 20 }}-{{ unix_time }}{{ end }}"}})
                   .ok());
-  ASSERT_TRUE(Write("roles/deploy", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/deploy", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto r = Read("creds/deploy");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->secret->internal_data["username"], "DEPLOY-1700000000");
@@ -262,8 +269,10 @@ TEST_F(AwsEngineTest, ConfigLease) {
   auto bad = Write("config/lease", {{"lease", "soon"}, {"lease_max", "1h"}});
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad.status().message().rfind("Invalid lease: ", 0), 0u);
-  EXPECT_EQ(Write("config/lease", {{"lease", "1h"}, {"lease_max", "x"}}).status().message().rfind(
-                "Invalid lease_max: ", 0),
+  EXPECT_EQ(Write("config/lease", {{"lease", "1h"}, {"lease_max", "x"}})
+                .status()
+                .message()
+                .rfind("Invalid lease_max: ", 0),
             0u);
   EXPECT_TRUE(Read("config/lease")->Empty());
   auto w = Write("config/lease", {{"lease", "30m"}, {"lease_max", "3600s"}});
@@ -280,14 +289,14 @@ TEST_F(AwsEngineTest, ConfigLease) {
 
 TEST_F(AwsEngineTest, RoleWriteReadListDelete) {
   EXPECT_TRUE(Do(Operation::kList, "roles/")->Empty());
-  auto w = Write("roles/deploy", {{"credential_type", "iam_user"},
-                                  {"policy_document", kPolicy},
-                                  {"policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
-                                  {"iam_groups", Json::array({"g1", "g2"})},
-                                  {"iam_tags", {{"team", "eng"}}},
-                                  {"user_path", "/vault/"},
-                                  {"permissions_boundary_arn",
-                                   "arn:aws:iam::123456789012:policy/Boundary"}});
+  auto w = Write("roles/deploy",
+                 {{"credential_type", "iam_user"},
+                  {"policy_document", kPolicy},
+                  {"policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+                  {"iam_groups", Json::array({"g1", "g2"})},
+                  {"iam_tags", {{"team", "eng"}}},
+                  {"user_path", "/vault/"},
+                  {"permissions_boundary_arn", "arn:aws:iam::123456789012:policy/Boundary"}});
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_TRUE(w->Empty());
   auto r = Read("roles/deploy");
@@ -311,7 +320,9 @@ TEST_F(AwsEngineTest, RoleWriteReadListDelete) {
   EXPECT_EQ(r->data["iam_groups"], Json({"g3"}));
   EXPECT_EQ(r->data["policy_document"], kPolicyCompact);
 
-  ASSERT_TRUE(Write("roles/sts.role@x", {{"credential_type", "assumed_role"}, {"role_arns", kRoleArn}}).ok());
+  ASSERT_TRUE(
+      Write("roles/sts.role@x", {{"credential_type", "assumed_role"}, {"role_arns", kRoleArn}})
+          .ok());
   EXPECT_EQ(Do(Operation::kList, "roles/")->data["keys"], Json({"deploy", "sts.role@x"}));
   EXPECT_TRUE(Do(Operation::kDelete, "roles/deploy")->Empty());
   EXPECT_TRUE(Do(Operation::kDelete, "roles/never-existed")->Empty());  // 204 even if absent
@@ -372,9 +383,9 @@ TEST_F(AwsEngineTest, RoleValidationRules) {
     EXPECT_EQ(r.status().message(), expected) << c.data.dump();
   }
   // All violations are reported together.
-  auto many = Write("roles/bad", {{"credential_type", "iam_user"},
-                                  {"role_arns", kRoleArn},
-                                  {"external_id", "x"}});
+  auto many =
+      Write("roles/bad",
+            {{"credential_type", "iam_user"}, {"role_arns", kRoleArn}, {"external_id", "x"}});
   EXPECT_NE(many.status().message().find("role_arns"), std::string::npos);
   EXPECT_NE(many.status().message().find("external_id"), std::string::npos);
   EXPECT_TRUE(Read("roles/bad")->Empty());
@@ -384,8 +395,9 @@ TEST_F(AwsEngineTest, RolePolicyDocumentValidatedBeforeStoring) {
   auto r = Write("roles/p", {{"credential_type", "iam_user"}, {"policy_document", "{not json"}});
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message().rfind("cannot parse policy document: ", 0), 0u);
-  r = Write("roles/p", {{"credential_type", "iam_user"},
-                        {"policy_document", R"({"Statement":{"Effect":"Allow","Action":"s3:*"}})"}});
+  r = Write("roles/p",
+            {{"credential_type", "iam_user"},
+             {"policy_document", R"({"Statement":{"Effect":"Allow","Action":"s3:*"}})"}});
   EXPECT_EQ(r.status().message(),
             "invalid policy document: Statement 1: Policy statement must contain resources.");
   EXPECT_TRUE(Read("roles/p")->Empty());
@@ -476,9 +488,9 @@ TEST_F(AwsEngineTest, IamUserIssueCallOrderResponseAndLease) {
   ConfigureRoot();
   ASSERT_TRUE(Write("config/lease", {{"lease", "1h"}, {"lease_max", "24h"}}).ok());
   FullIamRole("full");
-  ASSERT_TRUE(Write("roles/full", {{"user_path", "/vault/"},
-                                   {"permissions_boundary_arn",
-                                    "arn:aws:iam::123456789012:policy/Boundary"}})
+  ASSERT_TRUE(Write("roles/full",
+                    {{"user_path", "/vault/"},
+                     {"permissions_boundary_arn", "arn:aws:iam::123456789012:policy/Boundary"}})
                   .ok());
   auto r = Read("creds/full");
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -530,8 +542,10 @@ TEST_F(AwsEngineTest, ParsedRoleAndConfigFollowEveryChangeOfTheStoredText) {
   // Creds reuse the parsed role and config/root while their stored text is unchanged; any change,
   // through the API or straight in storage (another node's write, a restore), must be seen.
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"user_path", "/a/"},
-                                {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r",
+            {{"credential_type", "iam_user"}, {"user_path", "/a/"}, {"policy_document", kPolicy}})
+          .ok());
   ASSERT_TRUE(Read("creds/r").ok());
   ASSERT_TRUE(Read("creds/r").ok());
   EXPECT_EQ(fake_->calls()[0].params["Path"], "/a/");
@@ -557,7 +571,8 @@ TEST_F(AwsEngineTest, ParsedRoleAndConfigFollowEveryChangeOfTheStoredText) {
 
   // config/root: a new username_template written straight to storage is used at once.
   ASSERT_TRUE(storage_.Delete("role/r").ok());
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto cfg = *logical::GetJson(&storage_, "config/root");
   (*cfg)["username_template"] = "vault-direct-{{ random 8 }}";
   ASSERT_TRUE(logical::PutJson(&storage_, "config/root", *cfg).ok());
@@ -569,10 +584,11 @@ TEST_F(AwsEngineTest, ParsedRoleAndConfigFollowEveryChangeOfTheStoredText) {
 
 TEST_F(AwsEngineTest, IamUserLeaseDefaultsWithoutConfigLeaseAndTtlIgnored) {
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto r = Do(Operation::kUpdate, "creds/r", {{"ttl", "5m"}});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->secret->ttl, 3600);  // the seed's 1 h without config/lease
+  EXPECT_EQ(r->secret->ttl, 3600);   // the seed's 1 h without config/lease
   EXPECT_EQ(r->secret->max_ttl, 0);  // 0 = the mount's max
   ASSERT_EQ(r->warnings.size(), 1u);
   EXPECT_NE(r->warnings[0].find("ttl parameter is ignored"), std::string::npos);
@@ -582,7 +598,8 @@ TEST_F(AwsEngineTest, UsernameFromDisplayName) {
   ConfigureRoot();
   ASSERT_TRUE(Write("roles/my role", {{"credential_type", "iam_user"}}).status().code() ==
               StatusCode::kNotFound);  // names with spaces never match the route
-  ASSERT_TRUE(Write("roles/r.1", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r.1", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto a = Do(Operation::kRead, "creds/r.1", Json::object(), "userpass-some user@example.com");
   ASSERT_TRUE(a.ok());
   std::string name = a->secret->internal_data["username"];
@@ -637,7 +654,8 @@ TEST_F(AwsEngineTest, IamUserFailureAtEachStepRollsBack) {
 
 TEST_F(AwsEngineTest, CreateUserFailures) {
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   // A plain refusal: nothing was created, nothing to undo.
   fake_->FailNext("CreateUser",
                   FakeAws::Error("AccessDenied", 403,
@@ -703,9 +721,9 @@ TEST_F(AwsEngineTest, RollbackRemovesLeftoversOfACrash) {
   fake_->AddUser(u);
   ASSERT_TRUE(logical::PutWal(&storage_, "user", {{"username", u.name}}, clock_.NowSeconds()).ok());
   // A crash before CreateUser landed: nothing to undo, the entry just goes.
-  ASSERT_TRUE(logical::PutWal(&storage_, "user", {{"username", "vault-never-created"}},
-                              clock_.NowSeconds())
-                  .ok());
+  ASSERT_TRUE(
+      logical::PutWal(&storage_, "user", {{"username", "vault-never-created"}}, clock_.NowSeconds())
+          .ok());
   clock_.AdvanceSeconds(60);
   auto rb = Rollback();
   ASSERT_TRUE(rb.ok());
@@ -728,12 +746,14 @@ TEST_F(AwsEngineTest, RollbackUndoesEntriesOfAnEarlierProcessAtOnce) {
   u.keys = {"AKIAKILLED0000000001"};
   fake_->AddUser(u);
   // Written by a process that was killed a moment ago (another boot id, or none: older builds).
-  Json doc = {{"kind", "user"}, {"data", {{"username", u.name}}},
-              {"created_at", clock_.NowSeconds()}, {"boot", "an-earlier-process"}};
+  Json doc = {{"kind", "user"},
+              {"data", {{"username", u.name}}},
+              {"created_at", clock_.NowSeconds()},
+              {"boot", "an-earlier-process"}};
   ASSERT_TRUE(logical::PutJson(&storage_, "wal/earlier", doc).ok());
   // Our own young entry (a request that may still be running) is left alone.
-  ASSERT_TRUE(logical::PutWal(&storage_, "user", {{"username", "vault-mine"}}, clock_.NowSeconds())
-                  .ok());
+  ASSERT_TRUE(
+      logical::PutWal(&storage_, "user", {{"username", "vault-mine"}}, clock_.NowSeconds()).ok());
   auto rb = Rollback();
   ASSERT_TRUE(rb.ok());
   EXPECT_EQ(rb->data["rolled_back"], 1);
@@ -776,7 +796,8 @@ TEST_F(AwsEngineTest, RevokeCallOrderAndIdempotence) {
 
 TEST_F(AwsEngineTest, RevokeFailsWhileSomethingBlocksDeletion) {
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto issued = Read("creds/r");
   ASSERT_TRUE(issued.ok());
   std::string user = issued->secret->internal_data["username"];
@@ -792,7 +813,8 @@ TEST_F(AwsEngineTest, RevokeFailsWhileSomethingBlocksDeletion) {
 
 TEST_F(AwsEngineTest, RenewReappliesConfigLease) {
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto issued = Read("creds/r");
   ASSERT_TRUE(issued.ok());
   ASSERT_TRUE(Write("config/lease", {{"lease", "2h"}, {"lease_max", "48h"}}).ok());
@@ -851,8 +873,9 @@ TEST_F(AwsEngineTest, WaitForPropagationProbesWithTheNewKey) {
   auto r = Read("creds/r");
   ASSERT_TRUE(r.ok()) << r.status().message();
   auto calls = fake_->calls();
-  Actions expected = {"CreateUser", "PutUserPolicy", "CreateAccessKey", "GetCallerIdentity",
-                      "GetCallerIdentity", "GetCallerIdentity", "GetCallerIdentity"};
+  Actions expected = {"CreateUser",        "PutUserPolicy",     "CreateAccessKey",
+                      "GetCallerIdentity", "GetCallerIdentity", "GetCallerIdentity",
+                      "GetCallerIdentity"};
   EXPECT_EQ(fake_->actions(), expected);
   for (size_t i = 3; i < calls.size(); ++i) EXPECT_EQ(calls[i].access_key, r->data["access_key"]);
   EXPECT_EQ(sleeps_, (std::vector<int64_t>{250, 500, 1000}));  // backoff between probes
@@ -915,25 +938,29 @@ TEST_F(AwsEngineTest, RollbackLeavesEntriesOfRunningRequestsAlone) {
 
 TEST_F(AwsEngineTest, AssumedRole) {
   ConfigureRoot();
-  fake_->AddGroup("readers", {"arn:aws:iam::aws:policy/GroupPolicy"},
-                  {{"inline", R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}})"}});
-  ASSERT_TRUE(Write("roles/assume", {{"credential_type", "assumed_role"},
-                                     {"role_arns", std::string(kRoleArn) + ",arn:aws:iam::1:role/Other"},
-                                     {"policy_document", kPolicy},
-                                     {"policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
-                                     {"iam_groups", "readers"},
-                                     {"session_tags", {{"team", "eng"}, {"env", "prod"}}},
-                                     {"external_id", "ext-123"},
-                                     {"default_sts_ttl", "30m"},
-                                     {"max_sts_ttl", "2h"}})
-                  .ok());
+  fake_->AddGroup(
+      "readers", {"arn:aws:iam::aws:policy/GroupPolicy"},
+      {{"inline",
+        R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}})"}});
+  ASSERT_TRUE(
+      Write("roles/assume", {{"credential_type", "assumed_role"},
+                             {"role_arns", std::string(kRoleArn) + ",arn:aws:iam::1:role/Other"},
+                             {"policy_document", kPolicy},
+                             {"policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+                             {"iam_groups", "readers"},
+                             {"session_tags", {{"team", "eng"}, {"env", "prod"}}},
+                             {"external_id", "ext-123"},
+                             {"default_sts_ttl", "30m"},
+                             {"max_sts_ttl", "2h"}})
+          .ok());
   // Two allowed ARNs: one must be chosen, and from the list.
   EXPECT_EQ(Read("sts/assume").status().message(),
             "did not supply a role_arn parameter and unable to determine one");
-  EXPECT_EQ(Do(Operation::kRead, "sts/assume", {{"role_arn", "arn:aws:iam::1:role/Nope"}})
-                .status()
-                .message(),
-            "role_arn \"arn:aws:iam::1:role/Nope\" not in allowed role arns for Vault role \"assume\"");
+  EXPECT_EQ(
+      Do(Operation::kRead, "sts/assume", {{"role_arn", "arn:aws:iam::1:role/Nope"}})
+          .status()
+          .message(),
+      "role_arn \"arn:aws:iam::1:role/Nope\" not in allowed role arns for Vault role \"assume\"");
   EXPECT_TRUE(fake_->actions().empty());
 
   auto r = Do(Operation::kRead, "sts/assume", {{"role_arn", kRoleArn}});
@@ -946,7 +973,8 @@ TEST_F(AwsEngineTest, AssumedRole) {
   EXPECT_EQ(call["ExternalId"], "ext-123");
   EXPECT_EQ(call["PolicyArns"], Json({"arn:aws:iam::aws:policy/ReadOnlyAccess",
                                       "arn:aws:iam::aws:policy/GroupPolicy"}));
-  EXPECT_EQ(call["Tags"], Json::array({Json::array({"env", "prod"}), Json::array({"team", "eng"})}));
+  EXPECT_EQ(call["Tags"],
+            Json::array({Json::array({"env", "prod"}), Json::array({"team", "eng"})}));
   auto policy = ParseJson(call["Policy"].get<std::string>());
   ASSERT_TRUE(policy.ok());
   EXPECT_EQ((*policy)["Statement"].size(), 2u);  // role's + the group's inline policy
@@ -954,7 +982,8 @@ TEST_F(AwsEngineTest, AssumedRole) {
   EXPECT_TRUE(std::regex_match(session, std::regex("vault-root-assume-1700000000-[A-Za-z0-9]{20}")))
       << session;
   // Response shape and lease.
-  for (const char* k : {"access_key", "secret_key", "security_token", "session_token", "arn", "ttl"})
+  for (const char* k :
+       {"access_key", "secret_key", "security_token", "session_token", "arn", "ttl"})
     EXPECT_TRUE(r->data.contains(k)) << k;
   EXPECT_EQ(r->data["security_token"], r->data["session_token"]);
   EXPECT_EQ(r->data["arn"], "arn:aws:sts::123456789012:assumed-role/DeployRole/" + session);
@@ -985,7 +1014,8 @@ TEST_F(AwsEngineTest, AssumedRole) {
 
 TEST_F(AwsEngineTest, AssumedRoleSingleArnAndCredsPath) {
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/a", {{"credential_type", "assumed_role"}, {"role_arns", kRoleArn}}).ok());
+  ASSERT_TRUE(
+      Write("roles/a", {{"credential_type", "assumed_role"}, {"role_arns", kRoleArn}}).ok());
   auto r = Read("creds/a");  // creds/ works for non-legacy STS roles too
   ASSERT_TRUE(r.ok()) << r.status().message();
   auto call = fake_->calls().back().params;
@@ -1062,7 +1092,8 @@ TEST_F(AwsEngineTest, ClientsBuiltFromConfigAndRebuiltOnChange) {
                                     {"max_retries", 7}})
                   .ok());
   EXPECT_TRUE(fake_->iam_configs().empty());  // lazily
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   ASSERT_TRUE(Read("creds/r").ok());
   ASSERT_TRUE(Read("creds/r").ok());
   auto iam = fake_->iam_configs();
@@ -1087,9 +1118,11 @@ TEST_F(AwsEngineTest, ConcurrentFirstRequestsShareOneClient) {
   // finishes second must use the first one's client, not replace it: the mount's rate limit lives
   // in the client, and two clients would each allow a full burst. IAM and STS alike.
   ConfigureRoot();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
-  ASSERT_TRUE(Write("roles/fed", {{"credential_type", "federation_token"},
-                                  {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/fed", {{"credential_type", "federation_token"}, {"policy_document", kPolicy}})
+          .ok());
   for (const std::string path : {"creds/r", "sts/fed"}) {
     fake_->ClearCalls();
     bool inner_ok = false;
@@ -1110,9 +1143,11 @@ TEST_F(AwsEngineTest, MaxCallsPerSecondIsStoredAndReachesTheClients) {
   ASSERT_TRUE(Write("config/root", {{"max_calls_per_second", "150"}}).ok());
   EXPECT_EQ(Read("config/root")->data["max_calls_per_second"], 150);
   EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);  // partial update
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
-  ASSERT_TRUE(Write("roles/s", {{"credential_type", "federation_token"}, {"policy_document", kPolicy}})
-                  .ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/s", {{"credential_type", "federation_token"}, {"policy_document", kPolicy}})
+          .ok());
   ASSERT_TRUE(Read("creds/r").ok());
   ASSERT_TRUE(Read("sts/s").ok());
   ASSERT_EQ(fake_->iam_configs().size(), 1u);
@@ -1128,16 +1163,18 @@ TEST_F(AwsEngineTest, MaxCallsPerSecondIsStoredAndReachesTheClients) {
 }
 
 TEST_F(AwsEngineTest, StsFallbackEndpoints) {
-  ASSERT_TRUE(Write("config/root", {{"access_key", kRootAccessKey},
-                                    {"secret_key", kRootSecretKey},
-                                    {"sts_endpoint", "https://sts.primary"},
-                                    {"sts_region", "us-east-2"},
-                                    {"sts_fallback_endpoints", "https://sts.second,https://sts.third"},
-                                    {"sts_fallback_regions", "us-west-1,us-west-2"}})
-                  .ok());
+  ASSERT_TRUE(
+      Write("config/root", {{"access_key", kRootAccessKey},
+                            {"secret_key", kRootSecretKey},
+                            {"sts_endpoint", "https://sts.primary"},
+                            {"sts_region", "us-east-2"},
+                            {"sts_fallback_endpoints", "https://sts.second,https://sts.third"},
+                            {"sts_fallback_regions", "us-west-1,us-west-2"}})
+          .ok());
   EXPECT_EQ(Read("config/root")->data["sts_fallback_regions"], Json({"us-west-1", "us-west-2"}));
   fake_->BreakStsEndpoint("https://sts.primary");
-  ASSERT_TRUE(Write("roles/a", {{"credential_type", "assumed_role"}, {"role_arns", kRoleArn}}).ok());
+  ASSERT_TRUE(
+      Write("roles/a", {{"credential_type", "assumed_role"}, {"role_arns", kRoleArn}}).ok());
   auto r = Read("sts/a");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(fake_->actions(), (Actions{"GetCallerIdentity", "GetCallerIdentity", "AssumeRole"}));
@@ -1174,7 +1211,8 @@ TEST_F(AwsEngineTest, RotateRoot) {
   EXPECT_FALSE(fake_->KeyExists(kRootAccessKey));
   // The clients now sign with the new key.
   fake_->ClearCalls();
-  ASSERT_TRUE(Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   ASSERT_TRUE(Read("creds/r").ok());
   EXPECT_EQ(fake_->calls()[0].access_key, new_key);
   // A user that already has two keys cannot rotate.
@@ -1182,7 +1220,8 @@ TEST_F(AwsEngineTest, RotateRoot) {
   fake_->ClearCalls();
   auto full = Write("config/rotate-root", Json::object());
   EXPECT_EQ(full.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(full.status().message().find("Cannot exceed quota for AccessKeysPerUser"), std::string::npos);
+  EXPECT_NE(full.status().message().find("Cannot exceed quota for AccessKeysPerUser"),
+            std::string::npos);
   EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
 }
 

@@ -37,12 +37,22 @@ constexpr char kLegacyWarning[] =
 
 // The role parameters that cannot be combined with the legacy `policy`/`arn`.
 const std::vector<std::string>& NewRoleParams() {
-  static const std::vector<std::string> k = {
-      "credential_type",    "credential_types", "role_arns",          "policy_arns",
-      "policy_document",    "iam_groups",       "iam_tags",           "session_tags",
-      "external_id",        "default_sts_ttl",  "max_sts_ttl",        "user_path",
-      "permissions_boundary_arn", "mfa_serial_number", "wait_for_propagation",
-      "propagation_timeout"};
+  static const std::vector<std::string> k = {"credential_type",
+                                             "credential_types",
+                                             "role_arns",
+                                             "policy_arns",
+                                             "policy_document",
+                                             "iam_groups",
+                                             "iam_tags",
+                                             "session_tags",
+                                             "external_id",
+                                             "default_sts_ttl",
+                                             "max_sts_ttl",
+                                             "user_path",
+                                             "permissions_boundary_arn",
+                                             "mfa_serial_number",
+                                             "wait_for_propagation",
+                                             "propagation_timeout"};
   return k;
 }
 
@@ -216,7 +226,8 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
       "mount: it finds the IAM user of the configured access key (iam:GetUser),\n"
       "creates a new access key for it, stores that key in config/root and then\n"
       "deletes the old key. The IAM user must not already have a second access\n"
-      "key (IAM allows two per user). The new access key id is returned. Due to AWS eventual consistency, calls made with the new key\n"
+      "key (IAM allows two per user). The new access key id is returned. Due to AWS eventual "
+      "consistency, calls made with the new key\n"
       "may fail for a few seconds after rotation.";
   paths.push_back(std::move(rotate));
 
@@ -398,7 +409,8 @@ Result<Response> AwsBackend::ConfigRootRead(Request& req, const FieldData&) {
 
 Status AwsBackend::ValidateUsernameTemplate(const std::string& text) const {
   auto tmpl = UsernameTemplate::Parse(text);
-  if (!tmpl.ok()) return InvalidArgument("unable to parse username_template: " + tmpl.status().message());
+  if (!tmpl.ok())
+    return InvalidArgument("unable to parse username_template: " + tmpl.status().message());
   // Maximal-length names made of every character a normalised name can hold, so templates that
   // grow a name (replace) are caught too, plus short names.
   static const std::string kChars =
@@ -422,7 +434,8 @@ Status AwsBackend::ValidateUsernameTemplate(const std::string& text) const {
       if (!out.ok()) return InvalidArgument("invalid username_template: " + out.status().message());
       if (out->empty())
         return InvalidArgument(std::string("invalid username_template: it produces an empty name "
-                                           "for Type \"") + c.type + "\"");
+                                           "for Type \"") +
+                               c.type + "\"");
       if (out->size() > c.limit)
         return InvalidArgument(
             std::string("invalid username_template: for Type \"") + c.type + "\" and names of " +
@@ -448,7 +461,8 @@ Result<Response> AwsBackend::ConfigRootWrite(Request& req, const FieldData& d) {
   set_str("iam_endpoint", &c.iam_endpoint);
   set_str("sts_endpoint", &c.sts_endpoint);
   set_str("sts_region", &c.sts_region);
-  if (d.Has("sts_fallback_endpoints")) c.sts_fallback_endpoints = d.GetStrings("sts_fallback_endpoints");
+  if (d.Has("sts_fallback_endpoints"))
+    c.sts_fallback_endpoints = d.GetStrings("sts_fallback_endpoints");
   if (d.Has("sts_fallback_regions")) c.sts_fallback_regions = d.GetStrings("sts_fallback_regions");
   if (d.Has("max_retries")) c.max_retries = d.GetInt("max_retries");
   if (d.Has("max_calls_per_second")) c.max_calls_per_second = d.GetInt("max_calls_per_second");
@@ -482,12 +496,13 @@ Result<Response> AwsBackend::ConfigLeaseWrite(Request& req, const FieldData& d) 
   if (Trim(max_raw).empty()) return InvalidArgument("'lease_max' is a required parameter");
   auto lease = ParseDurationSeconds(Trim(lease_raw));
   if (!lease.ok() || *lease < 0)
-    return InvalidArgument("Invalid lease: " +
-                           (lease.ok() ? std::string("must not be negative") : lease.status().message()));
+    return InvalidArgument("Invalid lease: " + (lease.ok() ? std::string("must not be negative")
+                                                           : lease.status().message()));
   auto lease_max = ParseDurationSeconds(Trim(max_raw));
   if (!lease_max.ok() || *lease_max < 0)
-    return InvalidArgument("Invalid lease_max: " + (lease_max.ok() ? std::string("must not be negative")
-                                                                   : lease_max.status().message()));
+    return InvalidArgument("Invalid lease_max: " + (lease_max.ok()
+                                                        ? std::string("must not be negative")
+                                                        : lease_max.status().message()));
   RETURN_IF_ERROR(logical::PutJson(req.storage, "config/lease",
                                    {{"lease", *lease}, {"lease_max", *lease_max}}));
   return Response();
@@ -518,7 +533,8 @@ Result<std::optional<Role>> AwsBackend::LoadRole(logical::Storage* s, const std:
   if (!legacy) return std::optional<Role>();
   Role r = UpgradeLegacyEntry(*legacy);
   // Persist the upgrade; if that fails the legacy entry is simply upgraded again next time.
-  if (logical::PutJson(s, "role/" + name, r.ToStorage()).ok()) s->Delete("policy/" + name).IgnoreError();
+  if (logical::PutJson(s, "role/" + name, r.ToStorage()).ok())
+    s->Delete("policy/" + name).IgnoreError();
   return std::optional<Role>(std::move(r));
 }
 
@@ -621,7 +637,8 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
     if (d.Has("permissions_boundary_arn"))
       role.permissions_boundary_arn = d.GetString("permissions_boundary_arn");
     if (d.Has("mfa_serial_number")) role.mfa_serial_number = d.GetString("mfa_serial_number");
-    if (d.Has("wait_for_propagation")) role.wait_for_propagation = d.GetBool("wait_for_propagation");
+    if (d.Has("wait_for_propagation"))
+      role.wait_for_propagation = d.GetBool("wait_for_propagation");
     if (d.Has("propagation_timeout")) role.propagation_timeout = d.GetInt("propagation_timeout");
   }
   std::vector<std::string> errs = role.Validate();
@@ -634,15 +651,15 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
 
 }  // namespace awsengine
 
-Result<std::shared_ptr<logical::Backend>> NewAwsBackend(const logical::MountInfo& mount,
-                                                        std::shared_ptr<::vault::aws::ClientFactory> factory,
-                                                        Clock* clock) {
+Result<std::shared_ptr<logical::Backend>> NewAwsBackend(
+    const logical::MountInfo& mount, std::shared_ptr<::vault::aws::ClientFactory> factory,
+    Clock* clock) {
   return NewAwsBackend(mount, std::move(factory), clock, AwsBackendOptions{});
 }
 
-Result<std::shared_ptr<logical::Backend>> NewAwsBackend(const logical::MountInfo&,
-                                                        std::shared_ptr<::vault::aws::ClientFactory> factory,
-                                                        Clock* clock, AwsBackendOptions options) {
+Result<std::shared_ptr<logical::Backend>> NewAwsBackend(
+    const logical::MountInfo&, std::shared_ptr<::vault::aws::ClientFactory> factory, Clock* clock,
+    AwsBackendOptions options) {
   if (!factory) return InvalidArgument("the aws engine needs an AWS client factory");
   return std::shared_ptr<logical::Backend>(
       std::make_shared<awsengine::AwsBackend>(std::move(factory), clock, std::move(options)));

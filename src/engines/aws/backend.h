@@ -140,7 +140,8 @@ class AwsBackend : public logical::FrameworkBackend {
   Result<std::optional<RootConfig>> LoadConfig(logical::Storage* s, std::string* raw = nullptr);
   Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(logical::Storage* s);
   // The same for a config/root the caller has loaded already (`raw`: its stored text).
-  Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(const RootConfig& cfg, const std::string& raw);
+  Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(const RootConfig& cfg,
+                                                          const std::string& raw);
   Task<Result<StsHandle>> StsClient(logical::Storage* s);
   std::vector<::vault::aws::ClientConfig> StsCandidates(const RootConfig& cfg) const;
   ::vault::aws::ClientConfig BaseClientConfig(const RootConfig& cfg) const;

@@ -56,7 +56,8 @@ std::optional<AwsError> FakeAws::Begin(const std::string& action, Json params,
   }
   auto key = keys_.find(cfg.credentials.access_key_id);
   if (key == keys_.end() || key->second.secret != cfg.credentials.secret_access_key)
-    return Error("InvalidClientTokenId", 403, "The security token included in the request is invalid.");
+    return Error("InvalidClientTokenId", 403,
+                 "The security token included in the request is invalid.");
   return std::nullopt;
 }
 
@@ -259,13 +260,15 @@ class FakeIam : public awsapi::IamApi {
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
     if (!it->second.inline_policies.erase(policy_name))
-      co_return FakeAws::Error("NoSuchEntity", 404, "The user policy " + policy_name + " cannot be found.");
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The user policy " + policy_name + " cannot be found.");
     co_return Empty{};
   }
 
   Task<Outcome<std::vector<std::string>>> ListUserPolicies(std::string user_name) override {
     std::lock_guard l(aws_->mu_);
-    if (auto e = aws_->Begin("ListUserPolicies", {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
+    if (auto e =
+            aws_->Begin("ListUserPolicies", {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
       co_return *e;
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
@@ -276,8 +279,8 @@ class FakeIam : public awsapi::IamApi {
 
   Task<Outcome<Empty>> AttachUserPolicy(std::string user_name, std::string policy_arn) override {
     std::lock_guard l(aws_->mu_);
-    if (auto e = aws_->Begin("AttachUserPolicy", {{"UserName", user_name}, {"PolicyArn", policy_arn}},
-                             cfg_))
+    if (auto e = aws_->Begin("AttachUserPolicy",
+                             {{"UserName", user_name}, {"PolicyArn", policy_arn}}, cfg_))
       co_return *e;
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
@@ -288,8 +291,8 @@ class FakeIam : public awsapi::IamApi {
 
   Task<Outcome<Empty>> DetachUserPolicy(std::string user_name, std::string policy_arn) override {
     std::lock_guard l(aws_->mu_);
-    if (auto e = aws_->Begin("DetachUserPolicy", {{"UserName", user_name}, {"PolicyArn", policy_arn}},
-                             cfg_))
+    if (auto e = aws_->Begin("DetachUserPolicy",
+                             {{"UserName", user_name}, {"PolicyArn", policy_arn}}, cfg_))
       co_return *e;
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
@@ -317,7 +320,8 @@ class FakeIam : public awsapi::IamApi {
                              cfg_))
       co_return *e;
     if (!aws_->groups_.count(group_name))
-      co_return FakeAws::Error("NoSuchEntity", 404, "The group with name " + group_name + " cannot be found.");
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The group with name " + group_name + " cannot be found.");
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
     it->second.groups.insert(group_name);
@@ -338,7 +342,8 @@ class FakeIam : public awsapi::IamApi {
 
   Task<Outcome<std::vector<std::string>>> ListGroupsForUser(std::string user_name) override {
     std::lock_guard l(aws_->mu_);
-    if (auto e = aws_->Begin("ListGroupsForUser", {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
+    if (auto e =
+            aws_->Begin("ListGroupsForUser", {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
       co_return *e;
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
@@ -351,7 +356,8 @@ class FakeIam : public awsapi::IamApi {
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
     if (it->second.keys.size() >= 2)
-      co_return FakeAws::Error("LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2");
+      co_return FakeAws::Error("LimitExceeded", 409,
+                               "Cannot exceed quota for AccessKeysPerUser: 2");
     awsapi::AccessKey k;
     k.user_name = user_name;
     k.access_key_id = aws_->NewKeyId("AKIA");
@@ -374,7 +380,8 @@ class FakeIam : public awsapi::IamApi {
     auto& keys = it->second.keys;
     auto pos = std::find(keys.begin(), keys.end(), access_key_id);
     if (pos == keys.end())
-      co_return FakeAws::Error("NoSuchEntity", 404, "The Access Key with id " + access_key_id + " cannot be found.");
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The Access Key with id " + access_key_id + " cannot be found.");
     keys.erase(pos);
     aws_->keys_.erase(access_key_id);
     co_return Empty{};
@@ -398,13 +405,15 @@ class FakeIam : public awsapi::IamApi {
     co_return out;
   }
 
-  Task<Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(std::string group_name) override {
+  Task<Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(
+      std::string group_name) override {
     std::lock_guard l(aws_->mu_);
     if (auto e = aws_->Begin("ListAttachedGroupPolicies", {{"GroupName", group_name}}, cfg_))
       co_return *e;
     auto it = aws_->groups_.find(group_name);
     if (it == aws_->groups_.end())
-      co_return FakeAws::Error("NoSuchEntity", 404, "The group with name " + group_name + " cannot be found.");
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The group with name " + group_name + " cannot be found.");
     co_return it->second.first;
   }
 
@@ -413,16 +422,18 @@ class FakeIam : public awsapi::IamApi {
     if (auto e = aws_->Begin("ListGroupPolicies", {{"GroupName", group_name}}, cfg_)) co_return *e;
     auto it = aws_->groups_.find(group_name);
     if (it == aws_->groups_.end())
-      co_return FakeAws::Error("NoSuchEntity", 404, "The group with name " + group_name + " cannot be found.");
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The group with name " + group_name + " cannot be found.");
     std::vector<std::string> out;
     for (auto& [k, v] : it->second.second) out.push_back(k);
     co_return out;
   }
 
-  Task<Outcome<std::string>> GetGroupPolicy(std::string group_name, std::string policy_name) override {
+  Task<Outcome<std::string>> GetGroupPolicy(std::string group_name,
+                                            std::string policy_name) override {
     std::lock_guard l(aws_->mu_);
-    if (auto e = aws_->Begin("GetGroupPolicy", {{"GroupName", group_name}, {"PolicyName", policy_name}},
-                             cfg_))
+    if (auto e = aws_->Begin("GetGroupPolicy",
+                             {{"GroupName", group_name}, {"PolicyName", policy_name}}, cfg_))
       co_return *e;
     auto it = aws_->groups_.find(group_name);
     if (it == aws_->groups_.end() || !it->second.second.count(policy_name))
@@ -467,8 +478,8 @@ class FakeSts : public awsapi::StsApi {
       co_return *e;
     auto tc = Temp(in.duration_seconds);
     std::string role = in.role_arn.substr(in.role_arn.rfind('/') + 1);
-    tc.assumed_role_arn =
-        std::string("arn:aws:sts::") + kAccount + ":assumed-role/" + role + "/" + in.role_session_name;
+    tc.assumed_role_arn = std::string("arn:aws:sts::") + kAccount + ":assumed-role/" + role + "/" +
+                          in.role_session_name;
     co_return tc;
   }
 
@@ -491,7 +502,8 @@ class FakeSts : public awsapi::StsApi {
     co_return tc;
   }
 
-  Task<Outcome<awsapi::TemporaryCredentials>> GetSessionToken(awsapi::GetSessionTokenInput in) override {
+  Task<Outcome<awsapi::TemporaryCredentials>> GetSessionToken(
+      awsapi::GetSessionTokenInput in) override {
     std::lock_guard l(aws_->mu_);
     if (auto e = aws_->Begin("GetSessionToken",
                              {{"DurationSeconds", in.duration_seconds},

@@ -43,12 +43,11 @@ struct FakeUser {
 struct FakeCall {
   std::string action;
   Json params;
-  std::string access_key;  // the key that signed the call
+  std::string access_key;        // the key that signed the call
   const void* client = nullptr;  // which client made it (its configuration's address)
 };
 
-class FakeAws : public ::vault::aws::ClientFactory,
-                public std::enable_shared_from_this<FakeAws> {
+class FakeAws : public ::vault::aws::ClientFactory, public std::enable_shared_from_this<FakeAws> {
  public:
   explicit FakeAws(Clock* clock);
 

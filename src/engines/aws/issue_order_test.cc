@@ -57,8 +57,10 @@ std::string DateOf(const net::HttpRequest& r) {
 
 net::HttpResponse Answer(const std::string& action, const std::string& result_inner) {
   std::string body = "<" + action + "Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">";
-  if (!result_inner.empty()) body += "<" + action + "Result>" + result_inner + "</" + action + "Result>";
-  body += "<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></" + action + "Response>";
+  if (!result_inner.empty())
+    body += "<" + action + "Result>" + result_inner + "</" + action + "Result>";
+  body +=
+      "<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></" + action + "Response>";
   return net::HttpResponse{200, {}, body};
 }
 
@@ -132,9 +134,10 @@ class IamUserIssueOrderTest : public testing::Test {
     const std::string user = Param(http_.pending()[0].request, "UserName");
     auto cu = std::move(http_.pending()[0]);
     http_.pending().clear();
-    cu.done(Answer("CreateUser", "<User><Path>/</Path><UserName>" + user +
-                                     "</UserName><UserId>AIDA1</UserId><Arn>arn:aws:iam::123456789012:user/" +
-                                     user + "</Arn><CreateDate>2026-11-23T18:26:54Z</CreateDate></User>"));
+    cu.done(Answer("CreateUser",
+                   "<User><Path>/</Path><UserName>" + user +
+                       "</UserName><UserId>AIDA1</UserId><Arn>arn:aws:iam::123456789012:user/" +
+                       user + "</Arn><CreateDate>2026-11-23T18:26:54Z</CreateDate></User>"));
     return user;
   }
   // The pending calls' actions, in the order they were sent.
@@ -149,10 +152,11 @@ class IamUserIssueOrderTest : public testing::Test {
     return keys.ok() ? *keys : std::vector<std::string>{"<list failed>"};
   }
   net::HttpResponse KeyAnswer(const std::string& user) {
-    return Answer("CreateAccessKey", "<AccessKey><UserName>" + user +
-                                         "</UserName><AccessKeyId>AKIANEW</AccessKeyId><Status>Active"
-                                         "</Status><SecretAccessKey>new-secret</SecretAccessKey>"
-                                         "</AccessKey>");
+    return Answer("CreateAccessKey",
+                  "<AccessKey><UserName>" + user +
+                      "</UserName><AccessKeyId>AKIANEW</AccessKeyId><Status>Active"
+                      "</Status><SecretAccessKey>new-secret</SecretAccessKey>"
+                      "</AccessKey>");
   }
 
   // 2026-11-23T18:26:54Z
@@ -185,7 +189,8 @@ TEST_F(IamUserIssueOrderTest, CallsAfterCreateUserAreMadeWhileItIsInFlight) {
   // The next calls go out together the moment the user exists, and they were made (encoded and
   // signed) while CreateUser was in flight: they carry its date, not the answer's 18:27:24.
   ASSERT_EQ(PendingActions(), (std::vector<std::string>{"PutUserPolicy", "CreateAccessKey"}));
-  for (const auto& p : http_.pending()) EXPECT_EQ(DateOf(p.request), "20261123T182654Z") << ActionOf(p.request);
+  for (const auto& p : http_.pending())
+    EXPECT_EQ(DateOf(p.request), "20261123T182654Z") << ActionOf(p.request);
   EXPECT_FALSE(out_.has_value());
 
   auto rest = std::move(http_.pending());
@@ -249,9 +254,11 @@ TEST_F(IamUserIssueOrderTest, AFailureAfterTheLeaseWasRegisteredLeavesTheUndoToT
   http_.pending().clear();
   rest[0].done(Answer("PutUserPolicy", ""));
   rest[1].done(net::HttpResponse{
-      409, {}, "<ErrorResponse><Error><Type>Sender</Type><Code>LimitExceeded</Code><Message>Cannot "
-               "exceed quota for AccessKeysPerUser: 2</Message></Error><RequestId>r</RequestId>"
-               "</ErrorResponse>"});
+      409,
+      {},
+      "<ErrorResponse><Error><Type>Sender</Type><Code>LimitExceeded</Code><Message>Cannot "
+      "exceed quota for AccessKeysPerUser: 2</Message></Error><RequestId>r</RequestId>"
+      "</ErrorResponse>"});
   ASSERT_TRUE(out_.has_value());
   ASSERT_FALSE(out_->ok());
   EXPECT_EQ(out_->status().message(),
@@ -281,7 +288,8 @@ TEST_F(IamUserIssueOrderTest, WhenTheRegistrationFailsTheEngineRemovesTheUserIts
     std::string inner;
     if (action == "ListUserPolicies") inner = "<PolicyNames><member>deploy</member></PolicyNames>";
     if (action == "ListAccessKeys")
-      inner = "<AccessKeyMetadata><member><UserName>" + user + "</UserName><AccessKeyId>AKIANEW"
+      inner = "<AccessKeyMetadata><member><UserName>" + user +
+              "</UserName><AccessKeyId>AKIANEW"
               "</AccessKeyId><Status>Active</Status></member></AccessKeyMetadata>";
     if (action.rfind("List", 0) == 0) inner += "<IsTruncated>false</IsTruncated>";
     p.done(Answer(action, inner));
@@ -362,19 +370,23 @@ TEST_F(IamUserIssueOrderTest, AnStsLeaseIsRegisteredWhileTheCallIsAtAws) {
     auto p = std::move(http_.pending()[0]);
     http_.pending().clear();
     if (fail) {
-      p.done(net::HttpResponse{403, {}, "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied"
-                                        "</Code><Message>not allowed</Message></Error></ErrorResponse>"});
+      p.done(net::HttpResponse{403,
+                               {},
+                               "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied"
+                               "</Code><Message>not allowed</Message></Error></ErrorResponse>"});
       ASSERT_TRUE(out_.has_value());
       ASSERT_FALSE(out_->ok());
       EXPECT_EQ(out_->status().message(), "Error generating STS keys: not allowed");
       continue;
     }
-    p.done(Answer("GetFederationToken",
-                  "<Credentials><SessionToken>tok</SessionToken><SecretAccessKey>sts-secret"
-                  "</SecretAccessKey><Expiration>2026-11-23T18:41:54Z</Expiration><AccessKeyId>ASIANEW"
-                  "</AccessKeyId></Credentials><FederatedUser><Arn>arn:aws:sts::123456789012:"
-                  "federated-user/" + name + "</Arn><FederatedUserId>123456789012:" + name +
-                  "</FederatedUserId></FederatedUser>"));
+    p.done(
+        Answer("GetFederationToken",
+               "<Credentials><SessionToken>tok</SessionToken><SecretAccessKey>sts-secret"
+               "</SecretAccessKey><Expiration>2026-11-23T18:41:54Z</Expiration><AccessKeyId>ASIANEW"
+               "</AccessKeyId></Credentials><FederatedUser><Arn>arn:aws:sts::123456789012:"
+               "federated-user/" +
+                   name + "</Arn><FederatedUserId>123456789012:" + name +
+                   "</FederatedUserId></FederatedUser>"));
     ASSERT_TRUE(out_.has_value());
     ASSERT_TRUE(out_->ok()) << out_->status().message();
     EXPECT_EQ((*out_)->data["access_key"], "ASIANEW");

@@ -71,16 +71,16 @@ bool ValidActionName(const std::string& a) {
 Status ValidateStatement(const Json& st, size_t index) {
   std::string where = "Statement " + std::to_string(index + 1) + ": ";
   if (!st.is_object()) return Malformed(where + "must be an object");
-  static const std::set<std::string> kKeys = {"Sid",    "Effect",    "Principal",  "NotPrincipal",
-                                              "Action", "NotAction", "Resource",   "NotResource",
-                                              "Condition"};
+  static const std::set<std::string> kKeys = {"Sid",          "Effect",      "Principal",
+                                              "NotPrincipal", "Action",      "NotAction",
+                                              "Resource",     "NotResource", "Condition"};
   for (auto& [k, v] : st.items()) {
     if (!kKeys.count(k)) return Malformed(where + "unknown key \"" + k + "\"");
   }
-  if (st.contains("Sid") && !st["Sid"].is_string()) return Malformed(where + "Sid must be a string");
+  if (st.contains("Sid") && !st["Sid"].is_string())
+    return Malformed(where + "Sid must be a string");
   if (!st.contains("Effect")) return Malformed(where + "Effect is required");
-  if (!st["Effect"].is_string() ||
-      (st["Effect"] != "Allow" && st["Effect"] != "Deny"))
+  if (!st["Effect"].is_string() || (st["Effect"] != "Allow" && st["Effect"] != "Deny"))
     return Malformed(where + "Effect must be \"Allow\" or \"Deny\"");
   if (st.contains("Principal") || st.contains("NotPrincipal"))
     return Malformed(where + "an identity policy must not specify a principal");
@@ -94,7 +94,8 @@ Status ValidateStatement(const Json& st, size_t index) {
       return Malformed(where + "action \"" + a + "\" must be \"*\" or \"<service>:<action>\"");
   }
   bool has_res = st.contains("Resource"), has_not_res = st.contains("NotResource");
-  if (!has_res && !has_not_res) return Malformed(where + "Policy statement must contain resources.");
+  if (!has_res && !has_not_res)
+    return Malformed(where + "Policy statement must contain resources.");
   if (has_res && has_not_res)
     return Malformed(where + "only one of Resource or NotResource may be given");
   const char* rkey = has_res ? "Resource" : "NotResource";
@@ -118,7 +119,8 @@ Status ValidateStatement(const Json& st, size_t index) {
 
 Result<std::string> ValidatePolicyDocument(const std::string& document) {
   auto parsed = ParseJson(document);
-  if (!parsed.ok()) return InvalidArgument("cannot parse policy document: " + parsed.status().message());
+  if (!parsed.ok())
+    return InvalidArgument("cannot parse policy document: " + parsed.status().message());
   const Json& doc = *parsed;
   if (!doc.is_object()) return Malformed("must be a JSON object");
   for (auto& [k, v] : doc.items()) {
@@ -148,7 +150,8 @@ Result<std::string> MergePolicyDocuments(const std::vector<std::string>& documen
   for (const auto& d : documents) {
     if (d.empty()) continue;
     auto parsed = ParseJson(d);
-    if (!parsed.ok()) return InvalidArgument("cannot parse policy document: " + parsed.status().message());
+    if (!parsed.ok())
+      return InvalidArgument("cannot parse policy document: " + parsed.status().message());
     if (!parsed->is_object() || !parsed->contains("Statement"))
       return InvalidArgument("policy document has no Statement");
     const Json& st = (*parsed)["Statement"];

@@ -23,10 +23,11 @@ TEST(Policy, SeedExampleIsValid) {
   EXPECT_EQ(*c,
             "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iam:*\","
             "\"Resource\":\"*\"}}");
-  EXPECT_TRUE(ValidatePolicyDocument(
-                  R"({"Statement":[{"Sid":"a","Effect":"Deny","NotAction":["s3:Get*","ec2:*"],)"
-                  R"("NotResource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]})")
-                  .ok());
+  EXPECT_TRUE(
+      ValidatePolicyDocument(
+          R"({"Statement":[{"Sid":"a","Effect":"Deny","NotAction":["s3:Get*","ec2:*"],)"
+          R"("NotResource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]})")
+          .ok());
 }
 
 TEST(Policy, RejectsWithReason) {
@@ -42,14 +43,20 @@ TEST(Policy, RejectsWithReason) {
       {R"({"Statement":{"Action":"s3:*","Resource":"*"}})", "Effect is required"},
       {R"({"Statement":{"Effect":"Maybe","Action":"s3:*","Resource":"*"}})", "Effect must be"},
       {R"({"Statement":{"Effect":"Allow","Resource":"*"}})", "exactly one of Action or NotAction"},
-      {R"({"Statement":{"Effect":"Allow","Action":"s3:*"}})", "Policy statement must contain resources."},
+      {R"({"Statement":{"Effect":"Allow","Action":"s3:*"}})",
+       "Policy statement must contain resources."},
       {R"({"Statement":{"Effect":"Allow","Action":"s3","Resource":"*"}})", "action \"s3\""},
-      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}})", "resource \"bucket\""},
-      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Principal":"*"}})", "principal"},
-      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Extra":1}})", "unknown key \"Extra\""},
-      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":[]}})", "Condition must be an object"},
+      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}})",
+       "resource \"bucket\""},
+      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Principal":"*"}})",
+       "principal"},
+      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Extra":1}})",
+       "unknown key \"Extra\""},
+      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":[]}})",
+       "Condition must be an object"},
       {R"({"Statement":{"Effect":"Allow","Action":[],"Resource":"*"}})", "non-empty list"},
-      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"},"Foo":1})", "unknown top-level key"},
+      {R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"},"Foo":1})",
+       "unknown top-level key"},
   };
   for (const auto& c : cases) {
     auto r = ValidatePolicyDocument(c.doc);
@@ -61,8 +68,9 @@ TEST(Policy, RejectsWithReason) {
 }
 
 TEST(Policy, MergeStatements) {
-  auto m = MergePolicyDocuments({"", R"({"Statement":{"Effect":"Allow","Action":"a:b","Resource":"*"}})",
-                                 R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"c:d","Resource":"*"}]})"});
+  auto m = MergePolicyDocuments(
+      {"", R"({"Statement":{"Effect":"Allow","Action":"a:b","Resource":"*"}})",
+       R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"c:d","Resource":"*"}]})"});
   ASSERT_TRUE(m.ok());
   auto j = ParseJson(*m);
   ASSERT_TRUE(j.ok());

@@ -102,7 +102,8 @@ Json Role::ToResponseData() const {
             {"propagation_timeout", propagation_timeout}};
   // The 2015 API read a role back as {"policy": "..."}; legacy roles keep that key.
   if (legacy_param == "policy") d["policy"] = policy_document;
-  if (legacy_param == "arn") d["arn"] = role_arns.empty() ? (policy_arns.empty() ? "" : policy_arns[0]) : role_arns[0];
+  if (legacy_param == "arn")
+    d["arn"] = role_arns.empty() ? (policy_arns.empty() ? "" : policy_arns[0]) : role_arns[0];
   if (!invalid_data.empty()) d["invalid_data"] = invalid_data;
   return d;
 }
@@ -133,7 +134,8 @@ std::vector<std::string> Role::Validate() const {
   if (max_sts_ttl > 0 && default_sts_ttl > 0 && default_sts_ttl > max_sts_ttl)
     errs.push_back("\"default_sts_ttl\" value must be less than or equal to \"max_sts_ttl\" value");
   if (!user_path.empty()) {
-    if (!Has(kIamUser)) errs.push_back("user_path parameter only valid for iam_user credential type");
+    if (!Has(kIamUser))
+      errs.push_back("user_path parameter only valid for iam_user credential type");
     if (!ValidUserPath(user_path))
       errs.push_back(
           "The specified value for user_path is invalid. It must match "

@@ -1,5 +1,4 @@
 #include "engines/aws/timer.h"
-#include "util/thread_attrs.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,6 +6,8 @@
 #include <mutex>
 #include <queue>
 #include <vector>
+
+#include "util/thread_attrs.h"
 
 namespace vault::engines::awsengine {
 
@@ -90,8 +91,8 @@ void DelayTimer::Schedule(int64_t millis, std::function<void(bool)> fire) {
           State::Loop(std::move(state));
         });
       }
-      state_->queue.push(
-          Entry{MonoNanos() + std::max<int64_t>(millis, 0) * 1000000, state_->seq++, std::move(fire)});
+      state_->queue.push(Entry{MonoNanos() + std::max<int64_t>(millis, 0) * 1000000, state_->seq++,
+                               std::move(fire)});
       state_->cv.notify_all();
       return;
     }

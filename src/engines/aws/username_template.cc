@@ -6,8 +6,8 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <optional>
 #include <ctime>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -43,9 +43,12 @@ using Value = std::variant<std::string, int64_t, bool>;
 
 const char* TypeName(const Value& v) {
   switch (v.index()) {
-    case 0: return "string";
-    case 1: return "int";
-    default: return "bool";
+    case 0:
+      return "string";
+    case 1:
+      return "int";
+    default:
+      return "bool";
   }
 }
 
@@ -67,10 +70,24 @@ Status ExecError(const std::string& msg) {
 }
 
 const std::vector<std::string>& KnownFunctions() {
-  static const std::vector<std::string> k = {
-      "eq",     "ne",         "not",        "and",       "or",         "printf",
-      "truncate", "truncate_sha256", "random", "unix_time", "unix_time_millis", "timestamp",
-      "uuid",   "uppercase",  "lowercase",  "replace",   "sha256",     "base64"};
+  static const std::vector<std::string> k = {"eq",
+                                             "ne",
+                                             "not",
+                                             "and",
+                                             "or",
+                                             "printf",
+                                             "truncate",
+                                             "truncate_sha256",
+                                             "random",
+                                             "unix_time",
+                                             "unix_time_millis",
+                                             "timestamp",
+                                             "uuid",
+                                             "uppercase",
+                                             "lowercase",
+                                             "replace",
+                                             "sha256",
+                                             "base64"};
   return k;
 }
 
@@ -114,12 +131,23 @@ Result<std::vector<Token>> LexAction(const std::string& s) {
           if (i >= s.size()) break;
           char e = s[i++];
           switch (e) {
-            case 'n': v += '\n'; break;
-            case 't': v += '\t'; break;
-            case 'r': v += '\r'; break;
-            case '\\': v += '\\'; break;
-            case '"': v += '"'; break;
-            default: return ParseError("invalid escape in string literal");
+            case 'n':
+              v += '\n';
+              break;
+            case 't':
+              v += '\t';
+              break;
+            case 'r':
+              v += '\r';
+              break;
+            case '\\':
+              v += '\\';
+              break;
+            case '"':
+              v += '"';
+              break;
+            default:
+              return ParseError("invalid escape in string literal");
           }
         } else if (d == '\n') {
           return ParseError("unterminated quoted string");
@@ -135,7 +163,8 @@ Result<std::vector<Token>> LexAction(const std::string& s) {
       out.push_back({Token::kString, s.substr(i + 1, end - i - 1)});
       i = end + 1;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+               (c == '-' && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       size_t j = i + 1;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
       if (j < s.size() && (std::isalpha(static_cast<unsigned char>(s[j])) || s[j] == '.'))
@@ -178,7 +207,8 @@ class PipelineParser {
 
   Result<Pipeline> ParseAll() {
     ASSIGN_OR_RETURN(Pipeline p, ParsePipeline());
-    if (pos_ != toks_.size()) return ParseError("unexpected \"" + toks_[pos_].text + "\" in operand");
+    if (pos_ != toks_.size())
+      return ParseError("unexpected \"" + toks_[pos_].text + "\" in operand");
     return p;
   }
 
@@ -281,7 +311,8 @@ Result<std::vector<Item>> SplitItems(const std::string& text) {
   bool trim_next = false;
   while (pos <= text.size()) {
     size_t open = text.find("{{", pos);
-    std::string literal = text.substr(pos, open == std::string::npos ? std::string::npos : open - pos);
+    std::string literal =
+        text.substr(pos, open == std::string::npos ? std::string::npos : open - pos);
     if (trim_next) {
       size_t b = 0;
       while (b < literal.size() && std::isspace(static_cast<unsigned char>(literal[b]))) ++b;
@@ -368,9 +399,10 @@ class TreeParser {
         continue;
       }
       if (it.toks[0].kind == Token::kIdent) {
-        for (const char* kw : {"range", "with", "define", "template", "block", "break",
-                               "continue", "nil"}) {
-          if (it.toks[0].text == kw) return ParseError("\"" + std::string(kw) + "\" is not supported");
+        for (const char* kw :
+             {"range", "with", "define", "template", "block", "break", "continue", "nil"}) {
+          if (it.toks[0].text == kw)
+            return ParseError("\"" + std::string(kw) + "\" is not supported");
         }
       }
       Node n;
@@ -407,7 +439,8 @@ class TreeParser {
       return n;
     }
     ASSIGN_OR_RETURN(n.else_branch, ParseList(&stop));
-    if (stop != "end") return ParseError(stop.empty() ? "unexpected EOF" : "expected end; found else");
+    if (stop != "end")
+      return ParseError(stop.empty() ? "unexpected EOF" : "expected end; found else");
     const Item& end = items_[pos_++];
     if (end.toks.size() != 1) return ParseError("unexpected tokens after end");
     return n;
@@ -431,11 +464,21 @@ std::string GoQuote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -511,9 +554,10 @@ std::string GoSprintf(const std::string& format, const std::vector<Value>& args)
 
 // Go's time.Format for the common layout elements, in UTC.
 std::string GoTimeFormat(const std::string& layout, int64_t now_nanos) {
-  static const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                  "July",    "August",   "September", "October", "November", "December"};
-  static const char* kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday",
+  static const char* kMonths[] = {"January",   "February", "March",    "April",
+                                  "May",       "June",     "July",     "August",
+                                  "September", "October",  "November", "December"};
+  static const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                 "Thursday", "Friday", "Saturday"};
   time_t secs = static_cast<time_t>(now_nanos / 1000000000);
   int64_t frac = now_nanos % 1000000000;
@@ -531,31 +575,131 @@ std::string GoTimeFormat(const std::string& layout, int64_t now_nanos) {
   size_t i = 0;
   while (i < layout.size()) {
     char c = layout[i];
-    if (starts(i, "January")) { out += kMonths[tm.tm_mon]; i += 7; continue; }
-    if (starts(i, "Jan")) { out += std::string(kMonths[tm.tm_mon]).substr(0, 3); i += 3; continue; }
-    if (starts(i, "Monday")) { out += kDays[tm.tm_wday]; i += 6; continue; }
-    if (starts(i, "Mon")) { out += std::string(kDays[tm.tm_wday]).substr(0, 3); i += 3; continue; }
-    if (starts(i, "MST")) { out += "UTC"; i += 3; continue; }
-    if (starts(i, "2006")) { out += pad(tm.tm_year + 1900, 4); i += 4; continue; }
-    if (starts(i, "002")) { out += pad(tm.tm_yday + 1, 3); i += 3; continue; }
-    if (starts(i, "01")) { out += pad(tm.tm_mon + 1, 2); i += 2; continue; }
-    if (starts(i, "02")) { out += pad(tm.tm_mday, 2); i += 2; continue; }
-    if (starts(i, "03")) { out += pad(hour12, 2); i += 2; continue; }
-    if (starts(i, "04")) { out += pad(tm.tm_min, 2); i += 2; continue; }
-    if (starts(i, "05")) { out += pad(tm.tm_sec, 2); i += 2; continue; }
-    if (starts(i, "06")) { out += pad(tm.tm_year % 100, 2); i += 2; continue; }
-    if (starts(i, "15")) { out += pad(tm.tm_hour, 2); i += 2; continue; }
-    if (starts(i, "_2")) { out += pad(tm.tm_mday, 2, ' '); i += 2; continue; }
-    if (starts(i, "PM")) { out += tm.tm_hour >= 12 ? "PM" : "AM"; i += 2; continue; }
-    if (starts(i, "pm")) { out += tm.tm_hour >= 12 ? "pm" : "am"; i += 2; continue; }
-    if (starts(i, "Z07:00:00") || starts(i, "Z070000")) { out += "Z"; i += starts(i, "Z07:00:00") ? 9 : 7; continue; }
-    if (starts(i, "Z07:00") || starts(i, "Z0700")) { out += "Z"; i += starts(i, "Z07:00") ? 6 : 5; continue; }
-    if (starts(i, "Z07")) { out += "Z"; i += 3; continue; }
-    if (starts(i, "-07:00:00")) { out += "+00:00:00"; i += 9; continue; }
-    if (starts(i, "-070000")) { out += "+000000"; i += 7; continue; }
-    if (starts(i, "-07:00")) { out += "+00:00"; i += 6; continue; }
-    if (starts(i, "-0700")) { out += "+0000"; i += 5; continue; }
-    if (starts(i, "-07")) { out += "+00"; i += 3; continue; }
+    if (starts(i, "January")) {
+      out += kMonths[tm.tm_mon];
+      i += 7;
+      continue;
+    }
+    if (starts(i, "Jan")) {
+      out += std::string(kMonths[tm.tm_mon]).substr(0, 3);
+      i += 3;
+      continue;
+    }
+    if (starts(i, "Monday")) {
+      out += kDays[tm.tm_wday];
+      i += 6;
+      continue;
+    }
+    if (starts(i, "Mon")) {
+      out += std::string(kDays[tm.tm_wday]).substr(0, 3);
+      i += 3;
+      continue;
+    }
+    if (starts(i, "MST")) {
+      out += "UTC";
+      i += 3;
+      continue;
+    }
+    if (starts(i, "2006")) {
+      out += pad(tm.tm_year + 1900, 4);
+      i += 4;
+      continue;
+    }
+    if (starts(i, "002")) {
+      out += pad(tm.tm_yday + 1, 3);
+      i += 3;
+      continue;
+    }
+    if (starts(i, "01")) {
+      out += pad(tm.tm_mon + 1, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "02")) {
+      out += pad(tm.tm_mday, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "03")) {
+      out += pad(hour12, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "04")) {
+      out += pad(tm.tm_min, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "05")) {
+      out += pad(tm.tm_sec, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "06")) {
+      out += pad(tm.tm_year % 100, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "15")) {
+      out += pad(tm.tm_hour, 2);
+      i += 2;
+      continue;
+    }
+    if (starts(i, "_2")) {
+      out += pad(tm.tm_mday, 2, ' ');
+      i += 2;
+      continue;
+    }
+    if (starts(i, "PM")) {
+      out += tm.tm_hour >= 12 ? "PM" : "AM";
+      i += 2;
+      continue;
+    }
+    if (starts(i, "pm")) {
+      out += tm.tm_hour >= 12 ? "pm" : "am";
+      i += 2;
+      continue;
+    }
+    if (starts(i, "Z07:00:00") || starts(i, "Z070000")) {
+      out += "Z";
+      i += starts(i, "Z07:00:00") ? 9 : 7;
+      continue;
+    }
+    if (starts(i, "Z07:00") || starts(i, "Z0700")) {
+      out += "Z";
+      i += starts(i, "Z07:00") ? 6 : 5;
+      continue;
+    }
+    if (starts(i, "Z07")) {
+      out += "Z";
+      i += 3;
+      continue;
+    }
+    if (starts(i, "-07:00:00")) {
+      out += "+00:00:00";
+      i += 9;
+      continue;
+    }
+    if (starts(i, "-070000")) {
+      out += "+000000";
+      i += 7;
+      continue;
+    }
+    if (starts(i, "-07:00")) {
+      out += "+00:00";
+      i += 6;
+      continue;
+    }
+    if (starts(i, "-0700")) {
+      out += "+0000";
+      i += 5;
+      continue;
+    }
+    if (starts(i, "-07")) {
+      out += "+00";
+      i += 3;
+      continue;
+    }
     if ((c == '.' || c == ',') && i + 1 < layout.size() &&
         (layout[i + 1] == '0' || layout[i + 1] == '9')) {
       char d = layout[i + 1];
@@ -574,11 +718,31 @@ std::string GoTimeFormat(const std::string& layout, int64_t now_nanos) {
         continue;
       }
     }
-    if (c == '1') { out += std::to_string(tm.tm_mon + 1); ++i; continue; }
-    if (c == '2') { out += std::to_string(tm.tm_mday); ++i; continue; }
-    if (c == '3') { out += std::to_string(hour12); ++i; continue; }
-    if (c == '4') { out += std::to_string(tm.tm_min); ++i; continue; }
-    if (c == '5') { out += std::to_string(tm.tm_sec); ++i; continue; }
+    if (c == '1') {
+      out += std::to_string(tm.tm_mon + 1);
+      ++i;
+      continue;
+    }
+    if (c == '2') {
+      out += std::to_string(tm.tm_mday);
+      ++i;
+      continue;
+    }
+    if (c == '3') {
+      out += std::to_string(hour12);
+      ++i;
+      continue;
+    }
+    if (c == '4') {
+      out += std::to_string(tm.tm_min);
+      ++i;
+      continue;
+    }
+    if (c == '5') {
+      out += std::to_string(tm.tm_sec);
+      ++i;
+      continue;
+    }
     out += c;
     ++i;
   }
@@ -637,11 +801,16 @@ class Executor {
 
   Result<Value> EvalOperand(const Operand& o) {
     switch (o.kind) {
-      case Operand::kString: return Value(o.text);
-      case Operand::kInt: return Value(o.num);
-      case Operand::kBool: return Value(o.boolean);
-      case Operand::kPipeline: return EvalPipeline(*o.pipe);
-      case Operand::kDot: return ExecError("the template data cannot be used as a value");
+      case Operand::kString:
+        return Value(o.text);
+      case Operand::kInt:
+        return Value(o.num);
+      case Operand::kBool:
+        return Value(o.boolean);
+      case Operand::kPipeline:
+        return EvalPipeline(*o.pipe);
+      case Operand::kDot:
+        return ExecError("the template data cannot be used as a value");
       case Operand::kField:
         if (o.text == "DisplayName") return Value(data_.display_name);
         if (o.text == "PolicyName") return Value(data_.policy_name);
@@ -676,7 +845,8 @@ class Executor {
 
   Result<Value> Call(const std::string& fn, const std::vector<Value>& a) {
     if (fn == "eq" || fn == "ne") {
-      if (a.size() < 2) return ExecError("error calling " + fn + ": missing argument for comparison");
+      if (a.size() < 2)
+        return ExecError("error calling " + fn + ": missing argument for comparison");
       if (fn == "ne") RETURN_IF_ERROR(Arity(fn, a, 2));
       bool any = false;
       for (size_t i = 1; i < a.size(); ++i) {
@@ -838,7 +1008,8 @@ std::string NormalizeName(const std::string& in) {
   for (char c : in) {
     auto u = static_cast<unsigned char>(c);
     if ((u & 0xC0) == 0x80) continue;
-    bool ok = u < 0x80 && (std::isalnum(u) || std::string_view("+=,.@_-").find(c) != std::string_view::npos);
+    bool ok = u < 0x80 &&
+              (std::isalnum(u) || std::string_view("+=,.@_-").find(c) != std::string_view::npos);
     out += ok ? c : '_';
   }
   return out;

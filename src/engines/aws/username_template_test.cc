@@ -91,7 +91,8 @@ TEST(UsernameTemplate, Functions) {
   EXPECT_EQ(Render("{{ base64 \"hello\" }}"), "aGVsbG8=");
   EXPECT_EQ(Render("{{ uuid }}"), "11111111-2222-4333-8444-555555555555");
   EXPECT_EQ(Render("{{ unix_time_millis }}"), "1700000000123");
-  EXPECT_EQ(Render("{{ timestamp \"2006-01-02T15:04:05.000Z07:00\" }}"), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(Render("{{ timestamp \"2006-01-02T15:04:05.000Z07:00\" }}"),
+            "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(Render("{{ timestamp \"20060102\" }}"), "20231114");
   EXPECT_EQ(Render("{{ random 5 }}"), "AbCdE");
   EXPECT_EQ(Render("{{ truncate 3 \"abcdef\" }}"), "abc");

@@ -26,7 +26,8 @@ Result<int64_t> DataTtl(const Json& data) {
     if (v.is_number()) return v.get<int64_t>();
     if (v.is_string()) {
       auto r = ParseDurationSeconds(v.get<std::string>());
-      if (!r.ok()) return InvalidArgument("failed to parse " + std::string(key) + ": " + r.status().message());
+      if (!r.ok())
+        return InvalidArgument("failed to parse " + std::string(key) + ": " + r.status().message());
       return *r;
     }
   }
@@ -43,7 +44,9 @@ Status ValidPath(const std::string& path) {
 std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
   logical::Path p;
   p.pattern = ".*";
-  p.synopsis = "Pass-through secret storage to the storage backend, allowing you to\nread/write arbitrary data into secret storage.";
+  p.synopsis =
+      "Pass-through secret storage to the storage backend, allowing you to\nread/write arbitrary "
+      "data into secret storage.";
   p.description =
       "The pass-through backend reads and writes arbitrary data into secret storage,\n"
       "encrypting it along the way.\n\nA TTL can be specified when writing with the \"ttl\" "
@@ -52,8 +55,7 @@ std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
       "secret that the consumer should re-read the value before the TTL has expired. However, "
       "any revocation must be handled by the user of this backend; the lease duration does "
       "not affect the provided data in any way.";
-  p.fields = {{"ttl", logical::FieldType::kString,
-               "Lease time for this key when read. Ex: 1h"}};
+  p.fields = {{"ttl", logical::FieldType::kString, "Lease time for this key when read. Ex: 1h"}};
   p.existence_check = [](Request& r, const FieldData&) -> Result<bool> {
     ASSIGN_OR_RETURN(auto v, r.storage->Get(r.path));
     return v.has_value();

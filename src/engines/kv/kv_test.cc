@@ -51,7 +51,9 @@ TEST_F(KvTest, TtlHintBecomesLeaseDuration) {
 // A caller that renders JSON gets the stored document as text, byte for byte what DumpJson of
 // the parsed data prints; a document with a TTL hint is parsed, since the hint needs reading.
 TEST_F(KvTest, ReadHandsOverTheStoredTextWhenTheCallerTakesIt) {
-  Json doc = {{"password", "p\"w\u00e9\n"}, {"n", 1.5}, {"big", 12345678901234LL},
+  Json doc = {{"password", "p\"w\u00e9\n"},
+              {"n", 1.5},
+              {"big", 12345678901234LL},
               {"nested", {{"k", Json::array({1, "x", nullptr})}}}};
   ASSERT_TRUE(Do(Operation::kUpdate, "doc", doc).ok());
   logical::Request r;
