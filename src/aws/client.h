@@ -11,10 +11,9 @@
 // token, for the HTTP reply and for a backoff delay. When such a wait ends asynchronously the
 // coroutine resumes on `completions` (ClientDeps) if set, otherwise on the thread that ended the
 // wait (the HttpClient's / Timer's delivery thread). The server leaves both null: replies resume
-// calls on the curl I/O thread, so an issue's chain of calls (sign, send, parse, next call) costs
-// no thread hop, and the engine leaves that thread with LeaveIoThread() (util/io_thread.h) once
-// its calls are done. A wait that ends inline (a free token, a fake client) continues on the
-// same thread.
+// calls on the thread whose loop moved their bytes, so an issue's chain of calls (sign, send,
+// parse, next call) costs no thread hop. A wait that ends inline (a free token, a fake client)
+// continues on the same thread.
 //
 // Lifetimes: each call keeps its client alive until it finishes (clients may be dropped while
 // calls run). The HttpClient, Timer, Executor and Clock must outlive every client and call.

@@ -24,9 +24,9 @@ Status SealedError() { return Unavailable("Vault is sealed"); }
 
 Barrier::~Barrier() { Seal(); }
 
-Result<bool> Barrier::Initialized() {
-  ASSIGN_OR_RETURN(auto v, physical_->Get(kKeyringPath));
-  return v.has_value();
+Task<Result<bool>> Barrier::Initialized() {
+  CO_ASSIGN_OR_RETURN(auto v, co_await physical_->Get(kKeyringPath));
+  co_return v.has_value();
 }
 
 namespace {
@@ -73,79 +73,87 @@ uint32_t TermOf(std::string_view in) {
 }
 }  // namespace
 
-Status Barrier::PersistKeyringLocked() {
-  Json keys = Json::array();
-  for (const auto& [term, k] : keys_) {
-    keys.push_back({{"Term", term},
+Result<std::string> Barrier::SealKeyring(const std::map<uint32_t, Key>& keys,
+                                         const std::string& root_key, uint32_t extra_term,
+                                         const Key* extra) {
+  Json list = Json::array();
+  auto add = [&list](uint32_t term, const Key& k) {
+    list.push_back({{"Term", term},
                     {"Version", 1},
                     {"Value", Base64Encode(k.value)},
                     {"InstallTime", FormatRfc3339Nano(k.install_time)},
                     {"InstallTimeNanos", k.install_time}});
-  }
-  Json ring = {{"MasterKey", Base64Encode(root_key_)}, {"Keys", keys}};
+  };
+  for (const auto& [term, k] : keys) add(term, k);
+  if (extra) add(extra_term, *extra);
+  Json ring = {{"MasterKey", Base64Encode(root_key)}, {"Keys", list}};
   std::string plain = DumpJson(ring);
-  auto root = crypto::AesGcmKey::Create(root_key_);
+  auto root = crypto::AesGcmKey::Create(root_key);
   if (!root.ok()) {
     Zero(plain);
     return root.status();
   }
   auto sealed = SealWith(**root, 1, kKeyringPath, plain);
   Zero(plain);
-  if (!sealed.ok()) return sealed.status();
-  return physical_->Put(kKeyringPath, *sealed);
+  return sealed;
 }
 
-Status Barrier::Initialize(const std::string& root_key) {
-  if (root_key.size() != crypto::kAesKeySize) return InvalidArgument("root key must be 32 bytes");
-  ASSIGN_OR_RETURN(bool init, Initialized());
-  if (init) return InvalidArgument("barrier is already initialized");
+Task<Status> Barrier::Initialize(std::string root_key) {
+  struct Wipe {
+    std::string* s;
+    ~Wipe() { Zero(*s); }
+  } wipe{&root_key};
+  if (root_key.size() != crypto::kAesKeySize)
+    co_return InvalidArgument("root key must be 32 bytes");
+  AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(bool init, co_await Initialized());
+  if (init) co_return InvalidArgument("barrier is already initialized");
+  std::map<uint32_t, Key> keys;
+  CO_ASSIGN_OR_RETURN(keys[1], MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));
+  CO_ASSIGN_OR_RETURN(std::string sealed, SealKeyring(keys, root_key));
+  CO_RETURN_IF_ERROR(co_await physical_->Put(kKeyringPath, sealed));
   std::unique_lock lock(mu_);
   root_key_ = root_key;
-  keys_.clear();
-  auto first = MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos());
-  if (!first.ok()) {
-    Zero(root_key_);
-    return first.status();
-  }
-  keys_[1] = std::move(first).value();
+  keys_ = std::move(keys);
   active_term_ = 1;
-  Status st = PersistKeyringLocked();
-  if (!st.ok()) {
-    Zero(root_key_);
-    keys_.clear();
-    return st;
-  }
   sealed_ = false;
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status Barrier::Unseal(const std::string& root_key) {
-  ASSIGN_OR_RETURN(auto raw, physical_->Get(kKeyringPath));
-  if (!raw) return InvalidArgument("Vault is not initialized");
+Task<Status> Barrier::Unseal(std::string root_key) {
+  struct Wipe {
+    std::string* s;
+    ~Wipe() { Zero(*s); }
+  } wipe{&root_key};
+  AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(kKeyringPath));
+  if (!raw) co_return InvalidArgument("Vault is not initialized");
   if (root_key.size() < 16 || root_key.size() > 32)
-    return InvalidArgument("unseal failed, invalid key");
+    co_return InvalidArgument("unseal failed, invalid key");
   auto root = crypto::AesGcmKey::Create(root_key);
-  if (!root.ok()) return InvalidArgument("unseal failed, invalid key");
+  if (!root.ok()) co_return InvalidArgument("unseal failed, invalid key");
   auto plain = OpenWith(**root, kKeyringPath, *raw);
-  if (!plain.ok()) return InvalidArgument("unseal failed, invalid key");
+  if (!plain.ok()) co_return InvalidArgument("unseal failed, invalid key");
   auto ring = ParseJson(*plain);
   Zero(plain.value());
-  if (!ring.ok() || !ring->contains("Keys")) return Internal("keyring is corrupt");
-  std::unique_lock lock(mu_);
-  keys_.clear();
-  active_term_ = 0;
+  if (!ring.ok() || !ring->contains("Keys")) co_return Internal("keyring is corrupt");
+  std::map<uint32_t, Key> keys;
+  uint32_t active = 0;
   for (const auto& k : (*ring)["Keys"]) {
     auto value = Base64Decode(k.value("Value", ""));
-    if (!value.ok() || value->size() != crypto::kAesKeySize) return Internal("keyring is corrupt");
+    if (!value.ok() || value->size() != crypto::kAesKeySize)
+      co_return Internal("keyring is corrupt");
     uint32_t term = k.value("Term", 0u);
-    auto key = MakeKey(std::move(value).value(), k.value("InstallTimeNanos", int64_t{0}));
-    if (!key.ok()) return key.status();
-    keys_[term] = std::move(key).value();
-    active_term_ = std::max(active_term_, term);
+    CO_ASSIGN_OR_RETURN(keys[term],
+                        MakeKey(std::move(value).value(), k.value("InstallTimeNanos", int64_t{0})));
+    active = std::max(active, term);
   }
+  std::unique_lock lock(mu_);
+  keys_ = std::move(keys);
+  active_term_ = active;
   root_key_ = root_key;
   sealed_ = false;
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 void Barrier::Seal() {
@@ -162,20 +170,32 @@ bool Barrier::Sealed() const {
   return sealed_;
 }
 
-Status Barrier::Rotate() {
-  std::unique_lock lock(mu_);
-  if (sealed_) return SealedError();
-  uint32_t term = active_term_ + 1;
-  ASSIGN_OR_RETURN(Key key, MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));
-  keys_[term] = std::move(key);
-  uint32_t old = active_term_;
-  active_term_ = term;
-  Status st = PersistKeyringLocked();
-  if (!st.ok()) {
-    keys_.erase(term);
-    active_term_ = old;
+Task<Status> Barrier::Rotate() {
+  AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(Key key, MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));
+  uint32_t term = 0;
+  Result<std::string> sealed = Internal("keyring not sealed");
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    term = active_term_ + 1;
+    sealed = SealKeyring(keys_, root_key_, term, &key);
   }
-  return st;
+  if (!sealed.ok()) {
+    Zero(key.value);
+    co_return sealed.status();
+  }
+  // Stored before it is used: a term no stored keyring knows would make its writes unreadable.
+  Status stored = co_await physical_->Put(kKeyringPath, *sealed);
+  std::unique_lock lock(mu_);
+  if (!stored.ok() || sealed_) {
+    Zero(key.value);
+    if (!stored.ok()) co_return stored;
+    co_return SealedError();
+  }
+  keys_[term] = std::move(key);
+  active_term_ = term;
+  co_return Status::Ok();
 }
 
 Result<Barrier::KeyStatus> Barrier::ActiveKeyStatus() const {
@@ -201,50 +221,52 @@ Result<std::string> Barrier::Decrypt(std::string_view path, std::string_view cip
   return r;
 }
 
-Result<std::optional<std::string>> Barrier::Get(std::string_view key) {
-  if (Sealed()) return SealedError();
-  ASSIGN_OR_RETURN(auto raw, physical_->Get(key));
-  if (!raw) return std::optional<std::string>();
-  ASSIGN_OR_RETURN(std::string plain, Decrypt(key, *raw));
-  return std::optional<std::string>(std::move(plain));
+Task<Result<std::optional<std::string>>> Barrier::Get(std::string_view key) {
+  if (Sealed()) co_return SealedError();
+  CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(key));
+  if (!raw) co_return std::optional<std::string>();
+  CO_ASSIGN_OR_RETURN(std::string plain, Decrypt(key, *raw));
+  co_return std::optional<std::string>(std::move(plain));
 }
 
-Status Barrier::Put(std::string_view key, std::string_view value) {
-  if (key == kKeyringPath) return InvalidArgument("reserved path");
-  ASSIGN_OR_RETURN(std::string ct, Encrypt(key, value));
-  return physical_->Put(key, ct);
+Task<Status> Barrier::Put(std::string_view key, std::string_view value) {
+  if (key == kKeyringPath) co_return InvalidArgument("reserved path");
+  CO_ASSIGN_OR_RETURN(std::string ct, Encrypt(key, value));
+  Status st = co_await physical_->Put(key, ct);
+  co_return st;
 }
 
-Status Barrier::Delete(std::string_view key) {
-  if (Sealed()) return SealedError();
-  return physical_->Delete(key);
+Task<Status> Barrier::Delete(std::string_view key) {
+  if (Sealed()) co_return SealedError();
+  Status st = co_await physical_->Delete(key);
+  co_return st;
 }
 
-Status Barrier::Write(const std::vector<storage::Mutation>& batch) {
-  if (Sealed()) return SealedError();
-  std::vector<storage::Mutation> enc;
-  enc.reserve(batch.size());
-  for (const auto& m : batch) {
-    if (m.key == kKeyringPath) return InvalidArgument("reserved path");
-    storage::Mutation e{m.key, std::nullopt};
+Task<Status> Barrier::Write(std::vector<storage::Mutation> batch) {
+  if (Sealed()) co_return SealedError();
+  for (auto& m : batch) {
+    if (m.key == kKeyringPath) co_return InvalidArgument("reserved path");
     if (m.value) {
-      ASSIGN_OR_RETURN(std::string ct, Encrypt(m.key, *m.value));
-      e.value = std::move(ct);
+      CO_ASSIGN_OR_RETURN(std::string ct, Encrypt(m.key, *m.value));
+      m.value = std::move(ct);
     }
-    enc.push_back(std::move(e));
   }
-  return physical_->Write(enc);
+  Status st = co_await physical_->Write(std::move(batch));
+  co_return st;
 }
 
-Status Barrier::ScanKeys(std::string_view prefix,
-                         const std::function<bool(std::string_view key)>& fn) {
-  if (Sealed()) return SealedError();
-  return physical_->Scan(prefix, [&](std::string_view key, std::string_view) { return fn(key); });
+Task<Status> Barrier::ScanKeys(std::string_view prefix,
+                               std::function<bool(std::string_view key)> fn) {
+  if (Sealed()) co_return SealedError();
+  Status st = co_await physical_->Scan(
+      prefix, [&fn](std::string_view key, std::string_view) { return fn(key); });
+  co_return st;
 }
 
-Result<std::vector<std::string>> Barrier::List(std::string_view prefix) {
-  if (Sealed()) return SealedError();
-  return physical_->List(prefix);
+Task<Result<std::vector<std::string>>> Barrier::List(std::string_view prefix) {
+  if (Sealed()) co_return SealedError();
+  Result<std::vector<std::string>> r = co_await physical_->List(prefix);
+  co_return r;
 }
 
 }  // namespace vault::barrier

@@ -13,6 +13,7 @@
 #include "crypto/aead.h"
 #include "logical/logical.h"
 #include "storage/backend.h"
+#include "util/async_mutex.h"
 #include "util/clock.h"
 
 namespace vault::barrier {
@@ -20,40 +21,42 @@ namespace vault::barrier {
 inline constexpr char kKeyringPath[] = "core/keyring";
 
 // Thread safety: all methods are safe to call concurrently. While sealed, Get/Put/Delete/List
-// fail with kUnavailable("Vault is sealed").
+// fail with kUnavailable("Vault is sealed"). Storage operations are awaitable like the physical
+// backend's (the barrier adds no waiting of its own); mu_ guards the keys and is never held across
+// a wait, keyring_mu_ orders the keyring's changes (init, unseal, rotation) across theirs.
 class Barrier : public logical::Storage {
  public:
   Barrier(storage::Backend* physical, Clock* clock) : physical_(physical), clock_(clock) {}
   ~Barrier() override;
 
   // True once a keyring exists in storage.
-  Result<bool> Initialized();
+  Task<Result<bool>> Initialized();
   // Creates the keyring (term 1) under root_key (32 bytes) and leaves the barrier unsealed.
   // kInvalidArgument if already initialized or the key size is wrong.
-  Status Initialize(const std::string& root_key);
+  Task<Status> Initialize(std::string root_key);
   // Decrypts the keyring with root_key. kInvalidArgument("unseal failed, invalid key") on a wrong
   // key.
-  Status Unseal(const std::string& root_key);
+  Task<Status> Unseal(std::string root_key);
   // Forgets every key (zeroized). Idempotent.
   void Seal();
   bool Sealed() const;
   // Adds a new key term used for all new writes; old terms still decrypt.
-  Status Rotate();
+  Task<Status> Rotate();
   struct KeyStatus {
     uint32_t term;
     int64_t install_time_nanos;
   };
   Result<KeyStatus> ActiveKeyStatus() const;
 
-  Result<std::optional<std::string>> Get(std::string_view key) override;
-  Status Put(std::string_view key, std::string_view value) override;
-  Status Delete(std::string_view key) override;
-  Result<std::vector<std::string>> List(std::string_view prefix) override;
+  Task<Result<std::optional<std::string>>> Get(std::string_view key) override;
+  Task<Status> Put(std::string_view key, std::string_view value) override;
+  Task<Status> Delete(std::string_view key) override;
+  Task<Result<std::vector<std::string>>> List(std::string_view prefix) override;
   // Applies puts (encrypted) and deletes atomically and durably in one physical batch.
-  Status Write(const std::vector<storage::Mutation>& batch);
+  Task<Status> Write(std::vector<storage::Mutation> batch);
   // Visits every key under prefix (recursively, in order) without decrypting values; for
   // indexes whose information is in the key. fn returns false to stop.
-  Status ScanKeys(std::string_view prefix, const std::function<bool(std::string_view key)>& fn);
+  Task<Status> ScanKeys(std::string_view prefix, std::function<bool(std::string_view key)> fn);
 
   // Exposed for tests: encrypt/decrypt with the active/appropriate term.
   Result<std::string> Encrypt(std::string_view path, std::string_view plaintext) const;
@@ -66,12 +69,17 @@ class Barrier : public logical::Storage {
     std::shared_ptr<const crypto::AesGcmKey> aead;  // value's prepared cipher contexts
   };
   static Result<Key> MakeKey(std::string value, int64_t install_time);
-  Status PersistKeyringLocked();
+  // The keyring holding `keys` (and `extra` at term `extra_term`, when set) under `root_key`,
+  // sealed for storage at kKeyringPath.
+  static Result<std::string> SealKeyring(const std::map<uint32_t, Key>& keys,
+                                         const std::string& root_key, uint32_t extra_term = 0,
+                                         const Key* extra = nullptr);
   static Result<std::string> SealWith(const crypto::AesGcmKey& key, uint32_t term,
                                       std::string_view path, std::string_view plaintext);
 
   storage::Backend* physical_;
   Clock* clock_;
+  AsyncMutex keyring_mu_;
   mutable std::shared_mutex mu_;
   bool sealed_ = true;
   std::string root_key_;

@@ -17,112 +17,109 @@ class BarrierTest : public testing::Test {
 };
 
 TEST_F(BarrierTest, NothingInClearAtRest) {
-  auto shares = seal_.Initialize(1, 1);
+  auto shares = SyncWait(seal_.Initialize(1, 1));
   ASSERT_TRUE(shares.ok());
-  ASSERT_TRUE(barrier_.Put("logical/x/secret", "super-secret-value").ok());
-  EXPECT_EQ(**barrier_.Get("logical/x/secret"), "super-secret-value");
+  ASSERT_TRUE(SyncWait(barrier_.Put("logical/x/secret", "super-secret-value")).ok());
+  EXPECT_EQ(**SyncWait(barrier_.Get("logical/x/secret")), "super-secret-value");
   bool found_plain = false;
-  ASSERT_TRUE(physical_
-                  .Scan("",
-                        [&](std::string_view k, std::string_view v) {
-                          if (v.find("super-secret") != std::string_view::npos) found_plain = true;
-                          if (k == "logical/x/secret") {
-                            EXPECT_EQ(v[3], 1);  // term 1
-                            EXPECT_EQ(v[4], 2);  // version 2 (path as AAD)
-                          }
-                          return true;
-                        })
-                  .ok());
+  ASSERT_TRUE(SyncWait(physical_.Scan("", [&](std::string_view k, std::string_view v) {
+                if (v.find("super-secret") != std::string_view::npos) found_plain = true;
+                if (k == "logical/x/secret") {
+                  EXPECT_EQ(v[3], 1);  // term 1
+                  EXPECT_EQ(v[4], 2);  // version 2 (path as AAD)
+                }
+                return true;
+              })).ok());
   EXPECT_FALSE(found_plain);
 }
 
 TEST_F(BarrierTest, CiphertextIsBoundToItsPath) {
-  ASSERT_TRUE(seal_.Initialize(1, 1).ok());
-  ASSERT_TRUE(barrier_.Put("a", "value").ok());
-  auto raw = **physical_.Get("a");
-  ASSERT_TRUE(physical_.Put("b", raw).ok());
-  auto moved = barrier_.Get("b");
+  ASSERT_TRUE(SyncWait(seal_.Initialize(1, 1)).ok());
+  ASSERT_TRUE(SyncWait(barrier_.Put("a", "value")).ok());
+  auto raw = **SyncWait(physical_.Get("a"));
+  ASSERT_TRUE(SyncWait(physical_.Put("b", raw)).ok());
+  auto moved = SyncWait(barrier_.Get("b"));
   EXPECT_FALSE(moved.ok());
   EXPECT_EQ(moved.status().code(), StatusCode::kInternal);
 }
 
 TEST_F(BarrierTest, SealedRefusesEverything) {
-  ASSERT_TRUE(seal_.Initialize(1, 1).ok());
+  ASSERT_TRUE(SyncWait(seal_.Initialize(1, 1)).ok());
   seal_.Seal();
-  EXPECT_EQ(barrier_.Get("a").status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(barrier_.Get("a").status().message(), "Vault is sealed");
-  EXPECT_EQ(barrier_.Put("a", "b").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(SyncWait(barrier_.Get("a")).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(SyncWait(barrier_.Get("a")).status().message(), "Vault is sealed");
+  EXPECT_EQ(SyncWait(barrier_.Put("a", "b")).code(), StatusCode::kUnavailable);
 }
 
 TEST_F(BarrierTest, ShamirUnsealWithThreshold) {
-  auto shares = seal_.Initialize(5, 3);
+  auto shares = SyncWait(seal_.Initialize(5, 3));
   ASSERT_TRUE(shares.ok());
   ASSERT_EQ(shares->size(), 5u);
   EXPECT_EQ((*shares)[0].size(), 33u);
-  ASSERT_TRUE(barrier_.Put("k", "v").ok());
+  ASSERT_TRUE(SyncWait(barrier_.Put("k", "v")).ok());
   seal_.Seal();
-  auto st = seal_.SubmitShare((*shares)[4]);
+  auto st = SyncWait(seal_.SubmitShare((*shares)[4]));
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(st->sealed);
   EXPECT_EQ(st->progress, 1);
   EXPECT_FALSE(st->nonce.empty());
   // The same share again does not count twice.
-  EXPECT_EQ(seal_.SubmitShare((*shares)[4])->progress, 1);
-  EXPECT_EQ(seal_.SubmitShare((*shares)[1])->progress, 2);
-  st = seal_.SubmitShare((*shares)[2]);
+  EXPECT_EQ(SyncWait(seal_.SubmitShare((*shares)[4]))->progress, 1);
+  EXPECT_EQ(SyncWait(seal_.SubmitShare((*shares)[1]))->progress, 2);
+  st = SyncWait(seal_.SubmitShare((*shares)[2]));
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   EXPECT_FALSE(st->sealed);
   EXPECT_EQ(st->progress, 0);
   EXPECT_EQ(st->threshold, 3);
   EXPECT_EQ(st->shares, 5);
-  EXPECT_EQ(**barrier_.Get("k"), "v");
+  EXPECT_EQ(**SyncWait(barrier_.Get("k")), "v");
 }
 
 TEST_F(BarrierTest, WrongKeyIsRejectedAndProgressResets) {
-  auto shares = seal_.Initialize(3, 2);
+  auto shares = SyncWait(seal_.Initialize(3, 2));
   ASSERT_TRUE(shares.ok());
   auto other_phys = storage::InmemBackend();
   Barrier other_barrier(&other_phys, &clock_);
   SealManager other(&other_phys, &other_barrier);
-  auto foreign = other.Initialize(3, 2);
+  auto foreign = SyncWait(other.Initialize(3, 2));
   seal_.Seal();
-  ASSERT_TRUE(seal_.SubmitShare((*shares)[0]).ok());
-  auto st = seal_.SubmitShare((*foreign)[1]);
+  ASSERT_TRUE(SyncWait(seal_.SubmitShare((*shares)[0])).ok());
+  auto st = SyncWait(seal_.SubmitShare((*foreign)[1]));
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(seal_.GetStatus()->progress, 0);
+  EXPECT_EQ(SyncWait(seal_.GetStatus())->progress, 0);
   EXPECT_TRUE(barrier_.Sealed());
 }
 
 TEST_F(BarrierTest, InitTwiceFailsAndBadParams) {
-  EXPECT_FALSE(seal_.Initialize(3, 1).ok());
-  EXPECT_FALSE(seal_.Initialize(2, 3).ok());
-  EXPECT_FALSE(seal_.Initialize(0, 0).ok());
-  ASSERT_TRUE(seal_.Initialize(1, 1).ok());
-  auto again = seal_.Initialize(1, 1);
+  EXPECT_FALSE(SyncWait(seal_.Initialize(3, 1)).ok());
+  EXPECT_FALSE(SyncWait(seal_.Initialize(2, 3)).ok());
+  EXPECT_FALSE(SyncWait(seal_.Initialize(0, 0)).ok());
+  ASSERT_TRUE(SyncWait(seal_.Initialize(1, 1)).ok());
+  auto again = SyncWait(seal_.Initialize(1, 1));
   EXPECT_EQ(again.status().message(), "Vault is already initialized");
 }
 
 TEST_F(BarrierTest, RotateKeepsOldTermsReadable) {
-  ASSERT_TRUE(seal_.Initialize(1, 1).ok());
-  ASSERT_TRUE(barrier_.Put("old", "1").ok());
-  ASSERT_TRUE(barrier_.Rotate().ok());
+  ASSERT_TRUE(SyncWait(seal_.Initialize(1, 1)).ok());
+  ASSERT_TRUE(SyncWait(barrier_.Put("old", "1")).ok());
+  ASSERT_TRUE(SyncWait(barrier_.Rotate()).ok());
   EXPECT_EQ(barrier_.ActiveKeyStatus()->term, 2u);
-  ASSERT_TRUE(barrier_.Put("new", "2").ok());
-  EXPECT_EQ((**physical_.Get("new"))[3], 2);
-  EXPECT_EQ(**barrier_.Get("old"), "1");
+  ASSERT_TRUE(SyncWait(barrier_.Put("new", "2")).ok());
+  EXPECT_EQ((**SyncWait(physical_.Get("new")))[3], 2);
+  EXPECT_EQ(**SyncWait(barrier_.Get("old")), "1");
 }
 
 TEST_F(BarrierTest, RestartWithSameStorageUnseals) {
-  auto shares = seal_.Initialize(1, 1);
-  ASSERT_TRUE(barrier_.Put("k", "v").ok());
+  auto shares = SyncWait(seal_.Initialize(1, 1));
+  ASSERT_TRUE(SyncWait(barrier_.Put("k", "v")).ok());
   Barrier fresh(&physical_, &clock_);
   SealManager fresh_seal(&physical_, &fresh);
   EXPECT_TRUE(fresh.Sealed());
-  auto st = fresh_seal.SubmitShare((*shares)[0]);
+  auto st = SyncWait(fresh_seal.SubmitShare((*shares)[0]));
   ASSERT_TRUE(st.ok());
   EXPECT_FALSE(st->sealed);
-  EXPECT_EQ(**fresh.Get("k"), "v");
+  EXPECT_EQ(**SyncWait(fresh.Get("k")), "v");
 }
 
 }  // namespace

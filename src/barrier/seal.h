@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "barrier/barrier.h"
+#include "util/async_mutex.h"
+#include "util/task.h"
 
 namespace vault::barrier {
 
@@ -20,7 +22,8 @@ struct SealStatus {
   std::string nonce;
 };
 
-// Thread safety: all methods are serialized by an internal mutex.
+// Thread safety: all methods may be called concurrently. Initialize and SubmitShare run one at a
+// time (op_mu_, held across their storage waits); parts_mu_ guards the shares, never across one.
 class SealManager {
  public:
   SealManager(storage::Backend* physical, Barrier* barrier)
@@ -30,24 +33,24 @@ class SealManager {
   // the unseal key shares (raw bytes; with shares == 1 the single share is the root key itself).
   // The barrier is left unsealed. kInvalidArgument for bad parameters or if already initialized
   // ("Vault is already initialized").
-  Result<std::vector<std::string>> Initialize(int shares, int threshold);
+  Task<Result<std::vector<std::string>>> Initialize(int shares, int threshold);
 
   // Submits one key share (raw bytes). Returns the status after it; the barrier is unsealed when
   // the threshold is reached. kInvalidArgument on a bad or wrong key (progress resets to 0).
-  Result<SealStatus> SubmitShare(const std::string& share);
+  Task<Result<SealStatus>> SubmitShare(std::string share);
   // Discards the shares submitted so far.
   void ResetProgress();
   // Seals the barrier and discards progress.
   void Seal();
-  Result<SealStatus> GetStatus();
+  Task<Result<SealStatus>> GetStatus();
 
  private:
-  Result<SealStatus> StatusLocked();
   storage::Backend* physical_;
   Barrier* barrier_;
-  std::mutex mu_;
-  std::vector<std::string> parts_;
-  std::string nonce_;
+  AsyncMutex op_mu_;
+  std::mutex parts_mu_;
+  std::vector<std::string> parts_;  // guarded by parts_mu_
+  std::string nonce_;               // guarded by parts_mu_
 };
 
 }  // namespace vault::barrier

@@ -228,15 +228,11 @@ int RunServer(const std::vector<std::string>& args) {
     return 1;
   }
   // Outbound AWS calls never hold a thread while waiting on IAM. A request on an HTTP I/O thread
-  // (GET aws/creds/...) runs its calls on that thread's loop: it sends, resumes on each reply and
-  // answers there. Requests elsewhere (writes on workers, core's background threads) use the
-  // client's own libcurl thread, which they leave for a small pool before blocking work (core's
-  // LeaveIoThread, util/io_thread.h). Declared before the core and the server so
-  // they outlive every engine and every loop.
-  ThreadPool aws_handoff(4, "aws-handoff");
-  net::CurlOptions curl_options;
-  curl_options.handoff = &aws_handoff;
-  net::CurlHttpClient aws_http(curl_options);
+  // runs its calls on that thread's loop: it sends, resumes on each reply and answers there.
+  // Callers without a loop (core's background work, a request resumed by a storage write) use
+  // the client's own libcurl thread. Declared before the core and the server so it outlives
+  // every engine and every loop.
+  net::CurlHttpClient aws_http(net::CurlOptions{});
   auto aws_clients = aws::NewClientFactory(&aws_http, &aws_http, nullptr, SystemClock::Get());
   core::Core core(physical.get(), BuildRegistry(aws_clients), core_config, SystemClock::Get());
   HupReopener hup;
@@ -246,12 +242,13 @@ int RunServer(const std::vector<std::string>& args) {
   if (flags.dev) {
     std::optional<std::string> id;
     if (!flags.dev_root_token_id.empty()) id = flags.dev_root_token_id;
-    auto init = core.Initialize(1, 1, id);
+    // Start-up, before any server thread exists: this thread may wait.
+    auto init = SyncWait(core.Initialize(1, 1, id));
     if (!init.ok()) {
       std::cerr << "Error initializing dev core: " << init.status().message() << "\n";
       return 1;
     }
-    auto unsealed = core.Unseal(init->keys[0]);
+    auto unsealed = SyncWait(core.Unseal(init->keys[0]));
     if (!unsealed.ok()) {
       std::cerr << "Error unsealing dev core: " << unsealed.status().message() << "\n";
       return 1;
@@ -264,7 +261,6 @@ int RunServer(const std::vector<std::string>& args) {
   http::ServerOptions opts;
   opts.listeners = config.listeners;
   opts.max_request_size = config.max_request_size;
-  opts.hand_off_blocking_work = config.storage_type == "rocksdb";  // durable writes wait on fsync
   if (config.http_io_time_slice_ns >= 0)
     opts.io_thread_slice_ns = static_cast<uint64_t>(config.http_io_time_slice_ns);
   http::Server server(&handler, opts);

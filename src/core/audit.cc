@@ -180,23 +180,23 @@ AuditBroker::AuditBroker(logical::Storage* barrier, Clock* clock)
 AuditBroker::~AuditBroker() { Unload(); }
 
 namespace {
-Result<std::string> LoadOrCreateSalt(logical::Storage* barrier, const std::string& uuid) {
+Task<Result<std::string>> LoadOrCreateSalt(logical::Storage* barrier, std::string uuid) {
   std::string key = "audit/" + uuid + "/salt";
-  ASSIGN_OR_RETURN(auto salt, barrier->Get(key));
-  if (salt) return *salt;
+  CO_ASSIGN_OR_RETURN(auto salt, co_await barrier->Get(key));
+  if (salt) co_return *salt;
   std::string fresh = NewUuid();
-  RETURN_IF_ERROR(barrier->Put(key, fresh));
-  return fresh;
+  CO_RETURN_IF_ERROR(co_await barrier->Put(key, fresh));
+  co_return fresh;
 }
 }  // namespace
 
-Status AuditBroker::Load() {
-  ASSIGN_OR_RETURN(auto table, logical::GetJson(barrier_, kTablePath));
+Task<Status> AuditBroker::Load() {
+  CO_ASSIGN_OR_RETURN(auto table, co_await logical::GetJson(barrier_, kTablePath));
   std::vector<std::shared_ptr<AuditDevice>> devices;
   if (table && table->contains("entries") && (*table)["entries"].is_array()) {
     for (const auto& j : (*table)["entries"]) {
       auto e = AuditDeviceEntry::FromJson(j);
-      ASSIGN_OR_RETURN(std::string salt, LoadOrCreateSalt(barrier_, e.uuid));
+      CO_ASSIGN_OR_RETURN(std::string salt, co_await LoadOrCreateSalt(barrier_, e.uuid));
       auto dev = std::make_shared<AuditDevice>(e);
       Status st = dev->Configure(std::move(salt));
       // Kept even when it cannot open: requests then fail closed rather than go unaudited.
@@ -206,7 +206,7 @@ Status AuditBroker::Load() {
   }
   std::unique_lock lock(mu_);
   devices_ = std::move(devices);
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 void AuditBroker::Unload() {
@@ -214,48 +214,63 @@ void AuditBroker::Unload() {
   devices_.clear();
 }
 
-Status AuditBroker::PersistLocked() {
+Task<Status> AuditBroker::Persist(std::vector<std::shared_ptr<AuditDevice>> devices) {
   Json entries = Json::array();
-  for (const auto& d : devices_) entries.push_back(d->entry().ToJson());
-  return logical::PutJson(barrier_, kTablePath, {{"type", "audit"}, {"entries", entries}});
+  for (const auto& d : devices) entries.push_back(d->entry().ToJson());
+  Json table = {{"type", "audit"}, {"entries", entries}};
+  Status st = co_await logical::PutJson(barrier_, kTablePath, table);
+  co_return st;
 }
 
-Status AuditBroker::Enable(AuditDeviceEntry e) {
+Task<Status> AuditBroker::Enable(AuditDeviceEntry e) {
   e.path = NormalizeMountPath(e.path);
-  if (e.path.empty()) return InvalidArgument("audit device path must be given");
+  if (e.path.empty()) co_return InvalidArgument("audit device path must be given");
   if (!e.options.is_object()) e.options = Json::object();
-  std::unique_lock lock(mu_);
-  for (const auto& d : devices_) {
-    if (d->entry().path == e.path) return InvalidArgument("path already in use");
+  AsyncMutex::Guard table = co_await table_mu_.Lock();
+  std::vector<std::shared_ptr<AuditDevice>> devices;
+  {
+    std::shared_lock lock(mu_);
+    devices = devices_;
+  }
+  for (const auto& d : devices) {
+    if (d->entry().path == e.path) co_return InvalidArgument("path already in use");
   }
   e.uuid = NewUuid();
   std::string salt = NewUuid();
   auto dev = std::make_shared<AuditDevice>(e);
-  RETURN_IF_ERROR(dev->Configure(salt));
-  RETURN_IF_ERROR(barrier_->Put("audit/" + e.uuid + "/salt", salt));
-  devices_.push_back(dev);
-  Status st = PersistLocked();
-  if (!st.ok()) devices_.pop_back();
-  return st;
+  CO_RETURN_IF_ERROR(dev->Configure(salt));
+  const std::string salt_key = "audit/" + e.uuid + "/salt";
+  CO_RETURN_IF_ERROR(co_await barrier_->Put(salt_key, salt));
+  devices.push_back(dev);
+  CO_RETURN_IF_ERROR(co_await Persist(devices));
+  std::unique_lock lock(mu_);
+  devices_ = std::move(devices);
+  co_return Status::Ok();
 }
 
-Status AuditBroker::Disable(std::string_view raw_path) {
+Task<Status> AuditBroker::Disable(std::string raw_path) {
   std::string path = NormalizeMountPath(raw_path);
-  std::unique_lock lock(mu_);
-  for (auto it = devices_.begin(); it != devices_.end(); ++it) {
+  AsyncMutex::Guard table = co_await table_mu_.Lock();
+  std::vector<std::shared_ptr<AuditDevice>> devices;
+  {
+    std::shared_lock lock(mu_);
+    devices = devices_;
+  }
+  for (auto it = devices.begin(); it != devices.end(); ++it) {
     if ((*it)->entry().path != path) continue;
     auto dev = *it;
-    devices_.erase(it);
-    Status st = PersistLocked();
-    if (!st.ok()) {
-      devices_.push_back(dev);
-      return st;
+    devices.erase(it);
+    CO_RETURN_IF_ERROR(co_await Persist(devices));
+    {
+      std::unique_lock lock(mu_);
+      devices_ = std::move(devices);
     }
-    Status del = barrier_->Delete("audit/" + dev->entry().uuid + "/salt");
+    const std::string salt_key = "audit/" + dev->entry().uuid + "/salt";
+    Status del = co_await barrier_->Delete(salt_key);
     if (!del.ok()) spdlog::warn("audit: removing the salt of {} failed: {}", path, del.message());
-    return Status::Ok();
+    co_return Status::Ok();
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 std::vector<AuditDeviceEntry> AuditBroker::List() const {

@@ -17,6 +17,7 @@
 
 #include "core/token_store.h"
 #include "logical/logical.h"
+#include "util/async_mutex.h"
 #include "util/clock.h"
 
 namespace vault::core {
@@ -51,15 +52,15 @@ class AuditBroker {
 
   // Reads the device table and opens every device. Call after unseal. A device that fails to
   // open is kept (and logged); with no device able to write, requests fail closed.
-  Status Load();
+  Task<Status> Load();
   // Closes every device. Call on seal.
   void Unload();
 
   // Enables a device (path normalized); does a test write first: 400 if it cannot write,
   // 400 for an unknown type or a path in use.
-  Status Enable(AuditDeviceEntry entry);
+  Task<Status> Enable(AuditDeviceEntry entry);
   // Disables a device; unknown paths succeed.
-  Status Disable(std::string_view path);
+  Task<Status> Disable(std::string path);
   std::vector<AuditDeviceEntry> List() const;
   // "hmac-sha256:<hex>" of input with the device's salt; kInvalidArgument for an unknown path.
   Result<std::string> Hash(std::string_view path, std::string_view input) const;
@@ -75,7 +76,10 @@ class AuditBroker {
  private:
   Status Log(const AuditRecord& rec, const Status& error, const logical::Response* resp,
              bool is_response);
-  Status PersistLocked();
+  // Stores the device table (`devices`); the caller holds table_mu_.
+  Task<Status> Persist(std::vector<std::shared_ptr<AuditDevice>> devices);
+  // Orders the table's changes (Enable, Disable) across their storage writes.
+  AsyncMutex table_mu_;
 
   logical::Storage* barrier_;
   Clock* clock_;

@@ -34,7 +34,7 @@ class AuditTest : public testing::Test {
             testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     log_ = (dir_ / "audit.log").string();
-    ASSERT_TRUE(broker_.Load().ok());
+    ASSERT_TRUE(SyncWait(broker_.Load()).ok());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   Status EnableFile(const std::string& path, Json options) {
@@ -42,7 +42,7 @@ class AuditTest : public testing::Test {
     e.path = path;
     e.type = "file";
     e.options = std::move(options);
-    return broker_.Enable(e);
+    return SyncWait(broker_.Enable(e));
   }
 
   std::filesystem::path dir_;
@@ -153,7 +153,7 @@ TEST_F(AuditTest, EnableValidates) {
   AuditDeviceEntry e;
   e.path = "s";
   e.type = "syslog";
-  EXPECT_EQ(broker_.Enable(e).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyncWait(broker_.Enable(e)).code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(EnableFile("f", {{"file_path", log_}}).ok());
   EXPECT_EQ(EnableFile("f/", {{"file_path", log_}}).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(broker_.List().size() == 1);
@@ -167,7 +167,7 @@ TEST_F(AuditTest, FailsClosedWhenNoDeviceCanWrite) {
   // One working device is enough.
   ASSERT_TRUE(EnableFile("ok", {{"file_path", log_}}).ok());
   EXPECT_TRUE(broker_.LogRequest(rec, Status::Ok()).ok());
-  ASSERT_TRUE(broker_.Disable("ok").ok());
+  ASSERT_TRUE(SyncWait(broker_.Disable("ok")).ok());
   EXPECT_EQ(broker_.LogResponse(rec, Result<logical::Response>(logical::Response())).code(),
             StatusCode::kInternal);
 }
@@ -189,12 +189,12 @@ TEST_F(AuditTest, TheTableAndSaltsSurviveARestart) {
   ASSERT_TRUE(EnableFile("file", {{"file_path", log_}}).ok());
   std::string before = *broker_.Hash("file", "x");
   AuditBroker again(&storage_, &clock_);
-  ASSERT_TRUE(again.Load().ok());
+  ASSERT_TRUE(SyncWait(again.Load()).ok());
   ASSERT_EQ(again.List().size(), 1u);
   EXPECT_EQ(*again.Hash("file", "x"), before);
-  ASSERT_TRUE(again.Disable("file").ok());
+  ASSERT_TRUE(SyncWait(again.Disable("file")).ok());
   AuditBroker third(&storage_, &clock_);
-  ASSERT_TRUE(third.Load().ok());
+  ASSERT_TRUE(SyncWait(third.Load()).ok());
   EXPECT_TRUE(third.List().empty());
 }
 

@@ -7,7 +7,6 @@
 #include "core/system_acl_paths.h"
 #include "core/system_backend.h"
 #include "core/token_backend.h"
-#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/thread_attrs.h"
 
@@ -37,16 +36,16 @@ class Core::EarlyLeases final : public logical::LeaseRegistrar {
         info_(info),
         accessor_(accessor) {}
 
-  Result<logical::RegisteredLease> Register(const logical::SecretSpec& spec) override {
-    auto reg = expiration_->Register(path_, info_, spec, accessor_, WalKeys(mount_, spec),
-                                     /*hold=*/true);
-    if (!reg.ok()) return reg.status();
+  Task<Result<logical::RegisteredLease>> Register(const logical::SecretSpec& spec) override {
+    auto reg = co_await expiration_->Register(path_, info_, spec, accessor_, WalKeys(mount_, spec),
+                                              /*hold=*/true);
+    if (!reg.ok()) co_return reg.status();
     {
       std::lock_guard lock(mu_);
       held_.push_back(reg->lease_id);
     }
-    return logical::RegisteredLease{reg->lease_id, reg->lease_duration, reg->expire_time_ms,
-                                    std::move(reg->warnings)};
+    co_return logical::RegisteredLease{reg->lease_id, reg->lease_duration, reg->expire_time_ms,
+                                       std::move(reg->warnings)};
   }
 
   // Whether this request registered `lease_id`; any lease.
@@ -136,22 +135,24 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
 }
 
 Core::~Core() {
-  std::unique_lock lock(state_mu_);
   PreSealLocked();
   seal_.Seal();
 }
 
-Result<bool> Core::Initialized() { return barrier_.Initialized(); }
+Task<Result<bool>> Core::Initialized() {
+  Result<bool> init = co_await barrier_.Initialized();
+  co_return init;
+}
 
-Result<InitResult> Core::Initialize(int shares, int threshold,
-                                    const std::optional<std::string>& root_token_id) {
-  std::unique_lock lock(state_mu_);
+Task<Result<InitResult>> Core::Initialize(int shares, int threshold,
+                                          std::optional<std::string> root_token_id) {
+  AsyncMutex::Guard transition = co_await transition_mu_.Lock();
   InitResult out;
-  ASSIGN_OR_RETURN(out.keys, seal_.Initialize(shares, threshold));
+  CO_ASSIGN_OR_RETURN(out.keys, co_await seal_.Initialize(shares, threshold));
   // The barrier is unsealed now: set up, create the root token, then seal again.
-  Status st = PostUnsealLocked();
+  Status st = co_await PostUnsealLocked();
   if (st.ok()) {
-    auto token = tokens_.CreateRoot(root_token_id);
+    auto token = co_await tokens_.CreateRoot(root_token_id);
     if (token.ok())
       out.root_token = std::move(token).value();
     else
@@ -159,74 +160,73 @@ Result<InitResult> Core::Initialize(int shares, int threshold,
   }
   PreSealLocked();
   seal_.Seal();
-  if (!st.ok()) return st;
+  if (!st.ok()) co_return st;
   spdlog::info("core: vault initialized with {} key shares and a key threshold of {}", shares,
                threshold);
-  return out;
+  co_return out;
 }
 
-Status Core::PostUnsealLocked() {
-  RETURN_IF_ERROR(tokens_.Setup());
-  RETURN_IF_ERROR(policies_.Setup());
-  RETURN_IF_ERROR(mounts_.Load());
-  RETURN_IF_ERROR(audit_.Load());
+Task<Status> Core::PostUnsealLocked() {
+  CO_RETURN_IF_ERROR(co_await tokens_.Setup());
+  CO_RETURN_IF_ERROR(co_await policies_.Setup());
+  CO_RETURN_IF_ERROR(co_await mounts_.Load());
+  CO_RETURN_IF_ERROR(co_await audit_.Load());
   active_ = true;
   expiration_->Start();
   StartBackground();
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 void Core::PreSealLocked() {
+  active_ = false;  // first: requests from now on are refused as sealed
   StopBackground();
   expiration_->Stop();
-  active_ = false;
   audit_.Unload();
   mounts_.Unload();
   policies_.Teardown();
   tokens_.Teardown();
 }
 
-Result<barrier::SealStatus> Core::Unseal(const std::string& share) {
-  std::unique_lock lock(state_mu_);
-  ASSIGN_OR_RETURN(barrier::SealStatus st, seal_.SubmitShare(share));
+Task<Result<barrier::SealStatus>> Core::Unseal(std::string share) {
+  AsyncMutex::Guard transition = co_await transition_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(barrier::SealStatus st, co_await seal_.SubmitShare(std::move(share)));
   if (!st.sealed && !active_) {
-    Status setup = PostUnsealLocked();
+    Status setup = co_await PostUnsealLocked();
     if (!setup.ok()) {
       spdlog::error("core: post-unseal setup failed: {}", setup.message());
       PreSealLocked();
       seal_.Seal();
-      return setup;
+      co_return setup;
     }
     spdlog::info("core: vault is unsealed");
   }
-  return st;
+  co_return st;
 }
 
-Result<barrier::SealStatus> Core::ResetUnseal() {
-  if (!Sealed()) return InvalidArgument("vault is unsealed");
+Task<Result<barrier::SealStatus>> Core::ResetUnseal() {
+  if (!Sealed()) co_return InvalidArgument("vault is unsealed");
   seal_.ResetProgress();
-  return seal_.GetStatus();
+  Result<barrier::SealStatus> st = co_await seal_.GetStatus();
+  co_return st;
 }
 
-Result<barrier::SealStatus> Core::SealStatus() { return seal_.GetStatus(); }
-
-bool Core::Sealed() const {
-  std::shared_lock lock(state_mu_);
-  return !active_;
+Task<Result<barrier::SealStatus>> Core::SealStatus() {
+  Result<barrier::SealStatus> st = co_await seal_.GetStatus();
+  co_return st;
 }
 
-Status Core::Seal(const std::string& client_token) {
-  std::unique_lock lock(state_mu_);
-  if (!active_) return Status::Ok();
-  ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(client_token));
-  if (!entry) return PermissionDenied();
-  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry->policies));
+Task<Status> Core::Seal(std::string client_token) {
+  AsyncMutex::Guard transition = co_await transition_mu_.Lock();
+  if (!active_) co_return Status::Ok();
+  CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
+  if (!entry) co_return PermissionDenied();
+  CO_ASSIGN_OR_RETURN(auto acl, co_await policies_.AclFor(entry->policies));
   if (!acl->Allowed(logical::Operation::kUpdate, "sys/seal", /*sudo_required=*/true))
-    return PermissionDenied();
+    co_return PermissionDenied();
   PreSealLocked();
   seal_.Seal();
   spdlog::info("core: vault is sealed");
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 Result<logical::Response> Core::HandleRequest(logical::Request& req) {
@@ -249,26 +249,21 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
   CountedRequest counted;
   RequestAuth auth;
   AuditRecord rec;
-  {
-    // The seal lock is held for the synchronous parts only: a shared_mutex must be released
-    // by the thread that took it, and the engine may resume elsewhere.
-    std::shared_lock lock(state_mu_);
-    if (!active_) co_return Unavailable("Vault is sealed");
-    mount = router_.Route(full_path);
-    if (mount) {
-      // Counted, then the taint read (mounts.h): a mount being removed is as good as gone.
-      mount->traffic->requests.fetch_add(1);
-      counted.mount = mount;
-      if (mount->traffic->tainted.load()) mount = nullptr;
-    }
-    // Token + ACL before routing, so a refusal reveals nothing about the path (request_auth.cc).
-    auth = CheckRequest(req, mount.get());
-    // Audit (fail closed): nothing runs unless the request is on record.
-    rec = AuditRecord{"", &req, mount ? mount->entry.type : "", auth.token.get()};
-    if (Status st = audit_.LogRequest(rec, auth.status); !st.ok()) co_return st;
-    if (!auth.status.ok()) co_return auth.status;
-    if (mount) ScopeToMount(req, *mount);
+  if (!active_) co_return Unavailable("Vault is sealed");
+  mount = router_.Route(full_path);
+  if (mount) {
+    // Counted, then the taint read (mounts.h): a mount being removed is as good as gone.
+    mount->traffic->requests.fetch_add(1);
+    counted.mount = mount;
+    if (mount->traffic->tainted.load()) mount = nullptr;
   }
+  // Token + ACL before routing, so a refusal reveals nothing about the path (request_auth.cc).
+  auth = co_await CheckRequest(req, mount.get());
+  // Audit (fail closed): nothing runs unless the request is on record.
+  rec = AuditRecord{"", &req, mount ? mount->entry.type : "", auth.token.get()};
+  if (Status st = audit_.LogRequest(rec, auth.status); !st.ok()) co_return st;
+  if (!auth.status.ok()) co_return auth.status;
+  if (mount) ScopeToMount(req, *mount);
   Result<logical::Response> resp = Status::Ok();
   if (!mount) {
     resp = NotFound("no handler for route \"" + full_path + "\". route entry not found.");
@@ -289,10 +284,9 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
         delivered = resp->secret->registered->lease_id;
         // The engine waited on AWS after registering the lease, seconds when calls were throttled
         // or rate-limited: the lease is then moved to start now, so that a short one is not spent
-        // before the client has the secret. That is a synced write: off the I/O thread.
+        // before the client has the secret.
         int64_t lag_ms = EarlyLeaseLagMs(*resp->secret->registered);
-        if (lag_ms > 0) co_await LeaveIoThread();
-        ReportEarlyLease(*resp, lag_ms);
+        co_await ReportEarlyLease(*resp, lag_ms);
       }
     } else if (resp.ok() && resp->secret && resp->lease_id.empty() &&
                req.operation != logical::Operation::kHelp) {
@@ -320,18 +314,21 @@ int64_t Core::EarlyLeaseLagMs(const logical::RegisteredLease& reg) const {
   return lag_ms > std::max<int64_t>(1000, reg.lease_duration * 10) ? lag_ms : 0;
 }
 
-void Core::ReportEarlyLease(logical::Response& resp, int64_t lag_ms) {
+Task<bool> Core::ReportEarlyLease(logical::Response& resp, int64_t lag_ms) {
   logical::RegisteredLease& reg = *resp.secret->registered;
   resp.lease_duration = reg.lease_duration;
+  bool moved_ok = true;
   if (lag_ms > 0) {
-    if (Status moved = expiration_->Rebase(reg.lease_id); !moved.ok()) {
+    if (Status moved = co_await expiration_->Rebase(reg.lease_id); !moved.ok()) {
       spdlog::warn("core: moving lease {} to the time of its answer failed: {}", reg.lease_id,
                    moved.message());
       resp.lease_duration = std::max<int64_t>(0, reg.lease_duration - lag_ms / 1000);
+      moved_ok = false;
     }
   }
   resp.lease_id = std::move(reg.lease_id);
   for (auto& w : reg.warnings) resp.warnings.push_back(std::move(w));
+  co_return moved_ok;
 }
 
 Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
@@ -339,12 +336,11 @@ Task<Result<logical::Response>> Core::RegisterLease(logical::Request& req,
                                                     const RequestAuth& auth,
                                                     logical::Response resp) {
   // Persist the lease (and drop the engine's write-ahead entries in the same batch) before
-  // anyone sees the secret. An engine that waited on the network resumed on the thread that
-  // delivered its last reply; the synced write leaves it (util/io_thread.h).
-  co_await LeaveIoThread();
+  // anyone sees the secret.
   std::vector<std::string> wal_keys = WalKeys(mount, *resp.secret);
   std::string accessor = auth.token ? auth.token->accessor : "";
-  auto reg = expiration_->Register(req.path, req.mount, *resp.secret, accessor, wal_keys);
+  auto reg = co_await expiration_->Register(req.path, req.mount, *resp.secret, accessor,
+                                            std::move(wal_keys));
   if (!reg.ok()) {
     spdlog::error("core: registering a lease for {} failed, revoking the secret: {}", req.path,
                   reg.status().message());
@@ -382,9 +378,6 @@ Task<Result<logical::Response>> Core::DispatchLease(logical::Request& req) {
   if (!mount) co_return NotFound("no mount serves \"" + full_path + "\"");
   ScopeToMount(req, *mount);
   auto resp = co_await mount->backend->HandleRequestAsync(req);
-  // The expiration manager stores the outcome next (synced writes with durable storage): off the
-  // thread that delivered the engine's last AWS reply (util/io_thread.h).
-  co_await LeaveIoThread();
   req.path = full_path;
   co_return resp;
 }
@@ -407,7 +400,9 @@ void Core::StartBackground() {
         RunRollbacks();
         next_rollback = Clock::now() + interval;
       }
-      tokens_.RevokeExpired().IgnoreError();  // logged and retried there
+      // This thread may block: it is the background pass's own. The revocations themselves hold
+      // no thread while AWS answers.
+      SyncWait(tokens_.RevokeExpired()).IgnoreError();  // logged and retried there
       lock.lock();
       auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
       background_cv_.wait_until(lock, wake,
@@ -460,7 +455,6 @@ void Core::RunRollbacks() {
 }
 
 Status Core::ReopenAuditDevices() {
-  std::shared_lock lock(state_mu_);
   if (!active_) return Status::Ok();
   return audit_.Reopen();
 }

@@ -1,9 +1,11 @@
 // Core: the request pipeline (sealed? -> token -> ACL -> audit -> route -> engine -> audit) and
 // the seal lifecycle. Composes the barrier, seal manager, token store, policy store, audit
-// broker, mount manager and router. Thread safety:
-// HandleRequest runs concurrently; seal/unseal transitions take an exclusive lock.
+// broker, mount manager and router. Thread safety: requests run concurrently; seal transitions
+// (init, unseal, seal) run one at a time (transition_mu_). A request that meets a transition
+// fails cleanly with "Vault is sealed" from whatever part it reaches.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -22,6 +24,7 @@
 #include "core/policy.h"
 #include "core/token_store.h"
 #include "storage/backend.h"
+#include "util/async_mutex.h"
 #include "util/clock.h"
 
 namespace vault::core {
@@ -43,18 +46,18 @@ class Core {
   Core(storage::Backend* physical, EngineRegistry registry, CoreConfig config, Clock* clock);
   ~Core();
 
-  Result<bool> Initialized();
+  Task<Result<bool>> Initialized();
   // sys/init: splits the root key into `shares`, creates the root token (with `root_token_id`
   // when given, as dev mode does) and leaves the core sealed, as Vault does.
-  Result<InitResult> Initialize(int shares, int threshold,
-                                const std::optional<std::string>& root_token_id = std::nullopt);
+  Task<Result<InitResult>> Initialize(int shares, int threshold,
+                                      std::optional<std::string> root_token_id = std::nullopt);
   // sys/unseal with one raw key share; runs post-unseal setup when the threshold is met.
-  Result<barrier::SealStatus> Unseal(const std::string& share);
-  Result<barrier::SealStatus> ResetUnseal();
-  Result<barrier::SealStatus> SealStatus();
+  Task<Result<barrier::SealStatus>> Unseal(std::string share);
+  Task<Result<barrier::SealStatus>> ResetUnseal();
+  Task<Result<barrier::SealStatus>> SealStatus();
   // sys/seal: needs a root token or sudo + update on sys/seal. kPermissionDenied otherwise.
-  Status Seal(const std::string& client_token);
-  bool Sealed() const;
+  Task<Status> Seal(std::string client_token);
+  bool Sealed() const { return !active_.load(); }
   std::string StorageType() const { return physical_->Name(); }
 
   // Runs one logical request. req.path is the full path ("secret/foo"); req.client_token is
@@ -81,21 +84,22 @@ class Core {
   // Resolves the token, decides create vs update (existence check), checks the ACL (with sudo
   // on root-protected paths), spends one use of a limited-use token and sets
   // req.display_name. req.path is the full path; mount may be null (no route).
-  RequestAuth CheckRequest(logical::Request& req, const Mount* mount);
+  Task<RequestAuth> CheckRequest(logical::Request& req, const Mount* mount);
   // After the request: revokes a token whose last use this was.
   void FinishRequest(const RequestAuth& auth);
   // Whether token has sudo on a full path (root: always).
-  bool HasSudo(const TokenEntry& token, const std::string& path);
+  Task<bool> HasSudo(const TokenEntry& token, std::string path);
 
-  Status PostUnsealLocked();
+  // Under transition_mu_: sets up the unsealed core / tears it down before sealing.
+  Task<Status> PostUnsealLocked();
   void PreSealLocked();
   class EarlyLeases;  // a request's logical::LeaseRegistrar (core.cc)
   // How long after its registration an early lease is answered, when that is long enough (over a
   // second, or 1 % of its TTL) to move the lease to start now; else 0.
   int64_t EarlyLeaseLagMs(const logical::RegisteredLease& reg) const;
   // Fills the answer's lease fields from the lease its engine registered early, moving the lease
-  // to start now when lag_ms > 0 (a synced write).
-  void ReportEarlyLease(logical::Response& resp, int64_t lag_ms);
+  // to start now when lag_ms > 0 (a storage write).
+  Task<bool> ReportEarlyLease(logical::Response& resp, int64_t lag_ms);
   // Registers the lease of a secret the engine returned; revokes the secret if that fails.
   Task<Result<logical::Response>> RegisterLease(logical::Request& req, const std::string& relative,
                                                 const Mount& mount, const RequestAuth& auth,
@@ -124,8 +128,8 @@ class Core {
   Router router_;
   MountManager mounts_;
   std::unique_ptr<ExpirationManager> expiration_;
-  mutable std::shared_mutex state_mu_;  // shared: requests; exclusive: seal transitions
-  bool active_ = false;                 // post-unseal setup done
+  AsyncMutex transition_mu_;         // seal transitions, one at a time
+  std::atomic<bool> active_{false};  // post-unseal setup done; cleared first when sealing
   std::mutex background_mu_;
   std::condition_variable background_cv_;
   bool background_running_ = false;

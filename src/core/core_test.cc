@@ -23,12 +23,12 @@ class CoreTest : public testing::Test {
       return engines::NewKvBackend(m);
     };
     core_ = std::make_unique<Core>(&physical_, reg, CoreConfig{}, &clock_);
-    auto init = core_->Initialize(1, 1);
+    auto init = SyncWait(core_->Initialize(1, 1));
     ASSERT_TRUE(init.ok()) << init.status().ToString();
     key_ = init->keys[0];
     root_ = init->root_token;
     ASSERT_TRUE(core_->Sealed());
-    ASSERT_TRUE(core_->Unseal(key_).ok());
+    ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
   }
   Result<logical::Response> Do(Operation op, std::string path, Json data = Json::object(),
                                std::string token = "") {
@@ -60,15 +60,12 @@ TEST_F(CoreTest, TokensAreCheckedAndStoredHashed) {
             StatusCode::kPermissionDenied);
   EXPECT_TRUE(root_.rfind("hvs.", 0) == 0);
   bool leaked = false;
-  ASSERT_TRUE(physical_
-                  .Scan("",
-                        [&](std::string_view k, std::string_view v) {
-                          if (k.find(root_) != std::string_view::npos ||
-                              v.find(root_) != std::string_view::npos)
-                            leaked = true;
-                          return true;
-                        })
-                  .ok());
+  ASSERT_TRUE(SyncWait(physical_.Scan("", [&](std::string_view k, std::string_view v) {
+                if (k.find(root_) != std::string_view::npos ||
+                    v.find(root_) != std::string_view::npos)
+                  leaked = true;
+                return true;
+              })).ok());
   EXPECT_FALSE(leaked);
 }
 
@@ -112,12 +109,12 @@ TEST_F(CoreTest, MountUnmountTuneRemount) {
 TEST_F(CoreTest, SealBlocksAndUnsealRestoresState) {
   ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/custom", {{"type", "kv"}}).ok());
   ASSERT_TRUE(Do(Operation::kUpdate, "custom/k", {{"v", "1"}}).ok());
-  EXPECT_EQ(core_->Seal("wrong").code(), StatusCode::kPermissionDenied);
-  ASSERT_TRUE(core_->Seal(root_).ok());
+  EXPECT_EQ(SyncWait(core_->Seal("wrong")).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(SyncWait(core_->Seal(root_)).ok());
   auto r = Do(Operation::kRead, "custom/k");
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(r.status().message(), "Vault is sealed");
-  ASSERT_TRUE(core_->Unseal(key_).ok());
+  ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
   EXPECT_EQ(Do(Operation::kRead, "custom/k")->data["v"], "1");
 }
 
@@ -288,7 +285,7 @@ TEST_F(CoreAclTest, RootProtectedPathsNeedSudo) {
   EXPECT_TRUE(Do(Operation::kUpdate, "sys/policy/x", {{"policy", "path \"a\" {}"}}, sudo).ok());
   EXPECT_EQ(Code(Operation::kUpdate, "auth/token/revoke-orphan", ops, {{"token", sudo}}),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(core_->Seal(ops).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(SyncWait(core_->Seal(ops)).code(), StatusCode::kPermissionDenied);
   EXPECT_FALSE(core_->Sealed());
 }
 

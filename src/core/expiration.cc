@@ -4,7 +4,6 @@
 #include <random>
 
 #include "util/duration.h"
-#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/run_bounded.h"
@@ -399,7 +398,8 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
     return true;
   };
   bool stale = false;
-  Status st = barrier_->ScanKeys(kDeadlinePrefix, [&](std::string_view key) {
+  // This thread may block on storage (it is the restore's own): it waits for the scan.
+  Status st = SyncWait(barrier_->ScanKeys(kDeadlinePrefix, [&](std::string_view key) {
     std::string_view rest = key.substr(kDeadlinePrefix.size());
     if (rest.size() <= kDeadlineDigits + 1 || rest[kDeadlineDigits] != '/') return true;
     int64_t ms = 0;
@@ -416,7 +416,7 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
       return false;
     }
     return true;
-  });
+  }));
   if (stale || !flush()) return;
   if (!st.ok()) {
     spdlog::error("expiration: restoring leases failed: {}", st.message());
@@ -448,45 +448,50 @@ bool ExpirationManager::TryClaim(const std::string& lease_id, bool revoking) {
   return busy_.try_emplace(lease_id, Claim{revoking}).second;
 }
 
-bool ExpirationManager::ClaimToRevoke(const std::string& lease_id, bool force) {
+Task<bool> ExpirationManager::ClaimToRevoke(std::string lease_id, bool force) {
   bool deferred = false;
   {
     std::lock_guard lock(mu_);
     auto [it, claimed] = busy_.try_emplace(lease_id, Claim{true});
-    if (claimed) return true;
+    if (claimed) co_return true;
     if (!it->second.revoking) it->second.revoke_requested = deferred = true;
     if (force) it->second.force_requested = deferred = true;
   }
-  if (deferred) PersistRevokeRequest(lease_id, force);
-  return false;
+  if (deferred) co_await PersistRevokeRequest(lease_id, force);
+  co_return false;
 }
 
-void ExpirationManager::PersistRevokeRequest(const std::string& lease_id, bool force) {
+Task<bool> ExpirationManager::PersistRevokeRequest(std::string lease_id, bool force) {
   // The request itself is already in memory and is applied when the hold ends; this write only
   // covers a stop before then, so a failure is logged, not returned.
-  Status w = barrier_->Write({{RevokeRequestKey(lease_id, force), std::string()}});
+  std::vector<storage::Mutation> record;
+  record.push_back({RevokeRequestKey(lease_id, force), std::string()});
+  Status w = co_await barrier_->Write(std::move(record));
   if (!w.ok()) {
     spdlog::error("expiration: recording the deferred revocation of lease {} failed: {}", lease_id,
                   w.message());
   }
+  co_return w.ok();
 }
 
 void ExpirationManager::RestoreRevokeRequests() {
   std::vector<std::pair<std::string, bool>> found;  // lease id, force
-  Status st = barrier_->ScanKeys(kRevokeRequestPrefix, [&](std::string_view key) {
+  Status st = SyncWait(barrier_->ScanKeys(kRevokeRequestPrefix, [&](std::string_view key) {
     std::string_view rest = key.substr(kRevokeRequestPrefix.size());
     if (rest.size() > 2 && rest[1] == '/') found.emplace_back(rest.substr(2), rest[0] == 'f');
     return true;
-  });
+  }));
   if (!st.ok()) {
     spdlog::error("expiration: reading deferred revocations failed: {}", st.message());
     return;
   }
   for (const auto& [id, force] : found) {
-    auto loaded = Load(id);
+    auto loaded = SyncWait(Load(id));
     if (!loaded.ok()) continue;  // looked at again at the next restore
     if (!loaded->has_value()) {  // revoked since: the record has done its job
-      Status w = barrier_->Write({{RevokeRequestKey(id, force), std::nullopt}});
+      std::vector<storage::Mutation> drop;
+      drop.push_back({RevokeRequestKey(id, force), std::nullopt});
+      Status w = SyncWait(barrier_->Write(std::move(drop)));
       if (!w.ok()) spdlog::warn("expiration: dropping a deferred revocation record failed");
       continue;
     }
@@ -601,7 +606,8 @@ void ExpirationManager::DispatchLoop() {
 
     std::vector<std::string> skipped;  // not started: released below without a storage change
     for (auto& [deadline, id, forced, force] : due) {
-      auto loaded = Load(id);
+      // This thread may block on storage reads (it is the dispatcher's own).
+      auto loaded = SyncWait(Load(id));
       if (!loaded.ok()) {
         spdlog::error("expiration: loading lease {} failed: {}", id, loaded.status().message());
         if (loaded.status().code() != StatusCode::kUnavailable) Arm(NowMs() + 5000, id);
@@ -687,7 +693,8 @@ void ExpirationManager::CommitLoop() {
         ok_ids.push_back(o.entry.lease_id);
         ok_force.push_back(o.force);
       } else {
-        HandleFailure(std::move(o.entry), o.status);  // stores the retry, re-arms, releases
+        // Stores the retry, re-arms, releases.
+        SyncWait(HandleFailure(std::move(o.entry), o.status));
       }
     }
     if (!batch.empty()) {
@@ -696,7 +703,7 @@ void ExpirationManager::CommitLoop() {
       std::sort(
           batch.begin(), batch.end(),
           [](const storage::Mutation& a, const storage::Mutation& b) { return a.key < b.key; });
-      Status st = barrier_->Write(batch);
+      Status st = SyncWait(barrier_->Write(std::move(batch)));  // the committer's own thread
       if (!st.ok()) {
         spdlog::error("expiration: deleting {} revoked leases failed: {}", ok_ids.size(),
                       st.message());
@@ -721,7 +728,7 @@ void ExpirationManager::CommitLoop() {
   }
 }
 
-void ExpirationManager::HandleFailure(LeaseEntry entry, const Status& st) {
+Task<bool> ExpirationManager::HandleFailure(LeaseEntry entry, Status st) {
   bool throttled = IsThrottle(st);
   if (!throttled) ++entry.revoke_attempts;
   entry.revoke_error = st.message().substr(0, kMaxRevokeErrorLen);
@@ -746,20 +753,22 @@ void ExpirationManager::HandleFailure(LeaseEntry entry, const Status& st) {
     spdlog::warn("expiration: revoking lease {} failed (attempt {}, retry in {} ms): {}",
                  entry.lease_id, entry.revoke_attempts, delay, st.message());
   }
-  Status w = barrier_->Write(PutMutations(entry, old));
+  Status w = co_await barrier_->Write(PutMutations(entry, old));
   if (!w.ok()) spdlog::error("expiration: saving lease {} failed: {}", entry.lease_id, w.message());
   if (!entry.irrevocable) Arm(DeadlineOf(entry), entry.lease_id);
   // A revocation requested meanwhile is what the retry does: no extra attempt before its backoff.
   Release(entry.lease_id, /*apply_request=*/false);
   ++failed_attempts_;  // last: once it shows, the retry is stored and armed
+  co_return w.ok();
 }
 
-Result<std::optional<LeaseEntry>> ExpirationManager::Load(const std::string& lease_id) {
-  ASSIGN_OR_RETURN(auto raw, barrier_->Get(IdKey(lease_id)));
-  if (!raw) return std::optional<LeaseEntry>();
+Task<Result<std::optional<LeaseEntry>>> ExpirationManager::Load(std::string lease_id) {
+  const std::string key = IdKey(lease_id);
+  CO_ASSIGN_OR_RETURN(auto raw, co_await barrier_->Get(key));
+  if (!raw) co_return std::optional<LeaseEntry>();
   auto e = LeaseEntry::Decode(*raw);
-  if (!e.ok()) return Internal("corrupt lease entry " + lease_id);
-  return std::optional<LeaseEntry>(std::move(*e));
+  if (!e.ok()) co_return Internal("corrupt lease entry " + lease_id);
+  co_return std::optional<LeaseEntry>(std::move(*e));
 }
 
 std::vector<storage::Mutation> ExpirationManager::DeleteMutations(const LeaseEntry& e) const {
@@ -786,13 +795,12 @@ std::vector<storage::Mutation> ExpirationManager::PutMutations(
   return m;
 }
 
-Result<ExpirationManager::Registered> ExpirationManager::Register(
-    const std::string& request_path, const logical::MountInfo& mount,
-    const logical::SecretSpec& spec, const std::string& token_accessor,
-    const std::vector<std::string>& wal_keys, bool hold) {
+Task<Result<ExpirationManager::Registered>> ExpirationManager::Register(
+    std::string request_path, logical::MountInfo mount, const logical::SecretSpec& spec,
+    std::string token_accessor, std::vector<std::string> wal_keys, bool hold) {
   int64_t now_ms = NowMs();
-  ASSIGN_OR_RETURN(TtlDecision d,
-                   CalculateTtl(mount, 0, spec.ttl, spec.max_ttl, now_ms / 1000, now_ms / 1000));
+  CO_ASSIGN_OR_RETURN(TtlDecision d,
+                      CalculateTtl(mount, 0, spec.ttl, spec.max_ttl, now_ms / 1000, now_ms / 1000));
   std::string base = request_path;
   while (!base.empty() && base.back() == '/') base.pop_back();
   LeaseEntry e;
@@ -809,10 +817,11 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   auto batch = PutMutations(e, std::nullopt);
   for (const auto& k : wal_keys) batch.push_back({k, std::nullopt});
   // Held before it exists in storage: no revocation can find it unheld.
-  if (hold && !TryClaim(e.lease_id, false)) return Internal("lease id " + e.lease_id + " is taken");
-  if (Status w = barrier_->Write(batch); !w.ok()) {
+  if (hold && !TryClaim(e.lease_id, false))
+    co_return Internal("lease id " + e.lease_id + " is taken");
+  if (Status w = co_await barrier_->Write(std::move(batch)); !w.ok()) {
     if (hold) Release(e.lease_id, false);
-    return w;
+    co_return w;
   }
   Arm(e.expire_time_ms, e.lease_id);
   // The token's revocation scans its leases after noting it as revoked (RevokeByToken): a lease
@@ -822,7 +831,7 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
         "expiration: lease {} belongs to a token revoked while it was being issued; "
         "revoking it",
         e.lease_id);
-    if (hold) PersistRevokeRequest(e.lease_id, false);  // deferred until the request ends
+    if (hold) co_await PersistRevokeRequest(e.lease_id, false);  // deferred until it ends
     RequestRevoke(e.lease_id);
   }
   Registered r;
@@ -830,7 +839,7 @@ Result<ExpirationManager::Registered> ExpirationManager::Register(
   r.lease_duration = d.ttl;
   r.expire_time_ms = e.expire_time_ms;
   r.warnings = std::move(d.warnings);
-  return r;
+  co_return r;
 }
 
 namespace {
@@ -846,7 +855,7 @@ struct ClaimGuard {
 Task<Result<logical::Response>> ExpirationManager::Renew(std::string lease_id, int64_t increment) {
   if (!TryClaim(lease_id, false)) co_return InvalidArgument("lease is being revoked");
   ClaimGuard guard{[this, lease_id] { Release(lease_id); }};
-  auto loaded = Load(lease_id);
+  auto loaded = co_await Load(lease_id);
   if (!loaded.ok()) co_return loaded.status();
   if (!loaded->has_value()) co_return InvalidArgument("lease not found");
   LeaseEntry e = std::move(**loaded);
@@ -882,7 +891,7 @@ Task<Result<logical::Response>> ExpirationManager::Renew(std::string lease_id, i
   e.expire_time_ms = now_ms + d->ttl * 1000;
   e.last_renewal_ms = now_ms;
   e.next_attempt_ms = 0;
-  if (Status st = barrier_->Write(PutMutations(e, old)); !st.ok()) co_return st;
+  if (Status st = co_await barrier_->Write(PutMutations(e, old)); !st.ok()) co_return st;
   Arm(e.expire_time_ms, e.lease_id);
   logical::Response out;
   out.secret = logical::SecretSpec{d->ttl, 0, e.renewable};
@@ -910,39 +919,39 @@ Task<Status> ExpirationManager::RevokeEntry(LeaseEntry entry, bool force) {
     spdlog::warn("expiration: force-revoking lease {} despite engine error: {}", entry.lease_id,
                  st.message());
   }
-  if (Status w = barrier_->Write(DeleteMutations(entry)); !w.ok()) co_return w;
+  if (Status w = co_await barrier_->Write(DeleteMutations(entry)); !w.ok()) co_return w;
   ++revoked_;
   if (entry.irrevocable) --irrevocable_;
   co_return Status::Ok();
 }
 
 Task<Status> ExpirationManager::Revoke(std::string lease_id) {
-  auto loaded = Load(lease_id);
+  auto loaded = co_await Load(lease_id);
   if (!loaded.ok()) co_return loaded.status();
   if (!loaded->has_value()) co_return InvalidArgument("invalid request");
   // Being revoked already, or revoked once its renewal or issue ends.
-  if (!ClaimToRevoke(lease_id)) co_return Status::Ok();
+  if (!co_await ClaimToRevoke(lease_id)) co_return Status::Ok();
   ClaimGuard guard{[this, lease_id] { Release(lease_id); }};
   co_return co_await RevokeEntry(std::move(**loaded), false);
 }
 
-Status ExpirationManager::Rebase(const std::string& lease_id) {
-  ASSIGN_OR_RETURN(auto loaded, Load(lease_id));
-  if (!loaded) return NotFound("lease " + lease_id + " is gone");
+Task<Status> ExpirationManager::Rebase(std::string lease_id) {
+  CO_ASSIGN_OR_RETURN(auto loaded, co_await Load(lease_id));
+  if (!loaded) co_return NotFound("lease " + lease_id + " is gone");
   LeaseEntry e = std::move(*loaded);
   std::optional<LeaseEntry> old = e;
   const int64_t delta = NowMs() - e.issue_time_ms;
   if (delta > 0) {
     e.issue_time_ms += delta;
     e.expire_time_ms += delta;
-    RETURN_IF_ERROR(barrier_->Write(PutMutations(e, old)));
+    CO_RETURN_IF_ERROR(co_await barrier_->Write(PutMutations(e, old)));
     Arm(e.expire_time_ms, e.lease_id);  // the old deadline's timer finds a later one and skips
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
-  auto loaded = Load(lease_id);
+  auto loaded = co_await Load(lease_id);
   if (!loaded.ok() || !loaded->has_value()) {
     Release(lease_id);
     co_return loaded.ok() ? Status::Ok() : loaded.status();
@@ -953,12 +962,12 @@ Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
     // Its secret was never handed out: the lease ends now, so the retries come with backoff from
     // now rather than after its TTL.
     entry.expire_time_ms = std::min(entry.expire_time_ms, NowMs());
-    HandleFailure(std::move(entry), st);  // stores the retry, re-arms and releases
+    co_await HandleFailure(std::move(entry), st);  // stores the retry, re-arms and releases
     co_return st;
   }
   // If this write fails the lease stays stored and armed: its timer revokes it again, which
   // engines treat as done when nothing is left.
-  Status w = barrier_->Write(DeleteMutations(entry));
+  Status w = co_await barrier_->Write(DeleteMutations(entry));
   if (w.ok()) ++revoked_;
   Release(lease_id, /*apply_request=*/!w.ok());
   co_return w;
@@ -969,10 +978,10 @@ Task<Status> ExpirationManager::RevokeIds(std::vector<std::string> ids, bool for
   jobs.reserve(ids.size());
   for (const auto& id : ids) {
     jobs.push_back([this, id, force]() -> Task<Status> {
-      auto loaded = Load(id);
+      auto loaded = co_await Load(id);
       if (!loaded.ok()) co_return loaded.status();
       if (!loaded->has_value()) co_return Status::Ok();
-      if (!ClaimToRevoke(id, force)) co_return Status::Ok();  // as in Revoke
+      if (!co_await ClaimToRevoke(id, force)) co_return Status::Ok();  // as in Revoke
       ClaimGuard guard{[this, id] { Release(id); }};
       co_return co_await RevokeEntry(std::move(**loaded), force);
     });
@@ -991,7 +1000,7 @@ Task<Status> ExpirationManager::RevokeIds(std::vector<std::string> ids, bool for
 Task<Status> ExpirationManager::RevokePrefix(std::string prefix, bool force) {
   std::vector<std::string> ids;
   if (!prefix.empty() && prefix.back() != '/') {
-    auto exact = Load(prefix);
+    auto exact = co_await Load(prefix);
     if (!exact.ok()) co_return exact.status();
     if (exact->has_value()) ids.push_back(prefix);
   }
@@ -999,21 +1008,24 @@ Task<Status> ExpirationManager::RevokePrefix(std::string prefix, bool force) {
     std::string p = prefix;
     if (!p.empty() && p.back() != '/') p += '/';
     std::string scan = IdKey(p);
-    Status st = barrier_->ScanKeys(scan, [&](std::string_view key) {
+    Status st = co_await barrier_->ScanKeys(scan, [&](std::string_view key) {
       ids.emplace_back(key.substr(kIdPrefix.size()));
       return true;
     });
     if (!st.ok()) co_return st;
   }
-  co_return co_await RevokeIds(std::move(ids), force);
+  Status st = co_await RevokeIds(std::move(ids), force);
+  co_return st;
 }
 
-Result<int64_t> ExpirationManager::CountUnder(const std::string& prefix, int64_t limit) {
+Task<Result<int64_t>> ExpirationManager::CountUnder(std::string prefix, int64_t limit) {
   std::string p = prefix;
   if (!p.empty() && p.back() != '/') p += '/';
   int64_t n = 0;
-  RETURN_IF_ERROR(barrier_->ScanKeys(IdKey(p), [&](std::string_view) { return ++n < limit; }));
-  return n;
+  const std::string scan = IdKey(p);
+  CO_RETURN_IF_ERROR(
+      co_await barrier_->ScanKeys(scan, [&](std::string_view) { return ++n < limit; }));
+  co_return n;
 }
 
 Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix,
@@ -1021,9 +1033,9 @@ Task<Status> ExpirationManager::RevokeMountLeases(std::string prefix,
   // Left after each pass: leases a request on the mount is still issuing (revoked as it ends),
   // being renewed, or being revoked by their timer right now.
   int64_t left = 0;
-  Result<bool> done = co_await PollUntil(deadline, [&]() -> Task<Result<bool>> {
+  Result<bool> done = co_await PollUntil(&delay_, deadline, [&]() -> Task<Result<bool>> {
     if (Status st = co_await RevokePrefix(prefix, false); !st.ok()) co_return st;
-    auto n = CountUnder(prefix, 1000);
+    auto n = co_await CountUnder(prefix, 1000);
     if (!n.ok()) co_return n.status();
     left = *n;
     co_return left == 0;
@@ -1056,17 +1068,18 @@ Task<Status> ExpirationManager::RevokeByToken(std::string token_accessor) {
   }
   std::vector<std::string> ids;
   std::string prefix = std::string(kTokenPrefix) + token_accessor + "/";
-  Status st = barrier_->ScanKeys(prefix, [&](std::string_view key) {
+  Status st = co_await barrier_->ScanKeys(prefix, [&](std::string_view key) {
     ids.emplace_back(key.substr(prefix.size()));
     return true;
   });
   if (!st.ok()) co_return st;
-  co_return co_await RevokeIds(std::move(ids), false);
+  Status revoked = co_await RevokeIds(std::move(ids), false);
+  co_return revoked;
 }
 
-Result<Json> ExpirationManager::Lookup(const std::string& lease_id) {
-  ASSIGN_OR_RETURN(auto loaded, Load(lease_id));
-  if (!loaded) return InvalidArgument("invalid lease");
+Task<Result<Json>> ExpirationManager::Lookup(std::string lease_id) {
+  CO_ASSIGN_OR_RETURN(auto loaded, co_await Load(lease_id));
+  if (!loaded) co_return InvalidArgument("invalid lease");
   const LeaseEntry& e = *loaded;
   int64_t now = NowMs();
   int64_t ttl = std::max<int64_t>(0, (e.expire_time_ms - now + 500) / 1000);
@@ -1082,37 +1095,42 @@ Result<Json> ExpirationManager::Lookup(const std::string& lease_id) {
     j["revoke_attempts"] = e.revoke_attempts;
     j["irrevocable"] = e.irrevocable;
   }
-  return j;
+  co_return j;
 }
 
-Result<std::vector<std::string>> ExpirationManager::List(const std::string& prefix) {
+Task<Result<std::vector<std::string>>> ExpirationManager::List(std::string prefix) {
   std::string p = prefix;
   if (!p.empty() && p.back() != '/') p += '/';
-  return barrier_->List(IdKey(p));
+  const std::string key = IdKey(p);
+  Result<std::vector<std::string>> r = co_await barrier_->List(key);
+  co_return r;
 }
 
-Result<Json> ExpirationManager::Tidy() {
-  int64_t checked = 0, removed = 0;
-  std::vector<storage::Mutation> dangling;
-  auto check = [&](std::string_view key, std::string_view id) {
-    ++checked;
-    auto raw = barrier_->Get(IdKey(id));
-    if (raw.ok() && !raw->has_value()) dangling.push_back({std::string(key), std::nullopt});
-  };
-  RETURN_IF_ERROR(barrier_->ScanKeys(kDeadlinePrefix, [&](std::string_view key) {
+Task<Result<Json>> ExpirationManager::Tidy() {
+  // Index entries (index key, lease id) gathered first, then each lease looked up.
+  std::vector<std::pair<std::string, std::string>> entries;
+  CO_RETURN_IF_ERROR(co_await barrier_->ScanKeys(kDeadlinePrefix, [&](std::string_view key) {
     std::string_view rest = key.substr(kDeadlinePrefix.size());
-    if (rest.size() > kDeadlineDigits + 1) check(key, rest.substr(kDeadlineDigits + 1));
+    if (rest.size() > kDeadlineDigits + 1)
+      entries.emplace_back(key, rest.substr(kDeadlineDigits + 1));
     return true;
   }));
-  RETURN_IF_ERROR(barrier_->ScanKeys(kTokenPrefix, [&](std::string_view key) {
+  CO_RETURN_IF_ERROR(co_await barrier_->ScanKeys(kTokenPrefix, [&](std::string_view key) {
     std::string_view rest = key.substr(kTokenPrefix.size());
     auto slash = rest.find('/');
-    if (slash != std::string_view::npos) check(key, rest.substr(slash + 1));
+    if (slash != std::string_view::npos) entries.emplace_back(key, rest.substr(slash + 1));
     return true;
   }));
-  removed = static_cast<int64_t>(dangling.size());
-  if (!dangling.empty()) RETURN_IF_ERROR(barrier_->Write(dangling));
-  return Json{{"checked", checked}, {"removed", removed}};
+  std::vector<storage::Mutation> dangling;
+  for (const auto& [key, id] : entries) {
+    const std::string id_key = IdKey(id);
+    auto raw = co_await barrier_->Get(id_key);
+    if (raw.ok() && !raw->has_value()) dangling.push_back({key, std::nullopt});
+  }
+  const int64_t checked = static_cast<int64_t>(entries.size());
+  const int64_t removed = static_cast<int64_t>(dangling.size());
+  if (!dangling.empty()) CO_RETURN_IF_ERROR(co_await barrier_->Write(std::move(dangling)));
+  co_return Json{{"checked", checked}, {"removed", removed}};
 }
 
 ExpirationManager::Stats ExpirationManager::GetStats() const {

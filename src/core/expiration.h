@@ -43,6 +43,7 @@
 #include "barrier/barrier.h"
 #include "logical/logical.h"
 #include "util/clock.h"
+#include "util/delay_timer.h"
 #include "util/task.h"
 
 namespace vault::core {
@@ -122,12 +123,13 @@ class ExpirationManager {
   // timer looks again a second later, and a revocation by a user (its lease id, a prefix, its
   // token) is deferred until the hold ends. When the token was revoked while the request ran (the
   // token's revocation found no lease of it yet), the lease is revoked as soon as it is released.
-  Result<Registered> Register(const std::string& request_path, const logical::MountInfo& mount,
-                              const logical::SecretSpec& spec, const std::string& token_accessor,
-                              const std::vector<std::string>& wal_keys, bool hold = false);
+  // `spec` must outlive the task.
+  Task<Result<Registered>> Register(std::string request_path, logical::MountInfo mount,
+                                    const logical::SecretSpec& spec, std::string token_accessor,
+                                    std::vector<std::string> wal_keys, bool hold = false);
   // Moves a held lease's issue and expiry times forward to now, keeping its TTL: for a secret
   // handed out well after its lease was registered.
-  Status Rebase(const std::string& lease_id);
+  Task<Status> Rebase(std::string lease_id);
   // Ends the hold of a lease registered with `hold` whose secret was handed out. A revocation
   // deferred meanwhile starts now (through the dispatcher, whatever the lease's TTL).
   void ReleaseHeld(const std::string& lease_id) { Release(lease_id); }
@@ -159,11 +161,13 @@ class ExpirationManager {
   Task<Status> RevokeByToken(std::string token_accessor);
 
   // sys/leases/lookup: Vault's shape plus our revoke_attempts/revoke_error/irrevocable.
-  Result<Json> Lookup(const std::string& lease_id);
+  Task<Result<Json>> Lookup(std::string lease_id);
   // Immediate children under prefix ("" = top), directories ending in '/'.
-  Result<std::vector<std::string>> List(const std::string& prefix);
+  Task<Result<std::vector<std::string>>> List(std::string prefix);
   // Removes index entries whose lease is gone; returns counts.
-  Result<Json> Tidy();
+  Task<Result<Json>> Tidy();
+  // Sleeps for waits between attempts (RevokeMountLeases, an unmount's drain).
+  DelayTimer* delay() { return &delay_; }
 
   struct Stats {
     int64_t pending = 0;   // timer entries
@@ -199,7 +203,7 @@ class ExpirationManager {
   std::string TakeId(const Timer& t);
   void PushLocked(Timer t);
   // Loads a lease; nullopt when absent.
-  Result<std::optional<LeaseEntry>> Load(const std::string& lease_id);
+  Task<Result<std::optional<LeaseEntry>>> Load(std::string lease_id);
   // Runs the engine's revoke for a lease (no storage change); `entry` must outlive the task.
   Task<Status> EngineRevoke(const LeaseEntry& entry);
   // EngineRevoke, then forgets the lease (with force, even when the engine failed).
@@ -207,17 +211,19 @@ class ExpirationManager {
   std::vector<storage::Mutation> DeleteMutations(const LeaseEntry& e) const;
   std::vector<storage::Mutation> PutMutations(const LeaseEntry& e,
                                               const std::optional<LeaseEntry>& old) const;
-  void HandleFailure(LeaseEntry entry, const Status& st);
+  // Records a failed revocation (a retry with backoff, or irrevocable), re-arms and releases the
+  // lease. False when the record could not be stored (logged; the timer still retries).
+  Task<bool> HandleFailure(LeaseEntry entry, Status st);
   // A claim on a lease: held while one operation revokes, renews or issues it.
   bool TryClaim(const std::string& lease_id, bool revoking);
   // Claims a lease to revoke it. When a renewal or an issue holds it, records that it is to be
   // revoked when released and returns false; when a revocation holds it, returns false (with
   // `force`, noting that the lease goes once that revocation ends, even if the engine fails).
   // What it records it also stores (PersistRevokeRequest).
-  bool ClaimToRevoke(const std::string& lease_id, bool force = false);
+  Task<bool> ClaimToRevoke(std::string lease_id, bool force = false);
   // Stores a deferred revocation, so that a restore applies it if the server stops before the
-  // hold ends (best effort: the in-memory request stands either way).
-  void PersistRevokeRequest(const std::string& lease_id, bool force);
+  // hold ends (best effort: the in-memory request stands either way). False if it failed.
+  Task<bool> PersistRevokeRequest(std::string lease_id, bool force);
   // At restore: has the dispatcher revoke every lease with a stored deferred revocation, and
   // drops the records of leases that are gone.
   void RestoreRevokeRequests();
@@ -231,11 +237,12 @@ class ExpirationManager {
   bool TokenRevoked(const std::string& token_accessor);
   Task<Status> RevokeIds(std::vector<std::string> ids, bool force);
   // The number of leases stored under `prefix` (ids), counting at most `limit`.
-  Result<int64_t> CountUnder(const std::string& prefix, int64_t limit);
+  Task<Result<int64_t>> CountUnder(std::string prefix, int64_t limit);
   int64_t NowMs() const { return clock_->NowNanos() / 1000000; }
 
   barrier::Barrier* barrier_;
   Clock* clock_;
+  DelayTimer delay_;
   Dispatch dispatch_;
   MountTtls mount_ttls_;
   ExpirationConfig config_;

@@ -91,10 +91,12 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
   logical::Path intent;
   intent.pattern = "intent/(?P<name>\\w+)";
   intent.fields = {{"name", FieldType::kString}};
-  intent.operations[Operation::kUpdate] = [](Request& r, const FieldData& d) -> Result<Response> {
-    auto id = logical::PutWal(r.storage, "thing", {{"name", d.GetString("name")}}, 0);
-    if (!id.ok()) return id.status();
-    return Response();
+  intent.async_operations[Operation::kUpdate] = [](Request& r,
+                                                   const FieldData& d) -> Task<Result<Response>> {
+    Json data = {{"name", d.GetString("name")}};
+    auto id = co_await logical::PutWal(r.storage, "thing", std::move(data), 0);
+    if (!id.ok()) co_return id.status();
+    co_return Response();
   };
   // Registers its lease before it is done (as the AWS engine does while its last calls are at
   // AWS), with a write-ahead entry for the thing; then fails if asked to, or lies about the lease.
@@ -104,11 +106,13 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
                   {"ttl", FieldType::kInt},
                   {"fail", FieldType::kBool},
                   {"other_lease", FieldType::kBool}};
-  early.operations[Operation::kRead] = [w](Request& r, const FieldData& d) -> Result<Response> {
-    if (r.leases == nullptr) return Internal("no registrar");
+  early.async_operations[Operation::kRead] = [w](Request& r,
+                                                 const FieldData& d) -> Task<Result<Response>> {
+    if (r.leases == nullptr) co_return Internal("no registrar");
     std::string n = d.GetString("name");
-    auto wal = logical::PutWal(r.storage, "thing", {{"name", n}}, 0);
-    if (!wal.ok()) return wal.status();
+    Json data = {{"name", n}};
+    auto wal = co_await logical::PutWal(r.storage, "thing", std::move(data), 0);
+    if (!wal.ok()) co_return wal.status();
     {
       std::lock_guard l(w->mu);
       w->alive.insert(n);
@@ -117,19 +121,19 @@ std::shared_ptr<logical::Backend> NewFakeEngine(FakeWorld* w) {
     spec.internal_data = {{"name", n}};
     spec.wal_ids.push_back(*wal);
     if (w->before_register) w->before_register();
-    auto reg = r.leases->Register(spec);
-    if (!reg.ok()) return reg.status();
+    auto reg = co_await r.leases->Register(spec);
+    if (!reg.ok()) co_return reg.status();
     {
       std::lock_guard l(w->mu);
       w->early_ids.push_back(reg->lease_id);
     }
     if (w->while_registered) w->while_registered();
-    if (d.GetBool("fail")) return Status(StatusCode::kUpstream, "the last step failed");
+    if (d.GetBool("fail")) co_return Status(StatusCode::kUpstream, "the last step failed");
     if (d.GetBool("other_lease")) reg->lease_id += "x";
     Response resp = Response::WithData({{"name", n}});
     spec.registered = std::move(*reg);
     resp.secret = std::move(spec);
-    return resp;
+    co_return resp;
   };
   auto b = std::make_shared<logical::FrameworkBackend>(
       "fake", std::vector<logical::Path>{p, intent, early});
@@ -181,11 +185,11 @@ class ExpirationTest : public testing::Test {
     cfg.expiration.throttle_retry_ms = 1000;
     core_ = std::make_unique<Core>(&physical_, reg, cfg, &clock_);
     if (init) {
-      auto i = core_->Initialize(1, 1, std::string("root-token"));
+      auto i = SyncWait(core_->Initialize(1, 1, std::string("root-token")));
       ASSERT_TRUE(i.ok()) << i.status().ToString();
       key_ = i->keys[0];
     }
-    ASSERT_TRUE(core_->Unseal(key_).ok());
+    ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
     if (init) {
       ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/fake", {{"type", "fake"}}).ok());
     }
@@ -237,15 +241,16 @@ class ExpirationTest : public testing::Test {
   // In-memory storage that can be told to fail the next batches deleting a lease.
   struct FlakyInmem : storage::InmemBackend {
     std::atomic<int> fail_lease_deletes{0};
-    Status Write(const std::vector<storage::Mutation>& batch) override {
+    Task<Status> Write(std::vector<storage::Mutation> batch) override {
       for (const auto& m : batch) {
         if (!m.value && m.key.find("expire/id/") != std::string::npos &&
             fail_lease_deletes.load() > 0) {
           --fail_lease_deletes;
-          return Status(StatusCode::kUnavailable, "disk on fire");
+          co_return Status(StatusCode::kUnavailable, "disk on fire");
         }
       }
-      return storage::InmemBackend::Write(batch);
+      Status st = co_await storage::InmemBackend::Write(std::move(batch));
+      co_return st;
     }
   };
 
@@ -497,10 +502,11 @@ TEST_F(ExpirationTest, WriteAheadEntriesAreDroppedInTheSameBatchAsTheLease) {
   m.max_lease_ttl = 100;
   logical::SecretSpec spec;
   spec.ttl = 10;
-  ASSERT_TRUE(physical_.Put("logical/x/wal/1", "intent").ok());
-  auto reg = core_->expiration()->Register("fake/creds/w", m, spec, "", {"logical/x/wal/1"});
+  ASSERT_TRUE(SyncWait(physical_.Put("logical/x/wal/1", "intent")).ok());
+  auto reg =
+      SyncWait(core_->expiration()->Register("fake/creds/w", m, spec, "", {"logical/x/wal/1"}));
   ASSERT_TRUE(reg.ok());
-  EXPECT_FALSE(physical_.Get("logical/x/wal/1")->has_value());
+  EXPECT_FALSE(SyncWait(physical_.Get("logical/x/wal/1"))->has_value());
   EXPECT_TRUE(Lookup(reg->lease_id).ok());
 }
 
@@ -521,7 +527,7 @@ TEST_F(ExpirationTest, ALeaseTheEngineRegisteredEarlyIsTheOneAnswered) {
   ASSERT_TRUE(look.ok()) << look.status().ToString();
   EXPECT_EQ((*look)["ttl"], 10);
   EXPECT_EQ((*look)["issue_time"], FormatRfc3339Nano(clock_.NowNanos()));
-  auto wals = physical_.List("");
+  auto wals = SyncWait(physical_.List(""));
   ASSERT_TRUE(wals.ok());
   for (const auto& k : *wals) EXPECT_EQ(k.find("wal/"), std::string::npos) << k;
   Advance(9);
@@ -697,13 +703,10 @@ TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
                                              (force ? "revoke-force" : "revoke-prefix") +
                                              "/fake/early/" + name)
                       .ok());
-      ASSERT_TRUE(physical_
-                      .Scan("",
-                            [&](std::string_view k, std::string_view v) {
-                              at_stop.emplace_back(k, v);
-                              return true;
-                            })
-                      .ok());
+      ASSERT_TRUE(SyncWait(physical_.Scan("", [&](std::string_view k, std::string_view v) {
+                    at_stop.emplace_back(k, v);
+                    return true;
+                  })).ok());
     };
     auto r = Do(Operation::kRead, "fake/early/" + name, {{"ttl", 3600}});
     world_.while_registered = nullptr;
@@ -713,15 +716,12 @@ TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
     // The "crash": back to the storage of that moment, with the user still at AWS.
     core_.reset();
     std::vector<std::string> now;
-    ASSERT_TRUE(physical_
-                    .Scan("",
-                          [&](std::string_view k, std::string_view) {
-                            now.emplace_back(k);
-                            return true;
-                          })
-                    .ok());
-    for (const auto& k : now) ASSERT_TRUE(physical_.Delete(k).ok());
-    for (const auto& [k, v] : at_stop) ASSERT_TRUE(physical_.Put(k, v).ok());
+    ASSERT_TRUE(SyncWait(physical_.Scan("", [&](std::string_view k, std::string_view) {
+                  now.emplace_back(k);
+                  return true;
+                })).ok());
+    for (const auto& k : now) ASSERT_TRUE(SyncWait(physical_.Delete(k)).ok());
+    for (const auto& [k, v] : at_stop) ASSERT_TRUE(SyncWait(physical_.Put(k, v)).ok());
     {
       std::lock_guard l(world_.mu);
       world_.alive.insert(name);
@@ -743,13 +743,10 @@ TEST_F(ExpirationTest, ADeferredRevocationSurvivesAStopBeforeTheHoldEnds) {
   }
   auto records = [&] {
     int n = 0;
-    EXPECT_TRUE(physical_
-                    .Scan("",
-                          [&](std::string_view k, std::string_view) {
-                            n += k.find("revoke-requested/") != std::string_view::npos;
-                            return true;
-                          })
-                    .ok());
+    EXPECT_TRUE(SyncWait(physical_.Scan("", [&](std::string_view k, std::string_view) {
+                  n += k.find("revoke-requested/") != std::string_view::npos;
+                  return true;
+                })).ok());
     return n;
   };
   EXPECT_GT(records(), 0);
@@ -969,21 +966,18 @@ TEST_F(ExpirationTest, TidyRemovesIndexEntriesOfLeasesThatAreGoneAndKeepsTheRest
   std::string lost = Issue("t2", 100);
   auto index_keys = [&](const std::string& id) {
     std::vector<std::string> keys;
-    EXPECT_TRUE(physical_
-                    .Scan("sys/expire/",
-                          [&](std::string_view k, std::string_view) {
-                            if (k.size() > id.size() && k.substr(k.size() - id.size()) == id &&
-                                k.rfind("sys/expire/id/", 0) != 0)
-                              keys.emplace_back(k);
-                            return true;
-                          })
-                    .ok());
+    EXPECT_TRUE(SyncWait(physical_.Scan("sys/expire/", [&](std::string_view k, std::string_view) {
+                  if (k.size() > id.size() && k.substr(k.size() - id.size()) == id &&
+                      k.rfind("sys/expire/id/", 0) != 0)
+                    keys.emplace_back(k);
+                  return true;
+                })).ok());
     return keys;
   };
   EXPECT_EQ(index_keys(lost).size(), 2u);  // deadline and token index
   // A lease record lost without its index entries (as a crash between writes of an older
   // version could leave them).
-  ASSERT_TRUE(physical_.Delete("sys/expire/id/" + lost).ok());
+  ASSERT_TRUE(SyncWait(physical_.Delete("sys/expire/id/" + lost)).ok());
   auto r = Do(Operation::kUpdate, "sys/leases/tidy");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->warnings.size(), 1u);
@@ -1056,7 +1050,7 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
   storage::InmemBackend physical;
   FakeClock clock;
   barrier::Barrier barrier(&physical, &clock);
-  ASSERT_TRUE(barrier.Initialize(std::string(32, 'k')).ok());
+  ASSERT_TRUE(SyncWait(barrier.Initialize(std::string(32, 'k'))).ok());
   std::mutex mu;
   std::vector<std::string> revoked;
   auto dispatch = [&](logical::Request& r) -> Task<Result<logical::Response>> {
@@ -1079,9 +1073,8 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
               {"renewable", true}};
     char deadline[32];
     std::snprintf(deadline, sizeof(deadline), "%015lld/", static_cast<long long>(expire_ms));
-    ASSERT_TRUE(barrier
-                    .Write({{"sys/expire/id/" + id, DumpJson(j)},
-                            {std::string("sys/expire/deadline/") + deadline + id, ""}})
+    ASSERT_TRUE(SyncWait(barrier.Write({{"sys/expire/id/" + id, DumpJson(j)},
+                                        {std::string("sys/expire/deadline/") + deadline + id, ""}}))
                     .ok());
   };
   put_json_lease("fake/creds/old/not-a-uuid", now_ms + 10000);
@@ -1093,7 +1086,7 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
     first.Start();
     logical::SecretSpec spec;
     spec.ttl = 20;
-    auto r = first.Register("fake/creds/new", mount, spec, "", {});
+    auto r = SyncWait(first.Register("fake/creds/new", mount, spec, "", {}));
     ASSERT_TRUE(r.ok());
     fresh = r->lease_id;
     first.Stop();
@@ -1120,10 +1113,10 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
   EXPECT_EQ(revoked_now(),
             (std::set<std::string>{"fake/creds/old/not-a-uuid",
                                    "fake/creds/old/3F0C9A9E-1B2C-4D5E-8F90-A1B2C3D4E5F6", fresh}));
-  EXPECT_TRUE(exp.Lookup("fake/creds/old/later").ok());
+  EXPECT_TRUE(SyncWait(exp.Lookup("fake/creds/old/later")).ok());
   clock.AdvanceSeconds(30);
   EXPECT_EQ(wait_revoked(4), 4);
-  EXPECT_FALSE(exp.Lookup("fake/creds/old/later").ok());
+  EXPECT_FALSE(SyncWait(exp.Lookup("fake/creds/old/later")).ok());
   EXPECT_EQ(exp.GetStats().pending, 0);
   exp.Stop();
 }

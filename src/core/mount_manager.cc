@@ -37,7 +37,7 @@ logical::MountInfo MountManager::Info(const MountEntry& e) const {
   return info;
 }
 
-Result<std::shared_ptr<core::Mount>> MountManager::StartLocked(const MountEntry& e) {
+Result<std::shared_ptr<core::Mount>> MountManager::Start(const MountEntry& e) {
   const EngineFactory* factory = nullptr;
   if (auto it = builtins_.find(e.type); it != builtins_.end())
     factory = &it->second;
@@ -52,18 +52,20 @@ Result<std::shared_ptr<core::Mount>> MountManager::StartLocked(const MountEntry&
   return m;
 }
 
-Status MountManager::PersistLocked() {
+Task<Status> MountManager::Persist(std::vector<MountEntry> table) {
   Json entries = Json::array();
-  for (const auto& e : table_) entries.push_back(e.ToJson());
-  return logical::PutJson(barrier_, kMountTablePath, {{"type", "mounts"}, {"entries", entries}});
+  for (const auto& e : table) entries.push_back(e.ToJson());
+  Json stored = {{"type", "mounts"}, {"entries", entries}};
+  Status st = co_await logical::PutJson(barrier_, kMountTablePath, stored);
+  co_return st;
 }
 
-Status MountManager::Load() {
-  std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(auto stored, logical::GetJson(barrier_, kMountTablePath));
-  table_.clear();
+Task<Status> MountManager::Load() {
+  AsyncMutex::Guard change = co_await change_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(auto stored, co_await logical::GetJson(barrier_, kMountTablePath));
+  std::vector<MountEntry> table;
   if (stored) {
-    for (const auto& j : (*stored)["entries"]) table_.push_back(MountEntry::FromJson(j));
+    for (const auto& j : (*stored)["entries"]) table.push_back(MountEntry::FromJson(j));
   } else {
     auto make = [](std::string path, std::string type, std::string desc) {
       MountEntry e;
@@ -74,20 +76,23 @@ Status MountManager::Load() {
       e.accessor = e.type + "_" + HexEncode(RandomBytes(4));
       return e;
     };
-    table_.push_back(
+    table.push_back(
         make("sys/", "system", "system endpoints used for control, policy and debugging"));
-    table_.push_back(make("secret/", "kv", "key/value secret storage"));
-    table_.back().options = {{"version", "1"}};
-    table_.push_back(make("auth/token/", "token", "token based credentials"));
-    RETURN_IF_ERROR(PersistLocked());
+    table.push_back(make("secret/", "kv", "key/value secret storage"));
+    table.back().options = {{"version", "1"}};
+    table.push_back(make("auth/token/", "token", "token based credentials"));
+    CO_RETURN_IF_ERROR(co_await Persist(table));
   }
   router_->Clear();
-  for (const auto& e : table_) {
-    auto m = StartLocked(e);
-    if (!m.ok()) return Internal("failed to start mount " + e.path + ": " + m.status().message());
+  for (const auto& e : table) {
+    auto m = Start(e);
+    if (!m.ok())
+      co_return Internal("failed to start mount " + e.path + ": " + m.status().message());
     router_->Add(std::move(m).value());
   }
-  return Status::Ok();
+  std::lock_guard lock(mu_);
+  table_ = std::move(table);
+  co_return Status::Ok();
 }
 
 void MountManager::Unload() {
@@ -96,104 +101,117 @@ void MountManager::Unload() {
   table_.clear();
 }
 
-Status MountManager::Mount(MountEntry entry) {
+Task<Status> MountManager::Mount(MountEntry entry) {
   entry.path = NormalizeMountPath(entry.path);
-  if (entry.path.empty()) return InvalidArgument("path cannot be empty");
+  if (entry.path.empty()) co_return InvalidArgument("path cannot be empty");
   for (const char* p : kProtected) {
     if (entry.path.compare(0, strlen(p), p) == 0)
-      return PermissionDenied("cannot mount \"" + entry.path + "\"");
+      co_return PermissionDenied("cannot mount \"" + entry.path + "\"");
   }
   entry.type = CanonicalType(entry.type, &entry.options);
-  if (entry.type.empty()) return InvalidArgument("backend type must be specified as a string");
+  if (entry.type.empty()) co_return InvalidArgument("backend type must be specified as a string");
   for (const char* s : kSingletons) {
     if (entry.type == s)
-      return PermissionDenied("mount type of \"" + entry.type + "\" is not mountable");
+      co_return PermissionDenied("mount type of \"" + entry.type + "\" is not mountable");
   }
-  if (entry.path.find("..") != std::string::npos) return InvalidArgument("invalid mount path");
-  std::lock_guard lock(mu_);
+  if (entry.path.find("..") != std::string::npos) co_return InvalidArgument("invalid mount path");
+  AsyncMutex::Guard change = co_await change_mu_.Lock();
   if (auto c = router_->Conflict(entry.path))
-    return InvalidArgument("path is already in use at " + *c);
+    co_return InvalidArgument("path is already in use at " + *c);
   if (entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
-    return InvalidArgument(
+    co_return InvalidArgument(
         "backend max lease TTL must be greater than or equal to the default lease TTL");
   entry.uuid = NewUuid();
   entry.accessor = entry.type + "_" + HexEncode(RandomBytes(4));
-  ASSIGN_OR_RETURN(auto m, StartLocked(entry));
-  table_.push_back(entry);
-  Status st = PersistLocked();
-  if (!st.ok()) {
-    table_.pop_back();
-    return st;
+  CO_ASSIGN_OR_RETURN(auto m, Start(entry));
+  std::vector<MountEntry> table = List();
+  table.push_back(entry);
+  CO_RETURN_IF_ERROR(co_await Persist(table));
+  {
+    std::lock_guard lock(mu_);
+    table_ = std::move(table);
   }
   router_->Add(std::move(m));
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status MountManager::Unmount(std::string_view raw_path) {
+Task<Status> MountManager::Unmount(std::string raw_path) {
   std::string path = NormalizeMountPath(raw_path);
   for (const char* p : {"sys/", "auth/token/"}) {
-    if (path == p) return InvalidArgument("cannot unmount \"" + path + "\"");
+    if (path == p) co_return InvalidArgument("cannot unmount \"" + path + "\"");
   }
-  std::lock_guard lock(mu_);
-  auto it = std::find_if(table_.begin(), table_.end(),
-                         [&](const MountEntry& e) { return e.path == path; });
-  if (it == table_.end()) return Status::Ok();
+  AsyncMutex::Guard change = co_await change_mu_.Lock();
+  std::vector<MountEntry> table = List();
+  auto it =
+      std::find_if(table.begin(), table.end(), [&](const MountEntry& e) { return e.path == path; });
+  if (it == table.end()) co_return Status::Ok();
   MountEntry removed = *it;
-  table_.erase(it);
-  Status st = PersistLocked();
-  if (!st.ok()) {
-    table_.push_back(removed);
-    return st;
+  table.erase(it);
+  CO_RETURN_IF_ERROR(co_await Persist(table));
+  {
+    std::lock_guard lock(mu_);
+    table_ = std::move(table);
   }
   router_->Remove(path);
-  // Drop the engine's data (leases under the mount are revoked first once expiration lands).
+  // Drop the engine's data (its leases were revoked before the unmount).
   std::vector<std::string> stack = {""};
   while (!stack.empty()) {
-    std::string dir = stack.back();
+    std::string dir = removed.StoragePrefix() + stack.back();
+    std::string rel = stack.back();
     stack.pop_back();
-    auto children = barrier_->List(removed.StoragePrefix() + dir);
+    auto children = co_await barrier_->List(dir);
     if (!children.ok()) break;
     for (const auto& c : *children) {
-      if (!c.empty() && c.back() == '/')
-        stack.push_back(dir + c);
-      else
-        barrier_->Delete(removed.StoragePrefix() + dir + c).IgnoreError();
+      if (!c.empty() && c.back() == '/') {
+        stack.push_back(rel + c);
+      } else {
+        const std::string key = dir + c;
+        (co_await barrier_->Delete(key)).IgnoreError();
+      }
     }
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status MountManager::Remount(std::string_view from_raw, std::string_view to_raw) {
+Task<Status> MountManager::Remount(std::string from_raw, std::string to_raw) {
   std::string from = NormalizeMountPath(from_raw), to = NormalizeMountPath(to_raw);
-  if (from.empty() || to.empty()) return InvalidArgument("both 'from' and 'to' must be specified");
+  if (from.empty() || to.empty())
+    co_return InvalidArgument("both 'from' and 'to' must be specified");
   for (const char* p : kProtected) {
     if (from.compare(0, strlen(p), p) == 0)
-      return InvalidArgument("cannot remount \"" + from + "\"");
-    if (to.compare(0, strlen(p), p) == 0) return PermissionDenied("cannot mount \"" + to + "\"");
+      co_return InvalidArgument("cannot remount \"" + from + "\"");
+    if (to.compare(0, strlen(p), p) == 0) co_return PermissionDenied("cannot mount \"" + to + "\"");
   }
-  std::lock_guard lock(mu_);
-  auto it = std::find_if(table_.begin(), table_.end(),
-                         [&](const MountEntry& e) { return e.path == from; });
-  if (it == table_.end()) return InvalidArgument("no matching mount at \"" + from + "\"");
+  AsyncMutex::Guard change = co_await change_mu_.Lock();
+  std::vector<MountEntry> table = List();
+  auto it =
+      std::find_if(table.begin(), table.end(), [&](const MountEntry& e) { return e.path == from; });
+  if (it == table.end()) co_return InvalidArgument("no matching mount at \"" + from + "\"");
   if (auto c = router_->Conflict(to); c && *c != from)
-    return InvalidArgument("path is already in use at " + *c);
+    co_return InvalidArgument("path is already in use at " + *c);
   MountEntry moved = *it;
   moved.path = to;
-  ASSIGN_OR_RETURN(auto m, StartLocked(moved));
+  CO_ASSIGN_OR_RETURN(auto m, Start(moved));
   *it = moved;
-  RETURN_IF_ERROR(PersistLocked());
+  CO_RETURN_IF_ERROR(co_await Persist(table));
+  {
+    std::lock_guard lock(mu_);
+    table_ = std::move(table);
+  }
   router_->Remove(from);
   router_->Add(std::move(m));
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status MountManager::Tune(std::string_view raw_path, std::optional<int64_t> default_ttl,
-                          std::optional<int64_t> max_ttl, std::optional<std::string> description) {
+Task<Status> MountManager::Tune(std::string raw_path, std::optional<int64_t> default_ttl,
+                                std::optional<int64_t> max_ttl,
+                                std::optional<std::string> description) {
   std::string path = NormalizeMountPath(raw_path);
-  std::lock_guard lock(mu_);
-  auto it = std::find_if(table_.begin(), table_.end(),
-                         [&](const MountEntry& e) { return e.path == path; });
-  if (it == table_.end()) return InvalidArgument("no mount entry found at \"" + path + "\"");
+  AsyncMutex::Guard change = co_await change_mu_.Lock();
+  std::vector<MountEntry> table = List();
+  auto it =
+      std::find_if(table.begin(), table.end(), [&](const MountEntry& e) { return e.path == path; });
+  if (it == table.end()) co_return InvalidArgument("no mount entry found at \"" + path + "\"");
   MountEntry updated = *it;
   if (default_ttl) updated.default_lease_ttl = *default_ttl;
   if (max_ttl) updated.max_lease_ttl = *max_ttl;
@@ -202,23 +220,22 @@ Status MountManager::Tune(std::string_view raw_path, std::optional<int64_t> defa
   int64_t eff_def =
       updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;
   if (updated.default_lease_ttl > 0 && eff_def > eff_max)
-    return InvalidArgument(
+    co_return InvalidArgument(
         "backend max lease TTL must be greater than or equal to the default lease TTL");
   if (updated.max_lease_ttl > ttls_.max_lease_ttl)
-    return InvalidArgument("given max lease TTL greater than system max lease TTL");
-  MountEntry old = *it;
+    co_return InvalidArgument("given max lease TTL greater than system max lease TTL");
   *it = updated;
-  Status st = PersistLocked();
-  if (!st.ok()) {
-    *it = old;
-    return st;
+  CO_RETURN_IF_ERROR(co_await Persist(table));
+  {
+    std::lock_guard lock(mu_);
+    table_ = std::move(table);
   }
   // Keep the running engine (and its in-memory state); only the entry changes.
   auto live = router_->Get(path);
   auto m = std::make_shared<core::Mount>(*live);
   m->entry = updated;
   router_->Add(std::move(m));
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 std::shared_ptr<const core::Mount> MountManager::Live(std::string_view path) const {

@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "core/mounts.h"
+#include "util/async_mutex.h"
+#include "util/task.h"
 
 namespace vault::core {
 
@@ -21,19 +23,19 @@ class MountManager {
 
   // Loads the table and starts every engine; creates the default table (sys/, secret/,
   // auth/token/) when none is stored. Call after unseal.
-  Status Load();
+  Task<Status> Load();
   // Stops every engine (router cleared). Call on seal.
   void Unload();
 
   // Enables `entry.type` at `entry.path` (normalized). Errors: 400 bad type / path in use,
   // 403 protected path ("cannot mount \"sys/\"").
-  Status Mount(MountEntry entry);
+  Task<Status> Mount(MountEntry entry);
   // Disables the mount at path. Unknown path: success (as current Vault).
-  Status Unmount(std::string_view path);
-  Status Remount(std::string_view from, std::string_view to);
+  Task<Status> Unmount(std::string path);
+  Task<Status> Remount(std::string from, std::string to);
   // Changes TTLs (seconds; nullopt = unchanged) and description.
-  Status Tune(std::string_view path, std::optional<int64_t> default_ttl,
-              std::optional<int64_t> max_ttl, std::optional<std::string> description);
+  Task<Status> Tune(std::string path, std::optional<int64_t> default_ttl,
+                    std::optional<int64_t> max_ttl, std::optional<std::string> description);
   std::vector<MountEntry> List() const;
   std::optional<MountEntry> Get(std::string_view path) const;
   // The routed mount at `path` (its engine and traffic); null if none.
@@ -45,16 +47,18 @@ class MountManager {
   void RegisterBuiltin(const std::string& type, EngineFactory factory);
 
  private:
-  Status PersistLocked();
-  Result<std::shared_ptr<core::Mount>> StartLocked(const MountEntry& e);
+  // Stores `table` as the mount table; the caller holds change_mu_.
+  Task<Status> Persist(std::vector<MountEntry> table);
+  Result<std::shared_ptr<core::Mount>> Start(const MountEntry& e);
 
   logical::Storage* barrier_;
   const EngineRegistry* registry_;
   EngineRegistry builtins_;
   Router* router_;
   SystemTtls ttls_;
-  mutable std::mutex mu_;  // serializes table changes
-  std::vector<MountEntry> table_;
+  AsyncMutex change_mu_;  // orders table changes across their storage writes
+  mutable std::mutex mu_;
+  std::vector<MountEntry> table_;  // guarded by mu_
 };
 
 }  // namespace vault::core

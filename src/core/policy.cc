@@ -195,16 +195,17 @@ Result<Policy> ParsePolicy(std::string name, std::string_view text) {
   return p;
 }
 
-Status PolicyStore::Setup() {
+Task<Status> PolicyStore::Setup() {
   {
     std::unique_lock lock(mu_);
     policies_.clear();
     acls_.clear();
     ++generation_;
   }
-  ASSIGN_OR_RETURN(auto existing, barrier_->Get(std::string(kPolicyPrefix) + "default"));
-  if (!existing) RETURN_IF_ERROR(Put("default", kDefaultPolicyText));
-  return Status::Ok();
+  const std::string key = std::string(kPolicyPrefix) + "default";
+  CO_ASSIGN_OR_RETURN(auto existing, co_await barrier_->Get(key));
+  if (!existing) CO_RETURN_IF_ERROR(co_await Put("default", kDefaultPolicyText));
+  co_return Status::Ok();
 }
 
 void PolicyStore::Teardown() {
@@ -214,8 +215,8 @@ void PolicyStore::Teardown() {
   ++generation_;
 }
 
-Result<std::vector<std::string>> PolicyStore::List() {
-  ASSIGN_OR_RETURN(auto keys, barrier_->List(kPolicyPrefix));
+Task<Result<std::vector<std::string>>> PolicyStore::List() {
+  CO_ASSIGN_OR_RETURN(auto keys, co_await barrier_->List(kPolicyPrefix));
   std::vector<std::string> out;
   for (auto& k : keys) {
     if (!k.empty() && k.back() != '/') out.push_back(std::move(k));
@@ -223,62 +224,73 @@ Result<std::vector<std::string>> PolicyStore::List() {
   out.push_back("root");
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  co_return out;
 }
 
-Result<std::shared_ptr<const Policy>> PolicyStore::Get(std::string_view raw_name) {
+Task<Result<std::shared_ptr<const Policy>>> PolicyStore::Get(std::string raw_name) {
   std::string name = ToLower(raw_name);
-  if (name == "root" || name.empty()) return std::shared_ptr<const Policy>();
+  if (name == "root" || name.empty()) co_return std::shared_ptr<const Policy>();
   {
     std::shared_lock lock(mu_);
     auto it = policies_.find(name);
-    if (it != policies_.end()) return it->second;
+    if (it != policies_.end()) co_return it->second;
   }
-  ASSIGN_OR_RETURN(auto j, logical::GetJson(barrier_, kPolicyPrefix + name));
-  if (!j) return std::shared_ptr<const Policy>();
+  const std::string key = kPolicyPrefix + name;
+  CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(barrier_, key));
+  if (!j) co_return std::shared_ptr<const Policy>();
   auto parsed = ParsePolicy(name, j->value("Raw", ""));
-  if (!parsed.ok()) return Internal("stored policy \"" + name + "\" is corrupt");
+  if (!parsed.ok()) co_return Internal("stored policy \"" + name + "\" is corrupt");
   auto p = std::make_shared<const Policy>(std::move(parsed).value());
   std::unique_lock lock(mu_);
   policies_[name] = p;
-  return std::shared_ptr<const Policy>(p);
+  co_return std::shared_ptr<const Policy>(p);
 }
 
-Status PolicyStore::Put(std::string_view raw_name, std::string_view text) {
+Task<Status> PolicyStore::Put(std::string raw_name, std::string text) {
   std::string name = ToLower(Trim(raw_name));
-  if (name.empty()) return InvalidArgument("policy name must be provided");
-  if (name == "root") return InvalidArgument("cannot update root policy");
+  if (name.empty()) co_return InvalidArgument("policy name must be provided");
+  if (name == "root") co_return InvalidArgument("cannot update root policy");
   if (name.find('/') != std::string::npos || name.size() > 256)
-    return InvalidArgument("invalid policy name");
-  ASSIGN_OR_RETURN(Policy p, ParsePolicy(name, text));
-  RETURN_IF_ERROR(logical::PutJson(barrier_, kPolicyPrefix + name,
-                                   {{"Version", 2}, {"Name", name}, {"Raw", p.raw}, {"Type", 0}}));
+    co_return InvalidArgument("invalid policy name");
+  CO_ASSIGN_OR_RETURN(Policy p, ParsePolicy(name, text));
+  const std::string key = kPolicyPrefix + name;
+  Json stored = {{"Version", 2}, {"Name", name}, {"Raw", p.raw}, {"Type", 0}};
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(barrier_, key, stored));
   std::unique_lock lock(mu_);
   policies_[name] = std::make_shared<const Policy>(std::move(p));
   acls_.clear();
   ++generation_;
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status PolicyStore::Delete(std::string_view raw_name) {
+Task<Status> PolicyStore::Delete(std::string raw_name) {
   std::string name = ToLower(Trim(raw_name));
-  if (name == "root") return InvalidArgument("cannot delete root policy");
-  if (name == "default") return InvalidArgument("cannot delete default policy");
-  RETURN_IF_ERROR(barrier_->Delete(kPolicyPrefix + name));
+  if (name == "root") co_return InvalidArgument("cannot delete root policy");
+  if (name == "default") co_return InvalidArgument("cannot delete default policy");
+  const std::string key = kPolicyPrefix + name;
+  CO_RETURN_IF_ERROR(co_await barrier_->Delete(key));
   std::unique_lock lock(mu_);
   policies_.erase(name);
   acls_.clear();
   ++generation_;
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names) {
+std::shared_ptr<const Acl> PolicyStore::CachedAcl(const std::vector<std::string>& names) const {
+  std::string key = AclKey(names);
+  std::shared_lock lock(mu_);
+  auto it = acls_.find(key);
+  return it == acls_.end() ? nullptr : it->second;
+}
+
+Task<Result<std::shared_ptr<const Acl>>> PolicyStore::AclFor(
+    const std::vector<std::string>& names) {
   std::string key = AclKey(names);
   uint64_t gen;
   {
     std::shared_lock lock(mu_);
     auto it = acls_.find(key);
-    if (it != acls_.end()) return it->second;
+    if (it != acls_.end()) co_return it->second;
     gen = generation_;
   }
   std::vector<std::shared_ptr<const Policy>> policies;
@@ -288,7 +300,7 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
       root = true;
       continue;
     }
-    ASSIGN_OR_RETURN(auto p, Get(n));
+    CO_ASSIGN_OR_RETURN(auto p, co_await Get(n));
     if (p) policies.push_back(std::move(p));
   }
   auto acl = std::make_shared<const Acl>(policies, root);
@@ -297,7 +309,7 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
     if (acls_.size() >= kMaxCachedAcls) acls_.clear();
     acls_[key] = acl;
   }
-  return std::shared_ptr<const Acl>(acl);
+  co_return std::shared_ptr<const Acl>(acl);
 }
 
 }  // namespace vault::core

@@ -64,22 +64,24 @@ class PolicyStore {
   explicit PolicyStore(logical::Storage* barrier) : barrier_(barrier) {}
 
   // Creates the default policy when absent and clears the caches. Call after unseal.
-  Status Setup();
+  Task<Status> Setup();
   void Teardown();
 
   // Names of the stored policies plus "root", sorted.
-  Result<std::vector<std::string>> List();
+  Task<Result<std::vector<std::string>>> List();
   // The stored policy (nullptr if none). "root" has no stored form: nullptr.
-  Result<std::shared_ptr<const Policy>> Get(std::string_view name);
+  Task<Result<std::shared_ptr<const Policy>>> Get(std::string name);
   // Parses and stores (name lower-cased). kInvalidArgument for a malformed policy, an empty
   // name, or "root".
-  Status Put(std::string_view name, std::string_view text);
+  Task<Status> Put(std::string name, std::string text);
   // Deletes; kInvalidArgument for "root" and "default". Unknown names succeed.
-  Status Delete(std::string_view name);
+  Task<Status> Delete(std::string name);
 
   // The ACL for a set of policy names (cached until any policy changes). Unknown names are
-  // ignored, as Vault does; "root" yields the root ACL.
-  Result<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& names);
+  // ignored, as Vault does; "root" yields the root ACL. `names` must outlive the task.
+  Task<Result<std::shared_ptr<const Acl>>> AclFor(const std::vector<std::string>& names);
+  // AclFor's answer when the ACL is cached (every request asks this first); else nullptr.
+  std::shared_ptr<const Acl> CachedAcl(const std::vector<std::string>& names) const;
 
  private:
   logical::Storage* barrier_;

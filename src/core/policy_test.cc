@@ -80,32 +80,32 @@ TEST(PolicyTest, CapabilityNamesAreSortedAndDenyIsAlone) {
 TEST(PolicyStoreTest, DefaultRootAndLifecycle) {
   logical::MemStorage storage;
   PolicyStore store(&storage);
-  ASSERT_TRUE(store.Setup().ok());
-  EXPECT_EQ(*store.List(), (std::vector<std::string>{"default", "root"}));
-  auto def = store.Get("default");
+  ASSERT_TRUE(SyncWait(store.Setup()).ok());
+  EXPECT_EQ(*SyncWait(store.List()), (std::vector<std::string>{"default", "root"}));
+  auto def = SyncWait(store.Get("default"));
   ASSERT_TRUE(def.ok() && *def);
   EXPECT_NE((*def)->raw.find("auth/token/lookup-self"), std::string::npos);
 
-  ASSERT_TRUE(store.Put("Ops", "path \"secret/*\" { capabilities = [\"read\"] }").ok());
-  EXPECT_EQ(*store.List(), (std::vector<std::string>{"default", "ops", "root"}));
-  EXPECT_EQ(store.Put("root", "").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.Put("bad", "path {").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.Delete("default").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.Delete("root").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(SyncWait(store.Put("Ops", "path \"secret/*\" { capabilities = [\"read\"] }")).ok());
+  EXPECT_EQ(*SyncWait(store.List()), (std::vector<std::string>{"default", "ops", "root"}));
+  EXPECT_EQ(SyncWait(store.Put("root", "")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyncWait(store.Put("bad", "path {")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyncWait(store.Delete("default")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyncWait(store.Delete("root")).code(), StatusCode::kInvalidArgument);
 
   // The ACL cache follows policy changes.
-  auto acl1 = *store.AclFor({"ops"});
-  EXPECT_EQ(acl1, *store.AclFor({"ops"}));
-  ASSERT_TRUE(store.Put("ops", "path \"secret/*\" { capabilities = [\"list\"] }").ok());
-  auto acl2 = *store.AclFor({"ops"});
+  auto acl1 = *SyncWait(store.AclFor({"ops"}));
+  EXPECT_EQ(acl1, *SyncWait(store.AclFor({"ops"})));
+  ASSERT_TRUE(SyncWait(store.Put("ops", "path \"secret/*\" { capabilities = [\"list\"] }")).ok());
+  auto acl2 = *SyncWait(store.AclFor({"ops"}));
   EXPECT_NE(acl1, acl2);
-  ASSERT_TRUE(store.Delete("ops").ok());
-  EXPECT_FALSE(*store.Get("ops"));
+  ASSERT_TRUE(SyncWait(store.Delete("ops")).ok());
+  EXPECT_FALSE(*SyncWait(store.Get("ops")));
 
   // A second store on the same storage (restart) sees the stored policies.
   PolicyStore again(&storage);
-  ASSERT_TRUE(again.Setup().ok());
-  EXPECT_EQ(*again.List(), (std::vector<std::string>{"default", "root"}));
+  ASSERT_TRUE(SyncWait(again.Setup()).ok());
+  EXPECT_EQ(*SyncWait(again.List()), (std::vector<std::string>{"default", "root"}));
 }
 
 }  // namespace

@@ -24,59 +24,66 @@ std::string MaybeBase64(const std::string& s) {
   return s;
 }
 
-Result<Response> ListPolicies(PolicyStore* policies, bool with_policies_key) {
-  ASSIGN_OR_RETURN(auto names, policies->List());
-  Json data = {{"keys", names}};
+Task<Result<Response>> ListPolicies(PolicyStore* policies, bool with_policies_key) {
+  CO_ASSIGN_OR_RETURN(auto names, co_await policies->List());
+  Json data = Json::object();
+  data["keys"] = names;
   if (with_policies_key) data["policies"] = names;
-  return Response::WithData(std::move(data));
+  co_return Response::WithData(std::move(data));
 }
 
 }  // namespace
 
-Result<std::vector<std::string>> TokenCapabilities(PolicyStore* policies, const TokenEntry& token,
-                                                   const std::string& raw_path) {
+Task<Result<std::vector<std::string>>> TokenCapabilities(PolicyStore* policies,
+                                                         const TokenEntry& token,
+                                                         std::string raw_path) {
   std::string path = raw_path;
   if (!path.empty() && path[0] == '/') path.erase(0, 1);
-  ASSIGN_OR_RETURN(auto acl, policies->AclFor(token.policies));
-  if (acl->root()) return std::vector<std::string>{"root"};
+  CO_ASSIGN_OR_RETURN(auto acl, co_await policies->AclFor(token.policies));
+  if (acl->root()) co_return std::vector<std::string>{"root"};
   auto names = CapabilityNames(acl->Capabilities(path));
-  if (names.empty()) return std::vector<std::string>{"deny"};
-  return names;
+  if (names.empty()) co_return std::vector<std::string>{"deny"};
+  co_return names;
 }
 
+// The handlers below are stored lambdas (they live as long as the backend), so their captures
+// outlive the coroutines they start.
 std::vector<Path> PolicyPaths(PolicyStore* policies) {
   std::vector<Path> out;
   Path list;
   list.pattern = "policy/?";
   list.synopsis = "List the configured access control policies.";
-  list.operations[Operation::kRead] = [policies](Request&, const FieldData&) {
+  list.async_operations[Operation::kRead] = [policies](Request&, const FieldData&) {
     return ListPolicies(policies, true);
   };
-  list.operations[Operation::kList] = list.operations[Operation::kRead];
+  list.async_operations[Operation::kList] = list.async_operations[Operation::kRead];
   out.push_back(list);
 
   auto read = [policies](const std::string& key) {
-    return [policies, key](Request&, const FieldData& d) -> Result<Response> {
+    return [policies, key](Request&, const FieldData& d) -> Task<Result<Response>> {
       std::string name = ToLower(d.GetString("name"));
-      if (name == "root") return Response();  // implicit; nothing to show (404)
-      ASSIGN_OR_RETURN(auto p, policies->Get(name));
-      if (!p) return Response();
-      return Response::WithData({{"name", p->name}, {key, p->raw}});
+      if (name == "root") co_return Response();  // implicit; nothing to show (404)
+      CO_ASSIGN_OR_RETURN(auto p, co_await policies->Get(name));
+      if (!p) co_return Response();
+      Json data = Json::object();
+      data["name"] = p->name;
+      data[key] = p->raw;
+      co_return Response::WithData(std::move(data));
     };
   };
-  auto write = [policies](Request&, const FieldData& d) -> Result<Response> {
+  auto write = [policies](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string text = d.Has("policy") ? d.GetString("policy") : d.GetString("rules");
-    if (Trim(text).empty()) return InvalidArgument("'policy' parameter not supplied or empty");
-    RETURN_IF_ERROR(policies->Put(d.GetString("name"), MaybeBase64(text)));
+    if (Trim(text).empty()) co_return InvalidArgument("'policy' parameter not supplied or empty");
+    CO_RETURN_IF_ERROR(co_await policies->Put(d.GetString("name"), MaybeBase64(text)));
     Response r;
     std::string name = d.GetString("name");
     if (ToLower(name) != name)
       r.warnings.push_back("policy name was converted to \"" + ToLower(name) + "\"");
-    return r;
+    co_return r;
   };
-  auto del = [policies](Request&, const FieldData& d) -> Result<Response> {
-    RETURN_IF_ERROR(policies->Delete(d.GetString("name")));
-    return Response();
+  auto del = [policies](Request&, const FieldData& d) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(co_await policies->Delete(d.GetString("name")));
+    co_return Response();
   };
 
   Path one;
@@ -88,15 +95,15 @@ std::vector<Path> PolicyPaths(PolicyStore* policies) {
   one.fields = {{"name", FieldType::kString, "The name of the policy. Example: \"ops\""},
                 {"rules", FieldType::kString, "The rules of the policy."},
                 {"policy", FieldType::kString, "The rules of the policy."}};
-  one.operations[Operation::kRead] = read("rules");
-  one.operations[Operation::kUpdate] = write;
-  one.operations[Operation::kDelete] = del;
+  one.async_operations[Operation::kRead] = read("rules");
+  one.async_operations[Operation::kUpdate] = write;
+  one.async_operations[Operation::kDelete] = del;
   out.push_back(one);
 
   Path acl_list;
   acl_list.pattern = "policies/acl/?";
   acl_list.synopsis = "List the configured access control policies.";
-  acl_list.operations[Operation::kList] = [policies](Request&, const FieldData&) {
+  acl_list.async_operations[Operation::kList] = [policies](Request&, const FieldData&) {
     return ListPolicies(policies, false);
   };
   out.push_back(acl_list);
@@ -106,25 +113,25 @@ std::vector<Path> PolicyPaths(PolicyStore* policies) {
   acl_one.synopsis = "Read, Modify, or Delete an access control policy.";
   acl_one.fields = {{"name", FieldType::kString, "The name of the policy. Example: \"ops\""},
                     {"policy", FieldType::kString, "The rules of the policy."}};
-  acl_one.operations[Operation::kRead] = read("policy");
-  acl_one.operations[Operation::kUpdate] = write;
-  acl_one.operations[Operation::kDelete] = del;
+  acl_one.async_operations[Operation::kRead] = read("policy");
+  acl_one.async_operations[Operation::kUpdate] = write;
+  acl_one.async_operations[Operation::kDelete] = del;
   out.push_back(acl_one);
   return out;
 }
 
 std::vector<Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies) {
-  auto report = [policies](const TokenEntry& t, const FieldData& d) -> Result<Response> {
+  auto report = [policies](const TokenEntry& t, const FieldData& d) -> Task<Result<Response>> {
     std::vector<std::string> paths = d.GetStrings("paths");
     for (const auto& p : d.GetStrings("path")) paths.push_back(p);
-    if (paths.empty()) return InvalidArgument("missing paths");
+    if (paths.empty()) co_return InvalidArgument("missing paths");
     Json data = Json::object();
     for (const auto& p : paths) {
-      ASSIGN_OR_RETURN(auto caps, TokenCapabilities(policies, t, p));
+      CO_ASSIGN_OR_RETURN(auto caps, co_await TokenCapabilities(policies, t, p));
       data[p] = caps;
     }
     if (paths.size() == 1) data["capabilities"] = data[paths[0]];
-    return Response::WithData(std::move(data));
+    co_return Response::WithData(std::move(data));
   };
   std::vector<Field> path_fields = {
       {"path", FieldType::kCommaStringSlice, "Use 'paths' instead."},
@@ -136,10 +143,12 @@ std::vector<Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies) {
   cap.fields = path_fields;
   cap.fields.push_back(
       {"token", FieldType::kString, "Token for which capabilities are being queried."});
-  cap.operations[Operation::kUpdate] = [=](Request&, const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(TokenRef t, tokens->Lookup(d.GetString("token")));
-    if (!t) return InvalidArgument("invalid token");
-    return report(*t, d);
+  cap.async_operations[Operation::kUpdate] = [=](Request&,
+                                                 const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(TokenRef t, co_await tokens->Lookup(d.GetString("token")));
+    if (!t) co_return InvalidArgument("invalid token");
+    Result<Response> out = co_await report(*t, d);
+    co_return out;
   };
 
   Path self;
@@ -147,10 +156,12 @@ std::vector<Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies) {
   self.synopsis = "Fetches the capabilities of the given token on the given path.";
   self.fields = path_fields;
   self.fields.push_back({"token", FieldType::kString, "Ignored: the calling token is used."});
-  self.operations[Operation::kUpdate] = [=](Request& r, const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(TokenRef t, tokens->Lookup(r.client_token));
-    if (!t) return PermissionDenied();
-    return report(*t, d);
+  self.async_operations[Operation::kUpdate] = [=](Request& r,
+                                                  const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(TokenRef t, co_await tokens->Lookup(r.client_token));
+    if (!t) co_return PermissionDenied();
+    Result<Response> out = co_await report(*t, d);
+    co_return out;
   };
 
   Path acc;
@@ -159,10 +170,12 @@ std::vector<Path> CapabilitiesPaths(TokenStore* tokens, PolicyStore* policies) {
       "Fetches the capabilities of the token associated with the given accessor on the given path.";
   acc.fields = path_fields;
   acc.fields.push_back({"accessor", FieldType::kString, "Accessor of the token."});
-  acc.operations[Operation::kUpdate] = [=](Request&, const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(TokenRef t, tokens->LookupAccessor(d.GetString("accessor")));
-    if (!t) return InvalidArgument("invalid accessor");
-    return report(*t, d);
+  acc.async_operations[Operation::kUpdate] = [=](Request&,
+                                                 const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(TokenRef t, co_await tokens->LookupAccessor(d.GetString("accessor")));
+    if (!t) co_return InvalidArgument("invalid accessor");
+    Result<Response> out = co_await report(*t, d);
+    co_return out;
   };
   return {cap, self, acc};
 }
@@ -197,20 +210,22 @@ std::vector<Path> AuditPaths(AuditBroker* audit) {
       {"description", FieldType::kString, "User-friendly description for this audit backend."},
       {"options", FieldType::kMap, "Configuration options for the audit backend."},
       {"local", FieldType::kBool, "Mark the mount as a local mount."}};
-  one.operations[Operation::kUpdate] = [audit](Request&, const FieldData& d) -> Result<Response> {
+  one.async_operations[Operation::kUpdate] = [audit](Request&,
+                                                     const FieldData& d) -> Task<Result<Response>> {
     AuditDeviceEntry e;
     e.path = d.GetString("path");
     e.type = d.GetString("type");
     e.description = d.GetString("description");
     e.options = d.Has("options") ? d.Get("options") : Json::object();
     e.local = d.GetBool("local");
-    if (e.type.empty()) return InvalidArgument("type is required");
-    RETURN_IF_ERROR(audit->Enable(std::move(e)));
-    return Response();
+    if (e.type.empty()) co_return InvalidArgument("type is required");
+    CO_RETURN_IF_ERROR(co_await audit->Enable(std::move(e)));
+    co_return Response();
   };
-  one.operations[Operation::kDelete] = [audit](Request&, const FieldData& d) -> Result<Response> {
-    RETURN_IF_ERROR(audit->Disable(d.GetString("path")));
-    return Response();
+  one.async_operations[Operation::kDelete] = [audit](Request&,
+                                                     const FieldData& d) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(co_await audit->Disable(d.GetString("path")));
+    co_return Response();
   };
 
   Path hash;

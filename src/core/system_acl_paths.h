@@ -19,7 +19,8 @@ std::vector<logical::Path> AuditPaths(AuditBroker* audit);
 
 // A token's capabilities on a full path as sys/capabilities reports them: ["root"] for root,
 // ["deny"] when nothing is granted.
-Result<std::vector<std::string>> TokenCapabilities(PolicyStore* policies, const TokenEntry& token,
-                                                   const std::string& path);
+// `token` must outlive the task.
+Task<Result<std::vector<std::string>>> TokenCapabilities(PolicyStore* policies,
+                                                         const TokenEntry& token, std::string path);
 
 }  // namespace vault::core

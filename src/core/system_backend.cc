@@ -4,7 +4,6 @@
 
 #include "util/clock.h"
 #include "util/duration.h"
-#include "util/io_thread.h"
 
 namespace vault::core {
 
@@ -97,19 +96,20 @@ Path TunePath(MountManager* mounts) {
                                {"description", e->description},
                                {"options", e->options}});
   };
-  p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(auto def, OptionalTtl(d.raw(), "default_lease_ttl"));
-    ASSIGN_OR_RETURN(auto max, OptionalTtl(d.raw(), "max_lease_ttl"));
+  p.async_operations[Operation::kUpdate] = [mounts](Request&,
+                                                    const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(auto def, OptionalTtl(d.raw(), "default_lease_ttl"));
+    CO_ASSIGN_OR_RETURN(auto max, OptionalTtl(d.raw(), "max_lease_ttl"));
     std::optional<std::string> desc;
     if (d.Has("description")) desc = d.GetString("description");
-    RETURN_IF_ERROR(mounts->Tune(d.GetString("path"), def, max, desc));
-    return Response();
+    CO_RETURN_IF_ERROR(co_await mounts->Tune(d.GetString("path"), def, max, desc));
+    co_return Response();
   };
   return p;
 }
 
 // Before a mount goes (unmount, remount), as Vault does: taint it so that no new request starts
-// on it, wait (up to a minute in all, off the I/O thread) for the requests under way to end, then
+// on it, wait (up to a minute in all, holding no thread) for the requests under way to end, then
 // revoke its leases, including those just issued. On failure the mount is untainted and stays.
 Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std::string& path) {
   std::shared_ptr<const Mount> live = mounts->Live(path);
@@ -117,8 +117,9 @@ Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std
   MountTraffic& traffic = *live->traffic;
   traffic.tainted = true;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  Result<bool> drained = co_await PollUntil(
-      deadline, [&]() -> Task<Result<bool>> { co_return traffic.requests.load() == 0; });
+  Result<bool> drained = co_await PollUntil(exp->delay(), deadline, [&]() -> Task<Result<bool>> {
+    co_return traffic.requests.load() == 0;
+  });
   Status st = drained.ok() && !*drained
                   ? Internal(std::to_string(traffic.requests.load()) + " request(s) on " + path +
                              " still running after 60 s; the mount stays as it is, try again")
@@ -154,28 +155,29 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
                              NormalizeMountPath(d.GetString("path")));
     return Response::WithData(MountToJson(*e));
   };
-  p.operations[Operation::kUpdate] = [mounts](Request&, const FieldData& d) -> Result<Response> {
+  p.async_operations[Operation::kUpdate] = [mounts](Request&,
+                                                    const FieldData& d) -> Task<Result<Response>> {
     MountEntry e;
     e.path = d.GetString("path");
     e.type = d.GetString("type");
     e.description = d.GetString("description");
     Json config = d.Get("config");
-    ASSIGN_OR_RETURN(auto def, OptionalTtl(config, "default_lease_ttl"));
-    ASSIGN_OR_RETURN(auto max, OptionalTtl(config, "max_lease_ttl"));
+    CO_ASSIGN_OR_RETURN(auto def, OptionalTtl(config, "default_lease_ttl"));
+    CO_ASSIGN_OR_RETURN(auto max, OptionalTtl(config, "max_lease_ttl"));
     e.default_lease_ttl = def.value_or(0);
     e.max_lease_ttl = max.value_or(0);
     if (d.Has("options")) {
       e.options = Json::object();
       Json options = d.Get("options");
       for (auto& [k, v] : options.items()) {
-        if (!v.is_string()) return InvalidArgument("options must be a map of strings");
+        if (!v.is_string()) co_return InvalidArgument("options must be a map of strings");
         e.options[k] = v;
       }
     }
     e.local = d.GetBool("local");
     e.seal_wrap = d.GetBool("seal_wrap");
-    RETURN_IF_ERROR(mounts->Mount(std::move(e)));
-    return Response();
+    CO_RETURN_IF_ERROR(co_await mounts->Mount(std::move(e)));
+    co_return Response();
   };
   // Vault revokes every lease of a mount before removing it; a failed revoke aborts. Leases that
   // requests on the mount are still issuing are waited for (revoked as those requests end).
@@ -183,7 +185,7 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
       [mounts, exp](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string path = NormalizeMountPath(d.GetString("path"));
     if (Status st = co_await RetireMount(mounts, exp, path); !st.ok()) co_return st;
-    if (Status st = mounts->Unmount(path); !st.ok()) co_return st;
+    if (Status st = co_await mounts->Unmount(path); !st.ok()) co_return st;
     co_return Response();
   };
   return p;
@@ -199,7 +201,8 @@ Path RemountPath(MountManager* mounts, ExpirationManager* exp) {
       [mounts, exp](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string from = NormalizeMountPath(d.GetString("from"));
     if (Status st = co_await RetireMount(mounts, exp, from); !st.ok()) co_return st;
-    if (Status st = mounts->Remount(d.GetString("from"), d.GetString("to")); !st.ok()) co_return st;
+    if (Status st = co_await mounts->Remount(d.GetString("from"), d.GetString("to")); !st.ok())
+      co_return st;
     co_return Response();
   };
   return p;
@@ -237,9 +240,10 @@ Path RotatePath(barrier::Barrier* barrier) {
   Path p;
   p.pattern = "rotate";
   p.synopsis = "Rotates the backend encryption key used to persist data.";
-  p.operations[Operation::kUpdate] = [barrier](Request&, const FieldData&) -> Result<Response> {
-    RETURN_IF_ERROR(barrier->Rotate());
-    return Response();
+  p.async_operations[Operation::kUpdate] = [barrier](Request&,
+                                                     const FieldData&) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(co_await barrier->Rotate());
+    co_return Response();
   };
   return p;
 }

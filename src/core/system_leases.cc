@@ -89,11 +89,12 @@ Path LookupPath(ExpirationManager* exp) {
   p.synopsis = "View or list lease metadata.";
   p.description = kLeaseHelp;
   p.fields = {{"lease_id", FieldType::kString, "The lease identifier to look up."}};
-  p.operations[Operation::kUpdate] = [exp](Request&, const FieldData& d) -> Result<Response> {
+  p.async_operations[Operation::kUpdate] = [exp](Request&,
+                                                 const FieldData& d) -> Task<Result<Response>> {
     std::string id = d.GetString("lease_id");
-    if (id.empty()) return InvalidArgument("missing lease_id");
-    ASSIGN_OR_RETURN(Json j, exp->Lookup(id));
-    return Response::WithData(std::move(j));
+    if (id.empty()) co_return InvalidArgument("missing lease_id");
+    CO_ASSIGN_OR_RETURN(Json j, co_await exp->Lookup(id));
+    co_return Response::WithData(std::move(j));
   };
   return p;
 }
@@ -104,10 +105,13 @@ Path LookupListPath(ExpirationManager* exp) {
   p.synopsis = "View or list lease metadata.";
   p.description = kLeaseHelp;
   p.fields = {{"prefix", FieldType::kString, "The path prefix to list."}};
-  p.operations[Operation::kList] = [exp](Request&, const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(auto keys, exp->List(d.GetString("prefix")));
-    if (keys.empty()) return Response();
-    return Response::WithData({{"keys", keys}});
+  p.async_operations[Operation::kList] = [exp](Request&,
+                                               const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(auto keys, co_await exp->List(d.GetString("prefix")));
+    if (keys.empty()) co_return Response();
+    Json data = Json::object();
+    data["keys"] = std::move(keys);
+    co_return Response::WithData(std::move(data));
   };
   return p;
 }
@@ -117,13 +121,14 @@ Path TidyPath(ExpirationManager* exp) {
   p.pattern = "leases/tidy";
   p.synopsis = "Cleans up the dangling storage entries for leases.";
   p.description = kLeaseHelp;
-  p.operations[Operation::kUpdate] = [exp](Request&, const FieldData&) -> Result<Response> {
-    ASSIGN_OR_RETURN(Json j, exp->Tidy());
+  p.async_operations[Operation::kUpdate] = [exp](Request&,
+                                                 const FieldData&) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(Json j, co_await exp->Tidy());
     Response r;
     r.warnings.push_back("Tidy operation completed: checked " +
                          std::to_string(j["checked"].get<int64_t>()) + " index entries, removed " +
                          std::to_string(j["removed"].get<int64_t>()));
-    return r;
+    co_return r;
   };
   return p;
 }

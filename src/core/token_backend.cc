@@ -125,27 +125,28 @@ Json TokenLookupData(const TokenEntry& e, const std::string& id, int64_t now) {
 std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStore* policies,
                                                   SudoCheck has_sudo, Clock* clock) {
   // The caller's entry (core has validated it already; nullptr only if revoked meanwhile).
-  auto caller = [tokens](Request& r) -> Result<TokenRef> {
-    ASSIGN_OR_RETURN(TokenRef e, tokens->Lookup(r.client_token));
-    if (!e) return PermissionDenied();
-    return e;
+  auto caller = [tokens](Request& r) -> Task<Result<TokenRef>> {
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Lookup(r.client_token));
+    if (!e) co_return PermissionDenied();
+    co_return e;
   };
 
   auto create = [=](bool orphan_path) {
-    return [=](Request& r, const FieldData& d) -> Result<Response> {
-      ASSIGN_OR_RETURN(TokenRef parent, caller(r));
-      bool sudo = parent->IsRoot() || has_sudo(*parent, "auth/token/create");
+    return [=](Request& r, const FieldData& d) -> Task<Result<Response>> {
+      CO_ASSIGN_OR_RETURN(TokenRef parent, co_await caller(r));
+      bool sudo = parent->IsRoot();
+      if (!sudo) sudo = co_await has_sudo(*parent, "auth/token/create");
       if (d.Has("type") && d.GetString("type") != "service" && d.GetString("type") != "default")
-        return InvalidArgument("unsupported token type \"" + d.GetString("type") + "\"");
+        co_return InvalidArgument("unsupported token type \"" + d.GetString("type") + "\"");
       bool no_parent = d.GetBool("no_parent");
       if (no_parent && !sudo && !orphan_path)
-        return PermissionDenied("root or sudo privileges required to create orphan token");
+        co_return PermissionDenied("root or sudo privileges required to create orphan token");
       if (d.Has("id") && !d.GetString("id").empty() && !sudo)
-        return PermissionDenied("root or sudo privileges required to specify token id");
+        co_return PermissionDenied("root or sudo privileges required to specify token id");
       if (d.Has("period") && d.GetInt("period") > 0 && !sudo)
-        return PermissionDenied("root or sudo privileges required to create periodic token");
+        co_return PermissionDenied("root or sudo privileges required to create periodic token");
       int64_t num_uses = d.GetInt("num_uses");
-      if (num_uses < 0) return InvalidArgument("number of uses cannot be negative");
+      if (num_uses < 0) co_return InvalidArgument("number of uses cannot be negative");
 
       bool no_default = d.GetBool("no_default_policy");
       std::vector<std::string> requested = d.GetStrings("policies");
@@ -159,18 +160,20 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
         if (!sudo) {
           for (const auto& p : pols) {
             if (!Contains(parent_policies, p))
-              return InvalidArgument("child policies must be subset of parent");
+              co_return InvalidArgument("child policies must be subset of parent");
           }
         }
       }
       if (Contains(pols, "root") && !parent->IsRoot())
-        return PermissionDenied("root tokens may not be created without parent token being root");
-      if (pols.empty()) return InvalidArgument("token must have at least one policy");
+        co_return PermissionDenied(
+            "root tokens may not be created without parent token being root");
+      if (pols.empty()) co_return InvalidArgument("token must have at least one policy");
 
       int64_t ttl = d.Has("ttl") ? d.GetInt("ttl") : d.GetInt("lease");
       int64_t explicit_max = d.GetInt("explicit_max_ttl");
       int64_t period = d.GetInt("period");
-      if (ttl < 0 || explicit_max < 0 || period < 0) return InvalidArgument("ttl must be positive");
+      if (ttl < 0 || explicit_max < 0 || period < 0)
+        co_return InvalidArgument("ttl must be positive");
       if (period > 0) ttl = period;
       bool root_only = pols.size() == 1 && pols[0] == "root";
       if (ttl == 0 && !(root_only && parent->expire_time == 0)) ttl = r.mount.default_lease_ttl;
@@ -178,7 +181,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
         ttl = std::min(ttl, r.mount.max_lease_ttl);
       if (explicit_max > 0 && (ttl == 0 || ttl > explicit_max)) ttl = explicit_max;
       if (ttl == 0 && parent->expire_time != 0)
-        return InvalidArgument("expiring root tokens cannot create non-expiring root tokens");
+        co_return InvalidArgument("expiring root tokens cannot create non-expiring root tokens");
 
       TokenCreateParams p;
       if (d.Has("id") && !d.GetString("id").empty()) p.id = d.GetString("id");
@@ -190,7 +193,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       p.meta = Json::object();
       if (meta.is_object()) {
         for (auto& [k, v] : meta.items()) {
-          if (!v.is_string()) return InvalidArgument("metadata values must be strings");
+          if (!v.is_string()) co_return InvalidArgument("metadata values must be strings");
           p.meta[k] = v;
         }
       }
@@ -200,15 +203,15 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       p.period = period;
       p.renewable = d.GetBool("renewable");
       TokenEntry created;
-      ASSIGN_OR_RETURN(std::string token, tokens->Create(p, &created));
+      CO_ASSIGN_OR_RETURN(std::string token, co_await tokens->Create(p, &created));
       Response resp;
       resp.auth = AuthBlock(created, token, clock->NowSeconds());
       for (const auto& name : pols) {
         if (name == "root" || name == "default") continue;
-        auto pol = policies->Get(name);
+        auto pol = co_await policies->Get(name);
         if (pol.ok() && !*pol) resp.warnings.push_back("Policy \"" + name + "\" does not exist");
       }
-      return resp;
+      co_return resp;
     };
   };
 
@@ -216,37 +219,40 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   create_path.pattern = "create";
   create_path.synopsis = "The token create path is used to create new tokens.";
   create_path.fields = CreateFields();
-  create_path.operations[Operation::kUpdate] = create(false);
+  create_path.async_operations[Operation::kUpdate] = create(false);
   Path create_orphan = create_path;
   create_orphan.pattern = "create-orphan";
   create_orphan.synopsis = "The token create path is used to create new orphan tokens.";
-  create_orphan.operations[Operation::kUpdate] = create(true);
+  create_orphan.async_operations[Operation::kUpdate] = create(true);
 
   // ---- lookup
-  auto lookup_token = [=](const std::string& t) -> Result<Response> {
-    if (t.empty()) return InvalidArgument("missing token to lookup");
-    ASSIGN_OR_RETURN(TokenRef e, tokens->Lookup(t));
-    if (!e) return PermissionDenied("bad token");
-    return Response::WithData(TokenLookupData(*e, t, clock->NowSeconds()));
+  auto lookup_token = [=](const std::string& t) -> Task<Result<Response>> {
+    if (t.empty()) co_return InvalidArgument("missing token to lookup");
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Lookup(t));
+    if (!e) co_return PermissionDenied("bad token");
+    co_return Response::WithData(TokenLookupData(*e, t, clock->NowSeconds()));
   };
   Path self;
   self.pattern = "lookup-self";
   self.synopsis = "This endpoint will lookup a token and its properties.";
-  self.operations[Operation::kRead] = [=](Request& r, const FieldData&) {
-    return lookup_token(r.client_token);
+  self.async_operations[Operation::kRead] = [=](Request& r,
+                                                const FieldData&) -> Task<Result<Response>> {
+    Result<Response> out = co_await lookup_token(r.client_token);
+    co_return out;
   };
   Path lookup;
   lookup.pattern = "lookup(/(?P<urltoken>.+))?";
   lookup.synopsis = "This endpoint will lookup a token and its properties.";
   lookup.fields = {{"token", FieldType::kString, "Token to lookup."},
                    {"urltoken", FieldType::kString, "Token to lookup (URL form, 0.x)."}};
-  auto lookup_op = [=](Request& r, const FieldData& d) -> Result<Response> {
+  auto lookup_op = [=](Request& r, const FieldData& d) -> Task<Result<Response>> {
     std::string t = d.Has("urltoken") ? d.GetString("urltoken") : d.GetString("token");
     if (t.empty()) t = r.client_token;
-    return lookup_token(t);
+    Result<Response> out = co_await lookup_token(t);
+    co_return out;
   };
-  lookup.operations[Operation::kUpdate] = lookup_op;
-  lookup.operations[Operation::kRead] = lookup_op;
+  lookup.async_operations[Operation::kUpdate] = lookup_op;
+  lookup.async_operations[Operation::kRead] = lookup_op;
 
   Path lookup_accessor;
   lookup_accessor.pattern = "lookup-accessor(/(?P<urlaccessor>.+))?";
@@ -255,22 +261,22 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       "Response will not contain the token ID.";
   lookup_accessor.fields = {{"accessor", FieldType::kString, "Accessor of the token to look up."},
                             {"urlaccessor", FieldType::kString, "Accessor (URL form)."}};
-  lookup_accessor.operations[Operation::kUpdate] = [=](Request& r,
-                                                       const FieldData& d) -> Result<Response> {
+  lookup_accessor.async_operations[Operation::kUpdate] =
+      [=](Request& r, const FieldData& d) -> Task<Result<Response>> {
     std::string a = d.Has("urlaccessor") ? d.GetString("urlaccessor") : d.GetString("accessor");
-    if (a.empty()) return InvalidArgument("missing accessor");
-    ASSIGN_OR_RETURN(TokenRef e, tokens->LookupAccessor(a));
-    if (!e) return InvalidArgument("invalid accessor");
-    return Response::WithData(TokenLookupData(*e, "", clock->NowSeconds()));
+    if (a.empty()) co_return InvalidArgument("missing accessor");
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->LookupAccessor(a));
+    if (!e) co_return InvalidArgument("invalid accessor");
+    co_return Response::WithData(TokenLookupData(*e, "", clock->NowSeconds()));
   };
 
   // ---- renew
   auto renew_hash = [=](Request& r, const std::string& hash, const std::string& token,
-                        int64_t increment) -> Result<Response> {
-    ASSIGN_OR_RETURN(TokenRef e, tokens->Renew(hash, increment, r.mount.max_lease_ttl));
+                        int64_t increment) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Renew(hash, increment, r.mount.max_lease_ttl));
     Response resp;
     resp.auth = AuthBlock(*e, token, clock->NowSeconds());
-    return resp;
+    co_return resp;
   };
   std::vector<Field> renew_fields = {
       {"token", FieldType::kString, "Token to renew."},
@@ -281,22 +287,26 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   renew.pattern = "renew(/(?P<urltoken>.+))?";
   renew.synopsis = "This endpoint will renew the given token and prevent expiration.";
   renew.fields = renew_fields;
-  renew.operations[Operation::kUpdate] = [=](Request& r, const FieldData& d) -> Result<Response> {
+  renew.async_operations[Operation::kUpdate] = [=](Request& r,
+                                                   const FieldData& d) -> Task<Result<Response>> {
     std::string t = d.Has("urltoken") ? d.GetString("urltoken") : d.GetString("token");
-    if (t.empty()) return InvalidArgument("missing token to renew");
-    ASSIGN_OR_RETURN(TokenRef e, tokens->Lookup(t));
-    if (!e) return PermissionDenied("bad token");
-    return renew_hash(r, e->id_hash, t, d.GetInt("increment"));
+    if (t.empty()) co_return InvalidArgument("missing token to renew");
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Lookup(t));
+    if (!e) co_return PermissionDenied("bad token");
+    Result<Response> out = co_await renew_hash(r, e->id_hash, t, d.GetInt("increment"));
+    co_return out;
   };
   Path renew_self;
   renew_self.pattern = "renew-self";
   renew_self.synopsis =
       "This endpoint will renew the token used to call it and prevent expiration.";
   renew_self.fields = renew_fields;
-  renew_self.operations[Operation::kUpdate] = [=](Request& r,
-                                                  const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(TokenRef e, caller(r));
-    return renew_hash(r, e->id_hash, r.client_token, d.GetInt("increment"));
+  renew_self.async_operations[Operation::kUpdate] =
+      [=](Request& r, const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await caller(r));
+    Result<Response> out =
+        co_await renew_hash(r, e->id_hash, r.client_token, d.GetInt("increment"));
+    co_return out;
   };
   Path renew_accessor;
   renew_accessor.pattern = "renew-accessor";
@@ -305,11 +315,12 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       "Response will not contain the token ID.";
   renew_accessor.fields = {{"accessor", FieldType::kString, "Accessor of the token to renew."},
                            {"increment", FieldType::kDurationSecond, "The desired increment."}};
-  renew_accessor.operations[Operation::kUpdate] = [=](Request& r,
-                                                      const FieldData& d) -> Result<Response> {
-    ASSIGN_OR_RETURN(TokenRef e, tokens->LookupAccessor(d.GetString("accessor")));
-    if (!e) return InvalidArgument("invalid accessor");
-    return renew_hash(r, e->id_hash, "", d.GetInt("increment"));
+  renew_accessor.async_operations[Operation::kUpdate] =
+      [=](Request& r, const FieldData& d) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->LookupAccessor(d.GetString("accessor")));
+    if (!e) co_return InvalidArgument("invalid accessor");
+    Result<Response> out = co_await renew_hash(r, e->id_hash, "", d.GetInt("increment"));
+    co_return out;
   };
 
   // ---- revoke
@@ -349,7 +360,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       [=](Request&, const FieldData& d) -> Task<Result<Response>> {
     std::string a = d.Has("urlaccessor") ? d.GetString("urlaccessor") : d.GetString("accessor");
     if (a.empty()) co_return InvalidArgument("missing accessor");
-    CO_ASSIGN_OR_RETURN(TokenRef e, tokens->LookupAccessor(a));
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->LookupAccessor(a));
     if (!e) co_return InvalidArgument("invalid accessor");
     CO_RETURN_IF_ERROR(co_await tokens->RevokeTree(e->id_hash));
     co_return Response();
@@ -372,10 +383,11 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   accessors.synopsis =
       "List token accessors, which can then be used to iterate and discover their properties or "
       "revoke them.";
-  accessors.operations[Operation::kList] = [=](Request&, const FieldData&) -> Result<Response> {
-    ASSIGN_OR_RETURN(auto keys, tokens->ListAccessors());
-    if (keys.empty()) return Response();
-    return Response::WithData({{"keys", keys}});
+  accessors.async_operations[Operation::kList] = [=](Request&,
+                                                     const FieldData&) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(auto keys, co_await tokens->ListAccessors());
+    if (keys.empty()) co_return Response();
+    co_return Response::WithData({{"keys", keys}});
   };
 
   Path tidy;

@@ -17,7 +17,7 @@ namespace vault::core {
 // Whether the token may use sudo on a full path (root tokens: always). Used for the parts of
 // token creation Vault reserves to root/sudo callers (chosen ids, orphans, policies outside
 // the parent's).
-using SudoCheck = std::function<bool(const TokenEntry& token, const std::string& path)>;
+using SudoCheck = std::function<Task<bool>(const TokenEntry& token, const std::string& path)>;
 
 std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStore* policies,
                                                   SudoCheck has_sudo, Clock* clock);

@@ -66,26 +66,29 @@ TokenEntry TokenEntry::FromJson(const Json& j) {
   return e;
 }
 
-Status TokenStore::Setup() {
-  ASSIGN_OR_RETURN(auto salt, storage_->Get(kSaltPath));
-  std::unique_lock lock(mu_);
+Task<Status> TokenStore::Setup() {
+  CO_ASSIGN_OR_RETURN(auto salt, co_await storage_->Get(kSaltPath));
+  std::string value;
   if (salt) {
-    salt_ = *salt;
+    value = std::move(*salt);
   } else {
-    salt_ = RandomBytes(32);
-    RETURN_IF_ERROR(storage_->Put(kSaltPath, salt_));
+    value = RandomBytes(32);
+    CO_RETURN_IF_ERROR(co_await storage_->Put(kSaltPath, value));
   }
-  hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
-  cache_.clear();
-  lock.unlock();
+  {
+    std::unique_lock lock(mu_);
+    salt_ = std::move(value);
+    hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
+    cache_.clear();
+  }
   // Every token that can expire is queued for RevokeExpired().
   {
     std::lock_guard elock(expiry_mu_);
     expiry_.clear();
   }
-  ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
+  CO_ASSIGN_OR_RETURN(auto ids, co_await storage_->List(kIdPrefix));
   for (const auto& h : ids) {
-    ASSIGN_OR_RETURN(TokenRef e, Load(h));
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await Load(h));
     if (!e) continue;
     // Pending: a revocation that failed part-way before the restart, finished now.
     if (e->num_uses == -1)
@@ -93,7 +96,7 @@ Status TokenStore::Setup() {
     else
       QueueExpiry(*e);
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 void TokenStore::Teardown() {
@@ -107,10 +110,7 @@ void TokenStore::Teardown() {
   expiry_.clear();
 }
 
-void TokenStore::SetRevokeHook(RevokeHook hook) {
-  std::lock_guard lock(write_mu_);
-  revoke_hook_ = std::move(hook);
-}
+void TokenStore::SetRevokeHook(RevokeHook hook) { revoke_hook_ = std::move(hook); }
 
 std::string TokenStore::HashLocked(const std::string& value) const {
   return HexEncode(hmac_->Mac(value));
@@ -122,10 +122,11 @@ Result<std::string> TokenStore::HashOf(const std::string& token) const {
   return HashLocked(token);
 }
 
-Status TokenStore::Persist(const TokenEntry& e) {
-  RETURN_IF_ERROR(logical::PutJson(storage_, kIdPrefix + e.id_hash, e.ToJson()));
+Task<Status> TokenStore::Persist(const TokenEntry& e) {
+  std::string key = kIdPrefix + e.id_hash;
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(storage_, key, e.ToJson()));
   QueueExpiry(e);
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 void TokenStore::QueueExpiry(const TokenEntry& e) {
@@ -141,7 +142,7 @@ void TokenStore::RevokeSoon(const std::string& id_hash) {
   expiry_.emplace(clock_->NowSeconds(), id_hash);
 }
 
-Status TokenStore::RevokeExpired() {
+Task<Status> TokenStore::RevokeExpired() {
   const int64_t now = clock_->NowSeconds();
   std::vector<std::string> due;
   {
@@ -160,7 +161,7 @@ Status TokenStore::RevokeExpired() {
   jobs.reserve(due.size());
   for (const auto& h : due) {
     jobs.push_back([this, h, now]() -> Task<Status> {
-      auto e = Load(h);
+      auto e = co_await Load(h);
       // Expired, or revocation-pending (a revocation that failed): revoke. Gone (revoked
       // meanwhile, e.g. with its parent) or renewed (its new deadline is queued): nothing to do.
       Status st = e.status();
@@ -178,11 +179,11 @@ Status TokenStore::RevokeExpired() {
     });
   }
   std::vector<Status> results =
-      SyncWait(RunBounded(std::move(jobs), static_cast<int>(kExpiryConcurrency)));
+      co_await RunBounded(std::move(jobs), static_cast<int>(kExpiryConcurrency));
   for (auto& st : results) {
-    if (!st.ok()) return st;
+    if (!st.ok()) co_return st;
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 void TokenStore::CacheErase(const std::string& id_hash) {
@@ -190,56 +191,61 @@ void TokenStore::CacheErase(const std::string& id_hash) {
   cache_.erase(id_hash);
 }
 
-Result<TokenRef> TokenStore::Load(const std::string& id_hash) {
-  {
-    std::shared_lock lock(mu_);
-    if (salt_.empty()) return Unavailable("Vault is sealed");
-    auto it = cache_.find(id_hash);
-    if (it != cache_.end()) return it->second;
-  }
-  ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + id_hash));
-  if (!j) return TokenRef();
+std::optional<Result<TokenRef>> TokenStore::Cached(const std::string& id_hash) const {
+  std::shared_lock lock(mu_);
+  if (salt_.empty()) return Result<TokenRef>(Unavailable("Vault is sealed"));
+  auto it = cache_.find(id_hash);
+  if (it != cache_.end()) return Result<TokenRef>(it->second);
+  return std::nullopt;
+}
+
+Task<Result<TokenRef>> TokenStore::Load(std::string id_hash) {
+  if (auto cached = Cached(id_hash)) co_return std::move(*cached);
+  std::string key = kIdPrefix + id_hash;
+  CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
+  if (!j) co_return TokenRef();
   TokenEntry e = TokenEntry::FromJson(*j);
   e.id_hash = id_hash;
   auto ref = std::make_shared<const TokenEntry>(std::move(e));
   std::unique_lock lock(mu_);
   auto [it, inserted] = cache_.emplace(id_hash, ref);
-  return it->second;
+  co_return it->second;
 }
 
-Result<std::string> TokenStore::CreateRoot(const std::optional<std::string>& id) {
+Task<Result<std::string>> TokenStore::CreateRoot(std::optional<std::string> id) {
   TokenCreateParams p;
-  p.id = id;
+  p.id = std::move(id);
   p.policies = {"root"};
   p.display_name = "root";
   p.path = "auth/token/root";
   p.ttl = 0;
   p.renewable = false;
-  return Create(p);
+  Result<std::string> token = co_await Create(p);
+  co_return token;
 }
 
-Result<std::string> TokenStore::Create(const TokenCreateParams& params, TokenEntry* out) {
-  std::lock_guard wlock(write_mu_);
+Task<Result<std::string>> TokenStore::Create(const TokenCreateParams& params, TokenEntry* out) {
+  AsyncMutex::Guard wlock = co_await write_mu_.Lock();
   std::string token = params.id ? *params.id : "hvs." + RandomAlnum(24);
-  if (token.empty()) return InvalidArgument("token id must not be empty");
-  if (token.size() > 1024) return InvalidArgument("token id too long");
+  if (token.empty()) co_return InvalidArgument("token id must not be empty");
+  if (token.size() > 1024) co_return InvalidArgument("token id too long");
   std::string hash, accessor_hash;
   TokenEntry e;
   e.accessor = RandomAlnum(24);
   {
     std::shared_lock lock(mu_);
-    if (salt_.empty()) return Unavailable("Vault is sealed");
+    if (salt_.empty()) co_return Unavailable("Vault is sealed");
     hash = HashLocked(token);
     accessor_hash = HashLocked(e.accessor);
   }
   if (params.id) {
-    ASSIGN_OR_RETURN(auto existing, Load(hash));
-    if (existing) return InvalidArgument("cannot create a token with a duplicate ID");
+    CO_ASSIGN_OR_RETURN(auto existing, co_await Load(hash));
+    if (existing) co_return InvalidArgument("cannot create a token with a duplicate ID");
   }
   if (!params.parent_hash.empty()) {
-    ASSIGN_OR_RETURN(auto parent, Load(params.parent_hash));
+    CO_ASSIGN_OR_RETURN(auto parent, co_await Load(params.parent_hash));
     if (!parent || parent->num_uses == -1)
-      return PermissionDenied("parent token is no longer valid");
+      co_return PermissionDenied("parent token is no longer valid");
   }
   int64_t now = clock_->NowSeconds();
   e.id_hash = hash;
@@ -257,32 +263,50 @@ Result<std::string> TokenStore::Create(const TokenCreateParams& params, TokenEnt
   e.renewable = params.renewable && params.ttl > 0;
   // Indexes first: a crash in between leaves only dangling index entries (removed by Tidy),
   // never a live token that revocation of its parent would miss.
-  RETURN_IF_ERROR(logical::PutJson(storage_, kAccessorPrefix + accessor_hash,
-                                   {{"accessor", e.accessor}, {"id_hash", hash}}));
+  const std::string accessor_key = kAccessorPrefix + accessor_hash;
+  Json accessor_entry = {{"accessor", e.accessor}, {"id_hash", hash}};
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(storage_, accessor_key, accessor_entry));
   if (!e.parent_hash.empty()) {
-    RETURN_IF_ERROR(storage_->Put(kParentPrefix + e.parent_hash + "/" + hash, ""));
+    const std::string parent_key = kParentPrefix + e.parent_hash + "/" + hash;
+    CO_RETURN_IF_ERROR(co_await storage_->Put(parent_key, ""));
   }
-  RETURN_IF_ERROR(Persist(e));
+  CO_RETURN_IF_ERROR(co_await Persist(e));
   if (out) *out = e;
   auto ref = std::make_shared<const TokenEntry>(std::move(e));
   std::unique_lock lock(mu_);
   cache_[hash] = std::move(ref);
-  return token;
+  co_return token;
 }
 
-Result<TokenRef> TokenStore::Lookup(const std::string& token) {
-  if (token.empty() || token.size() > 1024) return TokenRef();
+std::optional<Result<TokenRef>> TokenStore::LookupCached(const std::string& token) {
+  if (token.empty() || token.size() > 1024) return Result<TokenRef>(TokenRef());
   std::string hash;
   {
     std::shared_lock lock(mu_);
-    if (salt_.empty()) return Unavailable("Vault is sealed");
+    if (salt_.empty()) return Result<TokenRef>(Unavailable("Vault is sealed"));
     hash = HashLocked(token);
+    auto it = cache_.find(hash);
+    if (it == cache_.end()) return std::nullopt;
   }
-  return LookupByHash(hash);
+  std::optional<Result<TokenRef>> cached = Cached(hash);
+  if (!cached) return std::nullopt;  // evicted meanwhile
+  if (!cached->ok()) return cached;
+  return Live(std::move(**cached), hash);
 }
 
-Result<TokenRef> TokenStore::LookupByHash(const std::string& id_hash) {
-  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+Task<Result<TokenRef>> TokenStore::Lookup(std::string token) {
+  if (token.empty() || token.size() > 1024) co_return TokenRef();
+  std::string hash;
+  {
+    std::shared_lock lock(mu_);
+    if (salt_.empty()) co_return Unavailable("Vault is sealed");
+    hash = HashLocked(token);
+  }
+  Result<TokenRef> r = co_await LookupByHash(std::move(hash));
+  co_return r;
+}
+
+Result<TokenRef> TokenStore::Live(TokenRef e, const std::string& id_hash) {
   // The map is keyed by the keyed hash, so its timing reveals nothing about valid ids; the
   // final comparison is constant-time as well.
   if (!e || !crypto::ConstantTimeEquals(e->id_hash, id_hash)) return TokenRef();
@@ -296,82 +320,91 @@ Result<TokenRef> TokenStore::LookupByHash(const std::string& id_hash) {
   return e;
 }
 
-Result<TokenRef> TokenStore::LookupAccessor(const std::string& accessor) {
-  if (accessor.empty() || accessor.size() > 1024) return TokenRef();
+Task<Result<TokenRef>> TokenStore::LookupByHash(std::string id_hash) {
+  CO_ASSIGN_OR_RETURN(TokenRef e, co_await Load(id_hash));
+  co_return Live(std::move(e), id_hash);
+}
+
+Task<Result<TokenRef>> TokenStore::LookupAccessor(std::string accessor) {
+  if (accessor.empty() || accessor.size() > 1024) co_return TokenRef();
   std::string key;
   {
     std::shared_lock lock(mu_);
-    if (salt_.empty()) return Unavailable("Vault is sealed");
+    if (salt_.empty()) co_return Unavailable("Vault is sealed");
     key = kAccessorPrefix + HashLocked(accessor);
   }
-  ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, key));
-  if (!j) return TokenRef();
-  return LookupByHash(j->value("id_hash", ""));
+  CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
+  if (!j) co_return TokenRef();
+  Result<TokenRef> r = co_await LookupByHash(j->value("id_hash", ""));
+  co_return r;
 }
 
-Result<bool> TokenStore::Use(const std::string& id_hash) {
+Task<Result<bool>> TokenStore::Use(std::string id_hash) {
   {
     std::shared_lock lock(mu_);
     auto it = cache_.find(id_hash);
-    if (it != cache_.end() && it->second->num_uses == 0) return false;  // unlimited: no write
+    if (it != cache_.end() && it->second->num_uses == 0) co_return false;  // unlimited: no write
   }
-  std::lock_guard wlock(write_mu_);
-  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
-  if (!e || e->num_uses == -1) return PermissionDenied();
-  if (e->num_uses == 0) return false;
+  AsyncMutex::Guard wlock = co_await write_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(TokenRef e, co_await Load(id_hash));
+  if (!e || e->num_uses == -1) co_return PermissionDenied();
+  if (e->num_uses == 0) co_return false;
   TokenEntry next = *e;
   bool last = --next.num_uses == 0;
   if (last) next.num_uses = -1;  // revocation pending: unusable from now on
-  RETURN_IF_ERROR(Persist(next));
+  CO_RETURN_IF_ERROR(co_await Persist(next));
   std::unique_lock lock(mu_);
   cache_[id_hash] = std::make_shared<const TokenEntry>(std::move(next));
-  return last;
+  co_return last;
 }
 
-Result<TokenRef> TokenStore::MarkPending(const std::string& id_hash) {
-  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+Task<Result<TokenRef>> TokenStore::MarkPending(std::string id_hash) {
+  CO_ASSIGN_OR_RETURN(TokenRef e, co_await Load(id_hash));
   if (e && e->num_uses != -1) {
     TokenEntry pending = *e;
     pending.num_uses = -1;
-    RETURN_IF_ERROR(Persist(pending));
+    CO_RETURN_IF_ERROR(co_await Persist(pending));
     std::unique_lock lock(mu_);
     cache_[id_hash] = std::make_shared<const TokenEntry>(pending);
   }
-  return e;
+  co_return e;
 }
 
-Status TokenStore::Remove(const std::string& id_hash, bool orphan_children) {
-  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+Task<Status> TokenStore::Remove(std::string id_hash, bool orphan_children) {
+  CO_ASSIGN_OR_RETURN(TokenRef e, co_await Load(id_hash));
   if (e) {
     std::string accessor_key;
     {
       std::shared_lock lock(mu_);
-      if (salt_.empty()) return Unavailable("Vault is sealed");
+      if (salt_.empty()) co_return Unavailable("Vault is sealed");
       accessor_key = kAccessorPrefix + HashLocked(e->accessor);
     }
-    RETURN_IF_ERROR(storage_->Delete(accessor_key));
+    CO_RETURN_IF_ERROR(co_await storage_->Delete(accessor_key));
     if (!e->parent_hash.empty()) {
-      RETURN_IF_ERROR(storage_->Delete(kParentPrefix + e->parent_hash + "/" + id_hash));
+      const std::string parent_key = kParentPrefix + e->parent_hash + "/" + id_hash;
+      CO_RETURN_IF_ERROR(co_await storage_->Delete(parent_key));
     }
   }
   if (orphan_children) {
     std::string dir = kParentPrefix + id_hash + "/";
-    ASSIGN_OR_RETURN(auto children, storage_->List(dir));
+    CO_ASSIGN_OR_RETURN(auto children, co_await storage_->List(dir));
     for (const auto& child : children) {
-      ASSIGN_OR_RETURN(TokenRef c, Load(child));
+      CO_ASSIGN_OR_RETURN(TokenRef c, co_await Load(child));
       if (c) {
         TokenEntry orphan = *c;
         orphan.parent_hash.clear();
-        RETURN_IF_ERROR(Persist(orphan));
+        CO_RETURN_IF_ERROR(co_await Persist(orphan));
         std::unique_lock lock(mu_);
         cache_[child] = std::make_shared<const TokenEntry>(std::move(orphan));
       }
-      RETURN_IF_ERROR(storage_->Delete(dir + child));
+      const std::string child_key = dir + child;
+      CO_RETURN_IF_ERROR(co_await storage_->Delete(child_key));
     }
   }
-  RETURN_IF_ERROR(storage_->Delete(kIdPrefix + id_hash));
+  const std::string id_key = kIdPrefix + id_hash;
+  CO_RETURN_IF_ERROR(co_await storage_->Delete(id_key));
   CacheErase(id_hash);
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 // Three steps, so that the hook (core's: revoke the token's leases, i.e. AWS calls that can take
@@ -384,10 +417,8 @@ Status TokenStore::Remove(const std::string& id_hash, bool orphan_children) {
 Task<Status> TokenStore::Revoke(std::string id_hash, bool tree) {
   std::vector<std::string> order;
   std::vector<TokenRef> entries;  // as they were before the mark; null if unknown
-  RevokeHook hook;
   {
-    std::lock_guard wlock(write_mu_);
-    hook = revoke_hook_;
+    AsyncMutex::Guard wlock = co_await write_mu_.Lock();
     if (tree) {
       // Post-order walk without recursion: children are revoked before their parent.
       std::vector<std::pair<std::string, bool>> stack = {{id_hash, false}};
@@ -399,7 +430,8 @@ Task<Status> TokenStore::Revoke(std::string id_hash, bool tree) {
           continue;
         }
         stack.emplace_back(h, true);
-        CO_ASSIGN_OR_RETURN(auto children, storage_->List(kParentPrefix + h + "/"));
+        const std::string dir = kParentPrefix + h + "/";
+        CO_ASSIGN_OR_RETURN(auto children, co_await storage_->List(dir));
         for (auto& c : children) {
           if (!c.empty() && c.back() != '/') stack.emplace_back(std::move(c), false);
         }
@@ -408,17 +440,17 @@ Task<Status> TokenStore::Revoke(std::string id_hash, bool tree) {
       order.push_back(id_hash);
     }
     for (const auto& h : order) {
-      CO_ASSIGN_OR_RETURN(TokenRef e, MarkPending(h));
+      CO_ASSIGN_OR_RETURN(TokenRef e, co_await MarkPending(h));
       entries.push_back(std::move(e));
     }
   }
-  if (hook) {
+  if (revoke_hook_) {
     for (const auto& e : entries) {
-      if (e) CO_RETURN_IF_ERROR(co_await hook(*e));
+      if (e) CO_RETURN_IF_ERROR(co_await revoke_hook_(*e));
     }
   }
-  std::lock_guard wlock(write_mu_);
-  for (const auto& h : order) CO_RETURN_IF_ERROR(Remove(h, !tree));
+  AsyncMutex::Guard wlock = co_await write_mu_.Lock();
+  for (const auto& h : order) CO_RETURN_IF_ERROR(co_await Remove(h, !tree));
   co_return Status::Ok();
 }
 
@@ -430,12 +462,12 @@ Task<Status> TokenStore::RevokeOrphan(std::string id_hash) {
   return Revoke(std::move(id_hash), false);
 }
 
-Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment, int64_t max_ttl) {
-  std::lock_guard wlock(write_mu_);
-  ASSIGN_OR_RETURN(TokenRef e, Load(id_hash));
+Task<Result<TokenRef>> TokenStore::Renew(std::string id_hash, int64_t increment, int64_t max_ttl) {
+  AsyncMutex::Guard wlock = co_await write_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(TokenRef e, co_await Load(id_hash));
   int64_t now = clock_->NowSeconds();
-  if (!e || e->num_uses == -1 || e->Expired(now)) return PermissionDenied("bad token");
-  if (e->expire_time == 0 || !e->renewable) return InvalidArgument("lease is not renewable");
+  if (!e || e->num_uses == -1 || e->Expired(now)) co_return PermissionDenied("bad token");
+  if (e->expire_time == 0 || !e->renewable) co_return InvalidArgument("lease is not renewable");
   int64_t ttl = increment > 0 ? increment : (e->period > 0 ? e->period : e->ttl);
   int64_t limit = -1;  // seconds left before a hard maximum
   if (e->explicit_max_ttl > 0) limit = e->creation_time + e->explicit_max_ttl - now;
@@ -444,47 +476,50 @@ Result<TokenRef> TokenStore::Renew(const std::string& id_hash, int64_t increment
     limit = limit < 0 ? m : std::min(limit, m);
   }
   if (limit >= 0) ttl = std::min(ttl, limit);
-  if (ttl <= 0) return InvalidArgument("past the max TTL, cannot renew");
+  if (ttl <= 0) co_return InvalidArgument("past the max TTL, cannot renew");
   TokenEntry next = *e;
   next.expire_time = now + ttl;
   next.last_renewal_time = now;
-  RETURN_IF_ERROR(Persist(next));
+  CO_RETURN_IF_ERROR(co_await Persist(next));
   auto ref = std::make_shared<const TokenEntry>(std::move(next));
   std::unique_lock lock(mu_);
   cache_[id_hash] = ref;
-  return TokenRef(ref);
+  co_return TokenRef(ref);
 }
 
-Result<std::vector<std::string>> TokenStore::ListAccessors() {
-  ASSIGN_OR_RETURN(auto keys, storage_->List(kAccessorPrefix));
+Task<Result<std::vector<std::string>>> TokenStore::ListAccessors() {
+  CO_ASSIGN_OR_RETURN(auto keys, co_await storage_->List(kAccessorPrefix));
   std::vector<std::string> out;
   for (const auto& k : keys) {
-    ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kAccessorPrefix + k));
+    const std::string key = kAccessorPrefix + k;
+    CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
     if (j) out.push_back(j->value("accessor", ""));
   }
   std::sort(out.begin(), out.end());
-  return out;
+  co_return out;
 }
 
 Task<Status> TokenStore::Tidy() {
   int64_t now = clock_->NowSeconds();
-  CO_ASSIGN_OR_RETURN(auto ids, storage_->List(kIdPrefix));
+  CO_ASSIGN_OR_RETURN(auto ids, co_await storage_->List(kIdPrefix));
   for (const auto& h : ids) {
-    CO_ASSIGN_OR_RETURN(auto j, logical::GetJson(storage_, kIdPrefix + h));
+    const std::string key = kIdPrefix + h;
+    CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
     if (!j) continue;
     TokenEntry e = TokenEntry::FromJson(*j);
     // Expired tokens, and revocations that failed part-way (pending), are revoked again.
     if (e.Expired(now) || e.num_uses == -1) CO_RETURN_IF_ERROR(co_await RevokeTree(h));
   }
   // Child index entries whose child no longer exists.
-  std::lock_guard wlock(write_mu_);
-  CO_ASSIGN_OR_RETURN(auto parents, storage_->List(kParentPrefix));
+  AsyncMutex::Guard wlock = co_await write_mu_.Lock();
+  CO_ASSIGN_OR_RETURN(auto parents, co_await storage_->List(kParentPrefix));
   for (const auto& p : parents) {
     std::string dir = kParentPrefix + p;  // p ends in '/'
-    CO_ASSIGN_OR_RETURN(auto children, storage_->List(dir));
+    CO_ASSIGN_OR_RETURN(auto children, co_await storage_->List(dir));
     for (const auto& c : children) {
-      CO_ASSIGN_OR_RETURN(auto child, storage_->Get(kIdPrefix + c));
-      if (!child) CO_RETURN_IF_ERROR(storage_->Delete(dir + c));
+      const std::string child_key = kIdPrefix + c, index_key = dir + c;
+      CO_ASSIGN_OR_RETURN(auto child, co_await storage_->Get(child_key));
+      if (!child) CO_RETURN_IF_ERROR(co_await storage_->Delete(index_key));
     }
   }
   co_return Status::Ok();

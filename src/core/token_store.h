@@ -24,6 +24,7 @@
 
 #include "crypto/hash.h"
 #include "logical/logical.h"
+#include "util/async_mutex.h"
 #include "util/clock.h"
 #include "util/task.h"
 
@@ -69,13 +70,15 @@ struct TokenCreateParams {
 
 using TokenRef = std::shared_ptr<const TokenEntry>;
 
-// Thread safety: all methods may be called concurrently.
+// Thread safety: all methods may be called concurrently. Storage is awaited (never a thread
+// chosen or blocked): mu_ guards the salt and cache and is never held across a wait; write_mu_,
+// an AsyncMutex, orders creates, uses and revocation steps across theirs.
 class TokenStore {
  public:
   TokenStore(logical::Storage* storage, Clock* clock) : storage_(storage), clock_(clock) {}
 
   // Loads (or creates) the salt. Call after unseal.
-  Status Setup();
+  Task<Status> Setup();
   // Drops every cached secret. Call on seal.
   void Teardown();
 
@@ -88,22 +91,25 @@ class TokenStore {
   void SetRevokeHook(RevokeHook hook);
 
   // Creates a root token; with `id` the token has exactly that id (dev -dev-root-token-id).
-  Result<std::string> CreateRoot(const std::optional<std::string>& id);
+  Task<Result<std::string>> CreateRoot(std::optional<std::string> id);
   // Creates a token; returns its id. kInvalidArgument if a chosen id is taken; kPermissionDenied
-  // if the parent is gone (revoked meanwhile).
-  Result<std::string> Create(const TokenCreateParams& params, TokenEntry* out = nullptr);
+  // if the parent is gone (revoked meanwhile). `params` and `out` must outlive the task.
+  Task<Result<std::string>> Create(const TokenCreateParams& params, TokenEntry* out = nullptr);
 
   // The live entry for a token id; nullptr if unknown, expired (then queued for RevokeExpired) or
   // revocation-pending. Cached; the hash is compared in constant time.
-  Result<TokenRef> Lookup(const std::string& token);
-  Result<TokenRef> LookupByHash(const std::string& id_hash);
-  Result<TokenRef> LookupAccessor(const std::string& accessor);
+  Task<Result<TokenRef>> Lookup(std::string token);
+  Task<Result<TokenRef>> LookupByHash(std::string id_hash);
+  Task<Result<TokenRef>> LookupAccessor(std::string accessor);
+  // Lookup's answer when it needs no storage read (the token is cached, or the id cannot be one);
+  // nullopt when Lookup must read storage. Every request asks this first.
+  std::optional<Result<TokenRef>> LookupCached(const std::string& token);
   // The id_hash a token id would have (kUnavailable when sealed).
   Result<std::string> HashOf(const std::string& token) const;
 
   // Spends one use of a limited-use token. Result: true if this was the last use (the caller
   // revokes the token once the request is done). kPermissionDenied if no use is left.
-  Result<bool> Use(const std::string& id_hash);
+  Task<Result<bool>> Use(std::string id_hash);
 
   // Revokes the token and all its descendants (children first). Unknown tokens: Ok.
   Task<Status> RevokeTree(std::string id_hash);
@@ -111,28 +117,32 @@ class TokenStore {
   Task<Status> RevokeOrphan(std::string id_hash);
   // Extends a renewable token: new TTL = increment (or its original TTL when 0), capped by
   // explicit_max_ttl and max_ttl counted from creation. kInvalidArgument if not renewable.
-  Result<TokenRef> Renew(const std::string& id_hash, int64_t increment, int64_t max_ttl);
+  Task<Result<TokenRef>> Renew(std::string id_hash, int64_t increment, int64_t max_ttl);
   // Accessors of all stored tokens.
-  Result<std::vector<std::string>> ListAccessors();
+  Task<Result<std::vector<std::string>>> ListAccessors();
   // Revokes every expired token (and its subtree) and drops dangling index entries.
   Task<Status> Tidy();
   // Revokes (tree, with the hook: their leases) the tokens whose TTL has run out, as Vault's
   // expiration manager does at a token's expiry; core calls it every second. Deadlines are
   // queued at Setup() and whenever an entry is written. A failure is retried 10 s later.
-  Status RevokeExpired();
+  Task<Status> RevokeExpired();
   // Queues a token (expired, used up, or left revocation-pending) for RevokeExpired's next pass,
   // so that it is revoked, with its leases, off the caller's thread.
   void RevokeSoon(const std::string& id_hash);
 
  private:
   std::string HashLocked(const std::string& value) const;
-  Result<TokenRef> Load(const std::string& id_hash);
-  Status Persist(const TokenEntry& e);
+  // The cached entry (nullopt: not cached; kUnavailable when sealed).
+  std::optional<Result<TokenRef>> Cached(const std::string& id_hash) const;
+  Task<Result<TokenRef>> Load(std::string id_hash);
+  // LookupByHash's checks on a loaded entry.
+  Result<TokenRef> Live(TokenRef e, const std::string& id_hash);
+  Task<Status> Persist(const TokenEntry& e);
   // Under write_mu_: marks the token revocation-pending (num_uses -1, persisted); its entry as
   // it was, or null if unknown.
-  Result<TokenRef> MarkPending(const std::string& id_hash);
+  Task<Result<TokenRef>> MarkPending(std::string id_hash);
   // Under write_mu_: deletes the token's entry and index entries (children orphaned if asked).
-  Status Remove(const std::string& id_hash, bool orphan_children);
+  Task<Status> Remove(std::string id_hash, bool orphan_children);
   // Revokes the token and, with `tree`, its descendants (children first; else its children become
   // orphans). The hook runs without write_mu_ held.
   Task<Status> Revoke(std::string id_hash, bool tree);
@@ -141,13 +151,13 @@ class TokenStore {
 
   logical::Storage* storage_;
   Clock* clock_;
-  mutable std::shared_mutex mu_;  // salt_, hmac_, cache_
-  std::string salt_;
-  std::unique_ptr<crypto::HmacSha256Key> hmac_;      // keyed with salt_
-  std::unordered_map<std::string, TokenRef> cache_;  // by id_hash
-  std::mutex
-      write_mu_;  // serializes creates, uses and revocation steps (never held across the hook)
-  RevokeHook revoke_hook_;
+  mutable std::shared_mutex mu_;
+  std::string salt_;                                 // guarded by mu_
+  std::unique_ptr<crypto::HmacSha256Key> hmac_;      // guarded by mu_; keyed with salt_
+  std::unordered_map<std::string, TokenRef> cache_;  // guarded by mu_; by id_hash
+  // Serializes creates, uses and revocation steps (never held across the hook).
+  AsyncMutex write_mu_;
+  RevokeHook revoke_hook_;  // set once, before the store is used
   std::mutex expiry_mu_;
   std::set<std::pair<int64_t, std::string>> expiry_;  // (expire_time, id_hash); may be stale
 };

@@ -15,7 +15,7 @@ TokenStore::RevokeHook SyncHook(std::function<Status(const TokenEntry&)> hook) {
 
 class TokenStoreTest : public testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(store_.Setup().ok()); }
+  void SetUp() override { ASSERT_TRUE(SyncWait(store_.Setup()).ok()); }
   std::string Make(const std::string& parent_token, int64_t ttl = 3600, int64_t uses = 0) {
     TokenCreateParams p;
     if (!parent_token.empty()) p.parent_hash = *store_.HashOf(parent_token);
@@ -24,11 +24,11 @@ class TokenStoreTest : public testing::Test {
     p.path = "auth/token/create";
     p.ttl = ttl;
     p.num_uses = uses;
-    auto t = store_.Create(p);
+    auto t = SyncWait(store_.Create(p));
     EXPECT_TRUE(t.ok()) << t.status().ToString();
     return *t;
   }
-  bool Live(const std::string& token) { return *store_.Lookup(token) != nullptr; }
+  bool Live(const std::string& token) { return *SyncWait(store_.Lookup(token)) != nullptr; }
 
   logical::MemStorage storage_;
   FakeClock clock_;
@@ -36,29 +36,29 @@ class TokenStoreTest : public testing::Test {
 };
 
 TEST_F(TokenStoreTest, IdsAreRandomAndStoredOnlyHashed) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string child = Make(root);
   EXPECT_EQ(root.rfind("hvs.", 0), 0u);
   EXPECT_NE(root, child);
-  auto keys = storage_.List("sys/token/id/");
+  auto keys = SyncWait(storage_.List("sys/token/id/"));
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ(keys->size(), 2u);
   for (const auto& k : *keys) {
     EXPECT_EQ(k.find(root), std::string::npos);
-    auto v = storage_.Get("sys/token/id/" + k);
+    auto v = SyncWait(storage_.Get("sys/token/id/" + k));
     EXPECT_EQ(v->value().find(root), std::string::npos);
     EXPECT_EQ(v->value().find(child), std::string::npos);
   }
-  auto e = *store_.Lookup(child);
+  auto e = *SyncWait(store_.Lookup(child));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->id_hash, *store_.HashOf(child));
   EXPECT_EQ(e->parent_hash, *store_.HashOf(root));
-  EXPECT_FALSE(*store_.Lookup("hvs.nottherightone"));
-  EXPECT_FALSE(*store_.Lookup(""));
+  EXPECT_FALSE(*SyncWait(store_.Lookup("hvs.nottherightone")));
+  EXPECT_FALSE(*SyncWait(store_.Lookup("")));
 }
 
 TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root);
   std::string b = Make(a);
   std::string c = Make(b);
@@ -67,7 +67,7 @@ TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
   store_.SetRevokeHook(SyncHook([&](const TokenEntry& e) {
     revoked.push_back(e.id_hash);
     // The entry still exists when the hook runs.
-    EXPECT_TRUE(storage_.Get("sys/token/id/" + e.id_hash)->has_value());
+    EXPECT_TRUE(SyncWait(storage_.Get("sys/token/id/" + e.id_hash))->has_value());
     return Status::Ok();
   }));
   ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
@@ -81,22 +81,22 @@ TEST_F(TokenStoreTest, RevokingAParentRevokesChildrenFirstThroughTheHook) {
 }
 
 TEST_F(TokenStoreTest, AHookFailureLeavesTheTokenUnusable) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root);
   store_.SetRevokeHook(SyncHook([](const TokenEntry&) { return Internal("lease backend down"); }));
   EXPECT_FALSE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   EXPECT_FALSE(Live(a));  // pending revocation
   store_.SetRevokeHook(nullptr);
   ASSERT_TRUE(SyncWait(store_.Tidy()).ok());  // retried
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(a)))->has_value());
 }
 
 // The hook (core: the token's leases, AWS calls that can take seconds) runs without the store's
 // write lock: tokens are created and used meanwhile (this deadlocked when the lock was held), while
 // the tokens being revoked are already unusable.
 TEST_F(TokenStoreTest, TheHookRunsWithoutBlockingOtherTokenWrites) {
-  std::string root = *store_.CreateRoot(std::nullopt);
-  std::string other_root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
+  std::string other_root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root);
   std::string b = Make(a);
   std::string limited = Make(other_root, 3600, 5);
@@ -105,15 +105,15 @@ TEST_F(TokenStoreTest, TheHookRunsWithoutBlockingOtherTokenWrites) {
     EXPECT_FALSE(Live(a));  // revocation-pending from the start
     EXPECT_FALSE(Live(b));
     made.push_back(Make(other_root));
-    EXPECT_EQ(*store_.Use(*store_.HashOf(limited)), false);
+    EXPECT_EQ(*SyncWait(store_.Use(*store_.HashOf(limited))), false);
     return Status::Ok();
   }));
   ASSERT_TRUE(SyncWait(store_.RevokeTree(*store_.HashOf(a))).ok());
   ASSERT_EQ(made.size(), 2u);
   for (const auto& t : made) EXPECT_TRUE(Live(t));
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(b))->has_value());
-  EXPECT_EQ((*store_.Lookup(limited))->num_uses, 3);
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(a)))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(b)))->has_value());
+  EXPECT_EQ((*SyncWait(store_.Lookup(limited)))->num_uses, 3);
   ASSERT_TRUE(SyncWait(store_.RevokeOrphan(*store_.HashOf(root))).ok());  // the orphan path too
   EXPECT_EQ(made.size(), 3u);
   EXPECT_FALSE(Live(root));
@@ -121,17 +121,17 @@ TEST_F(TokenStoreTest, TheHookRunsWithoutBlockingOtherTokenWrites) {
 }
 
 TEST_F(TokenStoreTest, RevokeOrphanKeepsChildren) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root);
   std::string b = Make(a);
   ASSERT_TRUE(SyncWait(store_.RevokeOrphan(*store_.HashOf(a))).ok());
   EXPECT_FALSE(Live(a));
   ASSERT_TRUE(Live(b));
-  EXPECT_TRUE((*store_.Lookup(b))->Orphan());
+  EXPECT_TRUE((*SyncWait(store_.Lookup(b)))->Orphan());
 }
 
 TEST_F(TokenStoreTest, ExpiredTokensStopAtOnceAndAreCleanedUp) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root, 60);
   std::string child = Make(a, 3600);
   int hooked = 0;
@@ -143,61 +143,61 @@ TEST_F(TokenStoreTest, ExpiredTokensStopAtOnceAndAreCleanedUp) {
   clock_.AdvanceSeconds(60);
   EXPECT_FALSE(Live(a));  // refused at once
   EXPECT_EQ(hooked, 0);   // revoked by the expiry pass, not on the caller's thread
-  ASSERT_TRUE(store_.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeExpired()).ok());
   EXPECT_EQ(hooked, 2);  // the expired token and its child
   EXPECT_FALSE(Live(child));
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(a)))->has_value());
   EXPECT_TRUE(Live(root));  // root tokens never expire
 }
 
 // RevokeExpired() (core calls it every second) revokes tokens whose TTL ran out without anyone
 // looking them up, skips renewed ones, and knows the deadlines of tokens written before a restart.
 TEST_F(TokenStoreTest, ExpiredTokensAreRevokedWithoutALookup) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root, 10);
   std::string renewed = Make(root, 10);
   std::string later = Make(root, 100);
   TokenStore restarted(&storage_, &clock_);  // another process on the same storage
-  ASSERT_TRUE(restarted.Setup().ok());
+  ASSERT_TRUE(SyncWait(restarted.Setup()).ok());
   std::vector<std::string> hooked;
   restarted.SetRevokeHook(SyncHook([&](const TokenEntry& e) {
     hooked.push_back(e.id_hash);
     return Status::Ok();
   }));
   clock_.AdvanceSeconds(5);
-  ASSERT_TRUE(restarted.Renew(*restarted.HashOf(renewed), 60, 0).ok());
-  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(restarted.Renew(*restarted.HashOf(renewed), 60, 0)).ok());
+  ASSERT_TRUE(SyncWait(restarted.RevokeExpired()).ok());
   EXPECT_TRUE(hooked.empty());
   clock_.AdvanceSeconds(6);
-  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(restarted.RevokeExpired()).ok());
   EXPECT_EQ(hooked, std::vector<std::string>{*restarted.HashOf(a)});
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *restarted.HashOf(a))->has_value());
-  EXPECT_TRUE(storage_.Get("sys/token/id/" + *restarted.HashOf(renewed))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *restarted.HashOf(a)))->has_value());
+  EXPECT_TRUE(SyncWait(storage_.Get("sys/token/id/" + *restarted.HashOf(renewed)))->has_value());
   clock_.AdvanceSeconds(100);
-  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(restarted.RevokeExpired()).ok());
   EXPECT_EQ(hooked.size(), 3u);
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *restarted.HashOf(later))->has_value());
-  EXPECT_TRUE(storage_.Get("sys/token/id/" + *restarted.HashOf(root))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *restarted.HashOf(later)))->has_value());
+  EXPECT_TRUE(SyncWait(storage_.Get("sys/token/id/" + *restarted.HashOf(root)))->has_value());
 }
 
 // A failing hook leaves the token pending (unusable) and it is tried again 10 s later.
 TEST_F(TokenStoreTest, AFailedExpiryRevocationIsRetried) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root, 10);
   int calls = 0;
   store_.SetRevokeHook(SyncHook([&](const TokenEntry&) {
     return ++calls == 1 ? Internal("lease backend down") : Status::Ok();
   }));
   clock_.AdvanceSeconds(10);
-  EXPECT_FALSE(store_.RevokeExpired().ok());
-  EXPECT_TRUE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_FALSE(SyncWait(store_.RevokeExpired()).ok());
+  EXPECT_TRUE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(a)))->has_value());
   clock_.AdvanceSeconds(5);
-  ASSERT_TRUE(store_.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeExpired()).ok());
   EXPECT_EQ(calls, 1);
   clock_.AdvanceSeconds(5);
-  ASSERT_TRUE(store_.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(store_.RevokeExpired()).ok());
   EXPECT_EQ(calls, 2);
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(a)))->has_value());
 
   // A revocation that failed before a restart (the token is left pending, without a TTL here)
   // is finished by the restarted store's first pass.
@@ -205,64 +205,64 @@ TEST_F(TokenStoreTest, AFailedExpiryRevocationIsRetried) {
   store_.SetRevokeHook(SyncHook([](const TokenEntry&) { return Internal("lease backend down"); }));
   EXPECT_FALSE(SyncWait(store_.RevokeTree(*store_.HashOf(b))).ok());
   TokenStore restarted(&storage_, &clock_);
-  ASSERT_TRUE(restarted.Setup().ok());
+  ASSERT_TRUE(SyncWait(restarted.Setup()).ok());
   int again = 0;
   restarted.SetRevokeHook(SyncHook([&](const TokenEntry&) {
     ++again;
     return Status::Ok();
   }));
-  ASSERT_TRUE(restarted.RevokeExpired().ok());
+  ASSERT_TRUE(SyncWait(restarted.RevokeExpired()).ok());
   EXPECT_EQ(again, 1);
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(b))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(b)))->has_value());
 }
 
 TEST_F(TokenStoreTest, TidyRevokesExpiredTokensNobodyLooksUp) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root, 10);
   clock_.AdvanceSeconds(11);
   ASSERT_TRUE(SyncWait(store_.Tidy()).ok());
-  EXPECT_FALSE(storage_.Get("sys/token/id/" + *store_.HashOf(a))->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("sys/token/id/" + *store_.HashOf(a)))->has_value());
 }
 
 TEST_F(TokenStoreTest, NumUses) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root, 3600, 2);
   std::string h = *store_.HashOf(a);
-  EXPECT_FALSE(*store_.Use(h));
-  EXPECT_TRUE(*store_.Use(h));  // the last one
+  EXPECT_FALSE(*SyncWait(store_.Use(h)));
+  EXPECT_TRUE(*SyncWait(store_.Use(h)));  // the last one
   EXPECT_FALSE(Live(a));
-  EXPECT_EQ(store_.Use(h).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(SyncWait(store_.Use(h)).status().code(), StatusCode::kPermissionDenied);
 }
 
 TEST_F(TokenStoreTest, AccessorsAndRenew) {
-  std::string root = *store_.CreateRoot(std::nullopt);
+  std::string root = *SyncWait(store_.CreateRoot(std::nullopt));
   std::string a = Make(root, 100);
-  auto e = *store_.Lookup(a);
-  auto by_acc = *store_.LookupAccessor(e->accessor);
+  auto e = *SyncWait(store_.Lookup(a));
+  auto by_acc = *SyncWait(store_.LookupAccessor(e->accessor));
   ASSERT_TRUE(by_acc);
   EXPECT_EQ(by_acc->id_hash, e->id_hash);
-  auto accessors = *store_.ListAccessors();
+  auto accessors = *SyncWait(store_.ListAccessors());
   EXPECT_EQ(accessors.size(), 2u);
   clock_.AdvanceSeconds(50);
-  auto renewed = store_.Renew(e->id_hash, 500, 0);
+  auto renewed = SyncWait(store_.Renew(e->id_hash, 500, 0));
   ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
   EXPECT_EQ((*renewed)->expire_time, clock_.NowSeconds() + 500);
-  EXPECT_EQ(store_.Renew(*store_.HashOf(root), 10, 0).status().code(),
+  EXPECT_EQ(SyncWait(store_.Renew(*store_.HashOf(root), 10, 0)).status().code(),
             StatusCode::kInvalidArgument);  // non-expiring root
   ASSERT_TRUE(SyncWait(store_.RevokeTree(e->id_hash)).ok());
-  EXPECT_FALSE(*store_.LookupAccessor(e->accessor));
+  EXPECT_FALSE(*SyncWait(store_.LookupAccessor(e->accessor)));
 }
 
 TEST_F(TokenStoreTest, TokensSurviveARestartOfTheStore) {
-  std::string root = *store_.CreateRoot(std::string("fixed-root"));
+  std::string root = *SyncWait(store_.CreateRoot(std::string("fixed-root")));
   EXPECT_EQ(root, "fixed-root");
   TokenStore again(&storage_, &clock_);
-  ASSERT_TRUE(again.Setup().ok());
-  auto e = *again.Lookup("fixed-root");
+  ASSERT_TRUE(SyncWait(again.Setup()).ok());
+  auto e = *SyncWait(again.Lookup("fixed-root"));
   ASSERT_TRUE(e);
   EXPECT_TRUE(e->IsRoot());
   EXPECT_EQ(e->display_name, "root");
-  EXPECT_EQ(store_.CreateRoot(std::string("fixed-root")).status().code(),
+  EXPECT_EQ(SyncWait(store_.CreateRoot(std::string("fixed-root"))).status().code(),
             StatusCode::kInvalidArgument);
 }
 

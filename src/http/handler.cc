@@ -241,26 +241,25 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
     }
   }
   if (path.rfind("sys/", 0) == 0) {
-    bool handled = false;
-    HttpResponse r = HandleSys(path, req, &handled);
-    if (handled) co_return r;
+    std::optional<HttpResponse> r = co_await HandleSys(path, req);
+    if (r) co_return std::move(*r);
   }
   co_return co_await Logical(path, query, req);
 }
 
-HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req, bool* handled) {
-  *handled = true;
+Task<std::optional<HttpResponse>> Handler::HandleSys(const std::string& path,
+                                                     const HttpRequest& req) {
   const std::string& m = req.method;
   bool put = m == "PUT" || m == "POST";
   if (path == "sys/init") {
     if (m == "GET") {
-      auto init = core_->Initialized();
-      if (!init.ok()) return FromStatus(init.status());
-      return JsonResponse(200, {{"initialized", *init}});
+      auto init = co_await core_->Initialized();
+      if (!init.ok()) co_return FromStatus(init.status());
+      co_return JsonResponse(200, {{"initialized", *init}});
     }
-    if (!put) return ErrorResponse(405, {});
+    if (!put) co_return ErrorResponse(405, {});
     auto body = ParseBody(req);
-    if (!body.ok()) return FromStatus(body.status());
+    if (!body.ok()) co_return FromStatus(body.status());
     auto geti = [&](const char* k) -> int {
       const Json& v = (*body)[k];
       if (v.is_number()) return v.get<int>();
@@ -269,27 +268,27 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
     };
     if (body->contains("pgp_keys") && !(*body)["pgp_keys"].is_null() &&
         !(*body)["pgp_keys"].empty())
-      return ErrorResponse(400, {"PGP-encrypted unseal keys are not supported by this server"});
-    auto r = core_->Initialize(geti("secret_shares"), geti("secret_threshold"));
-    if (!r.ok()) return FromStatus(r.status());
+      co_return ErrorResponse(400, {"PGP-encrypted unseal keys are not supported by this server"});
+    auto r = co_await core_->Initialize(geti("secret_shares"), geti("secret_threshold"));
+    if (!r.ok()) co_return FromStatus(r.status());
     Json keys = Json::array(), keys_b64 = Json::array();
     for (const auto& k : r->keys) {
       keys.push_back(HexEncode(k));
       keys_b64.push_back(Base64Encode(k));
     }
-    return JsonResponse(200,
-                        {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", r->root_token}});
+    co_return JsonResponse(
+        200, {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", r->root_token}});
   }
   if (path == "sys/seal-status") {
-    if (m != "GET") return ErrorResponse(405, {});
-    auto s = core_->SealStatus();
-    if (!s.ok()) return FromStatus(s.status());
-    return JsonResponse(200, SealStatusJson(*s, core_->StorageType()));
+    if (m != "GET") co_return ErrorResponse(405, {});
+    auto s = co_await core_->SealStatus();
+    if (!s.ok()) co_return FromStatus(s.status());
+    co_return JsonResponse(200, SealStatusJson(*s, core_->StorageType()));
   }
   if (path == "sys/unseal") {
-    if (!put) return ErrorResponse(405, {});
+    if (!put) co_return ErrorResponse(405, {});
     auto body = ParseBody(req);
-    if (!body.ok()) return FromStatus(body.status());
+    if (!body.ok()) co_return FromStatus(body.status());
     std::string key;
     bool reset = false;
     for (auto& [k, v] : body->items()) {
@@ -299,41 +298,41 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
     }
     Result<barrier::SealStatus> st = InvalidArgument("");
     if (reset) {
-      st = core_->ResetUnseal();
+      st = co_await core_->ResetUnseal();
     } else {
       if (key.empty())
-        return ErrorResponse(
+        co_return ErrorResponse(
             400, {"'key' must be specified in request body as JSON, or 'reset' set to true"});
       auto raw = DecodeKey(key);
-      if (!raw.ok()) return FromStatus(raw.status());
-      st = core_->Unseal(*raw);
+      if (!raw.ok()) co_return FromStatus(raw.status());
+      st = co_await core_->Unseal(*raw);
     }
-    if (!st.ok()) return FromStatus(st.status());
-    return JsonResponse(200, SealStatusJson(*st, core_->StorageType()));
+    if (!st.ok()) co_return FromStatus(st.status());
+    co_return JsonResponse(200, SealStatusJson(*st, core_->StorageType()));
   }
   if (path == "sys/seal") {
-    if (!put) return ErrorResponse(405, {});
-    Status st = core_->Seal(TokenFrom(req));
-    if (!st.ok()) return FromStatus(st);
-    return {204, ""};
+    if (!put) co_return ErrorResponse(405, {});
+    Status st = co_await core_->Seal(TokenFrom(req));
+    if (!st.ok()) co_return FromStatus(st);
+    co_return HttpResponse{204, ""};
   }
   if (path == "sys/step-down") {
-    if (!put) return ErrorResponse(405, {});
-    return {204, ""};
+    if (!put) co_return ErrorResponse(405, {});
+    co_return HttpResponse{204, ""};
   }
   if (path == "sys/leader") {
-    if (m != "GET") return ErrorResponse(405, {});
-    if (core_->Sealed()) return ErrorResponse(503, {"Vault is sealed"});
-    return JsonResponse(200, {{"ha_enabled", false},
-                              {"is_self", false},
-                              {"active_time", "0001-01-01T00:00:00Z"},
-                              {"leader_address", ""},
-                              {"leader_cluster_address", ""},
-                              {"performance_standby", false},
-                              {"performance_standby_last_remote_wal", 0}});
+    if (m != "GET") co_return ErrorResponse(405, {});
+    if (core_->Sealed()) co_return ErrorResponse(503, {"Vault is sealed"});
+    co_return JsonResponse(200, {{"ha_enabled", false},
+                                 {"is_self", false},
+                                 {"active_time", "0001-01-01T00:00:00Z"},
+                                 {"leader_address", ""},
+                                 {"leader_cluster_address", ""},
+                                 {"performance_standby", false},
+                                 {"performance_standby_last_remote_wal", 0}});
   }
   if (path == "sys/health") {
-    if (m != "GET" && m != "HEAD") return ErrorResponse(405, {});
+    if (m != "GET" && m != "HEAD") co_return ErrorResponse(405, {});
     std::string_view target = req.target;
     auto q = target.find('?');
     Json query = Json::object();
@@ -348,26 +347,25 @@ HttpResponse Handler::HandleSys(const std::string& path, const HttpRequest& req,
       }
       return def;
     };
-    auto init = core_->Initialized();
+    auto init = co_await core_->Initialized();
     bool initialized = init.ok() && *init;
     bool sealed = core_->Sealed();
     int status = !initialized ? code_for("uninitcode", 501)
                  : sealed     ? code_for("sealedcode", 503)
                               : code_for("activecode", 200);
-    if (m == "HEAD") return {status, ""};
-    return JsonResponse(status, {{"initialized", initialized},
-                                 {"sealed", sealed},
-                                 {"standby", false},
-                                 {"performance_standby", false},
-                                 {"replication_performance_mode", "disabled"},
-                                 {"replication_dr_mode", "disabled"},
-                                 {"server_time_utc", SystemClock::Get()->NowSeconds()},
-                                 {"version", kVersion},
-                                 {"cluster_name", "vault-cluster-cpp"},
-                                 {"cluster_id", ""}});
+    if (m == "HEAD") co_return HttpResponse{status, ""};
+    co_return JsonResponse(status, {{"initialized", initialized},
+                                    {"sealed", sealed},
+                                    {"standby", false},
+                                    {"performance_standby", false},
+                                    {"replication_performance_mode", "disabled"},
+                                    {"replication_dr_mode", "disabled"},
+                                    {"server_time_utc", SystemClock::Get()->NowSeconds()},
+                                    {"version", kVersion},
+                                    {"cluster_name", "vault-cluster-cpp"},
+                                    {"cluster_id", ""}});
   }
-  *handled = false;
-  return {};
+  co_return std::nullopt;
 }
 
 Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& query,

@@ -48,7 +48,9 @@ class Handler {
   HttpResponse Handle(const HttpRequest& req);
 
  private:
-  HttpResponse HandleSys(const std::string& path, const HttpRequest& req, bool* handled);
+  // The sys/ paths answered here rather than by the system backend (init, seal, unseal, health,
+  // leader); nullopt for the others. `path` and `req` outlive the task.
+  Task<std::optional<HttpResponse>> HandleSys(const std::string& path, const HttpRequest& req);
   Task<HttpResponse> Logical(const std::string& path, const std::string& query,
                              const HttpRequest& req);
   core::Core* core_;

@@ -220,8 +220,6 @@ TEST_F(HandlerTest, ServerNamesItsIoThreads) {
   ServerOptions opts;
   opts.listeners.push_back(ListenerConfig{"127.0.0.1:0"});
   opts.io_threads = 2;
-  opts.worker_threads = 3;
-  EXPECT_EQ(ThreadsByName().count("http-worker"), 0u);
   Server server(handler_.get(), opts);
   EXPECT_EQ(ThreadsByName().count("http-io-0"), 0u);
   ASSERT_TRUE(server.Start().ok());
@@ -229,8 +227,8 @@ TEST_F(HandlerTest, ServerNamesItsIoThreads) {
   EXPECT_EQ(names.count("http-io-0"), 1u);
   EXPECT_EQ(names.count("http-io-1"), 1u);
   EXPECT_EQ(names.count("http-io-2"), 0u);
-  names = WaitForThreads({"http-worker"}, 3);  // the worker pool's, every one
-  EXPECT_EQ(names.count("http-worker"), 3u);
+  // Requests run on the I/O threads: there is no worker pool.
+  EXPECT_EQ(names.count("http-worker"), 0u);
   // Each asked for the 0.1 ms slice (ServerOptions::io_thread_slice_ns) where the kernel keeps one.
   if (KernelKeepsTimeSlices()) {
     for (const char* io : {"http-io-0", "http-io-1"}) {
@@ -247,7 +245,6 @@ TEST_F(HandlerTest, ServerIoThreadSliceCanBeLeftAtTheKernelDefault) {
   ServerOptions opts;
   opts.listeners.push_back(ListenerConfig{"127.0.0.1:0"});
   opts.io_threads = 1;
-  opts.worker_threads = 1;
   opts.io_thread_slice_ns = 0;
   Server server(handler_.get(), opts);
   // A thread inherits its creator's attributes: started from a thread that asked for 0.2 ms, the

@@ -10,13 +10,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <functional>
-#include <latch>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "net/asio_event_loop.h"
-#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/thread_attrs.h"
 
@@ -70,40 +68,18 @@ struct Server::Impl {
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   };
 
-  // The worker pool as the I/O threads' hand-off executor (ServerOptions::hand_off_blocking_work).
-  struct WorkerExecutor final : Executor {
-    explicit WorkerExecutor(asio::thread_pool* p) : pool(p) {}
-    void Post(std::function<void()> fn) override { asio::post(*pool, std::move(fn)); }
-    asio::thread_pool* pool;
-  };
-
   Handler* handler;
   ServerOptions options;
   std::vector<std::unique_ptr<Shard>> shards;
   std::atomic<size_t> next_shard{0};
-  asio::thread_pool workers;
-  WorkerExecutor worker_executor{&workers};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::shared_ptr<asio::ssl::context>> tls;  // per listener, null if plain
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
 
-  Impl(Handler* h, ServerOptions o)
-      : handler(h), options(std::move(o)), workers(std::max(1, options.worker_threads)) {
+  Impl(Handler* h, ServerOptions o) : handler(h), options(std::move(o)) {
     for (int i = 0; i < std::max(1, options.io_threads); ++i)
       shards.push_back(std::make_unique<Shard>());
-    // Names the pool's threads (asio starts them unnamed): one task per thread, each held until
-    // all have started, so that every thread runs exactly one. Not waited for here: start-up does
-    // not wait for 32 threads to be scheduled (3 ms on 2 CPUs); work posted meanwhile queues
-    // behind the naming, for as long.
-    const int n = std::max(1, options.worker_threads);
-    auto started = std::make_shared<std::latch>(n);
-    for (int i = 0; i < n; ++i) {
-      asio::post(workers, [started] {
-        SetThreadName("http-worker");
-        started->arrive_and_wait();
-      });
-    }
   }
 
   template <class Stream>
@@ -235,16 +211,11 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     conn->ExpiresNever();
-    // Reads are short, non-durable storage lookups: start them on the I/O thread. Writes wait
-    // on fsync, so they start on the worker pool, where concurrent writers share RocksDB's group
-    // commit and the I/O threads keep serving. Either way a request waiting on AWS holds no thread.
+    // Every request runs on this I/O thread. What it waits for (a durable write, an AWS call)
+    // holds no thread here: the storage backend and the AWS client wait in their own way and
+    // resume the request on this thread's loop.
     const bool head = hreq.method == "HEAD";
-    HttpResponse hres;
-    if (hreq.method == "GET" || head || hreq.method == "LIST") {
-      hres = co_await Run(std::move(hreq));
-    } else {
-      hres = co_await asio::co_spawn(workers, Run(std::move(hreq)), use_awaitable);
-    }
+    HttpResponse hres = co_await Run(std::move(hreq));
     conn->ExpiresAfter(options.read_timeout);
     ec = co_await WriteResponse(stream, hres, version, keep_alive, head);
     if (ec || !keep_alive || stopped) break;
@@ -413,27 +384,25 @@ Status Server::Start() {
   }
   for (auto& shard : impl_->shards) {
     asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);
-    Executor* handoff = impl_->options.hand_off_blocking_work ? &impl_->worker_executor : nullptr;
-    impl_->threads.emplace_back([s = shard.get(), handoff, n = impl_->threads.size(),
-                                 slice = impl_->options.io_thread_slice_ns] {
-      SetThreadName("http-io-" + std::to_string(n));
-      if (slice > 0) {
-        uint64_t granted = RequestTimeSlice(slice);
-        if (n == 0 && granted == 0) {
-          spdlog::info(
-              "http: this kernel keeps no per-thread time slice (Linux 6.12+ does); "
-              "http_io_time_slice is not applied");
-        } else if (n == 0) {
-          spdlog::info("http: I/O threads run with a {}us time slice (http_io_time_slice)",
-                       granted / 1000);
-        }
-      }
-      EventLoop::SetCurrent(&s->loop);
-      SetIoThreadHandoff(handoff);
-      s->ioc.run();
-      s->loop.Stopped();  // outbound calls still running on this thread fail; timers fire early
-      EventLoop::SetCurrent(nullptr);
-    });
+    impl_->threads.emplace_back(
+        [s = shard.get(), n = impl_->threads.size(), slice = impl_->options.io_thread_slice_ns] {
+          SetThreadName("http-io-" + std::to_string(n));
+          if (slice > 0) {
+            uint64_t granted = RequestTimeSlice(slice);
+            if (n == 0 && granted == 0) {
+              spdlog::info(
+                  "http: this kernel keeps no per-thread time slice (Linux 6.12+ does); "
+                  "http_io_time_slice is not applied");
+            } else if (n == 0) {
+              spdlog::info("http: I/O threads run with a {}us time slice (http_io_time_slice)",
+                           granted / 1000);
+            }
+          }
+          EventLoop::SetCurrent(&s->loop);
+          s->ioc.run();
+          s->loop.Stopped();  // outbound calls still running on this thread fail; timers fire early
+          EventLoop::SetCurrent(nullptr);
+        });
   }
   return Status::Ok();
 }
@@ -469,7 +438,6 @@ void Server::Stop() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
-  impl_->workers.join();
 }
 
 }  // namespace vault::http

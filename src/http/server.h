@@ -1,6 +1,6 @@
-// The HTTP(S) transport: Boost.Beast/Asio with C++20 coroutines on a small I/O thread pool.
-// All Beast code lives in server.cc; request handling runs on a separate worker pool so that
-// storage fsyncs (and their group commit) never stall the I/O threads.
+// The HTTP(S) transport: Boost.Beast/Asio with C++20 coroutines on a small I/O thread pool (one
+// single-threaded loop per thread). All Beast code lives in server.cc. Requests run on the I/O
+// thread of their connection; nothing they wait on (storage, AWS) blocks it.
 #pragma once
 
 #include <chrono>
@@ -28,13 +28,6 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};   // a request must arrive within this (slow clients)
   std::chrono::seconds idle_timeout{300};  // keep-alive connections idle longer are closed
   int io_threads = 2;
-  int worker_threads = 32;
-  // `co_await LeaveIoThread()` (util/io_thread.h) on an I/O thread moves to the worker pool. Set it
-  // when storage writes wait on fsync: an AWS creds read (which runs its AWS calls on the I/O
-  // thread) then writes its write-ahead entry and registers its lease on a worker, where
-  // concurrent writes share the group commit, instead of stalling the I/O thread's other
-  // connections. Unset (in-memory storage), the request stays on its I/O thread to the end.
-  bool hand_off_blocking_work = false;
   // The CPU time slice each I/O thread asks the kernel for (util/thread_attrs.h RequestTimeSlice;
   // 0 = the kernel's default). I/O threads wake for short bursts on every request and every AWS
   // reply; with a short slice (0.1 ms, the kernel's minimum) a woken I/O thread may preempt a

@@ -352,15 +352,15 @@ const FrameworkBackend::Compiled* FrameworkBackend::Match(const std::string& pat
   return nullptr;
 }
 
-Result<std::optional<bool>> FrameworkBackend::ExistenceCheck(Request& req) {
+Task<Result<std::optional<bool>>> FrameworkBackend::ExistenceCheck(Request& req) {
   Json captures = Json::object();
   const Compiled* c = Match(req.path, &captures);
-  if (!c || !c->path.existence_check) return std::optional<bool>();
+  if (!c || !c->path.existence_check) co_return std::optional<bool>();
   Json raw = req.data.is_object() ? req.data : Json::object();
   for (auto& [k, v] : captures.items()) raw[k] = v;
   FieldData fd(&c->path.fields, std::move(raw));
-  ASSIGN_OR_RETURN(bool exists, c->path.existence_check(req, fd));
-  return std::optional<bool>(exists);
+  CO_ASSIGN_OR_RETURN(bool exists, co_await c->path.existence_check(req, fd));
+  co_return std::optional<bool>(exists);
 }
 
 Result<Response> FrameworkBackend::HandleRequest(Request& req) {
@@ -464,7 +464,7 @@ struct RollbackPass {
 // Takes entries off the pass until none is left. `req` is this worker's own copy.
 Task<Status> RollbackWorker(std::shared_ptr<RollbackPass> pass, Request req) {
   while (auto id = pass->Next()) {
-    auto entry = GetWal(req.storage, *id);
+    auto entry = co_await GetWal(req.storage, *id);
     if (!entry.ok()) {
       pass->Count(&RollbackPass::failed, entry.status().message());
       continue;
@@ -476,7 +476,7 @@ Task<Status> RollbackWorker(std::shared_ptr<RollbackPass> pass, Request req) {
       continue;
     }
     Status st = co_await pass->rollback->rollback(req, **entry);
-    if (st.ok() && !young) st = DeleteWal(req.storage, *id);
+    if (st.ok() && !young) st = co_await DeleteWal(req.storage, *id);
     if (st.ok()) {
       pass->Count(&RollbackPass::done);
     } else {
@@ -506,7 +506,7 @@ Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
     pass->min_age = wal_rollback_->min_age_seconds;
     if (req.data.is_object() && req.data.contains("min_age") && req.data["min_age"].is_number())
       pass->min_age = req.data["min_age"].get<int64_t>();
-    auto ids = ListWal(req.storage);
+    auto ids = co_await ListWal(req.storage);
     if (!ids.ok()) co_return ids.status();
     pass->ids = std::move(*ids);
     pass->now = clock_->NowSeconds();

@@ -69,8 +69,9 @@ std::string RegexLiteralPrefix(std::string_view pattern);
 // Weakly decodes one input value to a field type (as Vault's framework does).
 Result<Json> DecodeField(const Field& f, const Json& in);
 
+// For operations that need neither storage nor the network (validation, rendering).
 using OperationHandler = std::function<Result<Response>(Request&, const FieldData&)>;
-// For operations that wait on the network. Both arguments outlive the task.
+// For operations that await storage or the network. Both arguments outlive the task.
 using AsyncOperationHandler = std::function<Task<Result<Response>>(Request&, const FieldData&)>;
 
 struct Path {
@@ -79,7 +80,7 @@ struct Path {
   std::map<Operation, OperationHandler> operations;
   std::map<Operation, AsyncOperationHandler> async_operations;  // checked before `operations`
   // Decides create vs update for PUT/POST; absent = always update.
-  std::function<Result<bool>(Request&, const FieldData&)> existence_check;
+  std::function<Task<Result<bool>>(Request&, const FieldData&)> existence_check;
   std::string synopsis;
   std::string description;
 };
@@ -121,7 +122,7 @@ class FrameworkBackend : public Backend {
   void SetPeriodic(PeriodicFunc fn) { periodic_ = std::move(fn); }
   void SetClock(Clock* clock) { clock_ = clock; }
   std::vector<std::string> RootPaths() const override { return root_paths_; }
-  Result<std::optional<bool>> ExistenceCheck(Request& req) override;
+  Task<Result<std::optional<bool>>> ExistenceCheck(Request& req) override;
 
   // Rendered help for the engine root (path "") or a path.
   std::string RootHelp() const;

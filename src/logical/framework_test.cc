@@ -235,7 +235,7 @@ TEST(Framework, RollbackRunsWalEntriesThenPeriodic) {
                       co_return Status::Ok();
                     },
                     0});
-  ASSERT_TRUE(PutWal(&storage, "thing", Json::object(), 0).ok());
+  ASSERT_TRUE(SyncWait(PutWal(&storage, "thing", Json::object(), 0)).ok());
   periodic_result = Unavailable("rotation failed");
   order.clear();
   auto both = b.HandleRequest(r);
@@ -249,9 +249,9 @@ TEST(Framework, RollbackRunsWalEntriesThenPeriodic) {
 TEST(PrefixStorage, ConfinesKeys) {
   MemStorage mem;
   PrefixStorage view(&mem, "logical/abc/");
-  ASSERT_TRUE(view.Put("k", "v").ok());
-  EXPECT_EQ(**mem.Get("logical/abc/k"), "v");
-  EXPECT_EQ(*view.List(""), std::vector<std::string>{"k"});
+  ASSERT_TRUE(SyncWait(view.Put("k", "v")).ok());
+  EXPECT_EQ(**mem.GetNow("logical/abc/k"), "v");
+  EXPECT_EQ(*SyncWait(view.List("")), std::vector<std::string>{"k"});
 }
 
 }  // namespace

@@ -26,29 +26,40 @@ const char* OperationName(Operation op) {
   return "unknown";
 }
 
-Result<std::optional<std::string>> PrefixStorage::Get(std::string_view key) {
-  return inner_->Get(prefix_ + std::string(key));
+// Each builds the full key in its own frame (not as a temporary inside the co_await expression).
+Task<Result<std::optional<std::string>>> PrefixStorage::Get(std::string_view key) {
+  std::string full = prefix_ + std::string(key);
+  Result<std::optional<std::string>> r = co_await inner_->Get(full);
+  co_return r;
 }
-Status PrefixStorage::Put(std::string_view key, std::string_view value) {
-  return inner_->Put(prefix_ + std::string(key), value);
+Task<Status> PrefixStorage::Put(std::string_view key, std::string_view value) {
+  std::string full = prefix_ + std::string(key);
+  Status st = co_await inner_->Put(full, value);
+  co_return st;
 }
-Status PrefixStorage::Delete(std::string_view key) {
-  return inner_->Delete(prefix_ + std::string(key));
+Task<Status> PrefixStorage::Delete(std::string_view key) {
+  std::string full = prefix_ + std::string(key);
+  Status st = co_await inner_->Delete(full);
+  co_return st;
 }
-Result<std::vector<std::string>> PrefixStorage::List(std::string_view prefix) {
-  return inner_->List(prefix_ + std::string(prefix));
+Task<Result<std::vector<std::string>>> PrefixStorage::List(std::string_view prefix) {
+  std::string full = prefix_ + std::string(prefix);
+  Result<std::vector<std::string>> r = co_await inner_->List(full);
+  co_return r;
 }
 
-Result<std::optional<Json>> GetJson(Storage* s, std::string_view key) {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, s->Get(key));
-  if (!raw) return std::optional<Json>();
+Task<Result<std::optional<Json>>> GetJson(Storage* s, std::string_view key) {
+  CO_ASSIGN_OR_RETURN(std::optional<std::string> raw, co_await s->Get(key));
+  if (!raw) co_return std::optional<Json>();
   auto parsed = ParseJson(*raw);
-  if (!parsed.ok()) return Internal("corrupt entry at " + std::string(key));
-  return std::optional<Json>(std::move(parsed).value());
+  if (!parsed.ok()) co_return Internal("corrupt entry at " + std::string(key));
+  co_return std::optional<Json>(std::move(parsed).value());
 }
 
-Status PutJson(Storage* s, std::string_view key, const Json& value) {
-  return s->Put(key, DumpJson(value));
+Task<Status> PutJson(Storage* s, std::string_view key, const Json& value) {
+  std::string text = DumpJson(value);
+  Status st = co_await s->Put(key, text);
+  co_return st;
 }
 
 }  // namespace vault::logical

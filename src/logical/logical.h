@@ -21,25 +21,27 @@ enum class Operation { kRead, kCreate, kUpdate, kDelete, kList, kHelp, kRenew, k
 const char* OperationName(Operation op);
 
 // An engine's view of storage: already encrypted by the barrier and confined to the engine's own
-// prefix. Same semantics as storage::Backend (List returns immediate children).
+// prefix. Same semantics as storage::Backend (List returns immediate children), and awaitable in
+// the same way: the engine awaits, the storage below decides how it waits, and the engine resumes
+// where it awaited. string_view parameters must stay valid until the task completes.
 // Thread safety: all methods may be called concurrently.
 class Storage {
  public:
   virtual ~Storage() = default;
-  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
-  virtual Status Put(std::string_view key, std::string_view value) = 0;
-  virtual Status Delete(std::string_view key) = 0;
-  virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
+  virtual Task<Result<std::optional<std::string>>> Get(std::string_view key) = 0;
+  virtual Task<Status> Put(std::string_view key, std::string_view value) = 0;
+  virtual Task<Status> Delete(std::string_view key) = 0;
+  virtual Task<Result<std::vector<std::string>>> List(std::string_view prefix) = 0;
 };
 
 // A view of `inner` under `prefix` (which normally ends in '/'). Does not own inner.
 class PrefixStorage : public Storage {
  public:
   PrefixStorage(Storage* inner, std::string prefix) : inner_(inner), prefix_(std::move(prefix)) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override;
-  Status Put(std::string_view key, std::string_view value) override;
-  Status Delete(std::string_view key) override;
-  Result<std::vector<std::string>> List(std::string_view prefix) override;
+  Task<Result<std::optional<std::string>>> Get(std::string_view key) override;
+  Task<Status> Put(std::string_view key, std::string_view value) override;
+  Task<Status> Delete(std::string_view key) override;
+  Task<Result<std::vector<std::string>>> List(std::string_view prefix) override;
   const std::string& prefix() const { return prefix_; }
 
  private:
@@ -48,8 +50,8 @@ class PrefixStorage : public Storage {
 };
 
 // Reads a JSON document stored at key; nullopt if absent, kInternal if corrupt.
-Result<std::optional<Json>> GetJson(Storage* s, std::string_view key);
-Status PutJson(Storage* s, std::string_view key, const Json& value);
+Task<Result<std::optional<Json>>> GetJson(Storage* s, std::string_view key);
+Task<Status> PutJson(Storage* s, std::string_view key, const Json& value);
 
 // What the mount tells its engine: effective TTLs (seconds) after mount tuning and system defaults.
 struct MountInfo {
@@ -84,7 +86,8 @@ struct SecretSpec;
 // The engine returns the secret with SecretSpec::registered set to what Register returned. A
 // lease registered here whose secret the request does not return (the engine failed afterwards)
 // is revoked through the engine before the request is answered, so the engine need not undo
-// what the lease covers. Thread safety: Register may be called from any thread.
+// what the lease covers. Thread safety: Register may be called from any thread; `spec` must stay
+// valid until its task completes.
 class LeaseRegistrar {
  public:
   virtual ~LeaseRegistrar() = default;
@@ -92,7 +95,7 @@ class LeaseRegistrar {
   // TTL counts from now; if the answer comes more than a second (or 1 % of the TTL) later, core
   // moves the lease to start with the answer. The lease is left alone by its timer and by
   // revocations until the request ends.
-  virtual Result<RegisteredLease> Register(const SecretSpec& spec) = 0;
+  virtual Task<Result<RegisteredLease>> Register(const SecretSpec& spec) = 0;
 };
 
 struct Request {
@@ -174,7 +177,9 @@ class Backend {
   virtual std::vector<std::string> RootPaths() const { return {}; }
   // Whether the object a PUT/POST targets exists (decides create vs update for ACLs).
   // nullopt when the path has no existence check (then the operation is update).
-  virtual Result<std::optional<bool>> ExistenceCheck(Request& req) { return std::optional<bool>(); }
+  virtual Task<Result<std::optional<bool>>> ExistenceCheck(Request& req) {
+    co_return std::optional<bool>();
+  }
 };
 
 }  // namespace vault::logical

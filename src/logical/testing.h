@@ -1,4 +1,4 @@
-// Test helpers for engines: an in-memory logical::Storage.
+// Test helpers for engines: an in-memory logical::Storage (its tasks complete inline).
 #pragma once
 
 #include <map>
@@ -10,23 +10,33 @@ namespace vault::logical {
 
 class MemStorage : public Storage {
  public:
-  Result<std::optional<std::string>> Get(std::string_view key) override {
+  Task<Result<std::optional<std::string>>> Get(std::string_view key) override {
+    co_return GetNow(key);
+  }
+  Task<Status> Put(std::string_view key, std::string_view value) override {
+    co_return PutNow(key, value);
+  }
+  Task<Status> Delete(std::string_view key) override {
+    std::lock_guard l(mu_);
+    m_.erase(std::string(key));
+    co_return Status::Ok();
+  }
+  Task<Result<std::vector<std::string>>> List(std::string_view prefix) override {
+    co_return ListNow(prefix);
+  }
+  // The same, for a test's own checks (no task to wait for).
+  Result<std::optional<std::string>> GetNow(std::string_view key) {
     std::lock_guard l(mu_);
     auto it = m_.find(std::string(key));
     if (it == m_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
-  Status Put(std::string_view key, std::string_view value) override {
+  Status PutNow(std::string_view key, std::string_view value) {
     std::lock_guard l(mu_);
     m_[std::string(key)] = std::string(value);
     return Status::Ok();
   }
-  Status Delete(std::string_view key) override {
-    std::lock_guard l(mu_);
-    m_.erase(std::string(key));
-    return Status::Ok();
-  }
-  Result<std::vector<std::string>> List(std::string_view prefix) override {
+  Result<std::vector<std::string>> ListNow(std::string_view prefix) {
     std::lock_guard l(mu_);
     std::vector<std::string> out;
     for (auto it = m_.lower_bound(std::string(prefix)); it != m_.end(); ++it) {

@@ -9,8 +9,7 @@ const std::string& ProcessBootId() {
   return id;
 }
 
-Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data,
-                           int64_t now_unix) {
+Task<Result<std::string>> PutWal(Storage* s, std::string kind, Json data, int64_t now_unix) {
   std::string id = NewUuid();
   // Built by key rather than from an initializer list, which makes and copies a temporary array
   // per member (a WAL entry is written on the path of every iam_user issue).
@@ -19,15 +18,17 @@ Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data
   doc["data"] = data;
   doc["created_at"] = now_unix;
   doc["boot"] = ProcessBootId();
-  RETURN_IF_ERROR(PutJson(s, std::string(kWalPrefix) + id, doc));
-  return id;
+  std::string key = std::string(kWalPrefix) + id;
+  CO_RETURN_IF_ERROR(co_await PutJson(s, key, doc));
+  co_return id;
 }
 
-Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<Json> doc, GetJson(s, std::string(kWalPrefix) + id));
-  if (!doc) return std::optional<WalEntry>();
+Task<Result<std::optional<WalEntry>>> GetWal(Storage* s, std::string id) {
+  std::string key = std::string(kWalPrefix) + id;
+  CO_ASSIGN_OR_RETURN(std::optional<Json> doc, co_await GetJson(s, key));
+  if (!doc) co_return std::optional<WalEntry>();
   if (!doc->is_object() || !(*doc)["kind"].is_string() || !(*doc)["created_at"].is_number_integer())
-    return Internal("corrupt write-ahead entry " + id);
+    co_return Internal("corrupt write-ahead entry " + id);
   WalEntry e;
   e.id = id;
   e.kind = (*doc)["kind"].get<std::string>();
@@ -36,13 +37,18 @@ Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id) {
   auto boot = doc->find("boot");
   e.foreign =
       boot == doc->end() || !boot->is_string() || boot->get<std::string>() != ProcessBootId();
-  return std::optional<WalEntry>(std::move(e));
+  co_return std::optional<WalEntry>(std::move(e));
 }
 
-Status DeleteWal(Storage* s, const std::string& id) {
-  return s->Delete(std::string(kWalPrefix) + id);
+Task<Status> DeleteWal(Storage* s, std::string id) {
+  std::string key = std::string(kWalPrefix) + id;
+  Status st = co_await s->Delete(key);
+  co_return st;
 }
 
-Result<std::vector<std::string>> ListWal(Storage* s) { return s->List(kWalPrefix); }
+Task<Result<std::vector<std::string>>> ListWal(Storage* s) {
+  Result<std::vector<std::string>> r = co_await s->List(kWalPrefix);
+  co_return r;
+}
 
 }  // namespace vault::logical

@@ -29,10 +29,10 @@ const std::string& ProcessBootId();
 inline constexpr const char* kWalPrefix = "wal/";
 
 // Stores a new entry and returns its id. Durable when it returns (storage writes are synced).
-Result<std::string> PutWal(Storage* s, const std::string& kind, const Json& data, int64_t now_unix);
+Task<Result<std::string>> PutWal(Storage* s, std::string kind, Json data, int64_t now_unix);
 // nullopt if the entry is gone; kInternal if corrupt.
-Result<std::optional<WalEntry>> GetWal(Storage* s, const std::string& id);
-Status DeleteWal(Storage* s, const std::string& id);
-Result<std::vector<std::string>> ListWal(Storage* s);
+Task<Result<std::optional<WalEntry>>> GetWal(Storage* s, std::string id);
+Task<Status> DeleteWal(Storage* s, std::string id);
+Task<Result<std::vector<std::string>>> ListWal(Storage* s);
 
 }  // namespace vault::logical

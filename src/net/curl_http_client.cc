@@ -18,7 +18,6 @@
 #include "net/asio_event_loop.h"
 #include "net/asio_http_driver.h"
 #include "util/event_loop.h"
-#include "util/io_thread.h"
 #include "util/thread_attrs.h"
 
 namespace vault::net {
@@ -487,7 +486,6 @@ int CurlHttpClient::Impl::WaitMillis() {
 }
 
 void CurlHttpClient::Impl::Loop() {
-  SetIoThreadHandoff(options.handoff);
   for (;;) {
     std::deque<std::unique_ptr<Transfer>> incoming;
     std::vector<std::function<void()>> due;

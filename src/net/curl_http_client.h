@@ -26,9 +26,8 @@
 // Completion threads: with Options::completions set, every `done` callback (and every Timer
 // callback) is posted to that executor, so coroutines resume on worker threads; without it,
 // they run on the thread that moved the bytes (the caller's loop, or the client's own thread) and
-// must be short. The server runs them there (a chain of AWS calls then costs no thread hop per
-// call) and sets Options::handoff, which `co_await LeaveIoThread()` (util/io_thread.h) moves a
-// coroutine to before it blocks, when it is on the client's own thread.
+// must be short and never block. The server runs them there: a chain of AWS calls then costs no
+// thread hop per call, and what the coroutine awaits next (storage) waits in its own way.
 #pragma once
 
 #include <cstdint>
@@ -56,9 +55,6 @@ struct CurlOptions {
   std::string user_agent = "vault-cpp";
   // Where completions run (not owned; must outlive the client). Null = the I/O thread.
   Executor* completions = nullptr;
-  // The I/O thread's hand-off executor for LeaveIoThread() (not owned; must outlive the client).
-  // Null = LeaveIoThread() continues on the I/O thread.
-  Executor* handoff = nullptr;
   // On an AsioEventLoop thread, exchange over Asio/Beast directly (net/asio_http_driver.h) instead
   // of libcurl, unless a proxy variable is set in the environment when the client is created.
   bool native_on_asio_loops = true;

@@ -25,7 +25,6 @@
 #include "net/fake_http_client.h"
 #include "net/http_client.h"
 #include "util/event_loop.h"
-#include "util/io_thread.h"
 #include "util/thread_pool.h"
 
 namespace vault::net {
@@ -482,40 +481,31 @@ TEST(CurlHttpClientTest, CompletionsArePostedToTheExecutor) {
   EXPECT_EQ(timer_thread, executor.id());
 }
 
-// Where each step of a coroutine ran: two calls in a row, then LeaveIoThread().
+// Where each step of a coroutine ran: two calls in a row.
 struct Steps {
-  std::thread::id after_first, after_second, after_leave;
+  std::thread::id after_first, after_second;
   int status = 0;
 };
 
-Task<Steps> TwoCallsThenLeave(HttpClient* client, std::string slow_url, std::string url) {
+Task<Steps> TwoCalls(HttpClient* client, std::string slow_url, std::string url) {
   Steps s;
   Result<HttpResponse> a = co_await client->SendAsync(Get(slow_url));
   s.after_first = std::this_thread::get_id();
   Result<HttpResponse> b = co_await client->SendAsync(Get(url));
   s.after_second = std::this_thread::get_id();
-  co_await LeaveIoThread();
-  s.after_leave = std::this_thread::get_id();
   s.status = a.ok() && b.ok() ? b->status : -1;
   co_return s;
 }
 
-TEST(CurlHttpClientTest, WithoutCompletionsCallsChainOnTheIoThreadUntilLeaveIoThread) {
+TEST(CurlHttpClientTest, WithoutCompletionsCallsChainOnTheIoThread) {
   LoopbackServer server;
-  OneThreadExecutor handoff;
-  CurlOptions opts;
-  opts.handoff = &handoff;
-  CurlHttpClient client(opts);
-  Steps s =
-      SyncWait(TwoCallsThenLeave(&client, server.Url("/delay/50"), server.Url("/status/204")));
+  CurlHttpClient client(CurlOptions{});
+  Steps s = SyncWait(TwoCalls(&client, server.Url("/delay/50"), server.Url("/status/204")));
   EXPECT_EQ(s.status, 204);
   // The (slow) first reply resumes the coroutine on the I/O thread; the second call is then
   // started from the I/O thread, so its reply resumes there too: no hop between the calls.
-  EXPECT_NE(s.after_first, handoff.id());
-  EXPECT_NE(s.after_second, std::this_thread::get_id());
-  EXPECT_NE(s.after_second, handoff.id());
-  // Leaving the I/O thread continues on its hand-off executor.
-  EXPECT_EQ(s.after_leave, handoff.id());
+  EXPECT_NE(s.after_first, std::this_thread::get_id());
+  EXPECT_EQ(s.after_second, s.after_first);
 }
 
 // Calls chained from the I/O thread (each reply's continuation sends the next request) go out
@@ -531,10 +521,7 @@ Task<int> TenChainedCalls(HttpClient* client, std::string url) {
 
 TEST(CurlHttpClientTest, CallsChainedOnTheIoThreadStartWithoutWaitingForThePoll) {
   LoopbackServer server;
-  OneThreadExecutor handoff;
-  CurlOptions opts;
-  opts.handoff = &handoff;
-  CurlHttpClient client(opts);
+  CurlHttpClient client(CurlOptions{});
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(SyncWait(TenChainedCalls(&client, server.Url("/status/204"))), 10);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
@@ -546,20 +533,6 @@ TEST(CurlHttpClientTest, CallsChainedOnTheIoThreadStartWithoutWaitingForThePoll)
   });
   ASSERT_TRUE(w.Wait().ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(900));
-}
-
-Task<std::thread::id> LeaveThenReport() {
-  co_await LeaveIoThread();
-  co_return std::this_thread::get_id();
-}
-
-TEST(CurlHttpClientTest, LeaveIoThreadElsewhereContinuesInline) {
-  OneThreadExecutor handoff;
-  CurlOptions opts;
-  opts.handoff = &handoff;
-  CurlHttpClient client(opts);  // registers its own thread only
-  EXPECT_EQ(IoThreadHandoff(), nullptr);
-  EXPECT_EQ(SyncWait(LeaveThenReport()), std::this_thread::get_id());
 }
 
 Task<int> FetchStatus(HttpClient* client, std::string url) {
@@ -745,28 +718,6 @@ TEST(AsioEventLoopTest, StopRunsHooksThenFiresPendingTimersEarly) {
   EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(events,
             (std::vector<std::string>{"hook", "timer, stopped=1", "timer added while stopping"}));
-}
-
-Task<std::thread::id> OnLoopThenBack(EventLoop* loop) {
-  co_await ResumeOnLoop(loop);
-  co_return std::this_thread::get_id();
-}
-
-TEST(AsioEventLoopTest, ResumeOnLoopMovesACoroutineToTheLoopThread) {
-  AsioLoopThread lt;
-  std::thread::id loop_thread;
-  lt.RunSync([&] { loop_thread = std::this_thread::get_id(); });
-  // From another thread: posted to the loop.
-  EXPECT_EQ(SyncWait(OnLoopThenBack(lt.loop())), loop_thread);
-  // Null: inline.
-  EXPECT_EQ(SyncWait(OnLoopThenBack(nullptr)), std::this_thread::get_id());
-  // Already on the loop: inline, without a post (the task finishes inside StartTask).
-  bool finished_inline = false;
-  lt.RunSync([&] {
-    StartTask(OnLoopThenBack(lt.loop()),
-              [&](std::thread::id id) { finished_inline = id == loop_thread; });
-  });
-  EXPECT_TRUE(finished_inline);
 }
 
 // ---- CurlHttpClient on a caller's loop

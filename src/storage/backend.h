@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "util/task.h"
 
 namespace vault::storage {
 
@@ -27,24 +28,28 @@ struct Mutation {
   std::optional<std::string> value;
 };
 
-// Thread safety: every method may be called concurrently from many threads.
+// Every operation is awaitable and each backend decides how it waits: in memory it completes
+// inline; RocksDB reads inline and runs its synced writes on threads of its own; a networked
+// backend suspends on its socket. A caller never picks a thread for a storage call, and resumes
+// where it awaited (on its event loop, if its thread has one; util/thread_pool.h RunBlocking).
+// Parameters: string_views must stay valid until the task completes (a caller that awaits at once
+// has nothing to do). Thread safety: every method may be called concurrently from many threads.
 // Durability: a successful Put/Delete/Write is durable (fsynced) for durable backends.
 class Backend {
  public:
   virtual ~Backend() = default;
   // The value at key, std::nullopt if absent. kInternal on I/O failure.
-  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
-  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Task<Result<std::optional<std::string>>> Get(std::string_view key) = 0;
+  virtual Task<Status> Put(std::string_view key, std::string_view value) = 0;
   // Deleting an absent key succeeds.
-  virtual Status Delete(std::string_view key) = 0;
+  virtual Task<Status> Delete(std::string_view key) = 0;
   // Applies all mutations atomically: all or none.
-  virtual Status Write(const std::vector<Mutation>& batch) = 0;
+  virtual Task<Status> Write(std::vector<Mutation> batch) = 0;
   // Immediate children of prefix, sorted: "a/b" -> "b"; "a/b/c" -> "b/" (once). Vault's List.
-  virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
+  virtual Task<Result<std::vector<std::string>>> List(std::string_view prefix) = 0;
   // Calls fn for every key starting with prefix, in key order, until fn returns false.
-  virtual Status Scan(
-      std::string_view prefix,
-      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
+  using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+  virtual Task<Status> Scan(std::string_view prefix, ScanFn fn) = 0;
   // A short name for status output ("inmem", "rocksdb").
   virtual std::string Name() const = 0;
 };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/backend.h"
+#include "storage/blocking.h"
 
 namespace vault::storage {
 
@@ -28,7 +29,7 @@ class BackendConformance : public testing::TestWithParam<BackendFactory> {
 };
 
 TEST_P(BackendConformance, GetPutDelete) {
-  auto& b = *backend_;
+  Blocking b(backend_.get());
   EXPECT_FALSE(b.Get("missing")->has_value());
   ASSERT_TRUE(b.Put("a/b", "v1").ok());
   EXPECT_EQ(**b.Get("a/b"), "v1");
@@ -40,7 +41,7 @@ TEST_P(BackendConformance, GetPutDelete) {
 }
 
 TEST_P(BackendConformance, BinaryValuesAndLongKeys) {
-  auto& b = *backend_;
+  Blocking b(backend_.get());
   std::string value("\0\x01\xff\n", 4);
   std::string key = "k/" + std::string(4096, 'x');
   ASSERT_TRUE(b.Put(key, value).ok());
@@ -48,7 +49,7 @@ TEST_P(BackendConformance, BinaryValuesAndLongKeys) {
 }
 
 TEST_P(BackendConformance, ListGivesImmediateChildren) {
-  auto& b = *backend_;
+  Blocking b(backend_.get());
   for (const char* k : {"p/a", "p/b/c", "p/b/d", "p/b/e/f", "p/c", "pz", "q/a"})
     ASSERT_TRUE(b.Put(k, "x").ok());
   auto l = b.List("p/");
@@ -61,7 +62,7 @@ TEST_P(BackendConformance, ListGivesImmediateChildren) {
 }
 
 TEST_P(BackendConformance, ScanVisitsInOrderAndStops) {
-  auto& b = *backend_;
+  Blocking b(backend_.get());
   for (const char* k : {"s/3", "s/1", "s/2", "t/1"}) ASSERT_TRUE(b.Put(k, k).ok());
   std::vector<std::string> seen;
   ASSERT_TRUE(b.Scan("s/", [&](std::string_view k, std::string_view v) {
@@ -79,7 +80,7 @@ TEST_P(BackendConformance, ScanVisitsInOrderAndStops) {
 }
 
 TEST_P(BackendConformance, BatchIsAtomicAndOrdered) {
-  auto& b = *backend_;
+  Blocking b(backend_.get());
   ASSERT_TRUE(b.Put("w/old", "1").ok());
   ASSERT_TRUE(b.Write({{"w/new", "2"}, {"w/old", std::nullopt}, {"w/new", "3"}}).ok());
   EXPECT_FALSE(b.Get("w/old")->has_value());
@@ -87,7 +88,7 @@ TEST_P(BackendConformance, BatchIsAtomicAndOrdered) {
 }
 
 TEST_P(BackendConformance, ConcurrentWritersAllLand) {
-  auto& b = *backend_;
+  Blocking b(backend_.get());
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&b, t] {

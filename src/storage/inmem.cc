@@ -4,27 +4,27 @@
 
 namespace vault::storage {
 
-Result<std::optional<std::string>> InmemBackend::Get(std::string_view key) {
+Task<Result<std::optional<std::string>>> InmemBackend::Get(std::string_view key) {
   std::shared_lock lock(mu_);
   auto it = data_.find(key);
-  if (it == data_.end()) return std::optional<std::string>();
-  return std::optional<std::string>(it->second);
+  if (it == data_.end()) co_return std::optional<std::string>();
+  co_return std::optional<std::string>(it->second);
 }
 
-Status InmemBackend::Put(std::string_view key, std::string_view value) {
+Task<Status> InmemBackend::Put(std::string_view key, std::string_view value) {
   std::unique_lock lock(mu_);
   data_.insert_or_assign(std::string(key), std::string(value));
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status InmemBackend::Delete(std::string_view key) {
+Task<Status> InmemBackend::Delete(std::string_view key) {
   std::unique_lock lock(mu_);
   auto it = data_.find(key);
   if (it != data_.end()) data_.erase(it);
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status InmemBackend::Write(const std::vector<Mutation>& batch) {
+Task<Status> InmemBackend::Write(std::vector<Mutation> batch) {
   std::unique_lock lock(mu_);
   for (const auto& m : batch) {
     if (m.value) {
@@ -34,27 +34,26 @@ Status InmemBackend::Write(const std::vector<Mutation>& batch) {
       if (it != data_.end()) data_.erase(it);
     }
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
+Task<Result<std::vector<std::string>>> InmemBackend::List(std::string_view prefix) {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;
   for (auto it = data_.lower_bound(prefix); it != data_.end(); ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
     AppendChild(prefix, it->first, &out);
   }
-  return out;
+  co_return out;
 }
 
-Status InmemBackend::Scan(std::string_view prefix,
-                          const std::function<bool(std::string_view, std::string_view)>& fn) {
+Task<Status> InmemBackend::Scan(std::string_view prefix, ScanFn fn) {
   std::shared_lock lock(mu_);
   for (auto it = data_.lower_bound(prefix); it != data_.end(); ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
     if (!fn(it->first, it->second)) break;
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 }  // namespace vault::storage

@@ -8,15 +8,15 @@
 
 namespace vault::storage {
 
+// Every operation completes inline (its task never suspends).
 class InmemBackend : public Backend {
  public:
-  Result<std::optional<std::string>> Get(std::string_view key) override;
-  Status Put(std::string_view key, std::string_view value) override;
-  Status Delete(std::string_view key) override;
-  Status Write(const std::vector<Mutation>& batch) override;
-  Result<std::vector<std::string>> List(std::string_view prefix) override;
-  Status Scan(std::string_view prefix,
-              const std::function<bool(std::string_view, std::string_view)>& fn) override;
+  Task<Result<std::optional<std::string>>> Get(std::string_view key) override;
+  Task<Status> Put(std::string_view key, std::string_view value) override;
+  Task<Status> Delete(std::string_view key) override;
+  Task<Status> Write(std::vector<Mutation> batch) override;
+  Task<Result<std::vector<std::string>>> List(std::string_view prefix) override;
+  Task<Status> Scan(std::string_view prefix, ScanFn fn) override;
   std::string Name() const override { return "inmem"; }
 
  private:

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "storage/blocking.h"
 #include "storage/conformance.h"
 #include "storage/inmem.h"
 #include "storage/rocksdb_backend.h"
@@ -13,6 +14,11 @@
 
 namespace vault::storage {
 namespace {
+
+template <typename P>
+Blocking B(const P& backend) {
+  return Blocking(backend.get());
+}
 
 std::string TempDir() {
   auto p = std::filesystem::temp_directory_path() / ("vault-rocks-" + HexEncode(RandomBytes(6)));
@@ -35,11 +41,11 @@ TEST(RocksDb, DataSurvivesReopen) {
   {
     auto db = RocksDbBackend::Open(dir);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Put("k", "v").ok());
+    ASSERT_TRUE(B(*db).Put("k", "v").ok());
   }
   auto db = RocksDbBackend::Open(dir);
   ASSERT_TRUE(db.ok());
-  EXPECT_EQ(**(*db)->Get("k"), "v");
+  EXPECT_EQ(**B(*db).Get("k"), "v");
   // A second open of the same directory while it is open fails cleanly (lock held).
   auto second = RocksDbBackend::Open(dir);
   EXPECT_FALSE(second.ok());
@@ -55,16 +61,16 @@ TEST(RocksDb, WaitIdleFlushesAndKeepsEveryKey) {
   ASSERT_TRUE(db.ok());
   std::vector<Mutation> batch;
   for (int i = 0; i < 1000; ++i) batch.push_back({"k/" + std::to_string(i), std::to_string(i)});
-  ASSERT_TRUE((*db)->Write(batch).ok());
+  ASSERT_TRUE(B(*db).Write(batch).ok());
   ASSERT_TRUE((*db)->WaitIdle().ok());
   EXPECT_TRUE(std::filesystem::exists(dir));
   size_t tables = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir))
     tables += f.path().extension() == ".sst";
   EXPECT_GE(tables, 1u);
-  for (int i = 0; i < 1000; i += 2) ASSERT_TRUE((*db)->Delete("k/" + std::to_string(i)).ok());
+  for (int i = 0; i < 1000; i += 2) ASSERT_TRUE(B(*db).Delete("k/" + std::to_string(i)).ok());
   for (int i = 0; i < 1000; ++i) {
-    auto v = (*db)->Get("k/" + std::to_string(i));
+    auto v = B(*db).Get("k/" + std::to_string(i));
     ASSERT_TRUE(v.ok());
     if (i % 2 == 0) {
       EXPECT_FALSE(v->has_value()) << i;
@@ -162,7 +168,7 @@ void WriteUntilFull(Backend& db, std::vector<std::string>* acknowledged, std::st
   const std::string value(64 << 10, 'v');
   for (int i = 0; i < 1000; ++i) {
     std::string key = "kv/" + std::to_string(i);
-    Status s = db.Put(key, value);
+    Status s = Blocking(&db).Put(key, value);
     if (!s.ok()) {
       *refused = key;
       *error = s;
@@ -195,19 +201,19 @@ TEST_F(SmallDisk, RocksDbMeetingEnospcFailsTheWriteAndResumesWhenSpaceReturns) {
     EXPECT_NE(error.message().find("No space left on device"), std::string::npos)
         << error.message();
     // Further writes fail cleanly too (the one after the first failure used to abort).
-    for (int i = 0; i < 20; ++i) EXPECT_FALSE((*db)->Put("more/" + std::to_string(i), "x").ok());
-    for (const auto& key : acknowledged) ASSERT_TRUE((*db)->Get(key)->has_value()) << key;
+    for (int i = 0; i < 20; ++i) EXPECT_FALSE(B(*db).Put("more/" + std::to_string(i), "x").ok());
+    for (const auto& key : acknowledged) ASSERT_TRUE(B(*db).Get(key)->has_value()) << key;
 
     std::filesystem::remove(filler());
-    Status resumed = (*db)->Put("after", "space came back");
+    Status resumed = B(*db).Put("after", "space came back");
     ASSERT_TRUE(resumed.ok()) << resumed.ToString();
     acknowledged.push_back("after");
   }
   auto db = RocksDbBackend::Open(data());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  for (const auto& key : acknowledged) ASSERT_TRUE((*db)->Get(key)->has_value()) << key;
-  EXPECT_FALSE((*db)->Get(refused)->has_value());
-  EXPECT_FALSE((*db)->Get("more/0")->has_value());
+  for (const auto& key : acknowledged) ASSERT_TRUE(B(*db).Get(key)->has_value()) << key;
+  EXPECT_FALSE(B(*db).Get(refused)->has_value());
+  EXPECT_FALSE(B(*db).Get("more/0")->has_value());
 }
 
 // With the guard (the default), RocksDB never meets ENOSPC: the write is refused with the guard's
@@ -225,9 +231,9 @@ TEST_F(SmallDisk, TheGuardRefusesWritesBeforeTheDiskIsFull) {
   EXPECT_NE(error.message().find("not enough free disk space"), std::string::npos)
       << error.message();
   EXPECT_GT(acknowledged.size(), 30u);
-  EXPECT_TRUE((*db)->Delete(acknowledged.front()).ok());
+  EXPECT_TRUE(B(*db).Delete(acknowledged.front()).ok());
   std::filesystem::remove(filler());
-  EXPECT_TRUE((*db)->Put(refused, "now").ok());
+  EXPECT_TRUE(B(*db).Put(refused, "now").ok());
 }
 
 }  // namespace

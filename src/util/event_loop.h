@@ -70,20 +70,4 @@ class WithoutEventLoop {
   EventLoop* saved_;
 };
 
-// `co_await ResumeOnLoop(loop)` continues the coroutine on `loop`'s thread: inline when it is
-// already there or `loop` is null, else posted (EventLoop::Post). A coroutine that moved off an I/O
-// thread for blocking work (util/io_thread.h LeaveIoThread) comes back this way.
-class ResumeOnLoop {
- public:
-  explicit ResumeOnLoop(EventLoop* loop) : loop_(loop) {}
-  bool await_ready() const noexcept { return loop_ == nullptr || EventLoop::Current() == loop_; }
-  void await_suspend(std::coroutine_handle<> h) {
-    loop_->Post([h] { h.resume(); });
-  }
-  void await_resume() const noexcept {}
-
- private:
-  EventLoop* loop_;
-};
-
 }  // namespace vault

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 #include <vector>
+
+#include "util/async_mutex.h"
+#include "util/thread_pool.h"
 
 namespace vault {
 namespace {
@@ -121,6 +125,102 @@ TEST(TaskTest, WhenAllRunsTasksConcurrentlyAndKeepsTheirOrder) {
 
   EXPECT_EQ(SyncWait(Gather({0, 0, 0}, &started)), (std::vector<int>{1, 2, 3}));
   EXPECT_TRUE(SyncWait(Gather({}, &started)).empty());
+}
+
+// The lock is held across a suspension and handed to waiters in order; nobody is ever in the
+// critical section with another.
+TEST(AsyncMutexTest, HoldsAcrossSuspensionsAndHandsOverInOrder) {
+  AsyncMutex mu;
+  std::vector<std::function<void()>> parked;  // the suspensions, resumed by the test
+  std::vector<int> order;
+  int inside = 0, max_inside = 0;
+  auto critical = [&](int id) -> Task<int> {
+    AsyncMutex::Guard g = co_await mu.Lock();
+    max_inside = std::max(max_inside, ++inside);
+    co_await AwaitCallback<int>(
+        [&](std::function<void(int)> cb) { parked.push_back([cb] { cb(0); }); });
+    order.push_back(id);
+    --inside;
+    co_return id;
+  };
+  std::vector<int> done;
+  for (int i = 0; i < 3; ++i) StartTask(critical(i), [&](int id) { done.push_back(id); });
+  ASSERT_EQ(parked.size(), 1u);  // only the first got in; the others wait for the lock
+  for (size_t i = 0; i < parked.size(); ++i) parked[i]();  // each release lets the next in
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(done, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(max_inside, 1);
+  EXPECT_TRUE(mu.TryLock());
+  mu.Unlock();
+}
+
+class FakeLoop : public EventLoop {
+ public:
+  void Watch(int, int, std::function<void(int)>) override {}
+  void Unwatch(int) override {}
+  uint64_t RunAfter(int64_t, std::function<void()>) override { return 0; }
+  void CancelTimer(uint64_t) override {}
+  void Post(std::function<void()> fn) override {
+    std::lock_guard lock(mu);
+    posted.push_back(std::move(fn));
+  }
+  void AtStop(std::function<void()>) override {}
+  bool stopped() const override { return false; }
+  std::mutex mu;
+  std::vector<std::function<void()>> posted;
+};
+
+Task<std::thread::id> BlockingThenWhere(ThreadPool* pool, std::thread::id* ran_on) {
+  int v = co_await RunBlocking(pool, [&] {
+    *ran_on = std::this_thread::get_id();
+    return 7;
+  });
+  EXPECT_EQ(v, 7);
+  co_return std::this_thread::get_id();
+}
+
+// RunBlocking runs the work on the pool and resumes the caller on its own loop when it has one,
+// else on the pool's thread; on the pool itself it runs inline.
+TEST(RunBlockingTest, RunsOnThePoolAndResumesWhereTheCallerWas) {
+  ThreadPool pool(2, "test-pool");
+  FakeLoop loop;
+  std::thread::id ran_on, resumed_on;
+  std::atomic<bool> finished{false};
+  EventLoop::SetCurrent(&loop);
+  StartTask(BlockingThenWhere(&pool, &ran_on), [&](std::thread::id id) {
+    resumed_on = id;
+    finished = true;
+  });
+  EventLoop::SetCurrent(nullptr);
+  // The caller's continuation comes back as a post to its loop; run it here, on "the loop".
+  for (int i = 0; i < 1000 && !finished; ++i) {
+    std::vector<std::function<void()>> fns;
+    {
+      std::lock_guard lock(loop.mu);
+      fns.swap(loop.posted);
+    }
+    for (auto& fn : fns) fn();
+    if (!finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pool's turn
+  }
+  ASSERT_TRUE(finished);
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(resumed_on, std::this_thread::get_id());
+
+  // Without a loop the caller continues on the pool thread that ran the work.
+  std::thread::id ran2;
+  std::thread::id resumed2 = SyncWait(BlockingThenWhere(&pool, &ran2));
+  EXPECT_EQ(resumed2, ran2);
+  EXPECT_NE(ran2, std::this_thread::get_id());
+
+  // Already on the pool: inline.
+  std::promise<std::pair<std::thread::id, std::thread::id>> where;
+  pool.Post([&] {
+    std::thread::id ran3;
+    std::thread::id resumed3 = SyncWait(BlockingThenWhere(&pool, &ran3));
+    where.set_value({ran3, resumed3});
+  });
+  auto [ran3, resumed3] = where.get_future().get();
+  EXPECT_EQ(ran3, resumed3);
 }
 
 }  // namespace

@@ -15,7 +15,6 @@
 #include "util/clock.h"
 #include "util/duration.h"
 #include "util/encoding.h"
-#include "util/io_thread.h"
 #include "util/json.h"
 #include "util/random.h"
 #include "util/status.h"
@@ -315,40 +314,6 @@ TEST(Clock, ParseRfc3339) {
        {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20.Z",
         "2023-11-14T22:13:20Zx", "2023-13-01T00:00:00Z", "2023-11-14T22:13:20+0100"})
     EXPECT_FALSE(ParseRfc3339Nanos(bad).ok()) << bad;
-}
-
-// PollUntil: done after a few attempts; the deadline ends it with false; an error ends it at once.
-TEST(PollUntil, StopsWhenDoneAtTheDeadlineOrOnAnError) {
-  using std::chrono::milliseconds;
-  auto soon = [](int ms) { return std::chrono::steady_clock::now() + milliseconds(ms); };
-  int calls = 0;
-  auto third = [&]() -> Task<Result<bool>> { co_return ++calls == 3; };
-  Result<bool> r = SyncWait(PollUntil(soon(5000), third, milliseconds(1)));
-  ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(*r);
-  EXPECT_EQ(calls, 3);
-
-  calls = 0;
-  auto never = [&]() -> Task<Result<bool>> {
-    ++calls;
-    co_return false;
-  };
-  auto start = std::chrono::steady_clock::now();
-  r = SyncWait(PollUntil(soon(50), never, milliseconds(5)));
-  ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(*r);
-  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
-  EXPECT_GT(calls, 1);
-
-  calls = 0;
-  auto fails = [&]() -> Task<Result<bool>> {
-    ++calls;
-    co_return Internal("broken");
-  };
-  r = SyncWait(PollUntil(soon(5000), fails, milliseconds(1)));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "broken");
-  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ class AwsEngineTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status().message();
   }
 
-  std::vector<std::string> Wals() { return *logical::ListWal(&storage_); }
+  std::vector<std::string> Wals() { return *SyncWait(logical::ListWal(&storage_)); }
 
   FakeClock clock_;
   logical::MemStorage storage_;
@@ -206,11 +206,11 @@ TEST_F(AwsEngineTest, RootPathsAndExistenceCheck) {
   r.operation = Operation::kUpdate;
   r.path = "config/root";
   r.storage = &storage_;
-  EXPECT_EQ(*backend_->ExistenceCheck(r), std::optional<bool>(false));
+  EXPECT_EQ(*SyncWait(backend_->ExistenceCheck(r)), std::optional<bool>(false));
   ConfigureRoot();
-  EXPECT_EQ(*backend_->ExistenceCheck(r), std::optional<bool>(true));
+  EXPECT_EQ(*SyncWait(backend_->ExistenceCheck(r)), std::optional<bool>(true));
   r.path = "roles/x";
-  EXPECT_EQ(*backend_->ExistenceCheck(r), std::optional<bool>(false));
+  EXPECT_EQ(*SyncWait(backend_->ExistenceCheck(r)), std::optional<bool>(false));
 }
 
 TEST_F(AwsEngineTest, UsernameTemplateRejectedAtWrite) {
@@ -462,15 +462,15 @@ TEST_F(AwsEngineTest, LegacyArnRoles) {
 }
 
 TEST_F(AwsEngineTest, LegacyStorageEntriesAreListedAndUpgraded) {
-  ASSERT_TRUE(storage_.Put("policy/old", kPolicy).ok());
-  ASSERT_TRUE(storage_.Put("policy/oldarn", kRoleArn).ok());
-  ASSERT_TRUE(storage_.Put("policy/broken", "{nope").ok());
+  ASSERT_TRUE(SyncWait(storage_.Put("policy/old", kPolicy)).ok());
+  ASSERT_TRUE(SyncWait(storage_.Put("policy/oldarn", kRoleArn)).ok());
+  ASSERT_TRUE(SyncWait(storage_.Put("policy/broken", "{nope")).ok());
   EXPECT_EQ(Do(Operation::kList, "roles/")->data["keys"], Json({"broken", "old", "oldarn"}));
   auto r = Read("roles/old");
   EXPECT_EQ(r->data["credential_type"], "iam_user,federation_token");
   EXPECT_EQ(r->data["policy_document"], kPolicyCompact);
-  EXPECT_FALSE(storage_.Get("policy/old")->has_value());  // upgraded in place
-  EXPECT_TRUE(storage_.Get("role/old")->has_value());
+  EXPECT_FALSE(SyncWait(storage_.Get("policy/old"))->has_value());  // upgraded in place
+  EXPECT_TRUE(SyncWait(storage_.Get("role/old"))->has_value());
   EXPECT_EQ(Read("roles/oldarn")->data["role_arns"], Json({kRoleArn}));
   EXPECT_EQ(Read("roles/broken")->data["invalid_data"], "{nope");
   EXPECT_EQ(Read("creds/broken").status().code(), StatusCode::kInvalidArgument);
@@ -528,7 +528,7 @@ TEST_F(AwsEngineTest, IamUserIssueCallOrderResponseAndLease) {
   auto wals = Wals();
   ASSERT_EQ(wals.size(), 1u);
   EXPECT_EQ(r->secret->wal_ids, wals);
-  auto entry = logical::GetWal(&storage_, wals[0]);
+  auto entry = SyncWait(logical::GetWal(&storage_, wals[0]));
   EXPECT_EQ((*entry)->kind, "user");
   EXPECT_EQ((*entry)->data["username"], user);
   // The user is complete in IAM.
@@ -554,28 +554,28 @@ TEST_F(AwsEngineTest, ParsedRoleAndConfigFollowEveryChangeOfTheStoredText) {
   ASSERT_TRUE(Read("creds/r").ok());
   EXPECT_EQ(fake_->calls()[0].params["Path"], "/b/");
 
-  auto stored = *logical::GetJson(&storage_, "role/r");
+  auto stored = *SyncWait(logical::GetJson(&storage_, "role/r"));
   (*stored)["user_path"] = "/c/";
-  ASSERT_TRUE(logical::PutJson(&storage_, "role/r", *stored).ok());
+  ASSERT_TRUE(SyncWait(logical::PutJson(&storage_, "role/r", *stored)).ok());
   fake_->ClearCalls();
   ASSERT_TRUE(Read("creds/r").ok());
   EXPECT_EQ(fake_->calls()[0].params["Path"], "/c/");
   EXPECT_EQ(Read("roles/r")->data["user_path"], "/c/");
 
-  ASSERT_TRUE(storage_.Delete("role/r").ok());
+  ASSERT_TRUE(SyncWait(storage_.Delete("role/r")).ok());
   EXPECT_FALSE(Read("creds/r").ok());
-  ASSERT_TRUE(storage_.Put("role/r", "{not json").ok());
+  ASSERT_TRUE(SyncWait(storage_.Put("role/r", "{not json")).ok());
   auto corrupt = Read("creds/r");
   ASSERT_FALSE(corrupt.ok());
   EXPECT_NE(corrupt.status().message().find("corrupt"), std::string::npos);
 
   // config/root: a new username_template written straight to storage is used at once.
-  ASSERT_TRUE(storage_.Delete("role/r").ok());
+  ASSERT_TRUE(SyncWait(storage_.Delete("role/r")).ok());
   ASSERT_TRUE(
       Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
-  auto cfg = *logical::GetJson(&storage_, "config/root");
+  auto cfg = *SyncWait(logical::GetJson(&storage_, "config/root"));
   (*cfg)["username_template"] = "vault-direct-{{ random 8 }}";
-  ASSERT_TRUE(logical::PutJson(&storage_, "config/root", *cfg).ok());
+  ASSERT_TRUE(SyncWait(logical::PutJson(&storage_, "config/root", *cfg)).ok());
   fake_->ClearCalls();
   ASSERT_TRUE(Read("creds/r").ok());
   EXPECT_EQ(fake_->calls()[0].params["UserName"].get<std::string>().rfind("vault-direct-", 0), 0u)
@@ -719,11 +719,13 @@ TEST_F(AwsEngineTest, RollbackRemovesLeftoversOfACrash) {
   u.keys = {"AKIACRASH00000000001"};
   fake_->AddGroup("devs");
   fake_->AddUser(u);
-  ASSERT_TRUE(logical::PutWal(&storage_, "user", {{"username", u.name}}, clock_.NowSeconds()).ok());
-  // A crash before CreateUser landed: nothing to undo, the entry just goes.
   ASSERT_TRUE(
-      logical::PutWal(&storage_, "user", {{"username", "vault-never-created"}}, clock_.NowSeconds())
+      SyncWait(logical::PutWal(&storage_, "user", {{"username", u.name}}, clock_.NowSeconds()))
           .ok());
+  // A crash before CreateUser landed: nothing to undo, the entry just goes.
+  ASSERT_TRUE(SyncWait(logical::PutWal(&storage_, "user", {{"username", "vault-never-created"}},
+                                       clock_.NowSeconds()))
+                  .ok());
   clock_.AdvanceSeconds(60);
   auto rb = Rollback();
   ASSERT_TRUE(rb.ok());
@@ -732,7 +734,8 @@ TEST_F(AwsEngineTest, RollbackRemovesLeftoversOfACrash) {
   EXPECT_FALSE(fake_->HasUser(u.name));
   EXPECT_TRUE(Wals().empty());
   // Unknown kinds are reported, not dropped.
-  ASSERT_TRUE(logical::PutWal(&storage_, "other", Json::object(), clock_.NowSeconds()).ok());
+  ASSERT_TRUE(
+      SyncWait(logical::PutWal(&storage_, "other", Json::object(), clock_.NowSeconds())).ok());
   rb = Rollback(0);
   EXPECT_EQ(rb->data["failed"], 1);
   EXPECT_EQ(Wals().size(), 1u);
@@ -750,10 +753,11 @@ TEST_F(AwsEngineTest, RollbackUndoesEntriesOfAnEarlierProcessAtOnce) {
               {"data", {{"username", u.name}}},
               {"created_at", clock_.NowSeconds()},
               {"boot", "an-earlier-process"}};
-  ASSERT_TRUE(logical::PutJson(&storage_, "wal/earlier", doc).ok());
+  ASSERT_TRUE(SyncWait(logical::PutJson(&storage_, "wal/earlier", doc)).ok());
   // Our own young entry (a request that may still be running) is left alone.
-  ASSERT_TRUE(
-      logical::PutWal(&storage_, "user", {{"username", "vault-mine"}}, clock_.NowSeconds()).ok());
+  ASSERT_TRUE(SyncWait(logical::PutWal(&storage_, "user", {{"username", "vault-mine"}},
+                                       clock_.NowSeconds()))
+                  .ok());
   auto rb = Rollback();
   ASSERT_TRUE(rb.ok());
   EXPECT_EQ(rb->data["rolled_back"], 1);

@@ -161,9 +161,6 @@ AwsBackend::AwsBackend(std::shared_ptr<::vault::aws::ClientFactory> factory, Clo
 
 std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
   using logical::Path;
-  auto sync = [self](Result<Response> (AwsBackend::*fn)(Request&, const FieldData&)) {
-    return [self, fn](Request& r, const FieldData& d) { return (self->*fn)(r, d); };
-  };
   auto async = [self](Task<Result<Response>> (AwsBackend::*fn)(Request&, const FieldData&)) {
     return [self, fn](Request& r, const FieldData& d) { return (self->*fn)(r, d); };
   };
@@ -200,12 +197,12 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
        "write if it cannot parse or can produce names over 64 (IAM) / 32 (STS) characters. "
        "Empty resets to the default."},
   };
-  root.operations[Operation::kRead] = sync(&AwsBackend::ConfigRootRead);
-  root.operations[Operation::kUpdate] = sync(&AwsBackend::ConfigRootWrite);
-  root.operations[Operation::kCreate] = sync(&AwsBackend::ConfigRootWrite);
-  root.existence_check = [](Request& r, const FieldData&) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto v, r.storage->Get("config/root"));
-    return v.has_value();
+  root.async_operations[Operation::kRead] = async(&AwsBackend::ConfigRootRead);
+  root.async_operations[Operation::kUpdate] = async(&AwsBackend::ConfigRootWrite);
+  root.async_operations[Operation::kCreate] = async(&AwsBackend::ConfigRootWrite);
+  root.existence_check = [](Request& r, const FieldData&) -> Task<Result<bool>> {
+    CO_ASSIGN_OR_RETURN(auto v, co_await r.storage->Get("config/root"));
+    co_return v.has_value();
   };
   root.synopsis = "Configure the root credentials that are used to manage IAM.";
   root.description =
@@ -239,8 +236,8 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
       {"lease_max", FieldType::kString,
        "Maximum lease for iam_user credentials, as a duration (\"24h\")."},
   };
-  lease.operations[Operation::kRead] = sync(&AwsBackend::ConfigLeaseRead);
-  lease.operations[Operation::kUpdate] = sync(&AwsBackend::ConfigLeaseWrite);
+  lease.async_operations[Operation::kRead] = async(&AwsBackend::ConfigLeaseRead);
+  lease.async_operations[Operation::kUpdate] = async(&AwsBackend::ConfigLeaseWrite);
   lease.synopsis = "Configure the default lease information for generated credentials.";
   lease.description =
       "This configures the default lease information used for iam_user\n"
@@ -253,7 +250,7 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
 
   Path list;
   list.pattern = "roles/?";
-  list.operations[Operation::kList] = sync(&AwsBackend::RoleList);
+  list.async_operations[Operation::kList] = async(&AwsBackend::RoleList);
   list.synopsis = "List the existing roles in this backend";
   list.description = "Roles will be listed by the role name.";
   paths.push_back(std::move(list));
@@ -314,13 +311,14 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
        "Deprecated: ARN of a role (assumed via sts/) or managed policy (attached to IAM users "
        "via creds/)."},
   };
-  role.operations[Operation::kRead] = sync(&AwsBackend::RoleRead);
-  role.operations[Operation::kUpdate] = sync(&AwsBackend::RoleWrite);
-  role.operations[Operation::kCreate] = sync(&AwsBackend::RoleWrite);
-  role.operations[Operation::kDelete] = sync(&AwsBackend::RoleDelete);
-  role.existence_check = [self](Request& r, const FieldData& d) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto role, self->LoadRole(r.storage, d.GetString("name")));
-    return role.has_value();
+  role.async_operations[Operation::kRead] = async(&AwsBackend::RoleRead);
+  role.async_operations[Operation::kUpdate] = async(&AwsBackend::RoleWrite);
+  role.async_operations[Operation::kCreate] = async(&AwsBackend::RoleWrite);
+  role.async_operations[Operation::kDelete] = async(&AwsBackend::RoleDelete);
+  // A stored lambda (it lives as long as the engine), so its capture outlives the coroutine.
+  role.existence_check = [self](Request& r, const FieldData& d) -> Task<Result<bool>> {
+    CO_ASSIGN_OR_RETURN(auto role, co_await self->LoadRole(r.storage, d.GetString("name")));
+    co_return role.has_value();
   };
   role.synopsis = "Read, write and reference IAM policies that access keys can be made for.";
   role.description =
@@ -384,27 +382,28 @@ std::vector<logical::Path> AwsBackend::BuildPaths(AwsBackend* self) {
 // ---------------------------------------------------------------------------------------------
 // config/root
 
-Result<std::optional<RootConfig>> AwsBackend::LoadConfig(logical::Storage* s, std::string* raw) {
-  ASSIGN_OR_RETURN(std::optional<std::string> v, s->Get("config/root"));
+Task<Result<std::optional<RootConfig>>> AwsBackend::LoadConfig(logical::Storage* s,
+                                                               std::string* raw) {
+  CO_ASSIGN_OR_RETURN(std::optional<std::string> v, co_await s->Get("config/root"));
   if (raw) *raw = v.value_or("");
-  if (!v) return std::optional<RootConfig>();
+  if (!v) co_return std::optional<RootConfig>();
   {
     std::lock_guard lock(parsed_mu_);
     if (parsed_config_.value && parsed_config_.raw == *v)
-      return std::optional<RootConfig>(*parsed_config_.value);
+      co_return std::optional<RootConfig>(*parsed_config_.value);
   }
   auto j = ParseJson(*v);
-  if (!j.ok()) return Internal("corrupt config/root entry");
+  if (!j.ok()) co_return Internal("corrupt config/root entry");
   RootConfig cfg = RootConfig::FromStorage(*j);
   std::lock_guard lock(parsed_mu_);
   parsed_config_ = Parsed<RootConfig>{std::move(*v), cfg};
-  return std::optional<RootConfig>(std::move(cfg));
+  co_return std::optional<RootConfig>(std::move(cfg));
 }
 
-Result<Response> AwsBackend::ConfigRootRead(Request& req, const FieldData&) {
-  ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, LoadConfig(req.storage));
-  if (!cfg) return Response();
-  return Response::WithData(cfg->ToResponseData());
+Task<Result<Response>> AwsBackend::ConfigRootRead(Request& req, const FieldData&) {
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, co_await LoadConfig(req.storage));
+  if (!cfg) co_return Response();
+  co_return Response::WithData(cfg->ToResponseData());
 }
 
 Status AwsBackend::ValidateUsernameTemplate(const std::string& text) const {
@@ -449,8 +448,8 @@ Status AwsBackend::ValidateUsernameTemplate(const std::string& text) const {
   return Status::Ok();
 }
 
-Result<Response> AwsBackend::ConfigRootWrite(Request& req, const FieldData& d) {
-  ASSIGN_OR_RETURN(std::optional<RootConfig> existing, LoadConfig(req.storage));
+Task<Result<Response>> AwsBackend::ConfigRootWrite(Request& req, const FieldData& d) {
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> existing, co_await LoadConfig(req.storage));
   RootConfig c = existing.value_or(RootConfig{});
   auto set_str = [&](const char* name, std::string* field) {
     if (d.Has(name)) *field = d.GetString(name);
@@ -471,112 +470,117 @@ Result<Response> AwsBackend::ConfigRootWrite(Request& req, const FieldData& d) {
     if (c.username_template == kDefaultUsernameTemplate) c.username_template.clear();
   }
   if (c.sts_fallback_endpoints.size() != c.sts_fallback_regions.size())
-    return InvalidArgument("fallback endpoints and fallback regions must be the same length");
-  if (c.max_retries < -1) return InvalidArgument("max_retries must be -1 (default) or >= 0");
+    co_return InvalidArgument("fallback endpoints and fallback regions must be the same length");
+  if (c.max_retries < -1) co_return InvalidArgument("max_retries must be -1 (default) or >= 0");
   if (c.max_calls_per_second < 0)
-    return InvalidArgument("max_calls_per_second must be 0 (unlimited) or more");
-  if (!c.username_template.empty()) RETURN_IF_ERROR(ValidateUsernameTemplate(c.username_template));
-  RETURN_IF_ERROR(logical::PutJson(req.storage, "config/root", c.ToStorage()));
-  return Response();
+    co_return InvalidArgument("max_calls_per_second must be 0 (unlimited) or more");
+  if (!c.username_template.empty())
+    CO_RETURN_IF_ERROR(ValidateUsernameTemplate(c.username_template));
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(req.storage, "config/root", c.ToStorage()));
+  co_return Response();
 }
 
 // ---------------------------------------------------------------------------------------------
 // config/lease
 
-Result<Response> AwsBackend::ConfigLeaseRead(Request& req, const FieldData&) {
-  ASSIGN_OR_RETURN(std::optional<Json> j, logical::GetJson(req.storage, "config/lease"));
-  if (!j) return Response();
-  return Response::WithData({{"lease", FormatGoDuration(j->value("lease", int64_t{0}))},
-                             {"lease_max", FormatGoDuration(j->value("lease_max", int64_t{0}))}});
+Task<Result<Response>> AwsBackend::ConfigLeaseRead(Request& req, const FieldData&) {
+  CO_ASSIGN_OR_RETURN(std::optional<Json> j,
+                      co_await logical::GetJson(req.storage, "config/lease"));
+  if (!j) co_return Response();
+  co_return Response::WithData(
+      {{"lease", FormatGoDuration(j->value("lease", int64_t{0}))},
+       {"lease_max", FormatGoDuration(j->value("lease_max", int64_t{0}))}});
 }
 
-Result<Response> AwsBackend::ConfigLeaseWrite(Request& req, const FieldData& d) {
+Task<Result<Response>> AwsBackend::ConfigLeaseWrite(Request& req, const FieldData& d) {
   std::string lease_raw = d.GetString("lease"), max_raw = d.GetString("lease_max");
-  if (Trim(lease_raw).empty()) return InvalidArgument("'lease' is a required parameter");
-  if (Trim(max_raw).empty()) return InvalidArgument("'lease_max' is a required parameter");
+  if (Trim(lease_raw).empty()) co_return InvalidArgument("'lease' is a required parameter");
+  if (Trim(max_raw).empty()) co_return InvalidArgument("'lease_max' is a required parameter");
   auto lease = ParseDurationSeconds(Trim(lease_raw));
   if (!lease.ok() || *lease < 0)
-    return InvalidArgument("Invalid lease: " + (lease.ok() ? std::string("must not be negative")
-                                                           : lease.status().message()));
+    co_return InvalidArgument("Invalid lease: " + (lease.ok() ? std::string("must not be negative")
+                                                              : lease.status().message()));
   auto lease_max = ParseDurationSeconds(Trim(max_raw));
   if (!lease_max.ok() || *lease_max < 0)
-    return InvalidArgument("Invalid lease_max: " + (lease_max.ok()
-                                                        ? std::string("must not be negative")
-                                                        : lease_max.status().message()));
-  RETURN_IF_ERROR(logical::PutJson(req.storage, "config/lease",
-                                   {{"lease", *lease}, {"lease_max", *lease_max}}));
-  return Response();
+    co_return InvalidArgument("Invalid lease_max: " + (lease_max.ok()
+                                                           ? std::string("must not be negative")
+                                                           : lease_max.status().message()));
+  Json cfg = {{"lease", *lease}, {"lease_max", *lease_max}};
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(req.storage, "config/lease", cfg));
+  co_return Response();
 }
 
 // ---------------------------------------------------------------------------------------------
 // roles
 
-Result<std::optional<Role>> AwsBackend::LoadRole(logical::Storage* s, const std::string& name) {
+Task<Result<std::optional<Role>>> AwsBackend::LoadRole(logical::Storage* s, std::string name) {
   const std::string key = "role/" + name;
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, s->Get(key));
+  CO_ASSIGN_OR_RETURN(std::optional<std::string> raw, co_await s->Get(key));
   if (raw) {
     {
       std::lock_guard lock(parsed_mu_);
       auto it = parsed_roles_.find(name);
       if (it != parsed_roles_.end() && it->second.raw == *raw)
-        return std::optional<Role>(*it->second.value);
+        co_return std::optional<Role>(*it->second.value);
     }
     auto j = ParseJson(*raw);
-    if (!j.ok()) return Internal("corrupt entry at " + key);
-    ASSIGN_OR_RETURN(Role r, Role::FromStorage(*j));
+    if (!j.ok()) co_return Internal("corrupt entry at " + key);
+    CO_ASSIGN_OR_RETURN(Role r, Role::FromStorage(*j));
     std::lock_guard lock(parsed_mu_);
     if (parsed_roles_.size() >= kParsedRolesKept) parsed_roles_.clear();
     parsed_roles_[name] = Parsed<Role>{std::move(*raw), r};
-    return std::optional<Role>(std::move(r));
+    co_return std::optional<Role>(std::move(r));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> legacy, s->Get("policy/" + name));
-  if (!legacy) return std::optional<Role>();
+  const std::string legacy_key = "policy/" + name;
+  CO_ASSIGN_OR_RETURN(std::optional<std::string> legacy, co_await s->Get(legacy_key));
+  if (!legacy) co_return std::optional<Role>();
   Role r = UpgradeLegacyEntry(*legacy);
   // Persist the upgrade; if that fails the legacy entry is simply upgraded again next time.
-  if (logical::PutJson(s, "role/" + name, r.ToStorage()).ok())
-    s->Delete("policy/" + name).IgnoreError();
-  return std::optional<Role>(std::move(r));
+  if ((co_await logical::PutJson(s, key, r.ToStorage())).ok())
+    (co_await s->Delete(legacy_key)).IgnoreError();
+  co_return std::optional<Role>(std::move(r));
 }
 
-Result<Response> AwsBackend::RoleRead(Request& req, const FieldData& d) {
-  ASSIGN_OR_RETURN(std::optional<Role> r, LoadRole(req.storage, d.GetString("name")));
-  if (!r) return Response();
-  return Response::WithData(r->ToResponseData());
+Task<Result<Response>> AwsBackend::RoleRead(Request& req, const FieldData& d) {
+  CO_ASSIGN_OR_RETURN(std::optional<Role> r, co_await LoadRole(req.storage, d.GetString("name")));
+  if (!r) co_return Response();
+  co_return Response::WithData(r->ToResponseData());
 }
 
-Result<Response> AwsBackend::RoleDelete(Request& req, const FieldData& d) {
+Task<Result<Response>> AwsBackend::RoleDelete(Request& req, const FieldData& d) {
   std::string name = d.GetString("name");
-  RETURN_IF_ERROR(req.storage->Delete("role/" + name));
-  RETURN_IF_ERROR(req.storage->Delete("policy/" + name));
-  return Response();
+  std::string role_key = "role/" + name, legacy_key = "policy/" + name;
+  CO_RETURN_IF_ERROR(co_await req.storage->Delete(role_key));
+  CO_RETURN_IF_ERROR(co_await req.storage->Delete(legacy_key));
+  co_return Response();
 }
 
-Result<Response> AwsBackend::RoleList(Request& req, const FieldData&) {
+Task<Result<Response>> AwsBackend::RoleList(Request& req, const FieldData&) {
   std::set<std::string> names;
   for (const char* prefix : {"role/", "policy/"}) {
-    ASSIGN_OR_RETURN(std::vector<std::string> keys, req.storage->List(prefix));
+    CO_ASSIGN_OR_RETURN(std::vector<std::string> keys, co_await req.storage->List(prefix));
     for (auto& k : keys)
       if (!k.empty() && k.back() != '/') names.insert(k);
   }
-  if (names.empty()) return Response();
-  return Response::WithData({{"keys", std::vector<std::string>(names.begin(), names.end())}});
+  if (names.empty()) co_return Response();
+  co_return Response::WithData({{"keys", std::vector<std::string>(names.begin(), names.end())}});
 }
 
-Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
+Task<Result<Response>> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
   std::string name = d.GetString("name");
   Response resp;
   Role role;
   bool legacy_policy = d.Has("policy"), legacy_arn = d.Has("arn");
   if (legacy_policy || legacy_arn) {
-    if (legacy_policy && legacy_arn) return InvalidArgument("cannot supply both policy and arn");
+    if (legacy_policy && legacy_arn) co_return InvalidArgument("cannot supply both policy and arn");
     for (const auto& p : NewRoleParams()) {
       if (d.Has(p))
-        return InvalidArgument("cannot supply deprecated role or policy parameters with " + p);
+        co_return InvalidArgument("cannot supply deprecated role or policy parameters with " + p);
     }
     role.prohibit_flexible_cred_path = true;
     if (legacy_policy) {
       auto doc = ValidatePolicyDocument(d.GetString("policy"));
-      if (!doc.ok()) return doc.status();
+      if (!doc.ok()) co_return doc.status();
       role.credential_types = {kIamUser, kFederationToken};
       role.policy_document = *doc;
       role.legacy_param = "policy";
@@ -590,8 +594,8 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
         role.credential_types = {kIamUser};
         role.policy_arns = {arn};
       } else {
-        return InvalidArgument("unrecognized arn: \"" + arn +
-                               "\" (expected the ARN of an IAM role or managed policy)");
+        co_return InvalidArgument("unrecognized arn: \"" + arn +
+                                  "\" (expected the ARN of an IAM role or managed policy)");
       }
       role.legacy_param = "arn";
     }
@@ -600,7 +604,7 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
     spdlog::info("aws: role {} written with the legacy `{}` parameter; upgraded ({})", name,
                  role.legacy_param.empty() ? "policy" : role.legacy_param, kLegacyWarning);
   } else {
-    ASSIGN_OR_RETURN(std::optional<Role> existing, LoadRole(req.storage, name));
+    CO_ASSIGN_OR_RETURN(std::optional<Role> existing, co_await LoadRole(req.storage, name));
     if (existing) role = std::move(*existing);
     if (!role.invalid_data.empty()) {
       resp.warnings.push_back("Invalid data of \"" + role.invalid_data + "\" cleared out of role");
@@ -623,7 +627,7 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
         role.policy_document.clear();
       } else {
         auto compacted = ValidatePolicyDocument(doc);
-        if (!compacted.ok()) return compacted.status();
+        if (!compacted.ok()) co_return compacted.status();
         role.policy_document = *compacted;
       }
     }
@@ -643,10 +647,11 @@ Result<Response> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
   }
   std::vector<std::string> errs = role.Validate();
   if (!errs.empty())
-    return InvalidArgument("error(s) validating supplied role data: " + Join(errs, "; "));
-  RETURN_IF_ERROR(logical::PutJson(req.storage, "role/" + name, role.ToStorage()));
-  RETURN_IF_ERROR(req.storage->Delete("policy/" + name));
-  return resp;
+    co_return InvalidArgument("error(s) validating supplied role data: " + Join(errs, "; "));
+  std::string role_key = "role/" + name, legacy_key = "policy/" + name;
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(req.storage, role_key, role.ToStorage()));
+  CO_RETURN_IF_ERROR(co_await req.storage->Delete(legacy_key));
+  co_return resp;
 }
 
 }  // namespace awsengine

@@ -13,10 +13,10 @@
 #include "engines/aws/aws.h"
 #include "engines/aws/role.h"
 #include "engines/aws/static_roles.h"
-#include "engines/aws/timer.h"
 #include "engines/aws/username_template.h"
 #include "logical/framework.h"
 #include "util/claim_set.h"
+#include "util/delay_timer.h"
 
 namespace vault::engines::awsengine {
 
@@ -72,20 +72,20 @@ class AwsBackend : public logical::FrameworkBackend {
   static std::vector<logical::Path> BuildPaths(AwsBackend* self);
 
   // config/root, config/rotate-root, config/lease
-  Result<Response> ConfigRootRead(Request& req, const FieldData& d);
-  Result<Response> ConfigRootWrite(Request& req, const FieldData& d);
+  Task<Result<Response>> ConfigRootRead(Request& req, const FieldData& d);
+  Task<Result<Response>> ConfigRootWrite(Request& req, const FieldData& d);
   Task<Result<Response>> RotateRoot(Request& req, const FieldData& d);
-  Result<Response> ConfigLeaseRead(Request& req, const FieldData& d);
-  Result<Response> ConfigLeaseWrite(Request& req, const FieldData& d);
+  Task<Result<Response>> ConfigLeaseRead(Request& req, const FieldData& d);
+  Task<Result<Response>> ConfigLeaseWrite(Request& req, const FieldData& d);
   Status ValidateUsernameTemplate(const std::string& text) const;
 
   // roles
-  Result<Response> RoleRead(Request& req, const FieldData& d);
-  Result<Response> RoleWrite(Request& req, const FieldData& d);
-  Result<Response> RoleDelete(Request& req, const FieldData& d);
-  Result<Response> RoleList(Request& req, const FieldData& d);
+  Task<Result<Response>> RoleRead(Request& req, const FieldData& d);
+  Task<Result<Response>> RoleWrite(Request& req, const FieldData& d);
+  Task<Result<Response>> RoleDelete(Request& req, const FieldData& d);
+  Task<Result<Response>> RoleList(Request& req, const FieldData& d);
   // The role, upgrading a 2015 "policy/<name>" entry on the way; nullopt if neither exists.
-  Result<std::optional<Role>> LoadRole(logical::Storage* s, const std::string& name);
+  Task<Result<std::optional<Role>>> LoadRole(logical::Storage* s, std::string name);
 
   // creds/ and sts/
   Task<Result<Response>> Creds(Request& req, const FieldData& d);
@@ -112,10 +112,10 @@ class AwsBackend : public logical::FrameworkBackend {
   using StaticRoleLock = ClaimSet::Claim;
   static void AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>* paths);
   Task<Result<Response>> StaticRoleWrite(Request& req, const FieldData& d);
-  Result<Response> StaticRoleRead(Request& req, const FieldData& d);
+  Task<Result<Response>> StaticRoleRead(Request& req, const FieldData& d);
   Task<Result<Response>> StaticRoleDelete(Request& req, const FieldData& d);
-  Result<Response> StaticRoleList(Request& req, const FieldData& d);
-  Result<Response> StaticCredsRead(Request& req, const FieldData& d);
+  Task<Result<Response>> StaticRoleList(Request& req, const FieldData& d);
+  Task<Result<Response>> StaticCredsRead(Request& req, const FieldData& d);
   // The periodic pass (every kRollback): rotates each static role whose key has expired, and
   // retries roles left without a key. A failed rotation keeps the current key.
   Task<Status> RotateDueStaticRoles(Request& req);
@@ -137,8 +137,9 @@ class AwsBackend : public logical::FrameworkBackend {
 
   // Clients: built through the factory from config/root and rebuilt whenever the stored
   // config/root differs from the one they were built from.
-  Result<std::optional<RootConfig>> LoadConfig(logical::Storage* s, std::string* raw = nullptr);
-  Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(logical::Storage* s);
+  Task<Result<std::optional<RootConfig>>> LoadConfig(logical::Storage* s,
+                                                     std::string* raw = nullptr);
+  Task<Result<std::shared_ptr<::vault::aws::IamApi>>> IamClient(logical::Storage* s);
   // The same for a config/root the caller has loaded already (`raw`: its stored text).
   Result<std::shared_ptr<::vault::aws::IamApi>> IamClient(const RootConfig& cfg,
                                                           const std::string& raw);

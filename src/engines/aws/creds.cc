@@ -8,8 +8,6 @@
 #include "engines/aws/policy.h"
 #include "engines/aws/username_template.h"
 #include "logical/wal.h"
-#include "util/event_loop.h"
-#include "util/io_thread.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/strings.h"
@@ -104,14 +102,10 @@ Task<Status> StsStep(Task<awsapi::Outcome<awsapi::TemporaryCredentials>> call,
 }
 
 // Registers the issue's lease through core (logical::LeaseRegistrar) while the calls after
-// CreateUser are at AWS; `*out` is the caller's. With durable storage the synced write leaves the
-// I/O thread as the write-ahead entry's does.
-Task<Status> RegisterLeaseStep(logical::LeaseRegistrar* leases, EventLoop* loop,
-                               const logical::SecretSpec* spec,
+// CreateUser are at AWS; `*out` is the caller's.
+Task<Status> RegisterLeaseStep(logical::LeaseRegistrar* leases, const logical::SecretSpec* spec,
                                std::optional<logical::RegisteredLease>* out) {
-  if (loop != nullptr && IoThreadHandoff() != nullptr) co_await LeaveIoThread();
-  auto reg = leases->Register(*spec);
-  co_await ResumeOnLoop(loop);
+  Result<logical::RegisteredLease> reg = co_await leases->Register(*spec);
   if (!reg.ok()) co_return Internal("error registering the lease: " + reg.status().message());
   *out = std::move(*reg);
   co_return Status::Ok();
@@ -170,10 +164,10 @@ std::vector<awsapi::ClientConfig> AwsBackend::StsCandidates(const RootConfig& cf
   return out;
 }
 
-Result<std::shared_ptr<awsapi::IamApi>> AwsBackend::IamClient(logical::Storage* s) {
+Task<Result<std::shared_ptr<awsapi::IamApi>>> AwsBackend::IamClient(logical::Storage* s) {
   std::string raw;
-  ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, LoadConfig(s, &raw));
-  return IamClient(cfg.value_or(RootConfig{}), raw);
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, co_await LoadConfig(s, &raw));
+  co_return IamClient(cfg.value_or(RootConfig{}), raw);
 }
 
 Result<std::shared_ptr<awsapi::IamApi>> AwsBackend::IamClient(const RootConfig& cfg,
@@ -195,7 +189,7 @@ Result<std::shared_ptr<awsapi::IamApi>> AwsBackend::IamClient(const RootConfig& 
 
 Task<Result<AwsBackend::StsHandle>> AwsBackend::StsClient(logical::Storage* s) {
   std::string raw;
-  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, LoadConfig(s, &raw));
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, co_await LoadConfig(s, &raw));
   {
     std::lock_guard lock(mu_);
     if (sts_ && sts_key_ == raw) co_return *sts_;
@@ -277,7 +271,7 @@ Result<std::string> AwsBackend::GenerateName(const RootConfig& cfg, const std::s
 Task<Result<Response>> AwsBackend::Creds(Request& req, const FieldData& d) {
   std::string name = d.GetString("name");
   bool sts_path = req.path.rfind("sts/", 0) == 0;
-  CO_ASSIGN_OR_RETURN(std::optional<Role> loaded, LoadRole(req.storage, name));
+  CO_ASSIGN_OR_RETURN(std::optional<Role> loaded, co_await LoadRole(req.storage, name));
   if (!loaded) co_return InvalidArgument("Role \"" + name + "\" not found");
   Role role = std::move(*loaded);
   if (!role.invalid_data.empty())
@@ -308,7 +302,8 @@ Task<Result<Response>> AwsBackend::Creds(Request& req, const FieldData& d) {
                                 "legacy roles");
   }
   std::string cfg_raw;
-  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> loaded_cfg, LoadConfig(req.storage, &cfg_raw));
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> loaded_cfg,
+                      co_await LoadConfig(req.storage, &cfg_raw));
   RootConfig cfg = loaded_cfg ? std::move(*loaded_cfg) : RootConfig{};
   Result<Response> out = Status::Ok();
   if (type == kIamUser) {
@@ -330,19 +325,14 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   CO_ASSIGN_OR_RETURN(std::string username, GenerateName(cfg, "IAM", req.display_name, role_name));
   // config/root was read once by Creds: the client comes from that copy, not a second read.
   CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(cfg, cfg_raw));
-  CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg, logical::GetJson(req.storage, "config/lease"));
+  CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg,
+                      co_await logical::GetJson(req.storage, "config/lease"));
 
-  // Intent first: if we crash anywhere below, rollback finds the user by this entry. With durable
-  // storage the HTTP I/O thread registers a hand-off (http::ServerOptions::hand_off_blocking_work):
-  // the synced write then waits on a worker, sharing the group commit with concurrent issues,
-  // instead of stalling the I/O thread's other connections, and the AWS calls go back to the I/O
-  // thread's loop. With in-memory storage nothing moves.
-  EventLoop* loop = EventLoop::Current();
-  if (loop != nullptr && IoThreadHandoff() != nullptr) co_await LeaveIoThread();
+  // Intent first: if we crash anywhere below, rollback finds the user by this entry.
   Json wal_data = Json::object();
   wal_data["username"] = username;
-  auto wal = logical::PutWal(req.storage, "user", wal_data, clock_->NowSeconds());
-  co_await ResumeOnLoop(loop);
+  Result<std::string> wal =
+      co_await logical::PutWal(req.storage, "user", std::move(wal_data), clock_->NowSeconds());
   if (!wal.ok()) co_return Internal("error writing WAL entry: " + wal.status().message());
   std::string wal_id = *wal;
   // Owned by this request until it ends: the rollback pass leaves the entry alone meanwhile.
@@ -373,7 +363,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     // After a timeout or a 5xx the user may exist anyway: undo before forgetting the intent.
     Status undo = Status::Ok();
     if (Ambiguous(created->error())) undo = co_await DeleteIamUser(iam, username);
-    if (undo.ok()) logical::DeleteWal(req.storage, wal_id).IgnoreError();
+    if (undo.ok()) (co_await logical::DeleteWal(req.storage, wal_id)).IgnoreError();
     co_return err;
   }
 
@@ -394,7 +384,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   // core would then move the lease to the answer's time (a second write on the answer's path) so
   // that its TTL does not run during the wait; registering it after the wait is one write.
   if (req.leases != nullptr && !role.wait_for_propagation)
-    steps.push_back(RegisterLeaseStep(req.leases, loop, &spec, &early));
+    steps.push_back(RegisterLeaseStep(req.leases, &spec, &early));
 
   Status step = Status::Ok();
   std::vector<Status> outcomes = co_await WhenAll(std::move(steps));
@@ -413,7 +403,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
     // Undo synchronously rather than leaving a half-made user for a later rollback.
     Status undo = co_await DeleteIamUser(iam, username);
     if (undo.ok()) {
-      logical::DeleteWal(req.storage, wal_id).IgnoreError();
+      (co_await logical::DeleteWal(req.storage, wal_id)).IgnoreError();
       co_return step;
     }
     spdlog::warn("aws: could not remove IAM user {} after a failed issue; rollback will retry: {}",
@@ -505,7 +495,7 @@ Task<Result<Response>> AwsBackend::IssueSts(Request& req, const FieldData& d, st
   std::string policy_doc = role.policy_document;
   std::vector<std::string> policy_arns = role.policy_arns;
   if ((type == kAssumedRole || type == kFederationToken) && !role.iam_groups.empty()) {
-    CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+    CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
     std::vector<std::string> docs{role.policy_document};
     for (const auto& group : role.iam_groups) {
       auto attached = co_await iam->ListAttachedGroupPolicies(group);
@@ -588,8 +578,7 @@ Task<Result<Response>> AwsBackend::IssueSts(Request& req, const FieldData& d, st
   {
     std::vector<Task<Status>> steps;
     steps.push_back(StsStep(std::move(*call), &outcome));
-    if (req.leases != nullptr)
-      steps.push_back(RegisterLeaseStep(req.leases, EventLoop::Current(), &spec, &early));
+    if (req.leases != nullptr) steps.push_back(RegisterLeaseStep(req.leases, &spec, &early));
     std::vector<Status> done = co_await WhenAll(std::move(steps));
     if (!outcome->ok()) co_return outcome->error().ToStatus(what);
     // The credentials exist but their lease could not be stored (nothing to undo at AWS).
@@ -670,7 +659,8 @@ Task<Status> AwsBackend::DeleteIamUser(std::shared_ptr<awsapi::IamApi> iam, std:
 Task<Result<Response>> AwsBackend::RenewSecret(Request& req) {
   const Json& internal = req.secret->internal_data;
   if (internal.value("is_sts", false)) co_return InvalidArgument("lease is not renewable");
-  CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg, logical::GetJson(req.storage, "config/lease"));
+  CO_ASSIGN_OR_RETURN(std::optional<Json> lease_cfg,
+                      co_await logical::GetJson(req.storage, "config/lease"));
   logical::SecretSpec spec = IamUserLease(lease_cfg);
   spec.internal_data = internal;
   Response resp;
@@ -684,7 +674,7 @@ Task<Result<Response>> AwsBackend::RevokeSecret(Request& req) {
   if (internal.value("is_sts", false)) co_return Response();
   std::string username = internal.value("username", "");
   if (username.empty()) co_return Internal("secret is missing username internal data");
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
   Status st = co_await DeleteIamUser(iam, username);
   if (!st.ok()) co_return st;
   co_return Response();
@@ -705,7 +695,7 @@ Task<Status> AwsBackend::RollbackWal(Request& req, logical::WalEntry entry) {
     spdlog::warn("aws: dropping WAL entry {} without a username", entry.id);
     co_return Status::Ok();
   }
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
   co_return co_await DeleteIamUser(iam, username);
 }
 
@@ -713,14 +703,14 @@ Task<Status> AwsBackend::RollbackWal(Request& req, logical::WalEntry entry) {
 // config/rotate-root
 
 Task<Result<Response>> AwsBackend::RotateRoot(Request& req, const FieldData&) {
-  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, LoadConfig(req.storage));
+  CO_ASSIGN_OR_RETURN(std::optional<RootConfig> cfg, co_await LoadConfig(req.storage));
   if (!cfg) co_return InvalidArgument("no configuration found for config/root");
   if (cfg->access_key.empty() || cfg->secret_key.empty())
     co_return InvalidArgument(
         "Cannot call config/rotate-root when either access_key or secret_key is empty");
   // The old key signs every call here, including the deletion of itself: the new key may not
   // have propagated yet.
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
   auto user = co_await iam->GetUser("");
   if (!user.ok()) co_return user.error().ToStatus("error calling GetUser");
   std::string username = user->user_name;
@@ -730,7 +720,7 @@ Task<Result<Response>> AwsBackend::RotateRoot(Request& req, const FieldData&) {
   RootConfig updated = *cfg;
   updated.access_key = created->access_key_id;
   updated.secret_key = created->secret_access_key;
-  Status stored = logical::PutJson(req.storage, "config/root", updated.ToStorage());
+  Status stored = co_await logical::PutJson(req.storage, "config/root", updated.ToStorage());
   if (!stored.ok()) {
     // Do not leave an orphan key behind (IAM allows only two per user).
     auto undo = co_await iam->DeleteAccessKey(username, created->access_key_id);

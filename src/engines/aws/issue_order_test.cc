@@ -67,13 +67,13 @@ net::HttpResponse Answer(const std::string& action, const std::string& result_in
 // Core's registrar, as far as the engine sees it: records what it was asked to register.
 class FakeRegistrar : public logical::LeaseRegistrar {
  public:
-  Result<logical::RegisteredLease> Register(const logical::SecretSpec& spec) override {
+  Task<Result<logical::RegisteredLease>> Register(const logical::SecretSpec& spec) override {
     specs.push_back(spec);
-    if (!fail.ok()) return fail;
+    if (!fail.ok()) co_return fail;
     logical::RegisteredLease reg;
     reg.lease_id = "aws/creds/deploy/lease" + std::to_string(specs.size());
     reg.lease_duration = 3600;
-    return reg;
+    co_return reg;
   }
   std::vector<logical::SecretSpec> specs;
   Status fail = Status::Ok();
@@ -148,7 +148,7 @@ class IamUserIssueOrderTest : public testing::Test {
   }
   // The stored write-ahead entry ids.
   std::vector<std::string> Wals() {
-    auto keys = storage_.List("wal/");
+    auto keys = SyncWait(storage_.List("wal/"));
     return keys.ok() ? *keys : std::vector<std::string>{"<list failed>"};
   }
   net::HttpResponse KeyAnswer(const std::string& user) {

@@ -53,19 +53,21 @@ Status Prefixed(const Status& st, const std::string& prefix) {
 constexpr char kEnterpriseOnly[] =
     "cross-account static roles are only supported in Vault Enterprise";
 
-Result<std::optional<StaticRole>> LoadStaticRole(logical::Storage* s, const std::string& name) {
-  ASSIGN_OR_RETURN(std::optional<Json> j, logical::GetJson(s, kStaticRolePrefix + name));
-  if (!j) return std::optional<StaticRole>();
-  ASSIGN_OR_RETURN(StaticRole r, StaticRole::FromStorage(*j));
+Task<Result<std::optional<StaticRole>>> LoadStaticRole(logical::Storage* s, std::string name) {
+  std::string key = kStaticRolePrefix + name;
+  CO_ASSIGN_OR_RETURN(std::optional<Json> j, co_await logical::GetJson(s, key));
+  if (!j) co_return std::optional<StaticRole>();
+  CO_ASSIGN_OR_RETURN(StaticRole r, StaticRole::FromStorage(*j));
   if (r.name.empty()) r.name = name;
-  return std::optional<StaticRole>(std::move(r));
+  co_return std::optional<StaticRole>(std::move(r));
 }
 
-Result<std::optional<StaticCreds>> LoadStaticCreds(logical::Storage* s, const std::string& name) {
-  ASSIGN_OR_RETURN(std::optional<Json> j, logical::GetJson(s, kStaticCredsPrefix + name));
-  if (!j) return std::optional<StaticCreds>();
-  ASSIGN_OR_RETURN(StaticCreds c, StaticCreds::FromStorage(*j));
-  return std::optional<StaticCreds>(std::move(c));
+Task<Result<std::optional<StaticCreds>>> LoadStaticCreds(logical::Storage* s, std::string name) {
+  std::string key = kStaticCredsPrefix + name;
+  CO_ASSIGN_OR_RETURN(std::optional<Json> j, co_await logical::GetJson(s, key));
+  if (!j) co_return std::optional<StaticCreds>();
+  CO_ASSIGN_OR_RETURN(StaticCreds c, StaticCreds::FromStorage(*j));
+  co_return std::optional<StaticCreds>(std::move(c));
 }
 
 }  // namespace
@@ -156,16 +158,13 @@ Task<Result<std::unique_ptr<AwsBackend::StaticRoleLock>>> AwsBackend::LockStatic
 
 void AwsBackend::AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>* paths) {
   using logical::Path;
-  auto sync = [self](Result<Response> (AwsBackend::*fn)(Request&, const FieldData&)) {
-    return [self, fn](Request& r, const FieldData& d) { return (self->*fn)(r, d); };
-  };
   auto async = [self](Task<Result<Response>> (AwsBackend::*fn)(Request&, const FieldData&)) {
     return [self, fn](Request& r, const FieldData& d) { return (self->*fn)(r, d); };
   };
 
   Path list;
   list.pattern = "static-roles/?";
-  list.operations[Operation::kList] = sync(&AwsBackend::StaticRoleList);
+  list.async_operations[Operation::kList] = async(&AwsBackend::StaticRoleList);
   list.synopsis = "List the static roles of this backend.";
   list.description = "Static roles are listed by name.";
   paths->push_back(std::move(list));
@@ -189,7 +188,7 @@ void AwsBackend::AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>
       {"external_id", FieldType::kString,
        "Vault Enterprise only (cross-account static roles); rejected."},
   };
-  role.operations[Operation::kRead] = sync(&AwsBackend::StaticRoleRead);
+  role.async_operations[Operation::kRead] = async(&AwsBackend::StaticRoleRead);
   role.async_operations[Operation::kUpdate] = async(&AwsBackend::StaticRoleWrite);
   role.async_operations[Operation::kDelete] = async(&AwsBackend::StaticRoleDelete);
   role.synopsis = "Manage static roles: existing IAM users whose access key Vault rotates.";
@@ -209,7 +208,7 @@ void AwsBackend::AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>
   Path creds;
   creds.pattern = std::string("static-creds/") + kNamePattern;
   creds.fields = {{"name", FieldType::kString, "Name of the static role."}};
-  creds.operations[Operation::kRead] = sync(&AwsBackend::StaticCredsRead);
+  creds.async_operations[Operation::kRead] = async(&AwsBackend::StaticCredsRead);
   creds.synopsis = "Read the current access key of a static role.";
   creds.description =
       "This path returns the access key Vault currently holds for a static role, with\n"
@@ -222,28 +221,28 @@ void AwsBackend::AddStaticRolePaths(AwsBackend* self, std::vector<logical::Path>
 // ---------------------------------------------------------------------------------------------
 // static-roles/, static-creds/
 
-Result<Response> AwsBackend::StaticRoleList(Request& req, const FieldData&) {
-  ASSIGN_OR_RETURN(std::vector<std::string> keys, req.storage->List(kStaticRolePrefix));
+Task<Result<Response>> AwsBackend::StaticRoleList(Request& req, const FieldData&) {
+  CO_ASSIGN_OR_RETURN(std::vector<std::string> keys, co_await req.storage->List(kStaticRolePrefix));
   std::vector<std::string> names;
   for (auto& k : keys)
     if (!k.empty() && k.back() != '/') names.push_back(k);
-  if (names.empty()) return Response();
+  if (names.empty()) co_return Response();
   std::sort(names.begin(), names.end());
-  return Response::WithData({{"keys", names}});
+  co_return Response::WithData({{"keys", names}});
 }
 
-Result<Response> AwsBackend::StaticRoleRead(Request& req, const FieldData& d) {
-  ASSIGN_OR_RETURN(std::optional<StaticRole> role,
-                   LoadStaticRole(req.storage, d.GetString("name")));
-  if (!role) return Response();
-  return Response::WithData(role->ToResponseData());
+Task<Result<Response>> AwsBackend::StaticRoleRead(Request& req, const FieldData& d) {
+  CO_ASSIGN_OR_RETURN(std::optional<StaticRole> role,
+                      co_await LoadStaticRole(req.storage, d.GetString("name")));
+  if (!role) co_return Response();
+  co_return Response::WithData(role->ToResponseData());
 }
 
-Result<Response> AwsBackend::StaticCredsRead(Request& req, const FieldData& d) {
-  ASSIGN_OR_RETURN(std::optional<StaticCreds> creds,
-                   LoadStaticCreds(req.storage, d.GetString("name")));
-  if (!creds) return Response();
-  return Response::WithData(creds->ToResponseData());
+Task<Result<Response>> AwsBackend::StaticCredsRead(Request& req, const FieldData& d) {
+  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds,
+                      co_await LoadStaticCreds(req.storage, d.GetString("name")));
+  if (!creds) co_return Response();
+  co_return Response::WithData(creds->ToResponseData());
 }
 
 Task<Result<Response>> AwsBackend::StaticRoleWrite(Request& req, const FieldData& d) {
@@ -259,7 +258,8 @@ Task<Result<Response>> AwsBackend::StaticRoleWrite(Request& req, const FieldData
   const std::string username = d.GetString("username");
 
   CO_ASSIGN_OR_RETURN(std::unique_ptr<StaticRoleLock> lock, co_await LockStaticRole(name));
-  CO_ASSIGN_OR_RETURN(std::optional<StaticRole> existing, LoadStaticRole(req.storage, name));
+  CO_ASSIGN_OR_RETURN(std::optional<StaticRole> existing,
+                      co_await LoadStaticRole(req.storage, name));
   const bool create = !existing;
   if (create && username.empty()) co_return InvalidArgument("missing \"username\" parameter");
   if (create && !has_period) co_return InvalidArgument("missing \"rotation_period\" parameter");
@@ -268,7 +268,7 @@ Task<Result<Response>> AwsBackend::StaticRoleWrite(Request& req, const FieldData
   if (has_period) role.rotation_period = period;
 
   if (!username.empty()) {
-    CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+    CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
     auto user = co_await iam->GetUser(username);
     if (!user.ok())
       co_return user.error().ToStatus("unable to validate username \"" + username + "\"");
@@ -283,25 +283,26 @@ Task<Result<Response>> AwsBackend::StaticRoleWrite(Request& req, const FieldData
     role.username = username;
     role.id = user->user_id;
   }
-  CO_RETURN_IF_ERROR(logical::PutJson(req.storage, kStaticRolePrefix + name, role.ToStorage()));
+  const std::string role_key = kStaticRolePrefix + name, creds_key = kStaticCredsPrefix + name;
+  CO_RETURN_IF_ERROR(co_await logical::PutJson(req.storage, role_key, role.ToStorage()));
 
   Response resp;
-  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds, LoadStaticCreds(req.storage, name));
+  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds,
+                      co_await LoadStaticCreds(req.storage, name));
   if (!creds) {
     // AWS shows a secret key only when it is created: every role starts with a key of its own.
     auto fresh = co_await RotateStaticKey(req.storage, role, std::nullopt,
                                           /*check_user=*/username.empty(), &resp.warnings);
     if (!fresh.ok()) {
       // A new role that has no key is not kept (Vault keeps it, without a key or a schedule).
-      if (create) req.storage->Delete(kStaticRolePrefix + name).IgnoreError();
+      if (create) (co_await req.storage->Delete(role_key)).IgnoreError();
       co_return Prefixed(fresh.status(),
                          "failed to create new credentials for role \"" + name + "\"");
     }
   } else if (has_period) {
     // The new period applies from now (Vault ignored it until the old schedule ran, #21967).
     creds->expiration_nanos = clock_->NowNanos() + role.rotation_period * kNanos;
-    CO_RETURN_IF_ERROR(
-        logical::PutJson(req.storage, kStaticCredsPrefix + name, creds->ToStorage()));
+    CO_RETURN_IF_ERROR(co_await logical::PutJson(req.storage, creds_key, creds->ToStorage()));
   }
   resp.data = role.ToResponseData();
   co_return resp;
@@ -310,19 +311,21 @@ Task<Result<Response>> AwsBackend::StaticRoleWrite(Request& req, const FieldData
 Task<Result<Response>> AwsBackend::StaticRoleDelete(Request& req, const FieldData& d) {
   std::string name = d.GetString("name");
   CO_ASSIGN_OR_RETURN(std::unique_ptr<StaticRoleLock> lock, co_await LockStaticRole(name));
-  CO_ASSIGN_OR_RETURN(std::optional<StaticRole> role, LoadStaticRole(req.storage, name));
+  CO_ASSIGN_OR_RETURN(std::optional<StaticRole> role, co_await LoadStaticRole(req.storage, name));
   if (!role) co_return Response();
-  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds, LoadStaticCreds(req.storage, name));
+  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds,
+                      co_await LoadStaticCreds(req.storage, name));
   if (creds && !creds->access_key.empty()) {
     // The key first: if IAM refuses, nothing is forgotten and the delete can be retried.
-    CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+    CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
     auto del = co_await iam->DeleteAccessKey(role->username, creds->access_key);
     if (!del.ok() && !IsNoSuchEntity(del.error()))
       co_return del.error().ToStatus("failed to delete the access key of static role \"" + name +
                                      "\" from IAM");
   }
-  CO_RETURN_IF_ERROR(req.storage->Delete(kStaticCredsPrefix + name));
-  CO_RETURN_IF_ERROR(req.storage->Delete(kStaticRolePrefix + name));
+  const std::string role_key = kStaticRolePrefix + name, creds_key = kStaticCredsPrefix + name;
+  CO_RETURN_IF_ERROR(co_await req.storage->Delete(creds_key));
+  CO_RETURN_IF_ERROR(co_await req.storage->Delete(role_key));
   co_return Response();
 }
 
@@ -333,14 +336,14 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
                                                       std::optional<StaticCreds> current,
                                                       bool check_user,
                                                       std::vector<std::string>* warnings) {
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(s));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(s));
   const std::string& user = role.username;
 
   // 0. Leftovers of an interrupted rotation of this role, so that the key count below is right
   //    and a key of ours is not taken for someone else's.
-  CO_ASSIGN_OR_RETURN(std::vector<std::string> wal_ids, logical::ListWal(s));
+  CO_ASSIGN_OR_RETURN(std::vector<std::string> wal_ids, co_await logical::ListWal(s));
   for (const std::string& id : wal_ids) {
-    auto got = logical::GetWal(s, id);
+    auto got = co_await logical::GetWal(s, id);
     if (!got.ok()) continue;  // corrupt: the rollback pass reports it
     std::optional<logical::WalEntry>& entry = *got;
     if (!entry || entry->kind != kStaticKeyWalKind || !entry->data.is_object() ||
@@ -348,7 +351,7 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
       continue;
     Status undone = co_await UndoStaticKeyWal(s, iam, *entry);
     if (!undone.ok()) co_return Prefixed(undone, "cleaning up an interrupted rotation");
-    logical::DeleteWal(s, id).IgnoreError();
+    (co_await logical::DeleteWal(s, id)).IgnoreError();
   }
 
   // 1. Still the user that was adopted?
@@ -393,13 +396,14 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
                    {"username", user},
                    {"previous_key", previous},
                    {"existing_keys", others}};
-  auto wal = logical::PutWal(s, kStaticKeyWalKind, wal_data, clock_->NowSeconds());
+  auto wal =
+      co_await logical::PutWal(s, kStaticKeyWalKind, std::move(wal_data), clock_->NowSeconds());
   if (!wal.ok()) co_return Internal("error writing WAL entry: " + wal.status().message());
   const std::string wal_id = *wal;
   auto created = co_await iam->CreateAccessKey(user);
   if (!created.ok()) {
     // After a timeout or a 5xx the key may exist anyway: the WAL entry stays for the undo.
-    if (!Ambiguous(created.error())) logical::DeleteWal(s, wal_id).IgnoreError();
+    if (!Ambiguous(created.error())) (co_await logical::DeleteWal(s, wal_id)).IgnoreError();
     co_return created.error().ToStatus("unable to create new access keys for user \"" + user +
                                        "\"");
   }
@@ -407,11 +411,12 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
   fresh.access_key = created->access_key_id;
   fresh.secret_key = created->secret_access_key;
   fresh.expiration_nanos = clock_->NowNanos() + role.rotation_period * kNanos;
-  Status stored = logical::PutJson(s, kStaticCredsPrefix + role.name, fresh.ToStorage());
+  const std::string creds_key = kStaticCredsPrefix + role.name;
+  Status stored = co_await logical::PutJson(s, creds_key, fresh.ToStorage());
   if (!stored.ok()) {
     auto undo = co_await iam->DeleteAccessKey(user, fresh.access_key);
     if (undo.ok()) {
-      logical::DeleteWal(s, wal_id).IgnoreError();
+      (co_await logical::DeleteWal(s, wal_id)).IgnoreError();
     } else {
       spdlog::warn(
           "aws: static role {}: could not delete the new access key after a storage "
@@ -436,7 +441,7 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
       co_return fresh;
     }
   }
-  logical::DeleteWal(s, wal_id).IgnoreError();
+  (co_await logical::DeleteWal(s, wal_id)).IgnoreError();
   co_return fresh;
 }
 
@@ -454,7 +459,7 @@ Task<Status> AwsBackend::UndoStaticKeyWal(logical::Storage* s, std::shared_ptr<a
   if (data.contains("existing_keys") && data["existing_keys"].is_array())
     for (const auto& k : data["existing_keys"])
       if (k.is_string()) existing.push_back(k.get<std::string>());
-  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds, LoadStaticCreds(s, role));
+  CO_ASSIGN_OR_RETURN(std::optional<StaticCreds> creds, co_await LoadStaticCreds(s, role));
   const std::string stored = creds ? creds->access_key : "";
 
   auto listed = co_await iam->ListAccessKeys(user);
@@ -488,12 +493,13 @@ Task<Status> AwsBackend::RollbackStaticKeyWal(Request& req, logical::WalEntry en
   if (!lock)
     co_return Unavailable("static role \"" + role + "\" is being rotated; WAL entry " + entry.id +
                           " is left for the next pass");
-  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, IamClient(req.storage));
+  CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
   co_return co_await UndoStaticKeyWal(req.storage, iam, std::move(entry));
 }
 
 Task<Status> AwsBackend::RotateDueStaticRoles(Request& req) {
-  CO_ASSIGN_OR_RETURN(std::vector<std::string> names, req.storage->List(kStaticRolePrefix));
+  CO_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                      co_await req.storage->List(kStaticRolePrefix));
   std::vector<std::string> errors;
   StatusCode code = StatusCode::kOk;
   auto fail = [&](const std::string& name, const Status& st) {
@@ -509,13 +515,13 @@ Task<Status> AwsBackend::RotateDueStaticRoles(Request& req) {
     // Busy: a request is writing or deleting it, or a slow earlier pass is rotating it.
     auto lock = TryLockStaticRole(name);
     if (!lock) continue;
-    auto role = LoadStaticRole(req.storage, name);
+    auto role = co_await LoadStaticRole(req.storage, name);
     if (!role.ok()) {
       fail(name, role.status());
       continue;
     }
     if (!*role) continue;  // deleted meanwhile
-    auto creds = LoadStaticCreds(req.storage, name);
+    auto creds = co_await LoadStaticCreds(req.storage, name);
     if (!creds.ok()) {
       fail(name, creds.status());
       continue;

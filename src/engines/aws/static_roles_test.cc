@@ -180,7 +180,7 @@ class StaticRolesTest : public ::testing::Test {
   std::string CurrentKey(const std::string& name = "app") {
     return Read("static-creds/" + name)->data["access_key"];
   }
-  std::vector<std::string> Wals() { return *logical::ListWal(&storage_); }
+  std::vector<std::string> Wals() { return *SyncWait(logical::ListWal(&storage_)); }
 
   FakeClock clock_;
   logical::MemStorage storage_;
@@ -217,10 +217,10 @@ TEST_F(StaticRolesTest, CreateBootstrapsAKeyAndCredsReadsIt) {
   // The same key until it is rotated.
   EXPECT_EQ(CurrentKey(), key);
   // Stored under the engine's storage, the schedule with the key.
-  auto stored = logical::GetJson(&storage_, "static-creds/app");
+  auto stored = SyncWait(logical::GetJson(&storage_, "static-creds/app"));
   ASSERT_TRUE(stored.ok() && stored->has_value());
   EXPECT_EQ((**stored)["expiration"], c->data["expiration"]);
-  EXPECT_TRUE(logical::GetJson(&storage_, "static-roles/app")->has_value());
+  EXPECT_TRUE(SyncWait(logical::GetJson(&storage_, "static-roles/app"))->has_value());
   EXPECT_TRUE(Wals().empty());
 }
 
@@ -528,15 +528,15 @@ TEST_F(StaticRolesTest, WalRollbackFinishesAnInterruptedRotation) {
   std::string k1 = Create("app", "1h");
   // A crash after the new key was stored, before Vault's previous key was deleted.
   std::string k2 = fake_->AddKey(kUser);
-  auto creds = *logical::GetJson(&storage_, "static-creds/app");
+  auto creds = *SyncWait(logical::GetJson(&storage_, "static-creds/app"));
   (*creds)["access_key"] = k2;
-  ASSERT_TRUE(logical::PutJson(&storage_, "static-creds/app", *creds).ok());
-  ASSERT_TRUE(logical::PutWal(&storage_, kStaticKeyWalKind,
-                              {{"role", "app"},
-                               {"username", kUser},
-                               {"previous_key", k1},
-                               {"existing_keys", Json::array({k1})}},
-                              clock_.NowSeconds())
+  ASSERT_TRUE(SyncWait(logical::PutJson(&storage_, "static-creds/app", *creds)).ok());
+  ASSERT_TRUE(SyncWait(logical::PutWal(&storage_, kStaticKeyWalKind,
+                                       {{"role", "app"},
+                                        {"username", kUser},
+                                        {"previous_key", k1},
+                                        {"existing_keys", Json::array({k1})}},
+                                       clock_.NowSeconds()))
                   .ok());
   // Someone adds a key of their own long after: not Vault's to delete.
   clock_.AdvanceSeconds(1800);
@@ -556,12 +556,12 @@ TEST_F(StaticRolesTest, WalRollbackAfterTheRoleWasDeleted) {
   std::string k1 = Create("app", "1h");
   // A crash right after CreateAccessKey (k2 never stored), then the role is deleted.
   std::string k2 = fake_->AddKey(kUser);
-  ASSERT_TRUE(logical::PutWal(&storage_, kStaticKeyWalKind,
-                              {{"role", "app"},
-                               {"username", kUser},
-                               {"previous_key", k1},
-                               {"existing_keys", Json::array({k1})}},
-                              clock_.NowSeconds())
+  ASSERT_TRUE(SyncWait(logical::PutWal(&storage_, kStaticKeyWalKind,
+                                       {{"role", "app"},
+                                        {"username", kUser},
+                                        {"previous_key", k1},
+                                        {"existing_keys", Json::array({k1})}},
+                                       clock_.NowSeconds()))
                   .ok());
   ASSERT_TRUE(Do(Operation::kDelete, "static-roles/app").ok());
   EXPECT_EQ(fake_->keys_of(kUser), Keys{k2});

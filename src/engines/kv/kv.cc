@@ -56,14 +56,16 @@ std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
       "any revocation must be handled by the user of this backend; the lease duration does "
       "not affect the provided data in any way.";
   p.fields = {{"ttl", logical::FieldType::kString, "Lease time for this key when read. Ex: 1h"}};
-  p.existence_check = [](Request& r, const FieldData&) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto v, r.storage->Get(r.path));
-    return v.has_value();
+  // Captureless coroutine lambdas: the frame holds only the parameters, which outlive the task.
+  p.existence_check = [](Request& r, const FieldData&) -> Task<Result<bool>> {
+    CO_ASSIGN_OR_RETURN(auto v, co_await r.storage->Get(r.path));
+    co_return v.has_value();
   };
-  p.operations[Operation::kRead] = [](Request& r, const FieldData&) -> Result<Response> {
-    RETURN_IF_ERROR(ValidPath(r.path));
-    ASSIGN_OR_RETURN(auto raw, r.storage->Get(r.path));
-    if (!raw) return Response();
+  p.async_operations[Operation::kRead] = [](Request& r,
+                                            const FieldData&) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(ValidPath(r.path));
+    CO_ASSIGN_OR_RETURN(auto raw, co_await r.storage->Get(r.path));
+    if (!raw) co_return Response();
     // The stored text is DumpJson's output, which is what the envelope would print after a parse:
     // a caller that renders JSON gets it as is, unless it may carry a TTL hint (parsed below).
     if (r.accepts_data_json && raw->size() >= 2 && raw->front() == '{' && raw->back() == '}' &&
@@ -71,36 +73,38 @@ std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
       Response resp;
       resp.data_json = std::move(*raw);
       resp.lease_duration = r.mount.default_lease_ttl;
-      return resp;
+      co_return resp;
     }
     auto stored = ParseJson(*raw);
-    if (!stored.ok()) return Internal("corrupt entry at " + r.path);
+    if (!stored.ok()) co_return Internal("corrupt entry at " + r.path);
     auto ttl = DataTtl(*stored);
     Response resp = Response::WithData(std::move(*stored));
     int64_t t = ttl.ok() && *ttl > 0 ? *ttl : r.mount.default_lease_ttl;
     resp.lease_duration = t;
-    return resp;
+    co_return resp;
   };
-  auto write = [](Request& r, const FieldData&) -> Result<Response> {
-    RETURN_IF_ERROR(ValidPath(r.path));
-    if (!r.data.is_object() || r.data.empty()) return InvalidArgument("missing data fields");
-    RETURN_IF_ERROR(DataTtl(r.data).status());
-    RETURN_IF_ERROR(logical::PutJson(r.storage, r.path, r.data));
-    return Response();
+  auto write = [](Request& r, const FieldData&) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(ValidPath(r.path));
+    if (!r.data.is_object() || r.data.empty()) co_return InvalidArgument("missing data fields");
+    CO_RETURN_IF_ERROR(DataTtl(r.data).status());
+    CO_RETURN_IF_ERROR(co_await logical::PutJson(r.storage, r.path, r.data));
+    co_return Response();
   };
-  p.operations[Operation::kUpdate] = write;
-  p.operations[Operation::kCreate] = write;
-  p.operations[Operation::kDelete] = [](Request& r, const FieldData&) -> Result<Response> {
-    RETURN_IF_ERROR(ValidPath(r.path));
-    RETURN_IF_ERROR(r.storage->Delete(r.path));
-    return Response();
+  p.async_operations[Operation::kUpdate] = write;
+  p.async_operations[Operation::kCreate] = write;
+  p.async_operations[Operation::kDelete] = [](Request& r,
+                                              const FieldData&) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(ValidPath(r.path));
+    CO_RETURN_IF_ERROR(co_await r.storage->Delete(r.path));
+    co_return Response();
   };
-  p.operations[Operation::kList] = [](Request& r, const FieldData&) -> Result<Response> {
+  p.async_operations[Operation::kList] = [](Request& r,
+                                            const FieldData&) -> Task<Result<Response>> {
     std::string prefix = r.path;
     if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    ASSIGN_OR_RETURN(auto keys, r.storage->List(prefix));
-    if (keys.empty()) return Response();
-    return Response::WithData({{"keys", keys}});
+    CO_ASSIGN_OR_RETURN(auto keys, co_await r.storage->List(prefix));
+    if (keys.empty()) co_return Response();
+    co_return Response::WithData({{"keys", keys}});
   };
   return std::make_shared<logical::FrameworkBackend>(kHelp, std::vector<logical::Path>{p});
 }

@@ -94,9 +94,9 @@ TEST_F(KvTest, ExistenceCheck) {
   r.operation = Operation::kUpdate;
   r.path = "x";
   r.storage = &storage_;
-  EXPECT_EQ(*backend_->ExistenceCheck(r), std::optional<bool>(false));
+  EXPECT_EQ(*SyncWait(backend_->ExistenceCheck(r)), std::optional<bool>(false));
   ASSERT_TRUE(Do(Operation::kUpdate, "x", {{"a", "b"}}).ok());
-  EXPECT_EQ(*backend_->ExistenceCheck(r), std::optional<bool>(true));
+  EXPECT_EQ(*SyncWait(backend_->ExistenceCheck(r)), std::optional<bool>(true));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "engines/aws/timer.h"
+#include "util/delay_timer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 
 #include "util/thread_attrs.h"
 
-namespace vault::engines::awsengine {
+namespace vault {
 
 namespace {
 int64_t MonoNanos() {
@@ -87,7 +87,7 @@ void DelayTimer::Schedule(int64_t millis, std::function<void(bool)> fire) {
       if (!state_->started) {
         state_->started = true;
         thread_ = std::thread([state = state_]() mutable {
-          SetThreadName("aws-timer");
+          SetThreadName("delay-timer");
           State::Loop(std::move(state));
         });
       }
@@ -106,4 +106,4 @@ Task<bool> DelayTimer::Sleep(int64_t millis) {
   co_return ok;
 }
 
-}  // namespace vault::engines::awsengine
+}  // namespace vault
