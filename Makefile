@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps configure build dev demo test unit e2e bench asan e2e-asan clean
+.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan clean
 
 deps:
 	@bash scripts/install-deps
@@ -18,7 +18,8 @@ build: configure
 dev: build
 	$(BUILD)/vault server -dev
 
-# The seed's Quick Start against the project's IAM/STS emulator (no AWS account needed).
+# The Quick Start of Vault 0.2's AWS backend docs against the project's IAM/STS emulator
+# (no AWS account needed).
 demo: build
 	@bash scripts/demo.sh
 
@@ -29,6 +30,12 @@ e2e: build
 	VAULT_BIN=$(abspath $(BUILD)/vault) $(PY) -m pytest -q tests/e2e
 
 test: unit e2e
+
+# Source checks CI runs before the tests: clang-format (.clang-format) and the module layering
+# (the table in docs/architecture.md).
+lint: deps
+	@bash scripts/check-format
+	@$(PY) scripts/check-layering
 
 bench: build
 	@bash scripts/install-deps --bench

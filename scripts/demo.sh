@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: the seed's Quick Start without an AWS account. Starts the project's IAM/STS
-# emulator and a dev server, then prints the exact commands to run in another shell.
+# `make demo`: the Quick Start of Vault 0.2's AWS backend docs without an AWS account. Starts the
+# project's IAM/STS emulator and a dev server, then prints the exact commands to run in another
+# shell.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VAULT_BIN=${VAULT_BIN:-$HERE/build/vault}
@@ -39,7 +40,8 @@ cat <<TXT
 ==> The IAM/STS emulator is at $ENDPOINT (plays AWS; root user "hashicorp")
 ==> vault-cpp dev server is at http://127.0.0.1:$PORT (root token: root)
 
-In another shell, run the seed's Quick Start (the policy file is $WORK/policy.json):
+In another shell, run the Quick Start of the 2015 AWS backend documentation
+(the policy file is $WORK/policy.json):
 
     export VAULT_ADDR=http://127.0.0.1:$PORT VAULT_TOKEN=root PATH=$HERE/build:\$PATH
     cd $WORK

@@ -132,45 +132,15 @@ void WriteTokenFile(const std::string& token) {
 }  // namespace
 
 // SIGHUP reopens the audit log files (log rotation). SIGHUP is blocked in every thread (the
-// mask is set before any thread starts, and threads inherit it) and taken by one thread with
-// sigwait, so the reopen runs in a normal context, never inside a signal handler.
+// mask is set before any thread starts, and threads inherit it) until the main thread takes it in
+// http::Server::RunUntilSignal, where the reopen runs in a normal context, never inside a signal
+// handler. One received during start-up waits until then.
 void BlockSighup() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
-
-// Declared after the Core it reopens, so it stops before the Core is destroyed.
-class HupReopener {
- public:
-  ~HupReopener() {
-    if (!thread_.joinable()) return;
-    stop_ = true;
-    pthread_kill(thread_.native_handle(), SIGHUP);
-    thread_.join();
-  }
-  void Start(core::Core* core) {
-    thread_ = std::thread([this, core] {
-      SetThreadName("sighup");
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGHUP);
-      while (true) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
-        if (stop_) return;
-        spdlog::info("==> Vault reload triggered (SIGHUP): reopening audit devices");
-        Status st = core->ReopenAuditDevices();
-        if (!st.ok()) spdlog::error("reopening audit devices failed: {}", st.message());
-      }
-    });
-  }
-
- private:
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-};
 
 int RunServer(const std::vector<std::string>& args) {
   BlockSighup();  // first: before any thread exists
@@ -235,8 +205,6 @@ int RunServer(const std::vector<std::string>& args) {
   net::CurlHttpClient aws_http(net::CurlOptions{});
   auto aws_clients = aws::NewClientFactory(&aws_http, &aws_http, nullptr, SystemClock::Get());
   core::Core core(physical.get(), BuildRegistry(aws_clients), core_config, SystemClock::Get());
-  HupReopener hup;
-  hup.Start(&core);
 
   std::string unseal_key_b64, root_token;
   if (flags.dev) {
@@ -310,7 +278,11 @@ int RunServer(const std::vector<std::string>& args) {
   }
   out += "==> Vault server started! Log data will stream in below:\n\n";
   std::cout << out << std::flush;
-  server.RunUntilSignal();
+  server.RunUntilSignal([&core] {
+    spdlog::info("==> Vault reload triggered (SIGHUP): reopening audit devices");
+    Status st = core.ReopenAuditDevices();
+    if (!st.ok()) spdlog::error("reopening audit devices failed: {}", st.message());
+  });
   std::cout << "==> Vault shutdown complete\n" << std::flush;
   return 0;
 }

@@ -244,17 +244,16 @@ void ExpirationManager::Start() {
     commit_generation_ = gen;
     committing_ = true;
   }
-  dispatcher_ = std::thread([this] {
+  // The dispatcher first arms the stored leases' timers (a key scan; requests are served and new
+  // leases registered meanwhile), then revokes what comes due.
+  dispatcher_ = std::thread([this, gen] {
     SetThreadName("lease-expiry");
+    RestoreLoop(gen);
     DispatchLoop();
   });
   committer_ = std::thread([this] {
     SetThreadName("lease-commit");
     CommitLoop();
-  });
-  restorer_ = std::thread([this, gen] {
-    SetThreadName("lease-restore");
-    RestoreLoop(gen);
   });
 }
 
@@ -272,7 +271,6 @@ void ExpirationManager::Stop() {
     ++commit_generation_;
     commit_cv_.notify_all();
   }
-  if (restorer_.joinable()) restorer_.join();
   if (dispatcher_.joinable()) dispatcher_.join();
   if (committer_.joinable()) committer_.join();
   // Engine revocations still in flight finish on their own threads and report outcomes of an

@@ -268,7 +268,7 @@ class ExpirationManager {
   std::deque<std::pair<int64_t, std::string>> revoked_tokens_order_;
   std::unordered_map<std::string, int64_t> revoked_tokens_;  // accessor -> when
   bool running_ = false;
-  uint64_t generation_ = 0;  // bumps on Stop so a stale restore thread exits
+  uint64_t generation_ = 0;  // bumps on Stop so a restore still running stops
 
   std::mutex paths_mu_;  // the interned lease paths; only ever grows (one entry per role path)
   std::vector<std::string> paths_;
@@ -280,9 +280,8 @@ class ExpirationManager {
   uint64_t commit_generation_ = 0;  // outcomes of an earlier generation are dropped
   bool committing_ = false;
 
-  std::thread dispatcher_;
+  std::thread dispatcher_;  // restores the timers at start, then dispatches
   std::thread committer_;
-  std::thread restorer_;
   std::atomic<bool> restored_{false};
   // Engine revocations running, and finished ones whose outcome the committer has not stored yet
   // (bounded so a burst of expiries cannot queue without limit).

@@ -416,13 +416,28 @@ std::vector<uint16_t> Server::Ports() const {
   return out;
 }
 
-void Server::RunUntilSignal() {
+void Server::RunUntilSignal(std::function<void()> on_reload) {
   asio::io_context sig_ioc;
-  asio::signal_set signals(sig_ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int sig) {
-    spdlog::info("==> Vault shutdown triggered (signal {})", sig);
-  });
+  asio::signal_set signals(sig_ioc, SIGINT, SIGTERM, SIGHUP);
+  // SIGHUP is blocked process-wide from start (a reload before the server is up must not end
+  // it): this thread takes it from now on.
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  pthread_sigmask(SIG_UNBLOCK, &hup, nullptr);
+  std::function<void(const boost::system::error_code&, int)> handle =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          if (on_reload) on_reload();
+          signals.async_wait(handle);
+          return;
+        }
+        spdlog::info("==> Vault shutdown triggered (signal {})", sig);
+      };
+  signals.async_wait(handle);
   sig_ioc.run();
+  pthread_sigmask(SIG_BLOCK, &hup, nullptr);
   Stop();
 }
 

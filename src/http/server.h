@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,8 +45,10 @@ class Server {
   Status Start();
   // Actual bound ports, in listener order (after Start).
   std::vector<uint16_t> Ports() const;
-  // Blocks until SIGINT/SIGTERM or Stop(); then stops accepting and drains.
-  void RunUntilSignal();
+  // Blocks until SIGINT/SIGTERM or Stop(); then stops accepting and drains. SIGHUP calls
+  // `on_reload` on this (the calling) thread each time; the caller keeps SIGHUP blocked in every
+  // other thread, so that a SIGHUP before this call waits here instead of ending the process.
+  void RunUntilSignal(std::function<void()> on_reload = nullptr);
   void Stop();
 
  private:

@@ -1,5 +1,5 @@
 """Tokens, ACL policies, root-protected paths and audit, tried as a new user would: with the
-`vault` CLI and hvac against a dev server (issue 3's "Done when")."""
+`vault` CLI and hvac against a dev server."""
 import json
 import os
 import signal

@@ -1,5 +1,5 @@
-"""The seed (shared/seed/aws-secret-backend.txt) end to end: the real server, the vault CLI and
-hvac, with AWS played by the project's IAM/STS emulator."""
+"""The Quick Start of Vault 0.2's AWS backend documentation end to end: the real server, the vault
+CLI and hvac, with AWS played by the project's IAM/STS emulator."""
 import json
 import os
 import time
@@ -88,7 +88,7 @@ def test_seed_quick_start_verbatim(cli, emu):
         assert p.returncode == 0, p.stderr
         assert "Success! Revoked the secret with ID '%s', if it existed." % lease in p.stdout
     assert vault_users(emu) == []
-    # The revoke sequence of the reference, ending with DeleteUser.
+    # Vault's revoke sequence, ending with DeleteUser.
     actions = emu.actions()
     tail = actions[actions.index("ListGroupsForUser"):]
     assert tail[:6] == ["ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPolicies",

@@ -7,7 +7,7 @@ def test_status_mount_write_read_list(cli, dev_server):
     st = cli.run("status", check=True)
     assert "Sealed          false" in st.stdout
 
-    # 2015 verb with the seed's exact output, and today's verb.
+    # 2015 verb with Vault 0.2's exact output, and today's verb.
     p = cli.run("mount", "-path=team", "-description=team secrets", "generic", check=True)
     assert p.stdout.strip() == "Successfully mounted 'generic' at 'team'!"
     p = cli.run("secrets", "enable", "-path=other", "kv", check=True)

@@ -1,7 +1,6 @@
-"""Crash safety, as the leases issue's "Done when" puts it: kill -9 the server while 100 credential
-requests are in flight with the emulator's latency at 200 ms, restart, unseal, and after the
-leases' TTL the emulator holds no IAM user. Between the restart and the expiry, every IAM user the
-emulator holds has a lease."""
+"""Crash safety: kill -9 the server while 100 credential requests are in flight with the emulator's
+latency at 200 ms, restart, unseal, and after the leases' TTL the emulator holds no IAM user.
+Between the restart and the expiry, every IAM user the emulator holds has a lease."""
 import json
 import os
 import signal
@@ -44,8 +43,8 @@ def leases(addr, token):
 
 
 def start_durable(home, emu):
-    """A RocksDB server, initialized and unsealed, with aws/ pointed at the emulator and the seed's
-    role `deploy` -> (server, cli with the root token, unseal key, root token, addr, config path)."""
+    """A RocksDB server, initialized and unsealed, with aws/ pointed at the emulator and the Quick
+    Start's role `deploy` -> (server, cli with the root token, unseal key, root token, addr, config path)."""
     port = free_port()
     addr = "http://127.0.0.1:%d" % port
     cfg = write_config(home, port)

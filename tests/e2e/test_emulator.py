@@ -109,7 +109,7 @@ def xml_text(root, name):
 
 
 # ---------------------------------------------------------------------------
-# Vault's iam_user sequences (reference §2.2 and §2.3)
+# Vault's iam_user sequences (issue and revoke)
 
 def test_iam_user_issue_and_revoke_sequence(emu, iam):
     iam.create_group(GroupName="g1")
