@@ -35,8 +35,8 @@ struct AwsError {
   // kUpstream (both 502), anything else -> kInvalidArgument (400). `prefix` is prepended ("Error
   // creating IAM user").
   Status ToStatus(const std::string& prefix) const {
-    // The seed shows AWS's message alone ("Error creating IAM user: User: arn:... is not
-    // authorized..."); the code is added only when AWS sent no message.
+    // Vault 0.2's AWS backend docs show AWS's message alone ("Error creating IAM user: User:
+    // arn:... is not authorized..."); the code is added only when AWS sent no message.
     std::string detail = message.empty() ? code : message;
     std::string msg = prefix.empty() ? detail : prefix + ": " + detail;
     if (throttled) return Status(StatusCode::kUpstreamThrottled, msg);

@@ -49,7 +49,7 @@ struct ClientDeps {
   std::function<double()> random;
 };
 
-// SDK-style retry policy (aws-engine.md §2.9).
+// SDK-style retry policy (the AWS SDKs' standard retry mode).
 struct RetryOptions {
   int max_retries = 3;         // retries after the first attempt
   int64_t base_delay_ms = 30;  // 5xx and transport errors

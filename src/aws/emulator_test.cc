@@ -175,7 +175,7 @@ class EmulatorTest : public ::testing::Test {
 EmulatorProcess* EmulatorTest::emulator_ = nullptr;
 std::string* EmulatorTest::start_error_ = nullptr;
 
-// The §2.2 issue sequence and the §2.3 revoke sequence of an iam_user credential.
+// Vault's issue sequence and revoke sequence of an iam_user credential.
 TEST_F(EmulatorTest, IamUserIssueAndRevokeSequences) {
   ASSERT_TRUE(Admin("POST", "/groups", R"({"name": "devs"})").ok());
   auto iam = factory_->NewIam(Config());

@@ -60,7 +60,7 @@ class QueryRequest {
   std::vector<std::pair<std::string, std::string>> params_;
 };
 
-// Request builders. Parameter names and order follow Vault's calls (aws-engine.md §2);
+// Request builders. Parameter names and order follow Vault's calls;
 // list calls send MaxItems=1000 as Vault does (pagination is not followed).
 QueryRequest BuildCreateUser(const CreateUserInput& in);
 QueryRequest BuildGetUser(const std::string& user_name);  // empty = the caller

@@ -1,5 +1,5 @@
 // sys/ paths for leases: today's sys/leases/* and the 2015 sys/renew, sys/revoke,
-// sys/revoke-prefix, sys/revoke-force that the seed's CLI uses.
+// sys/revoke-prefix, sys/revoke-force that the 2015 CLI uses.
 #include "core/system_backend.h"
 
 namespace vault::core {

@@ -407,7 +407,7 @@ TEST_F(AwsEngineTest, LegacyPolicyRole) {
   ConfigureRoot();
   auto w = Write("roles/deploy", {{"policy", kPolicy}});
   ASSERT_TRUE(w.ok()) << w.status().message();
-  EXPECT_TRUE(w->Empty());  // 204, as the seed documents
+  EXPECT_TRUE(w->Empty());  // 204, as Vault 0.2's docs show
   auto r = Read("roles/deploy");
   EXPECT_EQ(r->data["policy"], kPolicyCompact);  // the 2015 read shape
   EXPECT_EQ(r->data["credential_type"], "iam_user,federation_token");
@@ -588,7 +588,7 @@ TEST_F(AwsEngineTest, IamUserLeaseDefaultsWithoutConfigLeaseAndTtlIgnored) {
       Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto r = Do(Operation::kUpdate, "creds/r", {{"ttl", "5m"}});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->secret->ttl, 3600);   // the seed's 1 h without config/lease
+  EXPECT_EQ(r->secret->ttl, 3600);   // Vault 0.2's 1 h without config/lease
   EXPECT_EQ(r->secret->max_ttl, 0);  // 0 = the mount's max
   ASSERT_EQ(r->warnings.size(), 1u);
   EXPECT_NE(r->warnings[0].find("ttl parameter is ignored"), std::string::npos);

@@ -599,7 +599,7 @@ Task<Result<Response>> AwsBackend::RoleWrite(Request& req, const FieldData& d) {
       }
       role.legacy_param = "arn";
     }
-    // The seed documents this write as answering 204 ("Success! Data written to"), so the
+    // Vault 0.2's docs show this write as answering 204 ("Success! Data written to"), so the
     // upgrade notice goes to the log, not into a warning that would turn it into a 200.
     spdlog::info("aws: role {} written with the legacy `{}` parameter; upgraded ({})", name,
                  role.legacy_param.empty() ? "policy" : role.legacy_param, kLegacyWarning);

@@ -94,7 +94,7 @@ class AwsBackend : public logical::FrameworkBackend {
                                       Role role, RootConfig cfg, std::string cfg_raw);
   Task<Result<Response>> IssueSts(Request& req, const FieldData& d, std::string role_name,
                                   Role role, RootConfig cfg, std::string type);
-  // The §2.3 teardown: lists groups, inline and attached policies and keys, deletes them all,
+  // Vault's teardown: lists groups, inline and attached policies and keys, deletes them all,
   // then the user. NoSuchEntity anywhere means "already gone" and counts as success.
   Task<Status> DeleteIamUser(std::shared_ptr<::vault::aws::IamApi> iam, std::string username);
   // Probes the new key with sts:GetCallerIdentity until AWS accepts it or the timeout passes.

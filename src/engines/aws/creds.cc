@@ -83,7 +83,7 @@ Task<Status> MakeUserSteps(awsapi::IamApi* iam, const std::string* user,
 // The lease of an IAM user (issued or renewed), from config/lease when set.
 logical::SecretSpec IamUserLease(const std::optional<Json>& lease_cfg) {
   logical::SecretSpec spec;
-  // Without config/lease the seed's 1 h applies (Vault 0.1's default for this backend; modern
+  // Without config/lease Vault 0.2's 1 h applies (Vault 0.1's default for this backend; modern
   // Vault falls back to the mount's 768 h, which leaves IAM users around for a month).
   spec.ttl = kDefaultIamLeaseSeconds;
   if (lease_cfg) {

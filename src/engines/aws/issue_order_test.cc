@@ -224,7 +224,7 @@ TEST_F(IamUserIssueOrderTest, TheLeaseIsRegisteredWhileTheLastCallsAreAtAws) {
   EXPECT_EQ(spec.internal_data["username"], user);
   EXPECT_EQ(spec.internal_data["credential_type"], "iam_user");
   EXPECT_EQ(spec.internal_data["policy_name"], "deploy");
-  EXPECT_EQ(spec.ttl, 3600);  // the seed's default without config/lease
+  EXPECT_EQ(spec.ttl, 3600);  // Vault 0.2's default without config/lease
   EXPECT_TRUE(spec.renewable);
   EXPECT_EQ(spec.wal_ids, Wals());
   EXPECT_FALSE(out_.has_value());
