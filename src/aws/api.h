@@ -31,6 +31,11 @@ struct AwsError {
 
   // "<code>: <message>" as users see it in errors.
   std::string ToString() const { return code + ": " + message; }
+  // The entity (user, key, policy...) does not exist: for a deletion, already gone.
+  bool NoSuchEntity() const { return code == "NoSuchEntity"; }
+  // The request may or may not have taken effect on AWS's side (a timeout, a 5xx): whatever it
+  // was to create may exist anyway.
+  bool Ambiguous() const { return http_status == 0 || http_status >= 500; }
   // Vault's mapping to our status codes: throttled -> kUpstreamThrottled, 5xx/transport ->
   // kUpstream (both 502), anything else -> kInvalidArgument (400). `prefix` is prepended ("Error
   // creating IAM user").

@@ -7,10 +7,10 @@
 #include <set>
 #include <thread>
 
-#include "engines/aws/fake_aws.h"
-#include "engines/aws/username_template.h"
+#include "engines/aws/testing/fake_aws.h"
 #include "logical/testing.h"
 #include "logical/wal.h"
+#include "usertemplate/username_template.h"
 
 namespace vault::engines::awsengine {
 namespace {
@@ -156,7 +156,7 @@ TEST_F(AwsEngineTest, ConfigRootWriteReadNeverReturnsSecret) {
   EXPECT_EQ(r->data["region"], "eu-west-1");
   EXPECT_EQ(r->data["max_retries"], -1);
   EXPECT_EQ(r->data["max_calls_per_second"], 0);
-  EXPECT_EQ(r->data["username_template"], kDefaultUsernameTemplate);
+  EXPECT_EQ(r->data["username_template"], usertemplate::kDefaultUsernameTemplate);
   EXPECT_EQ(DumpJson(r->data).find(kRootSecretKey), std::string::npos);
 }
 
@@ -177,7 +177,7 @@ TEST_F(AwsEngineTest, ConfigRootPartialUpdateKeepsOtherFields) {
   EXPECT_EQ(r->data["username_template"], "vault-{{ random 10 }}");
   // An empty value resets it to the default.
   ASSERT_TRUE(Write("config/root", {{"username_template", ""}}).ok());
-  EXPECT_EQ(Read("config/root")->data["username_template"], kDefaultUsernameTemplate);
+  EXPECT_EQ(Read("config/root")->data["username_template"], usertemplate::kDefaultUsernameTemplate);
   // The secret key is still the one first written: issuing works.
   ASSERT_TRUE(
       Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
@@ -236,7 +236,8 @@ TEST_F(AwsEngineTest, UsernameTemplateRejectedAtWrite) {
   }
   EXPECT_TRUE(Read("config/root")->Empty());
   // Bounded templates pass, including the default one written explicitly.
-  EXPECT_TRUE(Write("config/root", {{"username_template", kDefaultUsernameTemplate}}).ok());
+  EXPECT_TRUE(
+      Write("config/root", {{"username_template", usertemplate::kDefaultUsernameTemplate}}).ok());
   EXPECT_TRUE(Write("config/root", {{"username_template",
                                      "{{ printf \"v-%s-%s\" .DisplayName .PolicyName | "
                                      "truncate_sha256 30 }}"}})

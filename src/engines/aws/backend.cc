@@ -6,7 +6,7 @@
 #include <set>
 
 #include "engines/aws/policy.h"
-#include "engines/aws/username_template.h"
+#include "usertemplate/username_template.h"
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/random.h"

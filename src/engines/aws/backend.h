@@ -13,8 +13,8 @@
 #include "engines/aws/aws.h"
 #include "engines/aws/role.h"
 #include "engines/aws/static_roles.h"
-#include "engines/aws/username_template.h"
 #include "logical/framework.h"
+#include "usertemplate/username_template.h"
 #include "util/claim_set.h"
 #include "util/delay_timer.h"
 
@@ -23,6 +23,12 @@ namespace vault::engines::awsengine {
 using logical::FieldData;
 using logical::Request;
 using logical::Response;
+using usertemplate::kDefaultUsernameTemplate;
+using usertemplate::NormalizeName;
+using usertemplate::RenderDefaultUsername;
+using usertemplate::TemplateEnv;
+using usertemplate::UsernameMetadata;
+using usertemplate::UsernameTemplate;
 
 // config/root as stored. secret_key never leaves the engine except towards the ClientFactory.
 struct RootConfig {
@@ -57,6 +63,13 @@ struct LeaseConfig {
 inline constexpr size_t kMaxTemplateInputLength = 128;
 inline constexpr size_t kIamNameLimit = 64;
 inline constexpr size_t kStsNameLimit = 32;
+
+// The lease of an IAM user (issued or renewed), from config/lease when set (issue_iam_user.cc).
+logical::SecretSpec IamUserLease(const std::optional<Json>& lease_cfg);
+// Registers an issue's lease through core (logical::LeaseRegistrar) while its last calls are at
+// AWS; `*spec` and `*out` are the caller's, who awaits this (issue_iam_user.cc).
+Task<Status> RegisterLeaseStep(logical::LeaseRegistrar* leases, const logical::SecretSpec* spec,
+                               std::optional<logical::RegisteredLease>* out);
 
 class AwsBackend : public logical::FrameworkBackend {
  public:

@@ -41,11 +41,6 @@ constexpr int64_t kLockPollMillis = 20;
 // interrupted rotation created only if AWS dates it within this window around the entry's time.
 constexpr int64_t kOrphanWindowSeconds = 900;
 
-bool IsNoSuchEntity(const awsapi::AwsError& e) { return e.code == "NoSuchEntity"; }
-
-// An error after which the request may or may not have taken effect on AWS's side.
-bool Ambiguous(const awsapi::AwsError& e) { return e.http_status == 0 || e.http_status >= 500; }
-
 Status Prefixed(const Status& st, const std::string& prefix) {
   return Status(st.code(), prefix + ": " + st.message());
 }
@@ -319,7 +314,7 @@ Task<Result<Response>> AwsBackend::StaticRoleDelete(Request& req, const FieldDat
     // The key first: if IAM refuses, nothing is forgotten and the delete can be retried.
     CO_ASSIGN_OR_RETURN(std::shared_ptr<awsapi::IamApi> iam, co_await IamClient(req.storage));
     auto del = co_await iam->DeleteAccessKey(role->username, creds->access_key);
-    if (!del.ok() && !IsNoSuchEntity(del.error()))
+    if (!del.ok() && !del.error().NoSuchEntity())
       co_return del.error().ToStatus("failed to delete the access key of static role \"" + name +
                                      "\" from IAM");
   }
@@ -375,7 +370,7 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
   const std::string victim = KeyToMakeRoom(listed.value(), previous);
   if (!victim.empty()) {
     auto del = co_await iam->DeleteAccessKey(user, victim);
-    if (!del.ok() && !IsNoSuchEntity(del.error()))
+    if (!del.ok() && !del.error().NoSuchEntity())
       co_return del.error().ToStatus("unable to delete access key \"" + victim +
                                      "\" of IAM user \"" + user + "\" to make room for a new one");
     if (victim != previous) {
@@ -403,7 +398,7 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
   auto created = co_await iam->CreateAccessKey(user);
   if (!created.ok()) {
     // After a timeout or a 5xx the key may exist anyway: the WAL entry stays for the undo.
-    if (!Ambiguous(created.error())) (co_await logical::DeleteWal(s, wal_id)).IgnoreError();
+    if (!created.error().Ambiguous()) (co_await logical::DeleteWal(s, wal_id)).IgnoreError();
     co_return created.error().ToStatus("unable to create new access keys for user \"" + user +
                                        "\"");
   }
@@ -429,7 +424,7 @@ Task<Result<StaticCreds>> AwsBackend::RotateStaticKey(logical::Storage* s, Stati
   // 4. Retire Vault's previous key.
   if (previous_listed && victim != previous) {
     auto del = co_await iam->DeleteAccessKey(user, previous);
-    if (!del.ok() && !IsNoSuchEntity(del.error())) {
+    if (!del.ok() && !del.error().NoSuchEntity()) {
       // The new key is in place; the WAL entry makes rollback delete the old one later.
       spdlog::warn(
           "aws: static role {}: could not delete the previous access key {} yet; "
@@ -464,7 +459,7 @@ Task<Status> AwsBackend::UndoStaticKeyWal(logical::Storage* s, std::shared_ptr<a
 
   auto listed = co_await iam->ListAccessKeys(user);
   if (!listed.ok()) {
-    if (IsNoSuchEntity(listed.error())) co_return Status::Ok();  // the user is gone
+    if (listed.error().NoSuchEntity()) co_return Status::Ok();  // the user is gone
     co_return listed.error().ToStatus("unable to list access keys of IAM user \"" + user + "\"");
   }
   for (const auto& k : listed.value()) {
@@ -478,7 +473,7 @@ Task<Status> AwsBackend::UndoStaticKeyWal(logical::Storage* s, std::shared_ptr<a
     }
     if (!ours) continue;
     auto del = co_await iam->DeleteAccessKey(user, k.access_key_id);
-    if (!del.ok() && !IsNoSuchEntity(del.error()))
+    if (!del.ok() && !del.error().NoSuchEntity())
       co_return del.error().ToStatus("unable to delete access key \"" + k.access_key_id +
                                      "\" of IAM user \"" + user + "\"");
     spdlog::info("aws: static role {}: deleted access key {} left by an interrupted rotation", role,

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engines/aws/aws.h"
-#include "engines/aws/fake_aws.h"
+#include "engines/aws/testing/fake_aws.h"
 #include "logical/testing.h"
 #include "logical/wal.h"
 

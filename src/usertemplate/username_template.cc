@@ -1,4 +1,4 @@
-#include "engines/aws/username_template.h"
+#include "usertemplate/username_template.h"
 
 #include <openssl/evp.h>
 
@@ -13,7 +13,7 @@
 
 #include "util/encoding.h"
 
-namespace vault::engines::awsengine {
+namespace vault::usertemplate {
 
 namespace {
 
@@ -1015,4 +1015,4 @@ std::string NormalizeName(const std::string& in) {
   return out;
 }
 
-}  // namespace vault::engines::awsengine
+}  // namespace vault::usertemplate

@@ -1,4 +1,4 @@
-#include "engines/aws/fake_aws.h"
+#include "engines/aws/testing/fake_aws.h"
 
 #include <algorithm>
 #include <cstdio>

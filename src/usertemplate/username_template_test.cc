@@ -1,10 +1,10 @@
-#include "engines/aws/username_template.h"
+#include "usertemplate/username_template.h"
 
 #include <gtest/gtest.h>
 
 #include <regex>
 
-namespace vault::engines::awsengine {
+namespace vault::usertemplate {
 namespace {
 
 TemplateEnv Env() {
@@ -146,4 +146,4 @@ TEST(UsernameTemplate, NormalizeName) {
 }
 
 }  // namespace
-}  // namespace vault::engines::awsengine
+}  // namespace vault::usertemplate

@@ -19,7 +19,7 @@
 
 #include "util/status.h"
 
-namespace vault::engines::awsengine {
+namespace vault::usertemplate {
 
 // Vault's default username template (exactly, including the double space).
 inline constexpr const char* kDefaultUsernameTemplate =
@@ -64,4 +64,4 @@ std::string RenderDefaultUsername(const UsernameMetadata& data, const TemplateEn
 // [a-zA-Z0-9+=,.@_-] becomes '_'.
 std::string NormalizeName(const std::string& in);
 
-}  // namespace vault::engines::awsengine
+}  // namespace vault::usertemplate
