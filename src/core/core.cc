@@ -428,16 +428,25 @@ void Core::StopBackground() {
   if (background_thread_.joinable()) background_thread_.join();
 }
 
+Status Core::RevokeExpiredTokensNow() { return SyncWait(tokens_.RevokeExpired()); }
+
 void Core::RunRollbacks() {
   // Each engine undoes the leftovers of requests that never completed (e.g. the server was
   // killed while creating an IAM user). Started without waiting: engines call out to AWS.
+  struct Pass {
+    std::atomic<int64_t>* done;
+    ~Pass() { ++*done; }  // when the last job of the pass lets go
+  };
+  auto pass = std::shared_ptr<Pass>(new Pass{&rollback_passes_done_});
   for (const auto& m : router_.All()) {
     if (m->entry.type == "system" || m->entry.type == "token") continue;
     struct Job {
+      std::shared_ptr<Pass> pass;
       std::shared_ptr<const Mount> mount;
       logical::Request req;
     };
     auto job = std::make_shared<Job>();
+    job->pass = pass;
     job->mount = m;
     job->req.operation = logical::Operation::kRollback;
     job->req.path = m->entry.path;

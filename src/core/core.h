@@ -74,6 +74,12 @@ class Core {
   // Reopens the audit log files (SIGHUP, after log rotation). No-op while sealed.
   Status ReopenAuditDevices();
 
+  // The background pass's token expiry, run now on the calling thread (which may block): tests
+  // move a fake clock and call this instead of waiting for the next pass.
+  Status RevokeExpiredTokensNow();
+  // Rollback passes (every mount's rollback) that have finished since start.
+  int64_t RollbackPassesDone() const { return rollback_passes_done_.load(); }
+
  private:
   // The outcome of the token and ACL checks for one request (core/request_auth.cc).
   struct RequestAuth {
@@ -135,6 +141,7 @@ class Core {
   bool background_running_ = false;
   bool background_kicked_ = false;  // run the background pass now (a used-up token to revoke)
   std::thread background_thread_;
+  std::atomic<int64_t> rollback_passes_done_{0};
 };
 
 }  // namespace vault::core

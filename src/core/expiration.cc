@@ -264,6 +264,7 @@ void ExpirationManager::Stop() {
     running_ = false;
     ++generation_;
     cv_.notify_all();
+    settle_cv_.notify_all();
   }
   {
     std::lock_guard lock(commit_mu_);
@@ -421,7 +422,11 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
     return;
   }
   RestoreRevokeRequests();
-  restored_ = true;
+  {
+    std::lock_guard lock(mu_);
+    restored_ = true;
+    settle_cv_.notify_all();
+  }
   spdlog::info("expiration: restored {} lease timers in {} ms", count, NowMs() - start);
 }
 
@@ -557,6 +562,7 @@ void ExpirationManager::DispatchLoop() {
         bool can_start =
             inflight_.load() < config_.max_inflight && uncommitted_.load() < kMaxUncommitted;
         if (!heap_.empty() && heap_.front().deadline_ms <= now && can_start) break;
+        settle_cv_.notify_all();  // nothing due can start now: Settle() may return
         if (heap_.empty() || !can_start) {
           cv_.wait(lock);
         } else {
@@ -565,6 +571,7 @@ void ExpirationManager::DispatchLoop() {
         }
       }
       generation = generation_;
+      dispatching_ = true;
       int64_t now = NowMs();
       int64_t room =
           std::min(config_.max_inflight - inflight_.load(), kMaxUncommitted - uncommitted_.load());
@@ -646,13 +653,24 @@ void ExpirationManager::DispatchLoop() {
                   }
                 });
     }
-    if (!skipped.empty()) {
-      std::lock_guard lock(mu_);
-      if (generation == generation_) {
-        for (const auto& id : skipped) busy_.erase(id);
-      }
+    std::lock_guard lock(mu_);
+    if (generation == generation_) {
+      for (const auto& id : skipped) busy_.erase(id);
     }
+    dispatching_ = false;
   }
+}
+
+bool ExpirationManager::Settle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mu_);
+  cv_.notify_all();  // the dispatcher reads the clock again
+  return settle_cv_.wait_until(lock, deadline, [&] {
+    if (!running_) return true;
+    if (!restored_.load() || dispatching_ || inflight_.load() > 0 || uncommitted_.load() > 0)
+      return false;
+    return heap_.empty() || heap_.front().deadline_ms > NowMs();
+  });
 }
 
 void ExpirationManager::CommitLoop() {
@@ -723,6 +741,7 @@ void ExpirationManager::CommitLoop() {
     for (const auto& id : ok_ids) busy_.erase(id);
     uncommitted_ -= static_cast<int64_t>(done.size());
     cv_.notify_all();
+    settle_cv_.notify_all();
   }
 }
 

@@ -107,6 +107,12 @@ class ExpirationManager {
   void Stop();
   // Re-checks the timers now (tests call it after moving a fake clock).
   void Wake() { cv_.notify_all(); }
+  // Waits until the work due at the clock's current time is done: the stored timers are restored,
+  // every due timer was taken, the revocations it started have ended and their outcomes are
+  // stored (or their retries armed). So after moving a fake clock, a test knows what was due has
+  // happened and what was not due has not, without sleeping. False if `timeout` (real time)
+  // passed first; true at once when stopped.
+  bool Settle(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True once the stored leases have all been armed.
   bool Restored() const { return restored_.load(); }
 
@@ -248,8 +254,10 @@ class ExpirationManager {
   ExpirationConfig config_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Timer> heap_;  // a min-heap on deadline (std::push_heap with std::greater)
+  std::condition_variable cv_;         // wakes the dispatcher
+  std::condition_variable settle_cv_;  // wakes Settle()
+  bool dispatching_ = false;           // the dispatcher is starting a batch it took
+  std::vector<Timer> heap_;            // a min-heap on deadline (std::push_heap with std::greater)
   std::unordered_map<uint64_t, std::string> odd_ids_;  // lease ids that are not <path>/<uuid>
   uint64_t next_odd_ = 0;
   struct Claim {

@@ -13,6 +13,7 @@
 #include "engines/kv/kv.h"
 #include "logical/framework.h"
 #include "storage/inmem.h"
+#include "util/testing.h"
 #include "util/thread_pool.h"
 
 namespace vault::core {
@@ -220,14 +221,16 @@ class ExpirationTest : public testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->lease_id : "";
   }
+  // Waits for the expiration manager's due work (Settle), then for `f` (conditions other threads
+  // make true: an engine's revocation, a restore).
   template <class F>
   bool WaitFor(F f, int ms = 5000) {
-    for (int i = 0; i < ms; ++i) {
-      if (f()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return f();
+    if (core_) core_->expiration()->Settle(std::chrono::milliseconds(ms));
+    return testing_util::Eventually(f, std::chrono::milliseconds(ms));
   }
+  // The timers due at the fake clock's time have fired and their revocations are done: what was
+  // not due has not happened.
+  void Settle() { ASSERT_TRUE(core_->expiration()->Settle()); }
   void Advance(int64_t s) {
     clock_.AdvanceSeconds(s);
     core_->expiration()->Wake();
@@ -271,7 +274,7 @@ TEST_F(ExpirationTest, IssuedSecretGetsAPersistedLeaseAndExpiresOnTime) {
   EXPECT_EQ((*look)["ttl"], 10);
   EXPECT_EQ((*look)["renewable"], true);
   Advance(9);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Settle();
   EXPECT_TRUE(world_.Alive("a"));
   Advance(1);
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("a"); }));
@@ -288,10 +291,13 @@ TEST_F(ExpirationTest, AnExpiringTokenTakesItsLeasesWithIt) {
   ASSERT_TRUE(issued.ok()) << issued.status().ToString();
   EXPECT_EQ(issued->lease_duration, 3600);
   std::string other = Issue("other", 3600);  // the root token's lease stays
+  // Core's background pass does this every second; here the test runs it after moving the clock.
   Advance(29);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a tick of the thread
+  ASSERT_TRUE(core_->RevokeExpiredTokensNow().ok());
+  Settle();
   EXPECT_TRUE(world_.Alive("tok"));
   Advance(1);
+  ASSERT_TRUE(core_->RevokeExpiredTokensNow().ok());
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("tok"); }, 5000));
   ASSERT_TRUE(WaitFor([&] { return !Lookup(issued->lease_id).ok(); }));
   EXPECT_TRUE(world_.Alive("other"));
@@ -380,7 +386,7 @@ TEST_F(ExpirationTest, RenewExtendsButNeverPastTheMaxTtl) {
   EXPECT_EQ(r->lease_id, id);
   EXPECT_EQ(r->lease_duration, 10);
   Advance(9);  // t=14: the original deadline (10) passed but the renewal holds until 15
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Settle();
   EXPECT_TRUE(world_.Alive("b"));
   auto r2 = Do(Operation::kUpdate, "sys/leases/renew", {{"lease_id", id}, {"increment", "1h"}});
   ASSERT_TRUE(r2.ok());
@@ -430,7 +436,7 @@ TEST_F(ExpirationTest, FailedRevocationsBackOffThenBecomeIrrevocableAndForceRemo
   // Backoff: 1 s base with +-50% jitter, doubling; three attempts in all.
   for (int i = 0; i < 3; ++i) {
     Advance(5);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    Settle();
   }
   ASSERT_TRUE(WaitFor([&] {
     auto l = Lookup(id);
@@ -483,7 +489,7 @@ TEST_F(ExpirationTest, LeftoverWriteAheadEntriesAreRolledBackAtUnseal) {
   // Undone once: the entry is gone, so the periodic rollback finds nothing more.
   core_.reset();
   Boot(false);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(testing_util::Eventually([&] { return core_->RollbackPassesDone() >= 1; }));
   std::lock_guard l(world_.mu);
   EXPECT_EQ(world_.rolled_back.size(), 1u);
 }
@@ -531,7 +537,7 @@ TEST_F(ExpirationTest, ALeaseTheEngineRegisteredEarlyIsTheOneAnswered) {
   ASSERT_TRUE(wals.ok());
   for (const auto& k : *wals) EXPECT_EQ(k.find("wal/"), std::string::npos) << k;
   Advance(9);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Settle();
   EXPECT_TRUE(world_.Alive("e1"));
   Advance(1);
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("e1"); }));
@@ -557,7 +563,7 @@ TEST_F(ExpirationTest, AnEarlyLeaseIsHeldUntilItsRequestEnds) {
   bool alive_while_due = false;
   world_.while_registered = [&] {
     Advance(5);  // past its TTL of 2 s
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    Settle();
     alive_while_due = world_.Alive("e2");
   };
   auto r = Do(Operation::kRead, "fake/early/e2", {{"ttl", 2}});
@@ -568,7 +574,7 @@ TEST_F(ExpirationTest, AnEarlyLeaseIsHeldUntilItsRequestEnds) {
   // The request took 5 s after the registration, so the lease was moved to start with the
   // answer: it ends 2 s later, not at once.
   Advance(1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Settle();
   EXPECT_TRUE(world_.Alive("e2"));
   Advance(1);
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("e2"); }));
@@ -599,7 +605,7 @@ TEST_F(ExpirationTest, RevokingAHeldLeaseRevokesItWhenItsRequestEnds) {
         rv = Do(Operation::kUpdate, "auth/token/revoke", {{"token", token}});
       }
       revoke_ok = rv.ok();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      Settle();
       alive_after_revoke = world_.Alive(name);
     };
     auto r = DoAs(token, Operation::kRead, "fake/early/" + name, {{"ttl", 3600}});
@@ -684,7 +690,7 @@ TEST_F(ExpirationTest, ADeferredRevocationWhoseDeleteFailedIsRetried) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(WaitFor([&] { return !world_.Alive("dw"); }));  // revoked at AWS...
   ASSERT_TRUE(WaitFor([&] { return physical_.fail_lease_deletes.load() == 0; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Settle();
   EXPECT_TRUE(Lookup(r->lease_id).ok());  // ...but still stored
   Advance(6);
   EXPECT_TRUE(WaitFor([&] { return !Lookup(r->lease_id).ok(); })) << "never deleted";
@@ -822,7 +828,7 @@ TEST_F(ExpirationTest, ALeaseRegisteredAfterItsTokenWasRevokedIsRevoked) {
   EXPECT_TRUE(WaitFor([&] { return !Lookup(id).ok(); }));
   // Other tokens' leases are not touched.
   Issue("t3", 3600);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Settle();
   EXPECT_TRUE(world_.Alive("t3"));
 }
 
@@ -877,19 +883,25 @@ TEST_F(ExpirationTest, AnAnswerNamingALeaseTheRequestDidNotRegisterIsRefused) {
 
 // Revoking a token over the API waits for its leases' revocations (AWS calls) without holding
 // the thread that runs the request: the request suspends while a revocation is at "AWS" and
-// resumes where that one finishes. Here AWS answers after 1 s, on its own thread; the request
-// must be back with its caller long before.
+// resumes where that one finishes. Here "AWS" answers only when the test lets it, on a thread of
+// its own; the request must be back with its caller before.
 TEST_F(ExpirationTest, RevokingATokenHoldsNoThreadWhileItsLeasesAreRevoked) {
-  struct SlowAws : Executor {
-    std::vector<std::thread> threads;
+  struct HeldAws : Executor {
+    std::mutex mu;
+    std::vector<std::function<void()>> held;
     void Post(std::function<void()> fn) override {
-      threads.emplace_back([fn = std::move(fn)] {
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-        fn();
-      });
+      std::lock_guard l(mu);
+      held.push_back(std::move(fn));
     }
-    ~SlowAws() override {
-      for (auto& t : threads) t.join();
+    void Answer() {
+      std::vector<std::function<void()>> fns;
+      {
+        std::lock_guard l(mu);
+        fns.swap(held);
+      }
+      std::thread([&fns] {
+        for (auto& fn : fns) fn();
+      }).join();
     }
   } aws;
   for (const char* path : {"auth/token/revoke", "auth/token/revoke-orphan",
@@ -920,6 +932,7 @@ TEST_F(ExpirationTest, RevokingATokenHoldsNoThreadWhileItsLeasesAreRevoked) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500))
         << path << ": the request held its thread while the lease was revoked";
     EXPECT_FALSE(done.load()) << path;
+    aws.Answer();
     ASSERT_TRUE(WaitFor([&] { return done.load(); }, 5000)) << path;
     EXPECT_TRUE(out.ok()) << path << ": " << out.status().ToString();
     EXPECT_FALSE(world_.Alive(name)) << path;
@@ -1093,19 +1106,15 @@ TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) 
   }
   ExpirationManager exp(&barrier, &clock, dispatch, ttls);
   exp.Start();
-  for (int i = 0; i < 500 && !exp.Restored(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(exp.Settle());
   ASSERT_TRUE(exp.Restored());
   EXPECT_EQ(exp.GetStats().pending, 4);
   auto revoked_now = [&] {
     std::lock_guard l(mu);
     return std::set<std::string>(revoked.begin(), revoked.end());
   };
-  auto wait_revoked = [&](size_t n) {
-    for (int i = 0; i < 1000 && exp.GetStats().revoked < static_cast<int64_t>(n); ++i) {
-      exp.Wake();
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+  auto wait_revoked = [&](size_t) {
+    EXPECT_TRUE(exp.Settle());
     return exp.GetStats().revoked;
   };
   clock.AdvanceSeconds(25);

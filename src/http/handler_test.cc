@@ -12,6 +12,7 @@
 #include "engines/kv/kv.h"
 #include "http/server.h"
 #include "storage/inmem.h"
+#include "util/testing.h"
 #include "util/thread_attrs.h"
 
 namespace vault::http {
@@ -190,19 +191,19 @@ std::multimap<std::string, int> ThreadsByName() {
   return out;
 }
 
-// Waits (up to a second) until each name in `want` is carried by one thread; the server's threads
-// name themselves as they start, possibly after Start() returns.
-// Until each name in `want` is carried by `count` threads (1 s at most).
+// The threads by name once each name in `want` is carried by `count` threads (1 s at most): the
+// server's threads name themselves as they start, possibly after Start() returns.
 std::multimap<std::string, int> WaitForThreads(std::initializer_list<const char*> want,
                                                size_t count = 1) {
   std::multimap<std::string, int> names;
-  for (int i = 0; i < 200; ++i) {
-    names = ThreadsByName();
-    bool all = true;
-    for (const char* w : want) all = all && names.count(w) == count;
-    if (all) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  testing_util::Eventually(
+      [&] {
+        names = ThreadsByName();
+        bool all = true;
+        for (const char* w : want) all = all && names.count(w) == count;
+        return all;
+      },
+      std::chrono::seconds(1));
   return names;
 }
 

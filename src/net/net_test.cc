@@ -25,6 +25,7 @@
 #include "net/fake_http_client.h"
 #include "net/http_client.h"
 #include "util/event_loop.h"
+#include "util/testing.h"
 #include "util/thread_pool.h"
 
 namespace vault::net {
@@ -397,7 +398,7 @@ TEST(CurlHttpClientTest, ThousandConcurrentRequestsOnOneIoThread) {
   for (int i = 0; i < 100; ++i) {
     client.Send(Get(server.Url("/echo")), [&](Result<HttpResponse> r) { ++done2; });
   }
-  while (done2.load() < 100) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(testing_util::Eventually([&] { return done2.load() == 100; }));
   EXPECT_EQ(server.accepted(), accepted_before);
 }
 
@@ -477,7 +478,7 @@ TEST(CurlHttpClientTest, CompletionsArePostedToTheExecutor) {
     timer_thread = std::this_thread::get_id();
     fired = true;
   });
-  while (!fired) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(testing_util::Eventually([&] { return fired.load(); }));
   EXPECT_EQ(timer_thread, executor.id());
 }
 
@@ -561,7 +562,7 @@ TEST(CurlHttpClientTest, TimersFireInDeadlineOrderAndNotEarly) {
       ++n;
     });
   }
-  while (n.load() < 3) std::this_thread::sleep_for(milliseconds(2));
+  ASSERT_TRUE(testing_util::Eventually([&] { return n.load() == 3; }));
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
   for (int i = 0; i < 3; ++i) EXPECT_GE(at[i], milliseconds(50 + 50 * i));
 }
@@ -574,7 +575,7 @@ TEST(CurlHttpClientTest, ShutdownFailsInFlightAndFiresTimers) {
     CurlHttpClient client;
     client.Send(Get(server.Url("/hang")), [&](Result<HttpResponse> r) { got.emplace(r); });
     client.RunAfter(3600 * 1000, [&] { timer_fired = true; });
-    while (server.requests() < 1) std::this_thread::sleep_for(milliseconds(1));
+    ASSERT_TRUE(testing_util::Eventually([&] { return server.requests() >= 1; }));
   }
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
@@ -654,14 +655,17 @@ TEST(AsioEventLoopTest, WatchIsLevelTriggeredAndUnwatchNeverCloses) {
   });
   ASSERT_EQ(write(sv[1], "x", 1), 1);
   // Not drained by the first two calls: called again while the byte is there (level-triggered).
-  for (int i = 0; i < 500 && calls < 3; ++i) std::this_thread::sleep_for(milliseconds(2));
-  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(testing_util::Eventually([&] { return calls.load() >= 3; }));
+  // Two trips through the loop: a descriptor still ready would have been reported meanwhile.
+  lt.RunSync([] {});
+  lt.RunSync([] {});
   EXPECT_EQ(calls.load(), 3);
 
   unwatch_next = true;
   ASSERT_EQ(write(sv[1], "y", 1), 1);
-  for (int i = 0; i < 500 && calls < 4; ++i) std::this_thread::sleep_for(milliseconds(2));
-  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(testing_util::Eventually([&] { return calls.load() >= 4; }));
+  lt.RunSync([] {});
+  lt.RunSync([] {});
   EXPECT_EQ(calls.load(), 4);
   EXPECT_NE(fcntl(sv[0], F_GETFD), -1) << "Unwatch closed the descriptor";
   char buf[8];
@@ -843,7 +847,7 @@ TEST_P(CurlHttpClientOnLoopTest, LoopStopFailsInFlightFiresTimersAndLaterCallsUs
     });
     client.RunAfter(3600 * 1000, [&] { timer_fired = true; });
   });
-  while (server.requests() < 1) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(testing_util::Eventually([&] { return server.requests() >= 1; }));
   lt.Stop();
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
@@ -867,7 +871,7 @@ TEST_P(CurlHttpClientOnLoopTest, ClientDestroyedWhileItsLoopRunsFailsInFlightThe
     });
     client->RunAfter(3600 * 1000, [&] { timer_fired = true; });
   });
-  while (server.requests() < 1) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(testing_util::Eventually([&] { return server.requests() >= 1; }));
   client.reset();
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
@@ -901,7 +905,9 @@ TEST_P(CurlHttpClientOnLoopTest, AConnectionTheServerClosedIsReplacedWithoutAnEr
     Result<HttpResponse> r = w.Wait();
     ASSERT_TRUE(r.ok()) << path << ": " << r.status().ToString();
     EXPECT_EQ(r->status, 200);
-    std::this_thread::sleep_for(milliseconds(50));  // the server's FIN arrives
+    // The server's FIN reaches this side's socket (no event tells when): the next request must
+    // find the connection closed, which is what the test is about.
+    std::this_thread::sleep_for(milliseconds(50));
   }
   EXPECT_EQ(server.accepted(), 2);  // the closed one, then one kept for both echoes
   EXPECT_EQ(client.in_flight(), 0);

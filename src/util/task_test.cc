@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "util/async_mutex.h"
+#include "util/testing.h"
 #include "util/thread_pool.h"
 
 namespace vault {
@@ -42,12 +45,10 @@ TEST(TaskTest, StartTaskCallsDoneOnceSynchronouslyWhenNothingSuspends) {
   EXPECT_EQ(got, 6);
 }
 
-// A callback API completing on another thread, after a delay.
+// A callback API completing on another thread (before or after the caller suspends: AwaitCallback
+// handles both).
 void AsyncAdd(int a, int b, std::function<void(int)> cb) {
-  std::thread([=] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    cb(a + b);
-  }).detach();
+  std::thread([=] { cb(a + b); }).detach();
 }
 
 Task<int> UsesCallback(int x) {
@@ -68,7 +69,7 @@ TEST(TaskTest, ManyConcurrentTasksEachCompleteOnce) {
       ++done;
     });
   }
-  while (done.load() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(testing_util::Eventually([&] { return done.load() == 200; }));
   int want = 0;
   for (int i = 0; i < 200; ++i) want += (i + 1) * 10;
   EXPECT_EQ(sum.load(), want);
@@ -90,41 +91,61 @@ TEST(TaskTest, ResumeOnMovesToTheExecutor) {
   EXPECT_EQ(SyncWait(HopTo(nullptr)), std::this_thread::get_id());
 }
 
-// A value after `delay_ms` on a thread of its own (0: inline, without suspending).
-Task<int> Later(int v, int delay_ms, std::atomic<int>* started) {
+// Values the test hands out, each when it chooses, on a thread of its own.
+struct Answers {
+  std::mutex mu;
+  std::map<int, std::function<void(int)>> waiting;  // by value
+  void Answer(int v) {
+    std::function<void(int)> cb;
+    {
+      std::lock_guard lock(mu);
+      cb = std::move(waiting.at(v));
+      waiting.erase(v);
+    }
+    std::thread([cb, v] { cb(v); }).join();
+  }
+};
+
+// `v` once the test answers it; at once (without suspending) when `now`.
+Task<int> Later(int v, bool now, Answers* answers, std::atomic<int>* started) {
   ++*started;
-  if (delay_ms == 0) co_return v;
+  if (now) co_return v;
   int got = co_await AwaitCallback<int>([&](std::function<void(int)> cb) {
-    std::thread([cb, v, delay_ms] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      cb(v);
-    }).detach();
+    std::lock_guard lock(answers->mu);
+    answers->waiting[v] = std::move(cb);
   });
   co_return got;
 }
 
-Task<std::vector<int>> Gather(std::vector<int> delays, std::atomic<int>* started) {
+Task<std::vector<int>> Gather(std::vector<bool> now, Answers* answers, std::atomic<int>* started) {
   std::vector<Task<int>> tasks;
-  for (size_t i = 0; i < delays.size(); ++i)
-    tasks.push_back(Later(static_cast<int>(i) + 1, delays[i], started));
+  for (size_t i = 0; i < now.size(); ++i)
+    tasks.push_back(Later(static_cast<int>(i) + 1, now[i], answers, started));
   std::vector<int> out = co_await WhenAll(std::move(tasks));
   co_return out;
 }
 
 TEST(TaskTest, WhenAllRunsTasksConcurrentlyAndKeepsTheirOrder) {
   std::atomic<int> started{0};
-  // Finishing in the order 3, 1, 4, 2 (and 5 inline): the results keep the tasks' order.
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<int> got = SyncWait(Gather({60, 150, 20, 90, 0}, &started));
-  auto elapsed = std::chrono::steady_clock::now() - t0;
-  EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4, 5}));
+  Answers answers;
+  std::optional<std::vector<int>> got;
+  StartTask(Gather({false, false, false, false, true}, &answers, &started),
+            [&](std::vector<int> v) { got = std::move(v); });
+  // Every task started before any finished: they run together, not one after the other.
   EXPECT_EQ(started.load(), 5);
-  // Together, not one after the other (which would take 320 ms).
-  EXPECT_LT(elapsed, std::chrono::milliseconds(300));
-  EXPECT_GE(elapsed, std::chrono::milliseconds(150));
+  EXPECT_EQ(answers.waiting.size(), 4u);
+  // Finishing in the order 3, 1, 4, 2 (and 5 inline): the results keep the tasks' order, and
+  // the whole is done when the last one is.
+  for (int v : {3, 1, 4}) {
+    answers.Answer(v);
+    EXPECT_FALSE(got.has_value()) << v;
+  }
+  answers.Answer(2);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, (std::vector<int>{1, 2, 3, 4, 5}));
 
-  EXPECT_EQ(SyncWait(Gather({0, 0, 0}, &started)), (std::vector<int>{1, 2, 3}));
-  EXPECT_TRUE(SyncWait(Gather({}, &started)).empty());
+  EXPECT_EQ(SyncWait(Gather({true, true, true}, &answers, &started)), (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(SyncWait(Gather({}, &answers, &started)).empty());
 }
 
 // The lock is held across a suspension and handed to waiters in order; nobody is ever in the
@@ -193,15 +214,16 @@ TEST(RunBlockingTest, RunsOnThePoolAndResumesWhereTheCallerWas) {
   });
   EventLoop::SetCurrent(nullptr);
   // The caller's continuation comes back as a post to its loop; run it here, on "the loop".
-  for (int i = 0; i < 1000 && !finished; ++i) {
-    std::vector<std::function<void()>> fns;
-    {
-      std::lock_guard lock(loop.mu);
-      fns.swap(loop.posted);
-    }
-    for (auto& fn : fns) fn();
-    if (!finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pool's turn
+  ASSERT_TRUE(testing_util::Eventually([&] {
+    std::lock_guard lock(loop.mu);
+    return !loop.posted.empty();
+  }));
+  std::vector<std::function<void()>> fns;
+  {
+    std::lock_guard lock(loop.mu);
+    fns.swap(loop.posted);
   }
+  for (auto& fn : fns) fn();
   ASSERT_TRUE(finished);
   EXPECT_NE(ran_on, std::this_thread::get_id());
   EXPECT_EQ(resumed_on, std::this_thread::get_id());
