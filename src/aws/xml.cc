@@ -113,7 +113,7 @@ Result<XmlElement> ParseXml(std::string_view document, const XmlLimits& limits) 
       XML_ParserCreate("UTF-8"), &XML_ParserFree);
   thread_local unsigned long salt = [] {
     unsigned long s = 0;
-    while (s == 0) PooledRandom(reinterpret_cast<unsigned char*>(&s), sizeof(s));
+    while (s == 0) BufferedRandom(reinterpret_cast<unsigned char*>(&s), sizeof(s));
     return s;
   }();
   if (parser && XML_ParserReset(parser.get(), "UTF-8") != XML_TRUE) parser.reset();

@@ -46,7 +46,7 @@ std::string Frame(uint32_t term, const std::string& nonce, const std::string& ct
 
 Result<std::string> Barrier::SealWith(const crypto::AesGcmKey& key, uint32_t term,
                                       std::string_view path, std::string_view plaintext) {
-  std::string nonce = PooledRandomBytes(crypto::kGcmNonceSize);
+  std::string nonce = BufferedRandomBytes(crypto::kGcmNonceSize);
   ASSIGN_OR_RETURN(std::string ct, key.Seal(nonce, plaintext, path));
   return Frame(term, nonce, ct);
 }

@@ -44,7 +44,7 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
-void PooledRandom(unsigned char* out, size_t n) {
+void BufferedRandom(unsigned char* out, size_t n) {
   static const int registered = pthread_atfork(nullptr, nullptr, &ForgetPoolInChild);
   (void)registered;
   while (n > 0) {
@@ -61,15 +61,15 @@ void PooledRandom(unsigned char* out, size_t n) {
   }
 }
 
-std::string PooledRandomBytes(size_t n) {
+std::string BufferedRandomBytes(size_t n) {
   std::string out(n, '\0');
-  PooledRandom(reinterpret_cast<unsigned char*>(out.data()), n);
+  BufferedRandom(reinterpret_cast<unsigned char*>(out.data()), n);
   return out;
 }
 
 std::string NewUuid() {
   unsigned char b[16];
-  PooledRandom(b, sizeof(b));
+  BufferedRandom(b, sizeof(b));
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";
@@ -84,7 +84,7 @@ std::string NewUuid() {
 }
 
 std::string NewTimeOrderedUuid(int64_t unix_ms) {
-  std::string b = PooledRandomBytes(16);
+  std::string b = BufferedRandomBytes(16);
   uint64_t ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
   for (int i = 0; i < 6; ++i) b[i] = static_cast<char>((ms >> (8 * (5 - i))) & 0xff);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);
@@ -111,6 +111,6 @@ std::string Alnum(size_t n, Source source) {
 }  // namespace
 
 std::string RandomAlnum(size_t n) { return Alnum(n, RandomBytes); }
-std::string PooledRandomAlnum(size_t n) { return Alnum(n, PooledRandomBytes); }
+std::string BufferedRandomAlnum(size_t n) { return Alnum(n, BufferedRandomBytes); }
 
 }  // namespace vault

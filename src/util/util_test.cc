@@ -68,31 +68,31 @@ TEST(Random, UuidShape) {
   EXPECT_EQ(RandomAlnum(24).size(), 24u);
 }
 
-TEST(Random, PooledBytesNeverRepeatAcrossRefillsThreadsOrAFork) {
+TEST(Random, BufferedBytesNeverRepeatAcrossRefillsThreadsOrAFork) {
   // Blocks of 48 bytes cross the 1 KiB buffer's refill point; none may repeat, in this thread,
   // another thread, or a forked child (whose buffer is dropped, not copied).
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
-    std::string b = PooledRandomBytes(48);
+    std::string b = BufferedRandomBytes(48);
     ASSERT_EQ(b.size(), 48u);
     EXPECT_TRUE(seen.insert(b).second) << "block " << i << " repeated";
   }
-  std::string big = PooledRandomBytes(3000);  // larger than the buffer
+  std::string big = BufferedRandomBytes(3000);  // larger than the buffer
   EXPECT_EQ(big.size(), 3000u);
   EXPECT_NE(big.substr(0, 1024), big.substr(1024, 1024));
   std::vector<std::string> other;
   std::thread([&] {
-    for (int i = 0; i < 50; ++i) other.push_back(PooledRandomBytes(48));
+    for (int i = 0; i < 50; ++i) other.push_back(BufferedRandomBytes(48));
   }).join();
   for (const auto& b : other) EXPECT_TRUE(seen.insert(b).second);
 
-  (void)PooledRandomBytes(16);  // the buffer now holds bytes a fork would inherit
+  (void)BufferedRandomBytes(16);  // the buffer now holds bytes a fork would inherit
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    std::string b = PooledRandomBytes(32);
+    std::string b = BufferedRandomBytes(32);
     ssize_t w = write(fds[1], b.data(), b.size());
     _exit(w == 32 ? 0 : 1);
   }
@@ -102,9 +102,9 @@ TEST(Random, PooledBytesNeverRepeatAcrossRefillsThreadsOrAFork) {
   close(fds[0]);
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_NE(PooledRandomBytes(32), from_child);
+  EXPECT_NE(BufferedRandomBytes(32), from_child);
 
-  std::string name = PooledRandomAlnum(20);
+  std::string name = BufferedRandomAlnum(20);
   EXPECT_EQ(name.size(), 20u);
   EXPECT_EQ(
       name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),

@@ -17,7 +17,8 @@
 // Each kRollback pass also rotates the static roles whose key has expired (kind "static_key"
 // entries cover a rotation interrupted half-way).
 //
-// Thread safety: the backend serves concurrent requests; AWS calls never block a thread.
+// Concurrency: the backend serves concurrent requests; everything it waits for (AWS calls,
+// storage, delays) is awaited, never blocked on.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +34,9 @@
 namespace vault::engines {
 
 struct AwsBackendOptions {
-  // Waits `millis` without blocking a thread, then completes with true (false if the wait was
-  // cut short by shutdown). Used between propagation probes (roles with wait_for_propagation).
-  // Null: a timer thread owned by the backend, started on first use.
+  // Waits `millis` (awaited), then completes with true (false if the wait was cut short by
+  // shutdown). Used between propagation probes (roles with wait_for_propagation).
+  // Null: a DelayTimer (util/delay_timer.h) owned by the backend.
   std::function<Task<bool>(int64_t millis)> sleep;
 };
 

@@ -419,7 +419,7 @@ Status AwsBackend::ValidateUsernameTemplate(const std::string& text) const {
   longest.resize(kMaxTemplateInputLength);
   TemplateEnv env;
   env.now_nanos = clock_->NowNanos();
-  env.random_alnum = [](size_t n) { return PooledRandomAlnum(n); };
+  env.random_alnum = [](size_t n) { return BufferedRandomAlnum(n); };
   env.uuid = [] { return NewUuid(); };
   struct Case {
     const char* type;

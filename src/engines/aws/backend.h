@@ -143,7 +143,7 @@ class AwsBackend : public logical::FrameworkBackend {
   Task<Status> UndoStaticKeyWal(logical::Storage* s, std::shared_ptr<::vault::aws::IamApi> iam,
                                 logical::WalEntry entry);
   Task<Status> RollbackStaticKeyWal(Request& req, logical::WalEntry entry);
-  // One request or rotation per static role at a time. Lock waits (without blocking a thread)
+  // One request or rotation per static role at a time. Lock waits (awaited, never blocking)
   // and fails with kUnavailable after 30 s; TryLock returns null when the role is busy.
   Task<Result<std::unique_ptr<StaticRoleLock>>> LockStaticRole(std::string name);
   std::unique_ptr<StaticRoleLock> TryLockStaticRole(const std::string& name);

@@ -21,7 +21,7 @@ Result<std::string> AwsBackend::GenerateName(const RootConfig& cfg, const std::s
   const std::string& text = cfg.EffectiveTemplate();
   TemplateEnv env;
   env.now_nanos = clock_->NowNanos();
-  env.random_alnum = [](size_t n) { return PooledRandomAlnum(n); };
+  env.random_alnum = [](size_t n) { return BufferedRandomAlnum(n); };
   env.uuid = [] { return NewUuid(); };
   UsernameMetadata md{type, Capped(NormalizeName(display_name.empty() ? "token" : display_name)),
                       Capped(NormalizeName(role_name))};

@@ -3,7 +3,7 @@
 // NoSuchEntity for unknown users and groups, two access keys per user, unknown keys are
 // rejected). Records every call with the access key that signed it, and lets a test inject
 // errors per action and a propagation delay for new access keys. Completes every call inline.
-// Thread-safe.
+// Safe for concurrent use.
 #pragma once
 
 #include <deque>
