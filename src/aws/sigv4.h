@@ -20,6 +20,7 @@
 #include "aws/api.h"
 #include "crypto/hash.h"
 #include "net/http_client.h"
+#include "util/thread_annotations.h"
 
 namespace vault::aws {
 
@@ -62,8 +63,8 @@ class SigV4Signer {
   std::string region_;
   std::string service_;
   mutable std::mutex mu_;
-  mutable std::string cached_date_;                                  // guarded by mu_
-  mutable std::shared_ptr<const crypto::HmacSha256Key> cached_mac_;  // guarded by mu_
+  mutable std::string cached_date_ GUARDED_BY(mu_);
+  mutable std::shared_ptr<const crypto::HmacSha256Key> cached_mac_ GUARDED_BY(mu_);
 };
 
 // Building blocks (exposed for tests).

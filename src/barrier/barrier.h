@@ -15,6 +15,7 @@
 #include "storage/backend.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
+#include "util/thread_annotations.h"
 
 namespace vault::barrier {
 
@@ -81,10 +82,10 @@ class Barrier : public logical::Storage {
   Clock* clock_;
   AsyncMutex keyring_mu_;
   mutable std::shared_mutex mu_;
-  bool sealed_ = true;
-  std::string root_key_;
-  std::map<uint32_t, Key> keys_;
-  uint32_t active_term_ = 0;
+  bool sealed_ GUARDED_BY(mu_) = true;
+  std::string root_key_ GUARDED_BY(mu_);
+  std::map<uint32_t, Key> keys_ GUARDED_BY(mu_);
+  uint32_t active_term_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace vault::barrier

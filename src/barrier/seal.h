@@ -10,6 +10,7 @@
 #include "barrier/barrier.h"
 #include "util/async_mutex.h"
 #include "util/task.h"
+#include "util/thread_annotations.h"
 
 namespace vault::barrier {
 
@@ -49,8 +50,8 @@ class SealManager {
   Barrier* barrier_;
   AsyncMutex op_mu_;
   std::mutex parts_mu_;
-  std::vector<std::string> parts_;  // guarded by parts_mu_
-  std::string nonce_;               // guarded by parts_mu_
+  std::vector<std::string> parts_ GUARDED_BY(parts_mu_);
+  std::string nonce_ GUARDED_BY(parts_mu_);
 };
 
 }  // namespace vault::barrier

@@ -19,6 +19,7 @@
 #include "logical/logical.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
+#include "util/thread_annotations.h"
 
 namespace vault::core {
 
@@ -84,7 +85,7 @@ class AuditBroker {
   logical::Storage* barrier_;
   Clock* clock_;
   mutable std::shared_mutex mu_;  // devices_ and the table
-  std::vector<std::shared_ptr<AuditDevice>> devices_;
+  std::vector<std::shared_ptr<AuditDevice>> devices_ GUARDED_BY(mu_);
 };
 
 }  // namespace vault::core

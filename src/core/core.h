@@ -26,6 +26,7 @@
 #include "storage/backend.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
+#include "util/thread_annotations.h"
 
 namespace vault::core {
 
@@ -138,8 +139,9 @@ class Core {
   std::atomic<bool> active_{false};  // post-unseal setup done; cleared first when sealing
   std::mutex background_mu_;
   std::condition_variable background_cv_;
-  bool background_running_ = false;
-  bool background_kicked_ = false;  // run the background pass now (a used-up token to revoke)
+  bool background_running_ GUARDED_BY(background_mu_) = false;
+  bool background_kicked_ GUARDED_BY(background_mu_) =
+      false;  // run the background pass now (a used-up token to revoke)
   std::thread background_thread_;
   std::atomic<int64_t> rollback_passes_done_{0};
 };

@@ -45,6 +45,7 @@
 #include "util/clock.h"
 #include "util/delay_timer.h"
 #include "util/task.h"
+#include "util/thread_annotations.h"
 
 namespace vault::core {
 
@@ -254,39 +255,44 @@ class ExpirationManager {
   ExpirationConfig config_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;         // wakes the dispatcher
-  std::condition_variable settle_cv_;  // wakes Settle()
-  bool dispatching_ = false;           // the dispatcher is starting a batch it took
-  std::vector<Timer> heap_;            // a min-heap on deadline (std::push_heap with std::greater)
-  std::unordered_map<uint64_t, std::string> odd_ids_;  // lease ids that are not <path>/<uuid>
-  uint64_t next_odd_ = 0;
+  std::condition_variable cv_;                // wakes the dispatcher
+  std::condition_variable settle_cv_;         // wakes Settle()
+  bool dispatching_ GUARDED_BY(mu_) = false;  // the dispatcher is starting a batch it took
+  std::vector<Timer> heap_
+      GUARDED_BY(mu_);  // a min-heap on deadline (std::push_heap with std::greater)
+  std::unordered_map<uint64_t, std::string> odd_ids_
+      GUARDED_BY(mu_);  // lease ids that are not <path>/<uuid>
+  uint64_t next_odd_ GUARDED_BY(mu_) = 0;
   struct Claim {
     bool revoking = false;          // else a renewal or the request issuing it
     bool revoke_requested = false;  // a user revoked it meanwhile: revoke when released
     bool force_requested = false;  // ... with force (revoke-force): delete even if the engine fails
   };
-  std::unordered_map<std::string, Claim> busy_;  // leases being revoked, renewed or issued now
+  std::unordered_map<std::string, Claim> busy_
+      GUARDED_BY(mu_);  // leases being revoked, renewed or issued now
   // Leases whose next timer revokes them whatever their deadline (a deferred revocation); true:
   // with force (deleted even if the engine fails).
-  std::unordered_map<std::string, bool> forced_;
+  std::unordered_map<std::string, bool> forced_ GUARDED_BY(mu_);
   // Accessors of tokens revoked lately, oldest first, so that a lease registered for one by a
   // request still in flight when its token was revoked is revoked too. Kept for the longest a
   // request can take to issue a secret, with room to spare.
   static constexpr int64_t kRevokedTokenMemoryMs = 15 * 60 * 1000;
-  std::deque<std::pair<int64_t, std::string>> revoked_tokens_order_;
-  std::unordered_map<std::string, int64_t> revoked_tokens_;  // accessor -> when
-  bool running_ = false;
-  uint64_t generation_ = 0;  // bumps on Stop so a restore still running stops
+  std::deque<std::pair<int64_t, std::string>> revoked_tokens_order_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, int64_t> revoked_tokens_ GUARDED_BY(mu_);  // accessor -> when
+  bool running_ GUARDED_BY(mu_) = false;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;  // bumps on Stop so a restore still running stops
 
   std::mutex paths_mu_;  // the interned lease paths; only ever grows (one entry per role path)
-  std::vector<std::string> paths_;
-  std::unordered_map<std::string, uint32_t> path_index_;
+  std::vector<std::string> paths_ GUARDED_BY(paths_mu_);
+  std::unordered_map<std::string, uint32_t> path_index_ GUARDED_BY(paths_mu_);
 
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;
-  std::vector<Outcome> completed_;  // finished timer revocations, to commit in a batch
-  uint64_t commit_generation_ = 0;  // outcomes of an earlier generation are dropped
-  bool committing_ = false;
+  std::vector<Outcome> completed_
+      GUARDED_BY(commit_mu_);  // finished timer revocations, to commit in a batch
+  uint64_t commit_generation_ GUARDED_BY(commit_mu_) =
+      0;  // outcomes of an earlier generation are dropped
+  bool committing_ GUARDED_BY(commit_mu_) = false;
 
   std::thread dispatcher_;  // restores the timers at start, then dispatches
   std::thread committer_;

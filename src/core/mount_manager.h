@@ -7,6 +7,7 @@
 #include "core/mounts.h"
 #include "util/async_mutex.h"
 #include "util/task.h"
+#include "util/thread_annotations.h"
 
 namespace vault::core {
 
@@ -58,7 +59,7 @@ class MountManager {
   SystemTtls ttls_;
   AsyncMutex change_mu_;  // orders table changes across their storage writes
   mutable std::mutex mu_;
-  std::vector<MountEntry> table_;  // guarded by mu_
+  std::vector<MountEntry> table_ GUARDED_BY(mu_);
 };
 
 }  // namespace vault::core

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "logical/logical.h"
+#include "util/thread_annotations.h"
 
 namespace vault::core {
 
@@ -86,9 +87,12 @@ class PolicyStore {
  private:
   logical::Storage* barrier_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;  // parsed cache
-  std::unordered_map<std::string, std::shared_ptr<const Acl>> acls_;         // by joined names
-  uint64_t generation_ = 0;  // bumped on every change; stale ACL builds are not cached
+  std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_
+      GUARDED_BY(mu_);  // parsed cache
+  std::unordered_map<std::string, std::shared_ptr<const Acl>> acls_
+      GUARDED_BY(mu_);  // by joined names
+  uint64_t generation_ GUARDED_BY(mu_) =
+      0;  // bumped on every change; stale ACL builds are not cached
 };
 
 }  // namespace vault::core

@@ -27,6 +27,7 @@
 #include "util/async_mutex.h"
 #include "util/clock.h"
 #include "util/task.h"
+#include "util/thread_annotations.h"
 
 namespace vault::core {
 
@@ -152,14 +153,15 @@ class TokenStore {
   logical::Storage* storage_;
   Clock* clock_;
   mutable std::shared_mutex mu_;
-  std::string salt_;                                 // guarded by mu_
-  std::unique_ptr<crypto::HmacSha256Key> hmac_;      // guarded by mu_; keyed with salt_
-  std::unordered_map<std::string, TokenRef> cache_;  // guarded by mu_; by id_hash
+  std::string salt_ GUARDED_BY(mu_);
+  std::unique_ptr<crypto::HmacSha256Key> hmac_ GUARDED_BY(mu_);      // keyed with salt_
+  std::unordered_map<std::string, TokenRef> cache_ GUARDED_BY(mu_);  // by id_hash
   // Serializes creates, uses and revocation steps (never held across the hook).
   AsyncMutex write_mu_;
   RevokeHook revoke_hook_;  // set once, before the store is used
   std::mutex expiry_mu_;
-  std::set<std::pair<int64_t, std::string>> expiry_;  // (expire_time, id_hash); may be stale
+  std::set<std::pair<int64_t, std::string>> expiry_
+      GUARDED_BY(expiry_mu_);  // (expire_time, id_hash); may be stale
 };
 
 }  // namespace vault::core

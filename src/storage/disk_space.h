@@ -18,6 +18,7 @@
 #include <string>
 
 #include "util/status.h"
+#include "util/thread_annotations.h"
 
 namespace vault::storage {
 
@@ -57,8 +58,8 @@ class DiskSpaceGuard {
   const std::string ballast_path_;
   const Options options_;
   mutable std::mutex mu_;
-  uint64_t reserve_;      // guarded by mu_
-  bool ballast_ = false;  // guarded by mu_
+  uint64_t reserve_ GUARDED_BY(mu_);
+  bool ballast_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace vault::storage

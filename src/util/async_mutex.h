@@ -11,6 +11,8 @@
 #include <mutex>
 #include <utility>
 
+#include "util/thread_annotations.h"
+
 namespace vault {
 
 class AsyncMutex {
@@ -80,8 +82,8 @@ class AsyncMutex {
 
  private:
   std::mutex mu_;
-  bool locked_ = false;                          // guarded by mu_
-  std::deque<std::coroutine_handle<>> waiters_;  // guarded by mu_
+  bool locked_ GUARDED_BY(mu_) = false;
+  std::deque<std::coroutine_handle<>> waiters_ GUARDED_BY(mu_);
 };
 
 }  // namespace vault

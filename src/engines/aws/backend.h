@@ -17,6 +17,7 @@
 #include "usertemplate/username_template.h"
 #include "util/claim_set.h"
 #include "util/delay_timer.h"
+#include "util/thread_annotations.h"
 
 namespace vault::engines::awsengine {
 
@@ -171,10 +172,10 @@ class AwsBackend : public logical::FrameworkBackend {
   ClaimSet static_busy_;  // static roles locked by a request or rotation
 
   std::mutex mu_;  // guards the client cache
-  std::string iam_key_;
-  std::shared_ptr<::vault::aws::IamApi> iam_;
-  std::string sts_key_;
-  std::optional<StsHandle> sts_;
+  std::string iam_key_ GUARDED_BY(mu_);
+  std::shared_ptr<::vault::aws::IamApi> iam_ GUARDED_BY(mu_);
+  std::string sts_key_ GUARDED_BY(mu_);
+  std::optional<StsHandle> sts_ GUARDED_BY(mu_);
 
   // Parsed roles and config/root, reused while their stored text is unchanged: a creds read
   // compares the text it read with the one parsed instead of parsing it again. Writes need no
@@ -186,11 +187,11 @@ class AwsBackend : public logical::FrameworkBackend {
   };
   static constexpr size_t kParsedRolesKept = 256;
   std::mutex parsed_mu_;
-  std::unordered_map<std::string, Parsed<Role>> parsed_roles_;
-  Parsed<RootConfig> parsed_config_;
+  std::unordered_map<std::string, Parsed<Role>> parsed_roles_ GUARDED_BY(parsed_mu_);
+  Parsed<RootConfig> parsed_config_ GUARDED_BY(parsed_mu_);
   std::mutex template_mu_;  // guards the parsed username_template, reused while its text holds
-  std::string template_text_;
-  std::optional<UsernameTemplate> template_;
+  std::string template_text_ GUARDED_BY(template_mu_);
+  std::optional<UsernameTemplate> template_ GUARDED_BY(template_mu_);
 };
 
 }  // namespace vault::engines::awsengine
