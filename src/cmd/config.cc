@@ -1,6 +1,8 @@
 #include "cmd/config.h"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "hcl/hcl.h"
@@ -9,6 +11,10 @@
 
 namespace vault::cmd {
 namespace {
+
+constexpr const char* kEtcdHaUnsupported =
+    "storage \"etcd\": ha_enabled = true is not supported yet: this server runs as one active "
+    "node on etcd (set ha_enabled = false, or leave it out)";
 
 Result<int64_t> TtlValue(const Json& v, const char* name) {
   if (v.is_number()) return v.get<int64_t>();
@@ -34,7 +40,117 @@ std::vector<Json> Blocks(const Json& v) {
   return {v};
 }
 
+Result<std::string> StringSetting(const Json& body, const char* key) {
+  const Json& v = body[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+  return InvalidArgument(std::string("storage \"etcd\": ") + key + " must be a string");
+}
+
+// Go's strconv.ParseBool, as Vault reads ha_enabled and sync.
+Result<bool> BoolSetting(std::string_view key, const std::string& value) {
+  int b = ParseGoBool(value);
+  if (b < 0) {
+    return InvalidArgument("value [" + value + "] of '" + std::string(key) +
+                           "' could not be understood");
+  }
+  return b == 1;
+}
+
+// A duration ("15s", "500ms") or bare seconds, in milliseconds.
+Result<int64_t> DurationSettingMs(const char* key, const std::string& value) {
+  bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) return static_cast<int64_t>(std::stoll(value)) * 1000;
+  auto ns = ParseGoDurationNanos(value);
+  if (!ns.ok() || *ns <= 0)
+    return InvalidArgument(std::string("storage \"etcd\": invalid ") + key + " \"" + value + "\"");
+  return *ns / 1000000;
+}
+
+Status ParseEtcd(const Json& body, EtcdStorageConfig* out) {
+  for (auto& [k, v] : body.items()) {
+    const char* key = k.c_str();
+    if (k == "address") {
+      ASSIGN_OR_RETURN(std::string a, StringSetting(body, key));
+      out->address.clear();
+      for (auto& part : Split(a, ',')) {
+        std::string t = Trim(part);
+        if (!t.empty()) out->address.push_back(t);
+      }
+    } else if (k == "etcd_api") {
+      ASSIGN_OR_RETURN(std::string api, StringSetting(body, key));
+      if (api != "v3" && api != "3" && api != "etcd3")
+        return InvalidArgument("storage \"etcd\": unknown API version \"" + api +
+                               "\" (etcd's v3 API is the one supported; Vault removed v2 in 1.10)");
+    } else if (k == "path") {
+      ASSIGN_OR_RETURN(out->path, StringSetting(body, key));
+    } else if (k == "ha_enabled") {
+      ASSIGN_OR_RETURN(std::string text, StringSetting(body, key));
+      ASSIGN_OR_RETURN(bool on, BoolSetting(k, text));
+      if (on) return InvalidArgument(kEtcdHaUnsupported);
+    } else if (k == "sync") {
+      ASSIGN_OR_RETURN(std::string text, StringSetting(body, key));
+      ASSIGN_OR_RETURN(out->sync, BoolSetting(k, text));
+    } else if (k == "request_timeout") {
+      ASSIGN_OR_RETURN(std::string text, StringSetting(body, key));
+      ASSIGN_OR_RETURN(out->request_timeout_ms, DurationSettingMs(key, text));
+    } else if (k == "lock_timeout") {
+      ASSIGN_OR_RETURN(std::string text, StringSetting(body, key));
+      ASSIGN_OR_RETURN(int64_t ms, DurationSettingMs(key, text));
+      out->lock_timeout_s = std::max<int64_t>(1, ms / 1000);
+    } else if (k == "username") {
+      ASSIGN_OR_RETURN(out->username, StringSetting(body, key));
+    } else if (k == "password") {
+      ASSIGN_OR_RETURN(out->password, StringSetting(body, key));
+    } else if (k == "tls_ca_file") {
+      ASSIGN_OR_RETURN(out->tls_ca_file, StringSetting(body, key));
+    } else if (k == "tls_cert_file" || k == "tls_key_file" || k == "tls_server_name" ||
+               k == "discovery_srv" || k == "discovery_srv_name" || k == "max_receive_size") {
+      return InvalidArgument("storage \"etcd\": " + k +
+                             " is not supported by this server (supported: address, etcd_api, "
+                             "path, request_timeout, lock_timeout, username, password, "
+                             "tls_ca_file, sync)");
+    } else {
+      return InvalidArgument("storage \"etcd\": unknown setting \"" + k + "\"");
+    }
+  }
+  if (out->address.empty()) return InvalidArgument("storage \"etcd\": address is empty");
+  for (const auto& a : out->address) {
+    if (!(a.starts_with("http://") || a.starts_with("https://")) || a.find("://") + 3 == a.size())
+      return InvalidArgument(
+          "storage \"etcd\": client setup failed: address must be valid URL (ex. "
+          "'scheme://host:port'): \"" +
+          a + "\"");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status ApplyEtcdEnvironment(ServerConfig* config,
+                            const std::function<const char*(const char*)>& getenv) {
+  if (config->storage_type != "etcd") return Status::Ok();
+  EtcdStorageConfig& e = config->etcd;
+  auto env = [&](const char* name) -> std::optional<std::string> {
+    const char* v = getenv(name);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+  if (auto a = env("ETCD_ADDR")) {
+    Json body = {{"address", *a}};
+    EtcdStorageConfig parsed;
+    RETURN_IF_ERROR(ParseEtcd(body, &parsed));
+    e.address = parsed.address;
+  }
+  if (auto h = env("ETCD_HA_ENABLED")) {
+    ASSIGN_OR_RETURN(bool on, BoolSetting("ha_enabled", *h));
+    if (on) return InvalidArgument(kEtcdHaUnsupported);
+  }
+  if (auto u = env("ETCD_USERNAME")) e.username = *u;
+  if (auto p = env("ETCD_PASSWORD")) e.password = *p;
+  return Status::Ok();
+}
 
 Result<ServerConfig> ParseServerConfig(const std::string& text) {
   ASSIGN_OR_RETURN(Json doc, hcl::Parse(text));
@@ -47,11 +163,25 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
       return InvalidArgument(std::string("exactly one ") + key + " block is required");
     auto it = s.begin();
     cfg.storage_type = it.key();
-    if (cfg.storage_type != "inmem" && cfg.storage_type != "rocksdb")
+    if (cfg.storage_type != "inmem" && cfg.storage_type != "rocksdb" && cfg.storage_type != "etcd")
       return InvalidArgument("unknown storage type \"" + cfg.storage_type +
-                             "\" (supported: rocksdb, inmem)");
+                             "\" (supported: rocksdb, etcd, inmem)");
     Json body = it.value().is_array() && !it.value().empty() ? it.value()[0] : it.value();
-    if (body.is_object() && body.contains("path") && body["path"].is_string())
+    if (!body.is_object()) body = Json::object();
+    if (cfg.storage_type == "etcd") {
+      RETURN_IF_ERROR(ParseEtcd(body, &cfg.etcd));
+      continue;
+    }
+    for (auto& [k, v] : body.items()) {
+      if (cfg.storage_type == "rocksdb" && k == "path") continue;
+      if (k == "ha_enabled") {
+        return InvalidArgument("storage \"" + cfg.storage_type +
+                               "\" does not support ha_enabled: it serves one server; "
+                               "high availability needs storage \"etcd\"");
+      }
+      return InvalidArgument("storage \"" + cfg.storage_type + "\": unknown setting \"" + k + "\"");
+    }
+    if (body.contains("path") && body["path"].is_string())
       cfg.storage_path = body["path"].get<std::string>();
     if (cfg.storage_type == "rocksdb" && cfg.storage_path.empty())
       return InvalidArgument("storage \"rocksdb\" requires a path");
@@ -123,6 +253,7 @@ Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
   if (!c.storage_path.empty() || c.storage_type != "inmem") {
     into->storage_type = c.storage_type;
     into->storage_path = c.storage_path;
+    into->etcd = c.etcd;
   }
   for (const auto& l : c.listeners) into->listeners.push_back(l);
   if (c.default_lease_ttl) into->default_lease_ttl = c.default_lease_ttl;

@@ -1,6 +1,7 @@
 // Vault's server configuration file (HCL or JSON): storage, listeners, TTL defaults.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,9 +10,22 @@
 
 namespace vault::cmd {
 
+// storage "etcd" (Vault's parameters; ETCD_* environment variables beat the file).
+struct EtcdStorageConfig {
+  std::vector<std::string> address = {"http://127.0.0.1:2379"};
+  std::string path = "/vault/";
+  int64_t request_timeout_ms = 5000;
+  int64_t lock_timeout_s = 15;
+  std::string username;
+  std::string password;  // secret
+  std::string tls_ca_file;
+  bool sync = true;  // replace `address` by the cluster's member list at start-up
+};
+
 struct ServerConfig {
-  std::string storage_type = "inmem";  // "inmem" | "rocksdb"
+  std::string storage_type = "inmem";  // "inmem" | "rocksdb" | "etcd"
   std::string storage_path;            // rocksdb directory
+  EtcdStorageConfig etcd;
   std::vector<http::ListenerConfig> listeners;
   int64_t default_lease_ttl = 0;  // seconds; 0 = 768h
   int64_t max_lease_ttl = 0;      // seconds; 0 = 768h
@@ -29,6 +43,10 @@ struct ServerConfig {
 // Parses one config document. kInvalidArgument with the file's problem (HCL errors carry
 // line:column).
 Result<ServerConfig> ParseServerConfig(const std::string& text);
+// The ETCD_ADDR, ETCD_HA_ENABLED, ETCD_USERNAME and ETCD_PASSWORD environment variables over a
+// storage "etcd" block's settings, as Vault applies them (`getenv` is the lookup).
+Status ApplyEtcdEnvironment(ServerConfig* config,
+                            const std::function<const char*(const char*)>& getenv);
 // Reads and parses a file (merging into `into` when several -config flags are given).
 Status LoadServerConfigFile(const std::string& path, ServerConfig* into);
 

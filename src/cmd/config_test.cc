@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace vault::cmd {
 namespace {
 
@@ -53,6 +55,75 @@ TEST(Config, HttpIoTimeSlice) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("http_io_time_slice"), std::string::npos) << bad;
   }
+}
+
+TEST(Config, Etcd) {
+  auto c = ParseServerConfig(R"(
+storage "etcd" {
+  address         = "http://127.0.0.1:2379, http://127.0.0.1:22379"
+  etcd_api        = "v3"
+  path            = "vault-a"
+  ha_enabled      = "false"
+  request_timeout = "2s"
+  lock_timeout    = "3s"
+  sync            = "false"
+  username        = "vault"
+  password        = "p"
+})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage_type, "etcd");
+  EXPECT_EQ(c->etcd.address,
+            (std::vector<std::string>{"http://127.0.0.1:2379", "http://127.0.0.1:22379"}));
+  EXPECT_EQ(c->etcd.path, "vault-a");
+  EXPECT_EQ(c->etcd.request_timeout_ms, 2000);
+  EXPECT_EQ(c->etcd.lock_timeout_s, 3);
+  EXPECT_FALSE(c->etcd.sync);
+  EXPECT_EQ(c->etcd.username, "vault");
+
+  auto defaults = ParseServerConfig("storage \"etcd\" {}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->etcd.address, (std::vector<std::string>{"http://127.0.0.1:2379"}));
+  EXPECT_EQ(defaults->etcd.path, "/vault/");
+  EXPECT_EQ(defaults->etcd.request_timeout_ms, 5000);
+  EXPECT_TRUE(defaults->etcd.sync);
+
+  auto message = [](const char* text) { return ParseServerConfig(text).status().message(); };
+  EXPECT_NE(message("storage \"etcd\" { address = \"127.0.0.1:2379\" }")
+                .find("address must be valid URL"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"etcd\" { etcd_api = \"v2\" }").find("unknown API version"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"etcd\" { ha_enabled = \"yes\" }").find("could not be understood"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"etcd\" { ha_enabled = \"true\" }").find("not supported yet"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"etcd\" { tls_cert_file = \"c.pem\" }").find("not supported"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"etcd\" { adress = \"http://x:1\" }").find("unknown setting"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"etcd\" { request_timeout = \"soon\" }").find("request_timeout"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"rocksdb\" {\n path = \"/d\"\n ha_enabled = \"true\" }")
+                .find("does not support ha_enabled"),
+            std::string::npos);
+  EXPECT_NE(message("storage \"rocksdb\" {\n path = \"/d\"\n cache = 1 }").find("unknown setting"),
+            std::string::npos);
+}
+
+TEST(Config, EtcdEnvironmentBeatsTheFile) {
+  auto c = ParseServerConfig("storage \"etcd\" { address = \"http://a:1\" }");
+  ASSERT_TRUE(c.ok());
+  std::map<std::string, std::string> env = {{"ETCD_ADDR", "http://b:2,http://c:3"},
+                                            {"ETCD_USERNAME", "u"}};
+  auto getenv = [&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ASSERT_TRUE(ApplyEtcdEnvironment(&*c, getenv).ok());
+  EXPECT_EQ(c->etcd.address, (std::vector<std::string>{"http://b:2", "http://c:3"}));
+  EXPECT_EQ(c->etcd.username, "u");
+  env["ETCD_HA_ENABLED"] = "1";
+  EXPECT_FALSE(ApplyEtcdEnvironment(&*c, getenv).ok());
 }
 
 TEST(Config, Errors) {

@@ -17,6 +17,8 @@
 #include "core/core.h"
 #include "engines/aws/aws.h"
 #include "engines/kv/kv.h"
+#include "etcd/backend.h"
+#include "etcd/client.h"
 #include "http/handler.h"
 #include "http/server.h"
 #include "net/curl_http_client.h"
@@ -129,6 +131,33 @@ void WriteTokenFile(const std::string& token) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
+// The etcd backend of a storage "etcd" block: its HTTP client (with the block's CA), the etcd
+// client (members from the cluster's own list when `sync`), the backend. Start-up: may wait.
+Result<std::unique_ptr<storage::Backend>> OpenEtcd(const EtcdStorageConfig& c,
+                                                   std::unique_ptr<net::CurlHttpClient>* http,
+                                                   std::unique_ptr<etcd::Client>* client) {
+  net::CurlOptions ho;
+  ho.ca_file = c.tls_ca_file;
+  ho.max_response_bytes = 256 << 20;  // a page of a ranged read
+  *http = std::make_unique<net::CurlHttpClient>(ho);
+  etcd::ClientOptions o;
+  o.endpoints = c.address;
+  o.request_timeout_ms = c.request_timeout_ms;
+  o.username = c.username;
+  o.password = c.password;
+  RETURN_IF_ERROR(etcd::Client::Validate(o));
+  *client = std::make_unique<etcd::Client>(http->get(), http->get(), o);
+  if (c.sync) {
+    auto members = SyncWait((*client)->MemberClientUrls());
+    if (!members.ok())
+      return Internal("reading etcd's member list (sync) failed: " + members.status().message());
+    (*client)->SetEndpoints(std::move(*members));
+  }
+  etcd::BackendOptions bo;
+  bo.path = c.path;
+  return std::unique_ptr<storage::Backend>(std::make_unique<etcd::EtcdBackend>(client->get(), bo));
+}
+
 }  // namespace
 
 // SIGHUP reopens the audit log files (log rotation). SIGHUP is blocked in every thread (the
@@ -178,8 +207,25 @@ int RunServer(const std::vector<std::string>& args) {
   }
   InitLogging(flags.log_level.empty() ? config.log_level : flags.log_level);
 
+  Status env_applied = ApplyEtcdEnvironment(&config, [](const char* n) { return std::getenv(n); });
+  if (!env_applied.ok()) {
+    std::cerr << env_applied.message() << "\n";
+    return 1;
+  }
+
+  // etcd's client and its HTTP connections; declared before the core, which outlives nothing
+  // it uses.
+  std::unique_ptr<net::CurlHttpClient> etcd_http;
+  std::unique_ptr<etcd::Client> etcd_client;
   std::unique_ptr<storage::Backend> physical;
-  if (config.storage_type == "rocksdb") {
+  if (config.storage_type == "etcd") {
+    auto opened = OpenEtcd(config.etcd, &etcd_http, &etcd_client);
+    if (!opened.ok()) {
+      std::cerr << "Error initializing storage of type etcd: " << opened.status().message() << "\n";
+      return 1;
+    }
+    physical = std::move(opened).value();
+  } else if (config.storage_type == "rocksdb") {
     auto db = storage::RocksDbBackend::Open(config.storage_path);
     if (!db.ok()) {
       std::cerr << "Error initializing storage of type rocksdb: " << db.status().message() << "\n";

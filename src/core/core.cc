@@ -44,8 +44,7 @@ class Core::EarlyLeases final : public logical::LeaseRegistrar {
       std::lock_guard lock(mu_);
       held_.push_back(reg->lease_id);
     }
-    co_return logical::RegisteredLease{reg->lease_id, reg->lease_duration, reg->expire_time_ms,
-                                       std::move(reg->warnings)};
+    co_return std::move(*reg);
   }
 
   // Whether this request registered `lease_id`; any lease.

@@ -812,7 +812,7 @@ std::vector<storage::Mutation> ExpirationManager::PutMutations(
   return m;
 }
 
-Task<Result<ExpirationManager::Registered>> ExpirationManager::Register(
+Task<Result<logical::RegisteredLease>> ExpirationManager::Register(
     std::string request_path, logical::MountInfo mount, const logical::SecretSpec& spec,
     std::string token_accessor, std::vector<std::string> wal_keys, bool hold) {
   int64_t now_ms = NowMs();
@@ -851,7 +851,7 @@ Task<Result<ExpirationManager::Registered>> ExpirationManager::Register(
     if (hold) co_await PersistRevokeRequest(e.lease_id, false);  // deferred until it ends
     RequestRevoke(e.lease_id);
   }
-  Registered r;
+  logical::RegisteredLease r;
   r.lease_id = e.lease_id;
   r.lease_duration = d.ttl;
   r.expire_time_ms = e.expire_time_ms;

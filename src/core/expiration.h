@@ -117,12 +117,6 @@ class ExpirationManager {
   // True once the stored leases have all been armed.
   bool Restored() const { return restored_.load(); }
 
-  struct Registered {
-    std::string lease_id;
-    int64_t lease_duration = 0;
-    int64_t expire_time_ms = 0;
-    std::vector<std::string> warnings;
-  };
   // Persists a lease for `spec`, returned by the engine serving `request_path` on `mount`, owned
   // by the token with `token_accessor`. `wal_keys` (full storage keys) are deleted in the same
   // batch. On failure the caller must revoke the secret through the engine.
@@ -131,9 +125,9 @@ class ExpirationManager {
   // token) is deferred until the hold ends. When the token was revoked while the request ran (the
   // token's revocation found no lease of it yet), the lease is revoked as soon as it is released.
   // `spec` must outlive the task.
-  Task<Result<Registered>> Register(std::string request_path, logical::MountInfo mount,
-                                    const logical::SecretSpec& spec, std::string token_accessor,
-                                    std::vector<std::string> wal_keys, bool hold = false);
+  Task<Result<logical::RegisteredLease>> Register(
+      std::string request_path, logical::MountInfo mount, const logical::SecretSpec& spec,
+      std::string token_accessor, std::vector<std::string> wal_keys, bool hold = false);
   // Moves a held lease's issue and expiry times forward to now, keeping its TTL: for a secret
   // handed out well after its lease was registered.
   Task<Status> Rebase(std::string lease_id);

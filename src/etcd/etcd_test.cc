@@ -1,0 +1,215 @@
+// The etcd client and storage backend against real etcd members on loopback.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "etcd/backend.h"
+#include "etcd/client.h"
+#include "etcd/testing/etcd_cluster.h"
+#include "net/curl_http_client.h"
+#include "storage/blocking.h"
+#include "storage/conformance.h"
+#include "util/encoding.h"
+#include "util/random.h"
+
+namespace vault::etcd {
+namespace {
+
+// One single-member etcd for the tests of this process (ctest runs each test in its own).
+struct Shared {
+  testing::EtcdCluster cluster{1};
+  net::CurlHttpClient http;
+  std::unique_ptr<Client> client;
+  Shared() {
+    ClientOptions o;
+    o.endpoints = cluster.ClientUrls();
+    client = std::make_unique<Client>(&http, &http, o);
+  }
+};
+
+Shared* shared_etcd = nullptr;
+
+Shared& Etcd() {
+  if (shared_etcd == nullptr) shared_etcd = new Shared();
+  return *shared_etcd;
+}
+
+// Stops the shared member when the tests end.
+class StopSharedEtcd : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    delete shared_etcd;
+    shared_etcd = nullptr;
+  }
+};
+[[maybe_unused]] ::testing::Environment* const stop_shared_etcd =
+    ::testing::AddGlobalTestEnvironment(new StopSharedEtcd);
+
+std::string UniquePath() { return "/test-" + HexEncode(RandomBytes(6)) + "/"; }
+
+std::unique_ptr<storage::Backend> NewBackend(int64_t page_size) {
+  EXPECT_EQ(Etcd().cluster.error(), "");
+  BackendOptions o;
+  o.path = UniquePath();
+  o.page_size = page_size;
+  return std::make_unique<EtcdBackend>(Etcd().client.get(), o);
+}
+
+TEST(EtcdBackend, KeysLiveUnderThePrefix) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  BackendOptions o;
+  o.path = "vault-" + HexEncode(RandomBytes(4));  // no slashes: both are added
+  EtcdBackend b(Etcd().client.get(), o);
+  EXPECT_EQ(b.prefix(), "/" + o.path + "/");
+  ASSERT_TRUE(SyncWait(b.Put("core/keyring", "ciphertext")).ok());
+  RangeRequest r;
+  r.key = "/" + o.path + "/core/keyring";
+  auto got = SyncWait(Etcd().client->Range(r));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->kvs.size(), 1u);
+  EXPECT_EQ(got->kvs[0].value, "ciphertext");
+}
+
+TEST(EtcdBackend, ListSkipsOverFoldersItHasSeen) {
+  auto backend = NewBackend(3);
+  storage::Blocking b(backend.get());
+  // 50 keys in one folder and two beside it: the folder costs one page, not 17.
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(b.Put("l/big/" + std::to_string(i), "x").ok());
+  ASSERT_TRUE(b.Put("l/a", "x").ok());
+  ASSERT_TRUE(b.Put("l/z", "x").ok());
+  EXPECT_EQ(*b.List("l/"), (std::vector<std::string>{"a", "big/", "z"}));
+}
+
+TEST(EtcdBackend, BatchesLargerThanATransactionAllLand) {
+  auto backend = NewBackend(1000);
+  storage::Blocking b(backend.get());
+  std::vector<storage::Mutation> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back({"m/" + std::to_string(i), "v"});
+  ASSERT_TRUE(b.Write(batch).ok());
+  EXPECT_EQ(b.List("m/")->size(), 300u);
+  batch.clear();
+  for (int i = 0; i < 300; ++i) batch.push_back({"m/" + std::to_string(i), std::nullopt});
+  ASSERT_TRUE(b.Write(batch).ok());
+  EXPECT_TRUE(b.List("m/")->empty());
+}
+
+TEST(EtcdBackend, ValueOverEtcdsRequestLimitIsTooLarge) {
+  auto backend = NewBackend(1000);
+  storage::Blocking b(backend.get());
+  Status st = b.Put("big", std::string(2 << 20, 'x'));
+  EXPECT_EQ(st.code(), StatusCode::kPayloadTooLarge) << st.ToString();
+  EXPECT_NE(st.message().find("too large"), std::string::npos);
+  EXPECT_FALSE(b.Get("big")->has_value());
+  st = b.Write({{"big2", std::string(2 << 20, 'y')}});
+  EXPECT_EQ(st.code(), StatusCode::kPayloadTooLarge) << st.ToString();
+}
+
+TEST(EtcdClient, TxnComparesAndReportsTheBranch) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  Client& c = *Etcd().client;
+  const std::string k = UniquePath() + "k";
+  // "k does not exist" -> create it.
+  TxnRequest create;
+  create.compare.push_back({Compare::Target::kCreate, Compare::Result::kEqual, k, 0, ""});
+  create.success.push_back({TxnOp::Kind::kPut, k, "v1", 0, ""});
+  create.failure.push_back({TxnOp::Kind::kRange, k, "", 0, ""});
+  auto first = SyncWait(c.Txn(create));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->succeeded);
+  auto second = SyncWait(c.Txn(create));
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->succeeded);
+  ASSERT_EQ(second->ranges.size(), 1u);
+  ASSERT_EQ(second->ranges[0].kvs.size(), 1u);
+  EXPECT_EQ(second->ranges[0].kvs[0].value, "v1");
+  EXPECT_EQ(second->ranges[0].kvs[0].create_revision, first->revision);
+}
+
+TEST(EtcdClient, LeasesKeepAliveAndEnd) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  Client& c = *Etcd().client;
+  auto lease = SyncWait(c.LeaseGrant(10));
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  EXPECT_EQ(lease->ttl, 10);
+  const std::string k = UniquePath() + "leased";
+  ASSERT_TRUE(SyncWait(c.Put(k, "x", lease->id)).ok());
+  auto ttl = SyncWait(c.LeaseKeepAlive(lease->id));
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_EQ(*ttl, 10);
+  ASSERT_TRUE(SyncWait(c.LeaseRevoke(lease->id)).ok());
+  ttl = SyncWait(c.LeaseKeepAlive(lease->id));
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_EQ(*ttl, 0);  // gone, and its key with it
+  RangeRequest r;
+  r.key = k;
+  EXPECT_TRUE(SyncWait(c.Range(r))->kvs.empty());
+  // A put on a lease that is gone is etcd's NotFound.
+  EXPECT_EQ(SyncWait(c.Put(k, "x", lease->id)).code(), StatusCode::kNotFound);
+}
+
+TEST(EtcdClient, PrefixEnd) {
+  EXPECT_EQ(PrefixEnd("/vault/"), "/vault0");
+  EXPECT_EQ(PrefixEnd("a\xff"), "b");
+  EXPECT_EQ(PrefixEnd(""), std::string(1, '\0'));
+  EXPECT_EQ(PrefixEnd("\xff\xff"), std::string(1, '\0'));
+}
+
+TEST(EtcdClient, ValidateNeedsUrlsWithASchemeAndHost) {
+  ClientOptions o;
+  EXPECT_FALSE(Client::Validate(o).ok());
+  o.endpoints = {"127.0.0.1:2379"};
+  EXPECT_NE(Client::Validate(o).message().find("address must be valid URL"), std::string::npos);
+  o.endpoints = {"http://"};
+  EXPECT_FALSE(Client::Validate(o).ok());
+  o.endpoints = {"http://127.0.0.1:2379", "https://etcd-2:2379"};
+  EXPECT_TRUE(Client::Validate(o).ok());
+}
+
+TEST(EtcdClient, NoMemberAnsweringIsAnErrorAfterTheTimeout) {
+  net::CurlHttpClient http;
+  ClientOptions o;
+  o.endpoints = {"http://127.0.0.1:1", "http://127.0.0.1:2"};
+  o.request_timeout_ms = 300;
+  Client c(&http, &http, o);
+  RangeRequest r;
+  r.key = "x";
+  auto got = SyncWait(c.Range(r));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kInternal);
+  EXPECT_NE(got.status().message().find("no member answered"), std::string::npos);
+}
+
+// A three-member cluster: the client starts on an address where nothing listens, moves on, and
+// keeps writing when the member it uses is killed.
+TEST(EtcdClient, FailsOverBetweenMembers) {
+  testing::EtcdCluster cluster(3);
+  ASSERT_EQ(cluster.error(), "");
+  net::CurlHttpClient http;
+  ClientOptions o;
+  o.endpoints = {"http://127.0.0.1:1"};
+  for (const auto& u : cluster.ClientUrls()) o.endpoints.push_back(u);
+  o.request_timeout_ms = 10000;  // a new etcd leader takes about a second to elect
+  Client c(&http, &http, o);
+  EtcdBackend backend(&c, BackendOptions{});
+  storage::Blocking b(&backend);
+  ASSERT_TRUE(b.Put("a", "1").ok());
+  EXPECT_EQ(c.CurrentEndpoint(), cluster.ClientUrl(0));
+  cluster.Kill(0);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(b.Put("k" + std::to_string(i), "v").ok()) << i;
+  EXPECT_NE(c.CurrentEndpoint(), cluster.ClientUrl(0));
+  EXPECT_EQ(**b.Get("a"), "1");
+  EXPECT_EQ(b.List("")->size(), 21u);
+}
+
+}  // namespace
+}  // namespace vault::etcd
+
+namespace vault::storage {
+INSTANTIATE_TEST_SUITE_P(
+    Etcd, BackendConformance,
+    ::testing::Values(BackendFactory{"etcd", [] { return etcd::NewBackend(1000); }},
+                      // Pages of two keys: listing and scanning cross page boundaries.
+                      BackendFactory{"etcd_pages_of_2", [] { return etcd::NewBackend(2); }}),
+    [](const auto& info) { return info.param.name; });
+}  // namespace vault::storage
