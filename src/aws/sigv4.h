@@ -20,7 +20,7 @@
 #include "aws/api.h"
 #include "crypto/hash.h"
 #include "net/http_client.h"
-#include "util/thread_annotations.h"
+#include "util/lock_annotations.h"
 
 namespace vault::aws {
 

@@ -15,7 +15,7 @@
 #include "storage/backend.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
-#include "util/thread_annotations.h"
+#include "util/lock_annotations.h"
 
 namespace vault::barrier {
 

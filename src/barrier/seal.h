@@ -9,8 +9,8 @@
 
 #include "barrier/barrier.h"
 #include "util/async_mutex.h"
+#include "util/lock_annotations.h"
 #include "util/task.h"
-#include "util/thread_annotations.h"
 
 namespace vault::barrier {
 

@@ -19,7 +19,7 @@
 #include "logical/logical.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
-#include "util/thread_annotations.h"
+#include "util/lock_annotations.h"
 
 namespace vault::core {
 

@@ -44,8 +44,8 @@
 #include "logical/logical.h"
 #include "util/clock.h"
 #include "util/delay_timer.h"
+#include "util/lock_annotations.h"
 #include "util/task.h"
-#include "util/thread_annotations.h"
 
 namespace vault::core {
 

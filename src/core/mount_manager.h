@@ -6,8 +6,8 @@
 
 #include "core/mounts.h"
 #include "util/async_mutex.h"
+#include "util/lock_annotations.h"
 #include "util/task.h"
-#include "util/thread_annotations.h"
 
 namespace vault::core {
 

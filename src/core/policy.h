@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "logical/logical.h"
-#include "util/thread_annotations.h"
+#include "util/lock_annotations.h"
 
 namespace vault::core {
 

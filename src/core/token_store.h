@@ -26,8 +26,8 @@
 #include "logical/logical.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
+#include "util/lock_annotations.h"
 #include "util/task.h"
-#include "util/thread_annotations.h"
 
 namespace vault::core {
 

@@ -25,9 +25,9 @@
 
 #include "net/http_client.h"
 #include "util/json.h"
+#include "util/lock_annotations.h"
 #include "util/status.h"
 #include "util/task.h"
-#include "util/thread_annotations.h"
 
 namespace vault::etcd {
 

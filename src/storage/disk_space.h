@@ -17,8 +17,8 @@
 #include <mutex>
 #include <string>
 
+#include "util/lock_annotations.h"
 #include "util/status.h"
-#include "util/thread_annotations.h"
 
 namespace vault::storage {
 

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <utility>
 
-#include "util/thread_annotations.h"
+#include "util/lock_annotations.h"
 
 namespace vault {
 

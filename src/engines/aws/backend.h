@@ -17,7 +17,7 @@
 #include "usertemplate/username_template.h"
 #include "util/claim_set.h"
 #include "util/delay_timer.h"
-#include "util/thread_annotations.h"
+#include "util/lock_annotations.h"
 
 namespace vault::engines::awsengine {
 

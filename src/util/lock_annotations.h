@@ -1,5 +1,5 @@
-// Abseil-style thread-safety annotations: which mutex guards a member, which lock a function
-// expects. They document the locking in the code itself; under clang they expand to its
+// Abseil-style lock annotations (its thread_annotations.h): which mutex guards a member, which lock
+// a function expects. They document the locking in the code itself; under clang they expand to its
 // thread-safety attributes, under GCC (the build's compiler) to nothing. A std::mutex is never
 // held across a co_await: state guarded across a wait uses an AsyncMutex (util/async_mutex.h),
 // named the same way. docs/architecture.md ("Concurrency") lists every lock.
