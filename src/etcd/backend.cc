@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "etcd/ha_lock.h"
+
 namespace vault::etcd {
 
 std::string NormalizePrefix(std::string_view path) {
@@ -17,7 +19,51 @@ EtcdBackend::EtcdBackend(Client* client, BackendOptions options)
     : client_(client),
       prefix_(NormalizePrefix(options.path)),
       page_size_(std::max<int64_t>(1, options.page_size)),
-      max_txn_ops_(std::max<size_t>(1, options.max_txn_ops)) {}
+      max_txn_ops_(std::max<size_t>(1, options.max_txn_ops)) {
+  if (options.ha_enabled) {
+    lock_ = std::make_unique<EtcdHaLock>(client_, this, prefix_ + "core/lock",
+                                         std::max<int64_t>(1, options.lock_timeout_s));
+  }
+}
+
+EtcdBackend::~EtcdBackend() = default;
+
+storage::HaLock* EtcdBackend::Lock() { return lock_.get(); }
+
+void EtcdBackend::SetFence(Fence fence, std::optional<Compare> compare,
+                           std::function<void()> on_refused) {
+  std::lock_guard lock(fence_mu_);
+  fence_ = FenceState{fence, std::move(compare), std::move(on_refused)};
+}
+
+EtcdBackend::FenceState EtcdBackend::CurrentFence() const {
+  std::lock_guard lock(fence_mu_);
+  return fence_;
+}
+
+Task<Status> EtcdBackend::Commit(std::vector<TxnOp> ops) {
+  FenceState f = CurrentFence();
+  if (f.fence == Fence::kClosed) {
+    co_return Status(StatusCode::kUnavailable,
+                     "this server is not the active node: only the active node writes");
+  }
+  for (size_t i = 0; i < ops.size(); i += max_txn_ops_) {
+    TxnRequest txn;
+    if (f.fence == Fence::kHeld && f.compare) txn.compare.push_back(*f.compare);
+    const size_t end = std::min(ops.size(), i + max_txn_ops_);
+    txn.success.assign(std::make_move_iterator(ops.begin() + i),
+                       std::make_move_iterator(ops.begin() + end));
+    auto r = co_await client_->Txn(std::move(txn));
+    if (!r.ok()) co_return r.status();
+    if (f.fence == Fence::kHeld && !r->succeeded) {
+      // Another server holds the lock now: this one must stop acting as the active node.
+      if (f.on_refused) f.on_refused();
+      co_return Status(StatusCode::kUnavailable,
+                       "this server lost the HA lock to another node: the write was not applied");
+    }
+  }
+  co_return Status();
+}
 
 Task<Result<std::optional<std::string>>> EtcdBackend::Get(std::string_view key) {
   RangeRequest r;
@@ -29,14 +75,27 @@ Task<Result<std::optional<std::string>>> EtcdBackend::Get(std::string_view key) 
 }
 
 Task<Status> EtcdBackend::Put(std::string_view key, std::string_view value) {
-  std::string full = prefix_ + std::string(key);
-  Status st = co_await client_->Put(std::move(full), std::string(value));
+  std::vector<TxnOp> ops(1);
+  ops[0].kind = TxnOp::Kind::kPut;
+  ops[0].key = prefix_ + std::string(key);
+  ops[0].value = std::string(value);
+  if (CurrentFence().fence != Fence::kOpen) {
+    Status fenced = co_await Commit(std::move(ops));
+    co_return fenced;
+  }
+  Status st = co_await client_->Put(std::move(ops[0].key), std::move(ops[0].value));
   co_return st;
 }
 
 Task<Status> EtcdBackend::Delete(std::string_view key) {
-  std::string full = prefix_ + std::string(key);
-  auto deleted = co_await client_->DeleteRange(std::move(full));
+  std::vector<TxnOp> ops(1);
+  ops[0].kind = TxnOp::Kind::kDelete;
+  ops[0].key = prefix_ + std::string(key);
+  if (CurrentFence().fence != Fence::kOpen) {
+    Status fenced = co_await Commit(std::move(ops));
+    co_return fenced;
+  }
+  auto deleted = co_await client_->DeleteRange(std::move(ops[0].key));
   co_return deleted.status();
 }
 
@@ -57,15 +116,9 @@ Task<Status> EtcdBackend::Write(std::vector<storage::Mutation> batch) {
     }
     ops.push_back(std::move(op));
   }
-  for (size_t i = 0; i < ops.size(); i += max_txn_ops_) {
-    TxnRequest txn;
-    const size_t end = std::min(ops.size(), i + max_txn_ops_);
-    txn.success.assign(std::make_move_iterator(ops.begin() + i),
-                       std::make_move_iterator(ops.begin() + end));
-    auto r = co_await client_->Txn(std::move(txn));
-    if (!r.ok()) co_return r.status();
-  }
-  co_return Status();
+  if (ops.empty()) co_return Status();
+  Status st = co_await Commit(std::move(ops));
+  co_return st;
 }
 
 Task<Result<std::vector<std::string>>> EtcdBackend::List(std::string_view prefix) {

@@ -6,24 +6,33 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "etcd/client.h"
 #include "storage/backend.h"
+#include "util/lock_annotations.h"
 
 namespace vault::etcd {
 
 struct BackendOptions {
   std::string path = "/vault/";  // key prefix; a leading and a trailing '/' are added if missing
+  bool ha_enabled = false;       // Lock() gives the HA lock (else null)
+  int64_t lock_timeout_s = 15;   // the HA lock's lease TTL
   int64_t page_size = 1000;      // keys per ranged read
   size_t max_txn_ops = 128;      // etcd's --max-txn-ops
 };
 
-class EtcdBackend final : public storage::Backend {
+class EtcdHaLock;
+
+class EtcdBackend final : public storage::HaBackend {
  public:
   // `client` is not owned and must outlive the backend.
   EtcdBackend(Client* client, BackendOptions options);
+  ~EtcdBackend() override;
 
   Task<Result<std::optional<std::string>>> Get(std::string_view key) override;
   Task<Status> Put(std::string_view key, std::string_view value) override;
@@ -37,11 +46,32 @@ class EtcdBackend final : public storage::Backend {
   Task<Result<std::vector<std::string>>> List(std::string_view prefix) override;
   Task<Status> Scan(std::string_view prefix, ScanFn fn) override;
   std::string Name() const override { return "etcd"; }
+  // The HA lock: a key under <path>core/lock/ on a lease of lock_timeout. Null without ha_enabled.
+  storage::HaLock* Lock() override;
 
   const std::string& prefix() const { return prefix_; }
 
+  // Fencing (set by the HA lock). kOpen: writes are plain. kHeld: every write is a transaction
+  // conditioned on `compare` (the lock key still being ours); when it fails the write is refused
+  // and `on_refused` runs. kClosed: writes are refused (a standby, or after the lock was lost).
+  enum class Fence { kOpen, kHeld, kClosed };
+  void SetFence(Fence fence, std::optional<Compare> compare = std::nullopt,
+                std::function<void()> on_refused = nullptr);
+
  private:
+  struct FenceState {
+    Fence fence = Fence::kOpen;
+    std::optional<Compare> compare;
+    std::function<void()> on_refused;
+  };
+  // One transaction with the fence's compare (when held). Refusals as described above.
+  Task<Status> Commit(std::vector<TxnOp> ops);
+  FenceState CurrentFence() const;
+
   Client* client_;
+  mutable std::mutex fence_mu_;
+  FenceState fence_ GUARDED_BY(fence_mu_);
+  std::unique_ptr<EtcdHaLock> lock_;
   std::string prefix_;
   int64_t page_size_;
   size_t max_txn_ops_;

@@ -1,17 +1,21 @@
 // The etcd client and storage backend against real etcd members on loopback.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "etcd/backend.h"
 #include "etcd/client.h"
+#include "etcd/ha_lock.h"
 #include "etcd/testing/etcd_cluster.h"
 #include "net/curl_http_client.h"
 #include "storage/blocking.h"
 #include "storage/conformance.h"
 #include "util/encoding.h"
 #include "util/random.h"
+#include "util/testing.h"
 
 namespace vault::etcd {
 namespace {
@@ -146,6 +150,88 @@ TEST(EtcdClient, LeasesKeepAliveAndEnd) {
   EXPECT_TRUE(SyncWait(c.Range(r))->kvs.empty());
   // A put on a lease that is gone is etcd's NotFound.
   EXPECT_EQ(SyncWait(c.Put(k, "x", lease->id)).code(), StatusCode::kNotFound);
+}
+
+// Two servers' backends on one prefix, each with its HA lock.
+struct TwoCandidates {
+  std::string path = UniquePath();
+  EtcdBackend a{Etcd().client.get(), Options()};
+  EtcdBackend b{Etcd().client.get(), Options()};
+  BackendOptions Options() const {
+    BackendOptions o;
+    o.path = path;
+    o.ha_enabled = true;
+    o.lock_timeout_s = 5;
+    return o;
+  }
+};
+
+TEST(EtcdHaLock, OneHolderAtATimeAndTheNextTakesOverOnRelease) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  TwoCandidates c;
+  std::atomic<bool> never{false};
+  ASSERT_TRUE(*c.a.Lock()->Acquire("server-a", never));
+  EXPECT_EQ(*c.a.Lock()->Holder(), "server-a");
+  std::atomic<bool> b_holds{false};
+  std::thread b([&] {
+    EXPECT_TRUE(*c.b.Lock()->Acquire("server-b", never));
+    b_holds = true;
+  });
+  // b waits in line, and may not write meanwhile.
+  ASSERT_TRUE(testing_util::Eventually([&] {
+    RangeRequest r;
+    r.key = "/" + c.path.substr(1) + "core/lock/";
+    r.range_end = PrefixEnd(r.key);
+    r.count_only = true;
+    auto got = SyncWait(Etcd().client->Range(r));
+    return got.ok() && got->count == 2;
+  }));
+  EXPECT_FALSE(b_holds.load());
+  EXPECT_EQ(SyncWait(c.b.Put("x", "from b")).code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(SyncWait(c.a.Put("x", "from a")).ok());
+  ASSERT_TRUE(c.a.Lock()->Release().ok());
+  b.join();  // takes the lock once a is out of line
+  EXPECT_TRUE(b_holds.load());
+  EXPECT_EQ(*c.b.Lock()->Holder(), "server-b");
+  EXPECT_EQ(SyncWait(c.a.Put("x", "late a")).code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(SyncWait(c.b.Put("x", "from b")).ok());
+  EXPECT_EQ(**SyncWait(c.b.Get("x")), "from b");
+  ASSERT_TRUE(c.b.Lock()->Release().ok());
+  EXPECT_FALSE(c.b.Lock()->Holder()->has_value());
+}
+
+// The holder's lease ends behind its back (as when it is paused past its TTL): the next candidate
+// takes over, and the old holder's writes are refused, not applied, and mark its lock lost.
+TEST(EtcdHaLock, AHolderThatLostItsLeaseCannotWrite) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  TwoCandidates c;
+  std::atomic<bool> never{false};
+  ASSERT_TRUE(*c.a.Lock()->Acquire("server-a", never));
+  ASSERT_TRUE(SyncWait(c.a.Put("k", "a1")).ok());
+  auto* lock_a = static_cast<EtcdHaLock*>(c.a.Lock());
+  ASSERT_TRUE(SyncWait(Etcd().client->LeaseRevoke(lock_a->lease_id())).ok());
+  ASSERT_TRUE(*c.b.Lock()->Acquire("server-b", never));
+  EXPECT_FALSE(c.a.Lock()->Lost());  // a has not noticed yet
+  Status late = SyncWait(c.a.Write({{"k", "a2"}, {"other", "a2"}}));
+  EXPECT_EQ(late.code(), StatusCode::kUnavailable) << late.ToString();
+  EXPECT_TRUE(c.a.Lock()->Lost());
+  EXPECT_FALSE(c.a.Lock()->KeepAlive());
+  EXPECT_EQ(**SyncWait(c.b.Get("k")), "a1");
+  EXPECT_FALSE(SyncWait(c.b.Get("other"))->has_value());
+  EXPECT_EQ(*c.b.Lock()->Holder(), "server-b");
+}
+
+TEST(EtcdHaLock, CancelledCandidateLeavesTheLine) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  TwoCandidates c;
+  std::atomic<bool> never{false};
+  ASSERT_TRUE(*c.a.Lock()->Acquire("server-a", never));
+  std::atomic<bool> cancel{false};
+  std::thread b([&] { EXPECT_FALSE(*c.b.Lock()->Acquire("server-b", cancel)); });
+  cancel = true;
+  b.join();
+  ASSERT_TRUE(c.a.Lock()->Release().ok());
+  EXPECT_FALSE(c.a.Lock()->Holder()->has_value());  // b's key is gone too
 }
 
 TEST(EtcdClient, PrefixEnd) {

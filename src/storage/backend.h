@@ -54,23 +54,35 @@ class Backend {
   virtual std::string Name() const = 0;
 };
 
-// The HA seam a distributed backend adds (etcd next): a lock that at most one server holds at a
-// time, whose loss the holder learns about. Only the active node serves; standbys wait on it.
+// The HA seam a distributed backend adds (etcd): a lock at most one server holds at a time, and
+// writes fenced by it. Only the holder (the active node) serves and writes; the others (standbys)
+// wait on the lock. The calls block: they are made by the server's HA thread, which is theirs.
 class HaLock {
  public:
   virtual ~HaLock() = default;
-  // Blocks until the lock is held or `cancelled` becomes true. Returns false if cancelled.
-  // On success, `lost` is set to true (by another thread) if the lock is later lost.
-  virtual Result<bool> Acquire(const std::atomic<bool>& cancelled, std::atomic<bool>* lost) = 0;
+  // Waits until this server holds the lock, storing `value` (this server's id) in it, or until
+  // `cancelled` becomes true (false then). From then on the backend's writes are fenced: each
+  // applies only while this server still holds the lock, else fails (kUnavailable) and marks the
+  // lock lost.
+  virtual Result<bool> Acquire(const std::string& value, const std::atomic<bool>& cancelled) = 0;
+  // Renews the hold; call every KeepAliveIntervalMs(). False once the lock is lost.
+  virtual bool KeepAlive() = 0;
+  virtual int64_t KeepAliveIntervalMs() const = 0;
+  // Whether the lock was lost (a renewal failed for a whole lock timeout, the lock's lease ended,
+  // or a fenced write was refused).
+  virtual bool Lost() const = 0;
+  // Gives the lock up now (another server can take it at once). Writes are refused from now on
+  // until the next Acquire.
   virtual Status Release() = 0;
-  // Whether some server holds the lock, and the value (the leader's address) it stored.
+  // The value the holder stored, std::nullopt when nobody holds the lock.
   virtual Result<std::optional<std::string>> Holder() = 0;
 };
 
 class HaBackend : public Backend {
  public:
-  // A lock named `key` that stores `value` (this node's advertised address) while held.
-  virtual Result<std::unique_ptr<HaLock>> NewLock(std::string_view key, std::string_view value) = 0;
+  // The server's HA lock. Before its first Acquire, writes are not fenced (init on a new store);
+  // after it, only a holder writes.
+  virtual HaLock* Lock() = 0;
 };
 
 // Helper for implementations: turns a sorted run of full keys under prefix into List's answer.
