@@ -136,6 +136,15 @@ int CmdSeal(Invocation& inv) {
   return 0;
 }
 
+int CmdStepDown(Invocation& inv) {
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(0, 0)) return *rc;
+  auto response = inv.Client().Request("PUT", "sys/step-down");
+  if (!response.ok()) return inv.Fail("Error stepping down: " + response.status().message());
+  inv.Print("Success! Stepped down: " + inv.Client().address());
+  return 0;
+}
+
 int CmdStatus(Invocation& inv) {
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(0, 0)) return *rc;
@@ -655,6 +664,8 @@ void AppendSysCommands(std::vector<CommandSpec>* out) {
   out->push_back({"operator init", "[options]", "Initializes a server", CmdInit});
   out->push_back({"operator unseal", "[options] [KEY]", "Unseals the Vault server", CmdUnseal});
   out->push_back({"operator seal", "[options]", "Seals the Vault server", CmdSeal});
+  out->push_back({"operator step-down", "[options]",
+                  "Forces the active node to give up active duty", CmdStepDown});
   out->push_back({"status", "[options]", "Print seal and HA status", CmdStatus});
   out->push_back({"secrets enable", "[options] TYPE", "Enable a secrets engine", CmdSecretsEnable});
   out->push_back(
@@ -682,6 +693,8 @@ void AppendSysCommands(std::vector<CommandSpec>* out) {
   out->push_back({"init", "[options]", "Initialize a new Vault server", CmdInit, true});
   out->push_back({"unseal", "[options] [KEY]", "Unseals the Vault server", CmdUnseal, true});
   out->push_back({"seal", "[options]", "Seals the Vault server", CmdSeal, true});
+  out->push_back(
+      {"step-down", "[options]", "Force the Vault node to give up active duty", CmdStepDown, true});
   out->push_back({"mount", "[options] TYPE", "Mount a logical backend", CmdMount, true});
   out->push_back({"unmount", "[options] PATH", "Unmount a secret backend", CmdUnmount, true});
   out->push_back({"mounts", "[options]", "Lists mounted backends in Vault", CmdMounts, true});

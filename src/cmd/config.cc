@@ -12,10 +12,6 @@
 namespace vault::cmd {
 namespace {
 
-constexpr const char* kEtcdHaUnsupported =
-    "storage \"etcd\": ha_enabled = true is not supported yet: this server runs as one active "
-    "node on etcd (set ha_enabled = false, or leave it out)";
-
 Result<int64_t> TtlValue(const Json& v, const char* name) {
   if (v.is_number()) return v.get<int64_t>();
   if (v.is_string()) {
@@ -87,8 +83,7 @@ Status ParseEtcd(const Json& body, EtcdStorageConfig* out) {
       ASSIGN_OR_RETURN(out->path, StringSetting(body, key));
     } else if (k == "ha_enabled") {
       ASSIGN_OR_RETURN(std::string text, StringSetting(body, key));
-      ASSIGN_OR_RETURN(bool on, BoolSetting(k, text));
-      if (on) return InvalidArgument(kEtcdHaUnsupported);
+      ASSIGN_OR_RETURN(out->ha_enabled, BoolSetting(k, text));
     } else if (k == "sync") {
       ASSIGN_OR_RETURN(std::string text, StringSetting(body, key));
       ASSIGN_OR_RETURN(out->sync, BoolSetting(k, text));
@@ -144,8 +139,7 @@ Status ApplyEtcdEnvironment(ServerConfig* config,
     e.address = parsed.address;
   }
   if (auto h = env("ETCD_HA_ENABLED")) {
-    ASSIGN_OR_RETURN(bool on, BoolSetting("ha_enabled", *h));
-    if (on) return InvalidArgument(kEtcdHaUnsupported);
+    ASSIGN_OR_RETURN(e.ha_enabled, BoolSetting("ha_enabled", *h));
   }
   if (auto u = env("ETCD_USERNAME")) e.username = *u;
   if (auto p = env("ETCD_PASSWORD")) e.password = *p;
@@ -198,6 +192,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
         if (b.contains("tls_disable")) lc.tls_disable = Truthy(b["tls_disable"]);
         if (b.contains("tls_cert_file")) lc.tls_cert_file = b["tls_cert_file"].get<std::string>();
         if (b.contains("tls_key_file")) lc.tls_key_file = b["tls_key_file"].get<std::string>();
+        if (b.contains("cluster_address") && b["cluster_address"].is_string() &&
+            cfg.listener_cluster_address.empty())
+          cfg.listener_cluster_address = b["cluster_address"].get<std::string>();
         if (b.contains("max_request_size") && b["max_request_size"].is_number())
           cfg.max_request_size = b["max_request_size"].get<size_t>();
         if (!lc.tls_disable && (lc.tls_cert_file.empty() || lc.tls_key_file.empty()))
@@ -234,6 +231,16 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
           "100ms");
     cfg.http_io_time_slice_ns = *ns;
   }
+  for (const char* key : {"api_addr", "cluster_addr"}) {
+    if (!doc.contains(key)) continue;
+    if (!doc[key].is_string()) return InvalidArgument(std::string(key) + " must be a string");
+    std::string v = doc[key].get<std::string>();
+    if (!v.empty() && v.find("://") == std::string::npos)
+      return InvalidArgument(std::string(key) + " must be a URL such as https://10.0.0.1:8200");
+    (std::string_view(key) == "api_addr" ? cfg.api_addr : cfg.cluster_addr) = v;
+  }
+  if (doc.contains("disable_clustering"))
+    cfg.disable_clustering = Truthy(doc["disable_clustering"]);
   if (doc.contains("log_level") && doc["log_level"].is_string())
     cfg.log_level = doc["log_level"].get<std::string>();
   return cfg;
@@ -259,6 +266,11 @@ Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
   if (c.default_lease_ttl) into->default_lease_ttl = c.default_lease_ttl;
   if (c.max_lease_ttl) into->max_lease_ttl = c.max_lease_ttl;
   if (c.rollback_interval) into->rollback_interval = c.rollback_interval;
+  if (!c.api_addr.empty()) into->api_addr = c.api_addr;
+  if (!c.cluster_addr.empty()) into->cluster_addr = c.cluster_addr;
+  if (!c.listener_cluster_address.empty() && into->listener_cluster_address.empty())
+    into->listener_cluster_address = c.listener_cluster_address;
+  if (c.disable_clustering) into->disable_clustering = true;
   if (c.http_io_time_slice_ns >= 0) into->http_io_time_slice_ns = c.http_io_time_slice_ns;
   into->max_request_size = c.max_request_size;
   into->log_level = c.log_level;

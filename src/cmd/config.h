@@ -20,12 +20,20 @@ struct EtcdStorageConfig {
   std::string password;  // secret
   std::string tls_ca_file;
   bool sync = true;  // replace `address` by the cluster's member list at start-up
+  bool ha_enabled = false;
 };
 
 struct ServerConfig {
   std::string storage_type = "inmem";  // "inmem" | "rocksdb" | "etcd"
   std::string storage_path;            // rocksdb directory
   EtcdStorageConfig etcd;
+  // HA: where clients reach this server (VAULT_API_ADDR wins), the address reported as its
+  // cluster address (VAULT_CLUSTER_ADDR wins; default: the first listener's cluster_address, else
+  // its port + 1), and whether standbys must redirect to it instead of forwarding.
+  std::string api_addr;
+  std::string cluster_addr;
+  std::string listener_cluster_address;
+  bool disable_clustering = false;
   std::vector<http::ListenerConfig> listeners;
   int64_t default_lease_ttl = 0;  // seconds; 0 = 768h
   int64_t max_lease_ttl = 0;      // seconds; 0 = 768h

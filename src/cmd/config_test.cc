@@ -95,8 +95,7 @@ storage "etcd" {
             std::string::npos);
   EXPECT_NE(message("storage \"etcd\" { ha_enabled = \"yes\" }").find("could not be understood"),
             std::string::npos);
-  EXPECT_NE(message("storage \"etcd\" { ha_enabled = \"true\" }").find("not supported yet"),
-            std::string::npos);
+  EXPECT_TRUE(ParseServerConfig("storage \"etcd\" { ha_enabled = \"true\" }")->etcd.ha_enabled);
   EXPECT_NE(message("storage \"etcd\" { tls_cert_file = \"c.pem\" }").find("not supported"),
             std::string::npos);
   EXPECT_NE(message("storage \"etcd\" { adress = \"http://x:1\" }").find("unknown setting"),
@@ -122,7 +121,11 @@ TEST(Config, EtcdEnvironmentBeatsTheFile) {
   ASSERT_TRUE(ApplyEtcdEnvironment(&*c, getenv).ok());
   EXPECT_EQ(c->etcd.address, (std::vector<std::string>{"http://b:2", "http://c:3"}));
   EXPECT_EQ(c->etcd.username, "u");
+  EXPECT_FALSE(c->etcd.ha_enabled);
   env["ETCD_HA_ENABLED"] = "1";
+  ASSERT_TRUE(ApplyEtcdEnvironment(&*c, getenv).ok());
+  EXPECT_TRUE(c->etcd.ha_enabled);
+  env["ETCD_HA_ENABLED"] = "maybe";
   EXPECT_FALSE(ApplyEtcdEnvironment(&*c, getenv).ok());
 }
 

@@ -155,7 +155,33 @@ Result<std::unique_ptr<storage::Backend>> OpenEtcd(const EtcdStorageConfig& c,
   }
   etcd::BackendOptions bo;
   bo.path = c.path;
+  bo.ha_enabled = c.ha_enabled;
+  bo.lock_timeout_s = c.lock_timeout_s;
   return std::unique_ptr<storage::Backend>(std::make_unique<etcd::EtcdBackend>(client->get(), bo));
+}
+
+// The address clients reach this server at, and the one reported as its cluster address: the
+// environment, else the file, else derived from the first listener (as Vault does).
+core::HaConfig HaAddresses(const ServerConfig& config) {
+  core::HaConfig ha;
+  const http::ListenerConfig& l = config.listeners.front();
+  const char* api_env = std::getenv("VAULT_API_ADDR");
+  const char* cluster_env = std::getenv("VAULT_CLUSTER_ADDR");
+  ha.api_addr = api_env != nullptr && *api_env != '\0' ? api_env : config.api_addr;
+  if (ha.api_addr.empty()) ha.api_addr = (l.tls_disable ? "http://" : "https://") + l.address;
+  ha.cluster_addr =
+      cluster_env != nullptr && *cluster_env != '\0' ? cluster_env : config.cluster_addr;
+  if (ha.cluster_addr.empty()) {
+    std::string addr = config.listener_cluster_address;
+    if (addr.empty()) {
+      auto colon = l.address.rfind(':');
+      int port = colon == std::string::npos ? 8200 : std::atoi(l.address.c_str() + colon + 1);
+      addr = l.address.substr(0, colon) + ":" + std::to_string(port + 1);
+    }
+    ha.cluster_addr = "https://" + addr;
+  }
+  ha.disable_clustering = config.disable_clustering;
+  return ha;
 }
 
 }  // namespace
@@ -250,7 +276,17 @@ int RunServer(const std::vector<std::string>& args) {
   // every engine and every loop.
   net::CurlHttpClient aws_http(net::CurlOptions{});
   auto aws_clients = aws::NewClientFactory(&aws_http, &aws_http, nullptr, SystemClock::Get());
+  // A standby sends its clients' requests on to the active node over the active's api_addr.
+  std::unique_ptr<net::CurlHttpClient> forward_http;
   core::Core core(physical.get(), BuildRegistry(aws_clients), core_config, SystemClock::Get());
+  storage::HaLock* ha_lock = nullptr;
+  if (auto* ha = dynamic_cast<storage::HaBackend*>(physical.get())) ha_lock = ha->Lock();
+  core::HaConfig ha_addresses;
+  if (ha_lock != nullptr) {
+    ha_addresses = HaAddresses(config);
+    core.EnableHa(ha_lock, ha_addresses);
+    forward_http = std::make_unique<net::CurlHttpClient>(net::CurlOptions{});
+  }
 
   std::string unseal_key_b64, root_token;
   if (flags.dev) {
@@ -271,7 +307,7 @@ int RunServer(const std::vector<std::string>& args) {
     root_token = init->root_token;
   }
 
-  http::Handler handler(&core);
+  http::Handler handler(&core, forward_http.get());
   http::ServerOptions opts;
   opts.listeners = config.listeners;
   opts.max_request_size = config.max_request_size;
@@ -297,7 +333,12 @@ int RunServer(const std::vector<std::string>& args) {
   out +=
       "              Log Level: " + (flags.log_level.empty() ? config.log_level : flags.log_level) +
       "\n";
-  out += "                Storage: " + config.storage_type + "\n";
+  out += "                Storage: " + config.storage_type +
+         (ha_lock != nullptr ? " (HA available)" : "") + "\n";
+  if (ha_lock != nullptr) {
+    out += "            Api Address: " + ha_addresses.api_addr + "\n";
+    out += "        Cluster Address: " + ha_addresses.cluster_addr + "\n";
+  }
   out += "                Version: Vault v" + std::string(kVersion) + " (vault-cpp)\n\n";
   if (flags.dev) {
     std::string addr = config.listeners[0].address;

@@ -134,6 +134,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
 }
 
 Core::~Core() {
+  StopHa();  // an active node steps down and gives the lock up: a standby takes over at once
   PreSealLocked();
   seal_.Seal();
 }
@@ -189,7 +190,11 @@ void Core::PreSealLocked() {
 Task<Result<barrier::SealStatus>> Core::Unseal(std::string share) {
   AsyncMutex::Guard transition = co_await transition_mu_.Lock();
   CO_ASSIGN_OR_RETURN(barrier::SealStatus st, co_await seal_.SubmitShare(std::move(share)));
-  if (!st.sealed && !active_) {
+  if (!st.sealed && !active_ && ha_lock_ != nullptr) {
+    // A standby until this server holds the HA lock (core/ha.cc).
+    StartHa();
+    spdlog::info("core: vault is unsealed (standby: competing for the HA lock)");
+  } else if (!st.sealed && !active_) {
     Status setup = co_await PostUnsealLocked();
     if (!setup.ok()) {
       spdlog::error("core: post-unseal setup failed: {}", setup.message());
@@ -215,7 +220,30 @@ Task<Result<barrier::SealStatus>> Core::SealStatus() {
 }
 
 Task<Status> Core::Seal(std::string client_token) {
+  if (ha_lock_ != nullptr) {
+    if (standby_.load()) {
+      co_return InvalidArgument(
+          "this server is a standby: only the active node can be sealed (restart a standby "
+          "instead)");
+    }
+    {
+      AsyncMutex::Guard transition = co_await transition_mu_.Lock();
+      if (!active_) co_return Status::Ok();
+      CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
+      if (!entry) co_return PermissionDenied();
+      CO_ASSIGN_OR_RETURN(auto acl, co_await policies_.AclFor(entry->policies));
+      if (!acl->Allowed(logical::Operation::kUpdate, "sys/seal", /*sudo_required=*/true))
+        co_return PermissionDenied();
+    }
+    // The HA thread steps down (under the transition lock) and gives the lock up.
+    StopHa();
+  }
   AsyncMutex::Guard transition = co_await transition_mu_.Lock();
+  if (!active_ && !barrier_.Sealed()) {
+    seal_.Seal();  // a standby that stepped down above
+    spdlog::info("core: vault is sealed");
+    co_return Status::Ok();
+  }
   if (!active_) co_return Status::Ok();
   CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
   if (!entry) co_return PermissionDenied();

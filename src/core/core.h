@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,22 @@ struct CoreConfig {
   int64_t rollback_interval_ms = 60000;
 };
 
+// High availability (a storage backend with an HA lock, etcd): what this server advertises.
+struct HaConfig {
+  std::string api_addr;             // where clients (and standbys forwarding) reach this server
+  std::string cluster_addr;         // reported in sys/leader; requests are forwarded over api_addr
+  bool disable_clustering = false;  // while active: standbys redirect clients instead of forwarding
+};
+
+// The active node, as sys/leader reports it.
+struct LeaderInfo {
+  bool is_self = false;
+  std::string api_addr;
+  std::string cluster_addr;
+  int64_t active_since_ns = 0;       // when it became active (unix ns); 0 when not known
+  bool forwarding_disabled = false;  // its disable_clustering: standbys redirect to it
+};
+
 struct InitResult {
   std::vector<std::string> keys;  // raw share bytes
   std::string root_token;
@@ -59,6 +76,20 @@ class Core {
   // sys/seal: needs a root token or sudo + update on sys/seal. kPermissionDenied otherwise.
   Task<Status> Seal(std::string client_token);
   bool Sealed() const { return !active_.load(); }
+
+  // High availability. EnableHa (before the first unseal) makes an unsealed server a standby
+  // that competes for `lock` on its own thread (`ha`): the holder becomes active (mounts,
+  // policies, tokens, lease timers, rollbacks), the others stay standbys until it goes. Not owned.
+  void EnableHa(storage::HaLock* lock, HaConfig config);
+  bool HaEnabled() const { return ha_lock_ != nullptr; }
+  // Unsealed, but another server is (or may become) the active one.
+  bool Standby() const { return standby_.load(); }
+  // The active node: this one, or the one holding the lock (read from storage, cached for a
+  // second). std::nullopt when there is none (yet) or HA is off.
+  Task<Result<std::optional<LeaderInfo>>> Leader();
+  // sys/step-down on the active node: needs root, or sudo + update on sys/step-down. The node
+  // gives the lock up at once and competes again after 10 s (Vault's delay).
+  Task<Status> StepDown(std::string client_token);
   std::string StorageType() const { return physical_->Name(); }
 
   // Runs one logical request. req.path is the full path ("secret/foo"); req.client_token is
@@ -144,6 +175,29 @@ class Core {
       false;  // run the background pass now (a used-up token to revoke)
   std::thread background_thread_;
   std::atomic<int64_t> rollback_passes_done_{0};
+
+  // High availability (core/ha.cc).
+  void StartHa();
+  void StopHa();
+  void HaLoop();
+  // Under transition_mu_: from standby to active as lock holder `id` / back to standby.
+  Task<Status> BecomeActive(std::string id);
+  Task<Status> BecomeStandby(std::string id);
+  // Waits up to `ms` or until the HA thread is stopped; false when stopped.
+  bool HaWait(int64_t ms);
+  storage::HaLock* ha_lock_ = nullptr;
+  HaConfig ha_config_;
+  std::atomic<bool> standby_{false};
+  std::atomic<bool> ha_stop_{false};
+  std::atomic<int64_t> active_since_ns_{0};
+  std::mutex ha_mu_;
+  std::condition_variable ha_cv_;
+  bool ha_running_ GUARDED_BY(ha_mu_) = false;
+  bool step_down_requested_ GUARDED_BY(ha_mu_) = false;
+  std::thread ha_thread_;
+  std::mutex leader_mu_;
+  std::optional<LeaderInfo> leader_cache_ GUARDED_BY(leader_mu_);
+  std::chrono::steady_clock::time_point leader_cached_at_ GUARDED_BY(leader_mu_);
 };
 
 }  // namespace vault::core

@@ -298,7 +298,7 @@ Task<Result<Json>> Client::Call(const char* path, Json body) {
     }
     // This member failed: the next call (and the retry) go to the next one.
     size_t expected = index;
-    if (current_.compare_exchange_strong(expected, (index + 1) % n)) {
+    if (n > 1 && current_.compare_exchange_strong(expected, (index + 1) % n)) {
       spdlog::warn("etcd: {} failed ({}), moving to {}", options_.endpoints[index], last_error,
                    options_.endpoints[(index + 1) % n]);
     }

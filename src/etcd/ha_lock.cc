@@ -57,17 +57,17 @@ Status EtcdHaLock::Campaign(const std::string& value) {
   return Status();
 }
 
-Result<std::optional<KeyValue>> EtcdHaLock::Owner() {
+Task<Result<std::optional<KeyValue>>> EtcdHaLock::Owner() {
   RangeRequest r;
   r.key = prefix_ + "/";
   r.range_end = PrefixEnd(r.key);
   r.sort = RangeRequest::Sort::kCreateAscend;
   r.limit = 1;
-  auto got = SyncWait(client_->Range(std::move(r)));
-  if (!got.ok()) return got.status();
+  auto got = co_await client_->Range(std::move(r));
+  if (!got.ok()) co_return got.status();
   std::optional<KeyValue> owner;
   if (!got->kvs.empty()) owner = std::move(got->kvs.front());
-  return owner;
+  co_return owner;
 }
 
 Result<bool> EtcdHaLock::Acquire(const std::string& value, const std::atomic<bool>& cancelled) {
@@ -82,7 +82,7 @@ Result<bool> EtcdHaLock::Acquire(const std::string& value, const std::atomic<boo
         continue;
       }
     }
-    auto owner = Owner();
+    auto owner = SyncWait(Owner());
     std::string key;
     int64_t revision = 0;
     {
@@ -166,12 +166,14 @@ Status EtcdHaLock::Release() {
   return SyncWait(client_->LeaseRevoke(lease));
 }
 
-Result<std::optional<std::string>> EtcdHaLock::Holder() {
-  auto owner = Owner();
-  if (!owner.ok()) return owner.status();
+Result<std::optional<std::string>> EtcdHaLock::Holder() { return SyncWait(HolderAsync()); }
+
+Task<Result<std::optional<std::string>>> EtcdHaLock::HolderAsync() {
+  auto owner = co_await Owner();
+  if (!owner.ok()) co_return owner.status();
   std::optional<std::string> value;
   if (owner->has_value()) value = (*owner)->value;
-  return value;
+  co_return value;
 }
 
 }  // namespace vault::etcd

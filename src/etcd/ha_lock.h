@@ -37,6 +37,7 @@ class EtcdHaLock final : public storage::HaLock {
   bool Lost() const override { return lost_.load(); }
   Status Release() override;
   Result<std::optional<std::string>> Holder() override;
+  Task<Result<std::optional<std::string>>> HolderAsync() override;
 
   // The lease this candidate's key lives on (0 = none); tests.
   int64_t lease_id() const;
@@ -45,7 +46,7 @@ class EtcdHaLock final : public storage::HaLock {
   // A new lease and this candidate's key on it; false if the key could not be written.
   Status Campaign(const std::string& value);
   // The key with the smallest create revision under the prefix (the holder), if any.
-  Result<std::optional<KeyValue>> Owner();
+  Task<Result<std::optional<KeyValue>>> Owner();
   void MarkLost();
 
   Client* client_;

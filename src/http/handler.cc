@@ -1,10 +1,13 @@
 #include "http/handler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <set>
 
 #include "core/core.h"
+#include "net/http_client.h"
 #include "util/encoding.h"
 #include "util/json.h"
 #include "util/random.h"
@@ -240,11 +243,62 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
         co_return ErrorResponse(400, {"invalid request path: \"" + std::string(raw_path) + "\""});
     }
   }
+  // A standby answers only what Vault's standbys answer themselves; the active node the rest.
+  if (core_->Standby() && path != "sys/health" && path != "sys/leader" &&
+      path != "sys/seal-status" && path != "sys/init" && path != "sys/unseal" &&
+      path != "sys/seal") {
+    HttpResponse forwarded = co_await ToActive(path, req);
+    co_return forwarded;
+  }
   if (path.rfind("sys/", 0) == 0) {
     std::optional<HttpResponse> r = co_await HandleSys(path, req);
     if (r) co_return std::move(*r);
   }
   co_return co_await Logical(path, query, req);
+}
+
+Task<HttpResponse> Handler::ToActive(const std::string& path, const HttpRequest& req) {
+  auto leader = co_await core_->Leader();
+  if (!leader.ok()) {
+    spdlog::warn("http: finding the active node failed: {}", leader.status().message());
+  }
+  if (!leader.ok() || !leader->has_value() || (*leader)->api_addr.empty()) {
+    co_return ErrorResponse(500, {"local node not active but active cluster node not found"});
+  }
+  std::string base = (*leader)->api_addr;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const bool redirect = forward_ == nullptr || (*leader)->forwarding_disabled ||
+                        !req.Header("X-Vault-No-Request-Forwarding").empty();
+  if (!redirect) {
+    net::HttpRequest out;
+    out.method = req.method;
+    out.url = base + req.target;
+    for (const auto& [k, v] : req.headers) {
+      if (EqualsIgnoreCase(k, "host") || EqualsIgnoreCase(k, "content-length") ||
+          EqualsIgnoreCase(k, "connection") || EqualsIgnoreCase(k, "transfer-encoding") ||
+          EqualsIgnoreCase(k, "keep-alive") || EqualsIgnoreCase(k, "expect"))
+        continue;
+      out.headers.emplace_back(k, v);
+    }
+    out.headers.emplace_back("X-Forwarded-For", req.remote_address);
+    out.body = req.body;
+    out.timeout_ms = 90000;  // Vault gives a request up to 90 s
+    auto answer = co_await forward_->SendAsync(std::move(out));
+    if (answer.ok()) {
+      HttpResponse r;
+      r.status = answer->status;
+      r.body = std::move(answer->body);
+      if (const std::string* loc = net::FindHeader(answer->headers, "location")) r.location = *loc;
+      co_return r;
+    }
+    // As Vault: when forwarding fails, the client is sent to the active node itself.
+    spdlog::warn("http: forwarding {} to the active node failed: {}", path,
+                 answer.status().message());
+  }
+  HttpResponse r;
+  r.status = 307;
+  r.location = base + req.target;
+  co_return r;
 }
 
 Task<std::optional<HttpResponse>> Handler::HandleSys(const std::string& path,
@@ -318,16 +372,24 @@ Task<std::optional<HttpResponse>> Handler::HandleSys(const std::string& path,
   }
   if (path == "sys/step-down") {
     if (!put) co_return ErrorResponse(405, {});
+    if (core_->Sealed()) co_return ErrorResponse(503, {"Vault is sealed"});
+    Status st = co_await core_->StepDown(TokenFrom(req));
+    if (!st.ok()) co_return FromStatus(st);
     co_return HttpResponse{204, ""};
   }
   if (path == "sys/leader") {
     if (m != "GET") co_return ErrorResponse(405, {});
-    if (core_->Sealed()) co_return ErrorResponse(503, {"Vault is sealed"});
-    co_return JsonResponse(200, {{"ha_enabled", false},
-                                 {"is_self", false},
-                                 {"active_time", "0001-01-01T00:00:00Z"},
-                                 {"leader_address", ""},
-                                 {"leader_cluster_address", ""},
+    if (core_->Sealed() && !core_->Standby()) co_return ErrorResponse(503, {"Vault is sealed"});
+    auto leader = co_await core_->Leader();
+    if (!leader.ok()) co_return FromStatus(leader.status());
+    const core::LeaderInfo info = leader->value_or(core::LeaderInfo{});
+    co_return JsonResponse(200, {{"ha_enabled", core_->HaEnabled()},
+                                 {"is_self", info.is_self},
+                                 {"active_time", info.is_self && info.active_since_ns > 0
+                                                     ? FormatRfc3339Nano(info.active_since_ns)
+                                                     : std::string("0001-01-01T00:00:00Z")},
+                                 {"leader_address", info.api_addr},
+                                 {"leader_cluster_address", info.cluster_addr},
                                  {"performance_standby", false},
                                  {"performance_standby_last_remote_wal", 0}});
   }
@@ -349,14 +411,22 @@ Task<std::optional<HttpResponse>> Handler::HandleSys(const std::string& path,
     };
     auto init = co_await core_->Initialized();
     bool initialized = init.ok() && *init;
-    bool sealed = core_->Sealed();
-    int status = !initialized ? code_for("uninitcode", 501)
-                 : sealed     ? code_for("sealedcode", 503)
-                              : code_for("activecode", 200);
+    bool standby = core_->Standby();
+    bool sealed = core_->Sealed() && !standby;
+    bool standby_ok = false;
+    if (query.contains("standbyok") && query["standbyok"].is_string()) {
+      int b = ParseGoBool(query["standbyok"].get<std::string>());
+      if (b < 0) co_return ErrorResponse(400, {});
+      standby_ok = b == 1;
+    }
+    int status = !initialized             ? code_for("uninitcode", 501)
+                 : sealed                 ? code_for("sealedcode", 503)
+                 : standby && !standby_ok ? code_for("standbycode", 429)
+                                          : code_for("activecode", 200);
     if (m == "HEAD") co_return HttpResponse{status, ""};
     co_return JsonResponse(status, {{"initialized", initialized},
                                     {"sealed", sealed},
-                                    {"standby", false},
+                                    {"standby", standby},
                                     {"performance_standby", false},
                                     {"replication_performance_mode", "disabled"},
                                     {"replication_dr_mode", "disabled"},

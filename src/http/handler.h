@@ -16,6 +16,9 @@
 namespace vault::core {
 class Core;
 }  // namespace vault::core
+namespace vault::net {
+class HttpClient;
+}  // namespace vault::net
 
 namespace vault::http {
 
@@ -31,7 +34,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string body;  // JSON or empty
+  std::string body;      // JSON or empty
+  std::string location;  // a redirect's Location header (empty: none)
 };
 
 // The single place a Status becomes an HTTP status code.
@@ -39,7 +43,10 @@ int HttpStatusFor(StatusCode code);
 
 class Handler {
  public:
-  explicit Handler(core::Core* core) : core_(core) {}
+  // `forward` sends a standby's requests on to the active node (HA); null: no forwarding (the
+  // standby redirects instead). Neither is owned.
+  explicit Handler(core::Core* core, net::HttpClient* forward = nullptr)
+      : core_(core), forward_(forward) {}
   // Thread-safe. Runs on the calling thread until the request first waits on the network (an
   // engine calling AWS), then continues on whichever thread completes that wait. Storage calls
   // are synchronous (durable writes wait on fsync).
@@ -53,7 +60,10 @@ class Handler {
   Task<std::optional<HttpResponse>> HandleSys(const std::string& path, const HttpRequest& req);
   Task<HttpResponse> Logical(const std::string& path, const std::string& query,
                              const HttpRequest& req);
+  // On a standby: the request as the active node answers it (forwarded), or a 307 to it.
+  Task<HttpResponse> ToActive(const std::string& path, const HttpRequest& req);
   core::Core* core_;
+  net::HttpClient* forward_;
 };
 
 // Renders {"errors":[...]} for a status (also used by the transport for 413/431/400).

@@ -98,7 +98,8 @@ namespace {
 // The status line and headers (as Beast's serializer wrote them for our responses), formatted
 // directly: Server, Content-Type, Cache-Control, Connection (only when it differs from the
 // version's default), Content-Length.
-std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t length) {
+std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t length,
+                         const std::string& location) {
   std::string h;
   h.reserve(160);
   h += "HTTP/";
@@ -113,6 +114,11 @@ std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t l
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   h.append(reason.data(), reason.size());
   h += "\r\nServer: vault-cpp\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n";
+  if (!location.empty()) {
+    h += "Location: ";
+    h += location;
+    h += "\r\n";
+  }
   if (version >= 11 && !keep_alive) h += "Connection: close\r\n";
   if (version < 11 && keep_alive) h += "Connection: keep-alive\r\n";
   h += "Content-Length: ";
@@ -141,7 +147,8 @@ Result<tcp::endpoint> ParseAddress(const std::string& address) {
 template <class Stream>
 awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpResponse& r,
                                                    unsigned version, bool keep_alive, bool head) {
-  std::string status_and_headers = ResponseHead(r.status, version, keep_alive, r.body.size());
+  std::string status_and_headers =
+      ResponseHead(r.status, version, keep_alive, r.body.size(), r.location);
   std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(status_and_headers), asio::buffer(r.body.data(), head ? 0 : r.body.size())};
   boost::system::error_code ec;

@@ -76,6 +76,8 @@ class HaLock {
   virtual Status Release() = 0;
   // The value the holder stored, std::nullopt when nobody holds the lock.
   virtual Result<std::optional<std::string>> Holder() = 0;
+  // The same, awaitable: for callers on an event loop (a standby finding the active node).
+  virtual Task<Result<std::optional<std::string>>> HolderAsync() = 0;
 };
 
 class HaBackend : public Backend {

@@ -115,8 +115,8 @@ LISTENER = 'listener "tcp" {\n address = "127.0.0.1:%d"\n tls_disable = true\n}\
 
 def test_settings_this_server_does_not_have_are_refused(home):
     port = free_port()
-    err = start_fails(home, 'storage "etcd" {\n ha_enabled = "true"\n}\n' + LISTENER % port)
-    assert "ha_enabled = true is not supported yet" in err
+    err = start_fails(home, 'storage "etcd" {\n ha_enabled = "yes please"\n}\n' + LISTENER % port)
+    assert "could not be understood" in err
     err = start_fails(home, 'storage "rocksdb" {\n path = "%s"\n ha_enabled = "true"\n}\n'
                       % os.path.join(home, "data") + LISTENER % port)
     assert "does not support ha_enabled" in err
@@ -128,8 +128,10 @@ def test_settings_this_server_does_not_have_are_refused(home):
     assert "address must be valid URL" in err
     # The environment beats the file, as in Vault.
     err = start_fails(home, 'storage "etcd" {}\n' + LISTENER % port,
-                      env={"ETCD_HA_ENABLED": "true"})
-    assert "ha_enabled = true is not supported yet" in err
+                      env={"ETCD_HA_ENABLED": "maybe"})
+    assert "could not be understood" in err
+    err = start_fails(home, 'storage "etcd" {}\n' + LISTENER % port + 'api_addr = "10.0.0.1"\n')
+    assert "api_addr must be a URL" in err
 
 
 def test_unreachable_etcd_is_a_start_up_error(home):
