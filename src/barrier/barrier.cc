@@ -156,6 +156,17 @@ Task<Status> Barrier::Unseal(std::string root_key) {
   co_return Status::Ok();
 }
 
+Task<Status> Barrier::ReloadKeyring() {
+  std::string root;
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return Status(StatusCode::kUnavailable, "Vault is sealed");
+    root = root_key_;
+  }
+  Status st = co_await Unseal(std::move(root));
+  co_return st;
+}
+
 void Barrier::Seal() {
   std::unique_lock lock(mu_);
   for (auto& [t, k] : keys_) Zero(k.value);

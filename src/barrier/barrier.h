@@ -38,6 +38,9 @@ class Barrier : public logical::Storage {
   // Decrypts the keyring with root_key. kInvalidArgument("unseal failed, invalid key") on a wrong
   // key.
   Task<Status> Unseal(std::string root_key);
+  // Reads the keyring from storage again with the root key it was unsealed with: an HA standby
+  // learns the terms the active node added (sys/rotate). kUnavailable while sealed.
+  Task<Status> ReloadKeyring();
   // Forgets every key (zeroized). Idempotent.
   void Seal();
   bool Sealed() const;

@@ -100,6 +100,8 @@ void Core::HaLoop() {
 Task<Status> Core::BecomeActive(std::string id) {
   AsyncMutex::Guard transition = co_await transition_mu_.Lock();
   if (!standby_.load() || ha_stop_.load()) co_return Unavailable("sealed meanwhile");
+  // The keyring as the previous active left it (it may have rotated in a new term).
+  CO_RETURN_IF_ERROR(co_await barrier_.ReloadKeyring());
   // The previous active's leader entries go (it may have died without removing its own).
   auto old = co_await barrier_.List(kLeaderPrefix);
   if (Status setup = co_await PostUnsealLocked(); !setup.ok()) {
@@ -169,6 +171,11 @@ Task<Result<std::optional<LeaderInfo>>> Core::Leader() {
   if (!holder->has_value()) co_return none;
   std::string key = std::string(kLeaderPrefix) + **holder;
   auto raw = co_await barrier_.Get(key);
+  if (!raw.ok()) {
+    // Written under a key term the active added after this standby was unsealed.
+    CO_RETURN_IF_ERROR(co_await barrier_.ReloadKeyring());
+    raw = co_await barrier_.Get(key);
+  }
   if (!raw.ok()) co_return raw.status();
   if (!raw->has_value()) co_return none;  // the new active has not written it yet
   auto parsed = ParseJson(**raw);

@@ -131,6 +131,23 @@ def test_standby_forwards_to_the_active(cluster):
     assert a.health() == 503
 
 
+def test_a_key_rotated_on_the_active_reaches_the_standby(cluster):
+    a, b, key, root = cluster
+    r = requests.put(a.addr + "/v1/sys/rotate", headers={"X-Vault-Token": root})
+    assert r.status_code == 204, r.text
+    a.cli(root).run("kv", "put", "secret/after-rotation", "v=2", check=True)
+    a.stop(signal.SIGTERM)
+    assert wait_for(lambda: b.health() == 200, timeout=5)
+    got = b.cli(root).run("kv", "get", "-field=v", "secret/after-rotation", check=True)
+    assert got.stdout.strip() == "2"
+    b.cli(root).run("kv", "put", "secret/on-b", "v=3", check=True)
+    a.start()
+    a.cli().run("operator", "unseal", key, check=True)
+    assert wait_for(lambda: a.health() == 429)
+    got = a.cli(root).run("kv", "get", "-field=v", "secret/on-b", check=True)
+    assert got.stdout.strip() == "3"
+
+
 def test_takeover_after_sigkill(cluster):
     a, b, key, root = cluster
     a.cli(root).run("kv", "put", "secret/survives", "v=1", check=True)
