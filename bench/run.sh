@@ -14,10 +14,14 @@
 #   6. leases (bench/leases/lease_bench, the real expiration manager over the barrier on RocksDB):
 #      restore time and resident memory per pending lease at BENCH_LEASES stored leases, and
 #      expiries/s with all of them due at once (engine revoke is a no-op: no outside call)
+#   7. HA on a 3-member etcd cluster (bench/ha/ha_bench.py): KV reads on etcd vs on RocksDB, durable
+#      KV writes on etcd vs etcd's own puts through the same gateway, takeover after SIGKILL,
+#      SIGTERM and sys/step-down (lock_timeout 3s)
 #
 # Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
 # START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick),
-# BENCH_LEASES (default 1000000; 0 skips section 6; registering them takes a few minutes).
+# BENCH_LEASES (default 1000000; 0 skips section 6; registering them takes a few minutes),
+# BENCH_HA (1; 0 skips section 7).
 # Everything listens on 127.0.0.1 only, every process started
 # here is stopped on exit, and temp data lives under one mktemp dir that is removed.
 set -uo pipefail
@@ -408,6 +412,18 @@ if [ "${BENCH_LEASES:-1000000}" != 0 ]; then
   fi
 fi
 
+# =================================================================== 7. HA on etcd
+HA_RC=skipped
+if [ "${BENCH_HA:-1}" != 0 ]; then
+  echo
+  log "=== 7. HA on a 3-member etcd cluster (bench/ha/ha_bench.py)"
+  timeout --kill-after=10 900 "$PY" "$HERE/ha/ha_bench.py" --vault-bin "$VAULT_BIN" \
+    --duration "$DURATION" >"$TMP/ha.txt" 2>&1 </dev/null
+  HA_RC=$?
+  sed 's/^/    | /' "$TMP/ha.txt"
+  [ "$HA_RC" = 0 ] || problem "HA benchmark (bench/ha/ha_bench.py) exited with status $HA_RC"
+fi
+
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
@@ -443,6 +459,11 @@ if [ "$LEASE_RC" = 0 ]; then
   echo
   echo "Leases (bench/leases/lease_bench; targets at 1,000,000: restore < 4 s, < 200 B per lease, >= 50,000 expiries/s):"
   cat "$TMP/leases.txt"
+fi
+if [ "$HA_RC" = 0 ]; then
+  echo
+  echo "HA on etcd (bench/ha/ha_bench.py; 3 etcd members, 2 servers and wrk on the same $(nproc) CPUs):"
+  awk '/^=+$/ { n++; print; next } n == 1' "$TMP/ha.txt"
 fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
   echo "PROBLEMS (figures above may be measuring errors):"

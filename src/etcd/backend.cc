@@ -20,6 +20,11 @@ EtcdBackend::EtcdBackend(Client* client, BackendOptions options)
       prefix_(NormalizePrefix(options.path)),
       page_size_(std::max<int64_t>(1, options.page_size)),
       max_txn_ops_(std::max<size_t>(1, options.max_txn_ops)) {
+  cache_.capacity = options.cache_bytes;
+  // An HA server caches only while it holds the lock: before, another server may initialize or
+  // write the store.
+  ha_enabled_ = options.ha_enabled;
+  cache_.Clear(/*enabled=*/!ha_enabled_);
   if (options.ha_enabled) {
     lock_ = std::make_unique<EtcdHaLock>(client_, this, prefix_ + "core/lock",
                                          std::max<int64_t>(1, options.lock_timeout_s));
@@ -30,10 +35,82 @@ EtcdBackend::~EtcdBackend() = default;
 
 storage::HaLock* EtcdBackend::Lock() { return lock_.get(); }
 
+std::optional<std::optional<std::string>> EtcdBackend::Cache::Lookup(const std::string& key,
+                                                                     uint64_t* epoch_out) {
+  std::lock_guard lock(mu);
+  *epoch_out = epoch;
+  if (!enabled || capacity == 0) return std::nullopt;
+  auto it = slots.find(key);
+  if (it == slots.end()) return std::nullopt;
+  order.splice(order.begin(), order, it->second.pos);
+  return it->second.value;
+}
+
+void EtcdBackend::Cache::Insert(const std::string& key, std::optional<std::string> value,
+                                uint64_t read_epoch) {
+  std::lock_guard lock(mu);
+  if (!enabled || capacity == 0 || read_epoch != epoch) return;
+  Set(key, std::move(value));
+}
+
+void EtcdBackend::Cache::BeginWrite() {
+  std::lock_guard lock(mu);
+  ++epoch;
+}
+
+void EtcdBackend::Cache::EndWrite(const std::vector<TxnOp>& ops, bool ok) {
+  std::lock_guard lock(mu);
+  ++epoch;
+  for (const auto& op : ops) {
+    if (!ok || !enabled || capacity == 0) {
+      Erase(op.key);
+    } else if (op.kind == TxnOp::Kind::kPut) {
+      Set(op.key, op.value);
+    } else {
+      Set(op.key, std::nullopt);
+    }
+  }
+}
+
+void EtcdBackend::Cache::Clear(bool enable) {
+  std::lock_guard lock(mu);
+  ++epoch;
+  slots.clear();
+  order.clear();
+  bytes = 0;
+  enabled = enable;
+}
+
+void EtcdBackend::Cache::Set(const std::string& key, std::optional<std::string> value) {
+  auto it = slots.find(key);
+  if (it != slots.end()) {
+    bytes -= it->first.size() + (it->second.value ? it->second.value->size() : 0);
+    it->second.value = std::move(value);
+    order.splice(order.begin(), order, it->second.pos);
+  } else {
+    order.push_front(key);
+    it = slots.emplace(key, Slot{std::move(value), order.begin()}).first;
+  }
+  bytes += it->first.size() + (it->second.value ? it->second.value->size() : 0);
+  while (bytes > capacity && !order.empty()) Erase(order.back());
+}
+
+void EtcdBackend::Cache::Erase(const std::string& key) {
+  auto it = slots.find(key);
+  if (it == slots.end()) return;
+  bytes -= it->first.size() + (it->second.value ? it->second.value->size() : 0);
+  order.erase(it->second.pos);
+  slots.erase(it);
+}
+
 void EtcdBackend::SetFence(Fence fence, std::optional<Compare> compare,
                            std::function<void()> on_refused) {
-  std::lock_guard lock(fence_mu_);
-  fence_ = FenceState{fence, std::move(compare), std::move(on_refused)};
+  {
+    std::lock_guard lock(fence_mu_);
+    fence_ = FenceState{fence, std::move(compare), std::move(on_refused)};
+  }
+  // Whatever another server wrote while this one was not the writer is unknown here.
+  cache_.Clear(/*enabled=*/fence == Fence::kHeld || (fence == Fence::kOpen && !ha_enabled_));
 }
 
 EtcdBackend::FenceState EtcdBackend::CurrentFence() const {
@@ -51,9 +128,11 @@ Task<Status> EtcdBackend::Commit(std::vector<TxnOp> ops) {
     TxnRequest txn;
     if (f.fence == Fence::kHeld && f.compare) txn.compare.push_back(*f.compare);
     const size_t end = std::min(ops.size(), i + max_txn_ops_);
-    txn.success.assign(std::make_move_iterator(ops.begin() + i),
-                       std::make_move_iterator(ops.begin() + end));
+    txn.success.assign(ops.begin() + i, ops.begin() + end);
+    cache_.BeginWrite();
     auto r = co_await client_->Txn(std::move(txn));
+    const std::vector<TxnOp> chunk(ops.begin() + i, ops.begin() + end);
+    cache_.EndWrite(chunk, r.ok() && (f.fence != Fence::kHeld || r->succeeded));
     if (!r.ok()) co_return r.status();
     if (f.fence == Fence::kHeld && !r->succeeded) {
       // Another server holds the lock now: this one must stop acting as the active node.
@@ -68,9 +147,13 @@ Task<Status> EtcdBackend::Commit(std::vector<TxnOp> ops) {
 Task<Result<std::optional<std::string>>> EtcdBackend::Get(std::string_view key) {
   RangeRequest r;
   r.key = prefix_ + std::string(key);
+  uint64_t epoch = 0;
+  if (auto cached = cache_.Lookup(r.key, &epoch)) co_return std::move(*cached);
+  std::string full = r.key;
   CO_ASSIGN_OR_RETURN(RangeResult got, co_await client_->Range(std::move(r)));
   std::optional<std::string> value;
   if (!got.kvs.empty()) value = std::move(got.kvs.front().value);
+  cache_.Insert(full, value, epoch);
   co_return value;
 }
 
@@ -83,7 +166,9 @@ Task<Status> EtcdBackend::Put(std::string_view key, std::string_view value) {
     Status fenced = co_await Commit(std::move(ops));
     co_return fenced;
   }
-  Status st = co_await client_->Put(std::move(ops[0].key), std::move(ops[0].value));
+  cache_.BeginWrite();
+  Status st = co_await client_->Put(ops[0].key, ops[0].value);
+  cache_.EndWrite(ops, st.ok());
   co_return st;
 }
 
@@ -95,7 +180,9 @@ Task<Status> EtcdBackend::Delete(std::string_view key) {
     Status fenced = co_await Commit(std::move(ops));
     co_return fenced;
   }
-  auto deleted = co_await client_->DeleteRange(std::move(ops[0].key));
+  cache_.BeginWrite();
+  auto deleted = co_await client_->DeleteRange(ops[0].key);
+  cache_.EndWrite(ops, deleted.ok());
   co_return deleted.status();
 }
 

@@ -7,10 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "etcd/client.h"
 #include "storage/backend.h"
@@ -24,6 +27,10 @@ struct BackendOptions {
   int64_t lock_timeout_s = 15;   // the HA lock's lease TTL
   int64_t page_size = 1000;      // keys per ranged read
   size_t max_txn_ops = 128;      // etcd's --max-txn-ops
+  // Values (and absences) read or written recently, kept while this server is the one that
+  // writes (with ha_enabled: while it holds the lock): reads of them skip etcd, as Vault's
+  // physical cache does.
+  size_t cache_bytes = 64 << 20;  // 0 = no cache
 };
 
 class EtcdHaLock;
@@ -59,6 +66,35 @@ class EtcdBackend final : public storage::HaBackend {
                 std::function<void()> on_refused = nullptr);
 
  private:
+  // A write-through LRU of values by key (std::nullopt = known absent). Reads insert only when no
+  // write started since the read began (`epoch`), so a read racing a write never caches the
+  // value the write replaced.
+  struct Cache {
+    std::mutex mu;
+    size_t capacity = 0;
+    size_t bytes GUARDED_BY(mu) = 0;
+    uint64_t epoch GUARDED_BY(mu) = 0;
+    bool enabled GUARDED_BY(mu) = true;
+    std::list<std::string> order GUARDED_BY(mu);  // most recent first
+    struct Slot {
+      std::optional<std::string> value;
+      std::list<std::string>::iterator pos;
+    };
+    std::unordered_map<std::string, Slot> slots GUARDED_BY(mu);
+    // The cached value, if any; sets *epoch_out for a later Insert.
+    std::optional<std::optional<std::string>> Lookup(const std::string& key, uint64_t* epoch_out);
+    void Insert(const std::string& key, std::optional<std::string> value, uint64_t read_epoch);
+    // Before a write: reads that began earlier may not insert what they read.
+    void BeginWrite();
+    // After a write: what the keys hold now (ok), or forget them (failed: unknown).
+    void EndWrite(const std::vector<TxnOp>& ops, bool ok);
+    void Clear(bool enabled);
+
+   private:
+    void Set(const std::string& key, std::optional<std::string> value) REQUIRES(mu);
+    void Erase(const std::string& key) REQUIRES(mu);
+  };
+
   struct FenceState {
     Fence fence = Fence::kOpen;
     std::optional<Compare> compare;
@@ -72,6 +108,8 @@ class EtcdBackend final : public storage::HaBackend {
   mutable std::mutex fence_mu_;
   FenceState fence_ GUARDED_BY(fence_mu_);
   std::unique_ptr<EtcdHaLock> lock_;
+  Cache cache_;
+  bool ha_enabled_ = false;
   std::string prefix_;
   int64_t page_size_;
   size_t max_txn_ops_;

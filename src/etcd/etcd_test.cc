@@ -85,6 +85,38 @@ TEST(EtcdBackend, ListSkipsOverFoldersItHasSeen) {
   EXPECT_EQ(*b.List("l/"), (std::vector<std::string>{"a", "big/", "z"}));
 }
 
+// The writer caches what it read and wrote (it is the only writer); a standby does not.
+TEST(EtcdBackend, TheWriterCachesAStandbyReadsEtcd) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  BackendOptions o;
+  o.path = UniquePath();
+  EtcdBackend cached(Etcd().client.get(), o);
+  o.cache_bytes = 0;
+  EtcdBackend uncached(Etcd().client.get(), o);
+  ASSERT_TRUE(SyncWait(cached.Put("k", "1")).ok());
+  EXPECT_EQ(**SyncWait(cached.Get("k")), "1");
+  EXPECT_FALSE(SyncWait(cached.Get("absent"))->has_value());
+  // Another writer behind this server's back (a misconfiguration: two active servers).
+  ASSERT_TRUE(SyncWait(Etcd().client->Put(cached.prefix() + "k", "2")).ok());
+  ASSERT_TRUE(SyncWait(Etcd().client->Put(cached.prefix() + "absent", "x")).ok());
+  EXPECT_EQ(**SyncWait(cached.Get("k")), "1");
+  EXPECT_FALSE(SyncWait(cached.Get("absent"))->has_value());
+  EXPECT_EQ(**SyncWait(uncached.Get("k")), "2");
+  // As a standby it forgets and stops caching.
+  cached.SetFence(EtcdBackend::Fence::kClosed);
+  EXPECT_EQ(**SyncWait(cached.Get("k")), "2");
+  EXPECT_EQ(**SyncWait(cached.Get("absent")), "x");
+  ASSERT_TRUE(SyncWait(Etcd().client->Put(cached.prefix() + "k", "3")).ok());
+  EXPECT_EQ(**SyncWait(cached.Get("k")), "3");
+  // A failed write leaves nothing cached for its key.
+  cached.SetFence(EtcdBackend::Fence::kOpen);
+  EXPECT_EQ(**SyncWait(cached.Get("k")), "3");
+  EXPECT_EQ(SyncWait(cached.Put("k", std::string(2 << 20, 'x'))).code(),
+            StatusCode::kPayloadTooLarge);
+  ASSERT_TRUE(SyncWait(Etcd().client->Put(cached.prefix() + "k", "4")).ok());
+  EXPECT_EQ(**SyncWait(cached.Get("k")), "4");
+}
+
 TEST(EtcdBackend, BatchesLargerThanATransactionAllLand) {
   auto backend = NewBackend(1000);
   storage::Blocking b(backend.get());
