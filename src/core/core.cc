@@ -229,11 +229,7 @@ Task<Status> Core::Seal(std::string client_token) {
     {
       AsyncMutex::Guard transition = co_await transition_mu_.Lock();
       if (!active_) co_return Status::Ok();
-      CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
-      if (!entry) co_return PermissionDenied();
-      CO_ASSIGN_OR_RETURN(auto acl, co_await policies_.AclFor(entry->policies));
-      if (!acl->Allowed(logical::Operation::kUpdate, "sys/seal", /*sudo_required=*/true))
-        co_return PermissionDenied();
+      CO_RETURN_IF_ERROR(co_await CheckSudoUpdate(client_token, "sys/seal"));
     }
     // The HA thread steps down (under the transition lock) and gives the lock up.
     StopHa();
@@ -245,14 +241,19 @@ Task<Status> Core::Seal(std::string client_token) {
     co_return Status::Ok();
   }
   if (!active_) co_return Status::Ok();
-  CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
-  if (!entry) co_return PermissionDenied();
-  CO_ASSIGN_OR_RETURN(auto acl, co_await policies_.AclFor(entry->policies));
-  if (!acl->Allowed(logical::Operation::kUpdate, "sys/seal", /*sudo_required=*/true))
-    co_return PermissionDenied();
+  CO_RETURN_IF_ERROR(co_await CheckSudoUpdate(client_token, "sys/seal"));
   PreSealLocked();
   seal_.Seal();
   spdlog::info("core: vault is sealed");
+  co_return Status::Ok();
+}
+
+Task<Status> Core::CheckSudoUpdate(std::string client_token, std::string path) {
+  CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
+  if (!entry) co_return PermissionDenied();
+  CO_ASSIGN_OR_RETURN(auto acl, co_await policies_.AclFor(entry->policies));
+  if (!acl->Allowed(logical::Operation::kUpdate, path, /*sudo_required=*/true))
+    co_return PermissionDenied();
   co_return Status::Ok();
 }
 

@@ -125,6 +125,9 @@ class Core {
   Task<RequestAuth> CheckRequest(logical::Request& req, const Mount* mount);
   // After the request: revokes a token whose last use this was.
   void FinishRequest(const RequestAuth& auth);
+  // kPermissionDenied unless the token is root or has sudo + update on `path` (sys/seal,
+  // sys/step-down).
+  Task<Status> CheckSudoUpdate(std::string client_token, std::string path);
   // Whether token has sudo on a full path (root: always).
   Task<bool> HasSudo(const TokenEntry& token, std::string path);
 

@@ -3,7 +3,6 @@
 // alive; it steps down when the lock is lost, on sys/step-down, on seal and at shutdown.
 #include <spdlog/spdlog.h>
 
-#include "core/acl.h"
 #include "core/core.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -194,11 +193,7 @@ Task<Result<std::optional<LeaderInfo>>> Core::Leader() {
 
 Task<Status> Core::StepDown(std::string client_token) {
   if (ha_lock_ == nullptr || !active_.load()) co_return Status::Ok();  // as Vault: a no-op
-  CO_ASSIGN_OR_RETURN(auto entry, co_await tokens_.Lookup(client_token));
-  if (!entry) co_return PermissionDenied();
-  CO_ASSIGN_OR_RETURN(auto acl, co_await policies_.AclFor(entry->policies));
-  if (!acl->Allowed(logical::Operation::kUpdate, "sys/step-down", /*sudo_required=*/true))
-    co_return PermissionDenied();
+  CO_RETURN_IF_ERROR(co_await CheckSudoUpdate(std::move(client_token), "sys/step-down"));
   std::lock_guard lock(ha_mu_);
   step_down_requested_ = true;
   ha_cv_.notify_all();

@@ -47,18 +47,22 @@ def unseal(cli, key):
     cli.run("operator", "unseal", key, check=True)
 
 
+def init_and_unseal(home, addr):
+    """-> (unseal key, root token, a CLI with the root token)"""
+    init = json.loads(Cli(addr, home).run("operator", "init", "-key-shares=1", "-key-threshold=1",
+                                          "-format=json", check=True).stdout)
+    key, root = init["unseal_keys_b64"][0], init["root_token"]
+    unseal(Cli(addr, home), key)
+    return key, root, Cli(addr, home, token=root)
+
+
 def test_server_on_etcd(home, etcd):
     port = free_port()
     addr = "http://127.0.0.1:%d" % port
     cfg = write_config(home, port, etcd)
     server = Server(["-config=" + cfg], home, addr)
     try:
-        cli = Cli(addr, home)
-        init = json.loads(cli.run("operator", "init", "-key-shares=1", "-key-threshold=1",
-                                  "-format=json", check=True).stdout)
-        key, root = init["unseal_keys_b64"][0], init["root_token"]
-        unseal(cli, key)
-        cli = Cli(addr, home, token=root)
+        key, root, cli = init_and_unseal(home, addr)
         status = json.loads(cli.run("status", "-format=json", check=True).stdout)
         assert status["storage_type"] == "etcd"
         cli.run("secrets", "enable", "-path=kvs", "kv", check=True)
@@ -152,12 +156,7 @@ def test_aws_leases_kept_in_etcd_are_revoked_after_kill_9(home, etcd):
         addr = "http://127.0.0.1:%d" % port
         cfg = write_config(home, port, etcd)
         server = Server(["-config=" + cfg], home, addr)
-        cli = Cli(addr, home)
-        init = json.loads(cli.run("operator", "init", "-key-shares=1", "-key-threshold=1",
-                                  "-format=json", check=True).stdout)
-        key, root = init["unseal_keys_b64"][0], init["root_token"]
-        unseal(cli, key)
-        cli = Cli(addr, home, token=root)
+        key, root, cli = init_and_unseal(home, addr)
         cli.run("mount", "aws", check=True)
         cli.run("write", "aws/config/root", "access_key=" + emu.access_key,
                 "secret_key=" + emu.secret_key, "region=us-east-1",

@@ -13,6 +13,7 @@ import requests
 
 from conftest import Cli, Server, free_port
 from etcd_fixture import EtcdCluster
+from test_aws import wait_until
 
 LOCK_TIMEOUT = 3
 
@@ -68,12 +69,7 @@ api_addr = "%s"
 
 
 def wait_for(pred, timeout=15.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
+    return wait_until(pred, timeout, step)
 
 
 @pytest.fixture
@@ -146,6 +142,16 @@ def test_a_key_rotated_on_the_active_reaches_the_standby(cluster):
     assert wait_for(lambda: a.health() == 429)
     got = a.cli(root).run("kv", "get", "-field=v", "secret/on-b", check=True)
     assert got.stdout.strip() == "3"
+
+
+def test_an_etcd_member_lost_writes_go_on(cluster, etcd):
+    a, b, key, root = cluster
+    etcd.kill(0)
+    for i in range(10):
+        b.cli(root).run("kv", "put", "secret/m-%d" % i, "v=%d" % i, check=True)  # via the standby
+    got = a.cli(root).run("kv", "get", "-field=v", "secret/m-9", check=True)
+    assert got.stdout.strip() == "9"
+    assert a.health() == 200 and b.health() == 429
 
 
 def test_takeover_after_sigkill(cluster):
@@ -241,7 +247,7 @@ def test_sigkill_of_the_active_with_30_creds_requests_in_flight(cluster):
     that never completed, and revokes every lease issued before the kill when it ends. No IAM
     user is left."""
     from emulator_fixture import start_emulator
-    from test_aws import SEED_POLICY, vault_users, wait_until
+    from test_aws import SEED_POLICY, vault_users
     from test_crash import leases
     a, b, key, root = cluster
     emu = start_emulator(latency_ms=200)
