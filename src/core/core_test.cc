@@ -95,6 +95,16 @@ TEST_F(CoreTest, MountUnmountTuneRemount) {
   EXPECT_EQ(
       Do(Operation::kUpdate, "sys/mounts/kv2/tune", {{"default_lease_ttl", "3h"}}).status().code(),
       StatusCode::kInvalidArgument);
+  // A max above the system's is Vault's to accept (the system max is 768h); a default above the
+  // max is not.
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv2/tune", {{"max_lease_ttl", "9000h"}}).ok());
+  EXPECT_EQ(Do(Operation::kRead, "sys/mounts/kv2/tune")->data["max_lease_ttl"], 9000 * 3600);
+  EXPECT_NE(Do(Operation::kUpdate, "sys/mounts/kv2/tune",
+               {{"default_lease_ttl", "2h"}, {"max_lease_ttl", "1h"}})
+                .status()
+                .message()
+                .find("less than backend default lease TTL"),
+            std::string::npos);
   // Remount keeps data.
   ASSERT_TRUE(Do(Operation::kUpdate, "sys/remount", {{"from", "kv2"}, {"to", "kv3"}}).ok());
   EXPECT_EQ(Do(Operation::kRead, "kv3/a")->data["x"], "1");
@@ -104,6 +114,35 @@ TEST_F(CoreTest, MountUnmountTuneRemount) {
   EXPECT_EQ(Do(Operation::kRead, "kv3/a").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/kv3", {{"type", "kv"}}).ok());
   EXPECT_TRUE(Do(Operation::kRead, "kv3/a")->Empty());
+}
+
+TEST_F(CoreTest, MountOptionsAreCheckedNotIgnored) {
+  // Numbers and booleans are stored as strings, as Vault does.
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "sys/mounts/v1", {{"type", "kv"}, {"options", {{"version", 1}}}})
+          .ok());
+  EXPECT_EQ(Do(Operation::kRead, "sys/mounts")->data["v1/"]["options"]["version"], "1");
+  // KV version 2 is refused, not mounted as version 1.
+  for (Json options : {Json{{"version", "2"}}, Json{{"version", 2}}}) {
+    auto r = Do(Operation::kUpdate, "sys/mounts/v2", {{"type", "kv"}, {"options", options}});
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("KV version 2 is not supported"), std::string::npos);
+  }
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/v2", {{"type", "kv-v2"}}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Do(Operation::kRead, "sys/mounts")->data.contains("v2/"));
+  EXPECT_NE(
+      Do(Operation::kUpdate, "sys/mounts/v3", {{"type", "kv"}, {"options", {{"version", "7"}}}})
+          .status()
+          .message()
+          .find("invalid KV version"),
+      std::string::npos);
+  EXPECT_NE(
+      Do(Operation::kUpdate, "sys/mounts/v3", {{"type", "kv"}, {"options", {{"flavour", "x"}}}})
+          .status()
+          .message()
+          .find("options.flavour"),
+      std::string::npos);
 }
 
 TEST_F(CoreTest, SealBlocksAndUnsealRestoresState) {

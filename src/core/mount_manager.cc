@@ -21,6 +21,26 @@ std::string CanonicalType(const std::string& type, Json* options) {
   }
   return type;
 }
+// What a new mount may be asked to be: a kv mount takes `version` 1 (KV version 2 is not
+// implemented, and a version 2 mount that behaves as version 1 would be worse than a refusal);
+// other engines take no options.
+Status CheckOptions(const std::string& type, const Json& options) {
+  if (!options.is_object()) return Status::Ok();
+  for (auto& [k, v] : options.items()) {
+    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+    if (type == "kv" && k == "version") {
+      if (value == "1" || value.empty()) continue;
+      if (value == "2") {
+        return InvalidArgument(
+            "options.version: KV version 2 is not supported by this server; mount kv without a "
+            "version (or with version 1)");
+      }
+      return InvalidArgument("options.version: invalid KV version \"" + value + "\"");
+    }
+    return InvalidArgument("options." + k + ": the " + type + " secrets engine has no such option");
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 void MountManager::RegisterBuiltin(const std::string& type, EngineFactory factory) {
@@ -110,6 +130,7 @@ Task<Status> MountManager::Mount(MountEntry entry) {
   }
   entry.type = CanonicalType(entry.type, &entry.options);
   if (entry.type.empty()) co_return InvalidArgument("backend type must be specified as a string");
+  CO_RETURN_IF_ERROR(CheckOptions(entry.type, entry.options));
   for (const char* s : kSingletons) {
     if (entry.type == s)
       co_return PermissionDenied("mount type of \"" + entry.type + "\" is not mountable");
@@ -219,11 +240,16 @@ Task<Status> MountManager::Tune(std::string raw_path, std::optional<int64_t> def
   int64_t eff_max = updated.max_lease_ttl > 0 ? updated.max_lease_ttl : ttls_.max_lease_ttl;
   int64_t eff_def =
       updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;
-  if (updated.default_lease_ttl > 0 && eff_def > eff_max)
-    co_return InvalidArgument(
-        "backend max lease TTL must be greater than or equal to the default lease TTL");
-  if (updated.max_lease_ttl > ttls_.max_lease_ttl)
-    co_return InvalidArgument("given max lease TTL greater than system max lease TTL");
+  // Vault's rules: a default above the max is refused; a max above the system's is not.
+  if (updated.default_lease_ttl > 0 && eff_def > eff_max) {
+    if (updated.max_lease_ttl > 0) {
+      co_return InvalidArgument("backend max lease TTL of " + std::to_string(eff_max) +
+                                " less than backend default lease TTL of " +
+                                std::to_string(eff_def));
+    }
+    co_return InvalidArgument("new backend default lease TTL of " + std::to_string(eff_def) +
+                              " greater than system max lease TTL of " + std::to_string(eff_max));
+  }
   *it = updated;
   CO_RETURN_IF_ERROR(co_await Persist(table));
   {

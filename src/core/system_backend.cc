@@ -169,9 +169,15 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
     if (d.Has("options")) {
       e.options = Json::object();
       Json options = d.Get("options");
+      // Clients send numbers and booleans too ({"version": 1}); Vault stores them as strings.
       for (auto& [k, v] : options.items()) {
-        if (!v.is_string()) co_return InvalidArgument("options must be a map of strings");
-        e.options[k] = v;
+        if (v.is_string()) {
+          e.options[k] = v;
+        } else if (v.is_number() || v.is_boolean()) {
+          e.options[k] = v.dump();
+        } else if (!v.is_null()) {
+          co_return InvalidArgument("options must be a map of strings");
+        }
       }
     }
     e.local = d.GetBool("local");
