@@ -3,6 +3,10 @@
 // the encrypted barrier on RocksDB (synced writes), as the server does.
 //
 //   build/bench/leases/lease_bench [--leases N] [--writers W] [--inflight I] [--dir PATH]
+//                                   [--etcd URL,URL,...]
+//
+// With --etcd the leases live in etcd (the etcd storage backend under a fresh prefix) instead of
+// RocksDB: phase 2's restore is then a new active node's restore at takeover.
 //
 // Phase 1 registers N leases and waits until RocksDB has settled (flush, compactions); phase 2
 // runs in a fresh process (exec of itself) so the memory figure is not flattered by what the
@@ -27,10 +31,14 @@
 
 #include "barrier/barrier.h"
 #include "core/expiration.h"
+#include "etcd/backend.h"
+#include "etcd/client.h"
+#include "net/curl_http_client.h"
 #include "storage/rocksdb_backend.h"
 #include "util/encoding.h"
 #include "util/log.h"
 #include "util/random.h"
+#include "util/strings.h"
 
 using namespace vault;
 
@@ -64,17 +72,48 @@ double Seconds(std::chrono::steady_clock::time_point a) {
 
 Task<Result<logical::Response>> NoOpEngine(logical::Request&) { co_return logical::Response(); }
 
+// The storage the leases live in: RocksDB at `dir`, or etcd under the prefix `dir` with --etcd.
+struct Store {
+  std::unique_ptr<net::CurlHttpClient> http;
+  std::unique_ptr<etcd::Client> client;
+  std::unique_ptr<storage::Backend> backend;
+  storage::RocksDbBackend* rocks = nullptr;
+};
+
+Result<Store> OpenStore(const std::string& dir, const std::string& etcd_urls) {
+  Store s;
+  if (etcd_urls.empty()) {
+    auto db = storage::RocksDbBackend::Open(dir);
+    if (!db.ok()) return db.status();
+    s.rocks = db->get();
+    s.backend = std::move(db).value();
+    return s;
+  }
+  net::CurlOptions ho;
+  ho.max_response_bytes = 256 << 20;
+  s.http = std::make_unique<net::CurlHttpClient>(ho);
+  etcd::ClientOptions o;
+  o.endpoints = Split(etcd_urls, ',');
+  o.request_timeout_ms = 30000;
+  s.client = std::make_unique<etcd::Client>(s.http.get(), s.http.get(), o);
+  etcd::BackendOptions bo;
+  bo.path = dir;
+  bo.cache_bytes = 0;  // a restore reads etcd, as a new active node does
+  s.backend = std::make_unique<etcd::EtcdBackend>(s.client.get(), bo);
+  return s;
+}
+
 // Phase 2, in a fresh process (so the resident-memory figure is not flattered by memory the
 // allocator kept from phase 1): restore, memory per pending lease, expiry.
-int RestoreAndExpire(const std::string& dir, bool own_dir, int64_t n, int inflight,
-                     const std::string& root_key, int64_t clock_ns) {
-  auto db = storage::RocksDbBackend::Open(dir);
+int RestoreAndExpire(const std::string& dir, const std::string& etcd_urls, bool own_dir, int64_t n,
+                     int inflight, const std::string& root_key, int64_t clock_ns) {
+  auto db = OpenStore(dir, etcd_urls);
   if (!db.ok()) {
     std::fprintf(stderr, "open %s: %s\n", dir.c_str(), db.status().message().c_str());
     return 1;
   }
   FakeClock clock(clock_ns);
-  barrier::Barrier barrier(db->get(), &clock);
+  barrier::Barrier barrier(db->backend.get(), &clock);
   if (Status st = SyncWait(barrier.Unseal(root_key)); !st.ok()) {
     std::fprintf(stderr, "unseal: %s\n", st.message().c_str());
     return 1;
@@ -117,7 +156,11 @@ int RestoreAndExpire(const std::string& dir, bool own_dir, int64_t n, int inflig
       "          %.1f us of CPU per expiry (all threads, incl. RocksDB's), load average %s\n",
       expire_cpu * 1e6 / std::max<int64_t>(1, exp.GetStats().revoked), LoadAverage().c_str());
   exp.Stop();
-  if (own_dir) std::filesystem::remove_all(dir);
+  if (own_dir && etcd_urls.empty()) std::filesystem::remove_all(dir);
+  if (own_dir && !etcd_urls.empty()) {
+    std::string prefix = etcd::NormalizePrefix(dir);
+    SyncWait(db->client->DeleteRange(prefix, etcd::PrefixEnd(prefix))).status().IgnoreError();
+  }
   return exp.GetStats().revoked >= n ? 0 : 1;
 }
 
@@ -131,6 +174,7 @@ int main(int argc, char** argv) {
   std::string phase = "all";
   bool own_dir = false;
   int64_t clock_ns = 0;
+  std::string etcd_urls;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--leases") n = std::atoll(argv[i + 1]);
@@ -141,6 +185,7 @@ int main(int argc, char** argv) {
     if (a == "--phase") phase = argv[i + 1];
     if (a == "--own-dir") own_dir = std::string(argv[i + 1]) == "1";
     if (a == "--clock-ns") clock_ns = std::atoll(argv[i + 1]);
+    if (a == "--etcd") etcd_urls = argv[i + 1];
   }
   spdlog::set_level(spdlog::level::warn);
   if (phase == "expire") {
@@ -150,19 +195,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "--phase expire needs --dir and LEASE_BENCH_ROOT_KEY\n");
       return 2;
     }
-    return RestoreAndExpire(dir, own_dir, n, inflight, *key, clock_ns);
+    return RestoreAndExpire(dir, etcd_urls, own_dir, n, inflight, *key, clock_ns);
   }
   own_dir = dir.empty();
-  if (own_dir) dir = std::filesystem::temp_directory_path() / ("lease-bench-" + NewUuid());
+  if (own_dir && etcd_urls.empty())
+    dir = std::filesystem::temp_directory_path() / ("lease-bench-" + NewUuid());
+  if (own_dir && !etcd_urls.empty()) dir = "/lease-bench-" + NewUuid() + "/";
   std::string root_key = RandomBytes(32);
   FakeClock clock(1700000000LL * 1000000000LL);
   {
-    auto db = storage::RocksDbBackend::Open(dir);
+    auto db = OpenStore(dir, etcd_urls);
     if (!db.ok()) {
       std::fprintf(stderr, "open %s: %s\n", dir.c_str(), db.status().message().c_str());
       return 1;
     }
-    barrier::Barrier barrier(db->get(), &clock);
+    barrier::Barrier barrier(db->backend.get(), &clock);
     if (!SyncWait(barrier.Initialize(root_key)).ok()) return 1;
 
     logical::MountInfo mount{"aws/", "aws", 3600, 7200};
@@ -205,7 +252,7 @@ int main(int argc, char** argv) {
     // Leases are issued over hours on a server: restore and expire on a settled database, not
     // while RocksDB is still compacting the bulk load above.
     auto t1 = std::chrono::steady_clock::now();
-    if (Status st = (*db)->WaitIdle(); !st.ok()) {
+    if (Status st = db->rocks ? db->rocks->WaitIdle() : Status(); !st.ok()) {
       std::fprintf(stderr, "settle: %s\n", st.message().c_str());
       return 1;
     }
@@ -227,7 +274,8 @@ int main(int argc, char** argv) {
   }
   execl(self.c_str(), self.c_str(), "--phase", "expire", "--dir", dir.c_str(), "--leases",
         n_s.c_str(), "--inflight", inflight_s.c_str(), "--clock-ns", clock_s.c_str(), "--own-dir",
-        own_dir ? "1" : "0", static_cast<char*>(nullptr));
+        own_dir ? "1" : "0", "--etcd", etcd_urls.empty() ? "" : etcd_urls.c_str(),
+        static_cast<char*>(nullptr));
   std::perror("exec lease_bench --phase expire");
   return 1;
 }
