@@ -247,7 +247,7 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
   if (core_->Standby() && path != "sys/health" && path != "sys/leader" &&
       path != "sys/seal-status" && path != "sys/init" && path != "sys/unseal" &&
       path != "sys/seal") {
-    HttpResponse forwarded = co_await ToActive(path, req);
+    HttpResponse forwarded = co_await ToActive(req);
     co_return forwarded;
   }
   if (path.rfind("sys/", 0) == 0) {
@@ -257,7 +257,7 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
   co_return co_await Logical(path, query, req);
 }
 
-Task<HttpResponse> Handler::ToActive(const std::string& path, const HttpRequest& req) {
+Task<HttpResponse> Handler::ToActive(const HttpRequest& req) {
   auto leader = co_await core_->Leader();
   if (!leader.ok()) {
     spdlog::warn("http: finding the active node failed: {}", leader.status().message());
@@ -291,9 +291,9 @@ Task<HttpResponse> Handler::ToActive(const std::string& path, const HttpRequest&
       if (const std::string* loc = net::FindHeader(answer->headers, "location")) r.location = *loc;
       co_return r;
     }
-    // As Vault: when forwarding fails, the client is sent to the active node itself.
-    spdlog::warn("http: forwarding {} to the active node failed: {}", path,
-                 answer.status().message());
+    // As Vault: when forwarding fails, the client is sent to the active node itself. The
+    // request's path may carry a secret (a token in auth/token/lookup/...): not logged.
+    spdlog::warn("http: forwarding a request to the active node at {} failed; redirecting", base);
   }
   HttpResponse r;
   r.status = 307;

@@ -61,7 +61,7 @@ class Handler {
   Task<HttpResponse> Logical(const std::string& path, const std::string& query,
                              const HttpRequest& req);
   // On a standby: the request as the active node answers it (forwarded), or a 307 to it.
-  Task<HttpResponse> ToActive(const std::string& path, const HttpRequest& req);
+  Task<HttpResponse> ToActive(const HttpRequest& req);
   core::Core* core_;
   net::HttpClient* forward_;
 };
