@@ -82,6 +82,7 @@ class Core {
   // policies, tokens, lease timers, rollbacks), the others stay standbys until it goes. Not owned.
   void EnableHa(storage::HaLock* lock, HaConfig config);
   bool HaEnabled() const { return ha_lock_ != nullptr; }
+  const HaConfig& ha_config() const { return ha_config_; }
   // Unsealed, but another server is (or may become) the active one.
   bool Standby() const { return standby_.load(); }
   // The active node: this one, or the one holding the lock (read from storage, cached for a

@@ -262,7 +262,10 @@ Task<HttpResponse> Handler::ToActive(const HttpRequest& req) {
   if (!leader.ok()) {
     spdlog::warn("http: finding the active node failed: {}", leader.status().message());
   }
-  if (!leader.ok() || !leader->has_value() || (*leader)->api_addr.empty()) {
+  // The lock may name this server for the moment between winning it and serving as active: never
+  // forward to ourselves.
+  if (!leader.ok() || !leader->has_value() || (*leader)->api_addr.empty() ||
+      (*leader)->api_addr == core_->ha_config().api_addr) {
     co_return ErrorResponse(500, {"local node not active but active cluster node not found"});
   }
   std::string base = (*leader)->api_addr;
