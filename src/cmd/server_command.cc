@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,8 +198,18 @@ void BlockSighup() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+// Raises the soft limit on open descriptors to the hard limit, as Go's runtime does for Vault:
+// each client connection is one, and the default soft limit (1,024) is easily reached.
+void RaiseDescriptorLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  r.rlim_cur = r.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &r);  // best effort: the old limit stays otherwise
+}
+
 int RunServer(const std::vector<std::string>& args) {
   BlockSighup();  // first: before any thread exists
+  RaiseDescriptorLimit();
   Flags flags;
   std::string err;
   if (!ParseFlags(args, &flags, &err)) {

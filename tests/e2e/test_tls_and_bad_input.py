@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT_TOKEN, VAULT_BIN, Cli, Server, free_port
+from conftest import ROOT_TOKEN, VAULT_BIN, Cli, Server, free_port, wait_listening
 
 H = {"X-Vault-Token": ROOT_TOKEN}
 
@@ -168,3 +168,25 @@ def test_http_io_time_slice_from_the_config_file(home):
                        timeout=30)
     assert p.returncode != 0
     assert "invalid http_io_time_slice" in p.stdout + p.stderr
+
+
+def test_descriptor_limit_is_raised_to_the_hard_limit(home):
+    """As Go's runtime does for Vault: the soft RLIMIT_NOFILE goes up to the hard one at start."""
+    import resource
+    port = free_port()
+    addr = "http://127.0.0.1:%d" % port
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096))
+    env = dict(os.environ, HOME=home)
+    proc = subprocess.Popen([VAULT_BIN, "server", "-dev", "-dev-listen-address=127.0.0.1:%d" % port],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            preexec_fn=limit)
+    try:
+        wait_listening(addr, proc)
+        with open("/proc/%d/limits" % proc.pid) as f:
+            line = [l for l in f if l.startswith("Max open files")][0]
+        assert line.split()[3:5] == ["4096", "4096"], line
+    finally:
+        proc.terminate()
+        proc.wait()
