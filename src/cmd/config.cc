@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 
+#include "etcd/client.h"
 #include "hcl/hcl.h"
 #include "util/duration.h"
 #include "util/strings.h"
@@ -110,14 +111,11 @@ Status ParseEtcd(const Json& body, EtcdStorageConfig* out) {
       return InvalidArgument("storage \"etcd\": unknown setting \"" + k + "\"");
     }
   }
-  if (out->address.empty()) return InvalidArgument("storage \"etcd\": address is empty");
-  for (const auto& a : out->address) {
-    if (!(a.starts_with("http://") || a.starts_with("https://")) || a.find("://") + 3 == a.size())
-      return InvalidArgument(
-          "storage \"etcd\": client setup failed: address must be valid URL (ex. "
-          "'scheme://host:port'): \"" +
-          a + "\"");
-  }
+  etcd::ClientOptions client;
+  client.endpoints = out->address;
+  client.request_timeout_ms = out->request_timeout_ms;
+  if (Status st = etcd::Client::Validate(client); !st.ok())
+    return InvalidArgument("storage \"etcd\": " + st.message());
   return Status::Ok();
 }
 

@@ -165,7 +165,7 @@ Task<Result<std::optional<LeaderInfo>>> Core::Leader() {
         std::chrono::steady_clock::now() - leader_cached_at_ < std::chrono::seconds(1))
       co_return leader_cache_;
   }
-  auto holder = co_await ha_lock_->HolderAsync();
+  auto holder = co_await ha_lock_->Holder();
   if (!holder.ok()) co_return holder.status();
   if (!holder->has_value()) co_return none;
   std::string key = std::string(kLeaderPrefix) + **holder;

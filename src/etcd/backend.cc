@@ -58,7 +58,7 @@ void EtcdBackend::Cache::BeginWrite() {
   ++epoch;
 }
 
-void EtcdBackend::Cache::EndWrite(const std::vector<TxnOp>& ops, bool ok) {
+void EtcdBackend::Cache::EndWrite(std::span<const TxnOp> ops, bool ok) {
   std::lock_guard lock(mu);
   ++epoch;
   for (const auto& op : ops) {
@@ -131,8 +131,8 @@ Task<Status> EtcdBackend::Commit(std::vector<TxnOp> ops) {
     txn.success.assign(ops.begin() + i, ops.begin() + end);
     cache_.BeginWrite();
     auto r = co_await client_->Txn(std::move(txn));
-    const std::vector<TxnOp> chunk(ops.begin() + i, ops.begin() + end);
-    cache_.EndWrite(chunk, r.ok() && (f.fence != Fence::kHeld || r->succeeded));
+    cache_.EndWrite(std::span<const TxnOp>(ops).subspan(i, end - i),
+                    r.ok() && (f.fence != Fence::kHeld || r->succeeded));
     if (!r.ok()) co_return r.status();
     if (f.fence == Fence::kHeld && !r->succeeded) {
       // Another server holds the lock now: this one must stop acting as the active node.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -87,7 +88,7 @@ class EtcdBackend final : public storage::HaBackend {
     // Before a write: reads that began earlier may not insert what they read.
     void BeginWrite();
     // After a write: what the keys hold now (ok), or forget them (failed: unknown).
-    void EndWrite(const std::vector<TxnOp>& ops, bool ok);
+    void EndWrite(std::span<const TxnOp> ops, bool ok);
     void Clear(bool enabled);
 
    private:

@@ -193,22 +193,19 @@ Client::Client(net::HttpClient* http, net::Timer* timer, ClientOptions options)
 Status Client::Validate(const ClientOptions& options) {
   if (options.endpoints.empty()) return InvalidArgument("etcd: no address given");
   for (const auto& e : options.endpoints) {
-    std::string_view rest;
-    if (e.starts_with("http://")) {
-      rest = std::string_view(e).substr(7);
-    } else if (e.starts_with("https://")) {
-      rest = std::string_view(e).substr(8);
-    } else {
-      return InvalidArgument(
-          "client setup failed: address must be valid URL (ex. "
-          "'scheme://host:port'): \"" +
-          e + "\"");
+    std::string_view rest = e;
+    bool scheme = false;
+    for (std::string_view s : {"http://", "https://"}) {
+      if (rest.starts_with(s)) {
+        rest.remove_prefix(s.size());
+        scheme = true;
+        break;
+      }
     }
-    if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
+    if (!scheme || rest.empty() || rest.front() == '/' || rest.front() == ':') {
       return InvalidArgument(
-          "client setup failed: address must be valid URL (ex. "
-          "'scheme://host:port'): \"" +
-          e + "\"");
+          "client setup failed: address must be valid URL (ex. 'scheme://host:port'): \"" + e +
+          "\"");
     }
   }
   if (options.request_timeout_ms <= 0) return InvalidArgument("etcd: request_timeout must be > 0");

@@ -203,7 +203,7 @@ TEST(EtcdHaLock, OneHolderAtATimeAndTheNextTakesOverOnRelease) {
   TwoCandidates c;
   std::atomic<bool> never{false};
   ASSERT_TRUE(*c.a.Lock()->Acquire("server-a", never));
-  EXPECT_EQ(*c.a.Lock()->Holder(), "server-a");
+  EXPECT_EQ(*SyncWait(c.a.Lock()->Holder()), "server-a");
   std::atomic<bool> b_holds{false};
   std::thread b([&] {
     EXPECT_TRUE(*c.b.Lock()->Acquire("server-b", never));
@@ -224,12 +224,12 @@ TEST(EtcdHaLock, OneHolderAtATimeAndTheNextTakesOverOnRelease) {
   ASSERT_TRUE(c.a.Lock()->Release().ok());
   b.join();  // takes the lock once a is out of line
   EXPECT_TRUE(b_holds.load());
-  EXPECT_EQ(*c.b.Lock()->Holder(), "server-b");
+  EXPECT_EQ(*SyncWait(c.b.Lock()->Holder()), "server-b");
   EXPECT_EQ(SyncWait(c.a.Put("x", "late a")).code(), StatusCode::kUnavailable);
   ASSERT_TRUE(SyncWait(c.b.Put("x", "from b")).ok());
   EXPECT_EQ(**SyncWait(c.b.Get("x")), "from b");
   ASSERT_TRUE(c.b.Lock()->Release().ok());
-  EXPECT_FALSE(c.b.Lock()->Holder()->has_value());
+  EXPECT_FALSE(SyncWait(c.b.Lock()->Holder())->has_value());
 }
 
 // The holder's lease ends behind its back (as when it is paused past its TTL): the next candidate
@@ -250,7 +250,7 @@ TEST(EtcdHaLock, AHolderThatLostItsLeaseCannotWrite) {
   EXPECT_FALSE(c.a.Lock()->KeepAlive());
   EXPECT_EQ(**SyncWait(c.b.Get("k")), "a1");
   EXPECT_FALSE(SyncWait(c.b.Get("other"))->has_value());
-  EXPECT_EQ(*c.b.Lock()->Holder(), "server-b");
+  EXPECT_EQ(*SyncWait(c.b.Lock()->Holder()), "server-b");
 }
 
 TEST(EtcdHaLock, CancelledCandidateLeavesTheLine) {
@@ -263,7 +263,7 @@ TEST(EtcdHaLock, CancelledCandidateLeavesTheLine) {
   cancel = true;
   b.join();
   ASSERT_TRUE(c.a.Lock()->Release().ok());
-  EXPECT_FALSE(c.a.Lock()->Holder()->has_value());  // b's key is gone too
+  EXPECT_FALSE(SyncWait(c.a.Lock()->Holder())->has_value());  // b's key is gone too
 }
 
 TEST(EtcdClient, PrefixEnd) {

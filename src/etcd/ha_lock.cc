@@ -166,9 +166,7 @@ Status EtcdHaLock::Release() {
   return SyncWait(client_->LeaseRevoke(lease));
 }
 
-Result<std::optional<std::string>> EtcdHaLock::Holder() { return SyncWait(HolderAsync()); }
-
-Task<Result<std::optional<std::string>>> EtcdHaLock::HolderAsync() {
+Task<Result<std::optional<std::string>>> EtcdHaLock::Holder() {
   auto owner = co_await Owner();
   if (!owner.ok()) co_return owner.status();
   std::optional<std::string> value;

@@ -36,8 +36,7 @@ class EtcdHaLock final : public storage::HaLock {
   int64_t KeepAliveIntervalMs() const override { return ttl_s_ * 1000 / 3; }
   bool Lost() const override { return lost_.load(); }
   Status Release() override;
-  Result<std::optional<std::string>> Holder() override;
-  Task<Result<std::optional<std::string>>> HolderAsync() override;
+  Task<Result<std::optional<std::string>>> Holder() override;
 
   // The lease this candidate's key lives on (0 = none); tests.
   int64_t lease_id() const;

@@ -74,10 +74,9 @@ class HaLock {
   // Gives the lock up now (another server can take it at once). Writes are refused from now on
   // until the next Acquire.
   virtual Status Release() = 0;
-  // The value the holder stored, std::nullopt when nobody holds the lock.
-  virtual Result<std::optional<std::string>> Holder() = 0;
-  // The same, awaitable: for callers on an event loop (a standby finding the active node).
-  virtual Task<Result<std::optional<std::string>>> HolderAsync() = 0;
+  // The value the holder stored, std::nullopt when nobody holds the lock. Awaitable (unlike the
+  // calls above): a standby asks it from an HTTP I/O thread to find the active node.
+  virtual Task<Result<std::optional<std::string>>> Holder() = 0;
 };
 
 class HaBackend : public Backend {

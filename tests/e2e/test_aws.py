@@ -56,6 +56,13 @@ def configure(cli, emu, access_key=None, secret_key=None):
     return p
 
 
+def mount_with_deploy_role(cli, emu):
+    """aws/ mounted, pointed at the emulator, with the Quick Start's role `deploy`."""
+    cli.run("mount", "aws", check=True)
+    configure(cli, emu)
+    cli.run("write", "aws/roles/deploy", "policy=" + json.dumps(SEED_POLICY), check=True)
+
+
 def test_seed_quick_start_verbatim(cli, emu):
     p = cli.run("mount", "aws")
     assert p.returncode == 0, p.stderr

@@ -11,7 +11,7 @@ import requests
 
 from conftest import Cli, Server, free_port
 from emulator_fixture import start_emulator
-from test_aws import SEED_POLICY, vault_users, wait_until
+from test_aws import mount_with_deploy_role, vault_users, wait_until
 
 LEASE_SECONDS = 15
 
@@ -55,11 +55,7 @@ def start_durable(home, emu):
     key, root = init["unseal_keys_b64"][0], init["root_token"]
     cli.run("operator", "unseal", key, check=True)
     cli = Cli(addr, home, token=root)
-    cli.run("mount", "aws", check=True)
-    cli.run("write", "aws/config/root", "access_key=" + emu.access_key,
-            "secret_key=" + emu.secret_key, "region=us-east-1",
-            "iam_endpoint=" + emu.endpoint, "sts_endpoint=" + emu.endpoint, check=True)
-    cli.run("write", "aws/roles/deploy", "policy=" + json.dumps(SEED_POLICY), check=True)
+    mount_with_deploy_role(cli, emu)
     return server, cli, key, root, addr, cfg
 
 

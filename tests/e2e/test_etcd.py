@@ -12,7 +12,7 @@ import requests
 from conftest import VAULT_BIN, Cli, Server, free_port
 from emulator_fixture import start_emulator
 from etcd_fixture import EtcdCluster
-from test_aws import SEED_POLICY, vault_users, wait_until
+from test_aws import mount_with_deploy_role, vault_users, wait_until
 
 SECRET = "etcd-secret-plaintext-4711"
 
@@ -157,11 +157,7 @@ def test_aws_leases_kept_in_etcd_are_revoked_after_kill_9(home, etcd):
         cfg = write_config(home, port, etcd)
         server = Server(["-config=" + cfg], home, addr)
         key, root, cli = init_and_unseal(home, addr)
-        cli.run("mount", "aws", check=True)
-        cli.run("write", "aws/config/root", "access_key=" + emu.access_key,
-                "secret_key=" + emu.secret_key, "region=us-east-1",
-                "iam_endpoint=" + emu.endpoint, "sts_endpoint=" + emu.endpoint, check=True)
-        cli.run("write", "aws/roles/deploy", "policy=" + json.dumps(SEED_POLICY), check=True)
+        mount_with_deploy_role(cli, emu)
         cli.run("write", "aws/config/lease", "lease=6s", "lease_max=60s", check=True)
         keys = set()
         for _ in range(5):

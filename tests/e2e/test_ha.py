@@ -247,17 +247,13 @@ def test_sigkill_of_the_active_with_30_creds_requests_in_flight(cluster):
     that never completed, and revokes every lease issued before the kill when it ends. No IAM
     user is left."""
     from emulator_fixture import start_emulator
-    from test_aws import SEED_POLICY, vault_users
+    from test_aws import mount_with_deploy_role, vault_users
     from test_crash import leases
     a, b, key, root = cluster
     emu = start_emulator(latency_ms=200)
     try:
         cli = a.cli(root)
-        cli.run("mount", "aws", check=True)
-        cli.run("write", "aws/config/root", "access_key=" + emu.access_key,
-                "secret_key=" + emu.secret_key, "region=us-east-1",
-                "iam_endpoint=" + emu.endpoint, "sts_endpoint=" + emu.endpoint, check=True)
-        cli.run("write", "aws/roles/deploy", "policy=" + json.dumps(SEED_POLICY), check=True)
+        mount_with_deploy_role(cli, emu)
         cli.run("write", "aws/config/lease", "lease=12s", "lease_max=60s", check=True)
         answered = []
 
