@@ -178,3 +178,29 @@ def test_aws_leases_kept_in_etcd_are_revoked_after_kill_9(home, etcd):
         if server:
             server.stop()
         emu.stop()
+
+
+def test_etcd_with_authentication(home, etcd):
+    """etcd v3 authentication: the server authenticates with username/password and keeps working;
+    a wrong password is a clear start-up error."""
+    for args in (["user", "add", "root", "--new-user-password=etcd-pw-123"],
+                 ["auth", "enable"]):
+        p = etcd.etcdctl(*args)
+        assert p.returncode == 0, p.stderr
+    port = free_port()
+    addr = "http://127.0.0.1:%d" % port
+    bad = write_config(home, port, etcd, 'username = "root"\n  password = "wrong"')
+    p = subprocess.run([VAULT_BIN, "server", "-config=" + bad], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode != 0 and "authentication failed" in p.stderr, p.stderr
+    assert "wrong" not in p.stderr and "etcd-pw-123" not in p.stderr
+    cfg = write_config(home, port, etcd, 'username = "root"\n  password = "etcd-pw-123"')
+    server = Server(["-config=" + cfg], home, addr)
+    try:
+        key, root, cli = init_and_unseal(home, addr)
+        cli.run("kv", "put", "secret/with-auth", "v=1", check=True)
+        got = cli.run("kv", "get", "-field=v", "secret/with-auth", check=True)
+        assert got.stdout.strip() == "1"
+        assert "etcd-pw-123" not in server.output()
+    finally:
+        server.stop()

@@ -26,7 +26,7 @@ def etcd():
 
 
 class Node:
-    def __init__(self, home, etcd, name):
+    def __init__(self, home, etcd, name, extra=""):
         self.home = os.path.join(home, name)
         os.makedirs(self.home, exist_ok=True)
         self.port = free_port()
@@ -44,7 +44,8 @@ listener "tcp" {
   tls_disable = true
 }
 api_addr = "%s"
-''' % (etcd.address(), LOCK_TIMEOUT, self.port, self.addr))
+%s
+''' % (etcd.address(), LOCK_TIMEOUT, self.port, self.addr, extra))
         self.server = None
 
     def start(self):
@@ -289,3 +290,25 @@ def test_sigkill_of_the_active_with_30_creds_requests_in_flight(cluster):
         assert leases(b.addr, root) == []
     finally:
         emu.stop()
+
+
+def test_an_active_with_disable_clustering_gets_redirects_not_forwards(home, etcd):
+    a = Node(home, etcd, "a", extra="disable_clustering = true").start()
+    b = Node(home, etcd, "b").start()
+    try:
+        init = json.loads(a.cli().run("operator", "init", "-key-shares=1", "-key-threshold=1",
+                                      "-format=json", check=True).stdout)
+        key, root = init["unseal_keys_b64"][0], init["root_token"]
+        a.cli().run("operator", "unseal", key, check=True)
+        assert wait_for(lambda: a.health() == 200)
+        b.cli().run("operator", "unseal", key, check=True)
+        assert wait_for(lambda: b.health() == 429)
+        r = requests.get(b.addr + "/v1/secret/x", headers={"X-Vault-Token": root},
+                         allow_redirects=False)
+        assert r.status_code == 307 and r.headers["Location"] == a.addr + "/v1/secret/x"
+        # The CLI (like Vault's) follows the redirect.
+        b.cli(root).run("kv", "put", "secret/x", "v=1", check=True)
+        assert a.cli(root).run("kv", "get", "-field=v", "secret/x", check=True).stdout.strip() == "1"
+    finally:
+        a.stop()
+        b.stop()
