@@ -368,6 +368,10 @@ Result<Response> FrameworkBackend::HandleRequest(Request& req) {
 }
 
 Task<Result<Response>> FrameworkBackend::HandleRequestAsync(Request& req) {
+  if (req.operation == Operation::kRenew && req.auth) {
+    if (!auth_renew_) co_return InvalidArgument("this auth method does not renew tokens");
+    co_return co_await auth_renew_(req);
+  }
   if (req.operation == Operation::kRenew || req.operation == Operation::kRevoke) {
     co_return co_await HandleSecret(req);
   }

@@ -121,7 +121,14 @@ class FrameworkBackend : public Backend {
   void SetWalRollback(WalRollback rb) { wal_rollback_ = std::move(rb); }
   void SetPeriodic(PeriodicFunc fn) { periodic_ = std::move(fn); }
   void SetClock(Clock* clock) { clock_ = clock; }
+  // Auth methods: the paths served without a token, and the handler of a token renewal
+  // (Request::auth set; answers Response::login or an error).
+  void SetUnauthenticatedPaths(std::vector<std::string> paths) { unauth_paths_ = std::move(paths); }
+  void SetAuthRenew(std::function<Task<Result<Response>>(Request&)> fn) {
+    auth_renew_ = std::move(fn);
+  }
   std::vector<std::string> RootPaths() const override { return root_paths_; }
+  std::vector<std::string> UnauthenticatedPaths() const override { return unauth_paths_; }
   Task<Result<std::optional<bool>>> ExistenceCheck(Request& req) override;
 
   // Rendered help for the engine root (path "") or a path.
@@ -150,6 +157,8 @@ class FrameworkBackend : public Backend {
   PeriodicFunc periodic_;
   Clock* clock_ = SystemClock::Get();
   std::vector<std::string> root_paths_;
+  std::vector<std::string> unauth_paths_;
+  std::function<Task<Result<Response>>(Request&)> auth_renew_;
 };
 
 }  // namespace vault::logical

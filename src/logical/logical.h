@@ -80,6 +80,34 @@ struct RegisteredLease {
 
 struct SecretSpec;
 
+// The token an auth method's role (or user) asks for: Vault's token_* fields (see
+// logical/token_fields.h). Durations in seconds; 0 = unset (the mount's value applies).
+struct TokenParams {
+  std::vector<std::string> policies;     // token_policies ("default" is added unless
+                                         // no_default_policy)
+  std::vector<std::string> bound_cidrs;  // token_bound_cidrs: where the token may be used from
+  int64_t ttl = 0;
+  int64_t max_ttl = 0;
+  int64_t explicit_max_ttl = 0;
+  int64_t period = 0;
+  int64_t num_uses = 0;
+  bool no_default_policy = false;
+  std::string type = "default";  // "default" or "service" (batch tokens are refused)
+  // Legacy names ("policies", "ttl", "period"...) this role was last written with: reads echo
+  // them as Vault does.
+  std::vector<std::string> legacy;
+};
+
+// What a successful login established (Vault's logical.Auth): core turns it into a token.
+struct LoginAuth {
+  TokenParams token;
+  std::string display_name;             // e.g. the user name; core prefixes the mount path
+  std::string alias_name;               // who logged in, as the method names it (role id, user)
+  Json metadata = Json::object();       // string values; copied to the token
+  Json internal_data = Json::object();  // kept with the token, handed back at renewal
+  bool renewable = true;
+};
+
 // Lets an engine persist the lease of the secret it is about to return while it still waits on
 // the outside world (the last AWS calls of an issue), so that the answer does not wait for the
 // lease write. Set by core on the requests it routes; null when an engine is called directly.
@@ -115,6 +143,10 @@ struct Request {
   bool accepts_data_json = false;
   // Set by core (see LeaseRegistrar); null otherwise. Not owned.
   LeaseRegistrar* leases = nullptr;
+  // kRenew of a token an auth method issued: what the login established (its internal_data,
+  // metadata, policies as the token has them). The method answers Response::login with the
+  // token fields that apply now, or an error when the token may not be renewed.
+  std::optional<LoginAuth> auth;
 };
 
 // The lease an engine asks for when it returns a secret (consumed by expiration in core/).
@@ -149,11 +181,14 @@ struct Response {
   // Vault's "auth" block, set when a request mints or renews a token (auth/token/create,
   // renew): client_token, accessor, policies, lease_duration, renewable... Null otherwise.
   Json auth;
+  // Set by an auth method's login (and its answer to a token renewal): core creates the token
+  // and answers `auth`. Never rendered itself.
+  std::optional<LoginAuth> login;
 
   // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
   bool Empty() const {
     return data.is_null() && data_json.empty() && warnings.empty() && !secret && !help &&
-           lease_duration == 0 && auth.is_null();
+           lease_duration == 0 && auth.is_null() && !login;
   }
   static Response WithData(Json d) {
     Response r;
@@ -175,6 +210,8 @@ class Backend {
   virtual Task<Result<Response>> HandleRequestAsync(Request& req) { co_return HandleRequest(req); }
   // Paths (Vault glob syntax: a trailing '*' matches any suffix) that need sudo/root.
   virtual std::vector<std::string> RootPaths() const { return {}; }
+  // Auth methods: paths (same glob syntax) served without a token, such as "login".
+  virtual std::vector<std::string> UnauthenticatedPaths() const { return {}; }
   // Whether the object a PUT/POST targets exists (decides create vs update for ACLs).
   // nullopt when the path has no existence check (then the operation is update).
   virtual Task<Result<std::optional<bool>>> ExistenceCheck(Request& req) {

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/cidr.h"
 #include "util/claim_set.h"
 #include "util/clock.h"
 #include "util/duration.h"
@@ -314,6 +315,40 @@ TEST(Clock, ParseRfc3339) {
        {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20.Z",
         "2023-11-14T22:13:20Zx", "2023-13-01T00:00:00Z", "2023-11-14T22:13:20+0100"})
     EXPECT_FALSE(ParseRfc3339Nanos(bad).ok()) << bad;
+}
+
+}  // namespace
+}  // namespace vault
+
+namespace vault {
+namespace {
+
+TEST(Cidr, ParsesBlocksAndAddressesAndMatchesClients) {
+  auto c = Cidr::Parse("10.1.2.3/8");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ToString(), "10.0.0.0/8");
+  EXPECT_TRUE(c->Contains("10.200.0.1"));
+  EXPECT_FALSE(c->Contains("11.0.0.1"));
+  EXPECT_TRUE(c->Contains("::ffff:10.0.0.7"));  // IPv4-mapped
+  EXPECT_FALSE(c->Contains("not an address"));
+  auto host = Cidr::Parse("127.0.0.1");
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(host->ToString(), "127.0.0.1/32");
+  EXPECT_TRUE(host->Contains("127.0.0.1"));
+  EXPECT_FALSE(host->Contains("127.0.0.2"));
+  auto v6 = Cidr::Parse("2001:db8::/32");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_TRUE(v6->Contains("2001:db8:1::5"));
+  EXPECT_FALSE(v6->Contains("10.0.0.1"));
+  for (const char* bad : {"10.0.0.0/33", "10.0.0/8", "abc", "10.0.0.0/", "10.0.0.0/-1", "::/129"})
+    EXPECT_FALSE(Cidr::Parse(bad).ok()) << bad;
+  EXPECT_TRUE(AddressAllowed({}, "1.2.3.4"));
+  EXPECT_TRUE(AddressAllowed({"192.168.0.0/16,127.0.0.1/32"}, "127.0.0.1"));
+  EXPECT_FALSE(AddressAllowed({"192.168.0.0/16"}, "127.0.0.1"));
+  EXPECT_TRUE(CidrsSubset({"10.1.0.0/16", "10.2.3.4"}, {"10.0.0.0/8"}));
+  EXPECT_FALSE(CidrsSubset({"10.0.0.0/7"}, {"10.0.0.0/8"}));
+  EXPECT_FALSE(CidrsSubset({"11.0.0.0/16"}, {"10.0.0.0/8"}));
+  EXPECT_TRUE(CidrsSubset({}, {"10.0.0.0/8"}));
 }
 
 }  // namespace
