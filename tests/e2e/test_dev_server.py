@@ -15,6 +15,11 @@ def test_dev_banner_token_file_and_fast_start(home):
     s = Server(["-dev", "-dev-listen-address=127.0.0.1:%d" % port], home, addr)
     started = time.time() - t0
     try:
+        # The listener answers as soon as it is bound; the banner (which needs the bound port)
+        # follows it by a moment.
+        deadline = time.time() + 5
+        while "Vault server started!" not in s.output() and time.time() < deadline:
+            time.sleep(0.02)
         out = s.output()
         assert "export VAULT_ADDR='%s'" % addr in out
         assert "Unseal Key: " in out
