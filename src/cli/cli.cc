@@ -24,7 +24,7 @@ constexpr Group kGroups[] = {
     {"audit", "Interact with audit devices"},          {"lease", "Interact with leases"},
     {"operator", "Perform operator-specific tasks"},   {"policy", "Interact with policies"},
     {"secrets", "Interact with secrets engines"},      {"token", "Interact with tokens"},
-    {"kv", "Interact with Vault's Key-Value storage"},
+    {"kv", "Interact with Vault's Key-Value storage"}, {"auth", "Interact with auth methods"},
 };
 
 bool IsGroup(const std::string& name) {
@@ -146,6 +146,13 @@ int RunWithEnvironment(const std::vector<std::string>& args, Environment& env) {
       if (IsHelpArg(args[1])) {
         env.Out() << GroupHelp(first);
         return 0;
+      }
+    }
+    // `vault auth TOKEN`, `vault auth -method=userpass ...`: the 0.x command of the same name.
+    if (!(args.size() == 1 && FindCommand(first))) {
+      if (const CommandSpec* legacy = FindCommand(first); legacy && args.size() >= 2) {
+        Invocation inv(env, *legacy, std::vector<std::string>(args.begin() + 1, args.end()));
+        return legacy->run(inv);
       }
     }
     env.Err() << GroupHelp(first);

@@ -33,6 +33,8 @@ const std::vector<CommandSpec>& AllCommands();
 void AppendKvCommands(std::vector<CommandSpec>* out);
 void AppendSysCommands(std::vector<CommandSpec>* out);
 void AppendTokenCommands(std::vector<CommandSpec>* out);
+// vault auth list / the 0.x `vault auth -methods` (commands_sys.cc).
+int ListAuthMethods(Invocation& inv, bool detailed);
 
 // Runs args (args[0] is the command) against env. cli::Run() is this with the real process.
 int RunWithEnvironment(const std::vector<std::string>& args, Environment& env);

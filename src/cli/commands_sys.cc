@@ -657,7 +657,142 @@ int ListAudit(Invocation& inv, bool legacy) {
 int CmdAuditList(Invocation& inv) { return ListAudit(inv, false); }
 int CmdAuditListLegacy(Invocation& inv) { return ListAudit(inv, true); }
 
+
+// ---- auth methods ------------------------------------------------------------------------
+
+int EnableAuth(Invocation& inv, bool legacy) {
+  std::string path, description, default_ttl, max_ttl, listing_visibility, token_type,
+      plugin_name;
+  bool local = false, seal_wrap = false;
+  inv.flags().String("path", &path, "Where to enable the method (default: its type).");
+  inv.flags().String("description", &description, "Human-friendly description.");
+  inv.flags().String("plugin-name", &plugin_name, "Name of the auth plugin (builtin only).");
+  inv.flags().Bool("local", &local, "Mark the method as local-only (not replicated).");
+  if (!legacy) {
+    inv.flags().String("default-lease-ttl", &default_ttl, "Default token TTL.");
+    inv.flags().String("max-lease-ttl", &max_ttl, "Maximum token TTL.");
+    inv.flags().String("listing-visibility", &listing_visibility, "\"unauth\" or \"hidden\".");
+    inv.flags().String("token-type", &token_type, "Token type to issue (service).");
+    inv.flags().Bool("seal-wrap", &seal_wrap, "Enable seal wrapping.");
+  }
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
+  std::string type = Trim(inv.args()[0]);
+  std::string mount_path = TrimTrailingSlash(SanitizePath(path.empty() ? type : path));
+  Json config = Json::object();
+  if (!default_ttl.empty()) config["default_lease_ttl"] = default_ttl;
+  if (!max_ttl.empty()) config["max_lease_ttl"] = max_ttl;
+  if (!listing_visibility.empty()) config["listing_visibility"] = listing_visibility;
+  if (!token_type.empty()) config["token_type"] = token_type;
+  Json body = {{"type", type}, {"description", description}, {"config", config}};
+  if (!plugin_name.empty()) body["plugin_name"] = plugin_name;
+  if (local) body["local"] = true;
+  if (seal_wrap) body["seal_wrap"] = true;
+  auto response = inv.Client().Request("POST", "sys/auth/" + mount_path, body);
+  if (!response.ok()) {
+    return inv.Fail((legacy ? "Error: " : "Error enabling " + type + " auth: ") +
+                    response.status().message());
+  }
+  if (legacy) {
+    inv.Print("Successfully enabled '" + type + "' at '" + mount_path + "'!");
+  } else {
+    inv.Print("Success! Enabled " + type + " auth method at: " + mount_path + "/");
+  }
+  return 0;
+}
+
+int CmdAuthEnable(Invocation& inv) { return EnableAuth(inv, false); }
+int CmdAuthEnableLegacy(Invocation& inv) { return EnableAuth(inv, true); }
+
+int DisableAuth(Invocation& inv, bool legacy) {
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
+  std::string path = TrimTrailingSlash(SanitizePath(inv.args()[0]));
+  auto response = inv.Client().Request("DELETE", "sys/auth/" + path);
+  if (!response.ok()) {
+    return inv.Fail((legacy ? "Error: " : "Error disabling auth method at " + path + ": ") +
+                    response.status().message());
+  }
+  if (legacy) {
+    inv.Print("Disabled auth provider at path '" + path + "'!");
+  } else {
+    inv.Print("Success! Disabled the auth method (if it existed) at: " + path + "/");
+  }
+  return 0;
+}
+
+int CmdAuthDisable(Invocation& inv) { return DisableAuth(inv, false); }
+int CmdAuthDisableLegacy(Invocation& inv) { return DisableAuth(inv, true); }
+
+int CmdAuthList(Invocation& inv) {
+  bool detailed = false;
+  inv.flags().Bool("detailed", &detailed, "Print detailed information such as TTLs.");
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(0, 0)) return *rc;
+  return ListAuthMethods(inv, detailed);
+}
+
+int CmdAuthTune(Invocation& inv) {
+  std::string default_ttl, max_ttl, description, listing_visibility, token_type;
+  inv.flags().String("default-lease-ttl", &default_ttl, "Default token TTL.");
+  inv.flags().String("max-lease-ttl", &max_ttl, "Maximum token TTL.");
+  inv.flags().String("description", &description, "New description of the method.");
+  inv.flags().String("listing-visibility", &listing_visibility, "\"unauth\" or \"hidden\".");
+  inv.flags().String("token-type", &token_type, "Token type to issue (service).");
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
+  std::string path = TrimTrailingSlash(SanitizePath(inv.args()[0]));
+  Json body = Json::object();
+  if (inv.flags().IsSet("default-lease-ttl")) body["default_lease_ttl"] = default_ttl;
+  if (inv.flags().IsSet("max-lease-ttl")) body["max_lease_ttl"] = max_ttl;
+  if (inv.flags().IsSet("description")) body["description"] = description;
+  if (inv.flags().IsSet("listing-visibility")) body["listing_visibility"] = listing_visibility;
+  if (inv.flags().IsSet("token-type")) body["token_type"] = token_type;
+  auto response = inv.Client().Request("POST", "sys/auth/" + path + "/tune", body);
+  if (!response.ok()) {
+    return inv.Fail("Error tuning auth method " + path + ": " + response.status().message());
+  }
+  inv.Print("Success! Tuned the auth method at: " + path + "/");
+  return 0;
+}
 }  // namespace
+
+// vault auth list (and the 0.x `vault auth -methods`).
+int ListAuthMethods(Invocation& inv, bool detailed) {
+  auto response = inv.Client().Request("GET", "sys/auth");
+  if (!response.ok()) return inv.Fail("Error listing enabled authentications: " +
+                                      response.status().message());
+  Json mounts = MountsFrom(response->json);
+  if (auto rc = inv.OutputMachine(mounts)) return *rc;
+  std::vector<TableRow> rows;
+  if (detailed) {
+    rows.push_back({"Path", "Plugin", "Accessor", "Default TTL", "Max TTL", "Token Type",
+                    "Replication", "Seal Wrap", "Description", "UUID"});
+  } else {
+    rows.push_back({"Path", "Type", "Accessor", "Description"});
+  }
+  for (const auto& [path, mount] : mounts.items()) {
+    if (detailed) {
+      auto ttl = [&](const char* key) -> std::string {
+        int64_t v = ConfigTtl(mount, key);
+        return v == 0 ? "system" : HumanDuration(v);
+      };
+      std::string token_type = mount.contains("config") && mount["config"].is_object()
+                                   ? StringOf(mount["config"], "token_type")
+                                   : "";
+      rows.push_back({path, StringOf(mount, "type"), StringOf(mount, "accessor"),
+                      ttl("default_lease_ttl"), ttl("max_lease_ttl"), token_type,
+                      mount.value("local", false) ? "local" : "replicated",
+                      mount.value("seal_wrap", false) ? "true" : "false",
+                      StringOf(mount, "description"), StringOf(mount, "uuid")});
+    } else {
+      rows.push_back({path, StringOf(mount, "type"), StringOf(mount, "accessor"),
+                      StringOf(mount, "description")});
+    }
+  }
+  inv.Print(FormatTable(rows, true));
+  return 0;
+}
 
 void AppendSysCommands(std::vector<CommandSpec>* out) {
   // Today's spellings.
@@ -688,6 +823,10 @@ void AppendSysCommands(std::vector<CommandSpec>* out) {
                   CmdAuditEnable});
   out->push_back({"audit disable", "[options] PATH", "Disables an audit device", CmdAuditDisable});
   out->push_back({"audit list", "[options]", "Lists enabled audit devices", CmdAuditList});
+  out->push_back({"auth enable", "[options] TYPE", "Enables a new auth method", CmdAuthEnable});
+  out->push_back({"auth disable", "[options] PATH", "Disables an auth method", CmdAuthDisable});
+  out->push_back({"auth list", "[options]", "Lists enabled auth methods", CmdAuthList});
+  out->push_back({"auth tune", "[options] PATH", "Tunes an auth method configuration", CmdAuthTune});
 
   // The 2015 (0.x) spellings.
   out->push_back({"init", "[options]", "Initialize a new Vault server", CmdInit, true});
@@ -717,6 +856,10 @@ void AppendSysCommands(std::vector<CommandSpec>* out) {
       {"audit-disable", "[options] PATH", "Disable an audit backend", CmdAuditDisableLegacy, true});
   out->push_back({"audit-list", "[options]", "Lists enabled audit backends in Vault",
                   CmdAuditListLegacy, true});
+  out->push_back({"auth-enable", "[options] TYPE", "Enable a new auth provider",
+                  CmdAuthEnableLegacy, true});
+  out->push_back({"auth-disable", "[options] PATH", "Disable an auth provider",
+                  CmdAuthDisableLegacy, true});
 }
 
 }  // namespace vault::cli

@@ -172,28 +172,95 @@ Json AuthSecretFromLookup(const std::string& token, const Json& lookup) {
               {"auth", auth}};
 }
 
+// A method's login (vault login -method=userpass username=U [password=P]): POSTs to the
+// method's login path and returns the response with its auth block.
+Result<Json> MethodLogin(Invocation& inv, const std::string& method, const std::string& path) {
+  std::map<std::string, std::string> kv;
+  for (const auto& a : inv.args()) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return InvalidArgument("Arguments must be key=value pairs: \"" + a + "\"");
+    kv[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  const std::string mount = TrimTrailingSlash(SanitizePath(path.empty() ? method : path));
+  if (method != "userpass") {
+    return InvalidArgument("Unknown auth method: " + method +
+                           ". Use \"vault auth list\" to see the complete list of auth methods. "
+                           "Additionally, some auth methods are only available via the HTTP "
+                           "API (vault write auth/" +
+                           mount + "/login ...).");
+  }
+  auto user = kv.find("username");
+  if (user == kv.end() || user->second.empty()) return InvalidArgument("'username' must be specified");
+  std::string username = user->second;
+  kv.erase(user);
+  if (kv.find("password") == kv.end()) {
+    ASSIGN_OR_RETURN(std::string pw, inv.env().ReadLine("Password (will be hidden): ", true));
+    kv["password"] = pw;
+  }
+  Json body = Json::object();
+  for (const auto& [k, v] : kv) body[k] = v;
+  ASSIGN_OR_RETURN(ApiResponse response,
+                   inv.Client().Request("POST", "auth/" + mount + "/login/" + username, body));
+  if (!response.json.is_object() || !response.json.contains("auth") ||
+      !response.json["auth"].is_object())
+    return Internal("the server's answer has no auth block");
+  return response.json;
+}
+
 int Login(Invocation& inv, bool legacy) {
-  bool no_store = false;
-  std::string method = "token";
+  bool no_store = false, token_only = false, no_print = false, list_methods = false,
+       no_verify = false;
+  std::string method = "token", path;
   inv.flags().Bool("no-store", &no_store, "Do not store the token in ~/.vault-token.");
-  inv.flags().String("method", &method, "Auth method; only \"token\" is supported.");
+  inv.flags().String("method", &method, "Auth method: token (default) or userpass.");
+  inv.flags().String("path", &path, "Where the auth method is enabled (default: its type).");
+  inv.flags().Bool("token-only", &token_only,
+                   "Print only the token, and do not store it (same as -field=token -no-store).");
+  inv.flags().Bool("no-print", &no_print, "Do not print the token information.");
+  if (legacy) {
+    inv.flags().Bool("methods", &list_methods, "List the enabled auth methods.");
+    inv.flags().Bool("no-verify", &no_verify, "Do not look the token up after logging in.");
+  }
   if (auto rc = inv.ParseFlags()) return *rc;
-  if (auto rc = inv.ExpectArgs(0, 1)) return *rc;
-  if (method != "token") return inv.UsageError("Unknown auth method: " + method);
-  auto token = LoginToken(inv);
-  if (!token.ok()) return inv.Fail("Error reading token: " + token.status().message());
-  if (token->empty()) return inv.UsageError("Missing token");
-
-  ApiClient& client = inv.Client();
-  client.set_token(*token);
-  auto response = client.Request("GET", "auth/token/lookup-self");
-  if (!response.ok()) return inv.Fail("Error authenticating: " + response.status().message());
-  Json secret = AuthSecretFromLookup(*token, response->json);
-
+  if (list_methods) {
+    if (auto rc = inv.ExpectArgs(0, 0)) return *rc;
+    return ListAuthMethods(inv, false);
+  }
+  if (token_only) no_store = true;
+  std::string token;
+  Json secret;
+  if (method == "token") {
+    if (auto rc = inv.ExpectArgs(0, 1)) return *rc;
+    auto t = LoginToken(inv);
+    if (!t.ok()) return inv.Fail("Error reading token: " + t.status().message());
+    if (t->empty()) return inv.UsageError("Missing token");
+    token = *t;
+    ApiClient& client = inv.Client();
+    client.set_token(token);
+    auto response = client.Request("GET", "auth/token/lookup-self");
+    if (!response.ok()) return inv.Fail("Error authenticating: " + response.status().message());
+    secret = AuthSecretFromLookup(token, response->json);
+  } else {
+    auto r = MethodLogin(inv, method, path);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kInvalidArgument &&
+          r.status().message().rfind("Unknown auth method", 0) == 0)
+        return inv.UsageError(r.status().message());
+      return inv.Fail("Error authenticating: " + r.status().message());
+    }
+    secret = std::move(r).value();
+    token = secret["auth"].value("client_token", "");
+  }
+  if (token_only) {
+    inv.Print(token);
+    return 0;
+  }
   if (!no_store) {
-    Status st = inv.env().WriteFile(inv.TokenFilePath(), *token);
+    Status st = inv.env().WriteFile(inv.TokenFilePath(), token);
     if (!st.ok()) return inv.Fail("Error storing token: " + st.message());
   }
+  if (no_print) return 0;
   if (legacy) {
     std::vector<std::string> names;
     for (const Json& p : secret["auth"]["policies"]) names.push_back(FormatGoValue(p));

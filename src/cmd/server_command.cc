@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "engines/aws/aws.h"
 #include "engines/kv/kv.h"
+#include "engines/userpass/userpass.h"
 #include "etcd/backend.h"
 #include "etcd/client.h"
 #include "http/handler.h"
@@ -44,6 +45,10 @@ core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clien
   reg["aws"] =
       [aws_clients](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
     return engines::NewAwsBackend(m, aws_clients, SystemClock::Get());
+  };
+  // Auth methods (sys/auth) are registered as "auth/<type>".
+  reg["auth/userpass"] = [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
+    return engines::NewUserpassBackend(m);
   };
   return reg;
 }

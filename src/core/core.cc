@@ -4,11 +4,13 @@
 #include <mutex>
 
 #include "core/acl.h"
+#include "core/auth_mounts.h"
 #include "core/system_acl_paths.h"
 #include "core/system_backend.h"
 #include "core/token_backend.h"
 #include "util/log.h"
 #include "util/thread_attrs.h"
+#include "util/thread_pool.h"
 
 namespace vault::core {
 
@@ -95,6 +97,19 @@ class Core::EarlyLeases final : public logical::LeaseRegistrar {
   std::vector<std::string> held_;
 };
 
+// Password hashes and other CPU-heavy work of engines, off the HTTP I/O threads.
+class Core::CpuPool : public logical::CpuWork {
+ public:
+  CpuPool() : pool_(2, "cpu-work") {}
+  Task<std::string> Run(std::function<std::string()> fn) override {
+    std::string out = co_await RunBlocking(&pool_, std::move(fn));
+    co_return out;
+  }
+
+ private:
+  ThreadPool pool_;
+};
+
 Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig config, Clock* clock)
     : physical_(physical),
       clock_(clock),
@@ -105,7 +120,8 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       tokens_(&barrier_, clock),
       policies_(&barrier_),
       audit_(&barrier_, clock),
-      mounts_(&barrier_, &registry_, &router_, config.ttls) {
+      mounts_(&barrier_, &registry_, &router_, config.ttls),
+      cpu_(std::make_unique<CpuPool>()) {
   expiration_ = std::make_unique<ExpirationManager>(
       &barrier_, clock_, [this](logical::Request& req) { return DispatchLease(req); },
       [this](std::string_view path) -> std::optional<logical::MountInfo> {
@@ -123,13 +139,16 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
         std::vector<logical::Path> extra = PolicyPaths(&policies_);
         for (auto& p : CapabilitiesPaths(&tokens_, &policies_)) extra.push_back(std::move(p));
         for (auto& p : AuditPaths(&audit_)) extra.push_back(std::move(p));
+        for (auto& p : AuthMountPaths(&mounts_, expiration_.get(), &tokens_))
+          extra.push_back(std::move(p));
         return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
       });
   mounts_.RegisterBuiltin(
       "token", [this](const logical::MountInfo&) -> Result<std::shared_ptr<logical::Backend>> {
         return NewTokenBackend(
             &tokens_, &policies_,
-            [this](const TokenEntry& t, const std::string& p) { return HasSudo(t, p); }, clock_);
+            [this](const TokenEntry& t, const std::string& p) { return HasSudo(t, p); },
+            [this](const TokenEntry& t) { return LoginRenewalMaxTtl(t); }, clock_);
       });
 }
 
@@ -301,8 +320,10 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
     EarlyLeases early(expiration_.get(), full_path, *mount, req.mount,
                       auth.token ? auth.token->accessor : kNoAccessor);
     req.leases = &early;
+    req.cpu = cpu_.get();
     resp = co_await mount->backend->HandleRequestAsync(req);
     req.leases = nullptr;
+    req.cpu = nullptr;
     req.path = full_path;
     std::string delivered;
     if (resp.ok() && resp->secret && resp->secret->registered) {
@@ -320,6 +341,9 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
                req.operation != logical::Operation::kHelp) {
       // Responses that already name a lease (renewals through sys/) are not new secrets.
       resp = co_await RegisterLease(req, relative, *mount, auth, std::move(resp).value());
+    }
+    if (resp.ok() && resp->login) {
+      resp = co_await IssueLoginToken(req, *mount, std::move(resp).value());
     }
     if (early.HoldsAny()) {
       std::vector<std::string> unrevoked = co_await early.Finish(delivered);

@@ -146,6 +146,13 @@ class Core {
   Task<Result<logical::Response>> RegisterLease(logical::Request& req, const std::string& relative,
                                                 const Mount& mount, const RequestAuth& auth,
                                                 logical::Response resp);
+  // Turns an auth method's Response::login into a token (core/login.cc): an orphan with the
+  // method's policies (+ default), TTLs under the mount's, bound CIDRs; answers `auth`.
+  Task<Result<logical::Response>> IssueLoginToken(const logical::Request& req, const Mount& mount,
+                                                  logical::Response resp);
+  // A login token's renewal: the issuing method may refuse it (role gone, policies changed) and
+  // names the max TTL that applies now (the role's, under the mount's). 0 for other tokens.
+  Task<Result<int64_t>> LoginRenewalMaxTtl(const TokenEntry& e);
   // Makes req (whose path is the full path) a request to `mount`'s engine: the path relative to
   // the mount, the mount's TTLs and storage view.
   void ScopeToMount(logical::Request& req, const Mount& mount) const;
@@ -170,6 +177,8 @@ class Core {
   Router router_;
   MountManager mounts_;
   std::unique_ptr<ExpirationManager> expiration_;
+  class CpuPool;  // logical::CpuWork on core's `cpu-work` threads (core.cc)
+  std::unique_ptr<CpuPool> cpu_;
   AsyncMutex transition_mu_;         // seal transitions, one at a time
   std::atomic<bool> active_{false};  // post-unseal setup done; cleared first when sealing
   std::mutex background_mu_;

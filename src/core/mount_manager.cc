@@ -59,9 +59,11 @@ logical::MountInfo MountManager::Info(const MountEntry& e) const {
 
 Result<std::shared_ptr<core::Mount>> MountManager::Start(const MountEntry& e) {
   const EngineFactory* factory = nullptr;
+  // Auth methods are registered as "auth/<type>", apart from secrets engines of the same name.
+  const std::string key = e.Credential() ? "auth/" + e.type : e.type;
   if (auto it = builtins_.find(e.type); it != builtins_.end())
     factory = &it->second;
-  else if (auto it2 = registry_->find(e.type); it2 != registry_->end())
+  else if (auto it2 = registry_->find(key); it2 != registry_->end())
     factory = &it2->second;
   if (!factory) return InvalidArgument("plugin not found in the catalog: " + e.type);
   ASSIGN_OR_RETURN(std::shared_ptr<logical::Backend> backend, (*factory)(Info(e)));
@@ -121,16 +123,37 @@ void MountManager::Unload() {
   table_.clear();
 }
 
-Task<Status> MountManager::Mount(MountEntry entry) {
+Task<Status> MountManager::Mount(MountEntry entry, bool credential) {
   entry.path = NormalizeMountPath(entry.path);
-  if (entry.path.empty()) co_return InvalidArgument("path cannot be empty");
-  for (const char* p : kProtected) {
-    if (entry.path.compare(0, strlen(p), p) == 0)
-      co_return PermissionDenied("cannot mount \"" + entry.path + "\"");
+  if (entry.path.empty()) {
+    if (credential) co_return InvalidArgument("backend path must be specified");
+    co_return InvalidArgument("path cannot be empty");
   }
-  entry.type = CanonicalType(entry.type, &entry.options);
-  if (entry.type.empty()) co_return InvalidArgument("backend type must be specified as a string");
-  CO_RETURN_IF_ERROR(CheckOptions(entry.type, entry.options));
+  if (credential) {
+    entry.path = "auth/" + entry.path;
+    if (entry.type.empty())
+      co_return InvalidArgument("backend type must be specified as a string");
+    if (entry.type == "token")
+      co_return InvalidArgument("token credential backend cannot be instantiated");
+    if (!registry_->count("auth/" + entry.type))
+      co_return InvalidArgument("plugin not found in the catalog: " + entry.type);
+    if (entry.options.is_object() && !entry.options.empty())
+      co_return InvalidArgument("options are not supported by the " + entry.type +
+                                " auth method");
+  } else {
+    for (const char* p : kProtected) {
+      if (entry.path.compare(0, strlen(p), p) == 0)
+        co_return PermissionDenied("cannot mount \"" + entry.path + "\"");
+    }
+    entry.type = CanonicalType(entry.type, &entry.options);
+    if (entry.type.empty())
+      co_return InvalidArgument("backend type must be specified as a string");
+    if (registry_->count(entry.type) == 0 && registry_->count("auth/" + entry.type))
+      co_return InvalidArgument("\"" + entry.type +
+                                "\" is an auth method: enable it with sys/auth (vault auth "
+                                "enable), not as a secrets engine");
+    CO_RETURN_IF_ERROR(CheckOptions(entry.type, entry.options));
+  }
   for (const char* s : kSingletons) {
     if (entry.type == s)
       co_return PermissionDenied("mount type of \"" + entry.type + "\" is not mountable");
@@ -139,11 +162,14 @@ Task<Status> MountManager::Mount(MountEntry entry) {
   AsyncMutex::Guard change = co_await change_mu_.Lock();
   if (auto c = router_->Conflict(entry.path))
     co_return InvalidArgument("path is already in use at " + *c);
+  if (credential && entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
+    co_return InvalidArgument("given default lease TTL greater than given max lease TTL");
   if (entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
     co_return InvalidArgument(
         "backend max lease TTL must be greater than or equal to the default lease TTL");
   entry.uuid = NewUuid();
-  entry.accessor = entry.type + "_" + HexEncode(RandomBytes(4));
+  entry.accessor =
+      (credential ? "auth_" : "") + entry.type + "_" + HexEncode(RandomBytes(4));
   CO_ASSIGN_OR_RETURN(auto m, Start(entry));
   std::vector<MountEntry> table = List();
   table.push_back(entry);
@@ -226,7 +252,8 @@ Task<Status> MountManager::Remount(std::string from_raw, std::string to_raw) {
 
 Task<Status> MountManager::Tune(std::string raw_path, std::optional<int64_t> default_ttl,
                                 std::optional<int64_t> max_ttl,
-                                std::optional<std::string> description) {
+                                std::optional<std::string> description,
+                                std::optional<std::string> listing_visibility) {
   std::string path = NormalizeMountPath(raw_path);
   AsyncMutex::Guard change = co_await change_mu_.Lock();
   std::vector<MountEntry> table = List();
@@ -237,6 +264,7 @@ Task<Status> MountManager::Tune(std::string raw_path, std::optional<int64_t> def
   if (default_ttl) updated.default_lease_ttl = *default_ttl;
   if (max_ttl) updated.max_lease_ttl = *max_ttl;
   if (description) updated.description = *description;
+  if (listing_visibility) updated.listing_visibility = *listing_visibility;
   int64_t eff_max = updated.max_lease_ttl > 0 ? updated.max_lease_ttl : ttls_.max_lease_ttl;
   int64_t eff_def =
       updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;

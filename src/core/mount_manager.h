@@ -29,14 +29,16 @@ class MountManager {
   void Unload();
 
   // Enables `entry.type` at `entry.path` (normalized). Errors: 400 bad type / path in use,
-  // 403 protected path ("cannot mount \"sys/\"").
-  Task<Status> Mount(MountEntry entry);
+  // 403 protected path ("cannot mount \"sys/\""). With `credential`, an auth method (sys/auth)
+  // at auth/<entry.path>: its type is looked up in the registry as "auth/<type>".
+  Task<Status> Mount(MountEntry entry, bool credential = false);
   // Disables the mount at path. Unknown path: success (as current Vault).
   Task<Status> Unmount(std::string path);
   Task<Status> Remount(std::string from, std::string to);
   // Changes TTLs (seconds; nullopt = unchanged) and description.
   Task<Status> Tune(std::string path, std::optional<int64_t> default_ttl,
-                    std::optional<int64_t> max_ttl, std::optional<std::string> description);
+                    std::optional<int64_t> max_ttl, std::optional<std::string> description,
+                    std::optional<std::string> listing_visibility = std::nullopt);
   std::vector<MountEntry> List() const;
   std::optional<MountEntry> Get(std::string_view path) const;
   // The routed mount at `path` (its engine and traffic); null if none.

@@ -5,7 +5,7 @@
 namespace vault::core {
 
 Json MountEntry::ToJson() const {
-  return {{"path", path},
+  Json j = {{"path", path},
           {"type", type},
           {"description", description},
           {"uuid", uuid},
@@ -14,6 +14,8 @@ Json MountEntry::ToJson() const {
           {"options", options},
           {"local", local},
           {"seal_wrap", seal_wrap}};
+  if (!listing_visibility.empty()) j["listing_visibility"] = listing_visibility;
+  return j;
 }
 
 MountEntry MountEntry::FromJson(const Json& j) {
@@ -30,6 +32,7 @@ MountEntry MountEntry::FromJson(const Json& j) {
   e.options = j.value("options", Json());
   e.local = j.value("local", false);
   e.seal_wrap = j.value("seal_wrap", false);
+  e.listing_visibility = j.value("listing_visibility", "");
   return e;
 }
 

@@ -25,6 +25,10 @@ struct MountEntry {
   Json options;                   // null or object
   bool local = false;
   bool seal_wrap = false;
+  std::string listing_visibility;  // auth methods: "", "hidden" or "unauth" (stored, reported)
+
+  // An auth method (mounted under auth/).
+  bool Credential() const { return path.compare(0, 5, "auth/") == 0; }
 
   Json ToJson() const;
   static MountEntry FromJson(const Json& j);

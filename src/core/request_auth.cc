@@ -3,6 +3,7 @@
 
 #include "core/acl.h"
 #include "core/core.h"
+#include "util/cidr.h"
 #include "util/log.h"
 
 namespace vault::core {
@@ -21,6 +22,14 @@ bool Mutating(Operation op) {
 
 Task<Core::RequestAuth> Core::CheckRequest(logical::Request& req, const Mount* mount) {
   RequestAuth out;
+  // An auth method's login paths need no token (one sent along is not checked, as Vault).
+  if (mount && mount->entry.Credential() && req.operation != Operation::kHelp) {
+    const std::string& mp = mount->entry.path;
+    std::string_view rel = req.path.size() >= mp.size()
+                               ? std::string_view(req.path).substr(mp.size())
+                               : std::string_view();
+    if (MatchesAnyGlob(mount->backend->UnauthenticatedPaths(), rel)) co_return out;
+  }
   // Tokens and ACLs are cached: a request normally finds both without a storage read.
   // (No co_await inside ?: — GCC 12 miscompiles it.)
   std::optional<Result<TokenRef>> cached = tokens_.LookupCached(req.client_token);
@@ -39,6 +48,14 @@ Task<Core::RequestAuth> Core::CheckRequest(logical::Request& req, const Mount* m
     co_return out;
   }
   out.token = std::move(token).value();
+  // A token bound to CIDR blocks (token_bound_cidrs of the role that issued it) works only from
+  // there.
+  if (!out.token->bound_cidrs.empty() &&
+      !AddressAllowed(out.token->bound_cidrs, req.remote_address)) {
+    out.token = nullptr;
+    out.status = PermissionDenied();
+    co_return out;
+  }
   std::shared_ptr<const Acl> cached_acl = policies_.CachedAcl(out.token->policies);
   Result<std::shared_ptr<const Acl>> acl = cached_acl;
   if (!cached_acl) acl = co_await policies_.AclFor(out.token->policies);

@@ -33,7 +33,6 @@ Json MountToJson(const MountEntry& e) {
           {"running_sha256", ""}};
 }
 
-namespace {
 
 // TTLs in mount config may arrive as "1h", 3600, "" or null (the 0.3 CLI sent nanoseconds as
 // integers; we read integers as seconds as current Vault does).
@@ -53,6 +52,8 @@ Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key) 
   }
   return InvalidArgument(std::string("invalid type for ") + key);
 }
+
+namespace {
 
 Path MountsListPath(MountManager* mounts) {
   Path p;
@@ -108,9 +109,8 @@ Path TunePath(MountManager* mounts) {
   return p;
 }
 
-// Before a mount goes (unmount, remount), as Vault does: taint it so that no new request starts
-// on it, wait (up to a minute in all, holding no thread) for the requests under way to end, then
-// revoke its leases, including those just issued. On failure the mount is untainted and stays.
+}  // namespace
+
 Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std::string& path) {
   std::shared_ptr<const Mount> live = mounts->Live(path);
   if (!live) co_return Status::Ok();
@@ -128,6 +128,8 @@ Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std
   if (!st.ok()) traffic.tainted = false;
   co_return st;
 }
+
+namespace {
 
 Path MountPath(MountManager* mounts, ExpirationManager* exp) {
   Path p;
@@ -214,21 +216,6 @@ Path RemountPath(MountManager* mounts, ExpirationManager* exp) {
   return p;
 }
 
-Path AuthListPath(MountManager* mounts) {
-  Path p;
-  p.pattern = "auth";
-  p.synopsis = "List the currently enabled credential backends.";
-  p.operations[Operation::kRead] = [mounts](Request&, const FieldData&) -> Result<Response> {
-    Json data = Json::object();
-    for (const auto& e : mounts->List()) {
-      if (e.path.compare(0, 5, "auth/") != 0) continue;
-      data[e.path.substr(5)] = MountToJson(e);
-    }
-    return Response::WithData(std::move(data));
-  };
-  return p;
-}
-
 Path KeyStatusPath(barrier::Barrier* barrier) {
   Path p;
   p.pattern = "key-status";
@@ -261,7 +248,7 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
                                                    std::vector<logical::Path> extra_paths) {
   std::vector<Path> paths = {TunePath(mounts),       MountPath(mounts, expiration),
                              MountsListPath(mounts), RemountPath(mounts, expiration),
-                             AuthListPath(mounts),   KeyStatusPath(barrier),
+                             KeyStatusPath(barrier),
                              RotatePath(barrier)};
   for (auto& p : LeasePaths(expiration)) paths.push_back(std::move(p));
   for (auto& p : extra_paths) paths.push_back(std::move(p));

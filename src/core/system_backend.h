@@ -20,7 +20,14 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
 // sys/leases/*, sys/renew, sys/revoke, sys/revoke-prefix, sys/revoke-force (system_leases.cc).
 std::vector<logical::Path> LeasePaths(ExpirationManager* expiration);
 
-// The JSON Vault returns for one mount in sys/mounts.
+// The JSON Vault returns for one mount in sys/mounts (and sys/auth).
 Json MountToJson(const MountEntry& e);
+// A mount TTL from a request: "1h", 3600, "system" (0: the system's), ""/null/absent (nullopt).
+Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key);
+// Before a mount goes (unmount, remount, auth disable), as Vault does: taint it so that no new
+// request starts on it, wait (up to a minute in all, holding no thread) for the requests under
+// way to end, then revoke its leases, including those just issued. On failure the mount is
+// untainted and stays.
+Task<Status> RetireMount(MountManager* mounts, ExpirationManager* exp, const std::string& path);
 
 }  // namespace vault::core

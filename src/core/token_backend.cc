@@ -60,7 +60,9 @@ std::string TokenDisplayName(const std::string& requested) {
   return full;
 }
 
-Json AuthBlock(const TokenEntry& e, const std::string& token, int64_t now) {
+}  // namespace
+
+Json TokenAuthBlock(const TokenEntry& e, const std::string& token, int64_t now) {
   int64_t lease = e.expire_time == 0 ? 0 : std::max<int64_t>(0, e.expire_time - now);
   return {{"client_token", token},
           {"accessor", e.accessor},
@@ -75,6 +77,8 @@ Json AuthBlock(const TokenEntry& e, const std::string& token, int64_t now) {
           {"mfa_requirement", nullptr},
           {"num_uses", std::max<int64_t>(0, e.num_uses)}};
 }
+
+namespace {
 
 std::vector<Field> CreateFields() {
   return {
@@ -123,7 +127,8 @@ Json TokenLookupData(const TokenEntry& e, const std::string& id, int64_t now) {
 }
 
 std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStore* policies,
-                                                  SudoCheck has_sudo, Clock* clock) {
+                                                  SudoCheck has_sudo, LoginRenewal login_renewal,
+                                                  Clock* clock) {
   // The caller's entry (core has validated it already; nullptr only if revoked meanwhile).
   auto caller = [tokens](Request& r) -> Task<Result<TokenRef>> {
     CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Lookup(r.client_token));
@@ -205,7 +210,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       TokenEntry created;
       CO_ASSIGN_OR_RETURN(std::string token, co_await tokens->Create(p, &created));
       Response resp;
-      resp.auth = AuthBlock(created, token, clock->NowSeconds());
+      resp.auth = TokenAuthBlock(created, token, clock->NowSeconds());
       for (const auto& name : pols) {
         if (name == "root" || name == "default") continue;
         auto pol = co_await policies->Get(name);
@@ -273,9 +278,17 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   // ---- renew
   auto renew_hash = [=](Request& r, const std::string& hash, const std::string& token,
                         int64_t increment) -> Task<Result<Response>> {
-    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Renew(hash, increment, r.mount.max_lease_ttl));
+    // A token from a login: its auth method decides (and names the role's max TTL).
+    int64_t max_ttl = r.mount.max_lease_ttl;
+    CO_ASSIGN_OR_RETURN(TokenRef current, co_await tokens->LookupByHash(hash));
+    if (!current) co_return PermissionDenied("bad token");
+    if (!current->login.is_null()) {
+      CO_ASSIGN_OR_RETURN(int64_t login_max, co_await login_renewal(*current));
+      if (login_max > 0) max_ttl = login_max;
+    }
+    CO_ASSIGN_OR_RETURN(TokenRef e, co_await tokens->Renew(hash, increment, max_ttl));
     Response resp;
-    resp.auth = AuthBlock(*e, token, clock->NowSeconds());
+    resp.auth = TokenAuthBlock(*e, token, clock->NowSeconds());
     co_return resp;
   };
   std::vector<Field> renew_fields = {

@@ -19,8 +19,16 @@ namespace vault::core {
 // the parent's).
 using SudoCheck = std::function<Task<bool>(const TokenEntry& token, const std::string& path)>;
 
+// A token's renewal, asked of the auth method that issued it: an error refuses the renewal, else
+// the max TTL that applies (0: the token store's mount max). Tokens not from a login: 0.
+using LoginRenewal = std::function<Task<Result<int64_t>>(const TokenEntry& token)>;
+
 std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStore* policies,
-                                                  SudoCheck has_sudo, Clock* clock);
+                                                  SudoCheck has_sudo, LoginRenewal login_renewal,
+                                                  Clock* clock);
+
+// Vault's "auth" block for a token just created or renewed (client_token may be "").
+Json TokenAuthBlock(const TokenEntry& e, const std::string& token, int64_t now);
 
 // The lookup data Vault returns for a token (id may be "" for lookup-accessor).
 Json TokenLookupData(const TokenEntry& e, const std::string& id, int64_t now);

@@ -27,7 +27,7 @@ bool TokenEntry::IsRoot() const {
 }
 
 Json TokenEntry::ToJson() const {
-  return {{"id_hash", id_hash},
+  Json j = {{"id_hash", id_hash},
           {"accessor", accessor},
           {"parent", parent_hash},
           {"policies", policies},
@@ -42,6 +42,10 @@ Json TokenEntry::ToJson() const {
           {"explicit_max_ttl", explicit_max_ttl},
           {"period", period},
           {"renewable", renewable}};
+  if (!bound_cidrs.empty()) j["bound_cidrs"] = bound_cidrs;
+  if (!login.is_null()) j["login"] = login;
+  if (!mount_accessor.empty()) j["mount_accessor"] = mount_accessor;
+  return j;
 }
 
 TokenEntry TokenEntry::FromJson(const Json& j) {
@@ -63,6 +67,9 @@ TokenEntry TokenEntry::FromJson(const Json& j) {
   e.explicit_max_ttl = j.value("explicit_max_ttl", int64_t{0});
   e.period = j.value("period", int64_t{0});
   e.renewable = j.value("renewable", false);
+  e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
+  if (j.contains("login")) e.login = j["login"];
+  e.mount_accessor = j.value("mount_accessor", "");
   return e;
 }
 
@@ -261,6 +268,9 @@ Task<Result<std::string>> TokenStore::Create(const TokenCreateParams& params, To
   e.explicit_max_ttl = params.explicit_max_ttl;
   e.period = params.period;
   e.renewable = params.renewable && params.ttl > 0;
+  e.bound_cidrs = params.bound_cidrs;
+  e.login = params.login;
+  e.mount_accessor = params.mount_accessor;
   // Indexes first: a crash in between leaves only dangling index entries (removed by Tidy),
   // never a live token that revocation of its parent would miss.
   const std::string accessor_key = kAccessorPrefix + accessor_hash;
@@ -497,6 +507,21 @@ Task<Result<std::vector<std::string>>> TokenStore::ListAccessors() {
   }
   std::sort(out.begin(), out.end());
   co_return out;
+}
+
+Task<Result<int64_t>> TokenStore::RevokeByPathPrefix(std::string prefix) {
+  CO_ASSIGN_OR_RETURN(auto ids, co_await storage_->List(kIdPrefix));
+  int64_t revoked = 0;
+  for (const auto& h : ids) {
+    const std::string key = kIdPrefix + h;
+    CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
+    if (!j) continue;
+    TokenEntry e = TokenEntry::FromJson(*j);
+    if (e.path.compare(0, prefix.size(), prefix) != 0) continue;
+    CO_RETURN_IF_ERROR(co_await RevokeTree(e.id_hash));
+    ++revoked;
+  }
+  co_return revoked;
 }
 
 Task<Status> TokenStore::Tidy() {

@@ -47,6 +47,11 @@ struct TokenEntry {
   int64_t explicit_max_ttl = 0;
   int64_t period = 0;
   bool renewable = false;
+  std::vector<std::string> bound_cidrs;  // where the token may be used from; empty = anywhere
+  // For a token an auth method issued: the login (logical::LoginAuth as JSON: internal data,
+  // metadata, the role's token fields) and the issuing mount's accessor, for renewal.
+  Json login;
+  std::string mount_accessor;
 
   bool IsRoot() const;
   bool Orphan() const { return parent_hash.empty(); }
@@ -67,6 +72,9 @@ struct TokenCreateParams {
   int64_t explicit_max_ttl = 0;
   int64_t period = 0;
   bool renewable = true;
+  std::vector<std::string> bound_cidrs;
+  Json login;  // see TokenEntry
+  std::string mount_accessor;
 };
 
 using TokenRef = std::shared_ptr<const TokenEntry>;
@@ -121,6 +129,9 @@ class TokenStore {
   Task<Result<TokenRef>> Renew(std::string id_hash, int64_t increment, int64_t max_ttl);
   // Accessors of all stored tokens.
   Task<Result<std::vector<std::string>>> ListAccessors();
+  // Revokes (tree, with the hook) every token created through a path under `prefix`
+  // ("auth/userpass/"): disabling an auth method revokes what it issued. Returns how many.
+  Task<Result<int64_t>> RevokeByPathPrefix(std::string prefix);
   // Revokes every expired token (and its subtree) and drops dangling index entries.
   Task<Status> Tidy();
   // Revokes (tree, with the hook: their leases) the tokens whose TTL has run out, as Vault's

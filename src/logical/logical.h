@@ -126,6 +126,16 @@ class LeaseRegistrar {
   virtual Task<Result<RegisteredLease>> Register(const SecretSpec& spec) = 0;
 };
 
+// Runs CPU-heavy work (a password hash takes tens of milliseconds) where it does not hold up the
+// other requests of the thread that serves this one. Set by core; when null, engines run the work
+// inline. Thread safety: Run may be called from any thread.
+class CpuWork {
+ public:
+  virtual ~CpuWork() = default;
+  // Runs fn and resumes the caller where it awaited (its event loop, when it has one).
+  virtual Task<std::string> Run(std::function<std::string()> fn) = 0;
+};
+
 struct Request {
   Operation operation = Operation::kRead;
   std::string path;  // relative to the mount, no leading '/'
@@ -143,6 +153,8 @@ struct Request {
   bool accepts_data_json = false;
   // Set by core (see LeaseRegistrar); null otherwise. Not owned.
   LeaseRegistrar* leases = nullptr;
+  // Set by core (see CpuWork); null otherwise. Not owned.
+  CpuWork* cpu = nullptr;
   // kRenew of a token an auth method issued: what the login established (its internal_data,
   // metadata, policies as the token has them). The method answers Response::login with the
   // token fields that apply now, or an error when the token may not be renewed.
