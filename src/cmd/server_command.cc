@@ -16,6 +16,7 @@
 #include "aws/client.h"
 #include "cmd/config.h"
 #include "core/core.h"
+#include "engines/approle/approle.h"
 #include "engines/aws/aws.h"
 #include "engines/kv/kv.h"
 #include "engines/userpass/userpass.h"
@@ -47,7 +48,12 @@ core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clien
     return engines::NewAwsBackend(m, aws_clients, SystemClock::Get());
   };
   // Auth methods (sys/auth) are registered as "auth/<type>".
-  reg["auth/userpass"] = [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
+  reg["auth/approle"] =
+      [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
+    return engines::NewAppRoleBackend(m, SystemClock::Get());
+  };
+  reg["auth/userpass"] =
+      [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
     return engines::NewUserpassBackend(m);
   };
   return reg;
