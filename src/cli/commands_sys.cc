@@ -657,12 +657,10 @@ int ListAudit(Invocation& inv, bool legacy) {
 int CmdAuditList(Invocation& inv) { return ListAudit(inv, false); }
 int CmdAuditListLegacy(Invocation& inv) { return ListAudit(inv, true); }
 
-
 // ---- auth methods ------------------------------------------------------------------------
 
 int EnableAuth(Invocation& inv, bool legacy) {
-  std::string path, description, default_ttl, max_ttl, listing_visibility, token_type,
-      plugin_name;
+  std::string path, description, default_ttl, max_ttl, listing_visibility, token_type, plugin_name;
   bool local = false, seal_wrap = false;
   inv.flags().String("path", &path, "Where to enable the method (default: its type).");
   inv.flags().String("description", &description, "Human-friendly description.");
@@ -760,8 +758,8 @@ int CmdAuthTune(Invocation& inv) {
 // vault auth list (and the 0.x `vault auth -methods`).
 int ListAuthMethods(Invocation& inv, bool detailed) {
   auto response = inv.Client().Request("GET", "sys/auth");
-  if (!response.ok()) return inv.Fail("Error listing enabled authentications: " +
-                                      response.status().message());
+  if (!response.ok())
+    return inv.Fail("Error listing enabled authentications: " + response.status().message());
   Json mounts = MountsFrom(response->json);
   if (auto rc = inv.OutputMachine(mounts)) return *rc;
   std::vector<TableRow> rows;
@@ -826,7 +824,8 @@ void AppendSysCommands(std::vector<CommandSpec>* out) {
   out->push_back({"auth enable", "[options] TYPE", "Enables a new auth method", CmdAuthEnable});
   out->push_back({"auth disable", "[options] PATH", "Disables an auth method", CmdAuthDisable});
   out->push_back({"auth list", "[options]", "Lists enabled auth methods", CmdAuthList});
-  out->push_back({"auth tune", "[options] PATH", "Tunes an auth method configuration", CmdAuthTune});
+  out->push_back(
+      {"auth tune", "[options] PATH", "Tunes an auth method configuration", CmdAuthTune});
 
   // The 2015 (0.x) spellings.
   out->push_back({"init", "[options]", "Initialize a new Vault server", CmdInit, true});
@@ -856,10 +855,10 @@ void AppendSysCommands(std::vector<CommandSpec>* out) {
       {"audit-disable", "[options] PATH", "Disable an audit backend", CmdAuditDisableLegacy, true});
   out->push_back({"audit-list", "[options]", "Lists enabled audit backends in Vault",
                   CmdAuditListLegacy, true});
-  out->push_back({"auth-enable", "[options] TYPE", "Enable a new auth provider",
-                  CmdAuthEnableLegacy, true});
-  out->push_back({"auth-disable", "[options] PATH", "Disable an auth provider",
-                  CmdAuthDisableLegacy, true});
+  out->push_back(
+      {"auth-enable", "[options] TYPE", "Enable a new auth provider", CmdAuthEnableLegacy, true});
+  out->push_back(
+      {"auth-disable", "[options] PATH", "Disable an auth provider", CmdAuthDisableLegacy, true});
 }
 
 }  // namespace vault::cli

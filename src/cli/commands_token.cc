@@ -191,7 +191,8 @@ Result<Json> MethodLogin(Invocation& inv, const std::string& method, const std::
                            mount + "/login ...).");
   }
   auto user = kv.find("username");
-  if (user == kv.end() || user->second.empty()) return InvalidArgument("'username' must be specified");
+  if (user == kv.end() || user->second.empty())
+    return InvalidArgument("'username' must be specified");
   std::string username = user->second;
   kv.erase(user);
   if (kv.find("password") == kv.end()) {

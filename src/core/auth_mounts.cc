@@ -25,7 +25,7 @@ Json AuthMountToJson(const MountEntry& e) {
 // Config keys of an auth mount this server does not implement: refused, not ignored.
 constexpr const char* kUnsupportedConfig[] = {
     "audit_non_hmac_request_keys", "audit_non_hmac_response_keys", "passthrough_request_headers",
-    "allowed_response_headers", "user_lockout_config", "plugin_version"};
+    "allowed_response_headers",    "user_lockout_config",          "plugin_version"};
 
 Status CheckTokenType(const Json& v) {
   if (v.is_null()) return Status::Ok();

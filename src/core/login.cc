@@ -49,8 +49,8 @@ Task<Result<logical::Response>> Core::IssueLoginToken(const logical::Request& re
   resp.login.reset();
   const logical::TokenParams& tp = login.token;
   std::vector<std::string> policies = tp.policies;
-  if (!tp.no_default_policy && std::find(policies.begin(), policies.end(), "default") ==
-                                   policies.end())
+  if (!tp.no_default_policy &&
+      std::find(policies.begin(), policies.end(), "default") == policies.end())
     policies.push_back("default");
   std::sort(policies.begin(), policies.end());
   policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
@@ -72,8 +72,8 @@ Task<Result<logical::Response>> Core::IssueLoginToken(const logical::Request& re
     ttl = tp.ttl > 0 ? tp.ttl : info.default_lease_ttl;
     if (max_ttl > 0 && ttl > max_ttl) {
       resp.warnings.push_back("TTL of \"" + std::to_string(ttl) +
-                              "s\" exceeded the effective max_ttl of \"" +
-                              std::to_string(max_ttl) + "s\"; TTL value is capped accordingly");
+                              "s\" exceeded the effective max_ttl of \"" + std::to_string(max_ttl) +
+                              "s\"; TTL value is capped accordingly");
       ttl = max_ttl;
     }
   }

@@ -131,23 +131,20 @@ Task<Status> MountManager::Mount(MountEntry entry, bool credential) {
   }
   if (credential) {
     entry.path = "auth/" + entry.path;
-    if (entry.type.empty())
-      co_return InvalidArgument("backend type must be specified as a string");
+    if (entry.type.empty()) co_return InvalidArgument("backend type must be specified as a string");
     if (entry.type == "token")
       co_return InvalidArgument("token credential backend cannot be instantiated");
     if (!registry_->count("auth/" + entry.type))
       co_return InvalidArgument("plugin not found in the catalog: " + entry.type);
     if (entry.options.is_object() && !entry.options.empty())
-      co_return InvalidArgument("options are not supported by the " + entry.type +
-                                " auth method");
+      co_return InvalidArgument("options are not supported by the " + entry.type + " auth method");
   } else {
     for (const char* p : kProtected) {
       if (entry.path.compare(0, strlen(p), p) == 0)
         co_return PermissionDenied("cannot mount \"" + entry.path + "\"");
     }
     entry.type = CanonicalType(entry.type, &entry.options);
-    if (entry.type.empty())
-      co_return InvalidArgument("backend type must be specified as a string");
+    if (entry.type.empty()) co_return InvalidArgument("backend type must be specified as a string");
     if (registry_->count(entry.type) == 0 && registry_->count("auth/" + entry.type))
       co_return InvalidArgument("\"" + entry.type +
                                 "\" is an auth method: enable it with sys/auth (vault auth "
@@ -168,8 +165,7 @@ Task<Status> MountManager::Mount(MountEntry entry, bool credential) {
     co_return InvalidArgument(
         "backend max lease TTL must be greater than or equal to the default lease TTL");
   entry.uuid = NewUuid();
-  entry.accessor =
-      (credential ? "auth_" : "") + entry.type + "_" + HexEncode(RandomBytes(4));
+  entry.accessor = (credential ? "auth_" : "") + entry.type + "_" + HexEncode(RandomBytes(4));
   CO_ASSIGN_OR_RETURN(auto m, Start(entry));
   std::vector<MountEntry> table = List();
   table.push_back(entry);

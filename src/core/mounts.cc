@@ -5,15 +5,16 @@
 namespace vault::core {
 
 Json MountEntry::ToJson() const {
-  Json j = {{"path", path},
-          {"type", type},
-          {"description", description},
-          {"uuid", uuid},
-          {"accessor", accessor},
-          {"config", {{"default_lease_ttl", default_lease_ttl}, {"max_lease_ttl", max_lease_ttl}}},
-          {"options", options},
-          {"local", local},
-          {"seal_wrap", seal_wrap}};
+  Json j = {
+      {"path", path},
+      {"type", type},
+      {"description", description},
+      {"uuid", uuid},
+      {"accessor", accessor},
+      {"config", {{"default_lease_ttl", default_lease_ttl}, {"max_lease_ttl", max_lease_ttl}}},
+      {"options", options},
+      {"local", local},
+      {"seal_wrap", seal_wrap}};
   if (!listing_visibility.empty()) j["listing_visibility"] = listing_visibility;
   return j;
 }

@@ -33,7 +33,6 @@ Json MountToJson(const MountEntry& e) {
           {"running_sha256", ""}};
 }
 
-
 // TTLs in mount config may arrive as "1h", 3600, "" or null (the 0.3 CLI sent nanoseconds as
 // integers; we read integers as seconds as current Vault does).
 Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key) {
@@ -248,8 +247,7 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
                                                    std::vector<logical::Path> extra_paths) {
   std::vector<Path> paths = {TunePath(mounts),       MountPath(mounts, expiration),
                              MountsListPath(mounts), RemountPath(mounts, expiration),
-                             KeyStatusPath(barrier),
-                             RotatePath(barrier)};
+                             KeyStatusPath(barrier), RotatePath(barrier)};
   for (auto& p : LeasePaths(expiration)) paths.push_back(std::move(p));
   for (auto& p : extra_paths) paths.push_back(std::move(p));
   return std::make_shared<logical::FrameworkBackend>(

@@ -28,20 +28,20 @@ bool TokenEntry::IsRoot() const {
 
 Json TokenEntry::ToJson() const {
   Json j = {{"id_hash", id_hash},
-          {"accessor", accessor},
-          {"parent", parent_hash},
-          {"policies", policies},
-          {"display_name", display_name},
-          {"path", path},
-          {"meta", meta},
-          {"num_uses", num_uses},
-          {"creation_time", creation_time},
-          {"ttl", ttl},
-          {"expire_time", expire_time},
-          {"last_renewal_time", last_renewal_time},
-          {"explicit_max_ttl", explicit_max_ttl},
-          {"period", period},
-          {"renewable", renewable}};
+            {"accessor", accessor},
+            {"parent", parent_hash},
+            {"policies", policies},
+            {"display_name", display_name},
+            {"path", path},
+            {"meta", meta},
+            {"num_uses", num_uses},
+            {"creation_time", creation_time},
+            {"ttl", ttl},
+            {"expire_time", expire_time},
+            {"last_renewal_time", last_renewal_time},
+            {"explicit_max_ttl", explicit_max_ttl},
+            {"period", period},
+            {"renewable", renewable}};
   if (!bound_cidrs.empty()) j["bound_cidrs"] = bound_cidrs;
   if (!login.is_null()) j["login"] = login;
   if (!mount_accessor.empty()) j["mount_accessor"] = mount_accessor;

@@ -68,9 +68,9 @@ Status CheckPassword(const std::string& p) {
 // A pre-computed bcrypt hash (Go's $2a$ or libxcrypt's $2b$/$2y$) with a cost we accept: 4-14
 // (a higher cost would let a writer make every login of the user take minutes).
 Status CheckHash(const std::string& h) {
-  if (h.size() != 60 || h[0] != '$' || h[1] != '2' ||
-      (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') || h[3] != '$' || h[6] != '$' ||
-      !isdigit(static_cast<unsigned char>(h[4])) || !isdigit(static_cast<unsigned char>(h[5])))
+  if (h.size() != 60 || h[0] != '$' || h[1] != '2' || (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') ||
+      h[3] != '$' || h[6] != '$' || !isdigit(static_cast<unsigned char>(h[4])) ||
+      !isdigit(static_cast<unsigned char>(h[5])))
     return InvalidArgument("password_hash is not a bcrypt hash");
   int cost = (h[4] - '0') * 10 + (h[5] - '0');
   if (cost < 4 || cost > 14)
@@ -202,8 +202,8 @@ std::shared_ptr<logical::Backend> NewUserpassBackend(const logical::MountInfo&) 
   password.pattern = std::string("users/") + kUserRe + "/password$";
   password.synopsis = "Reset user's password.";
   password.fields = {user_fields[0], user_fields[1], user_fields[2]};
-  password.async_operations[Operation::kUpdate] =
-      [](Request& r, const FieldData& d) -> Task<Result<Response>> {
+  password.async_operations[Operation::kUpdate] = [](Request& r,
+                                                     const FieldData& d) -> Task<Result<Response>> {
     std::string name = ToLower(d.GetString("username"));
     CO_ASSIGN_OR_RETURN(auto u, co_await LoadUser(r.storage, name));
     if (!u) co_return InvalidArgument("username does not exist");
@@ -220,8 +220,8 @@ std::shared_ptr<logical::Backend> NewUserpassBackend(const logical::MountInfo&) 
   policies.fields = {user_fields[0],
                      {"policies", FieldType::kCommaStringSlice, "Use \"token_policies\" instead."},
                      {"token_policies", FieldType::kCommaStringSlice, "Comma-separated policies."}};
-  policies.async_operations[Operation::kUpdate] =
-      [](Request& r, const FieldData& d) -> Task<Result<Response>> {
+  policies.async_operations[Operation::kUpdate] = [](Request& r,
+                                                     const FieldData& d) -> Task<Result<Response>> {
     std::string name = ToLower(d.GetString("username"));
     CO_ASSIGN_OR_RETURN(auto u, co_await LoadUser(r.storage, name));
     if (!u) co_return InvalidArgument("username does not exist");

@@ -101,8 +101,8 @@ TEST_F(UserpassTest, CreateNeedsAPasswordAndValidatesFields) {
             "only one of password or password_hash may be provided");
   EXPECT_FALSE(Do(Operation::kCreate, "users/carol", {{"password_hash", "$2b$31$abc"}}).ok());
   EXPECT_FALSE(Do(Operation::kCreate, "users/carol", {{"password", std::string(73, 'a')}}).ok());
-  EXPECT_FALSE(Do(Operation::kCreate, "users/carol", {{"password", "x"}, {"token_type", "batch"}})
-                   .ok());
+  EXPECT_FALSE(
+      Do(Operation::kCreate, "users/carol", {{"password", "x"}, {"token_type", "batch"}}).ok());
   auto h = BcryptHash("hashed-pw", 4);
   ASSERT_TRUE(h.ok());
   ASSERT_TRUE(Do(Operation::kCreate, "users/carol", {{"password_hash", *h}}).ok());
@@ -131,8 +131,8 @@ TEST_F(UserpassTest, PasswordResetPoliciesAndBoundCidrs) {
 }
 
 TEST_F(UserpassTest, RenewalNeedsTheUserWithTheSamePolicies) {
-  ASSERT_TRUE(Do(Operation::kCreate, "users/erin", {{"password", "pw"}, {"token_policies", "a"}})
-                  .ok());
+  ASSERT_TRUE(
+      Do(Operation::kCreate, "users/erin", {{"password", "pw"}, {"token_policies", "a"}}).ok());
   auto login = Do(Operation::kUpdate, "login/erin", {{"password", "pw"}});
   ASSERT_TRUE(login.ok());
   auto renew = [&]() {
