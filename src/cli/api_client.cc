@@ -86,6 +86,7 @@ Result<ApiResponse> ApiClient::Request(std::string_view method, std::string_view
   request.url = Url(path, query);
   if (!token_.empty()) request.headers.emplace_back("X-Vault-Token", token_);
   request.headers.emplace_back("X-Vault-Request", "true");
+  if (!wrap_ttl_.empty()) request.headers.emplace_back("X-Vault-Wrap-TTL", wrap_ttl_);
   if (body.has_value()) request.body = DumpJson(*body);
 
   auto response = transport_->Do(request);

@@ -44,10 +44,13 @@ class ApiClient {
   const std::string& address() const { return address_; }
   const std::string& token() const { return token_; }
   void set_token(std::string token) { token_ = std::move(token); }
+  // -wrap-ttl / VAULT_WRAP_TTL: sent as X-Vault-Wrap-TTL on every request ("" = none).
+  void set_wrap_ttl(std::string ttl) { wrap_ttl_ = std::move(ttl); }
 
  private:
   std::string address_;
   std::string token_;
+  std::string wrap_ttl_;
   HttpTransport* transport_;
 };
 

@@ -185,6 +185,7 @@ Invocation::Invocation(Environment& env, const CommandSpec& spec, std::vector<st
   if (auto skip = env_.GetEnv("VAULT_SKIP_VERIFY"); skip.has_value() && !skip->empty()) {
     tls_skip_verify_ = ParseGoBool(*skip) == 1;
   }
+  wrap_ttl_ = env_.GetEnv("VAULT_WRAP_TTL").value_or("");
   if (auto format = env_.GetEnv("VAULT_FORMAT"); format.has_value() && !format->empty()) {
     format_ = ToLower(*format);
   }
@@ -198,6 +199,8 @@ std::optional<int> Invocation::ParseFlags() {
               "Do not verify TLS certificates (env VAULT_SKIP_VERIFY). Insecure.");
   flags_.String("format", &format_, "Output format: table or json (env VAULT_FORMAT).");
   flags_.String("field", &field_, "Print only this field, raw, without a trailing newline.");
+  flags_.String("wrap-ttl", &wrap_ttl_,
+                "Wrap the response in a single-use token of this TTL (env VAULT_WRAP_TTL).");
   Status st = flags_.Parse(raw_args_);
   if (!st.ok()) return UsageError(st.message());
   if (flags_.help_requested()) {
@@ -250,6 +253,7 @@ ApiClient& Invocation::Client() {
       if (stored.ok()) token = Trim(*stored);
     }
     client_ = std::make_unique<ApiClient>(address_, token, transport_.get());
+    client_->set_wrap_ttl(wrap_ttl_);
   }
   return *client_;
 }

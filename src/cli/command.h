@@ -102,6 +102,7 @@ class Invocation {
   bool tls_skip_verify_ = false;
   std::string format_ = "table";
   std::string field_;
+  std::string wrap_ttl_;
   std::unique_ptr<HttpTransport> transport_;
   std::unique_ptr<ApiClient> client_;
 };

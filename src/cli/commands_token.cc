@@ -340,7 +340,27 @@ int CmdTokenCapabilities(Invocation& inv) {
   return 0;
 }
 
+// vault unwrap [TOKEN]: the answer a wrapping token holds (with no TOKEN, the CLI's own token is
+// the wrapping token).
+int CmdUnwrap(Invocation& inv) {
+  if (auto rc = inv.ParseFlags()) return *rc;
+  if (auto rc = inv.ExpectArgs(0, 1)) return *rc;
+  Json body = Json::object();
+  if (!inv.args().empty()) body["token"] = inv.args()[0];
+  auto response = inv.Client().Request("POST", "sys/wrapping/unwrap", body);
+  if (!response.ok()) {
+    inv.Fail("Error unwrapping: " + response.status().message());
+    return 2;  // as Vault's unwrap
+  }
+  if (response->json.is_null()) {
+    inv.Err() << "Error unwrapping: no data in the wrapped response\n";
+    return 2;
+  }
+  return inv.OutputSecret(response->json);
+}
+
 void AppendTokenCommands(std::vector<CommandSpec>* out) {
+  out->push_back({"unwrap", "[options] [TOKEN]", "Unwrap a wrapped secret", CmdUnwrap});
   out->push_back({"login", "[options] [TOKEN]", "Authenticate locally", CmdLogin});
   out->push_back({"token create", "[options]", "Create a new token", CmdTokenCreate});
   out->push_back({"token lookup", "[options] [TOKEN | ACCESSOR]",

@@ -148,6 +148,18 @@ std::optional<int64_t> JsonInt(const Json& value) {
 
 std::vector<TableRow> SecretRows(const Json& secret) {
   std::vector<TableRow> rows;
+  // A wrapped answer: only the wrapping token's rows (Vault's names, colons included).
+  const Json& wrap = Member(secret, "wrap_info");
+  if (wrap.is_object()) {
+    rows.push_back({"wrapping_token:", StringMember(wrap, "token")});
+    rows.push_back({"wrapping_accessor:", StringMember(wrap, "accessor")});
+    rows.push_back({"wrapping_token_ttl:", HumanDuration(IntMember(wrap, "ttl"))});
+    rows.push_back({"wrapping_token_creation_time:", StringMember(wrap, "creation_time")});
+    rows.push_back({"wrapping_token_creation_path:", StringMember(wrap, "creation_path")});
+    if (!StringMember(wrap, "wrapped_accessor").empty())
+      rows.push_back({"wrapped_accessor:", StringMember(wrap, "wrapped_accessor")});
+    return rows;
+  }
   std::string lease_id = StringMember(secret, "lease_id");
   int64_t lease_duration = IntMember(secret, "lease_duration");
   if (!lease_id.empty()) {
@@ -239,6 +251,15 @@ std::vector<TableRow> SealStatusRows(const Json& seal, const Json& leader) {
 }
 
 std::optional<std::string> SecretField(const Json& secret, std::string_view field) {
+  const Json& wrap = Member(secret, "wrap_info");
+  if (wrap.is_object()) {
+    if (field == "wrapping_token") return StringMember(wrap, "token");
+    if (field == "wrapping_accessor") return StringMember(wrap, "accessor");
+    if (field == "wrapping_token_ttl") return std::to_string(IntMember(wrap, "ttl"));
+    if (field == "wrapping_token_creation_time") return StringMember(wrap, "creation_time");
+    if (field == "wrapping_token_creation_path") return StringMember(wrap, "creation_path");
+    if (field == "wrapped_accessor") return StringMember(wrap, "wrapped_accessor");
+  }
   const Json& data = Member(secret, "data");
   if (data.is_object()) {
     auto it = data.find(std::string(field));

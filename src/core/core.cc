@@ -132,7 +132,13 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       config_.expiration);
   // Revoking a token revokes the leases it created (children first: the store walks the tree).
   tokens_.SetRevokeHook([this](const TokenEntry& e) -> Task<Status> {
-    return expiration_->RevokeByToken(e.accessor);
+    // A wrapping token takes its answer with it.
+    if (e.policies.size() == 1 && e.policies[0] == kResponseWrappingPolicy) {
+      Status st = co_await barrier_.Delete(WrappingStorageKey(e.id_hash));
+      if (!st.ok()) co_return st;
+    }
+    Status st = co_await expiration_->RevokeByToken(e.accessor);
+    co_return st;
   });
   mounts_.RegisterBuiltin(
       "system", [this](const logical::MountInfo&) -> Result<std::shared_ptr<logical::Backend>> {
@@ -141,6 +147,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
         for (auto& p : AuditPaths(&audit_)) extra.push_back(std::move(p));
         for (auto& p : AuthMountPaths(&mounts_, expiration_.get(), &tokens_))
           extra.push_back(std::move(p));
+        for (auto& p : WrappingPaths()) extra.push_back(std::move(p));
         return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
       });
   mounts_.RegisterBuiltin(

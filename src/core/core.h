@@ -24,6 +24,7 @@
 #include "core/mounts.h"
 #include "core/policy.h"
 #include "core/token_store.h"
+#include "logical/framework.h"
 #include "storage/backend.h"
 #include "util/async_mutex.h"
 #include "util/clock.h"
@@ -58,6 +59,9 @@ struct InitResult {
   std::vector<std::string> keys;  // raw share bytes
   std::string root_token;
 };
+
+// Where a wrapping token's answer is kept (core/wrapping.cc).
+std::string WrappingStorageKey(const std::string& id_hash);
 
 class Core {
  public:
@@ -103,6 +107,11 @@ class Core {
   Result<logical::Response> HandleRequest(logical::Request& req);
 
   ExpirationManager* expiration() { return expiration_.get(); }
+
+  // Response wrapping (core/wrapping.cc): keeps `response` (a whole answer as sent) under a new
+  // single-use token of `ttl` seconds and returns Vault's wrap_info block for it.
+  Task<Result<Json>> Wrap(std::string response, int64_t ttl, std::string creation_path,
+                          std::string wrapped_accessor);
 
   // Reopens the audit log files (SIGHUP, after log rotation). No-op while sealed.
   Status ReopenAuditDevices();
@@ -153,6 +162,11 @@ class Core {
   // A login token's renewal: the issuing method may refuse it (role gone, policies changed) and
   // names the max TTL that applies now (the role's, under the mount's). 0 for other tokens.
   Task<Result<int64_t>> LoginRenewalMaxTtl(const TokenEntry& e);
+  // sys/wrapping/lookup, unwrap, rewrap, wrap (core/wrapping.cc).
+  std::vector<logical::Path> WrappingPaths();
+  // The live wrapping token `token` and its stored answer; 400 "wrapping token is not valid or
+  // does not exist" otherwise.
+  Task<Result<std::pair<TokenRef, Json>>> WrappedEntry(std::string token);
   // Makes req (whose path is the full path) a request to `mount`'s engine: the path relative to
   // the mount, the mount's TTLs and storage view.
   void ScopeToMount(logical::Request& req, const Mount& mount) const;

@@ -162,11 +162,42 @@ path "sys/leases/lookup" {
     capabilities = ["update"]
 }
 
+# Allow a token to wrap arbitrary values in a response-wrapping token
+path "sys/wrapping/wrap" {
+    capabilities = ["update"]
+}
+
+# Allow a token to look up the creation time and TTL of a given
+# response-wrapping token
+path "sys/wrapping/lookup" {
+    capabilities = ["update"]
+}
+
+# Allow a token to unwrap a response-wrapping token. This is a convenience to
+# avoid client token swapping since this is also part of the response wrapping
+# policy.
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+
 # Allow a token to manage its own cubbyhole
 path "cubbyhole/*" {
     capabilities = ["create", "read", "update", "delete", "list"]
 }
 )";
+
+const char kResponseWrappingPolicy[] = "response-wrapping";
+
+namespace {
+const char kResponseWrappingPolicyText[] = R"(path "cubbyhole/response" {
+    capabilities = ["create", "read"]
+}
+
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+)";
+}  // namespace
 
 std::vector<std::string> CapabilityNames(uint32_t caps) {
   if (caps & kCapDeny) return {"deny"};
@@ -230,6 +261,13 @@ Task<Result<std::vector<std::string>>> PolicyStore::List() {
 Task<Result<std::shared_ptr<const Policy>>> PolicyStore::Get(std::string raw_name) {
   std::string name = ToLower(raw_name);
   if (name == "root" || name.empty()) co_return std::shared_ptr<const Policy>();
+  if (name == kResponseWrappingPolicy) {
+    static const std::shared_ptr<const Policy> builtin = [] {
+      auto parsed = ParsePolicy(kResponseWrappingPolicy, kResponseWrappingPolicyText);
+      return std::make_shared<const Policy>(std::move(parsed).value());
+    }();
+    co_return builtin;
+  }
   {
     std::shared_lock lock(mu_);
     auto it = policies_.find(name);
@@ -250,6 +288,8 @@ Task<Status> PolicyStore::Put(std::string raw_name, std::string text) {
   std::string name = ToLower(Trim(raw_name));
   if (name.empty()) co_return InvalidArgument("policy name must be provided");
   if (name == "root") co_return InvalidArgument("cannot update root policy");
+  if (name == kResponseWrappingPolicy)
+    co_return InvalidArgument("cannot update response-wrapping policy");
   if (name.find('/') != std::string::npos || name.size() > 256)
     co_return InvalidArgument("invalid policy name");
   CO_ASSIGN_OR_RETURN(Policy p, ParsePolicy(name, text));
@@ -267,6 +307,8 @@ Task<Status> PolicyStore::Delete(std::string raw_name) {
   std::string name = ToLower(Trim(raw_name));
   if (name == "root") co_return InvalidArgument("cannot delete root policy");
   if (name == "default") co_return InvalidArgument("cannot delete default policy");
+  if (name == kResponseWrappingPolicy)
+    co_return InvalidArgument("cannot delete response-wrapping policy");
   const std::string key = kPolicyPrefix + name;
   CO_RETURN_IF_ERROR(co_await barrier_->Delete(key));
   std::unique_lock lock(mu_);

@@ -57,6 +57,8 @@ Result<Policy> ParsePolicy(std::string name, std::string_view text);
 
 // The text of the built-in `default` policy, written at first unseal (editable, not deletable).
 extern const char kDefaultPolicyText[];
+// The built-in policy of response-wrapping tokens (read-only, not listed): unwrap and look up.
+extern const char kResponseWrappingPolicy[];
 
 // Policies by name with a cache of parsed policies and of the ACLs built from policy sets.
 // Thread safety: all methods may be called concurrently.

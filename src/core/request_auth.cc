@@ -22,8 +22,9 @@ bool Mutating(Operation op) {
 
 Task<Core::RequestAuth> Core::CheckRequest(logical::Request& req, const Mount* mount) {
   RequestAuth out;
-  // An auth method's login paths need no token (one sent along is not checked, as Vault).
-  if (mount && mount->entry.Credential() && req.operation != Operation::kHelp) {
+  // An auth method's login paths (and sys/wrapping/lookup, unwrap) need no token (one sent along
+  // is not checked here, as in Vault).
+  if (mount && req.operation != Operation::kHelp) {
     const std::string& mp = mount->entry.path;
     std::string_view rel = req.path.size() >= mp.size()
                                ? std::string_view(req.path).substr(mp.size())

@@ -250,7 +250,7 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
                              KeyStatusPath(barrier), RotatePath(barrier)};
   for (auto& p : LeasePaths(expiration)) paths.push_back(std::move(p));
   for (auto& p : extra_paths) paths.push_back(std::move(p));
-  return std::make_shared<logical::FrameworkBackend>(
+  auto backend = std::make_shared<logical::FrameworkBackend>(
       "The system backend is built-in to Vault and cannot be remounted or\nunmounted. It "
       "contains the paths that are used to configure Vault itself\nas well as perform core "
       "operations.",
@@ -260,6 +260,9 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
       std::vector<std::string>{"remount", "rotate", "auth/*", "audit", "audit/*", "revoke-prefix/*",
                                "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*",
                                "leases/lookup/*", "raw", "raw/*", "seal", "step-down"});
+  // Vault serves these without a token check; unwrap checks a third party's token itself.
+  backend->SetUnauthenticatedPaths({"wrapping/lookup", "wrapping/unwrap"});
+  return backend;
 }
 
 }  // namespace vault::core

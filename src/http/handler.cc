@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "net/http_client.h"
+#include "util/duration.h"
 #include "util/encoding.h"
 #include "util/json.h"
 #include "util/random.h"
@@ -115,6 +116,14 @@ std::string Envelope(const logical::Response& r) {
   out += r.warnings.empty() ? std::string("null") : DumpJson(Json(r.warnings));
   out += ",\"wrap_info\":null}";
   return out;
+}
+
+// The answer to a wrapped request: no data, no auth, only wrap_info.
+std::string WrappedEnvelope(const Json& wrap_info) {
+  Json env = {{"request_id", NewUuid()}, {"lease_id", ""},  {"renewable", false},
+              {"lease_duration", 0},     {"data", nullptr}, {"wrap_info", wrap_info},
+              {"warnings", nullptr},     {"auth", nullptr}};
+  return DumpJson(env);
 }
 
 HttpResponse FromStatus(const Status& st) {
@@ -447,6 +456,16 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
   lr.path = path;
   lr.client_token = TokenFrom(req);
   lr.remote_address = req.remote_address;
+  if (std::string wrap = req.Header("x-vault-wrap-ttl"); !wrap.empty()) {
+    auto ttl = ParseDurationSeconds(Trim(wrap));
+    if (!ttl.ok())
+      co_return ErrorResponse(400,
+                              {"error parsing X-Vault-Wrap-TTL header: " + ttl.status().message()});
+    if (*ttl < 0) co_return ErrorResponse(400, {"requested wrap ttl cannot be negative"});
+    lr.wrap_ttl = *ttl;
+  }
+  if (std::string format = req.Header("x-vault-wrap-format"); !format.empty() && format != "uuid")
+    co_return ErrorResponse(400, {"wrap format \"" + format + "\" is not supported"});
   auto q = ParseQuery(query);
   if (!q.ok()) co_return FromStatus(q.status());
   const std::string& m = req.method;
@@ -486,6 +505,20 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
   if (!resp.ok()) co_return FromStatus(resp.status());
   logical::Response& r = *resp;
   if (r.help) co_return JsonResponse(200, {{"help", *r.help}, {"see_also", nullptr}});
+  // sys/wrapping/unwrap: the stored answer, as it was sent.
+  if (r.raw_body) co_return HttpResponse{r.raw_body->empty() ? 204 : 200, std::move(*r.raw_body)};
+  if (!r.wrap_info.is_null()) co_return HttpResponse{200, WrappedEnvelope(r.wrap_info)};
+  // X-Vault-Wrap-TTL: the answer goes under a single-use token; the client gets only wrap_info.
+  if (lr.wrap_ttl > 0 && !r.Empty()) {
+    std::string wrapped_accessor;
+    if (r.auth.is_object()) wrapped_accessor = r.auth.value("accessor", "");
+    if (r.data.is_object() && r.data.contains("secret_id_accessor") &&
+        r.data["secret_id_accessor"].is_string())
+      wrapped_accessor = r.data["secret_id_accessor"].get<std::string>();
+    auto info = co_await core_->Wrap(Envelope(r), lr.wrap_ttl, path, wrapped_accessor);
+    if (!info.ok()) co_return FromStatus(info.status());
+    co_return HttpResponse{200, WrappedEnvelope(*info)};
+  }
   if (r.Empty()) {
     if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList)
       co_return ErrorResponse(404, {});

@@ -155,6 +155,9 @@ struct Request {
   LeaseRegistrar* leases = nullptr;
   // Set by core (see CpuWork); null otherwise. Not owned.
   CpuWork* cpu = nullptr;
+  // X-Vault-Wrap-TTL (seconds; 0 = no wrapping): the HTTP layer wraps the answer; set here so
+  // that sys/wrapping/wrap can insist on it.
+  int64_t wrap_ttl = 0;
   // kRenew of a token an auth method issued: what the login established (its internal_data,
   // metadata, policies as the token has them). The method answers Response::login with the
   // token fields that apply now, or an error when the token may not be renewed.
@@ -196,11 +199,15 @@ struct Response {
   // Set by an auth method's login (and its answer to a token renewal): core creates the token
   // and answers `auth`. Never rendered itself.
   std::optional<LoginAuth> login;
+  // Response wrapping (core's sys/wrapping/*): a wrap_info block answered as is, or a whole
+  // stored answer returned verbatim as the HTTP body (unwrap).
+  Json wrap_info;
+  std::optional<std::string> raw_body;
 
   // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
   bool Empty() const {
     return data.is_null() && data_json.empty() && warnings.empty() && !secret && !help &&
-           lease_duration == 0 && auth.is_null() && !login;
+           lease_duration == 0 && auth.is_null() && !login && wrap_info.is_null() && !raw_body;
   }
   static Response WithData(Json d) {
     Response r;

@@ -189,3 +189,62 @@ def test_auth_mount_api_errors_and_tune(dev_server):
     root.write("auth/up/users/eve", password="pw", token_policies="root")
     r = requests.post(a + "auth/up/login/eve", json={"password": "pw"})
     assert r.status_code == 400 and r.json()["errors"] == ["auth methods cannot create root tokens"]
+
+
+def test_wrapped_secret_id_unwraps_once_then_logs_in(dev_server, cli):
+    root = hvac.Client(url=dev_server.addr, token=ROOT_TOKEN)
+    root.sys.enable_auth_method("approle")
+    root.auth.approle.create_or_update_approle("ci", token_policies=["default"])
+    role_id = root.auth.approle.read_role_id("ci")["data"]["role_id"]
+
+    wrapped = root.write("auth/approle/role/ci/secret-id", wrap_ttl="60s")
+    assert wrapped["data"] is None and wrapped["auth"] is None
+    info = wrapped["wrap_info"]
+    assert info["ttl"] == 60 and info["creation_path"] == "auth/approle/role/ci/secret-id"
+    assert info["token"].startswith("hvs.") and info["accessor"]
+    # Anyone holding the token may look it up (no other token needed); it is not spent by that.
+    look = requests.post(dev_server.addr + "/v1/sys/wrapping/lookup", json={"token": info["token"]})
+    assert look.status_code == 200 and look.json()["data"]["creation_ttl"] == 60
+
+    holder = hvac.Client(url=dev_server.addr, token=info["token"])
+    unwrapped = holder.sys.unwrap()
+    secret_id = unwrapped["data"]["secret_id"]
+    assert unwrapped["data"]["secret_id_accessor"] == info["wrapped_accessor"]
+    with pytest.raises(hvac.exceptions.InvalidRequest) as e:
+        holder.sys.unwrap()
+    assert "wrapping token is not valid or does not exist" in str(e.value)
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        root.sys.unwrap(info["token"])
+
+    pipeline = hvac.Client(url=dev_server.addr)
+    assert pipeline.auth.approle.login(role_id=role_id, secret_id=secret_id)["auth"]["client_token"]
+
+    # The CLI: -wrap-ttl and -field=wrapping_token, then `vault unwrap TOKEN` once.
+    root_cli = Cli(dev_server.addr, dev_server.home, token=ROOT_TOKEN)
+    p = root_cli.run("write", "-f", "-wrap-ttl=60s", "-field=wrapping_token",
+                     "auth/approle/role/ci/secret-id", check=True)
+    token = p.stdout.strip()
+    p = root_cli.run("unwrap", "-field=secret_id", token, check=True)
+    assert len(p.stdout.strip()) == 36
+    p = root_cli.run("unwrap", token)
+    assert p.returncode == 2 and "wrapping token is not valid or does not exist" in p.stderr
+
+    # Any read can be wrapped; an expired wrapping token unwraps nothing.
+    root.write("secret/app", password="hunter2")
+    short = root.read("secret/app", wrap_ttl="1s")["wrap_info"]["token"]
+    wait_until(lambda: requests.post(dev_server.addr + "/v1/sys/wrapping/lookup",
+                                     json={"token": short}).status_code == 400, timeout=5)
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        root.sys.unwrap(short)
+    kept = root.read("secret/app", wrap_ttl="60")["wrap_info"]["token"]
+    assert root.sys.unwrap(kept)["data"] == {"password": "hunter2"}
+    # Bad headers are refused, not ignored.
+    r = requests.get(dev_server.addr + "/v1/secret/app",
+                     headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Wrap-TTL": "soon"})
+    assert r.status_code == 400 and "X-Vault-Wrap-TTL" in r.json()["errors"][0]
+    r = requests.post(dev_server.addr + "/v1/sys/wrapping/wrap", json={"k": "v"},
+                      headers={"X-Vault-Token": ROOT_TOKEN})
+    assert r.status_code == 400
+    r = requests.post(dev_server.addr + "/v1/sys/wrapping/wrap", json={"k": "v"},
+                      headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Wrap-TTL": "30s"})
+    assert root.sys.unwrap(r.json()["wrap_info"]["token"])["data"] == {"k": "v"}
