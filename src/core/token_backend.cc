@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/token_roles.h"
 #include "util/clock.h"
 #include "util/strings.h"
 
@@ -123,6 +124,8 @@ Json TokenLookupData(const TokenEntry& e, const std::string& id, int64_t now) {
             {"issue_time", Rfc3339(e.creation_time)}};
   if (e.last_renewal_time) d["last_renewal_time"] = e.last_renewal_time;
   if (e.period) d["period"] = e.period;
+  if (!e.role.empty()) d["role"] = e.role;
+  if (!e.bound_cidrs.empty()) d["bound_cidrs"] = e.bound_cidrs;
   return d;
 }
 
@@ -157,7 +160,17 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       std::vector<std::string> requested = d.GetStrings("policies");
       std::vector<std::string> parent_policies = Sanitize(parent->policies, false);
       std::vector<std::string> pols;
-      if (requested.empty() || Sanitize(requested, false).empty()) {
+      // auth/token/create/<role>: the role decides what the token may and must carry.
+      std::optional<TokenRole> role;
+      if (d.Has("role_name")) {
+        CO_ASSIGN_OR_RETURN(role, co_await LoadTokenRole(r.storage, d.GetString("role_name")));
+        if (!role) co_return InvalidArgument("unknown role " + d.GetString("role_name"));
+      }
+      if (role && role->HasPolicyLists()) {
+        std::vector<std::string> req = Sanitize(requested, false);
+        std::vector<std::string> parent_no_default = parent_policies;
+        CO_ASSIGN_OR_RETURN(pols, RoleTokenPolicies(*role, req, parent_no_default, no_default));
+      } else if (requested.empty() || Sanitize(requested, false).empty()) {
         pols = parent_policies;
         if (no_default) pols.erase(std::remove(pols.begin(), pols.end(), "default"), pols.end());
       } else {
@@ -177,6 +190,13 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       int64_t ttl = d.Has("ttl") ? d.GetInt("ttl") : d.GetInt("lease");
       int64_t explicit_max = d.GetInt("explicit_max_ttl");
       int64_t period = d.GetInt("period");
+      if (role) {
+        const logical::TokenParams& rt = role->token;
+        if (rt.period > 0) period = rt.period;
+        if (rt.explicit_max_ttl > 0 && (explicit_max == 0 || explicit_max > rt.explicit_max_ttl))
+          explicit_max = rt.explicit_max_ttl;
+        if (rt.num_uses > 0 && (num_uses == 0 || num_uses > rt.num_uses)) num_uses = rt.num_uses;
+      }
       if (ttl < 0 || explicit_max < 0 || period < 0)
         co_return InvalidArgument("ttl must be positive");
       if (period > 0) ttl = period;
@@ -190,10 +210,16 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
 
       TokenCreateParams p;
       if (d.Has("id") && !d.GetString("id").empty()) p.id = d.GetString("id");
-      p.parent_hash = (orphan_path || no_parent) ? "" : parent->id_hash;
+      p.parent_hash = (orphan_path || no_parent || (role && role->orphan)) ? "" : parent->id_hash;
       p.policies = pols;
       p.display_name = TokenDisplayName(d.GetString("display_name"));
       p.path = std::string("auth/token/") + (orphan_path ? "create-orphan" : "create");
+      if (role) {
+        p.path = "auth/token/create/" + role->name;
+        if (!role->path_suffix.empty()) p.path += "/" + role->path_suffix;
+        p.role = role->name;
+        p.bound_cidrs = role->token.bound_cidrs;
+      }
       Json meta = d.Has("meta") ? d.Get("meta") : d.Get("metadata");
       p.meta = Json::object();
       if (meta.is_object()) {
@@ -206,7 +232,7 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       p.ttl = ttl;
       p.explicit_max_ttl = explicit_max;
       p.period = period;
-      p.renewable = d.GetBool("renewable");
+      p.renewable = d.GetBool("renewable") && (!role || role->renewable);
       TokenEntry created;
       CO_ASSIGN_OR_RETURN(std::string token, co_await tokens->Create(p, &created));
       Response resp;
@@ -225,6 +251,10 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
   create_path.synopsis = "The token create path is used to create new tokens.";
   create_path.fields = CreateFields();
   create_path.async_operations[Operation::kUpdate] = create(false);
+  Path create_role = create_path;
+  create_role.pattern = "create/(?P<role_name>\\w(([\\w\\-.]+)?\\w)?)";
+  create_role.synopsis = "This endpoint will create a token against the specified role name.";
+  create_role.fields.push_back({"role_name", FieldType::kString, "Name of the role"});
   Path create_orphan = create_path;
   create_orphan.pattern = "create-orphan";
   create_orphan.synopsis = "The token create path is used to create new orphan tokens.";
@@ -418,9 +448,10 @@ std::shared_ptr<logical::Backend> NewTokenBackend(TokenStore* tokens, PolicyStor
       "The token credential backend is always enabled and builtin to Vault.\nClient tokens are "
       "used to identify a client and to allow Vault to associate\npolicies and ACLs which are "
       "enforced on every request.",
-      std::vector<Path>{create_path, create_orphan, self, lookup_accessor, lookup, renew_self,
-                        renew_accessor, renew, revoke_self, revoke_accessor, revoke_orphan, revoke,
-                        accessors, tidy},
+      std::vector<Path>{create_path, create_role, create_orphan, self, lookup_accessor, lookup,
+                        renew_self, renew_accessor, renew, revoke_self, revoke_accessor,
+                        revoke_orphan, revoke, accessors, tidy, TokenRolePaths()[0],
+                        TokenRolePaths()[1]},
       std::vector<std::string>{"revoke-orphan*", "accessors*"});
 }
 

@@ -45,6 +45,7 @@ Json TokenEntry::ToJson() const {
   if (!bound_cidrs.empty()) j["bound_cidrs"] = bound_cidrs;
   if (!login.is_null()) j["login"] = login;
   if (!mount_accessor.empty()) j["mount_accessor"] = mount_accessor;
+  if (!role.empty()) j["role"] = role;
   return j;
 }
 
@@ -70,6 +71,7 @@ TokenEntry TokenEntry::FromJson(const Json& j) {
   e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
   if (j.contains("login")) e.login = j["login"];
   e.mount_accessor = j.value("mount_accessor", "");
+  e.role = j.value("role", "");
   return e;
 }
 
@@ -271,6 +273,7 @@ Task<Result<std::string>> TokenStore::Create(const TokenCreateParams& params, To
   e.bound_cidrs = params.bound_cidrs;
   e.login = params.login;
   e.mount_accessor = params.mount_accessor;
+  e.role = params.role;
   // Indexes first: a crash in between leaves only dangling index entries (removed by Tidy),
   // never a live token that revocation of its parent would miss.
   const std::string accessor_key = kAccessorPrefix + accessor_hash;

@@ -52,6 +52,7 @@ struct TokenEntry {
   // metadata, the role's token fields) and the issuing mount's accessor, for renewal.
   Json login;
   std::string mount_accessor;
+  std::string role;  // the token role it was created through (auth/token/create/<role>)
 
   bool IsRoot() const;
   bool Orphan() const { return parent_hash.empty(); }
@@ -75,6 +76,7 @@ struct TokenCreateParams {
   std::vector<std::string> bound_cidrs;
   Json login;  // see TokenEntry
   std::string mount_accessor;
+  std::string role;
 };
 
 using TokenRef = std::shared_ptr<const TokenEntry>;

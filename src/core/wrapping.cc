@@ -100,8 +100,8 @@ std::vector<logical::Path> Core::WrappingPaths() {
   // Served without core's token check (see UnauthenticatedPaths): the wrapping token may come as
   // X-Vault-Token, where a use would be spent before we could read its answer; a third party
   // sending it in the body is checked here like any caller.
-  unwrap.async_operations[Operation::kUpdate] = [this](Request& r,
-                                                       const FieldData& d) -> Task<Result<Response>> {
+  unwrap.async_operations[Operation::kUpdate] =
+      [this](Request& r, const FieldData& d) -> Task<Result<Response>> {
     std::string token = d.GetString("token");
     if (!token.empty() && token != r.client_token) {
       auto caller = co_await tokens_.Lookup(r.client_token);
@@ -127,15 +127,15 @@ std::vector<logical::Path> Core::WrappingPaths() {
   rewrap.pattern = "wrapping/rewrap";
   rewrap.synopsis = "Rotates a response-wrapped token.";
   rewrap.fields = token_field;
-  rewrap.async_operations[Operation::kUpdate] = [this](Request&,
-                                                       const FieldData& d) -> Task<Result<Response>> {
+  rewrap.async_operations[Operation::kUpdate] =
+      [this](Request&, const FieldData& d) -> Task<Result<Response>> {
     CO_ASSIGN_OR_RETURN(auto entry, co_await WrappedEntry(d.GetString("token")));
     auto used = co_await tokens_.Use(entry.first->id_hash);
     if (!used.ok()) co_return InvalidArgument(kInvalid);
     const Json& s = entry.second;
-    CO_ASSIGN_OR_RETURN(Json info, co_await Wrap(s.value("response", ""),
-                                                 s.value("creation_ttl", int64_t{0}),
-                                                 s.value("creation_path", ""), ""));
+    CO_ASSIGN_OR_RETURN(Json info,
+                        co_await Wrap(s.value("response", ""), s.value("creation_ttl", int64_t{0}),
+                                      s.value("creation_path", ""), ""));
     (co_await tokens_.RevokeTree(entry.first->id_hash)).IgnoreError();
     Response resp;
     resp.wrap_info = std::move(info);
@@ -147,7 +147,8 @@ std::vector<logical::Path> Core::WrappingPaths() {
   wrap.synopsis = "Response-wraps an arbitrary JSON object.";
   wrap.async_operations[Operation::kUpdate] = [](Request& r,
                                                  const FieldData& d) -> Task<Result<Response>> {
-    if (r.wrap_ttl <= 0) co_return InvalidArgument("endpoint requires response wrapping to be used");
+    if (r.wrap_ttl <= 0)
+      co_return InvalidArgument("endpoint requires response wrapping to be used");
     co_return Response::WithData(d.raw().is_object() ? d.raw() : Json::object());
   };
   return {lookup, unwrap, rewrap, wrap};

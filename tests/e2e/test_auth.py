@@ -248,3 +248,52 @@ def test_wrapped_secret_id_unwraps_once_then_logs_in(dev_server, cli):
     r = requests.post(dev_server.addr + "/v1/sys/wrapping/wrap", json={"k": "v"},
                       headers={"X-Vault-Token": ROOT_TOKEN, "X-Vault-Wrap-TTL": "30s"})
     assert root.sys.unwrap(r.json()["wrap_info"]["token"])["data"] == {"k": "v"}
+
+
+def test_token_roles_bound_what_their_tokens_carry(dev_server):
+    root = hvac.Client(url=dev_server.addr, token=ROOT_TOKEN)
+    root.sys.create_or_update_policy("deploy", DEPLOY_POLICY)
+    root.sys.create_or_update_policy("ops", 'path "sys/*" {\n  capabilities = ["read"]\n}\n')
+    token = root.auth.token
+    token.create_or_update_role("ci", allowed_policies=["deploy"], orphan=True, renewable=False)
+    root.write("auth/token/roles/ci", token_explicit_max_ttl="2h", token_num_uses=5,
+               token_bound_cidrs="127.0.0.1/32")
+    role = token.read_role("ci")["data"]
+    assert role["allowed_policies"] == ["deploy"] and role["orphan"] is True
+    assert role["renewable"] is False and role["token_explicit_max_ttl"] == 7200
+    assert role["token_bound_cidrs"] == ["127.0.0.1/32"] and role["token_num_uses"] == 5
+    assert token.list_roles()["data"]["keys"] == ["ci"]
+
+    # A non-root parent may mint through the role what it could not mint itself.
+    root.sys.create_or_update_policy(
+        "minter", 'path "auth/token/create/ci" {\n  capabilities = ["update"]\n}\n')
+    parent = token.create(policies=["minter"])["auth"]["client_token"]
+    child = hvac.Client(url=dev_server.addr, token=parent).auth.token.create(role_name="ci")["auth"]
+    assert child["policies"] == ["default", "deploy"] and child["orphan"] is True
+    assert child["renewable"] is False and child["num_uses"] == 5
+    look = root.auth.token.lookup(child["client_token"])["data"]
+    assert look["role"] == "ci" and look["path"] == "auth/token/create/ci"
+    assert look["explicit_max_ttl"] == 7200 and look["bound_cidrs"] == ["127.0.0.1/32"]
+    with pytest.raises(hvac.exceptions.InvalidRequest) as e:
+        token.create(role_name="ci", policies=["ops"])
+    assert "must be subset of the role's allowed policies" in str(e.value)
+    with pytest.raises(hvac.exceptions.InvalidRequest) as e:
+        token.create(role_name="nope")
+    assert "unknown role nope" in str(e.value)
+
+    root.write("auth/token/roles/noops", disallowed_policies="ops")
+    with pytest.raises(hvac.exceptions.InvalidRequest) as e:
+        token.create(role_name="noops", policies=["ops"])
+    assert 'token policy "ops" is disallowed by this role' in str(e.value)
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        root.write("auth/token/roles/bad", allowed_entity_aliases="x")
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        root.write("auth/token/roles/bad", token_type="batch")
+
+    # The CLI's -role.
+    p = Cli(dev_server.addr, dev_server.home, token=ROOT_TOKEN).run(
+        "token", "create", "-role=ci", "-format=json", check=True)
+    assert json.loads(p.stdout)["auth"]["policies"] == ["default", "deploy"]
+    token.delete_role("ci")
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        token.read_role("ci")
