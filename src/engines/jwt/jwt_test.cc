@@ -9,6 +9,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <deque>
+
 #include "crypto/hash.h"
 #include "engines/jwt/backend.h"
 #include "engines/jwt/claims.h"
@@ -640,6 +642,24 @@ TEST_F(JwtTest, RefusesOversizedToken) {
   ExpectRefused(SignToken(RsaKey(), c), "token is too large: the limit is 65536 bytes");
 }
 
+// Deeply nested claims are parsed up to util/json's depth limit and never walked recursively.
+TEST_F(JwtTest, DeeplyNestedClaims) {
+  SetUpStatic({{"bound_claims", {{"repository", "org/app"}, {"/deep/0/0", "x"}}}});
+  auto token_with_depth = [&](int depth) {
+    std::string claims = DumpJson(GitHubClaims());
+    claims.pop_back();
+    claims += ",\"deep\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    std::string input = B64Json({{"alg", "RS256"}}) + "." + Base64UrlEncode(claims);
+    return input + "." + Base64UrlEncode(RsaKey().Sign("RS256", input));
+  };
+  ExpectRefused(token_with_depth(9000),
+                "error validating claims: claim \"/deep/0/0\" does not match any associated bound "
+                "claim values");
+  ExpectRefused(token_with_depth(20000),
+                "error validating token: error verifying token signature: the payload is not a "
+                "JSON object");
+}
+
 TEST_F(JwtTest, SupportedAlgorithmsAreCheckedAfterTheSignature) {
   ASSERT_TRUE(
       Write("config", {{"jwt_validation_pubkeys", {RsaKey().PublicPem(), EcKey().PublicPem()}},
@@ -956,6 +976,70 @@ TEST_F(JwtTest, ConfigWriteDropsCachedKeys) {
   EXPECT_TRUE(Login(SignToken(RsaKey(), GitHubClaims(), "key-1")).ok());
 }
 
+// An HTTP client whose answers the test gives later: exchanges stay pending until Complete.
+class DeferredHttpClient : public net::HttpClient {
+ public:
+  void Send(net::HttpRequest request, Callback done) override {
+    urls_.push_back(request.url);
+    pending_.push_back(std::move(done));
+  }
+  size_t pending() const { return pending_.size(); }
+  const std::vector<std::string>& urls() const { return urls_; }
+  void CompleteNext(int status, const std::string& body) {
+    Callback cb = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    cb(net::HttpResponse{status, {}, body});
+  }
+
+ private:
+  std::vector<Callback> pending_;
+  std::vector<std::string> urls_;
+};
+
+// Logins that arrive while the keys are being fetched wait for that one fetch.
+TEST(JwtKeyFetch, ConcurrentLoginsShareOneFetch) {
+  FakeClock clock(kNow * 1000000000LL);
+  auto client = std::make_shared<DeferredHttpClient>();
+  auto backend = NewJwtBackend(
+      logical::MountInfo{"jwt/", "jwt", 0, 0},
+      [&](const std::string&) -> Result<std::shared_ptr<net::HttpClient>> {
+        return std::shared_ptr<net::HttpClient>(client);
+      },
+      &clock);
+  logical::MemStorage storage;
+  std::deque<Request> requests;
+  auto start = [&](const std::string& path, Json data, std::optional<Result<Response>>* out) {
+    Request& req = requests.emplace_back();
+    req.operation = Operation::kUpdate;
+    req.path = path;
+    req.data = std::move(data);
+    req.storage = &storage;
+    StartTask(backend->HandleRequestAsync(req),
+              [out](Result<Response> r) { out->emplace(std::move(r)); });
+  };
+  std::optional<Result<Response>> config;
+  start("config", {{"oidc_discovery_url", kIssuer}}, &config);
+  ASSERT_EQ(client->pending(), 1u);
+  client->CompleteNext(200, DumpJson(Json{{"issuer", kIssuer}, {"jwks_uri", kJwksUrl}}));
+  ASSERT_TRUE(config && config->ok());
+  std::optional<Result<Response>> role;
+  start("role/deploy", GitHubRole(), &role);
+  ASSERT_TRUE(role && role->ok());
+
+  std::vector<std::optional<Result<Response>>> logins(5);
+  for (auto& out : logins)
+    start("login", {{"role", "deploy"}, {"jwt", SignToken(RsaKey(), GitHubClaims(), "key-1")}},
+          &out);
+  ASSERT_EQ(client->pending(), 1u);  // one JWKS fetch; the other logins wait for it
+  for (const auto& out : logins) EXPECT_FALSE(out.has_value());
+  client->CompleteNext(200, DumpJson(Json{{"keys", Json::array({RsaKey().Jwk("key-1")})}}));
+  for (const auto& out : logins) {
+    ASSERT_TRUE(out.has_value());
+    EXPECT_TRUE(out->ok()) << out->status().ToString();
+  }
+  EXPECT_EQ(client->urls(), (std::vector<std::string>{kDiscoveryUrl, kJwksUrl}));
+}
+
 TEST(ParseJwks, SkipsKeysItCannotUse) {
   const TestKey small = TestKey::Rsa(1024);
   Json doc = {
@@ -1237,6 +1321,14 @@ TEST_F(JwtTest, RoleReadListDeleteAndDefaults) {
                                  {"token_max_ttl", "9999h"}});
   ASSERT_TRUE(warn.ok());
   EXPECT_EQ(warn->warnings.size(), 3u);
+  auto glob_only = Write("role/three", {{"role_type", "jwt"},
+                                        {"user_claim", "sub"},
+                                        {"bound_claims_type", "glob"},
+                                        {"bound_claims", {{"sub", "repo:org/app*"}}}});
+  ASSERT_TRUE(glob_only.ok());
+  ASSERT_EQ(glob_only->warnings.size(), 1u);
+  EXPECT_NE(glob_only->warnings[0].find("bound only by glob patterns"), std::string::npos);
+  ASSERT_TRUE(Call(Operation::kDelete, "role/three").ok());
   auto list = Call(Operation::kList, "role/");
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->data["keys"], Json::array({"deploy", "two"}));

@@ -231,6 +231,15 @@ Task<Result<Response>> JwtBackend::RoleWrite(Request& req, const FieldData& d) {
     warnings.push_back(
         "verbose_oidc_logging has been enabled for this role. This is not recommended in "
         "production since sensitive information may be present in OIDC responses.");
+  // A glob is easy to make broader than meant ("repo:org/app*" matches "repo:org/app-evil"); with
+  // nothing else bound, it is the role's only defence.
+  if (role.role_type == "jwt" && role.bound_claims_type == "glob" && NonEmpty(role.bound_claims) &&
+      !NonEmpty(role.bound_audiences) && role.bound_subject.empty() &&
+      role.token.bound_cidrs.empty())
+    warnings.push_back(
+        "this role is bound only by glob patterns in bound_claims: a pattern such as "
+        "\"repo:org/app*\" also matches \"repo:org/app-evil\"; consider binding bound_audiences "
+        "or an exact claim as well");
   if (!role.groups_claim.empty() && d.Has("groups_claim"))
     warnings.push_back(
         "groups_claim is checked at login, but this server has no identity groups: the group "
