@@ -9,15 +9,20 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "aws/client.h"
 #include "cmd/config.h"
 #include "core/core.h"
+#include "crypto/hash.h"
 #include "engines/approle/approle.h"
 #include "engines/aws/aws.h"
+#include "engines/jwt/jwt.h"
 #include "engines/kv/kv.h"
 #include "engines/userpass/userpass.h"
 #include "etcd/backend.h"
@@ -36,8 +41,50 @@
 namespace vault::cmd {
 namespace {
 
+// The HTTP clients the JWT auth method fetches discovery documents and JWKS with: one for the
+// system's trusted CAs, one per CA bundle a config names (written to a private directory, as
+// libcurl and Asio read CAs from files). They live as long as the server.
+class JwtHttpClients {
+ public:
+  ~JwtHttpClients() {
+    clients_.clear();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  Result<std::shared_ptr<net::HttpClient>> Get(const std::string& ca_pem) {
+    std::lock_guard lock(mu_);
+    std::string key = HexEncode(crypto::Sha256(ca_pem));
+    if (auto it = clients_.find(key); it != clients_.end())
+      return std::shared_ptr<net::HttpClient>(it->second);
+    net::CurlOptions o;
+    o.max_response_bytes = 2 << 20;  // discovery documents and key sets are small
+    if (!ca_pem.empty()) {
+      if (dir_.empty()) {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "vault-jwt-ca-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) return Internal("cannot create a directory for CA bundles");
+        dir_ = tmpl;
+      }
+      std::string path = dir_ + "/" + key + ".pem";
+      std::ofstream f(path, std::ios::binary | std::ios::trunc);
+      f << ca_pem;
+      if (!f) return Internal("cannot write the CA bundle");
+      o.ca_file = path;
+      o.ca_from_environment = false;
+    }
+    auto client = std::make_shared<net::CurlHttpClient>(o);
+    clients_[key] = client;
+    return std::shared_ptr<net::HttpClient>(client);
+  }
+
+ private:
+  std::mutex mu_;
+  std::string dir_;
+  std::map<std::string, std::shared_ptr<net::CurlHttpClient>> clients_;
+};
+
 // The engines this binary offers. `aws_clients` makes the AWS engine's IAM/STS clients.
-core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clients) {
+core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clients,
+                                   JwtHttpClients* jwt_http) {
   core::EngineRegistry reg;
   auto kv = [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
     return engines::NewKvBackend(m);
@@ -56,6 +103,14 @@ core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clien
       [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
     return engines::NewUserpassBackend(m);
   };
+  // Vault's JWT plugin serves both types.
+  auto jwt = [jwt_http](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
+    return engines::NewJwtBackend(
+        m, [jwt_http](const std::string& ca_pem) { return jwt_http->Get(ca_pem); },
+        SystemClock::Get());
+  };
+  reg["auth/jwt"] = jwt;
+  reg["auth/oidc"] = jwt;
   return reg;
 }
 
@@ -300,7 +355,9 @@ int RunServer(const std::vector<std::string>& args) {
   auto aws_clients = aws::NewClientFactory(&aws_http, &aws_http, nullptr, SystemClock::Get());
   // A standby sends its clients' requests on to the active node over the active's api_addr.
   std::unique_ptr<net::CurlHttpClient> forward_http;
-  core::Core core(physical.get(), BuildRegistry(aws_clients), core_config, SystemClock::Get());
+  JwtHttpClients jwt_http;
+  core::Core core(physical.get(), BuildRegistry(aws_clients, &jwt_http), core_config,
+                  SystemClock::Get());
   storage::HaLock* ha_lock = nullptr;
   if (auto* ha = dynamic_cast<storage::HaBackend*>(physical.get())) ha_lock = ha->Lock();
   core::HaConfig ha_addresses;

@@ -21,6 +21,8 @@ const char* FieldTypeName(FieldType t) {
       return "bool";
     case FieldType::kDurationSecond:
       return "duration (sec)";
+    case FieldType::kSignedDurationSecond:
+      return "signed duration (sec)";
     case FieldType::kMap:
       return "map";
     case FieldType::kStringSlice:
@@ -120,13 +122,15 @@ Result<Json> DecodeField(const Field& f, const Json& in) {
       }
       return ConvError(f, in, "expected a boolean");
     }
-    case FieldType::kDurationSecond: {
+    case FieldType::kDurationSecond:
+    case FieldType::kSignedDurationSecond: {
+      const bool signed_ok = f.type == FieldType::kSignedDurationSecond;
       if (in.is_number_integer() || in.is_number_unsigned()) return Json(in.get<int64_t>());
       if (in.is_number_float()) return Json(static_cast<int64_t>(in.get<double>()));
       if (in.is_string()) {
         auto r = ParseDurationSeconds(Trim(in.get<std::string>()));
         if (!r.ok()) return ConvError(f, in, "expected seconds or a duration such as \"1h\"");
-        if (*r < 0) return ConvError(f, in, "duration must not be negative");
+        if (*r < 0 && !signed_ok) return ConvError(f, in, "duration must not be negative");
         return Json(*r);
       }
       return ConvError(f, in, "expected a duration");
@@ -203,6 +207,7 @@ Json FieldData::Get(const std::string& name) const {
       return "";
     case FieldType::kInt:
     case FieldType::kDurationSecond:
+    case FieldType::kSignedDurationSecond:
       return 0;
     case FieldType::kBool:
       return false;

@@ -22,11 +22,12 @@ enum class FieldType {
   kString,
   kInt,
   kBool,
-  kDurationSecond,    // int seconds or a Go duration string; stored as seconds
-  kMap,               // JSON object
-  kStringSlice,       // JSON array of strings, or one string
-  kCommaStringSlice,  // JSON array, or a comma-separated string
-  kKvPairs,           // map, or ["k=v", ...] / "k=v,k2=v2"
+  kDurationSecond,        // int seconds or a Go duration string; stored as seconds
+  kSignedDurationSecond,  // the same, negative values allowed (JWT roles' leeways: -1 = none)
+  kMap,                   // JSON object
+  kStringSlice,           // JSON array of strings, or one string
+  kCommaStringSlice,      // JSON array, or a comma-separated string
+  kKvPairs,               // map, or ["k=v", ...] / "k=v,k2=v2"
 };
 const char* FieldTypeName(FieldType t);
 

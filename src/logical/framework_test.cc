@@ -52,6 +52,19 @@ TEST(Framework, MatchesCapturesAndDefaults) {
   EXPECT_EQ(resp->data["ttl"], 60);
 }
 
+// Signed durations (JWT leeways) take negative values; plain durations refuse them as strings.
+TEST(Framework, SignedDurations) {
+  Field signed_f{"leeway", FieldType::kSignedDurationSecond, ""};
+  Field plain_f{"ttl", FieldType::kDurationSecond, ""};
+  EXPECT_EQ(*DecodeField(signed_f, Json(-1)), -1);
+  EXPECT_EQ(*DecodeField(signed_f, Json("-1")), -1);
+  EXPECT_EQ(*DecodeField(signed_f, Json("-2m")), -120);
+  EXPECT_EQ(*DecodeField(signed_f, Json("90s")), 90);
+  EXPECT_FALSE(DecodeField(signed_f, Json("soon")).ok());
+  EXPECT_FALSE(DecodeField(plain_f, Json("-1")).ok());
+  EXPECT_STREQ(FieldTypeName(FieldType::kSignedDurationSecond), "signed duration (sec)");
+}
+
 TEST(Framework, RegexLiteralPrefix) {
   EXPECT_EQ(RegexLiteralPrefix("config/root"), "config/root");
   EXPECT_EQ(RegexLiteralPrefix("creds/(\\w(([\\w\\-.]+)?\\w)?)"), "creds/");
