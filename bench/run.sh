@@ -17,11 +17,13 @@
 #   7. HA on a 3-member etcd cluster (bench/ha/ha_bench.py): KV reads on etcd vs on RocksDB, durable
 #      KV writes on etcd vs etcd's own puts through the same gateway, takeover after SIGKILL,
 #      SIGTERM and sys/step-down (lock_timeout 3s)
+#   8. logins (bench/auth/auth_bench.py): AppRole, JWT (RS256) and userpass logins per second vs
+#      token lookups, one server on RocksDB
 #
 # Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
 # START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick),
 # BENCH_LEASES (default 1000000; 0 skips section 6; registering them takes a few minutes),
-# BENCH_HA (1; 0 skips section 7).
+# BENCH_HA (1; 0 skips section 7), BENCH_AUTH (1; 0 skips section 8).
 # Everything listens on 127.0.0.1 only, every process started
 # here is stopped on exit, and temp data lives under one mktemp dir that is removed.
 set -uo pipefail
@@ -424,6 +426,18 @@ if [ "${BENCH_HA:-1}" != 0 ]; then
   [ "$HA_RC" = 0 ] || problem "HA benchmark (bench/ha/ha_bench.py) exited with status $HA_RC"
 fi
 
+# =================================================================== 8. logins
+AUTH_RC=skipped
+if [ "${BENCH_AUTH:-1}" != 0 ]; then
+  echo
+  log "=== 8. logins per second vs token lookups (bench/auth/auth_bench.py)"
+  timeout --kill-after=10 600 "$PY" "$HERE/auth/auth_bench.py" --vault-bin "$VAULT_BIN" \
+    --duration "$DURATION" >"$TMP/auth.txt" 2>&1 </dev/null
+  AUTH_RC=$?
+  sed 's/^/    | /' "$TMP/auth.txt"
+  [ "$AUTH_RC" = 0 ] || problem "auth benchmark (bench/auth/auth_bench.py) exited with status $AUTH_RC"
+fi
+
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
@@ -464,6 +478,11 @@ if [ "$HA_RC" = 0 ]; then
   echo
   echo "HA on etcd (bench/ha/ha_bench.py; 3 etcd members, 2 servers and wrk on the same $(nproc) CPUs):"
   awk '/^=+$/ { n++; print; next } n == 1' "$TMP/ha.txt"
+fi
+if [ "$AUTH_RC" = 0 ]; then
+  echo
+  echo "Logins (bench/auth/auth_bench.py; one server on RocksDB, wrk on the same $(nproc) CPUs):"
+  awk '/^=+$/ { n++; print; next } n == 1' "$TMP/auth.txt"
 fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
   echo "PROBLEMS (figures above may be measuring errors):"
