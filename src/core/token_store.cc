@@ -234,7 +234,14 @@ Task<Result<std::string>> TokenStore::CreateRoot(std::optional<std::string> id) 
 }
 
 Task<Result<std::string>> TokenStore::Create(const TokenCreateParams& params, TokenEntry* out) {
-  AsyncMutex::Guard wlock = co_await write_mu_.Lock();
+  // The write lock orders a child's creation with its parent's revocation, and a chosen id's
+  // duplicate check with other creations. A new orphan with a random id needs neither, so
+  // logins store their tokens concurrently (and share the storage's group commit).
+  AsyncMutex::Guard wlock;
+  if (params.id || !params.parent_hash.empty()) {
+    AsyncMutex::Guard g = co_await write_mu_.Lock();
+    wlock = std::move(g);
+  }
   std::string token = params.id ? *params.id : "hvs." + RandomAlnum(24);
   if (token.empty()) co_return InvalidArgument("token id must not be empty");
   if (token.size() > 1024) co_return InvalidArgument("token id too long");
