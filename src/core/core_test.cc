@@ -15,12 +15,59 @@ namespace {
 
 using logical::Operation;
 
+// A test auth method: login takes the token fields from the request; renewals are refused once
+// "refuse" has been written.
+std::shared_ptr<logical::Backend> NewFakeAuth() {
+  using logical::FieldData;
+  using logical::Request;
+  using logical::Response;
+  logical::Path login;
+  login.pattern = "login";
+  login.fields = {{"policies", logical::FieldType::kCommaStringSlice},
+                  {"ttl", logical::FieldType::kInt},
+                  {"max_ttl", logical::FieldType::kInt},
+                  {"cidrs", logical::FieldType::kCommaStringSlice}};
+  login.operations[Operation::kUpdate] = [](Request&, const FieldData& d) -> Result<Response> {
+    Response r;
+    logical::LoginAuth a;
+    a.token.policies = d.GetStrings("policies");
+    a.token.ttl = d.GetInt("ttl");
+    a.token.max_ttl = d.GetInt("max_ttl");
+    a.token.bound_cidrs = d.GetStrings("cidrs");
+    a.display_name = "who";
+    a.metadata = {{"k", "v"}};
+    r.login = a;
+    return r;
+  };
+  logical::Path refuse;
+  refuse.pattern = "refuse";
+  refuse.async_operations[Operation::kUpdate] = [](Request& r,
+                                                   const FieldData&) -> Task<Result<Response>> {
+    CO_RETURN_IF_ERROR(co_await r.storage->Put("refuse", "1"));
+    co_return Response();
+  };
+  auto b = std::make_shared<logical::FrameworkBackend>("fake",
+                                                       std::vector<logical::Path>{login, refuse});
+  b->SetUnauthenticatedPaths({"login"});
+  b->SetAuthRenew([](Request& r) -> Task<Result<Response>> {
+    CO_ASSIGN_OR_RETURN(auto v, co_await r.storage->Get("refuse"));
+    if (v) co_return InvalidArgument("not renewing");
+    Response resp;
+    resp.login = *r.auth;
+    co_return resp;
+  });
+  return b;
+}
+
 class CoreTest : public testing::Test {
  protected:
   void SetUp() override {
     EngineRegistry reg;
     reg["kv"] = [](const logical::MountInfo& m) -> Result<std::shared_ptr<logical::Backend>> {
       return engines::NewKvBackend(m);
+    };
+    reg["auth/fake"] = [](const logical::MountInfo&) -> Result<std::shared_ptr<logical::Backend>> {
+      return NewFakeAuth();
     };
     core_ = std::make_unique<Core>(&physical_, reg, CoreConfig{}, &clock_);
     auto init = SyncWait(core_->Initialize(1, 1));
@@ -31,12 +78,13 @@ class CoreTest : public testing::Test {
     ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
   }
   Result<logical::Response> Do(Operation op, std::string path, Json data = Json::object(),
-                               std::string token = "") {
+                               std::string token = "", std::string remote = "127.0.0.1") {
     logical::Request r;
     r.operation = op;
     r.path = std::move(path);
     r.data = std::move(data);
-    r.client_token = token.empty() ? root_ : token;
+    r.client_token = token == "-" ? "" : token.empty() ? root_ : token;
+    r.remote_address = std::move(remote);
     return core_->HandleRequest(r);
   }
   storage::InmemBackend physical_;
@@ -53,6 +101,85 @@ TEST_F(CoreTest, DefaultMountsAndKv) {
   EXPECT_FALSE(mounts->data.contains("auth/token/"));
   ASSERT_TRUE(Do(Operation::kUpdate, "secret/foo", {{"value", "bar"}}).ok());
   EXPECT_EQ(Do(Operation::kRead, "secret/foo")->data["value"], "bar");
+}
+
+TEST_F(CoreTest, LoginsMakeOrphanTokensUnderTheMountsTtls) {
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "sys/auth/fake",
+         {{"type", "fake"}, {"config", {{"max_lease_ttl", "1h"}, {"default_lease_ttl", "10m"}}}})
+          .ok());
+  // No token needed on the login path; a token is needed everywhere else under the method.
+  auto login = Do(Operation::kUpdate, "auth/fake/login", {{"policies", "dev,ops"}}, "-");
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(Do(Operation::kUpdate, "auth/fake/refuse", {}, "-").status().code(),
+            StatusCode::kPermissionDenied);
+  const Json& auth = login->auth;
+  EXPECT_EQ(auth["policies"], Json({"default", "dev", "ops"}));
+  EXPECT_EQ(auth["lease_duration"], 600);
+  EXPECT_EQ(auth["orphan"], true);
+  EXPECT_EQ(auth["metadata"]["k"], "v");
+  std::string token = auth["client_token"];
+  auto look = Do(Operation::kRead, "auth/token/lookup-self", {}, token);
+  ASSERT_TRUE(look.ok());
+  EXPECT_EQ(look->data["display_name"], "fake-who");
+  EXPECT_EQ(look->data["path"], "auth/fake/login");
+  // A role TTL above the mount's max is capped, with a warning.
+  auto capped = Do(Operation::kUpdate, "auth/fake/login", {{"ttl", 7200}}, "-");
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->auth["lease_duration"], 3600);
+  EXPECT_FALSE(capped->warnings.empty());
+  // Renewal: up to the role's max, and only while the method agrees.
+  auto limited = Do(Operation::kUpdate, "auth/fake/login", {{"max_ttl", 900}}, "-");
+  std::string lt = limited->auth["client_token"];
+  clock_.AdvanceSeconds(300);
+  auto renewed = Do(Operation::kUpdate, "auth/token/renew-self", {{"increment", 3600}}, lt);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ(renewed->auth["lease_duration"], 600);  // 900 s from creation
+  ASSERT_TRUE(Do(Operation::kUpdate, "auth/fake/refuse").ok());
+  EXPECT_EQ(Do(Operation::kUpdate, "auth/token/renew-self", {}, lt).status().message(),
+            "not renewing");
+  // No root tokens from a login; bound CIDRs hold where the token is used.
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "auth/fake/login", {{"policies", "root"}}, "-").status().message(),
+      "auth methods cannot create root tokens");
+  auto bound = Do(Operation::kUpdate, "auth/fake/login", {{"cidrs", "10.0.0.0/8"}}, "-");
+  std::string bt = bound->auth["client_token"];
+  EXPECT_TRUE(Do(Operation::kRead, "auth/token/lookup-self", {}, bt, "10.1.2.3").ok());
+  EXPECT_EQ(Do(Operation::kRead, "auth/token/lookup-self", {}, bt, "192.168.0.1").status().code(),
+            StatusCode::kPermissionDenied);
+  // Disabling the method revokes what it issued.
+  ASSERT_TRUE(Do(Operation::kDelete, "sys/auth/fake").ok());
+  EXPECT_EQ(Do(Operation::kRead, "auth/token/lookup-self", {}, token).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_FALSE(Do(Operation::kRead, "sys/auth")->data.contains("fake/"));
+}
+
+TEST_F(CoreTest, AWrappedAnswerUnwrapsOnceAndGoesWithItsToken) {
+  auto info = SyncWait(core_->Wrap(R"({"data":{"k":"v"}})", 60, "secret/x", ""));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  std::string wt = (*info)["token"];
+  auto look = Do(Operation::kUpdate, "sys/wrapping/lookup", {{"token", wt}}, "-");
+  ASSERT_TRUE(look.ok()) << look.status().ToString();
+  EXPECT_EQ(look->data["creation_path"], "secret/x");
+  // The wrapping token can do nothing but unwrap.
+  EXPECT_EQ(Do(Operation::kRead, "secret/x", {}, wt).status().code(),
+            StatusCode::kPermissionDenied);
+  auto first = Do(Operation::kUpdate, "sys/wrapping/unwrap", {}, wt);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first->raw_body, R"({"data":{"k":"v"}})");
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/wrapping/unwrap", {}, wt).status().message(),
+            "wrapping token is not valid or does not exist");
+  // A third party needs its own token; an expired wrapping token unwraps nothing.
+  auto other = SyncWait(core_->Wrap("{}", 60, "secret/y", ""));
+  std::string ot = (*other)["token"];
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/wrapping/unwrap", {{"token", ot}}, "bogus").status().code(),
+            StatusCode::kPermissionDenied);
+  clock_.AdvanceSeconds(61);
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/wrapping/unwrap", {{"token", ot}}).status().message(),
+            "wrapping token is not valid or does not exist");
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "sys/policy/response-wrapping", {{"policy", ""}}).status().code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST_F(CoreTest, TokensAreCheckedAndStoredHashed) {
