@@ -19,8 +19,9 @@ const std::pair<const char*, uint32_t> kCapabilityNames[] = {
     {"patch", kCapPatch},   {"read", kCapRead},     {"sudo", kCapSudo}, {"update", kCapUpdate},
 };
 
-// Keys Vault accepts inside a path block; the ones we do not enforce are accepted and ignored
-// so that policies written for Vault load unchanged.
+// Keys Vault accepts inside a path block. The ones that narrow access and that this server does
+// not enforce (kUnsupportedBlockKeys) are refused: a policy meant to restrict must not load as a
+// wider one.
 const char* const kPathBlockKeys[] = {
     "comment",
     "policy",
@@ -33,6 +34,11 @@ const char* const kPathBlockKeys[] = {
     "control_group",
     "mfa_methods",
     "subscribe_event_types",
+};
+
+const char* const kUnsupportedBlockKeys[] = {
+    "allowed_parameters", "denied_parameters", "required_parameters", "min_wrapping_ttl",
+    "max_wrapping_ttl",   "control_group",     "mfa_methods",
 };
 
 Result<uint32_t> LegacyPolicy(const std::string& path, const std::string& v) {
@@ -62,6 +68,10 @@ Result<PathRule> ParseRule(const std::string& pattern, const Json& block) {
     if (std::find_if(std::begin(kPathBlockKeys), std::end(kPathBlockKeys),
                      [&](const char* k) { return key == k; }) == std::end(kPathBlockKeys))
       return InvalidArgument("path \"" + pattern + "\": invalid key \"" + key + "\"");
+    if (std::find_if(std::begin(kUnsupportedBlockKeys), std::end(kUnsupportedBlockKeys),
+                     [&](const char* k) { return key == k; }) != std::end(kUnsupportedBlockKeys))
+      return InvalidArgument("path \"" + pattern + "\": \"" + key +
+                             "\" is not supported by this server");
   }
   uint32_t caps = 0;
   if (block.contains("policy")) {

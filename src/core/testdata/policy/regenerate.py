@@ -27,6 +27,10 @@ LEGACY = {
 BLOCK_KEYS = {"comment", "policy", "capabilities", "allowed_parameters", "denied_parameters",
               "required_parameters", "min_wrapping_ttl", "max_wrapping_ttl", "control_group",
               "mfa_methods", "subscribe_event_types"}
+# Keys Vault has that vault-cpp does not enforce: refused (a rule meant to narrow access must not
+# load as a wider one).
+UNSUPPORTED = {"allowed_parameters", "denied_parameters", "required_parameters",
+               "min_wrapping_ttl", "max_wrapping_ttl", "control_group", "mfa_methods"}
 
 
 class PolicyError(Exception):
@@ -45,6 +49,8 @@ def rule(pattern, block):
     for key in block:
         if key not in BLOCK_KEYS:
             raise PolicyError("path %r: invalid key %r" % (pattern, key))
+        if key in UNSUPPORTED:
+            raise PolicyError("path %r: %r is not supported by this server" % (pattern, key))
     caps = set()
     if "policy" in block:
         if block["policy"] not in LEGACY:
