@@ -65,6 +65,39 @@ Result<int64_t> DurationSettingMs(const char* key, const std::string& value) {
   return *ns / 1000000;
 }
 
+// A listener timeout: "10s", "500ms", bare seconds (number or string); "0" = none.
+Result<int64_t> ListenerTimeoutMs(const char* key, const Json& v) {
+  std::string text = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) return static_cast<int64_t>(std::stoll(text)) * 1000;
+  auto ns = ParseGoDurationNanos(text);
+  if (!ns.ok() || *ns < 0)
+    return InvalidArgument(std::string("listener \"tcp\": invalid ") + key + " \"" + text + "\"");
+  return *ns / 1000000;
+}
+
+// The listener settings this server has; Vault's others are refused rather than ignored.
+Status CheckListenerKeys(const Json& b) {
+  static const char* const kKnown[] = {"address",
+                                       "tls_disable",
+                                       "tls_cert_file",
+                                       "tls_key_file",
+                                       "cluster_address",
+                                       "max_request_size",
+                                       "http_read_header_timeout",
+                                       "http_read_timeout",
+                                       "http_write_timeout",
+                                       "http_idle_timeout"};
+  for (auto& [k, v] : b.items()) {
+    bool known = false;
+    for (const char* n : kKnown) known = known || k == n;
+    if (!known)
+      return InvalidArgument("listener \"tcp\": the setting \"" + k +
+                             "\" is not supported by this server");
+  }
+  return Status::Ok();
+}
+
 Status ParseEtcd(const Json& body, EtcdStorageConfig* out) {
   for (auto& [k, v] : body.items()) {
     const char* key = k.c_str();
@@ -186,6 +219,15 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
       for (const Json& b : Blocks(blocks)) {
         http::ListenerConfig lc;
         lc.tls_disable = false;
+        RETURN_IF_ERROR(CheckListenerKeys(b));
+        for (auto [key, field] : {std::pair{"http_read_header_timeout", &lc.read_header_timeout},
+                                  std::pair{"http_read_timeout", &lc.read_timeout},
+                                  std::pair{"http_write_timeout", &lc.write_timeout},
+                                  std::pair{"http_idle_timeout", &lc.idle_timeout}}) {
+          if (!b.contains(key)) continue;
+          ASSIGN_OR_RETURN(int64_t ms, ListenerTimeoutMs(key, b[key]));
+          *field = std::chrono::milliseconds(ms);
+        }
         if (b.contains("address")) lc.address = b["address"].get<std::string>();
         if (b.contains("tls_disable")) lc.tls_disable = Truthy(b["tls_disable"]);
         if (b.contains("tls_cert_file")) lc.tls_cert_file = b["tls_cert_file"].get<std::string>();

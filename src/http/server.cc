@@ -2,6 +2,11 @@
 // side, net/asio_http_driver.cc).
 #include "http/server.h"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -42,10 +47,12 @@ struct Server::Impl {
     net::AsioEventLoop loop{&ioc};  // declared after ioc: gone before it
   };
   struct Conn {
-    Conn(Shard* s, tcp::socket* sock) : shard(s), socket(sock) {
+    Conn(Shard* s, tcp::socket* sock, std::atomic<size_t>* open)
+        : shard(s), socket(sock), open_count(open) {
       next = shard->head;
       if (next) next->prev = this;
       shard->head = this;
+      open_count->fetch_add(1);
     }
     ~Conn() {
       if (prev)
@@ -53,6 +60,7 @@ struct Server::Impl {
       else
         shard->head = next;
       if (next) next->prev = prev;
+      open_count->fetch_sub(1);
     }
     Conn(const Conn&) = delete;
     Conn& operator=(const Conn&) = delete;
@@ -61,11 +69,20 @@ struct Server::Impl {
     }
     void ExpiresNever() { deadline = std::chrono::steady_clock::time_point::max(); }
 
+    // Waiting for a request's first byte (a new or keep-alive connection): may be shed.
+    void Idle() {
+      idle = true;
+      idle_since = std::chrono::steady_clock::now();
+    }
+
     Shard* shard;
     tcp::socket* socket;
+    std::atomic<size_t>* open_count;
     Conn* prev = nullptr;
     Conn* next = nullptr;
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    bool idle = false;
+    std::chrono::steady_clock::time_point idle_since;
   };
 
   Handler* handler;
@@ -76,18 +93,31 @@ struct Server::Impl {
   std::vector<std::shared_ptr<asio::ssl::context>> tls;  // per listener, null if plain
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
+  // Connections open now, and the count at which idle ones are shed to make room.
+  std::atomic<size_t> open{0};
+  size_t high_water = 0;
+  // A descriptor held in reserve: when accept fails for want of descriptors (EMFILE), it is
+  // released so that the pending client can be accepted while idle connections are shed.
+  int spare_fd = -1;
 
   Impl(Handler* h, ServerOptions o) : handler(h), options(std::move(o)) {
     for (int i = 0; i < std::max(1, options.io_threads); ++i)
       shards.push_back(std::make_unique<Shard>());
   }
+  ~Impl() {
+    if (spare_fd >= 0) ::close(spare_fd);
+  }
 
   template <class Stream>
-  awaitable<void> Serve(Stream& stream, Conn* conn, std::string remote);
+  awaitable<void> Serve(Stream& stream, Conn* conn, std::string remote, const ListenerConfig* l);
   // Runs the handler's task on this thread; if it waits on the network, this coroutine suspends
   // and resumes on its own executor when the task completes elsewhere. No thread blocks.
   awaitable<HttpResponse> Run(HttpRequest req);
-  awaitable<void> Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx);
+  awaitable<void> Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx,
+                         const ListenerConfig* l);
+  // Closes up to `count` of the longest-idle connections, spread over the shards (each shard
+  // closes its own on its own thread).
+  void Shed(size_t count);
   // Cancels the pending operation of every connection of `shard` past its deadline (the
   // operation then fails with operation_aborted and the connection closes).
   awaitable<void> Sweep(Shard* shard);
@@ -158,17 +188,44 @@ awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpRes
 
 }  // namespace
 
+namespace {
+using Ms = std::chrono::milliseconds;
+// The first non-zero of the timeouts (Go's http.Server: an unset header timeout falls back to
+// the read timeout, an unset idle timeout too); zero = none.
+Ms Either(Ms a, Ms b) { return a.count() > 0 ? a : b; }
+}  // namespace
+
 template <class Stream>
-awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remote) {
+awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remote,
+                                    const ListenerConfig* l) {
   beast::flat_buffer buffer;
   bool first = true;
+  auto expires = [conn](Ms d) {
+    if (d.count() > 0)
+      conn->ExpiresAfter(d);
+    else
+      conn->ExpiresNever();
+  };
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_request_size);
     parser.header_limit(static_cast<uint32_t>(options.max_header_size));
-    conn->ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
-    first = false;
     boost::system::error_code ec;
+    // Until the request's first byte the connection is idle (and may be shed when descriptors
+    // run short); from then on the head must arrive within read_header_timeout and the whole
+    // request within read_timeout, so a client dripping bytes cannot hold it.
+    if (buffer.size() == 0) {
+      conn->Idle();
+      expires(first ? Either(l->read_header_timeout, l->read_timeout)
+                    : Either(l->idle_timeout, l->read_timeout));
+      co_await beast::get_lowest_layer(stream).async_wait(tcp::socket::wait_read,
+                                                          asio::redirect_error(use_awaitable, ec));
+      conn->idle = false;
+      if (ec) break;
+    }
+    first = false;
+    const auto started = std::chrono::steady_clock::now();
+    expires(Either(l->read_header_timeout, l->read_timeout));
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(use_awaitable, ec));
     HttpResponse early;
@@ -179,7 +236,10 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
         early = ErrorResponse(413, {"http: request body too large"});
         fail = true;
       } else if (!parser.is_done()) {
-        conn->ExpiresAfter(options.read_timeout);
+        if (l->read_timeout.count() > 0)
+          conn->deadline = started + l->read_timeout;
+        else
+          conn->ExpiresNever();
         if (beast::iequals(hdr[bhttp::field::expect], "100-continue")) {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
           co_await bhttp::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
@@ -223,7 +283,7 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
     // resume the request on this thread's loop.
     const bool head = hreq.method == "HEAD";
     HttpResponse hres = co_await Run(std::move(hreq));
-    conn->ExpiresAfter(options.read_timeout);
+    expires(l->write_timeout);
     ec = co_await WriteResponse(stream, hres, version, keep_alive, head);
     if (ec || !keep_alive || stopped) break;
   }
@@ -249,8 +309,31 @@ awaitable<void> Server::Impl::Sweep(Shard* shard) {
   }
 }
 
+void Server::Impl::Shed(size_t count) {
+  size_t per_shard = count / shards.size() + 1;
+  for (auto& sp : shards) {
+    Shard* shard = sp.get();
+    asio::post(shard->ioc, [shard, per_shard] {
+      std::vector<Conn*> idle;
+      for (Conn* c = shard->head; c; c = c->next) {
+        if (c->idle) idle.push_back(c);
+      }
+      size_t n = std::min(per_shard, idle.size());
+      std::partial_sort(idle.begin(), idle.begin() + n, idle.end(),
+                        [](Conn* a, Conn* b) { return a->idle_since < b->idle_since; });
+      for (size_t i = 0; i < n; ++i) {
+        idle[i]->idle = false;
+        boost::system::error_code ignored;
+        idle[i]->socket->cancel(ignored);  // its wait ends: the connection closes
+      }
+    });
+  }
+}
+
 awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor,
-                                     std::shared_ptr<asio::ssl::context> ctx) {
+                                     std::shared_ptr<asio::ssl::context> ctx,
+                                     const ListenerConfig* l) {
+  asio::steady_timer backoff(co_await asio::this_coro::executor);
   for (;;) {
     boost::system::error_code ec;
     Shard* shard = shards[next_shard.fetch_add(1) % shards.size()].get();
@@ -259,8 +342,24 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor,
         co_await acceptor->async_accept(shard_executor, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+        // Out of descriptors: use the reserve for the waiting client and shed idle connections
+        // (oldest first) to make room; without a reserve, shed and wait a moment instead of
+        // spinning on the failing accept.
+        Shed(std::max<size_t>(16, high_water / 100));
+        if (spare_fd >= 0) {
+          ::close(spare_fd);
+          spare_fd = -1;
+          continue;
+        }
+        backoff.expires_after(std::chrono::milliseconds(10));
+        co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+      continue;
     }
+    if (spare_fd < 0 && open.load() + 1 < high_water) spare_fd = ::open("/dev/null", O_RDONLY);
+    // Near the limit: make room before it is reached (Envoy's overload manager does the same).
+    if (open.load() + 1 >= high_water) Shed(open.load() + 1 - high_water + 1);
     socket.set_option(tcp::no_delay(true), ec);
     std::string remote;
     auto ep = socket.remote_endpoint(ec);
@@ -268,15 +367,16 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor,
     if (ctx) {
       asio::co_spawn(
           shard_executor,
-          [this, shard, ctx, s = std::move(socket), remote]() mutable -> awaitable<void> {
+          [this, shard, ctx, l, s = std::move(socket), remote]() mutable -> awaitable<void> {
             beast::ssl_stream<tcp::socket> stream(std::move(s), *ctx);
-            Conn conn(shard, &beast::get_lowest_layer(stream));
-            conn.ExpiresAfter(options.read_timeout);
+            Conn conn(shard, &beast::get_lowest_layer(stream), &open);
+            conn.Idle();
+            conn.ExpiresAfter(Either(l->read_header_timeout, Ms(10000)));
             boost::system::error_code hec;
             co_await stream.async_handshake(asio::ssl::stream_base::server,
                                             asio::redirect_error(use_awaitable, hec));
             if (hec) co_return;
-            co_await Serve(stream, &conn, remote);
+            co_await Serve(stream, &conn, remote, l);
             conn.ExpiresAfter(std::chrono::seconds(2));
             co_await stream.async_shutdown(asio::redirect_error(use_awaitable, hec));
           },
@@ -284,10 +384,10 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor* acceptor,
     } else {
       asio::co_spawn(
           shard_executor,
-          [this, shard, s = std::move(socket), remote]() mutable -> awaitable<void> {
+          [this, shard, l, s = std::move(socket), remote]() mutable -> awaitable<void> {
             tcp::socket stream(std::move(s));
-            Conn conn(shard, &stream);
-            co_await Serve(stream, &conn, remote);
+            Conn conn(shard, &stream, &open);
+            co_await Serve(stream, &conn, remote, l);
           },
           asio::detached);
     }
@@ -385,9 +485,19 @@ Status Server::Start() {
     impl_->tls.push_back(ctx);
     impl_->acceptors.push_back(std::move(acceptor));
   }
+  impl_->high_water = impl_->options.max_connections;
+  if (impl_->high_water == 0) {
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    if (limit == RLIM_INFINITY || limit > (1u << 20)) limit = 1u << 20;
+    impl_->high_water = limit > 128 ? static_cast<size_t>(limit) - 64 : 64;
+  }
+  impl_->spare_fd = ::open("/dev/null", O_RDONLY);
   for (size_t i = 0; i < impl_->acceptors.size(); ++i) {
-    asio::co_spawn(impl_->shards[0]->ioc, impl_->Accept(impl_->acceptors[i].get(), impl_->tls[i]),
-                   asio::detached);
+    asio::co_spawn(
+        impl_->shards[0]->ioc,
+        impl_->Accept(impl_->acceptors[i].get(), impl_->tls[i], &impl_->options.listeners[i]),
+        asio::detached);
   }
   for (auto& shard : impl_->shards) {
     asio::co_spawn(shard->ioc, impl_->Sweep(shard.get()), asio::detached);

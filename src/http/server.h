@@ -20,15 +20,24 @@ struct ListenerConfig {
   bool tls_disable = true;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Vault's listener timeouts (0 = none): the request head must arrive within
+  // read_header_timeout, the whole request within read_timeout, the answer must be written
+  // within write_timeout, and a keep-alive connection may wait idle_timeout for its next request.
+  std::chrono::milliseconds read_header_timeout{10000};
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{0};
+  std::chrono::milliseconds idle_timeout{300000};
 };
 
 struct ServerOptions {
   std::vector<ListenerConfig> listeners;
-  size_t max_request_size = 32 << 20;      // bytes; 413 above
-  size_t max_header_size = 64 << 10;       // bytes; 431 above
-  std::chrono::seconds read_timeout{30};   // a request must arrive within this (slow clients)
-  std::chrono::seconds idle_timeout{300};  // keep-alive connections idle longer are closed
+  size_t max_request_size = 32 << 20;  // bytes; 413 above
+  size_t max_header_size = 64 << 10;   // bytes; 431 above
   int io_threads = 2;
+  // Open connections at which the server starts closing idle keep-alive connections (oldest
+  // first) to make room for new clients; 0 = from the descriptor limit (RLIMIT_NOFILE less a
+  // reserve of 64 for storage, outbound calls and logs).
+  size_t max_connections = 0;
   // The CPU time slice each I/O thread asks the kernel for (util/thread_attrs.h RequestTimeSlice;
   // 0 = the kernel's default). I/O threads wake for short bursts on every request and every AWS
   // reply; with a short slice (0.1 ms, the kernel's minimum) a woken I/O thread may preempt a

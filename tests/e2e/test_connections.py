@@ -1,0 +1,146 @@
+"""A flood of idle connections or slow (slowloris) clients does not keep a new client waiting;
+the listener's timeouts are Vault's settings."""
+import os
+import resource
+import socket
+import subprocess
+import time
+
+import requests
+
+from conftest import VAULT_BIN, free_port, wait_listening
+
+
+def start(home, listener_extra="", nofile=None):
+    port = free_port()
+    addr = "http://127.0.0.1:%d" % port
+    cfg = os.path.join(home, "vault.hcl")
+    with open(cfg, "w") as f:
+        f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                '  tls_disable = true\n%s}\n' % (port, listener_extra))
+
+    def limit():
+        if nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    proc = subprocess.Popen([VAULT_BIN, "server", "-config=" + cfg], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, HOME=home),
+                            preexec_fn=limit)
+    wait_listening(addr, proc)
+    return proc, port, addr
+
+
+def open_idle(port, n):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    return socks
+
+
+def test_idle_connections_beyond_the_descriptor_limit_do_not_lock_out_a_new_client(home):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 4000:
+        import pytest
+        pytest.skip("the test process needs 4000 descriptors (hard limit %d)" % hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4000), hard))
+    proc, port, addr = start(home, nofile=1024)
+    socks = []
+    try:
+        socks = open_idle(port, 1500)
+        time.sleep(1)  # the server accepts them and runs into its descriptor limit
+        t0 = time.time()
+        r = requests.get(addr + "/v1/sys/health", timeout=5)
+        assert r.status_code in (200, 501)
+        assert time.time() - t0 < 5
+        # Still serving, and the oldest idle connections were the ones closed.
+        r = requests.get(addr + "/v1/sys/seal-status", timeout=5)
+        assert r.status_code == 200
+        assert proc.poll() is None
+    finally:
+        for s in socks:
+            s.close()
+        proc.terminate()
+        proc.wait()
+
+
+def test_slowloris_clients_are_cut_off_and_do_not_hold_the_server(home):
+    proc, port, addr = start(home, '  http_read_header_timeout = "2s"\n')
+    slow = []
+    try:
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        t0 = time.time()
+        assert requests.get(addr + "/v1/sys/health", timeout=5).status_code in (200, 501)
+        assert time.time() - t0 < 5
+        # Dripping a header line every half second does not extend the deadline.
+        victim = slow[0]
+        closed_after = None
+        start_drip = time.time()
+        victim.settimeout(0.5)
+        while time.time() - start_drip < 8:
+            try:
+                victim.sendall(b"X-A: b\r\n")
+                if victim.recv(1) == b"":
+                    closed_after = time.time() - start_drip
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed_after = time.time() - start_drip
+                break
+        assert closed_after is not None and closed_after < 5, closed_after
+        assert proc.poll() is None
+    finally:
+        for s in slow:
+            s.close()
+        proc.terminate()
+        proc.wait()
+
+
+def test_idle_keep_alive_connections_close_after_http_idle_timeout(home):
+    proc, port, addr = start(home, '  http_idle_timeout = "1s"\n  http_read_timeout = "30s"\n')
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        assert data.startswith(b"HTTP/1.1 ")
+        t0 = time.time()
+        rest = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+        except socket.timeout:
+            raise AssertionError("the idle connection stayed open")
+        assert 0.5 < time.time() - t0 < 4
+        s.close()
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_listener_settings_are_checked(home):
+    for extra, needle in (('  http_read_header_timeout = "soon"\n', "http_read_header_timeout"),
+                          ('  x_forwarded_for_authorized_addrs = "10.0.0.0/8"\n',
+                           "x_forwarded_for_authorized_addrs"),
+                          ('  max_request_duration = "90s"\n', "max_request_duration")):
+        cfg = os.path.join(home, "bad.hcl")
+        with open(cfg, "w") as f:
+            f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                    '  tls_disable = true\n%s}\n' % (free_port(), extra))
+        p = subprocess.run([VAULT_BIN, "server", "-config=" + cfg], capture_output=True, text=True,
+                           timeout=20, env=dict(os.environ, HOME=home))
+        assert p.returncode != 0
+        assert needle in p.stdout + p.stderr
