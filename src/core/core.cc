@@ -121,6 +121,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
       policies_(&barrier_),
       audit_(&barrier_, clock),
       mounts_(&barrier_, &registry_, &router_, config.ttls),
+      quotas_(&barrier_, clock),
       cpu_(std::make_unique<CpuPool>()) {
   expiration_ = std::make_unique<ExpirationManager>(
       &barrier_, clock_, [this](logical::Request& req) { return DispatchLease(req); },
@@ -148,6 +149,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
         for (auto& p : AuthMountPaths(&mounts_, expiration_.get(), &tokens_))
           extra.push_back(std::move(p));
         for (auto& p : WrappingPaths()) extra.push_back(std::move(p));
+        for (auto& p : quotas_.Paths()) extra.push_back(std::move(p));
         return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
       });
   mounts_.RegisterBuiltin(
@@ -197,6 +199,7 @@ Task<Status> Core::PostUnsealLocked() {
   CO_RETURN_IF_ERROR(co_await policies_.Setup());
   CO_RETURN_IF_ERROR(co_await mounts_.Load());
   CO_RETURN_IF_ERROR(co_await audit_.Load());
+  CO_RETURN_IF_ERROR(co_await quotas_.Load());
   active_ = true;
   expiration_->Start();
   StartBackground();
@@ -208,6 +211,7 @@ void Core::PreSealLocked() {
   StopBackground();
   expiration_->Stop();
   audit_.Unload();
+  quotas_.Unload();
   mounts_.Unload();
   policies_.Teardown();
   tokens_.Teardown();

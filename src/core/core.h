@@ -23,6 +23,7 @@
 #include "core/mount_manager.h"
 #include "core/mounts.h"
 #include "core/policy.h"
+#include "core/quotas.h"
 #include "core/token_store.h"
 #include "logical/framework.h"
 #include "storage/backend.h"
@@ -108,6 +109,12 @@ class Core {
 
   ExpirationManager* expiration() { return expiration_.get(); }
 
+  // Rate-limit quotas (core/quotas.h): seconds the client at `address` must wait before a request
+  // to `path` is served (answer 429 with Retry-After), nullopt when it may go (it is counted).
+  std::optional<int64_t> CheckQuota(const std::string& path, const std::string& address) {
+    return quotas_.Check(path, address);
+  }
+
   // Response wrapping (core/wrapping.cc): keeps `response` (a whole answer as sent) under a new
   // single-use token of `ttl` seconds and returns Vault's wrap_info block for it.
   Task<Result<Json>> Wrap(std::string response, int64_t ttl, std::string creation_path,
@@ -190,6 +197,7 @@ class Core {
   AuditBroker audit_;
   Router router_;
   MountManager mounts_;
+  QuotaManager quotas_;
   std::unique_ptr<ExpirationManager> expiration_;
   class CpuPool;  // logical::CpuWork on core's `cpu-work` threads (core.cc)
   std::unique_ptr<CpuPool> cpu_;

@@ -182,6 +182,40 @@ TEST_F(CoreTest, AWrappedAnswerUnwrapsOnceAndGoesWithItsToken) {
       StatusCode::kInvalidArgument);
 }
 
+TEST_F(CoreTest, RateLimitQuotasPerClientMostSpecificFirst) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/quotas/rate-limit/global", {{"rate", 100}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/quotas/rate-limit/app",
+                 {{"path", "secret/app"}, {"rate", 2}, {"interval", "1s"}})
+                  .ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/quotas/rate-limit/blocky",
+                 {{"path", "secret/b"}, {"rate", 1}, {"block_interval", "30s"}})
+                  .ok());
+  // Two per second under secret/app, per client address.
+  EXPECT_FALSE(core_->CheckQuota("secret/app/x", "10.0.0.1"));
+  EXPECT_FALSE(core_->CheckQuota("secret/app/y", "10.0.0.1"));
+  EXPECT_EQ(core_->CheckQuota("secret/app/x", "10.0.0.1"), std::optional<int64_t>(1));
+  EXPECT_FALSE(core_->CheckQuota("secret/app/x", "10.0.0.2"));
+  EXPECT_FALSE(core_->CheckQuota("secret/other", "10.0.0.1"));  // the global quota: 100/s
+  clock_.AdvanceSeconds(1);
+  EXPECT_FALSE(core_->CheckQuota("secret/app/x", "10.0.0.1"));
+  // Over the rate with a block interval: refused for its whole length.
+  EXPECT_FALSE(core_->CheckQuota("secret/b/1", "10.0.0.1"));
+  EXPECT_EQ(core_->CheckQuota("secret/b/1", "10.0.0.1"), std::optional<int64_t>(30));
+  clock_.AdvanceSeconds(10);
+  EXPECT_EQ(core_->CheckQuota("secret/b/1", "10.0.0.1"), std::optional<int64_t>(20));
+  // Never limited: health, unseal, step-down.
+  for (int i = 0; i < 500; ++i) EXPECT_FALSE(core_->CheckQuota("sys/health", "10.0.0.1"));
+  // Quotas survive a seal and unseal; deleting one lifts it.
+  ASSERT_TRUE(SyncWait(core_->Seal(root_)).ok());
+  ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
+  EXPECT_EQ(core_->CheckQuota("secret/b/1", "10.0.0.3").has_value(), false);
+  EXPECT_EQ(core_->CheckQuota("secret/b/1", "10.0.0.3"), std::optional<int64_t>(30));
+  ASSERT_TRUE(Do(Operation::kDelete, "sys/quotas/rate-limit/blocky").ok());
+  ASSERT_TRUE(Do(Operation::kDelete, "sys/quotas/rate-limit/global").ok());
+  EXPECT_FALSE(core_->CheckQuota("secret/b/1", "10.0.0.3"));
+  EXPECT_EQ(Do(Operation::kList, "sys/quotas/rate-limit/")->data["keys"], Json({"app"}));
+}
+
 TEST_F(CoreTest, TokensAreCheckedAndStoredHashed) {
   EXPECT_EQ(Do(Operation::kRead, "secret/foo", {}, "not-a-token").status().code(),
             StatusCode::kPermissionDenied);

@@ -259,6 +259,13 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
     HttpResponse forwarded = co_await ToActive(req);
     co_return forwarded;
   }
+  // Rate-limit quotas (sys/quotas): 429 with Retry-After for a client over its quota.
+  if (std::optional<int64_t> wait = core_->CheckQuota(path, req.remote_address)) {
+    HttpResponse limited =
+        ErrorResponse(429, {"request path \"" + path + "\": rate limit quota exceeded"});
+    limited.retry_after = *wait;
+    co_return limited;
+  }
   if (path.rfind("sys/", 0) == 0) {
     std::optional<HttpResponse> r = co_await HandleSys(path, req);
     if (r) co_return std::move(*r);

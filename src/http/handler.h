@@ -34,8 +34,9 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string body;      // JSON or empty
-  std::string location;  // a redirect's Location header (empty: none)
+  std::string body;         // JSON or empty
+  std::string location;     // a redirect's Location header (empty: none)
+  int64_t retry_after = 0;  // seconds, as a Retry-After header (429); 0: none
 };
 
 // The single place a Status becomes an HTTP status code.

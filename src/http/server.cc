@@ -129,7 +129,7 @@ namespace {
 // directly: Server, Content-Type, Cache-Control, Connection (only when it differs from the
 // version's default), Content-Length.
 std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t length,
-                         const std::string& location) {
+                         const std::string& location, int64_t retry_after) {
   std::string h;
   h.reserve(160);
   h += "HTTP/";
@@ -147,6 +147,11 @@ std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t l
   if (!location.empty()) {
     h += "Location: ";
     h += location;
+    h += "\r\n";
+  }
+  if (retry_after > 0) {
+    h += "Retry-After: ";
+    h += std::to_string(retry_after);
     h += "\r\n";
   }
   if (version >= 11 && !keep_alive) h += "Connection: close\r\n";
@@ -178,7 +183,7 @@ template <class Stream>
 awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpResponse& r,
                                                    unsigned version, bool keep_alive, bool head) {
   std::string status_and_headers =
-      ResponseHead(r.status, version, keep_alive, r.body.size(), r.location);
+      ResponseHead(r.status, version, keep_alive, r.body.size(), r.location, r.retry_after);
   std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(status_and_headers), asio::buffer(r.body.data(), head ? 0 : r.body.size())};
   boost::system::error_code ec;

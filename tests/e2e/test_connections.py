@@ -144,3 +144,38 @@ def test_listener_settings_are_checked(home):
                            timeout=20, env=dict(os.environ, HOME=home))
         assert p.returncode != 0
         assert needle in p.stdout + p.stderr
+
+
+def test_rate_limit_quota_answers_429_but_never_blocks_health(dev_server):
+    import hvac
+    from conftest import ROOT_TOKEN
+    root = hvac.Client(url=dev_server.addr, token=ROOT_TOKEN)
+    root.write("secret/app/db", password="x")
+    s = requests.Session()
+    s.headers["X-Vault-Token"] = ROOT_TOKEN
+    r = s.post(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app",
+               json={"path": "secret/app", "rate": 10, "interval": "1s"})
+    assert r.status_code == 204, r.text
+    q = s.get(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app").json()["data"]
+    assert q["rate"] == 10 and q["path"] == "secret/app" and q["type"] == "rate-limit"
+    codes = [s.get(dev_server.addr + "/v1/secret/app/db").status_code for _ in range(40)]
+    assert codes.count(200) >= 10 and codes.count(429) >= 20, codes
+    limited = s.get(dev_server.addr + "/v1/secret/app/db")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert "rate limit quota exceeded" in limited.json()["errors"][0]
+    # Other paths and the exempt ones are not limited.
+    for _ in range(30):
+        assert requests.get(dev_server.addr + "/v1/sys/health").status_code == 200
+        assert s.get(dev_server.addr + "/v1/sys/seal-status").status_code == 200
+    assert s.get(dev_server.addr + "/v1/sys/mounts").status_code == 200
+    time.sleep(1.1)
+    assert s.get(dev_server.addr + "/v1/secret/app/db").status_code == 200
+    # Refused, not ignored: what this server's quotas do not have.
+    r = s.post(dev_server.addr + "/v1/sys/quotas/rate-limit/r",
+               json={"path": "secret/", "rate": 5, "role": "x"})
+    assert r.status_code == 400
+    r = s.post(dev_server.addr + "/v1/sys/quotas/rate-limit/r2", json={"path": "secret/"})
+    assert r.status_code == 400 and "missing rate" in r.json()["errors"][0]
+    assert s.delete(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app").status_code == 204
+    assert all(s.get(dev_server.addr + "/v1/secret/app/db").status_code == 200 for _ in range(30))
