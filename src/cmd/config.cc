@@ -87,7 +87,8 @@ Status CheckListenerKeys(const Json& b) {
                                        "http_read_header_timeout",
                                        "http_read_timeout",
                                        "http_write_timeout",
-                                       "http_idle_timeout"};
+                                       "http_idle_timeout",
+                                       "max_request_duration"};
   for (auto& [k, v] : b.items()) {
     bool known = false;
     for (const char* n : kKnown) known = known || k == n;
@@ -223,7 +224,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
         for (auto [key, field] : {std::pair{"http_read_header_timeout", &lc.read_header_timeout},
                                   std::pair{"http_read_timeout", &lc.read_timeout},
                                   std::pair{"http_write_timeout", &lc.write_timeout},
-                                  std::pair{"http_idle_timeout", &lc.idle_timeout}}) {
+                                  std::pair{"http_idle_timeout", &lc.idle_timeout},
+                                  std::pair{"max_request_duration", &lc.max_request_duration}}) {
           if (!b.contains(key)) continue;
           ASSIGN_OR_RETURN(int64_t ms, ListenerTimeoutMs(key, b[key]));
           *field = std::chrono::milliseconds(ms);

@@ -135,7 +135,8 @@ def test_listener_settings_are_checked(home):
     for extra, needle in (('  http_read_header_timeout = "soon"\n', "http_read_header_timeout"),
                           ('  x_forwarded_for_authorized_addrs = "10.0.0.0/8"\n',
                            "x_forwarded_for_authorized_addrs"),
-                          ('  max_request_duration = "90s"\n', "max_request_duration")):
+                          ('  max_request_duration = "later"\n', "max_request_duration"),
+                          ('  tls_min_version = "tls13"\n', "tls_min_version")):
         cfg = os.path.join(home, "bad.hcl")
         with open(cfg, "w") as f:
             f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
@@ -179,3 +180,38 @@ def test_rate_limit_quota_answers_429_but_never_blocks_health(dev_server):
     assert r.status_code == 400 and "missing rate" in r.json()["errors"][0]
     assert s.delete(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app").status_code == 204
     assert all(s.get(dev_server.addr + "/v1/secret/app/db").status_code == 200 for _ in range(30))
+
+
+def test_a_request_over_max_request_duration_gets_503_and_leaves_nothing_behind(home):
+    from emulator_fixture import start_emulator
+    from test_aws import SEED_POLICY, vault_users, wait_until
+    import json
+    emu = start_emulator(latency_ms=1500)
+    proc, port, addr = start(home, '  max_request_duration = "1s"\n')
+    try:
+        init = requests.put(addr + "/v1/sys/init", json={"secret_shares": 1,
+                                                          "secret_threshold": 1}).json()
+        requests.put(addr + "/v1/sys/unseal", json={"key": init["keys"][0]}).raise_for_status()
+        s = requests.Session()
+        s.headers["X-Vault-Token"] = init["root_token"]
+        s.post(addr + "/v1/sys/mounts/aws", json={"type": "aws"}).raise_for_status()
+        s.post(addr + "/v1/aws/config/root", json={
+            "access_key": emu.access_key, "secret_key": emu.secret_key, "region": "us-east-1",
+            "iam_endpoint": emu.endpoint, "sts_endpoint": emu.endpoint}).raise_for_status()
+        s.post(addr + "/v1/aws/roles/deploy",
+               json={"policy": json.dumps(SEED_POLICY)}).raise_for_status()
+        t0 = time.time()
+        r = s.get(addr + "/v1/aws/creds/deploy", timeout=30)
+        assert r.status_code == 503, r.text
+        assert "max_request_duration" in r.json()["errors"][0]
+        assert time.time() - t0 < 3.5
+        assert s.get(addr + "/v1/sys/health").status_code == 200
+        # The issue finished in the background under a lease: revoking the mount's leases takes
+        # the IAM user back.
+        wait_until(lambda: len(vault_users(emu)) == 1, timeout=20)
+        wait_until(lambda: s.put(addr + "/v1/sys/leases/revoke-prefix/aws/").status_code == 204
+                   and vault_users(emu) == [], timeout=30)
+    finally:
+        proc.terminate()
+        proc.wait()
+        emu.stop()
