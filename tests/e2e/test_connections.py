@@ -17,7 +17,7 @@ def start(home, listener_extra="", nofile=None):
     cfg = os.path.join(home, "vault.hcl")
     with open(cfg, "w") as f:
         f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
-                '  tls_disable = true\n%s}\n' % (port, listener_extra))
+                '  tls_disable = true\n%s}\ndisable_mlock = true\n' % (port, listener_extra))
 
     def limit():
         if nofile:
@@ -159,10 +159,14 @@ def test_rate_limit_quota_answers_429_but_never_blocks_health(dev_server):
     assert r.status_code == 204, r.text
     q = s.get(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app").json()["data"]
     assert q["rate"] == 10 and q["path"] == "secret/app" and q["type"] == "rate-limit"
-    codes = [s.get(dev_server.addr + "/v1/secret/app/db").status_code for _ in range(40)]
-    assert codes.count(200) >= 10 and codes.count(429) >= 20, codes
-    limited = s.get(dev_server.addr + "/v1/secret/app/db")
-    assert limited.status_code == 429
+    t0 = time.time()
+    answers = [s.get(dev_server.addr + "/v1/secret/app/db") for _ in range(60)]
+    elapsed = time.time() - t0
+    codes = [a.status_code for a in answers]
+    # A full bucket of 10, then 10 per second: never more, however slow the machine is today.
+    assert 10 <= codes.count(200) <= 10 + 10 * elapsed + 1, (codes, elapsed)
+    assert set(codes) == {200, 429}, codes
+    limited = [a for a in answers if a.status_code == 429][0]
     assert int(limited.headers["Retry-After"]) >= 1
     assert "rate limit quota exceeded" in limited.json()["errors"][0]
     # Other paths and the exempt ones are not limited.
@@ -215,3 +219,27 @@ def test_a_request_over_max_request_duration_gets_503_and_leaves_nothing_behind(
         proc.terminate()
         proc.wait()
         emu.stop()
+
+
+def test_top_level_settings_are_checked_and_core_dumps_are_off(home):
+    def fails(extra):
+        cfg = os.path.join(home, "top.hcl")
+        with open(cfg, "w") as f:
+            f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                    '  tls_disable = true\n}\n%s' % (free_port(), extra))
+        p = subprocess.run([VAULT_BIN, "server", "-config=" + cfg], capture_output=True,
+                           text=True, timeout=20, env=dict(os.environ, HOME=home))
+        assert p.returncode != 0
+        return p.stdout + p.stderr
+    assert 'the setting "ui" is not supported' in fails("ui = true\n")
+    assert 'the setting "telemetry" is not supported' in fails('telemetry {\n  statsite_address = "x"\n}\n')
+    assert "disable_mlock = false" in fails("disable_mlock = false\n")
+    # disable_mlock = true, as most Vault configs have it, starts; the process dumps no core.
+    proc, port, addr = start(home, "")
+    try:
+        with open("/proc/%d/limits" % proc.pid) as f:
+            line = [l for l in f if l.startswith("Max core file size")][0]
+        assert line.split()[4:6] == ["0", "0"], line
+    finally:
+        proc.terminate()
+        proc.wait()
