@@ -226,8 +226,10 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
       conn->Idle();
       expires(first ? Either(l->read_header_timeout, l->read_timeout)
                     : Either(l->idle_timeout, l->read_timeout));
-      co_await beast::get_lowest_layer(stream).async_wait(tcp::socket::wait_read,
-                                                          asio::redirect_error(use_awaitable, ec));
+      // Read what has come (through TLS, whose layer may hold bytes the socket no longer shows).
+      size_t n = co_await stream.async_read_some(buffer.prepare(1024),
+                                                 asio::redirect_error(use_awaitable, ec));
+      buffer.commit(n);
       conn->idle = false;
       if (ec) break;
     }
