@@ -108,8 +108,10 @@ class AwsBackend : public logical::FrameworkBackend {
                                       Role role, RootConfig cfg, std::string cfg_raw);
   Task<Result<Response>> IssueSts(Request& req, const FieldData& d, std::string role_name,
                                   Role role, RootConfig cfg, std::string type);
-  // Vault's teardown: lists groups, inline and attached policies and keys, deletes them all,
-  // then the user. NoSuchEntity anywhere means "already gone" and counts as success.
+  // The teardown of an IAM user: lists (together) its groups, inline and attached policies,
+  // access keys, MFA devices, signing certificates, SSH public keys and service-specific
+  // credentials and deletes its login profile, then removes each of those, then the user.
+  // NoSuchEntity anywhere means "already gone" and counts as success.
   Task<Status> DeleteIamUser(std::shared_ptr<::vault::aws::IamApi> iam, std::string username);
   // Probes the new key with sts:GetCallerIdentity until AWS accepts it or the timeout passes.
   Task<Status> WaitForPropagation(RootConfig cfg, ::vault::aws::Credentials creds,
