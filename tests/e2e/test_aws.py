@@ -255,6 +255,32 @@ def test_revoke_removes_what_was_attached_to_the_user(cli, emu):
     assert all(c["status"] in (200, 404) for c in emu.calls())  # 404: nothing left to find
 
 
+def test_rotate_root_waits_for_the_new_key(cli, emu):
+    """rotate-root keeps the old key until the new one has signed a call, retrying while IAM
+    (here: the emulator's propagation delay) does not accept it yet."""
+    mount_with_deploy_role(cli, emu)
+    emu.set_faults(propagation_delay_ms=1500)
+    emu.reset_calls()
+    p = cli.run("write", "-force", "-format=json", "aws/config/rotate-root")
+    assert p.returncode == 0, p.stderr
+    new_key = json.loads(p.stdout)["data"]["access_key"]
+    assert new_key != emu.access_key
+    probes = [c for c in emu.calls(action="GetCallerIdentity")]
+    assert len(probes) >= 2 and {c["caller"] for c in probes} == {new_key}
+    assert probes[0]["error"] == "InvalidClientTokenId" and probes[-1]["status"] == 200
+    calls = emu.calls()
+    deleted = [c for c in calls if c["action"] == "DeleteAccessKey"]
+    assert [c["params"]["AccessKeyId"] for c in deleted] == [emu.access_key]
+    assert deleted[0]["seq"] > probes[-1]["seq"]  # the old key went only after the proof
+    root = [u for u in emu.state()["users"] if u["name"] == "vault-root"][0]
+    assert [k["id"] for k in root["access_keys"]] == [new_key]
+    cfg = json.loads(cli.run("read", "-format=json", "aws/config/root", check=True).stdout)
+    assert cfg["data"]["access_key"] == new_key
+    emu.set_faults(reset=True)
+    assert table(cli.run("read", "aws/creds/deploy", check=True).stdout)["access_key"].startswith(
+        "AKIA")
+
+
 # ---------------------------------------------------------------------------------------------
 # Static roles
 

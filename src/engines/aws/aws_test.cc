@@ -47,6 +47,16 @@ const Actions kRevokeIamUser =
     Concat(kRevokeFirstRound, {"DeleteAccessKey", "DetachUserPolicy", "DeleteUserPolicy",
                                "RemoveUserFromGroup", "DeleteUser"});
 
+// In-memory storage whose writes of one key can be made to fail.
+class FlakyStorage : public logical::MemStorage {
+ public:
+  Task<Status> Put(std::string_view key, std::string_view value) override {
+    if (!fail_puts_of.empty() && key == fail_puts_of) co_return Internal("disk full");
+    co_return PutNow(key, value);
+  }
+  std::string fail_puts_of;
+};
+
 class AwsEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -136,7 +146,7 @@ class AwsEngineTest : public ::testing::Test {
   std::vector<std::string> Wals() { return *SyncWait(logical::ListWal(&storage_)); }
 
   FakeClock clock_;
-  logical::MemStorage storage_;
+  FlakyStorage storage_;
   logical::MountInfo mount_;
   std::shared_ptr<FakeAws> fake_;
   std::shared_ptr<logical::Backend> backend_;
@@ -1366,13 +1376,16 @@ TEST_F(AwsEngineTest, RotateRoot) {
   ConfigureRoot();
   auto r = Write("config/rotate-root", Json::object());
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(fake_->actions(), (Actions{"GetUser", "CreateAccessKey", "DeleteAccessKey"}));
+  EXPECT_EQ(fake_->actions(),
+            (Actions{"GetUser", "CreateAccessKey", "GetCallerIdentity", "DeleteAccessKey"}));
   auto calls = fake_->calls();
-  EXPECT_EQ(calls[1].params["UserName"], testing::kRootUser);
-  EXPECT_EQ(calls[2].params["AccessKeyId"], kRootAccessKey);
-  for (const auto& c : calls) EXPECT_EQ(c.access_key, kRootAccessKey);  // old key signs all
   std::string new_key = r->data["access_key"];
   EXPECT_NE(new_key, kRootAccessKey);
+  EXPECT_EQ(calls[1].params["UserName"], testing::kRootUser);
+  EXPECT_EQ(calls[2].access_key, new_key);  // the proof: the new key signs
+  EXPECT_EQ(calls[3].params["AccessKeyId"], kRootAccessKey);
+  for (size_t i : {0, 1, 3}) EXPECT_EQ(calls[i].access_key, kRootAccessKey);  // IAM: the old key
+  EXPECT_TRUE(sleeps_.empty());
   EXPECT_EQ(r->data.size(), 1u);
   EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
   EXPECT_FALSE(fake_->KeyExists(kRootAccessKey));
@@ -1390,6 +1403,96 @@ TEST_F(AwsEngineTest, RotateRoot) {
   EXPECT_NE(full.status().message().find("Cannot exceed quota for AccessKeysPerUser"),
             std::string::npos);
   EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
+}
+
+// IAM is eventually consistent: the new key may be refused for a while. It is retried, and the
+// old key deleted only once the new one worked and was stored.
+TEST_F(AwsEngineTest, RotateRootWaitsForTheNewKeyToWork) {
+  ConfigureRoot();
+  fake_->RejectNewKeysFor(2);
+  auto r = Write("config/rotate-root", Json::object());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string new_key = r->data["access_key"];
+  EXPECT_EQ(fake_->actions(),
+            (Actions{"GetUser", "CreateAccessKey", "GetCallerIdentity", "GetCallerIdentity",
+                     "GetCallerIdentity", "DeleteAccessKey"}));
+  EXPECT_EQ(sleeps_, (std::vector<int64_t>{250, 500}));
+  EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{new_key});
+}
+
+// A new key that never works is deleted again; config/root keeps the old key, which still works.
+TEST_F(AwsEngineTest, RotateRootKeepsTheOldKeyWhenTheNewOneDoesNotWork) {
+  ConfigureRoot();
+  fake_->RejectNewKeysFor(1000);
+  int64_t start = clock_.NowSeconds();
+  auto r = Write("config/rotate-root", Json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(r.status().message().rfind("timed out after 30s waiting for AWS to accept the new "
+                                       "access key (last error: InvalidClientTokenId: ",
+                                       0),
+            0u)
+      << r.status().message();
+  EXPECT_TRUE(r.status().message().ends_with("; the new key was deleted and the old one kept"))
+      << r.status().message();
+  EXPECT_GE(clock_.NowSeconds() - start, 30);
+  EXPECT_LE(clock_.NowSeconds() - start, 31);
+  auto calls = fake_->calls();
+  ASSERT_GE(calls.size(), 4u);
+  EXPECT_EQ(calls.back().action, "DeleteAccessKey");
+  EXPECT_EQ(calls.back().access_key, kRootAccessKey);
+  std::string new_key = calls.back().params["AccessKeyId"];
+  EXPECT_NE(new_key, kRootAccessKey);
+  EXPECT_EQ(calls[1].action, "CreateAccessKey");
+  for (size_t i = 2; i + 1 < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].action, "GetCallerIdentity");
+    EXPECT_EQ(calls[i].access_key, new_key);
+  }
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{kRootAccessKey});
+  // The engine still works with the old key.
+  fake_->ClearCalls();
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->calls()[0].access_key, kRootAccessKey);
+  // A refusal that is no propagation delay ends the wait at once, the same way.
+  fake_->RejectNewKeysFor(0);
+  fake_->FailNext("GetCallerIdentity", FakeAws::Error("AccessDenied", 403, "no"));
+  fake_->ClearCalls();
+  sleeps_.clear();
+  r = Write("config/rotate-root", Json::object());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "Error verifying the new access key: no; the new key was deleted and the old one "
+            "kept");
+  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{kRootAccessKey});
+  // If even that deletion fails, the error says so (and the old key is still kept).
+  fake_->FailNext("GetCallerIdentity", FakeAws::Error("AccessDenied", 403, "no"));
+  fake_->FailNext("DeleteAccessKey", FakeAws::Error("ServiceFailure", 500, "down"));
+  r = Write("config/rotate-root", Json::object());
+  EXPECT_NE(r.status().message().find("; the old key was kept, but deleting the new key AKIA"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser).size(), 2u);
+}
+
+// A new key that works but cannot be stored is deleted; the old key stays.
+TEST_F(AwsEngineTest, RotateRootKeepsTheOldKeyWhenTheNewOneCannotBeStored) {
+  ConfigureRoot();
+  storage_.fail_puts_of = "config/root";
+  auto r = Write("config/rotate-root", Json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().message(), "error storing new access key: disk full");
+  EXPECT_EQ(fake_->actions(),
+            (Actions{"GetUser", "CreateAccessKey", "GetCallerIdentity", "DeleteAccessKey"}));
+  storage_.fail_puts_of.clear();
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{kRootAccessKey});
 }
 
 // ---------------------------------------------------------------------------------------------
