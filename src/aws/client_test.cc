@@ -562,12 +562,30 @@ class AsyncFakeHttp : public net::HttpClient {
   }
   void Send(net::HttpRequest request, Callback done) override {
     std::lock_guard lock(mu_);
+    if (hold_) {
+      held_.push_back(std::move(done));
+      cv_.notify_all();
+      return;
+    }
+    threads_.emplace_back([this, done] { done(reply_); });
+  }
+  // Holding: calls wait for Release() (so a test knows the caller is suspended by then).
+  void Hold() { hold_ = true; }
+  // Answers the first held call from a new thread (waiting for it to be sent).
+  void Release() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !held_.empty(); });
+    Callback done = std::move(held_.front());
+    held_.erase(held_.begin());
     threads_.emplace_back([this, done] { done(reply_); });
   }
 
  private:
   net::HttpResponse reply_;
   std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  std::vector<Callback> held_;
   std::vector<std::thread> threads_;
 };
 
@@ -605,7 +623,14 @@ TEST(ClientThreadsTest, AsynchronousCompletionsResumeOnTheExecutor) {
   ClientConfig cfg;
   cfg.credentials = {"AKID", "secret", ""};
   auto factory = NewClientFactory(&http, &timer, &executor, nullptr);
-  std::thread::id resumed_on = SyncWait(GetUserThenReportThread(factory->NewIam(cfg)));
+  // The answer comes only once the call is out and its caller suspended (an answer racing the
+  // suspension would let the caller go on inline, which is correct but not what this checks).
+  http.Hold();
+  std::promise<std::thread::id> resumed;
+  StartTask(GetUserThenReportThread(factory->NewIam(cfg)),
+            [&](std::thread::id id) { resumed.set_value(id); });
+  http.Release();
+  std::thread::id resumed_on = resumed.get_future().get();
   EXPECT_EQ(resumed_on, executor.id());
   EXPECT_EQ(executor.posted(), 1);  // the free rate-limiter token did not cost a hop
 }
