@@ -359,7 +359,7 @@ def create_virtual_mfa_device(req):
         acc.tag(User("probe"), tags)
     device = VirtualMfaDevice(serial, os.urandom(40))
     acc.virtual_mfa[serial] = device
-    # Blobs travel base64-encoded; the seed itself is the base32 text authenticator apps take.
+    # Blobs travel base64-encoded; the shared secret itself is the base32 text authenticator apps take.
     return {"VirtualMFADevice": {"SerialNumber": serial,
                                  "Base32StringSeed": base64.b64encode(base64.b32encode(device.seed)).decode(),
                                  "QRCodePNG": base64.b64encode(_png(33, 33)).decode()}}
