@@ -150,6 +150,8 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
           extra.push_back(std::move(p));
         for (auto& p : WrappingPaths()) extra.push_back(std::move(p));
         for (auto& p : quotas_.Paths()) extra.push_back(std::move(p));
+        for (auto& p : UiMountPaths(&mounts_, &router_, &tokens_, &policies_))
+          extra.push_back(std::move(p));
         return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
       });
   mounts_.RegisterBuiltin(

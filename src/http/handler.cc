@@ -506,6 +506,19 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
     auto body = ParseBody(req);
     if (!body.ok()) co_return FromStatus(body.status());
     lr.data = std::move(body).value();
+  } else if (m == "PATCH") {
+    // A JSON merge patch (RFC 7396), as Vault takes it: any other body type is refused.
+    std::string type = req.Header("content-type");
+    if (size_t semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+    type = Trim(type);
+    if (type != "application/merge-patch+json")
+      co_return ErrorResponse(
+          415,
+          {"PATCH requires Content-Type of application/merge-patch+json, got \"" + type + "\""});
+    lr.operation = logical::Operation::kPatch;
+    auto body = ParseBody(req);
+    if (!body.ok()) co_return FromStatus(body.status());
+    lr.data = std::move(body).value();
   } else if (m == "DELETE") {
     lr.operation = logical::Operation::kDelete;
     lr.data = *q;
@@ -535,7 +548,8 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
     co_return HttpResponse{200, WrappedEnvelope(*info)};
   }
   if (r.Empty()) {
-    if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList)
+    if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList ||
+        r.http_status == 404)
       co_return ErrorResponse(404, {});
     co_return HttpResponse{204, ""};
   }
@@ -556,7 +570,7 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
       co_return JsonResponse(200, *env);
     }
   }
-  co_return HttpResponse{200, Envelope(r)};
+  co_return HttpResponse{r.http_status != 0 ? r.http_status : 200, Envelope(r)};
 }
 
 }  // namespace vault::http
