@@ -181,6 +181,35 @@ bool Barrier::Sealed() const {
   return sealed_;
 }
 
+bool Barrier::IsRootKey(std::string_view key) const {
+  std::shared_lock lock(mu_);
+  if (sealed_ || key.size() != root_key_.size() || key.empty()) return false;
+  return CRYPTO_memcmp(key.data(), root_key_.data(), key.size()) == 0;
+}
+
+Task<Status> Barrier::ChangeRootKey(std::string new_root, std::vector<storage::Mutation> also) {
+  struct Wipe {
+    std::string* s;
+    ~Wipe() { Zero(*s); }
+  } wipe{&new_root};
+  if (new_root.size() != crypto::kAesKeySize) co_return InvalidArgument("invalid root key size");
+  AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  Result<std::string> sealed = Internal("keyring not sealed");
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    sealed = SealKeyring(keys_, new_root);
+  }
+  if (!sealed.ok()) co_return sealed.status();
+  also.push_back({kKeyringPath, std::move(sealed).value()});
+  CO_RETURN_IF_ERROR(co_await physical_->Write(std::move(also)));
+  std::unique_lock lock(mu_);
+  if (sealed_) co_return SealedError();
+  Zero(root_key_);
+  root_key_ = new_root;
+  co_return Status::Ok();
+}
+
 Task<Status> Barrier::Rotate() {
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
   CO_ASSIGN_OR_RETURN(Key key, MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));

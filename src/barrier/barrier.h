@@ -44,6 +44,13 @@ class Barrier : public logical::Storage {
   // Forgets every key (zeroized). Idempotent.
   void Seal();
   bool Sealed() const;
+  // Whether `key` is the root key the barrier was unsealed with (compared in constant time).
+  // False while sealed.
+  bool IsRootKey(std::string_view key) const;
+  // Rekey: seals the keyring under `new_root` (32 bytes) instead and stores it in one physical
+  // batch with `also` (the seal configuration of the new shares), so that the stored keyring and
+  // the configuration that unseals it change together. Data keys (terms) stay as they are.
+  Task<Status> ChangeRootKey(std::string new_root, std::vector<storage::Mutation> also);
   // Adds a new key term used for all new writes; old terms still decrypt.
   Task<Status> Rotate();
   struct KeyStatus {

@@ -210,6 +210,7 @@ Task<Status> Core::PostUnsealLocked() {
 
 void Core::PreSealLocked() {
   active_ = false;  // first: requests from now on are refused as sealed
+  GenerateRootCancel();
   StopBackground();
   expiration_->Stop();
   audit_.Unload();
