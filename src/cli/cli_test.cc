@@ -325,6 +325,9 @@ TEST(Format, ApiErrorShape) {
   EXPECT_EQ(
       FormatApiError("GET", "http://h/v1/x", 502, "Bad Gateway\n"),
       "Error making API request.\n\nURL: GET http://h/v1/x\nCode: 502. Errors:\n\nBad Gateway");
+  // A JSON object without "errors" (a KV version 2 404 with the secret) has no bullets.
+  EXPECT_EQ(FormatApiError("PATCH", "http://h/v1/x", 404, R"({"data":{"version":5}})"),
+            "Error making API request.\n\nURL: PATCH http://h/v1/x\nCode: 404. Errors:");
 }
 
 TEST(Format, SealStatusRows) {
@@ -975,6 +978,35 @@ TEST(HttpClientTest, ReadsErrorsAndFollows307WithSameMethodAndBody) {
     EXPECT_EQ(raw.rfind("PUT /v1/sys/renew/x HTTP/1.1\r\n", 0), 0u) << raw;
     EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), R"({"increment":60})");
   }
+}
+
+TEST(HttpClientTest, MergePatchContentTypeAndA404BodyReachTheCaller) {
+  const std::string body = R"({"data":{"data":null,"metadata":{"version":5}}})";
+  LoopbackServer server(
+      {CannedResponse(404, "Not Found", body), CannedResponse(404, "Not Found", body)});
+  HttpClient client(HttpClientOptions{});
+  ApiClient api(server.address(), "t", &client);
+  auto any = api.RequestAnyStatus("PATCH", "secret/data/app", Json{{"data", {{"a", "1"}}}}, {},
+                                  {{"Content-Type", "application/merge-patch+json"}});
+  auto plain = api.Request("GET", "secret/data/app");
+  server.Join();
+  ASSERT_TRUE(any.ok()) << any.status().message();
+  EXPECT_EQ(any->status, 404);
+  EXPECT_EQ(any->body, body);
+  EXPECT_EQ(any->json["data"]["metadata"]["version"], 5);
+  EXPECT_EQ(any->error.code(), StatusCode::kNotFound);
+  EXPECT_EQ(any->error.message(), "Error making API request.\n\nURL: PATCH " + server.address() +
+                                      "/v1/secret/data/app\nCode: 404. Errors:");
+  // Request() reports the same answer as an error only.
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.status().code(), StatusCode::kNotFound);
+
+  ASSERT_EQ(server.requests().size(), 2u);
+  const std::string& raw = server.requests()[0];
+  EXPECT_EQ(raw.rfind("PATCH /v1/secret/data/app HTTP/1.1\r\n", 0), 0u) << raw;
+  EXPECT_NE(raw.find("Content-Type: application/merge-patch+json\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("application/json"), std::string::npos) << raw;
+  EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), R"({"data":{"a":"1"}})");
 }
 
 TEST(HttpClientTest, BodylessPutSendsZeroContentLength) {

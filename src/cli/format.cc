@@ -295,10 +295,14 @@ std::string FormatApiError(std::string_view method, std::string_view url, int st
                     std::string(url) + "\nCode: " + std::to_string(status) + ". " +
                     (status == 307 ? "Warnings" : "Errors") + ":\n\n";
   auto parsed = ParseJson(body);
-  if (parsed.ok() && parsed->is_object() && parsed->contains("errors") &&
-      (*parsed)["errors"].is_array()) {
+  if (parsed.ok() && parsed->is_object()) {
+    // A JSON object is decoded for its "errors"; without them (a 404 carrying a secret) there
+    // is nothing to list.
     std::vector<std::string> bullets;
-    for (const Json& e : (*parsed)["errors"]) bullets.push_back("* " + FormatGoValue(e));
+    const Json& errors = Member(*parsed, "errors");
+    if (errors.is_array()) {
+      for (const Json& e : errors) bullets.push_back("* " + FormatGoValue(e));
+    }
     out += Join(bullets, "\n");
   } else {
     out += Trim(body);

@@ -63,8 +63,8 @@ std::optional<std::string> SecretField(const Json& secret, std::string_view fiel
 //   Code: 403. Errors:
 //
 //   * permission denied
-// `body` is the raw response body; its "errors" array gives the bullets, a non-JSON body is
-// shown verbatim.
+// `body` is the raw response body; the "errors" array of a JSON object gives the bullets (none
+// when it has no such array), anything else is shown verbatim.
 std::string FormatApiError(std::string_view method, std::string_view url, int status,
                            std::string_view body);
 
