@@ -285,17 +285,14 @@ int Invocation::OutputSecret(const Json& secret) {
     PrintJson(secret);
     return 0;
   }
-  Print(FormatSecretTable(secret));
   PrintWarnings(secret);
+  if (!SecretRows(secret).empty()) Print(FormatSecretTable(secret));
   return 0;
 }
 
 void Invocation::PrintWarnings(const Json& secret) {
-  const Json* warnings =
-      secret.is_object() && secret.contains("warnings") ? &secret["warnings"] : nullptr;
-  if (warnings != nullptr && warnings->is_array() && !warnings->empty()) {
-    Err() << "\nWARNING! The following warnings were returned from Vault:\n\n";
-    for (const Json& w : *warnings) Err() << "  * " << FormatGoValue(w) << "\n\n";
+  if (secret.is_object() && secret.contains("warnings")) {
+    Err() << FormatWarnings(secret["warnings"]);
   }
 }
 

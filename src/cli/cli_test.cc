@@ -356,6 +356,56 @@ TEST(Format, WrapAtLength) {
   EXPECT_EQ(wrapped, std::string(70, 'a') + "\nbbbbbbbbbbbb cc");
 }
 
+TEST(Format, WarningsWrapWithMinimumRaggedness) {
+  // A greedy wrap would give "aaa bb / cc / ddddd".
+  EXPECT_EQ(WrapMinimumRaggedness("aaa bb cc ddddd", 6), "aaa\nbb cc\nddddd");
+  EXPECT_EQ(WrapMinimumRaggedness("one", 1), "one");
+  EXPECT_EQ(
+      FormatWarnings(Json::parse(
+          R"(["Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv get' for this operation.","short"])")),
+      "WARNING! The following warnings were returned from Vault:\n\n"
+      "  * Invalid path for a versioned K/V secrets engine. See the API docs "
+      "for the\n"
+      "  appropriate API endpoints to use. If using the Vault CLI, use 'vault "
+      "kv get'\n"
+      "  for this operation.\n\n"
+      "  * short\n\n");
+  EXPECT_EQ(FormatWarnings(Json()), "");
+  EXPECT_EQ(FormatWarnings(Json::array()), "");
+}
+
+TEST(Format, SecretJsonInTheOrderOfVaultsSecret) {
+  Json secret = Json::parse(
+      R"({"auth":null,"data":{"data":{"html":"<a&b>"}},"lease_duration":0,
+      "lease_id":"","renewable":false,"request_id":"r1","warnings":null,"wrap_info":null,
+      "mount_type":"kv"})");
+  EXPECT_EQ(FormatSecretJson(secret),
+            "{\n"
+            "  \"request_id\": \"r1\",\n"
+            "  \"lease_id\": \"\",\n"
+            "  \"lease_duration\": 0,\n"
+            "  \"renewable\": false,\n"
+            "  \"data\": {\n"
+            "    \"data\": {\n"
+            "      \"html\": \"\\u003ca\\u0026b\\u003e\"\n"
+            "    }\n"
+            "  },\n"
+            "  \"warnings\": null,\n"
+            "  \"mount_type\": \"kv\"\n"
+            "}");
+  EXPECT_EQ(FormatSecretJson(Json::parse(R"({"warnings":["w"]})")),
+            "{\n"
+            "  \"request_id\": \"\",\n"
+            "  \"lease_id\": \"\",\n"
+            "  \"lease_duration\": 0,\n"
+            "  \"renewable\": false,\n"
+            "  \"data\": null,\n"
+            "  \"warnings\": [\n"
+            "    \"w\"\n"
+            "  ]\n"
+            "}");
+}
+
 // ---- commands against a fake environment ----------------------------------------------------
 
 TEST_F(CommandTest, ReadPrintsTheSecretTableAndSendsHeaders) {
@@ -506,7 +556,14 @@ TEST_F(CommandTest, WriteWithResponsePrintsItAndErrorsArePrefixed) {
   env_.transport.Reply(200, R"({"lease_id":"","data":{"sts":"x"},"warnings":["careful"]})");
   EXPECT_EQ(Run({"write", "aws/sts/deploy", "ttl=1h"}), 0);
   EXPECT_EQ(Out(), "Key    Value\n---    -----\nsts    x\n");
-  EXPECT_NE(Err().find("* careful"), std::string::npos);
+  EXPECT_EQ(Err(), "WARNING! The following warnings were returned from Vault:\n\n  * careful\n\n");
+
+  // Warnings and nothing else: no empty table.
+  env_.transport.Reply(200, R"({"lease_id":"","data":null,"warnings":["only this"]})");
+  EXPECT_EQ(Run({"write", "aws/sts/deploy", "ttl=1h"}), 0);
+  EXPECT_EQ(Out(), "");
+  EXPECT_EQ(Err(),
+            "WARNING! The following warnings were returned from Vault:\n\n  * only this\n\n");
 
   env_.transport.Reply(400, R"({"errors":["missing region"]})");
   EXPECT_EQ(Run({"write", "aws/config/root", "a=b"}), 1);
