@@ -914,6 +914,16 @@ TEST_F(CommandTest, TopLevelHelpAndUnknownCommands) {
   EXPECT_EQ(Run({"secrets"}), 2);
   EXPECT_NE(Err().find("enable"), std::string::npos);
   EXPECT_EQ(Run({"secrets", "frob"}), 2);
+  // Subcommands sorted, their column as wide as the longest name needs.
+  EXPECT_EQ(Run({"token", "-h"}), 0);
+  EXPECT_EQ(Out(),
+            "Usage: vault token <subcommand> [options] [args]\n\n"
+            "Subcommands:\n"
+            "    capabilities    Print capabilities of a token on a path\n"
+            "    create          Create a new token\n"
+            "    lookup          Display information about a token\n"
+            "    renew           Renew a token lease\n"
+            "    revoke          Revoke a token and its children\n");
   EXPECT_TRUE(env_.transport.requests.empty());
 }
 

@@ -26,6 +26,9 @@ struct CommandSpec {
   std::string synopsis;    // one line for the listing
   int (*run)(Invocation& inv) = nullptr;
   bool legacy = false;  // a 0.x spelling, listed separately in the help
+  // The help text between the usage line and the options: "" prints the synopsis. Each line
+  // indented by two spaces and ending in a newline.
+  std::string description;
 };
 
 // Every command, in listing order (defined in commands_*.cc, assembled in cli.cc).
