@@ -662,6 +662,23 @@ TEST_F(CommandTest, MountCommandsBothSpellings) {
   EXPECT_EQ(Out(), "Success! Tuned the secrets engine at: aws/\n");
 }
 
+TEST_F(CommandTest, SecretsEnableSendsTheKvVersionAsAnInteger) {
+  EXPECT_EQ(Run({"secrets", "enable", "-version=2", "kv"}), 0);
+  EXPECT_EQ(LastRequest().url, "http://127.0.0.1:8200/v1/sys/mounts/kv");
+  EXPECT_EQ(LastBody(), Json::parse(R"({"type":"kv","description":"","config":{},
+      "options":{"version":"2"}})"));
+  EXPECT_EQ(Run({"secrets", "enable", "-version=2", "kv-v2"}), 0);
+  EXPECT_EQ(LastRequest().url, "http://127.0.0.1:8200/v1/sys/mounts/kv-v2");
+  EXPECT_EQ(LastBody(), Json::parse(R"({"type":"kv-v2","description":"","config":{},
+      "options":{"version":"2"}})"));
+  EXPECT_EQ(Out(), "Success! Enabled the kv-v2 secrets engine at: kv-v2/\n");
+  // 0 is not sent; a version must be a number.
+  EXPECT_EQ(Run({"secrets", "enable", "-path=old", "-version=0", "kv"}), 0);
+  EXPECT_FALSE(LastBody().contains("options"));
+  EXPECT_EQ(Run({"secrets", "enable", "-version=two", "kv"}), 2);
+  EXPECT_EQ(Err().rfind("invalid value \"two\" for flag -version: parse error\n", 0), 0u);
+}
+
 TEST_F(CommandTest, MountListings) {
   const char* mounts = R"({"aws/":{"type":"aws","description":"","accessor":"aws_1",
       "config":{"default_lease_ttl":3600,"max_lease_ttl":0}},
