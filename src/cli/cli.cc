@@ -21,10 +21,16 @@ struct Group {
 
 // Command groups of today's CLI ("vault secrets enable ...").
 constexpr Group kGroups[] = {
-    {"audit", "Interact with audit devices"},          {"lease", "Interact with leases"},
-    {"operator", "Perform operator-specific tasks"},   {"policy", "Interact with policies"},
-    {"secrets", "Interact with secrets engines"},      {"token", "Interact with tokens"},
-    {"kv", "Interact with Vault's Key-Value storage"}, {"auth", "Interact with auth methods"},
+    {"audit", "Interact with audit devices"},
+    {"lease", "Interact with leases"},
+    {"operator", "Perform operator-specific tasks"},
+    {"policy", "Interact with policies"},
+    {"secrets", "Interact with secrets engines"},
+    {"token", "Interact with tokens"},
+    {"kv", "Interact with Vault's Key-Value storage"},
+    {"auth", "Interact with auth methods"},
+    // A group inside a group: "vault kv metadata get".
+    {"kv metadata", "Interact with Vault's Key-Value storage"},
 };
 
 bool IsGroup(const std::string& name) {
