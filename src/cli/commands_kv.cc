@@ -155,8 +155,7 @@ int CmdPathHelp(Invocation& inv) {
 // commands_kv2.cc. Errors after the preflight exit with 2, as Vault's kv commands do.
 
 constexpr char kMountUsage[] =
-    "Where the KV engine is mounted. With it, the argument is the secret's path in the mount; "
-    "without it, the argument is the mount path and the secret path together.";
+    "The KV mount; the argument is then the path inside it (\"-mount=secret foo\").";
 
 int CmdKvGet(Invocation& inv) {
   int64_t version = 0;

@@ -15,8 +15,7 @@ namespace vault::cli {
 namespace {
 
 constexpr char kMountUsage[] =
-    "Where the KV engine is mounted. With it, the argument is the secret's path in the mount; "
-    "without it, the argument is the mount path and the secret path together.";
+    "The KV mount; the argument is then the path inside it (\"-mount=secret foo\").";
 
 const HttpHeaders kMergePatch = {{"Content-Type", "application/merge-patch+json"}};
 
