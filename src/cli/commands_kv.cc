@@ -154,14 +154,11 @@ int CmdPathHelp(Invocation& inv) {
 // and print the secret's path and version metadata. The version 2 only commands are in
 // commands_kv2.cc. Errors after the preflight exit with 2, as Vault's kv commands do.
 
-constexpr char kMountUsage[] =
-    "The KV mount; the argument is then the path inside it (\"-mount=secret foo\").";
-
 int CmdKvGet(Invocation& inv) {
   int64_t version = 0;
   std::string mount;
   inv.flags().Int("version", &version, "The version to read (KV version 2; 0: the latest).");
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   KvPath kv;
@@ -221,7 +218,7 @@ int CmdKvPut(Invocation& inv) {
   inv.flags().Int("cas", &cas,
                   "Check-and-set (KV version 2): write only if the secret's current version is "
                   "this one (0: only if it does not exist). -1: no check.");
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (inv.args().empty()) return inv.UsageError("Not enough arguments (expected >1, got 0)");
   if (inv.args().size() == 1) return inv.Fail("Must supply data");
@@ -248,7 +245,7 @@ int CmdKvPut(Invocation& inv) {
 
 int CmdKvList(Invocation& inv) {
   std::string mount;
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   // With -mount the path may be left out: the mount's top level.
   std::vector<std::string> args = inv.args();
@@ -309,7 +306,7 @@ int CmdKvDelete(Invocation& inv) {
   inv.flags().StringList("versions", &versions,
                          "Versions to delete (KV version 2), comma-separated or repeated; "
                          "without it, the latest version.");
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   KvPath kv;

@@ -14,9 +14,6 @@
 namespace vault::cli {
 namespace {
 
-constexpr char kMountUsage[] =
-    "The KV mount; the argument is then the path inside it (\"-mount=secret foo\").";
-
 const HttpHeaders kMergePatch = {{"Content-Type", "application/merge-patch+json"}};
 
 // Prints "Error writing data to <path>: <error>" (and the secret a 404 carried); returns 2.
@@ -141,7 +138,7 @@ int CmdKvPatch(Invocation& inv) {
   inv.flags().String("method", &method,
                      "\"patch\": an HTTP PATCH only; \"rw\": read, merge locally, write. Default: "
                      "PATCH, then read/write if the server or the policy refuses PATCH.");
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   inv.flags().StringList("remove-data", &remove_data, "A key to remove (repeatable).");
   if (auto rc = inv.ParseFlags()) return *rc;
   if (inv.args().empty()) return inv.UsageError("Not enough arguments (expected >1, got 0)");
@@ -179,7 +176,7 @@ int CmdKvRollback(Invocation& inv) {
   int64_t version = 0;
   std::string mount;
   inv.flags().Int("version", &version, "The version to make current again (required).");
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (inv.args().size() != 1) {
     return inv.UsageError("Invalid number of arguments (expected 1, got " +
@@ -251,7 +248,7 @@ int VersionsCommand(Invocation& inv, const char* prefix, const std::string& refu
   std::string mount;
   inv.flags().StringList("versions", &versions,
                          "The versions to " + verb + ", comma-separated or repeated (required).");
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   if (versions.empty()) {
@@ -285,7 +282,7 @@ int CmdKvDestroy(Invocation& inv) {
 
 int CmdKvMetadataGet(Invocation& inv) {
   std::string mount;
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   KvPath kv;
@@ -353,7 +350,7 @@ struct MetadataFlags {
                        "unset: the mount's setting).");
     inv.flags().Map("custom-metadata", &custom_metadata,
                     "A key=value of version-agnostic metadata about the secret (repeatable).");
-    inv.flags().String("mount", &mount, kMountUsage);
+    inv.flags().String("mount", &mount, kKvMountUsage);
   }
 
   // The body members the flags set: max_versions (>= 0), cas_required (when given),
@@ -415,7 +412,7 @@ int CmdKvMetadataPatch(Invocation& inv) {
 
 int CmdKvMetadataDelete(Invocation& inv) {
   std::string mount;
-  inv.flags().String("mount", &mount, kMountUsage);
+  inv.flags().String("mount", &mount, kKvMountUsage);
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   KvPath kv;

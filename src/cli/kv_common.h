@@ -35,6 +35,10 @@ std::string AddPrefixToKvPath(std::string_view path, std::string_view mount_path
 // Vault's kvParseVersionsFlags: every -versions value split on ',' and each piece trimmed.
 std::vector<std::string> ParseKvVersions(const std::vector<std::string>& values);
 
+// The usage line of every kv command's -mount flag.
+inline constexpr char kKvMountUsage[] =
+    "The KV mount; the argument is then the path inside it (\"-mount=secret foo\").";
+
 // ---- preflight --------------------------------------------------------------------------------
 
 // The answer of `GET sys/internal/ui/mounts/<path>`.
