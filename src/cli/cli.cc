@@ -132,6 +132,7 @@ const std::vector<CommandSpec>& AllCommands() {
     std::vector<CommandSpec> all;
     AppendKvCommands(&all);
     AppendSysCommands(&all);
+    AppendOperatorCommands(&all);
     AppendTokenCommands(&all);
     return all;
   }();

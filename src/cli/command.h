@@ -37,6 +37,8 @@ void AppendKvCommands(std::vector<CommandSpec>* out);
 // The kv commands that need a KV version 2 mount (commands_kv2.cc; AppendKvCommands adds them).
 void AppendKv2Commands(std::vector<CommandSpec>* out);
 void AppendSysCommands(std::vector<CommandSpec>* out);
+// operator rekey, operator generate-root (commands_operator.cc).
+void AppendOperatorCommands(std::vector<CommandSpec>* out);
 void AppendTokenCommands(std::vector<CommandSpec>* out);
 // vault auth list / the 0.x `vault auth -methods` (commands_sys.cc).
 int ListAuthMethods(Invocation& inv, bool detailed);
