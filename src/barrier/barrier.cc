@@ -181,6 +181,26 @@ bool Barrier::Sealed() const {
   return sealed_;
 }
 
+// Whether the stored keyring opens with `root`: a node whose root key went stale (another node
+// rekeyed) must not store a keyring sealed under it.
+Task<Status> Barrier::CheckStoredRootKey(std::string root) {
+  struct Wipe {
+    std::string* s;
+    ~Wipe() { Zero(*s); }
+  } wipe{&root};
+  CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(kKeyringPath));
+  if (!raw) co_return Internal("keyring not found");
+  auto key = crypto::AesGcmKey::Create(root);
+  if (!key.ok()) co_return key.status();
+  auto plain = OpenWith(**key, kKeyringPath, *raw);
+  if (!plain.ok())
+    co_return InvalidArgument(
+        "the keyring was rekeyed by another node: seal and unseal this node with the new key "
+        "shares first");
+  Zero(plain.value());
+  co_return Status::Ok();
+}
+
 bool Barrier::IsRootKey(std::string_view key) const {
   std::shared_lock lock(mu_);
   if (sealed_ || key.size() != root_key_.size() || key.empty()) return false;
@@ -194,6 +214,13 @@ Task<Status> Barrier::ChangeRootKey(std::string new_root, std::vector<storage::M
   } wipe{&new_root};
   if (new_root.size() != crypto::kAesKeySize) co_return InvalidArgument("invalid root key size");
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  std::string current;
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    current = root_key_;
+  }
+  CO_RETURN_IF_ERROR(co_await CheckStoredRootKey(std::move(current)));
   Result<std::string> sealed = Internal("keyring not sealed");
   {
     std::shared_lock lock(mu_);
@@ -212,6 +239,13 @@ Task<Status> Barrier::ChangeRootKey(std::string new_root, std::vector<storage::M
 
 Task<Status> Barrier::Rotate() {
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  std::string current;
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    current = root_key_;
+  }
+  CO_RETURN_IF_ERROR(co_await CheckStoredRootKey(std::move(current)));
   CO_ASSIGN_OR_RETURN(Key key, MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));
   uint32_t term = 0;
   Result<std::string> sealed = Internal("keyring not sealed");

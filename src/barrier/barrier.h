@@ -80,6 +80,8 @@ class Barrier : public logical::Storage {
     std::shared_ptr<const crypto::AesGcmKey> aead;  // value's prepared cipher contexts
   };
   static Result<Key> MakeKey(std::string value, int64_t install_time);
+  // OK when the stored keyring opens with `root` (the caller holds keyring_mu_).
+  Task<Status> CheckStoredRootKey(std::string root);
   // The keyring holding `keys` (and `extra` at term `extra_term`, when set) under `root_key`,
   // sealed for storage at kKeyringPath.
   static Result<std::string> SealKeyring(const std::map<uint32_t, Key>& keys,

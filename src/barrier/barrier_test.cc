@@ -196,5 +196,28 @@ TEST_F(BarrierTest, RekeyWithVerificationChangesNothingUntilVerified) {
   EXPECT_TRUE(barrier_.IsRootKey(*crypto::ShamirCombine({done->keys[0], done->keys[1]})));
 }
 
+TEST_F(BarrierTest, ANodeWithAStaleRootKeyStoresNoKeyring) {
+  auto old = SyncWait(seal_.Initialize(1, 1));
+  ASSERT_TRUE(old.ok());
+  // A second node on the same storage (an HA standby), unsealed with the old share.
+  Barrier standby(&physical_, &clock_);
+  SealManager standby_seal(&physical_, &standby);
+  ASSERT_TRUE(SyncWait(standby_seal.SubmitShare((*old)[0])).ok());
+  auto started = SyncWait(seal_.RekeyInit(1, 1, false));
+  auto done = SyncWait(seal_.RekeySubmit((*old)[0], started->nonce));
+  ASSERT_TRUE(done.ok() && done->complete);
+  // Its root key is stale: a rotation there would seal the keyring under it.
+  auto rotated = SyncWait(standby.Rotate());
+  EXPECT_FALSE(rotated.ok());
+  EXPECT_NE(rotated.message().find("rekeyed by another node"), std::string::npos);
+  EXPECT_TRUE(SyncWait(barrier_.Rotate()).ok());
+  Barrier fresh(&physical_, &clock_);
+  SealManager fresh_seal(&physical_, &fresh);
+  EXPECT_FALSE(SyncWait(fresh_seal.SubmitShare((*old)[0])).ok());
+  auto opened = SyncWait(fresh_seal.SubmitShare(done->keys[0]));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened->sealed);
+}
+
 }  // namespace
 }  // namespace vault::barrier
