@@ -150,6 +150,7 @@ Task<Status> Barrier::Unseal(std::string root_key) {
   }
   std::unique_lock lock(mu_);
   keys_ = std::move(keys);
+  if (active != active_term_) encryptions_.store(0, std::memory_order_relaxed);
   active_term_ = active;
   root_key_ = root_key;
   sealed_ = false;
@@ -269,18 +270,21 @@ Task<Status> Barrier::Rotate() {
   }
   keys_[term] = std::move(key);
   active_term_ = term;
+  encryptions_.store(0, std::memory_order_relaxed);
   co_return Status::Ok();
 }
 
 Result<Barrier::KeyStatus> Barrier::ActiveKeyStatus() const {
   std::shared_lock lock(mu_);
   if (sealed_) return SealedError();
-  return KeyStatus{active_term_, keys_.at(active_term_).install_time};
+  return KeyStatus{active_term_, keys_.at(active_term_).install_time,
+                   encryptions_.load(std::memory_order_relaxed)};
 }
 
 Result<std::string> Barrier::Encrypt(std::string_view path, std::string_view plaintext) const {
   std::shared_lock lock(mu_);
   if (sealed_) return SealedError();
+  encryptions_.fetch_add(1, std::memory_order_relaxed);
   return SealWith(*keys_.at(active_term_).aead, active_term_, path, plaintext);
 }
 

@@ -5,6 +5,7 @@
 // moved to another path. Paths are not encrypted. Only core/seal-config is stored in clear.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -56,6 +57,7 @@ class Barrier : public logical::Storage {
   struct KeyStatus {
     uint32_t term;
     int64_t install_time_nanos;
+    int64_t encryptions;  // under the active term since this node unsealed (or rotated)
   };
   Result<KeyStatus> ActiveKeyStatus() const;
 
@@ -96,6 +98,8 @@ class Barrier : public logical::Storage {
   mutable std::shared_mutex mu_;
   bool sealed_ GUARDED_BY(mu_) = true;
   std::string root_key_ GUARDED_BY(mu_);
+  // Encryptions under the active term since unseal or rotation (a relaxed counter: no lock).
+  mutable std::atomic<int64_t> encryptions_{0};
   std::map<uint32_t, Key> keys_ GUARDED_BY(mu_);
   uint32_t active_term_ GUARDED_BY(mu_) = 0;
 };

@@ -151,6 +151,9 @@ class Core {
   // The background pass's token expiry, run now on the calling thread (which may block): tests
   // move a fake clock and call this instead of waiting for the next pass.
   Status RevokeExpiredTokensNow();
+  // Rotates the barrier key when sys/rotate/config says it is due (the background pass does this
+  // every second on the active node; tests move a fake clock and call it). May block.
+  void MaybeRotateBarrierKey();
   // Rollback passes (every mount's rollback) that have finished since start.
   int64_t RollbackPassesDone() const { return rollback_passes_done_.load(); }
 
@@ -204,6 +207,17 @@ class Core {
   void ScopeToMount(logical::Request& req, const Mount& mount) const;
   // Routes a lease's renew/revoke to its engine (the expiration manager's Dispatch).
   Task<Result<logical::Response>> DispatchLease(logical::Request& req);
+  // Automatic barrier key rotation (core/rotation.cc): sys/rotate/config, loaded at unseal and
+  // checked on every background pass of the active node.
+  struct RotationConfig {
+    int64_t max_operations = 3865470566LL;
+    int64_t interval = 0;  // seconds; 0 = no time-based rotation
+    bool enabled = true;
+  };
+  Task<Status> LoadRotationConfig();
+  std::vector<logical::Path> RotationPaths();
+  std::mutex rotation_mu_;
+  RotationConfig rotation_ GUARDED_BY(rotation_mu_);
   void StartBackground();
   void StopBackground();
   // The background thread: the engines' rollbacks every rollback_interval_ms and, each second,

@@ -267,7 +267,7 @@ Path KeyStatusPath(barrier::Barrier* barrier) {
     ASSIGN_OR_RETURN(auto ks, barrier->ActiveKeyStatus());
     return Response::WithData({{"term", ks.term},
                                {"install_time", FormatRfc3339Nano(ks.install_time_nanos)},
-                               {"encryptions", 0}});
+                               {"encryptions", ks.encryptions}});
   };
   return p;
 }
@@ -301,9 +301,10 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
       std::move(paths),
       // Changes under mounts/*, policy/* and policies/acl/* need sudo too: see
       // kSysWriteRootPaths in core.
-      std::vector<std::string>{"remount", "rotate", "auth/*", "audit", "audit/*", "revoke-prefix/*",
-                               "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*",
-                               "leases/lookup/*", "raw", "raw/*", "seal", "step-down"});
+      std::vector<std::string>{"remount", "rotate", "rotate/config", "auth/*", "audit", "audit/*",
+                               "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*",
+                               "leases/revoke-force/*", "leases/lookup/*", "raw", "raw/*", "seal",
+                               "step-down"});
   // Vault serves these without a token check; unwrap and the UI's mount paths check the
   // caller's token themselves.
   backend->SetUnauthenticatedPaths(
