@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan clean
+.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan package clean
 
 deps:
 	@bash scripts/install-deps
@@ -54,6 +54,11 @@ e2e-asan: deps
 	rm -f build-asan/asan.*
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(abspath build-asan)/asan VAULT_BIN=$(abspath build-asan/vault) $(PY) -m pytest -q tests/e2e
 	@if ls build-asan/asan.* >/dev/null 2>&1; then cat build-asan/asan.*; echo "ASan reported errors"; exit 1; fi
+
+# A Debian package (build/vault-cpp_<version>_amd64.deb): the binary, /etc/vault-cpp/vault.hcl
+# and a hardened systemd unit (packaging/). Install: apt install ./build/vault-cpp_*.deb
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)
