@@ -5,16 +5,24 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstring>
 #include <optional>
 #include <random>
 
+#include "util/metrics.h"
 #include "util/random.h"
 
 namespace vault::aws {
 
 namespace {
+
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 constexpr char kFormContentType[] = "application/x-www-form-urlencoded; charset=utf-8";
 
@@ -211,8 +219,16 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
     net::HttpRequest http = fresh ? std::move(query.http) : self->Signed(query.body, now);
     signed_ahead = false;
 
+    const int64_t sent_ns = MonotonicNanos();
     Result<net::HttpResponse> reply = co_await AwaitVia<Result<net::HttpResponse>>(
         ex, [&](auto cb) { self->deps_.http->Send(std::move(http), cb); });
+    // vault.aws.call{service, action, outcome}: every attempt, with the time AWS took.
+    auto record = [&](const char* outcome) {
+      metrics::Registry::Get()
+          .GetSummary("vault.aws.call",
+                      {{"service", o.service}, {"action", action}, {"outcome", outcome}})
+          ->Observe(static_cast<double>(MonotonicNanos() - sent_ns) / 1e6);
+    };
 
     AwsError err;
     if (!reply.ok()) {
@@ -220,6 +236,7 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
       err.message = reply.status().message();
       err.http_status = 0;
     } else if (reply->status >= 200 && reply->status < 300) {
+      record("ok");
       self->limiter_->OnSuccess();
       Result<XmlElement> doc = ParseXml(reply->body);
       if (doc.ok() && doc->name() == want_root) co_return std::move(doc).value();
@@ -237,6 +254,7 @@ Task<Outcome<XmlElement>> QueryClient::Send(std::shared_ptr<QueryClient> self,
     }
 
     bool throttled = IsThrottlingCode(err.code) || err.http_status == 429;
+    record(throttled ? "throttled" : "error");
     if (throttled) {
       self->limiter_->OnThrottle();
     } else if (err.http_status != 0) {

@@ -7,6 +7,7 @@
 #include "crypto/aead.h"
 #include "util/encoding.h"
 #include "util/json.h"
+#include "util/metrics.h"
 #include "util/random.h"
 
 namespace vault::barrier {
@@ -300,6 +301,8 @@ Result<std::string> Barrier::Decrypt(std::string_view path, std::string_view cip
 }
 
 Task<Result<std::optional<std::string>>> Barrier::Get(std::string_view key) {
+  static metrics::Summary* timing = metrics::Registry::Get().GetSummary("vault.barrier.get");
+  metrics::Timer timer(timing);
   if (Sealed()) co_return SealedError();
   CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(key));
   if (!raw) co_return std::optional<std::string>();
@@ -308,6 +311,8 @@ Task<Result<std::optional<std::string>>> Barrier::Get(std::string_view key) {
 }
 
 Task<Status> Barrier::Put(std::string_view key, std::string_view value) {
+  static metrics::Summary* timing = metrics::Registry::Get().GetSummary("vault.barrier.put");
+  metrics::Timer timer(timing);
   if (key == kKeyringPath) co_return InvalidArgument("reserved path");
   CO_ASSIGN_OR_RETURN(std::string ct, Encrypt(key, value));
   Status st = co_await physical_->Put(key, ct);
@@ -315,6 +320,8 @@ Task<Status> Barrier::Put(std::string_view key, std::string_view value) {
 }
 
 Task<Status> Barrier::Delete(std::string_view key) {
+  static metrics::Summary* timing = metrics::Registry::Get().GetSummary("vault.barrier.delete");
+  metrics::Timer timer(timing);
   if (Sealed()) co_return SealedError();
   Status st = co_await physical_->Delete(key);
   co_return st;
@@ -342,6 +349,8 @@ Task<Status> Barrier::ScanKeys(std::string_view prefix,
 }
 
 Task<Result<std::vector<std::string>>> Barrier::List(std::string_view prefix) {
+  static metrics::Summary* timing = metrics::Registry::Get().GetSummary("vault.barrier.list");
+  metrics::Timer timer(timing);
   if (Sealed()) co_return SealedError();
   Result<std::vector<std::string>> r = co_await physical_->List(prefix);
   co_return r;

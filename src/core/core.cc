@@ -9,6 +9,7 @@
 #include "core/system_backend.h"
 #include "core/token_backend.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/thread_attrs.h"
 #include "util/thread_pool.h"
 
@@ -153,6 +154,7 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
         for (auto& p : UiMountPaths(&mounts_, &router_, &tokens_, &policies_))
           extra.push_back(std::move(p));
         for (auto& p : RotationPaths()) extra.push_back(std::move(p));
+        for (auto& p : MetricsPaths()) extra.push_back(std::move(p));
         return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
       });
   mounts_.RegisterBuiltin(
@@ -162,9 +164,11 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
             [this](const TokenEntry& t, const std::string& p) { return HasSudo(t, p); },
             [this](const TokenEntry& t) { return LoginRenewalMaxTtl(t); }, clock_);
       });
+  RegisterGauges();
 }
 
 Core::~Core() {
+  UnregisterGauges();
   StopHa();  // an active node steps down and gives the lock up: a standby takes over at once
   PreSealLocked();
   seal_.Seal();
@@ -306,7 +310,25 @@ struct CountedRequest {
 };
 }  // namespace
 
+namespace {
+// Times a request into vault.core.handle_request and counts it in flight.
+struct RequestMetrics {
+  std::atomic<int64_t>* in_flight;
+  metrics::Timer timer;
+  explicit RequestMetrics(std::atomic<int64_t>* n)
+      : in_flight(n), timer([] {
+          static metrics::Summary* s =
+              metrics::Registry::Get().GetSummary("vault.core.handle_request");
+          return s;
+        }()) {
+    in_flight->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~RequestMetrics() { in_flight->fetch_sub(1, std::memory_order_relaxed); }
+};
+}  // namespace
+
 Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) {
+  RequestMetrics request_metrics(&in_flight_);
   const std::string full_path = req.path;
   std::shared_ptr<const Mount> mount;
   CountedRequest counted;

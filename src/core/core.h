@@ -215,6 +215,11 @@ class Core {
     bool enabled = true;
   };
   Task<Status> LoadRotationConfig();
+  // sys/metrics and core's gauges (core/metrics.cc).
+  std::vector<logical::Path> MetricsPaths();
+  void RegisterGauges();
+  void UnregisterGauges();
+  std::atomic<int64_t> in_flight_{0};  // requests in HandleRequestAsync
   std::vector<logical::Path> RotationPaths();
   std::mutex rotation_mu_;
   RotationConfig rotation_ GUARDED_BY(rotation_mu_);

@@ -233,6 +233,7 @@ void ExpirationManager::Start() {
   if (running_) return;
   running_ = true;
   restored_ = false;
+  live_ = 0;
   inflight_ = 0;
   uncommitted_ = 0;
   uint64_t gen = ++generation_;
@@ -421,6 +422,7 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
     spdlog::error("expiration: restoring leases failed: {}", st.message());
     return;
   }
+  live_ += count;
   RestoreRevokeRequests();
   {
     std::lock_guard lock(mu_);
@@ -744,6 +746,7 @@ void ExpirationManager::CommitLoop() {
         for (const auto& id : ok_ids) Arm(NowMs() + 5000, id);
       } else {
         revoked_ += static_cast<int64_t>(ok_ids.size());
+        live_ -= static_cast<int64_t>(ok_ids.size());
         irrevocable_ -= was_irrevocable;
       }
     }
@@ -851,6 +854,7 @@ Task<Result<logical::RegisteredLease>> ExpirationManager::Register(
     if (hold) Release(e.lease_id, false);
     co_return w;
   }
+  ++live_;
   Arm(e.expire_time_ms, e.lease_id);
   // The token's revocation scans its leases after noting it as revoked (RevokeByToken): a lease
   // stored after that scan is found here, one stored before it by the scan.
@@ -949,6 +953,7 @@ Task<Status> ExpirationManager::RevokeEntry(LeaseEntry entry, bool force) {
   }
   if (Status w = co_await barrier_->Write(DeleteMutations(entry)); !w.ok()) co_return w;
   ++revoked_;
+  --live_;
   if (entry.irrevocable) --irrevocable_;
   co_return Status::Ok();
 }
@@ -996,7 +1001,10 @@ Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
   // If this write fails the lease stays stored and armed: its timer revokes it again, which
   // engines treat as done when nothing is left.
   Status w = co_await barrier_->Write(DeleteMutations(entry));
-  if (w.ok()) ++revoked_;
+  if (w.ok()) {
+    ++revoked_;
+    --live_;
+  }
   Release(lease_id, /*apply_request=*/!w.ok());
   co_return w;
 }
@@ -1167,6 +1175,7 @@ ExpirationManager::Stats ExpirationManager::GetStats() const {
     std::lock_guard lock(mu_);
     s.pending = static_cast<int64_t>(heap_.size());
   }
+  s.leases = live_.load();
   s.inflight = inflight_.load();
   s.revoked = revoked_.load();
   s.failed_attempts = failed_attempts_.load();

@@ -171,7 +171,8 @@ class ExpirationManager {
   DelayTimer* delay() { return &delay_; }
 
   struct Stats {
-    int64_t pending = 0;   // timer entries
+    int64_t leases = 0;    // stored leases (restored at start, plus registered, less revoked)
+    int64_t pending = 0;   // timer entries (a lease revoked early keeps its timer until due)
     int64_t inflight = 0;  // engine revocations running
     int64_t revoked = 0;   // since start
     int64_t failed_attempts = 0;
@@ -301,6 +302,7 @@ class ExpirationManager {
   std::atomic<int64_t> revoked_{0};
   std::atomic<int64_t> failed_attempts_{0};
   std::atomic<int64_t> irrevocable_{0};
+  std::atomic<int64_t> live_{0};  // Stats::leases
 };
 
 }  // namespace vault::core

@@ -540,7 +540,11 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
   logical::Response& r = *resp;
   if (r.help) co_return JsonResponse(200, {{"help", *r.help}, {"see_also", nullptr}});
   // sys/wrapping/unwrap: the stored answer, as it was sent.
-  if (r.raw_body) co_return HttpResponse{r.raw_body->empty() ? 204 : 200, std::move(*r.raw_body)};
+  if (r.raw_body) {
+    HttpResponse raw{r.raw_body->empty() ? 204 : 200, std::move(*r.raw_body)};
+    raw.content_type = std::move(r.raw_content_type);
+    co_return raw;
+  }
   if (!r.wrap_info.is_null()) co_return HttpResponse{200, WrappedEnvelope(r.wrap_info)};
   // X-Vault-Wrap-TTL: the answer goes under a single-use token; the client gets only wrap_info.
   if (lr.wrap_ttl > 0 && !r.Empty()) {

@@ -34,9 +34,10 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string body;         // JSON or empty
-  std::string location;     // a redirect's Location header (empty: none)
-  int64_t retry_after = 0;  // seconds, as a Retry-After header (429); 0: none
+  std::string body;          // JSON or empty
+  std::string location;      // a redirect's Location header (empty: none)
+  int64_t retry_after = 0;   // seconds, as a Retry-After header (429); 0: none
+  std::string content_type;  // "" = application/json
 };
 
 // The single place a Status becomes an HTTP status code.

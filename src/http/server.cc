@@ -132,7 +132,8 @@ namespace {
 // directly: Server, Content-Type, Cache-Control, Connection (only when it differs from the
 // version's default), Content-Length.
 std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t length,
-                         const std::string& location, int64_t retry_after) {
+                         const std::string& location, int64_t retry_after,
+                         const std::string& content_type) {
   std::string h;
   h.reserve(160);
   h += "HTTP/";
@@ -146,7 +147,9 @@ std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t l
   h.append(code, 4);
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   h.append(reason.data(), reason.size());
-  h += "\r\nServer: vault-cpp\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n";
+  h += "\r\nServer: vault-cpp\r\nContent-Type: ";
+  h += content_type.empty() ? "application/json" : content_type;
+  h += "\r\nCache-Control: no-store\r\n";
   if (!location.empty()) {
     h += "Location: ";
     h += location;
@@ -185,8 +188,8 @@ Result<tcp::endpoint> ParseAddress(const std::string& address) {
 template <class Stream>
 awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpResponse& r,
                                                    unsigned version, bool keep_alive, bool head) {
-  std::string status_and_headers =
-      ResponseHead(r.status, version, keep_alive, r.body.size(), r.location, r.retry_after);
+  std::string status_and_headers = ResponseHead(r.status, version, keep_alive, r.body.size(),
+                                                r.location, r.retry_after, r.content_type);
   std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(status_and_headers), asio::buffer(r.body.data(), head ? 0 : r.body.size())};
   boost::system::error_code ec;

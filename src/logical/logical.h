@@ -217,6 +217,7 @@ struct Response {
   // stored answer returned verbatim as the HTTP body (unwrap).
   Json wrap_info;
   std::optional<std::string> raw_body;
+  std::string raw_content_type;  // raw_body's type when not JSON (sys/metrics' Prometheus text)
   // The HTTP status of an answer that carries a body but is not a success (0 = 200): KV version
   // 2 answers a deleted version's read with 404 and the version's metadata, as Vault does.
   int http_status = 0;

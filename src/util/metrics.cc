@@ -1,0 +1,173 @@
+#include "util/metrics.h"
+
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <sstream>
+
+#include "util/clock.h"
+
+namespace vault::metrics {
+namespace {
+
+int64_t MonoNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string EscapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string LabelText(const Labels& labels) {
+  if (labels.empty()) return "";
+  std::string out = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out += ",";
+    out += PrometheusName(labels[i].first) + "=\"" + EscapeLabel(labels[i].second) + "\"";
+  }
+  return out + "}";
+}
+
+std::string Number(double v) {
+  if (std::isnan(v)) return "NaN";
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+
+Json LabelsJson(const Labels& labels) {
+  Json out = Json::object();
+  for (const auto& [k, v] : labels) out[k] = v;
+  return out;
+}
+
+}  // namespace
+
+Timer::Timer(Summary* s) : s_(s), start_ns_(MonoNanos()) {}
+Timer::~Timer() { s_->Observe(static_cast<double>(MonoNanos() - start_ns_) / 1e6); }
+
+Registry& Registry::Get() {
+  static Registry* r = new Registry();  // never destroyed: series outlive every user
+  return *r;
+}
+
+std::string PrometheusName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    if (c == '.' || c == ' ' || c == '-' || c == '=' || c == '/') c = '_';
+  }
+  return out;
+}
+
+Counter* Registry::GetCounter(const std::string& name, const Labels& labels) {
+  Key key{name, labels};
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = counters_.find(key); it != counters_.end()) return it->second.get();
+  }
+  std::unique_lock lock(mu_);
+  auto& slot = counters_[key];
+  if (!slot) slot = std::make_unique<Counter>();
+  return slot.get();
+}
+
+Summary* Registry::GetSummary(const std::string& name, const Labels& labels) {
+  Key key{name, labels};
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = summaries_.find(key); it != summaries_.end()) return it->second.get();
+  }
+  std::unique_lock lock(mu_);
+  auto& slot = summaries_[key];
+  if (!slot) slot = std::make_unique<Summary>();
+  return slot.get();
+}
+
+void Registry::SetGauge(const std::string& name, const Labels& labels, std::function<double()> fn) {
+  std::unique_lock lock(mu_);
+  gauges_[Key{name, labels}] = std::move(fn);
+}
+
+void Registry::RemoveGauges(const std::string& prefix) {
+  std::unique_lock lock(mu_);
+  for (auto it = gauges_.begin(); it != gauges_.end();) {
+    if (it->first.first.compare(0, prefix.size(), prefix) == 0) {
+      it = gauges_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string Registry::Prometheus() const {
+  std::shared_lock lock(mu_);
+  std::string out;
+  std::string last;
+  auto header = [&](const std::string& name, const char* type) {
+    if (name == last) return;
+    last = name;
+    out += "# HELP " + name + " " + name + "\n# TYPE " + name + " " + type + "\n";
+  };
+  for (const auto& [key, fn] : gauges_) {
+    std::string name = PrometheusName(key.first);
+    header(name, "gauge");
+    out += name + LabelText(key.second) + " " + Number(fn()) + "\n";
+  }
+  for (const auto& [key, c] : counters_) {
+    std::string name = PrometheusName(key.first);
+    header(name, "counter");
+    out += name + LabelText(key.second) + " " + std::to_string(c->value()) + "\n";
+  }
+  for (const auto& [key, s] : summaries_) {
+    std::string name = PrometheusName(key.first);
+    header(name, "summary");
+    std::string labels = LabelText(key.second);
+    out += name + "_sum" + labels + " " + Number(s->sum_ms()) + "\n";
+    out += name + "_count" + labels + " " + std::to_string(s->count()) + "\n";
+  }
+  return out;
+}
+
+Json Registry::ToJson(int64_t now_unix_nanos) const {
+  std::shared_lock lock(mu_);
+  Json gauges = Json::array(), counters = Json::array(), samples = Json::array();
+  for (const auto& [key, fn] : gauges_)
+    gauges.push_back({{"Name", key.first}, {"Value", fn()}, {"Labels", LabelsJson(key.second)}});
+  for (const auto& [key, c] : counters_) {
+    double n = static_cast<double>(c->value());
+    counters.push_back({{"Name", key.first},
+                        {"Count", c->value()},
+                        {"Sum", n},
+                        {"Labels", LabelsJson(key.second)}});
+  }
+  for (const auto& [key, s] : summaries_) {
+    int64_t n = s->count();
+    samples.push_back({{"Name", key.first},
+                       {"Count", n},
+                       {"Sum", s->sum_ms()},
+                       {"Mean", n > 0 ? s->sum_ms() / static_cast<double>(n) : 0.0},
+                       {"Labels", LabelsJson(key.second)}});
+  }
+  std::string ts = FormatRfc3339Nano(now_unix_nanos - now_unix_nanos % 1000000000);
+  return {{"Timestamp", ts},
+          {"Gauges", gauges},
+          {"Points", Json::array()},
+          {"Counters", counters},
+          {"Samples", samples}};
+}
+
+}  // namespace vault::metrics
