@@ -421,6 +421,7 @@ Result<std::unique_ptr<AuditSink>> MakeAuditSink(const std::string& type, const 
     if (facility < 0) return InvalidArgument("invalid syslog facility \"" + facility_name + "\"");
     std::string tag = AuditOptionString(options, "tag", "vault");
     std::string path = AuditOptionString(options, "socket_path", "/dev/log");
+    if (path.empty()) return InvalidArgument("socket_path must not be empty");
     ASSIGN_OR_RETURN(auto socket, SocketSink::Make("unixgram", path, kDefaultWriteTimeoutNanos));
     return std::unique_ptr<AuditSink>(
         std::make_unique<SyslogSink>(std::move(socket), facility, tag));

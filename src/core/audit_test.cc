@@ -493,7 +493,7 @@ TEST_F(AuditTest, SyslogDeviceDefaultsAndValidation) {
   EXPECT_EQ(msgs[0].rfind("<38>", 0), 0u) << msgs[0];  // auth (4) * 8 + info (6)
   EXPECT_NE(msgs[0].find(" vault[" + std::to_string(::getpid()) + "]: {"), std::string::npos);
   for (const Json& bad : {Json{{"socket_path", Sock("log")}, {"facility", "local9"}},
-                          Json{{"socket_path", Sock("missing")}},
+                          Json{{"socket_path", Sock("missing")}}, Json{{"socket_path", ""}},
                           Json{{"socket_path", Sock("log")}, {"address", "127.0.0.1:1"}}}) {
     EXPECT_EQ(Enable("s2", "syslog", bad).code(), StatusCode::kInvalidArgument) << bad.dump();
   }
