@@ -1,12 +1,8 @@
 #include "core/audit.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 
+#include "core/audit_sink.h"
 #include "core/mounts.h"
 #include "crypto/hash.h"
 #include "util/encoding.h"
@@ -17,15 +13,6 @@
 namespace vault::core {
 namespace {
 constexpr char kTablePath[] = "core/audit";
-
-std::string OptionString(const Json& options, const char* key, const std::string& def = "") {
-  if (!options.is_object() || !options.contains(key)) return def;
-  const Json& v = options[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  return def;
-}
 }  // namespace
 
 Json AuditDeviceEntry::ToJson() const {
@@ -44,7 +31,8 @@ AuditDeviceEntry AuditDeviceEntry::FromJson(const Json& j) {
   return e;
 }
 
-// One file device. Writes are whole lines under the device mutex, with O_APPEND.
+// One device: its options, its HMAC key and its sink. Writes are whole entries under the
+// device mutex.
 class AuditDevice {
  public:
   explicit AuditDevice(AuditDeviceEntry e) : entry_(std::move(e)) {}
@@ -52,43 +40,38 @@ class AuditDevice {
 
   const AuditDeviceEntry& entry() const { return entry_; }
 
-  // Validates options and opens the file. kInvalidArgument on bad options or an unopenable file.
-  Status Configure(std::string salt) {
-    if (entry_.type != "file")
-      return InvalidArgument("unknown backend type: \"" + entry_.type + "\"");
-    path_ = OptionString(entry_.options, "file_path");
-    if (path_.empty()) path_ = OptionString(entry_.options, "path");  // the 2015 option name
-    if (path_.empty()) return InvalidArgument("file_path is required");
-    std::string format = OptionString(entry_.options, "format", "json");
-    if (format != "json") return InvalidArgument("unsupported audit format \"" + format + "\"");
-    int raw = ParseGoBool(OptionString(entry_.options, "log_raw", "false"));
-    int hmac_acc = ParseGoBool(OptionString(entry_.options, "hmac_accessor", "true"));
+  // Validates options and opens the sink (the file, the socket's connection). kInvalidArgument
+  // on bad options or a sink that cannot be opened; check_options also refuses options the
+  // device type does not take (a table stored before that check loads as it is).
+  Status Configure(std::string salt, bool check_options) {
+    salt_ = std::move(salt);
+    hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
+    if (check_options) RETURN_IF_ERROR(CheckAuditOptions(entry_.type, entry_.options));
+    std::string format = AuditOptionString(entry_.options, "format", "json");
+    if (format != "json")
+      return InvalidArgument("unsupported audit format \"" + format + "\" (only \"json\")");
+    int raw = ParseGoBool(AuditOptionString(entry_.options, "log_raw", "false"));
+    int hmac_acc = ParseGoBool(AuditOptionString(entry_.options, "hmac_accessor", "true"));
     if (raw < 0 || hmac_acc < 0)
       return InvalidArgument("log_raw and hmac_accessor must be booleans");
     log_raw_ = raw == 1;
     hmac_accessor_ = hmac_acc == 1;
-    std::string mode = OptionString(entry_.options, "mode", "0600");
-    char* end = nullptr;
-    long m = std::strtol(mode.c_str(), &end, 8);
-    if (mode.empty() || *end != '\0' || m < 0 || m > 0777)
-      return InvalidArgument("invalid file mode \"" + mode + "\"");
-    mode_ = static_cast<int>(m);
-    prefix_ = OptionString(entry_.options, "prefix");
-    salt_ = std::move(salt);
-    hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
+    prefix_ = AuditOptionString(entry_.options, "prefix");
+    ASSIGN_OR_RETURN(auto sink, MakeAuditSink(entry_.type, entry_.options));
     std::lock_guard lock(mu_);
-    return OpenLocked();
+    sink_ = std::move(sink);
+    return sink_->Open();
   }
 
   Status Reopen() {
     std::lock_guard lock(mu_);
-    CloseLocked();
-    return OpenLocked();
+    if (!sink_) return Status::Ok();
+    return sink_->Reopen();
   }
 
   void Close() {
     std::lock_guard lock(mu_);
-    CloseLocked();
+    if (sink_) sink_->Close();
   }
 
   std::string Hmac(std::string_view v) const { return "hmac-sha256:" + HexEncode(hmac_->Mac(v)); }
@@ -115,63 +98,25 @@ class AuditDevice {
   }
   std::string Accessor(const std::string& v) const { return hmac_accessor_ ? Secret(v) : v; }
 
+  // Writes prefix, line and a newline as one entry.
   Status Write(const std::string& line) {
-    std::lock_guard lock(mu_);
-    if (discard_) return Status::Ok();
-    if (fd_ < 0) {
-      // A previous open or write failed: try again before giving up on this entry.
-      Status st = OpenLocked();
-      if (!st.ok()) return Internal("audit device " + entry_.path + " is not writable");
-    }
     std::string buf = prefix_ + line + "\n";
-    size_t off = 0;
-    while (off < buf.size()) {
-      ssize_t n = ::write(fd_, buf.data() + off, buf.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        spdlog::error("audit: writing to {} failed: {}", path_, std::strerror(errno));
-        CloseLocked();
-        return Internal("audit device " + entry_.path + " failed to write");
-      }
-      off += static_cast<size_t>(n);
-    }
+    std::lock_guard lock(mu_);
+    if (!sink_) return Internal("audit device " + entry_.path + " is not configured");
+    Status st = sink_->Write(buf);
+    if (!st.ok()) return Internal("audit device " + entry_.path + ": " + st.message());
     return Status::Ok();
   }
 
  private:
-  Status OpenLocked() {
-    if (path_ == "discard") {
-      discard_ = true;
-      return Status::Ok();
-    }
-    if (path_ == "stdout") {
-      fd_ = ::dup(STDOUT_FILENO);
-      if (fd_ < 0) return InvalidArgument("cannot write to stdout");
-      return Status::Ok();
-    }
-    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_);
-    if (fd < 0)
-      return InvalidArgument("sys/audit: failed to open file \"" + path_ +
-                             "\": " + std::strerror(errno));
-    fd_ = fd;
-    return Status::Ok();
-  }
-  void CloseLocked() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
   AuditDeviceEntry entry_;
-  std::string path_;
   std::string prefix_;
-  int mode_ = 0600;
   bool log_raw_ = false;
   bool hmac_accessor_ = true;
-  bool discard_ = false;
   std::string salt_;
   std::unique_ptr<crypto::HmacSha256Key> hmac_;
   std::mutex mu_;
-  int fd_ = -1;
+  std::unique_ptr<AuditSink> sink_ GUARDED_BY(mu_);
 };
 
 AuditBroker::AuditBroker(logical::Storage* barrier, Clock* clock)
@@ -198,7 +143,7 @@ Task<Status> AuditBroker::Load() {
       auto e = AuditDeviceEntry::FromJson(j);
       CO_ASSIGN_OR_RETURN(std::string salt, co_await LoadOrCreateSalt(barrier_, e.uuid));
       auto dev = std::make_shared<AuditDevice>(e);
-      Status st = dev->Configure(std::move(salt));
+      Status st = dev->Configure(std::move(salt), false);
       // Kept even when it cannot open: requests then fail closed rather than go unaudited.
       if (!st.ok()) spdlog::error("audit: device {} cannot record: {}", e.path, st.message());
       devices.push_back(std::move(dev));
@@ -238,7 +183,7 @@ Task<Status> AuditBroker::Enable(AuditDeviceEntry e) {
   e.uuid = NewUuid();
   std::string salt = NewUuid();
   auto dev = std::make_shared<AuditDevice>(e);
-  CO_RETURN_IF_ERROR(dev->Configure(salt));
+  CO_RETURN_IF_ERROR(dev->Configure(salt, true));
   const std::string salt_key = "audit/" + e.uuid + "/salt";
   CO_RETURN_IF_ERROR(co_await barrier_->Put(salt_key, salt));
   devices.push_back(dev);

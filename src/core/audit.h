@@ -1,13 +1,16 @@
 // The audit broker: enabled audit devices (sys/audit), persisted at core/audit through the
 // barrier, each with its own HMAC salt (audit/<uuid>/salt). Every request and every response is
-// written as one JSON line to every device, with secrets (tokens, accessors, every string in
-// request/response data and auth blocks) replaced by "hmac-sha256:<hex>" keyed by the device's
-// salt; sys/audit-hash computes the same HMAC for a known value.
+// written as one JSON line to every device (a file, a socket, the local syslog: audit_sink.h),
+// with secrets (tokens, accessors, every string in request/response data and auth blocks)
+// replaced by "hmac-sha256:<hex>" keyed by the device's salt; sys/audit-hash computes the same
+// HMAC for a known value.
 //
 // Fail closed: when at least one device is enabled and none can record an entry, LogRequest /
 // LogResponse return kInternal and the caller refuses the request (before it runs) or discards
-// the response. Thread safety: all methods may be called concurrently; each device serializes
-// its own writes, so lines never interleave, and Reopen (SIGHUP) swaps the file between lines.
+// the response. Writes are synchronous: a socket device that cannot write holds the request for
+// at most its write_timeout. Thread safety: all methods may be called concurrently; each device
+// serializes its own writes, so lines never interleave, and Reopen (SIGHUP) swaps the file or
+// connection between lines.
 #pragma once
 
 #include <memory>
@@ -25,10 +28,10 @@ namespace vault::core {
 
 struct AuditDeviceEntry {
   std::string path;  // always ends in '/'
-  std::string type;  // "file"
+  std::string type;  // "file", "socket" or "syslog"
   std::string description;
-  Json options = Json::object();  // string values: file_path (or path), log_raw, hmac_accessor,
-                                  // mode, format, prefix
+  Json options = Json::object();  // string values, by device type: audit_sink.h; for all:
+                                  // log_raw, hmac_accessor, format, prefix
   std::string uuid;
   bool local = false;
 
@@ -57,15 +60,15 @@ class AuditBroker {
   // Closes every device. Call on seal.
   void Unload();
 
-  // Enables a device (path normalized); does a test write first: 400 if it cannot write,
-  // 400 for an unknown type or a path in use.
+  // Enables a device (path normalized); opens it first (the file, the socket's connection): 400
+  // if it cannot, 400 for an unknown type, an option the type does not take or a path in use.
   Task<Status> Enable(AuditDeviceEntry entry);
   // Disables a device; unknown paths succeed.
   Task<Status> Disable(std::string path);
   std::vector<AuditDeviceEntry> List() const;
   // "hmac-sha256:<hex>" of input with the device's salt; kInvalidArgument for an unknown path.
   Result<std::string> Hash(std::string_view path, std::string_view input) const;
-  // Reopens every file device (log rotation on SIGHUP).
+  // Reopens every device: files (log rotation on SIGHUP) and sockets (a new connection).
   Status Reopen();
 
   // Record a request (error: why it was refused, if it was) / a response or error. kInternal

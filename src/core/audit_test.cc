@@ -1,8 +1,15 @@
 #include "core/audit.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,6 +33,104 @@ std::vector<Json> ReadLines(const std::string& path) {
   return out;
 }
 
+// The other end of a socket device, opened by the test: a listening TCP or unix stream socket,
+// or a bound UDP or unix datagram socket. Entries are read from the kernel's buffers after the
+// device wrote them, so no thread is needed.
+class Reader {
+ public:
+  enum Kind { kTcp, kUdp, kUnix, kUnixgram };
+  // TCP and UDP bind 127.0.0.1 on `port` (0: any free port); unix kinds bind `path`.
+  Reader(Kind kind, std::string path = "", int port = 0) : kind_(kind), path_(std::move(path)) {
+    bool dgram = kind == kUdp || kind == kUnixgram;
+    int family = kind == kTcp || kind == kUdp ? AF_INET : AF_UNIX;
+    fd_ = ::socket(family, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    EXPECT_GE(fd_, 0);
+    if (family == AF_INET) {
+      int one = 1;
+      ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      sa.sin_port = htons(static_cast<uint16_t>(port));
+      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0)
+          << std::strerror(errno);
+      socklen_t len = sizeof sa;
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+      port_ = ntohs(sa.sin_port);
+    } else {
+      sockaddr_un sa{};
+      sa.sun_family = AF_UNIX;
+      std::strncpy(sa.sun_path, path_.c_str(), sizeof sa.sun_path - 1);
+      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0)
+          << std::strerror(errno);
+    }
+    if (!dgram) {
+      EXPECT_EQ(::listen(fd_, 8), 0);
+    }
+  }
+  ~Reader() { Close(); }
+
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  // Closes the connection and the listening socket (and removes a unix socket's file).
+  void Close() {
+    if (conn_ >= 0) ::close(conn_);
+    if (fd_ >= 0) ::close(fd_);
+    conn_ = fd_ = -1;
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+  // The next `n` entries (a stream's lines, or datagrams, without their newline); fewer if they
+  // do not arrive within 5 seconds. A stream reader takes the newest connection.
+  std::vector<std::string> Read(size_t n) {
+    std::vector<std::string> out;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    bool dgram = kind_ == kUdp || kind_ == kUnixgram;
+    while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
+      if (!dgram) {
+        size_t nl;
+        while (out.size() < n && (nl = buf_.find('\n')) != std::string::npos) {
+          out.push_back(buf_.substr(0, nl));
+          buf_.erase(0, nl + 1);
+        }
+        if (out.size() == n) break;
+      }
+      pollfd p[2] = {{fd_, POLLIN, 0}, {conn_, POLLIN, 0}};
+      if (::poll(p, conn_ >= 0 ? 2 : 1, 100) <= 0) continue;
+      char chunk[65536];
+      if (dgram) {
+        ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
+        if (got <= 0) continue;
+        std::string msg(chunk, static_cast<size_t>(got));
+        if (!msg.empty() && msg.back() == '\n') msg.pop_back();
+        out.push_back(msg);
+        continue;
+      }
+      if (p[0].revents & POLLIN) {
+        int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c >= 0) {
+          if (conn_ >= 0) ::close(conn_);
+          conn_ = c;
+          buf_.clear();
+        }
+        continue;
+      }
+      ssize_t got = ::recv(conn_, chunk, sizeof chunk, 0);
+      if (got > 0) buf_.append(chunk, static_cast<size_t>(got));
+    }
+    return out;
+  }
+
+ private:
+  Kind kind_;
+  std::string path_;
+  int fd_ = -1;
+  int conn_ = -1;
+  int port_ = 0;
+  std::string buf_;
+};
+
 class AuditTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -34,19 +139,41 @@ class AuditTest : public testing::Test {
             testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     log_ = (dir_ / "audit.log").string();
+    char sock_dir[] = "/tmp/vault-audit-XXXXXX";  // short: a unix socket's path has 107 bytes
+    ASSERT_NE(::mkdtemp(sock_dir), nullptr);
+    sock_dir_ = sock_dir;
     ASSERT_TRUE(SyncWait(broker_.Load()).ok());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove_all(sock_dir_);
+  }
   Status EnableFile(const std::string& path, Json options) {
+    return Enable(path, "file", std::move(options));
+  }
+  Status Enable(const std::string& path, const std::string& type, Json options) {
     AuditDeviceEntry e;
     e.path = path;
-    e.type = "file";
+    e.type = type;
     e.options = std::move(options);
     return SyncWait(broker_.Enable(e));
   }
+  // Records one request for secret/app/x with the data {"password": password}.
+  Status LogSecret(const std::string& password = "hunter2") {
+    req_ = logical::Request();
+    req_.operation = logical::Operation::kUpdate;
+    req_.path = "secret/app/x";
+    req_.client_token = "hvs.supersecrettoken";
+    req_.data = {{"password", password}};
+    AuditRecord rec{"", &req_, "kv", nullptr};
+    return broker_.LogRequest(rec, Status::Ok());
+  }
+  std::string Sock(const std::string& name) const { return (sock_dir_ / name).string(); }
 
   std::filesystem::path dir_;
+  std::filesystem::path sock_dir_;
   std::string log_;
+  logical::Request req_;
   logical::MemStorage storage_;
   FakeClock clock_;
   AuditBroker broker_{&storage_, &clock_};
@@ -152,7 +279,7 @@ TEST_F(AuditTest, EnableValidates) {
             StatusCode::kInvalidArgument);
   AuditDeviceEntry e;
   e.path = "s";
-  e.type = "syslog";
+  e.type = "nope";
   EXPECT_EQ(SyncWait(broker_.Enable(e)).code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(EnableFile("f", {{"file_path", log_}}).ok());
   EXPECT_EQ(EnableFile("f/", {{"file_path", log_}}).code(), StatusCode::kInvalidArgument);
@@ -196,6 +323,222 @@ TEST_F(AuditTest, TheTableAndSaltsSurviveARestart) {
   AuditBroker third(&storage_, &clock_);
   ASSERT_TRUE(SyncWait(third.Load()).ok());
   EXPECT_TRUE(third.List().empty());
+}
+
+// The entry read by a reader: JSON, with the password and the token HMAC'd by `device`.
+void ExpectHashedEntry(AuditBroker& broker, const std::string& device, const std::string& line) {
+  EXPECT_EQ(line.find("hunter2"), std::string::npos) << line;
+  EXPECT_EQ(line.find("hvs.supersecrettoken"), std::string::npos) << line;
+  auto j = ParseJson(line);
+  ASSERT_TRUE(j.ok()) << line;
+  EXPECT_EQ((*j)["type"], "request");
+  EXPECT_EQ((*j)["request"]["path"], "secret/app/x");
+  EXPECT_EQ((*j)["request"]["data"]["password"], *broker.Hash(device, "hunter2"));
+  EXPECT_EQ((*j)["request"]["client_token"], *broker.Hash(device, "hvs.supersecrettoken"));
+}
+
+TEST_F(AuditTest, SocketDeviceOverTcpSendsHashedLines) {
+  Reader reader(Reader::kTcp);
+  ASSERT_TRUE(Enable("sock", "socket", {{"address", reader.address()}}).ok());  // tcp: default
+  ASSERT_TRUE(LogSecret().ok());
+  ASSERT_TRUE(LogSecret().ok());
+  auto lines = reader.Read(2);
+  ASSERT_EQ(lines.size(), 2u);
+  ExpectHashedEntry(broker_, "sock", lines[0]);
+  ExpectHashedEntry(broker_, "sock", lines[1]);
+}
+
+TEST_F(AuditTest, SocketDeviceOverUnixSocketWithPrefix) {
+  Reader reader(Reader::kUnix, Sock("audit.sock"));
+  ASSERT_TRUE(
+      Enable("sock", "socket",
+             {{"address", Sock("audit.sock")}, {"socket_type", "unix"}, {"prefix", "@cee: "}})
+          .ok());
+  ASSERT_TRUE(LogSecret().ok());
+  auto lines = reader.Read(1);
+  ASSERT_EQ(lines.size(), 1u);
+  ASSERT_EQ(lines[0].rfind("@cee: {", 0), 0u) << lines[0];
+  ExpectHashedEntry(broker_, "sock", lines[0].substr(6));
+}
+
+TEST_F(AuditTest, SocketDeviceOverUdpSendsOneDatagramPerEntry) {
+  Reader reader(Reader::kUdp);
+  ASSERT_TRUE(
+      Enable("udp", "socket", {{"address", reader.address()}, {"socket_type", "udp"}}).ok());
+  ASSERT_TRUE(LogSecret().ok());
+  ASSERT_TRUE(LogSecret().ok());
+  auto msgs = reader.Read(2);
+  ASSERT_EQ(msgs.size(), 2u);
+  ExpectHashedEntry(broker_, "udp", msgs[0]);
+  ExpectHashedEntry(broker_, "udp", msgs[1]);
+}
+
+TEST_F(AuditTest, SocketDeviceEnableValidatesAndRefusesAnUnreachableAddress) {
+  int closed_port;
+  {
+    Reader gone(Reader::kTcp);
+    closed_port = gone.port();
+  }
+  const std::string closed = "127.0.0.1:" + std::to_string(closed_port);
+  EXPECT_EQ(Enable("s", "socket", {{"address", closed}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Enable("s", "socket", {{"address", Sock("none.sock")}, {"socket_type", "unix"}}).code(),
+            StatusCode::kInvalidArgument);
+  Reader reader(Reader::kTcp);
+  const std::string ok = reader.address();
+  for (const Json& bad :
+       {Json{{"socket_type", "tcp"}},  // no address
+        Json{{"address", "127.0.0.1"}}, Json{{"address", ok}, {"socket_type", "sctp"}},
+        Json{{"address", ok}, {"write_timeout", "soon"}},
+        Json{{"address", ok}, {"write_timeout", "0s"}}, Json{{"address", ok}, {"format", "jsonx"}},
+        Json{{"address", ok}, {"log_raw", "maybe"}},
+        Json{{"address", ok}, {"mode", "0600"}},  // the file device's
+        Json{{"address", ok}, {"filter", "operation == read"}}}) {
+    EXPECT_EQ(Enable("s", "socket", bad).code(), StatusCode::kInvalidArgument) << bad.dump();
+  }
+  EXPECT_TRUE(broker_.List().empty());
+  ASSERT_TRUE(Enable("s", "socket", {{"address", ok}, {"write_timeout", "500ms"}}).ok());
+  ASSERT_TRUE(Enable("t", "socket", {{"address", ok}, {"write_timeout", "3"}}).ok());
+  EXPECT_EQ(broker_.List().size(), 2u);
+}
+
+// With the reader gone and no other device, requests fail closed; when a reader listens again
+// the device connects on the next entry.
+TEST_F(AuditTest, UnixSocketReaderGoneFailsClosedThenReconnects) {
+  auto reader = std::make_unique<Reader>(Reader::kUnix, Sock("a.sock"));
+  ASSERT_TRUE(
+      Enable("sock", "socket", {{"address", Sock("a.sock")}, {"socket_type", "unix"}}).ok());
+  ASSERT_TRUE(LogSecret().ok());
+  ASSERT_EQ(reader->Read(1).size(), 1u);
+  reader.reset();
+  EXPECT_EQ(LogSecret().code(), StatusCode::kInternal);
+  EXPECT_EQ(LogSecret().code(), StatusCode::kInternal);
+  reader = std::make_unique<Reader>(Reader::kUnix, Sock("a.sock"));
+  ASSERT_TRUE(LogSecret().ok());
+  auto lines = reader->Read(1);
+  ASSERT_EQ(lines.size(), 1u);
+  ExpectHashedEntry(broker_, "sock", lines[0]);
+}
+
+// A TCP reader that closed its connection is noticed before the next entry is written, so no
+// entry is handed to a dead connection.
+TEST_F(AuditTest, TcpReaderGoneFailsClosedThenReconnects) {
+  auto reader = std::make_unique<Reader>(Reader::kTcp);
+  const int port = reader->port();
+  ASSERT_TRUE(Enable("sock", "socket", {{"address", reader->address()}}).ok());
+  ASSERT_TRUE(LogSecret().ok());
+  ASSERT_EQ(reader->Read(1).size(), 1u);
+  reader.reset();
+  EXPECT_EQ(LogSecret().code(), StatusCode::kInternal);
+  reader = std::make_unique<Reader>(Reader::kTcp, "", port);
+  ASSERT_TRUE(LogSecret().ok());
+  auto lines = reader->Read(1);
+  ASSERT_EQ(lines.size(), 1u);
+  ExpectHashedEntry(broker_, "sock", lines[0]);
+}
+
+// One device that records the entry is enough: a dead socket beside a file device.
+TEST_F(AuditTest, AFailingSocketBesideAWorkingFileDevice) {
+  auto reader = std::make_unique<Reader>(Reader::kUnix, Sock("a.sock"));
+  ASSERT_TRUE(
+      Enable("sock", "socket", {{"address", Sock("a.sock")}, {"socket_type", "unix"}}).ok());
+  ASSERT_TRUE(EnableFile("file", {{"file_path", log_}}).ok());
+  reader.reset();
+  ASSERT_TRUE(LogSecret().ok());
+  EXPECT_EQ(ReadLines(log_).size(), 1u);
+  ASSERT_TRUE(SyncWait(broker_.Disable("file")).ok());
+  EXPECT_EQ(LogSecret().code(), StatusCode::kInternal);
+}
+
+// A reader that stops reading: the write gives up after write_timeout and the device fails.
+TEST_F(AuditTest, SocketWriteTimeoutFailsTheDevice) {
+  Reader reader(Reader::kUnix, Sock("slow.sock"));
+  ASSERT_TRUE(Enable("sock", "socket",
+                     {{"address", Sock("slow.sock")},
+                      {"socket_type", "unix"},
+                      {"write_timeout", "200ms"},
+                      {"log_raw", "true"}})
+                  .ok());
+  // Raw entries of 4 MiB each: more than the socket buffers hold.
+  auto start = std::chrono::steady_clock::now();
+  Status st = LogSecret(std::string(4 << 20, 'x'));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(st.code(), StatusCode::kInternal);
+  EXPECT_GE(took, std::chrono::milliseconds(150));
+  EXPECT_LT(took, std::chrono::seconds(3));
+}
+
+TEST_F(AuditTest, SyslogDeviceWritesDatagramsToTheLogSocket) {
+  Reader reader(Reader::kUnixgram, Sock("log"));
+  ASSERT_TRUE(Enable("syslog", "syslog",
+                     {{"socket_path", Sock("log")}, {"facility", "LOCAL3"}, {"tag", "vault-test"}})
+                  .ok());
+  ASSERT_TRUE(LogSecret().ok());
+  auto msgs = reader.Read(1);
+  ASSERT_EQ(msgs.size(), 1u);
+  const std::string& m = msgs[0];
+  EXPECT_EQ(m.rfind("<158>", 0), 0u) << m;  // local3 (19) * 8 + info (6)
+  const std::string tag = " vault-test[" + std::to_string(::getpid()) + "]: ";
+  size_t at = m.find(tag);
+  ASSERT_NE(at, std::string::npos) << m;
+  EXPECT_EQ(at, 5u + 15u);  // "<158>" then "Mmm dd hh:mm:ss"
+  ExpectHashedEntry(broker_, "syslog", m.substr(at + tag.size()));
+}
+
+TEST_F(AuditTest, SyslogDeviceDefaultsAndValidation) {
+  Reader reader(Reader::kUnixgram, Sock("log"));
+  ASSERT_TRUE(Enable("syslog", "syslog", {{"socket_path", Sock("log")}}).ok());
+  ASSERT_TRUE(LogSecret().ok());
+  auto msgs = reader.Read(1);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].rfind("<38>", 0), 0u) << msgs[0];  // auth (4) * 8 + info (6)
+  EXPECT_NE(msgs[0].find(" vault[" + std::to_string(::getpid()) + "]: {"), std::string::npos);
+  for (const Json& bad : {Json{{"socket_path", Sock("log")}, {"facility", "local9"}},
+                          Json{{"socket_path", Sock("missing")}}, Json{{"socket_path", ""}},
+                          Json{{"socket_path", Sock("log")}, {"address", "127.0.0.1:1"}}}) {
+    EXPECT_EQ(Enable("s2", "syslog", bad).code(), StatusCode::kInvalidArgument) << bad.dump();
+  }
+}
+
+TEST_F(AuditTest, SyslogReceiverGoneFailsClosedThenReconnects) {
+  auto reader = std::make_unique<Reader>(Reader::kUnixgram, Sock("log"));
+  ASSERT_TRUE(Enable("syslog", "syslog", {{"socket_path", Sock("log")}}).ok());
+  ASSERT_TRUE(LogSecret().ok());
+  reader.reset();
+  EXPECT_EQ(LogSecret().code(), StatusCode::kInternal);
+  reader = std::make_unique<Reader>(Reader::kUnixgram, Sock("log"));
+  ASSERT_TRUE(LogSecret().ok());
+  EXPECT_EQ(reader->Read(1).size(), 1u);
+}
+
+// SIGHUP reopens sockets too: the device connects anew.
+TEST_F(AuditTest, ReopenReconnectsASocketDevice) {
+  Reader reader(Reader::kUnix, Sock("a.sock"));
+  ASSERT_TRUE(
+      Enable("sock", "socket", {{"address", Sock("a.sock")}, {"socket_type", "unix"}}).ok());
+  ASSERT_TRUE(LogSecret().ok());
+  ASSERT_EQ(reader.Read(1).size(), 1u);
+  ASSERT_TRUE(broker_.Reopen().ok());
+  ASSERT_TRUE(LogSecret().ok());
+  ASSERT_EQ(reader.Read(1).size(), 1u);  // read from the newest connection
+}
+
+// A table stored with an option no device takes still loads and records (only enabling checks).
+TEST_F(AuditTest, AStoredTableWithAnUnknownOptionStillLoads) {
+  Json table = {{"type", "audit"},
+                {"entries",
+                 {{{"path", "file/"},
+                   {"type", "file"},
+                   {"options", {{"file_path", log_}, {"elide_list_responses", "true"}}},
+                   {"uuid", "u1"}}}}};
+  ASSERT_TRUE(SyncWait(logical::PutJson(&storage_, "core/audit", table)).ok());
+  AuditBroker again(&storage_, &clock_);
+  ASSERT_TRUE(SyncWait(again.Load()).ok());
+  logical::Request req;
+  AuditRecord rec{"", &req, "kv", nullptr};
+  ASSERT_TRUE(again.LogRequest(rec, Status::Ok()).ok());
+  EXPECT_EQ(ReadLines(log_).size(), 1u);
+  EXPECT_EQ(EnableFile("f2", {{"file_path", log_}, {"elide_list_responses", "true"}}).code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

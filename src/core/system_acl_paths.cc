@@ -201,12 +201,13 @@ std::vector<Path> AuditPaths(AuditBroker* audit) {
   one.synopsis = "Enable or disable audit backends.";
   one.description =
       "Enable a new audit backend or disable an existing backend.\n\nThe file backend takes "
-      "options file_path (\"stdout\" and \"discard\" are special), log_raw, hmac_accessor, mode "
-      "and format (json).";
+      "file_path (\"stdout\" and \"discard\" are special) and mode; the socket backend address, "
+      "socket_type (tcp, udp, unix) and write_timeout; the syslog backend facility, tag and "
+      "socket_path. All take log_raw, hmac_accessor, prefix and format (json).";
   one.fields = {
       {"path", FieldType::kString,
        "The name of the backend. Cannot be delimited. Example: \"mysql\""},
-      {"type", FieldType::kString, "The type of the backend. Example: \"file\""},
+      {"type", FieldType::kString, "The type of the backend: \"file\", \"socket\" or \"syslog\"."},
       {"description", FieldType::kString, "User-friendly description for this audit backend."},
       {"options", FieldType::kMap, "Configuration options for the audit backend."},
       {"local", FieldType::kBool, "Mark the mount as a local mount."}};
