@@ -12,11 +12,8 @@ import argparse
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import jwt as pyjwt
@@ -24,25 +21,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_up(addr, proc):
-    for _ in range(200):
-        if proc.poll() is not None:
-            sys.exit("bench: the server exited at start")
-        try:
-            requests.get(addr + "/v1/sys/health", timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.05)
-    sys.exit("bench: the server did not answer")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import rocksdb_server  # noqa: E402
 
 
 def wrk(url, duration, method="GET", body=None, headers=None, tmp="."):
@@ -69,21 +49,8 @@ def main():
     ap.add_argument("--vault-bin", required=True)
     ap.add_argument("--duration", default="10s")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="vault-auth-bench-")
-    port = free_port()
-    addr = "http://127.0.0.1:%d" % port
-    with open(os.path.join(tmp, "vault.hcl"), "w") as f:
-        f.write('storage "rocksdb" { path = "%s/data" }\n'
-                'listener "tcp" { address = "127.0.0.1:%d" tls_disable = true }\n' % (tmp, port))
-    log = open(os.path.join(tmp, "server.log"), "w")
-    proc = subprocess.Popen([args.vault_bin, "server", "-config=" + os.path.join(tmp, "vault.hcl")],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_up(addr, proc)
-        init = requests.put(addr + "/v1/sys/init", json={"secret_shares": 1,
-                                                          "secret_threshold": 1}).json()
-        requests.put(addr + "/v1/sys/unseal", json={"key": init["keys"][0]}).raise_for_status()
-        root = {"X-Vault-Token": init["root_token"]}
+    with rocksdb_server(args.vault_bin, "vault-auth-bench-") as (addr, root_token, proc, tmp):
+        root = {"X-Vault-Token": root_token}
         s = requests.Session()
         s.headers.update(root)
 
@@ -140,14 +107,6 @@ def main():
         for name, rps, p99 in rows:
             print("%-32s %12s %10s %14.3f" % (name, "{:,.0f}".format(rps), p99, rps / ref))
         print("=" * 72)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

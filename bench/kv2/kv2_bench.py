@@ -14,38 +14,18 @@ import argparse
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import rocksdb_server  # noqa: E402
+
 DOC = {"username": "svc-payments", "password": "N7q!vR2#pLx9@kT4wZ8$mD3^",
        "host": "db-primary.internal.example.com", "port": 5432, "database": "payments",
        "sslmode": "verify-full", "rotated_at": "2024-05-01T12:00:00Z"}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_up(addr, proc):
-    for _ in range(200):
-        if proc.poll() is not None:
-            sys.exit("bench: the server exited at start")
-        try:
-            requests.get(addr + "/v1/sys/health", timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.05)
-    sys.exit("bench: the server did not answer")
 
 
 def wrk(url, duration, token, tmp, method="GET", body=None, distinct=False):
@@ -79,21 +59,7 @@ def main():
     ap.add_argument("--duration", default="10s")
     ap.add_argument("--versions", type=int, default=2000)
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="vault-kv2-bench-")
-    port = free_port()
-    addr = "http://127.0.0.1:%d" % port
-    with open(os.path.join(tmp, "vault.hcl"), "w") as f:
-        f.write('storage "rocksdb" { path = "%s/data" }\n'
-                'listener "tcp" { address = "127.0.0.1:%d" tls_disable = true }\n' % (tmp, port))
-    log = open(os.path.join(tmp, "server.log"), "w")
-    proc = subprocess.Popen([args.vault_bin, "server", "-config=" + os.path.join(tmp, "vault.hcl")],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_up(addr, proc)
-        init = requests.put(addr + "/v1/sys/init", json={"secret_shares": 1,
-                                                          "secret_threshold": 1}).json()
-        requests.put(addr + "/v1/sys/unseal", json={"key": init["keys"][0]}).raise_for_status()
-        token = init["root_token"]
+    with rocksdb_server(args.vault_bin, "vault-kv2-bench-") as (addr, token, proc, tmp):
         s = requests.Session()
         s.headers.update({"X-Vault-Token": token})
 
@@ -142,14 +108,6 @@ def main():
             ref = rows[0][1] if i < 3 else rows[3][1]
             print("%-34s %12s %10s %18.3f" % (name, "{:,.0f}".format(rps), p99, rps / ref))
         print("=" * 78)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

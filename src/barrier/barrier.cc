@@ -9,6 +9,7 @@
 #include "util/json.h"
 #include "util/metrics.h"
 #include "util/random.h"
+#include "util/wipe.h"
 
 namespace vault::barrier {
 namespace {
@@ -100,10 +101,7 @@ Result<std::string> Barrier::SealKeyring(const std::map<uint32_t, Key>& keys,
 }
 
 Task<Status> Barrier::Initialize(std::string root_key) {
-  struct Wipe {
-    std::string* s;
-    ~Wipe() { Zero(*s); }
-  } wipe{&root_key};
+  WipeOnExit wipe{&root_key};
   if (root_key.size() != crypto::kAesKeySize)
     co_return InvalidArgument("root key must be 32 bytes");
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
@@ -122,10 +120,7 @@ Task<Status> Barrier::Initialize(std::string root_key) {
 }
 
 Task<Status> Barrier::Unseal(std::string root_key) {
-  struct Wipe {
-    std::string* s;
-    ~Wipe() { Zero(*s); }
-  } wipe{&root_key};
+  WipeOnExit wipe{&root_key};
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
   CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(kKeyringPath));
   if (!raw) co_return InvalidArgument("Vault is not initialized");
@@ -186,10 +181,7 @@ bool Barrier::Sealed() const {
 // Whether the stored keyring opens with `root`: a node whose root key went stale (another node
 // rekeyed) must not store a keyring sealed under it.
 Task<Status> Barrier::CheckStoredRootKey(std::string root) {
-  struct Wipe {
-    std::string* s;
-    ~Wipe() { Zero(*s); }
-  } wipe{&root};
+  WipeOnExit wipe{&root};
   CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(kKeyringPath));
   if (!raw) co_return Internal("keyring not found");
   auto key = crypto::AesGcmKey::Create(root);
@@ -210,10 +202,7 @@ bool Barrier::IsRootKey(std::string_view key) const {
 }
 
 Task<Status> Barrier::ChangeRootKey(std::string new_root, std::vector<storage::Mutation> also) {
-  struct Wipe {
-    std::string* s;
-    ~Wipe() { Zero(*s); }
-  } wipe{&new_root};
+  WipeOnExit wipe{&new_root};
   if (new_root.size() != crypto::kAesKeySize) co_return InvalidArgument("invalid root key size");
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
   std::string current;

@@ -5,16 +5,12 @@
 #include "crypto/shamir.h"
 #include "util/json.h"
 #include "util/random.h"
+#include "util/wipe.h"
 
 namespace vault::barrier {
 namespace {
 constexpr char kSealConfigPath[] = "core/seal-config";
 
-void ZeroAll(std::vector<std::string>& v) {
-  for (auto& s : v)
-    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  v.clear();
-}
 }  // namespace
 
 Task<Result<std::vector<std::string>>> SealManager::Initialize(int shares, int threshold) {
@@ -73,24 +69,19 @@ Task<Result<SealStatus>> SealManager::GetStatus() {
 
 void SealManager::ResetProgress() {
   std::lock_guard lock(parts_mu_);
-  ZeroAll(parts_);
+  WipeAll(parts_);
 }
 
 void SealManager::Seal() {
   std::lock_guard lock(parts_mu_);
-  ZeroAll(parts_);
+  WipeAll(parts_);
   if (rekey_) rekey_->Wipe();
   rekey_.reset();
   barrier_->Seal();
 }
 
 Task<Result<SealStatus>> SealManager::SubmitShare(std::string share) {
-  struct Wipe {
-    std::string* s;
-    ~Wipe() {
-      if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
-    }
-  } wipe_share{&share};
+  WipeOnExit wipe_share{&share};
   AsyncMutex::Guard guard = co_await op_mu_.Lock();
   CO_ASSIGN_OR_RETURN(SealStatus st, co_await GetStatus());
   if (!st.initialized) co_return InvalidArgument("Vault is not initialized");
@@ -109,12 +100,12 @@ Task<Result<SealStatus>> SealManager::SubmitShare(std::string share) {
       } else {
         auto combined = crypto::ShamirCombine(parts_);
         if (!combined.ok()) {
-          ZeroAll(parts_);
+          WipeAll(parts_);
           co_return InvalidArgument("unseal failed, invalid key");
         }
         root = std::move(combined).value();
       }
-      ZeroAll(parts_);
+      WipeAll(parts_);
     }
   }
   if (!root.empty()) {
@@ -171,9 +162,9 @@ bool Holds(const std::vector<std::string>& parts, const std::string& share) {
 }  // namespace
 
 void SealManager::Rekey::Wipe() {
-  ZeroAll(parts);
-  ZeroAll(new_keys);
-  ZeroAll(verify_parts);
+  WipeAll(parts);
+  WipeAll(new_keys);
+  WipeAll(verify_parts);
   if (!new_root.empty()) OPENSSL_cleanse(new_root.data(), new_root.size());
   new_root.clear();
 }
@@ -237,12 +228,7 @@ Task<Status> SealManager::ApplyRekey(std::string new_root, int shares, int thres
 }
 
 Task<Result<RekeyUpdate>> SealManager::RekeySubmit(std::string share, std::string nonce) {
-  struct WipeShare {
-    std::string* s;
-    ~WipeShare() {
-      if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
-    }
-  } wipe_share{&share};
+  WipeOnExit wipe_share{&share};
   AsyncMutex::Guard guard = co_await rekey_mu_.Lock();
   CO_ASSIGN_OR_RETURN(SealStatus st, co_await GetStatus());
   if (!st.initialized) co_return InvalidArgument("Vault is not initialized");
@@ -272,7 +258,7 @@ Task<Result<RekeyUpdate>> SealManager::RekeySubmit(std::string share, std::strin
     auto root = Combine(rekey_->parts, st.threshold);
     bool ok = root.ok() && barrier_->IsRootKey(*root);
     if (root.ok()) OPENSSL_cleanse(root->data(), root->size());
-    ZeroAll(rekey_->parts);
+    WipeAll(rekey_->parts);
     if (!ok)
       co_return InvalidArgument(
           "root key verification failed: the key shares entered do not form the unseal key");
@@ -301,7 +287,7 @@ Task<Result<RekeyUpdate>> SealManager::RekeySubmit(std::string share, std::strin
   }
   Status applied = co_await ApplyRekey(std::move(new_root), shares, threshold);
   if (!applied.ok()) {
-    ZeroAll(out.keys);
+    WipeAll(out.keys);
     co_return applied;
   }
   co_return out;
@@ -327,7 +313,7 @@ Result<RekeyVerifyStatus> SealManager::RekeyVerifyRestart() {
     if (!rekey_) return InvalidArgument("no rekey in progress");
     if (rekey_->verification_nonce.empty())
       return InvalidArgument("no rekey verification in progress");
-    ZeroAll(rekey_->verify_parts);
+    WipeAll(rekey_->verify_parts);
     rekey_->verification_nonce = NewUuid();
   }
   return RekeyVerifyGetStatus();
@@ -335,12 +321,7 @@ Result<RekeyVerifyStatus> SealManager::RekeyVerifyRestart() {
 
 Task<Result<RekeyVerifyStatus>> SealManager::RekeyVerifySubmit(std::string share,
                                                                std::string nonce) {
-  struct WipeShare {
-    std::string* s;
-    ~WipeShare() {
-      if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
-    }
-  } wipe_share{&share};
+  WipeOnExit wipe_share{&share};
   AsyncMutex::Guard guard = co_await rekey_mu_.Lock();
   RekeyVerifyStatus out;
   std::string new_root;
@@ -366,7 +347,7 @@ Task<Result<RekeyVerifyStatus>> SealManager::RekeyVerifySubmit(std::string share
     bool ok = root.ok() && root->size() == rekey_->new_root.size() &&
               CRYPTO_memcmp(root->data(), rekey_->new_root.data(), root->size()) == 0;
     if (root.ok()) OPENSSL_cleanse(root->data(), root->size());
-    ZeroAll(rekey_->verify_parts);
+    WipeAll(rekey_->verify_parts);
     if (!ok) co_return InvalidArgument("rekey verification failed; incorrect key shares supplied");
     new_root = std::move(rekey_->new_root);
     shares = rekey_->shares;

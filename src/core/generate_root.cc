@@ -8,18 +8,13 @@
 #include "util/encoding.h"
 #include "util/log.h"
 #include "util/random.h"
+#include "util/wipe.h"
 
 namespace vault::core {
 namespace {
 
 // "hvs." + 24 characters: every root token this server mints has this length, and so the OTP.
 constexpr int kOtpLength = 28;
-
-void Wipe(std::vector<std::string>& parts) {
-  for (auto& p : parts)
-    if (!p.empty()) OPENSSL_cleanse(p.data(), p.size());
-  parts.clear();
-}
 
 }  // namespace
 
@@ -58,19 +53,14 @@ Task<Result<Core::RootGeneration>> Core::GenerateRootInit(std::string otp) {
 void Core::GenerateRootCancel() {
   std::lock_guard lock(root_gen_mu_);
   if (root_gen_) {
-    Wipe(root_gen_->parts);
+    WipeAll(root_gen_->parts);
     OPENSSL_cleanse(root_gen_->otp.data(), root_gen_->otp.size());
   }
   root_gen_.reset();
 }
 
 Task<Result<Core::RootGeneration>> Core::GenerateRootSubmit(std::string share, std::string nonce) {
-  struct WipeShare {
-    std::string* s;
-    ~WipeShare() {
-      if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
-    }
-  } wipe_share{&share};
+  WipeOnExit wipe_share{&share};
   if (Sealed()) co_return Status(StatusCode::kUnavailable, "Vault is sealed");
   AsyncMutex::Guard op = co_await root_gen_op_mu_.Lock();
   CO_ASSIGN_OR_RETURN(int threshold, co_await seal_.Threshold());
@@ -95,7 +85,7 @@ Task<Result<Core::RootGeneration>> Core::GenerateRootSubmit(std::string share, s
     g.progress = static_cast<int>(root_gen_->parts.size());
     if (g.progress < threshold) co_return g;
     Status checked = seal_.CheckRootShares(root_gen_->parts);
-    Wipe(root_gen_->parts);
+    WipeAll(root_gen_->parts);
     if (!checked.ok()) co_return InvalidArgument("root generation aborted: " + checked.message());
     otp = std::move(root_gen_->otp);
     root_gen_.reset();
