@@ -66,8 +66,10 @@ POLICY = {"Version": "2012-10-17",
                          "Resource": ["*"]}]}
 ISSUE_ACTIONS = {"CreateUser", "PutUserPolicy", "CreateAccessKey"}
 REVOKE_ACTIONS = {"ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPolicies", "ListAccessKeys",
-                  "DeleteAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup",
-                  "DeleteUser"}
+                  "ListMFADevices", "ListSigningCertificates", "ListSSHPublicKeys", "ListServiceSpecificCredentials",
+                  "DeleteLoginProfile", "DeleteAccessKey", "DeactivateMFADevice", "DeleteVirtualMFADevice",
+                  "DeleteSigningCertificate", "DeleteSSHPublicKey", "DeleteServiceSpecificCredential",
+                  "DetachUserPolicy", "DeleteUserPolicy", "RemoveUserFromGroup", "DeleteUser"}
 
 PROBLEMS = []
 # The emulator latency of the "warm" reference run of the issue benchmark.

@@ -96,6 +96,37 @@ struct AccessKey {
   std::string create_date;
 };
 
+// What else IAM lets hang off a user, each of which blocks DeleteUser (DeleteConflict) until it
+// is removed. Metadata only: no secrets.
+struct MfaDevice {
+  std::string user_name;
+  std::string serial_number;  // an ARN (arn:aws:iam::<account>:mfa/...) for virtual devices
+  std::string enable_date;
+};
+
+struct SigningCertificate {
+  std::string user_name;
+  std::string certificate_id;
+  std::string status;
+  std::string upload_date;
+};
+
+struct SshPublicKey {
+  std::string user_name;
+  std::string ssh_public_key_id;
+  std::string status;
+  std::string upload_date;
+};
+
+struct ServiceSpecificCredential {
+  std::string user_name;
+  std::string service_specific_credential_id;
+  std::string service_name;       // e.g. codecommit.amazonaws.com
+  std::string service_user_name;  // e.g. jane-at-123456789012
+  std::string status;
+  std::string create_date;
+};
+
 struct CreateUserInput {
   std::string user_name;
   std::string path;                      // empty = "/" (not sent)
@@ -130,6 +161,25 @@ class IamApi {
   virtual Task<Outcome<Empty>> DeleteAccessKey(std::string user_name,
                                                std::string access_key_id) = 0;
   virtual Task<Outcome<std::vector<AccessKey>>> ListAccessKeys(std::string user_name) = 0;
+  // The console password. NoSuchEntity when the user has none (or does not exist).
+  virtual Task<Outcome<Empty>> DeleteLoginProfile(std::string user_name) = 0;
+  virtual Task<Outcome<std::vector<MfaDevice>>> ListMFADevices(std::string user_name) = 0;
+  // Detaches the device from the user; a virtual device then still exists, unassigned.
+  virtual Task<Outcome<Empty>> DeactivateMFADevice(std::string user_name,
+                                                   std::string serial_number) = 0;
+  virtual Task<Outcome<Empty>> DeleteVirtualMFADevice(std::string serial_number) = 0;
+  virtual Task<Outcome<std::vector<SigningCertificate>>> ListSigningCertificates(
+      std::string user_name) = 0;
+  virtual Task<Outcome<Empty>> DeleteSigningCertificate(std::string user_name,
+                                                        std::string certificate_id) = 0;
+  virtual Task<Outcome<std::vector<SshPublicKey>>> ListSSHPublicKeys(std::string user_name) = 0;
+  virtual Task<Outcome<Empty>> DeleteSSHPublicKey(std::string user_name,
+                                                  std::string ssh_public_key_id) = 0;
+  // All services' credentials of the user.
+  virtual Task<Outcome<std::vector<ServiceSpecificCredential>>> ListServiceSpecificCredentials(
+      std::string user_name) = 0;
+  virtual Task<Outcome<Empty>> DeleteServiceSpecificCredential(
+      std::string user_name, std::string service_specific_credential_id) = 0;
   // Group policies (for iam_groups with STS credential types).
   virtual Task<Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(
       std::string group_name) = 0;

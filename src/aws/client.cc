@@ -356,6 +356,72 @@ Task<Outcome<std::vector<AccessKey>>> IamClient::ListAccessKeys(std::string user
       [](const XmlElement& x) { return ParseListAccessKeysResponse(x); });
 }
 
+Task<Outcome<Empty>> IamClient::DeleteLoginProfile(std::string user_name) {
+  return CallAndParse<Empty>(core_, BuildDeleteLoginProfile(user_name), [](const XmlElement& x) {
+    return ParseEmptyResponse(x, "DeleteLoginProfile");
+  });
+}
+
+Task<Outcome<std::vector<MfaDevice>>> IamClient::ListMFADevices(std::string user_name) {
+  return CallAndParse<std::vector<MfaDevice>>(
+      core_, BuildListMFADevices(user_name),
+      [](const XmlElement& x) { return ParseListMFADevicesResponse(x); });
+}
+
+Task<Outcome<Empty>> IamClient::DeactivateMFADevice(std::string user_name,
+                                                    std::string serial_number) {
+  return CallAndParse<Empty>(
+      core_, BuildDeactivateMFADevice(user_name, serial_number),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeactivateMFADevice"); });
+}
+
+Task<Outcome<Empty>> IamClient::DeleteVirtualMFADevice(std::string serial_number) {
+  return CallAndParse<Empty>(
+      core_, BuildDeleteVirtualMFADevice(serial_number),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeleteVirtualMFADevice"); });
+}
+
+Task<Outcome<std::vector<SigningCertificate>>> IamClient::ListSigningCertificates(
+    std::string user_name) {
+  return CallAndParse<std::vector<SigningCertificate>>(
+      core_, BuildListSigningCertificates(user_name),
+      [](const XmlElement& x) { return ParseListSigningCertificatesResponse(x); });
+}
+
+Task<Outcome<Empty>> IamClient::DeleteSigningCertificate(std::string user_name,
+                                                         std::string certificate_id) {
+  return CallAndParse<Empty>(
+      core_, BuildDeleteSigningCertificate(user_name, certificate_id),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeleteSigningCertificate"); });
+}
+
+Task<Outcome<std::vector<SshPublicKey>>> IamClient::ListSSHPublicKeys(std::string user_name) {
+  return CallAndParse<std::vector<SshPublicKey>>(
+      core_, BuildListSSHPublicKeys(user_name),
+      [](const XmlElement& x) { return ParseListSSHPublicKeysResponse(x); });
+}
+
+Task<Outcome<Empty>> IamClient::DeleteSSHPublicKey(std::string user_name,
+                                                   std::string ssh_public_key_id) {
+  return CallAndParse<Empty>(
+      core_, BuildDeleteSSHPublicKey(user_name, ssh_public_key_id),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeleteSSHPublicKey"); });
+}
+
+Task<Outcome<std::vector<ServiceSpecificCredential>>> IamClient::ListServiceSpecificCredentials(
+    std::string user_name) {
+  return CallAndParse<std::vector<ServiceSpecificCredential>>(
+      core_, BuildListServiceSpecificCredentials(user_name),
+      [](const XmlElement& x) { return ParseListServiceSpecificCredentialsResponse(x); });
+}
+
+Task<Outcome<Empty>> IamClient::DeleteServiceSpecificCredential(
+    std::string user_name, std::string service_specific_credential_id) {
+  return CallAndParse<Empty>(
+      core_, BuildDeleteServiceSpecificCredential(user_name, service_specific_credential_id),
+      [](const XmlElement& x) { return ParseEmptyResponse(x, "DeleteServiceSpecificCredential"); });
+}
+
 Task<Outcome<std::vector<std::string>>> IamClient::ListAttachedGroupPolicies(
     std::string group_name) {
   return CallAndParse<std::vector<std::string>>(

@@ -143,6 +143,22 @@ class IamClient final : public IamApi {
   Task<Outcome<AccessKey>> CreateAccessKey(std::string user_name) override;
   Task<Outcome<Empty>> DeleteAccessKey(std::string user_name, std::string access_key_id) override;
   Task<Outcome<std::vector<AccessKey>>> ListAccessKeys(std::string user_name) override;
+  Task<Outcome<Empty>> DeleteLoginProfile(std::string user_name) override;
+  Task<Outcome<std::vector<MfaDevice>>> ListMFADevices(std::string user_name) override;
+  Task<Outcome<Empty>> DeactivateMFADevice(std::string user_name,
+                                           std::string serial_number) override;
+  Task<Outcome<Empty>> DeleteVirtualMFADevice(std::string serial_number) override;
+  Task<Outcome<std::vector<SigningCertificate>>> ListSigningCertificates(
+      std::string user_name) override;
+  Task<Outcome<Empty>> DeleteSigningCertificate(std::string user_name,
+                                                std::string certificate_id) override;
+  Task<Outcome<std::vector<SshPublicKey>>> ListSSHPublicKeys(std::string user_name) override;
+  Task<Outcome<Empty>> DeleteSSHPublicKey(std::string user_name,
+                                          std::string ssh_public_key_id) override;
+  Task<Outcome<std::vector<ServiceSpecificCredential>>> ListServiceSpecificCredentials(
+      std::string user_name) override;
+  Task<Outcome<Empty>> DeleteServiceSpecificCredential(
+      std::string user_name, std::string service_specific_credential_id) override;
   Task<Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(
       std::string group_name) override;
   Task<Outcome<std::vector<std::string>>> ListGroupPolicies(std::string group_name) override;

@@ -399,6 +399,134 @@ TEST_F(ClientTest, ListsAndGroupPolicyDecoding) {
             "Action=ListGroupPolicies&Version=2010-05-08&GroupName=g&MaxItems=1000");
 }
 
+// What can hang off a user besides keys, policies and groups (AWS's sample answers, with the
+// certificate body and a hardware device AWS shows alongside virtual ones).
+TEST_F(ClientTest, UserAttachmentListsAndDeletes) {
+  http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
+    std::string a = ActionOf(r);
+    if (a == "ListMFADevices") {
+      return Ok(a,
+                "<IsTruncated>false</IsTruncated><MFADevices><member><UserName>Bob</UserName>"
+                "<SerialNumber>R1234</SerialNumber><EnableDate>2011-10-19T23:56:00Z</EnableDate>"
+                "</member><member><UserName>Bob</UserName><SerialNumber>arn:aws:iam::"
+                "123456789012:mfa/Bob</SerialNumber><EnableDate>2012-10-19T23:56:00Z"
+                "</EnableDate></member></MFADevices>");
+    }
+    if (a == "ListSigningCertificates") {
+      return Ok(a,
+                "<UserName>Bob</UserName><Certificates><member><UserName>Bob</UserName>"
+                "<CertificateId>TA7SMP42TDN5Z26OBPJE7EXAMPLE</CertificateId><CertificateBody>"
+                "-----BEGIN CERTIFICATE-----\nMIICdzCCAeCgAwIBAgIGANc+Ha2wMA0GCSqGSIb3DQEBBQUA"
+                "\n-----END CERTIFICATE-----</CertificateBody><Status>Active</Status>"
+                "<UploadDate>2013-06-06T21:40:08Z</UploadDate></member></Certificates>"
+                "<IsTruncated>false</IsTruncated>");
+    }
+    if (a == "ListSSHPublicKeys") {
+      return Ok(a,
+                "<SSHPublicKeys><member><Status>Active</Status><UploadDate>2015-06-05T20:56:46Z"
+                "</UploadDate><SSHPublicKeyId>APKAEIVFHP46CEXAMPLE</SSHPublicKeyId><UserName>"
+                "Bob</UserName></member><member><Status>Inactive</Status><UploadDate>"
+                "2015-06-06T20:56:46Z</UploadDate><SSHPublicKeyId>APKAEIVFHP46CEXAMPLF"
+                "</SSHPublicKeyId><UserName>Bob</UserName></member></SSHPublicKeys>"
+                "<IsTruncated>false</IsTruncated>");
+    }
+    if (a == "ListServiceSpecificCredentials") {
+      return Ok(a,
+                "<ServiceSpecificCredentials><member><UserName>Bob</UserName><Status>Active"
+                "</Status><ServiceUserName>Bob-at-123456789012</ServiceUserName><CreateDate>"
+                "2016-11-01T17:44:54Z</CreateDate><ServiceSpecificCredentialId>"
+                "ACCAQFODXMPL4YFHP7DZE</ServiceSpecificCredentialId><ServiceName>"
+                "codecommit.amazonaws.com</ServiceName></member></ServiceSpecificCredentials>");
+    }
+    if (a == "DeleteLoginProfile") {
+      return Err(404, "NoSuchEntity", "Login Profile for User Bob cannot be found.");
+    }
+    return Ok(a, "");  // the deletions: no result element
+  });
+  auto iam = Iam();
+
+  auto mfa = SyncWait(iam->ListMFADevices("Bob"));
+  ASSERT_TRUE(mfa.ok()) << mfa.error().ToString();
+  ASSERT_EQ(mfa->size(), 2u);
+  EXPECT_EQ((*mfa)[0].serial_number, "R1234");
+  EXPECT_EQ((*mfa)[0].user_name, "Bob");
+  EXPECT_EQ((*mfa)[1].serial_number, "arn:aws:iam::123456789012:mfa/Bob");
+  EXPECT_EQ((*mfa)[1].enable_date, "2012-10-19T23:56:00Z");
+
+  auto certs = SyncWait(iam->ListSigningCertificates("Bob"));
+  ASSERT_TRUE(certs.ok()) << certs.error().ToString();
+  ASSERT_EQ(certs->size(), 1u);
+  EXPECT_EQ((*certs)[0].certificate_id, "TA7SMP42TDN5Z26OBPJE7EXAMPLE");
+  EXPECT_EQ((*certs)[0].status, "Active");
+  EXPECT_EQ((*certs)[0].upload_date, "2013-06-06T21:40:08Z");
+
+  auto ssh = SyncWait(iam->ListSSHPublicKeys("Bob"));
+  ASSERT_TRUE(ssh.ok()) << ssh.error().ToString();
+  ASSERT_EQ(ssh->size(), 2u);
+  EXPECT_EQ((*ssh)[0].ssh_public_key_id, "APKAEIVFHP46CEXAMPLE");
+  EXPECT_EQ((*ssh)[1].status, "Inactive");
+  EXPECT_EQ((*ssh)[1].user_name, "Bob");
+
+  auto creds = SyncWait(iam->ListServiceSpecificCredentials("Bob"));
+  ASSERT_TRUE(creds.ok()) << creds.error().ToString();
+  ASSERT_EQ(creds->size(), 1u);
+  EXPECT_EQ((*creds)[0].service_specific_credential_id, "ACCAQFODXMPL4YFHP7DZE");
+  EXPECT_EQ((*creds)[0].service_name, "codecommit.amazonaws.com");
+  EXPECT_EQ((*creds)[0].service_user_name, "Bob-at-123456789012");
+  EXPECT_EQ((*creds)[0].create_date, "2016-11-01T17:44:54Z");
+
+  EXPECT_TRUE(SyncWait(iam->DeactivateMFADevice("Bob", "R1234")).ok());
+  EXPECT_TRUE(SyncWait(iam->DeleteVirtualMFADevice("arn:aws:iam::123456789012:mfa/Bob")).ok());
+  EXPECT_TRUE(SyncWait(iam->DeleteSigningCertificate("Bob", "TA7SMP42TDN5Z26OBPJE7EXAMPLE")).ok());
+  EXPECT_TRUE(SyncWait(iam->DeleteSSHPublicKey("Bob", "APKAEIVFHP46CEXAMPLE")).ok());
+  EXPECT_TRUE(SyncWait(iam->DeleteServiceSpecificCredential("Bob", "ACCAQFODXMPL4YFHP7DZE")).ok());
+  auto profile = SyncWait(iam->DeleteLoginProfile("Bob"));
+  ASSERT_FALSE(profile.ok());
+  EXPECT_TRUE(profile.error().NoSuchEntity());
+  EXPECT_EQ(profile.error().http_status, 404);
+
+  // Each call went out as its builder encodes it (the bodies botocore sends, query_test.cc).
+  std::vector<std::string> bodies;
+  for (const auto& r : http_.requests()) bodies.push_back(r.body);
+  EXPECT_EQ(bodies, (std::vector<std::string>{
+                        BuildListMFADevices("Bob").Body(),
+                        BuildListSigningCertificates("Bob").Body(),
+                        BuildListSSHPublicKeys("Bob").Body(),
+                        BuildListServiceSpecificCredentials("Bob").Body(),
+                        BuildDeactivateMFADevice("Bob", "R1234").Body(),
+                        BuildDeleteVirtualMFADevice("arn:aws:iam::123456789012:mfa/Bob").Body(),
+                        BuildDeleteSigningCertificate("Bob", "TA7SMP42TDN5Z26OBPJE7EXAMPLE").Body(),
+                        BuildDeleteSSHPublicKey("Bob", "APKAEIVFHP46CEXAMPLE").Body(),
+                        BuildDeleteServiceSpecificCredential("Bob", "ACCAQFODXMPL4YFHP7DZE").Body(),
+                        BuildDeleteLoginProfile("Bob").Body(),
+                    }));
+  EXPECT_EQ(bodies[0], "Action=ListMFADevices&Version=2010-05-08&UserName=Bob&MaxItems=1000");
+  EXPECT_EQ(bodies[3], "Action=ListServiceSpecificCredentials&Version=2010-05-08&UserName=Bob");
+}
+
+// An empty list element, or none at all, is an empty list; a member without its id is a
+// malformed answer, not a silently skipped item.
+TEST_F(ClientTest, UserAttachmentListsEmptyAndMalformed) {
+  http_.set_handler([&](const net::HttpRequest& r) -> Result<net::HttpResponse> {
+    std::string a = ActionOf(r);
+    if (a == "ListMFADevices") return Ok(a, "<MFADevices/><IsTruncated>false</IsTruncated>");
+    if (a == "ListSSHPublicKeys") return Ok(a, "<IsTruncated>false</IsTruncated>");
+    if (a == "ListServiceSpecificCredentials") return Ok(a, "<ServiceSpecificCredentials/>");
+    return Ok(a,
+              "<Certificates><member><UserName>Bob</UserName><Status>Active</Status>"
+              "</member></Certificates>");
+  });
+  auto iam = Iam();
+  EXPECT_TRUE(SyncWait(iam->ListMFADevices("Bob"))->empty());
+  EXPECT_TRUE(SyncWait(iam->ListSSHPublicKeys("Bob"))->empty());
+  EXPECT_TRUE(SyncWait(iam->ListServiceSpecificCredentials("Bob"))->empty());
+  auto certs = SyncWait(iam->ListSigningCertificates("Bob"));
+  ASSERT_FALSE(certs.ok());
+  EXPECT_EQ(certs.error().code, "SerializationError");
+  EXPECT_NE(certs.error().message.find("CertificateId"), std::string::npos);
+  EXPECT_EQ(certs.error().request_id, "rid");
+}
+
 TEST_F(ClientTest, RateLimitSpacesCalls) {
   http_.set_handler(
       [&](const net::HttpRequest& r) -> Result<net::HttpResponse> { return Ok("DeleteUser", ""); });
@@ -434,12 +562,30 @@ class AsyncFakeHttp : public net::HttpClient {
   }
   void Send(net::HttpRequest request, Callback done) override {
     std::lock_guard lock(mu_);
+    if (hold_) {
+      held_.push_back(std::move(done));
+      cv_.notify_all();
+      return;
+    }
+    threads_.emplace_back([this, done] { done(reply_); });
+  }
+  // Holding: calls wait for Release() (so a test knows the caller is suspended by then).
+  void Hold() { hold_ = true; }
+  // Answers the first held call from a new thread (waiting for it to be sent).
+  void Release() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !held_.empty(); });
+    Callback done = std::move(held_.front());
+    held_.erase(held_.begin());
     threads_.emplace_back([this, done] { done(reply_); });
   }
 
  private:
   net::HttpResponse reply_;
   std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  std::vector<Callback> held_;
   std::vector<std::thread> threads_;
 };
 
@@ -477,7 +623,14 @@ TEST(ClientThreadsTest, AsynchronousCompletionsResumeOnTheExecutor) {
   ClientConfig cfg;
   cfg.credentials = {"AKID", "secret", ""};
   auto factory = NewClientFactory(&http, &timer, &executor, nullptr);
-  std::thread::id resumed_on = SyncWait(GetUserThenReportThread(factory->NewIam(cfg)));
+  // The answer comes only once the call is out and its caller suspended (an answer racing the
+  // suspension would let the caller go on inline, which is correct but not what this checks).
+  http.Hold();
+  std::promise<std::thread::id> resumed;
+  StartTask(GetUserThenReportThread(factory->NewIam(cfg)),
+            [&](std::thread::id id) { resumed.set_value(id); });
+  http.Release();
+  std::thread::id resumed_on = resumed.get_future().get();
   EXPECT_EQ(resumed_on, executor.id());
   EXPECT_EQ(executor.posted(), 1);  // the free rate-limiter token did not cost a hop
 }

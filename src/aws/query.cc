@@ -274,6 +274,67 @@ QueryRequest BuildListAccessKeys(const std::string& user_name) {
   return q;
 }
 
+QueryRequest BuildDeleteLoginProfile(const std::string& user_name) {
+  return std::move(QueryRequest("DeleteLoginProfile", kIamApiVersion).Add("UserName", user_name));
+}
+
+QueryRequest BuildListMFADevices(const std::string& user_name) {
+  QueryRequest q("ListMFADevices", kIamApiVersion);
+  q.AddIfSet("UserName", user_name).Add("MaxItems", "1000");
+  return q;
+}
+
+QueryRequest BuildDeactivateMFADevice(const std::string& user_name,
+                                      const std::string& serial_number) {
+  QueryRequest q("DeactivateMFADevice", kIamApiVersion);
+  q.Add("UserName", user_name).Add("SerialNumber", serial_number);
+  return q;
+}
+
+QueryRequest BuildDeleteVirtualMFADevice(const std::string& serial_number) {
+  return std::move(
+      QueryRequest("DeleteVirtualMFADevice", kIamApiVersion).Add("SerialNumber", serial_number));
+}
+
+QueryRequest BuildListSigningCertificates(const std::string& user_name) {
+  QueryRequest q("ListSigningCertificates", kIamApiVersion);
+  q.AddIfSet("UserName", user_name).Add("MaxItems", "1000");
+  return q;
+}
+
+QueryRequest BuildDeleteSigningCertificate(const std::string& user_name,
+                                           const std::string& certificate_id) {
+  QueryRequest q("DeleteSigningCertificate", kIamApiVersion);
+  q.AddIfSet("UserName", user_name).Add("CertificateId", certificate_id);
+  return q;
+}
+
+QueryRequest BuildListSSHPublicKeys(const std::string& user_name) {
+  QueryRequest q("ListSSHPublicKeys", kIamApiVersion);
+  q.AddIfSet("UserName", user_name).Add("MaxItems", "1000");
+  return q;
+}
+
+QueryRequest BuildDeleteSSHPublicKey(const std::string& user_name,
+                                     const std::string& ssh_public_key_id) {
+  QueryRequest q("DeleteSSHPublicKey", kIamApiVersion);
+  q.Add("UserName", user_name).Add("SSHPublicKeyId", ssh_public_key_id);
+  return q;
+}
+
+QueryRequest BuildListServiceSpecificCredentials(const std::string& user_name) {
+  QueryRequest q("ListServiceSpecificCredentials", kIamApiVersion);
+  q.AddIfSet("UserName", user_name);
+  return q;
+}
+
+QueryRequest BuildDeleteServiceSpecificCredential(const std::string& user_name,
+                                                  const std::string& credential_id) {
+  QueryRequest q("DeleteServiceSpecificCredential", kIamApiVersion);
+  q.AddIfSet("UserName", user_name).Add("ServiceSpecificCredentialId", credential_id);
+  return q;
+}
+
 QueryRequest BuildListAttachedGroupPolicies(const std::string& group_name) {
   QueryRequest q("ListAttachedGroupPolicies", kIamApiVersion);
   q.Add("GroupName", group_name).Add("MaxItems", "1000");
@@ -354,6 +415,74 @@ Result<std::vector<AccessKey>> ParseListAccessKeysResponse(const XmlElement& roo
     }
   }
   return keys;
+}
+
+Result<std::vector<MfaDevice>> ParseListMFADevicesResponse(const XmlElement& root) {
+  ASSIGN_OR_RETURN(const XmlElement* result, RequiredResult(root, "ListMFADevices"));
+  std::vector<MfaDevice> out;
+  for (const XmlElement* m : result->Members("MFADevices")) {
+    MfaDevice d;
+    d.user_name = m->ChildText("UserName");
+    d.serial_number = m->ChildText("SerialNumber");
+    d.enable_date = m->ChildText("EnableDate");
+    if (d.serial_number.empty()) return Missing("ListMFADevices", "MFADevices/member/SerialNumber");
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<SigningCertificate>> ParseListSigningCertificatesResponse(
+    const XmlElement& root) {
+  ASSIGN_OR_RETURN(const XmlElement* result, RequiredResult(root, "ListSigningCertificates"));
+  std::vector<SigningCertificate> out;
+  for (const XmlElement* m : result->Members("Certificates")) {
+    SigningCertificate c;
+    c.user_name = m->ChildText("UserName");
+    c.certificate_id = m->ChildText("CertificateId");
+    c.status = m->ChildText("Status");
+    c.upload_date = m->ChildText("UploadDate");
+    if (c.certificate_id.empty())
+      return Missing("ListSigningCertificates", "Certificates/member/CertificateId");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<SshPublicKey>> ParseListSSHPublicKeysResponse(const XmlElement& root) {
+  ASSIGN_OR_RETURN(const XmlElement* result, RequiredResult(root, "ListSSHPublicKeys"));
+  std::vector<SshPublicKey> out;
+  for (const XmlElement* m : result->Members("SSHPublicKeys")) {
+    SshPublicKey k;
+    k.user_name = m->ChildText("UserName");
+    k.ssh_public_key_id = m->ChildText("SSHPublicKeyId");
+    k.status = m->ChildText("Status");
+    k.upload_date = m->ChildText("UploadDate");
+    if (k.ssh_public_key_id.empty())
+      return Missing("ListSSHPublicKeys", "SSHPublicKeys/member/SSHPublicKeyId");
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+Result<std::vector<ServiceSpecificCredential>> ParseListServiceSpecificCredentialsResponse(
+    const XmlElement& root) {
+  ASSIGN_OR_RETURN(const XmlElement* result,
+                   RequiredResult(root, "ListServiceSpecificCredentials"));
+  std::vector<ServiceSpecificCredential> out;
+  for (const XmlElement* m : result->Members("ServiceSpecificCredentials")) {
+    ServiceSpecificCredential c;
+    c.user_name = m->ChildText("UserName");
+    c.service_specific_credential_id = m->ChildText("ServiceSpecificCredentialId");
+    c.service_name = m->ChildText("ServiceName");
+    c.service_user_name = m->ChildText("ServiceUserName");
+    c.status = m->ChildText("Status");
+    c.create_date = m->ChildText("CreateDate");
+    if (c.service_specific_credential_id.empty())
+      return Missing("ListServiceSpecificCredentials",
+                     "ServiceSpecificCredentials/member/ServiceSpecificCredentialId");
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 Result<std::vector<std::string>> ParseNameListResponse(const XmlElement& root,

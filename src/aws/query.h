@@ -79,6 +79,21 @@ QueryRequest BuildListGroupsForUser(const std::string& user_name);
 QueryRequest BuildCreateAccessKey(const std::string& user_name);
 QueryRequest BuildDeleteAccessKey(const std::string& user_name, const std::string& access_key_id);
 QueryRequest BuildListAccessKeys(const std::string& user_name);
+QueryRequest BuildDeleteLoginProfile(const std::string& user_name);
+QueryRequest BuildListMFADevices(const std::string& user_name);
+QueryRequest BuildDeactivateMFADevice(const std::string& user_name,
+                                      const std::string& serial_number);
+QueryRequest BuildDeleteVirtualMFADevice(const std::string& serial_number);
+QueryRequest BuildListSigningCertificates(const std::string& user_name);
+QueryRequest BuildDeleteSigningCertificate(const std::string& user_name,
+                                           const std::string& certificate_id);
+QueryRequest BuildListSSHPublicKeys(const std::string& user_name);
+QueryRequest BuildDeleteSSHPublicKey(const std::string& user_name,
+                                     const std::string& ssh_public_key_id);
+// No MaxItems: the call has no paging in the API version botocore models for us.
+QueryRequest BuildListServiceSpecificCredentials(const std::string& user_name);
+QueryRequest BuildDeleteServiceSpecificCredential(const std::string& user_name,
+                                                  const std::string& credential_id);
 QueryRequest BuildListAttachedGroupPolicies(const std::string& group_name);
 QueryRequest BuildListGroupPolicies(const std::string& group_name);
 QueryRequest BuildGetGroupPolicy(const std::string& group_name, const std::string& policy_name);
@@ -94,6 +109,16 @@ Result<User> ParseUserResponse(const XmlElement& root, std::string_view action);
 Result<Empty> ParseEmptyResponse(const XmlElement& root, std::string_view action);
 Result<AccessKey> ParseCreateAccessKeyResponse(const XmlElement& root);
 Result<std::vector<AccessKey>> ParseListAccessKeysResponse(const XmlElement& root);
+// MFADevices/member (SerialNumber required).
+Result<std::vector<MfaDevice>> ParseListMFADevicesResponse(const XmlElement& root);
+// Certificates/member (CertificateId required; the certificate body is not kept).
+Result<std::vector<SigningCertificate>> ParseListSigningCertificatesResponse(
+    const XmlElement& root);
+// SSHPublicKeys/member (SSHPublicKeyId required).
+Result<std::vector<SshPublicKey>> ParseListSSHPublicKeysResponse(const XmlElement& root);
+// ServiceSpecificCredentials/member (ServiceSpecificCredentialId required).
+Result<std::vector<ServiceSpecificCredential>> ParseListServiceSpecificCredentialsResponse(
+    const XmlElement& root);
 // Lists of names/ARNs: ListUserPolicies, ListGroupPolicies (PolicyNames), ListAttachedUser/
 // GroupPolicies (AttachedPolicies/PolicyArn), ListGroupsForUser (Groups/GroupName).
 Result<std::vector<std::string>> ParseNameListResponse(const XmlElement& root,

@@ -131,7 +131,8 @@ Status CheckListenerKeys(const Json& b) {
                                        "http_read_header_timeout",
                                        "http_read_timeout",
                                        "http_write_timeout",
-                                       "http_idle_timeout"};
+                                       "http_idle_timeout",
+                                       "max_request_duration"};
   for (auto& [k, v] : b.items()) {
     bool known = false;
     for (const char* n : kKnown) known = known || k == n;
@@ -221,10 +222,40 @@ Status ApplyEtcdEnvironment(ServerConfig* config,
   return Status::Ok();
 }
 
+// The top-level settings this server has. Vault's others (ha_storage, seal, telemetry, ui,
+// plugin_directory...) are refused rather than ignored.
+Status CheckTopLevelKeys(const Json& doc) {
+  static const char* const kKnown[] = {"storage",
+                                       "backend",
+                                       "listener",
+                                       "default_lease_ttl",
+                                       "max_lease_ttl",
+                                       "rollback_interval",
+                                       "http_io_time_slice",
+                                       "api_addr",
+                                       "cluster_addr",
+                                       "disable_clustering",
+                                       "log_level",
+                                       "disable_mlock"};
+  for (auto& [k, v] : doc.items()) {
+    bool known = false;
+    for (const char* n : kKnown) known = known || k == n;
+    if (!known) return InvalidArgument("the setting \"" + k + "\" is not supported by this server");
+  }
+  // Memory locking is not implemented: a config that asks for it (disable_mlock = false) is
+  // refused; disable_mlock = true, as most Vault configs set it, is what this server does.
+  if (doc.contains("disable_mlock") && !Truthy(doc["disable_mlock"]))
+    return InvalidArgument(
+        "disable_mlock = false: this server does not lock its memory (mlock); set "
+        "disable_mlock = true, and keep swap off or encrypted on the host");
+  return Status::Ok();
+}
+
 Result<ServerConfig> ParseServerConfig(const std::string& text) {
   ASSIGN_OR_RETURN(Json doc, hcl::Parse(text));
   ServerConfig cfg;
   if (!doc.is_object()) return InvalidArgument("config must be an object");
+  RETURN_IF_ERROR(CheckTopLevelKeys(doc));
   for (const char* key : {"storage", "backend"}) {
     if (!doc.contains(key)) continue;
     const Json& s = doc[key];
@@ -267,7 +298,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
         for (auto [key, field] : {std::pair{"http_read_header_timeout", &lc.read_header_timeout},
                                   std::pair{"http_read_timeout", &lc.read_timeout},
                                   std::pair{"http_write_timeout", &lc.write_timeout},
-                                  std::pair{"http_idle_timeout", &lc.idle_timeout}}) {
+                                  std::pair{"http_idle_timeout", &lc.idle_timeout},
+                                  std::pair{"max_request_duration", &lc.max_request_duration}}) {
           if (!b.contains(key)) continue;
           ASSIGN_OR_RETURN(int64_t ms, ListenerTimeoutMs(key, b[key]));
           *field = std::chrono::milliseconds(ms);

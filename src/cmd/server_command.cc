@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -273,9 +274,18 @@ void RaiseDescriptorLimit() {
   setrlimit(RLIMIT_NOFILE, &r);  // best effort: the old limit stays otherwise
 }
 
+// No core dumps: a dump of the unsealed server would hold the barrier keys and every secret in
+// memory. (Also keeps other processes of the same user from attaching with ptrace.)
+void DisableCoreDumps() {
+  rlimit r{0, 0};
+  setrlimit(RLIMIT_CORE, &r);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int RunServer(const std::vector<std::string>& args) {
   BlockSighup();  // first: before any thread exists
   RaiseDescriptorLimit();
+  DisableCoreDumps();
   Flags flags;
   std::string err;
   if (!ParseFlags(args, &flags, &err)) {

@@ -21,18 +21,6 @@ bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::vector<std::string> Sanitized(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& p : in) {
-    for (const auto& part : Split(p, ',')) {
-      std::string s = ToLower(Trim(part));
-      if (!s.empty() && !Has(out, s)) out.push_back(s);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string Quoted(const std::vector<std::string>& v) {
   std::string out = "[";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + std::string("\"") + v[i] + "\"";
@@ -197,13 +185,15 @@ std::vector<logical::Path> TokenRolePaths() {
     CO_ASSIGN_OR_RETURN(auto found, co_await LoadTokenRole(r.storage, name));
     TokenRole t = found ? *found : TokenRole();
     t.name = name;
-    if (d.Has("allowed_policies")) t.allowed_policies = Sanitized(d.GetStrings("allowed_policies"));
+    if (d.Has("allowed_policies"))
+      t.allowed_policies = logical::SanitizePolicies(d.GetStrings("allowed_policies"));
     if (d.Has("disallowed_policies"))
-      t.disallowed_policies = Sanitized(d.GetStrings("disallowed_policies"));
+      t.disallowed_policies = logical::SanitizePolicies(d.GetStrings("disallowed_policies"));
     if (d.Has("allowed_policies_glob"))
-      t.allowed_policies_glob = Sanitized(d.GetStrings("allowed_policies_glob"));
+      t.allowed_policies_glob = logical::SanitizePolicies(d.GetStrings("allowed_policies_glob"));
     if (d.Has("disallowed_policies_glob"))
-      t.disallowed_policies_glob = Sanitized(d.GetStrings("disallowed_policies_glob"));
+      t.disallowed_policies_glob =
+          logical::SanitizePolicies(d.GetStrings("disallowed_policies_glob"));
     if (d.Has("orphan")) t.orphan = d.GetBool("orphan");
     // hvac's legacy create_token_role sends "renewable": null, which Vault reads as false.
     if (d.raw().contains("renewable"))

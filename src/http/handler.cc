@@ -242,9 +242,17 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
   if (path.rfind("/v1/", 0) != 0) co_return ErrorResponse(404, {});
   path = path.substr(4);
   if (!IsValidUtf8(path)) co_return ErrorResponse(400, {"invalid request path: not valid UTF-8"});
+  // Bounded paths: storage keys, ACL walks and audit records grow with them.
+  constexpr size_t kMaxPathBytes = 8192, kMaxSegments = 256;
+  if (path.size() > kMaxPathBytes)
+    co_return ErrorResponse(
+        400, {"invalid request path: longer than " + std::to_string(kMaxPathBytes) + " bytes"});
   // No "." / ".." segments, no empty segments (a trailing '/' is allowed: it lists).
   {
     auto segs = Split(path, '/');
+    if (segs.size() > kMaxSegments)
+      co_return ErrorResponse(
+          400, {"invalid request path: more than " + std::to_string(kMaxSegments) + " segments"});
     for (size_t i = 0; i < segs.size(); ++i) {
       const auto& s = segs[i];
       if (s == "." || s == ".." || (s.empty() && i + 1 != segs.size()) ||

@@ -134,6 +134,12 @@ TEST_F(HandlerTest, BadInput) {
   EXPECT_EQ(J(Do("GET", "/v1/secret/x", "", "bogus"))["errors"][0], "permission denied");
   EXPECT_EQ(Do("PATCH", "/v1/secret/x", "{}", root).status, 405);
   EXPECT_EQ(Do("GET", "/v1/nomount/x", "", root).status, 404);
+  // Bounded paths: length and segment count.
+  EXPECT_EQ(Do("PUT", "/v1/secret/" + std::string(9000, 'a'), "{}", root).status, 400);
+  std::string deep = "/v1/secret";
+  for (int i = 0; i < 300; ++i) deep += "/s";
+  EXPECT_EQ(Do("PUT", deep, "{\"a\":\"b\"}", root).status, 400);
+  EXPECT_EQ(Do("PUT", "/v1/secret/" + std::string(8000, 'a'), "{\"a\":\"b\"}", root).status, 204);
   // Nothing was written by any of the above.
   EXPECT_EQ(Do("GET", "/v1/secret/x", "", root).status, 404);
 }

@@ -83,6 +83,9 @@ struct Server::Impl {
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     bool idle = false;
     std::chrono::steady_clock::time_point idle_since;
+    // While a request runs: what the sweep does when it outlives max_request_duration (answer
+    // 503 now; the request finishes in the background and its answer is dropped).
+    std::function<void()> on_expire;
   };
 
   Handler* handler;
@@ -112,7 +115,7 @@ struct Server::Impl {
   awaitable<void> Serve(Stream& stream, Conn* conn, std::string remote, const ListenerConfig* l);
   // Runs the handler's task on this thread; if it waits on the network, this coroutine suspends
   // and resumes on its own executor when the task completes elsewhere. No thread blocks.
-  awaitable<HttpResponse> Run(HttpRequest req);
+  awaitable<HttpResponse> Run(HttpRequest req, Conn* conn, std::chrono::milliseconds limit);
   awaitable<void> Accept(tcp::acceptor* acceptor, std::shared_ptr<asio::ssl::context> ctx,
                          const ListenerConfig* l);
   // Closes up to `count` of the longest-idle connections, spread over the shards (each shard
@@ -223,8 +226,10 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
       conn->Idle();
       expires(first ? Either(l->read_header_timeout, l->read_timeout)
                     : Either(l->idle_timeout, l->read_timeout));
-      co_await beast::get_lowest_layer(stream).async_wait(tcp::socket::wait_read,
-                                                          asio::redirect_error(use_awaitable, ec));
+      // Read what has come (through TLS, whose layer may hold bytes the socket no longer shows).
+      size_t n = co_await stream.async_read_some(buffer.prepare(1024),
+                                                 asio::redirect_error(use_awaitable, ec));
+      buffer.commit(n);
       conn->idle = false;
       if (ec) break;
     }
@@ -282,12 +287,12 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
     hreq.remote_address = remote;
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
-    conn->ExpiresNever();
+    expires(l->max_request_duration);
     // Every request runs on this I/O thread. What it waits for (a durable write, an AWS call)
     // holds no thread here: the storage backend and the AWS client wait in their own way and
     // resume the request on this thread's loop.
     const bool head = hreq.method == "HEAD";
-    HttpResponse hres = co_await Run(std::move(hreq));
+    HttpResponse hres = co_await Run(std::move(hreq), conn, l->max_request_duration);
     expires(l->write_timeout);
     ec = co_await WriteResponse(stream, hres, version, keep_alive, head);
     if (ec || !keep_alive || stopped) break;
@@ -307,6 +312,12 @@ awaitable<void> Server::Impl::Sweep(Shard* shard) {
     for (Conn* c = shard->head; c; c = c->next) {
       if (c->deadline <= now) {
         c->ExpiresNever();
+        if (c->on_expire) {
+          std::function<void()> f = std::move(c->on_expire);
+          c->on_expire = nullptr;
+          f();
+          continue;
+        }
         boost::system::error_code ignored;
         c->socket->cancel(ignored);
       }
@@ -407,7 +418,8 @@ struct Pending {
 };
 }  // namespace
 
-awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
+awaitable<HttpResponse> Server::Impl::Run(HttpRequest req, Conn* conn,
+                                          std::chrono::milliseconds limit) {
   auto p = std::make_shared<Pending>();
   StartTask(handler->HandleAsync(std::move(req)), [p](HttpResponse r) {
     std::function<void(HttpResponse)> w;
@@ -430,6 +442,22 @@ awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
   // a named local instead of `co_return co_await` (both found by ASan under concurrent slow
   // requests).
   Pending* pending = p.get();
+  // max_request_duration: the connection's sweep answers for a request that runs too long. It
+  // runs on this thread, and `pending` lives in this frame until the await below completes.
+  if (limit.count() > 0) {
+    conn->on_expire = [pending, limit] {
+      std::function<void(HttpResponse)> w;
+      {
+        std::lock_guard lock(pending->mu);
+        w = std::move(pending->waiter);
+        pending->waiter = nullptr;
+      }
+      if (w)
+        w(ErrorResponse(503, {"context deadline exceeded: the request ran longer than the "
+                              "listener's max_request_duration (" +
+                              std::to_string(limit.count() / 1000) + "s)"}));
+    };
+  }
   auto initiate = [pending](auto completion) {
     using C = decltype(completion);
     auto c = std::make_shared<C>(std::move(completion));
@@ -450,6 +478,7 @@ awaitable<HttpResponse> Server::Impl::Run(HttpRequest req) {
   };
   HttpResponse resp = co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
       initiate, use_awaitable);
+  conn->on_expire = nullptr;
   co_return resp;
 }
 

@@ -27,6 +27,9 @@ struct ListenerConfig {
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{0};
   std::chrono::milliseconds idle_timeout{300000};
+  // A request running longer is answered 503 (it finishes in the background): Vault's
+  // max_request_duration, 90 s by default. 0 = no limit.
+  std::chrono::milliseconds max_request_duration{90000};
 };
 
 struct ServerOptions {

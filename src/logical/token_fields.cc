@@ -12,19 +12,6 @@ bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// Vault's policyutil.SanitizePolicies without "default": trimmed, lower-cased, unique, sorted.
-std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& p : in) {
-    for (const auto& part : Split(p, ',')) {
-      std::string s = ToLower(Trim(part));
-      if (!s.empty() && !Has(out, s)) out.push_back(s);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::vector<std::string> TrimmedList(const std::vector<std::string>& in) {
   std::vector<std::string> out;
   for (const auto& p : in) {
@@ -37,6 +24,18 @@ std::vector<std::string> TrimmedList(const std::vector<std::string>& in) {
 }
 
 }  // namespace
+
+std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& p : in) {
+    for (const auto& part : Split(p, ',')) {
+      std::string s = ToLower(Trim(part));
+      if (!s.empty() && !Has(out, s)) out.push_back(s);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::vector<Field> TokenFields(const TokenFieldOptions& o) {
   std::vector<Field> f = {

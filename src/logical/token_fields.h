@@ -20,6 +20,9 @@ struct TokenFieldOptions {
   bool map_default_types = false;
 };
 
+// Vault's policyutil.SanitizePolicies without "default": every entry (each may be a
+// comma-separated list) trimmed and lower-cased, empties dropped, unique, sorted.
+std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in);
 // The field definitions to append to a role path's fields.
 std::vector<Field> TokenFields(const TokenFieldOptions& options);
 // Applies the token fields present in `d` to `p` (fields not sent keep their value) and

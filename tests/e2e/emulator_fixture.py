@@ -185,3 +185,52 @@ def start_emulator(stderr_path=None, **flags):
     if flags.get("tls_cert"):
         handle.verify = flags["tls_cert"]
     return handle
+
+
+# -- what an IAM user's owner may attach to it ---------------------------------------------------
+
+def mfa_codes(base32_seed, at=None):
+    """Two consecutive TOTP codes (RFC 6238: HMAC-SHA1, 30 s, 6 digits) for EnableMFADevice, the
+    way an authenticator app shows them: the previous step's code and the current one."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time
+    seed = base64.b32decode(base32_seed if isinstance(base32_seed, str) else base32_seed.decode())
+    step = int((at or time.time()) // 30)
+
+    def code(t):
+        digest = hmac.new(seed, struct.pack(">Q", t), hashlib.sha1).digest()
+        offset = digest[-1] & 0x0F
+        return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+    return code(step - 1), code(step)
+
+
+def ssh_rsa_public_key(bits=2048, comment="test@example"):
+    """An OpenSSH `ssh-rsa` public key line with a random modulus of `bits` bits (well formed; no
+    private key exists for it)."""
+    import base64
+    import struct
+
+    def string(b):
+        return struct.pack(">I", len(b)) + b
+
+    def mpint(n):
+        raw = n.to_bytes((n.bit_length() + 8) // 8, "big")  # a leading zero byte keeps it positive
+        return string(raw)
+    modulus = int.from_bytes(os.urandom(bits // 8), "big") | (1 << (bits - 1)) | 1
+    blob = string(b"ssh-rsa") + mpint(65537) + mpint(modulus)
+    return "ssh-rsa %s %s" % (base64.b64encode(blob).decode(), comment)
+
+
+def self_signed_certificate(common_name="iam-signing-test"):
+    """A fresh self-signed X.509 certificate (PEM), made with the openssl command."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        cert = os.path.join(d, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", "1", "-subj", "/CN=" + common_name, "-keyout", os.path.join(d, "key.pem"),
+                        "-out", cert], check=True, capture_output=True)
+        with open(cert) as f:
+            return f.read()

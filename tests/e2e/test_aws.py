@@ -8,7 +8,7 @@ import hvac
 import pytest
 
 from conftest import ROOT_TOKEN
-from emulator_fixture import start_emulator
+from emulator_fixture import mfa_codes, self_signed_certificate, ssh_rsa_public_key, start_emulator
 
 SEED_POLICY = {
     "Version": "2012-10-17",
@@ -21,6 +21,13 @@ def emu():
     e = start_emulator()
     yield e
     e.stop()
+
+
+# The first round of a revocation's IAM calls, sent together (sorted here).
+REVOKE_FIRST_ROUND = sorted([
+    "ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPolicies", "ListAccessKeys",
+    "ListMFADevices", "ListSigningCertificates", "ListSSHPublicKeys",
+    "ListServiceSpecificCredentials", "DeleteLoginProfile"])
 
 
 def vault_users(emu):
@@ -90,17 +97,19 @@ def test_seed_quick_start_verbatim(cli, emu):
     assert len(users) == 2
     assert all(u["inline_policies"]["deploy"] == SEED_POLICY for u in users)
 
+    emu.reset_calls()
     for lease in leases:
         p = cli.run("revoke", lease)
         assert p.returncode == 0, p.stderr
         assert "Success! Revoked the secret with ID '%s', if it existed." % lease in p.stdout
     assert vault_users(emu) == []
-    # Vault's revoke sequence, ending with DeleteUser.
+    # Each revocation: everything that can hang off the user looked for at once, then Vault's
+    # deletions, ending with DeleteUser.
     actions = emu.actions()
-    tail = actions[actions.index("ListGroupsForUser"):]
-    assert tail[:6] == ["ListGroupsForUser", "ListUserPolicies", "ListAttachedUserPolicies",
-                        "ListAccessKeys", "DeleteAccessKey", "DeleteUserPolicy"]
-    assert tail[6] == "DeleteUser"
+    assert len(actions) == 2 * (len(REVOKE_FIRST_ROUND) + 3)
+    for one in (actions[:12], actions[12:]):
+        assert sorted(one[:9]) == REVOKE_FIRST_ROUND
+        assert one[9:] == ["DeleteAccessKey", "DeleteUserPolicy", "DeleteUser"]
 
     p = cli.run("path-help", "aws")
     assert p.returncode == 0
@@ -202,6 +211,74 @@ def test_hvac_aws_api_and_all_credential_types(dev_server, emu):
     assert new != old
     # The rotated root key still issues credentials.
     assert aws.generate_credentials("iam")["data"]["access_key"].startswith("AKIA")
+
+
+def test_revoke_removes_what_was_attached_to_the_user(cli, emu):
+    """The holder of the credentials gave its IAM user a console password, an MFA device, an SSH
+    key, a signing certificate, Git credentials and a second access key: the revocation removes
+    all of it, then the user (Vault leaves such users behind, hashicorp/vault#16685)."""
+    mount_with_deploy_role(cli, emu)
+    rows = table(cli.run("read", "aws/creds/deploy", check=True).stdout)
+    mine = emu.client("sts", access_key=rows["access_key"], secret_key=rows["secret_key"])
+    user = mine.get_caller_identity()["Arn"].rsplit("/", 1)[1]
+    assert [u["name"] for u in vault_users(emu)] == [user]
+
+    iam = emu.client("iam")
+    iam.create_login_profile(UserName=user, Password="Console-passw0rd!")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+    code1, code2 = mfa_codes(device["Base32StringSeed"])
+    iam.enable_mfa_device(UserName=user, SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1=code1, AuthenticationCode2=code2)
+    iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=ssh_rsa_public_key())
+    iam.upload_signing_certificate(UserName=user, CertificateBody=self_signed_certificate(user))
+    iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")
+    iam.create_access_key(UserName=user)
+    [state] = vault_users(emu)
+    assert state["login_profile"] and state["mfa_devices"] == [device["SerialNumber"]]
+    assert len(state["ssh_public_keys"]) == 1 and len(state["signing_certificates"]) == 1
+    assert len(state["service_specific_credentials"]) == 1 and len(state["access_keys"]) == 2
+    # As AWS does, the emulator refuses to delete such a user.
+    with pytest.raises(Exception, match="DeleteConflict"):
+        iam.delete_user(UserName=user)
+
+    emu.reset_calls()
+    p = cli.run("lease", "revoke", rows["lease_id"])
+    assert p.returncode == 0, p.stderr
+    assert vault_users(emu) == []
+    assert emu.state()["virtual_mfa_devices"] == []  # deactivated, then deleted
+    actions = emu.actions()
+    assert sorted(actions[:9]) == REVOKE_FIRST_ROUND
+    assert actions[9:] == ["DeleteAccessKey", "DeleteAccessKey", "DeleteSigningCertificate",
+                           "DeleteSSHPublicKey", "DeleteServiceSpecificCredential",
+                           "DeactivateMFADevice", "DeleteVirtualMFADevice", "DeleteUserPolicy",
+                           "DeleteUser"]
+    assert all(c["status"] in (200, 404) for c in emu.calls())  # 404: nothing left to find
+
+
+def test_rotate_root_waits_for_the_new_key(cli, emu):
+    """rotate-root keeps the old key until the new one has signed a call, retrying while IAM
+    (here: the emulator's propagation delay) does not accept it yet."""
+    mount_with_deploy_role(cli, emu)
+    emu.set_faults(propagation_delay_ms=1500)
+    emu.reset_calls()
+    p = cli.run("write", "-force", "-format=json", "aws/config/rotate-root")
+    assert p.returncode == 0, p.stderr
+    new_key = json.loads(p.stdout)["data"]["access_key"]
+    assert new_key != emu.access_key
+    probes = [c for c in emu.calls(action="GetCallerIdentity")]
+    assert len(probes) >= 2 and {c["caller"] for c in probes} == {new_key}
+    assert probes[0]["error"] == "InvalidClientTokenId" and probes[-1]["status"] == 200
+    calls = emu.calls()
+    deleted = [c for c in calls if c["action"] == "DeleteAccessKey"]
+    assert [c["params"]["AccessKeyId"] for c in deleted] == [emu.access_key]
+    assert deleted[0]["seq"] > probes[-1]["seq"]  # the old key went only after the proof
+    root = [u for u in emu.state()["users"] if u["name"] == "vault-root"][0]
+    assert [k["id"] for k in root["access_keys"]] == [new_key]
+    cfg = json.loads(cli.run("read", "-format=json", "aws/config/root", check=True).stdout)
+    assert cfg["data"]["access_key"] == new_key
+    emu.set_faults(reset=True)
+    assert table(cli.run("read", "aws/creds/deploy", check=True).stdout)["access_key"].startswith(
+        "AKIA")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ def start(home, listener_extra="", nofile=None):
     cfg = os.path.join(home, "vault.hcl")
     with open(cfg, "w") as f:
         f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
-                '  tls_disable = true\n%s}\n' % (port, listener_extra))
+                '  tls_disable = true\n%s}\ndisable_mlock = true\n' % (port, listener_extra))
 
     def limit():
         if nofile:
@@ -135,7 +135,8 @@ def test_listener_settings_are_checked(home):
     for extra, needle in (('  http_read_header_timeout = "soon"\n', "http_read_header_timeout"),
                           ('  x_forwarded_for_authorized_addrs = "10.0.0.0/8"\n',
                            "x_forwarded_for_authorized_addrs"),
-                          ('  max_request_duration = "90s"\n', "max_request_duration")):
+                          ('  max_request_duration = "later"\n', "max_request_duration"),
+                          ('  tls_min_version = "tls13"\n', "tls_min_version")):
         cfg = os.path.join(home, "bad.hcl")
         with open(cfg, "w") as f:
             f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
@@ -158,10 +159,14 @@ def test_rate_limit_quota_answers_429_but_never_blocks_health(dev_server):
     assert r.status_code == 204, r.text
     q = s.get(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app").json()["data"]
     assert q["rate"] == 10 and q["path"] == "secret/app" and q["type"] == "rate-limit"
-    codes = [s.get(dev_server.addr + "/v1/secret/app/db").status_code for _ in range(40)]
-    assert codes.count(200) >= 10 and codes.count(429) >= 20, codes
-    limited = s.get(dev_server.addr + "/v1/secret/app/db")
-    assert limited.status_code == 429
+    t0 = time.time()
+    answers = [s.get(dev_server.addr + "/v1/secret/app/db") for _ in range(60)]
+    elapsed = time.time() - t0
+    codes = [a.status_code for a in answers]
+    # A full bucket of 10, then 10 per second: never more, however slow the machine is today.
+    assert 10 <= codes.count(200) <= 10 + 10 * elapsed + 1, (codes, elapsed)
+    assert set(codes) == {200, 429}, codes
+    limited = [a for a in answers if a.status_code == 429][0]
     assert int(limited.headers["Retry-After"]) >= 1
     assert "rate limit quota exceeded" in limited.json()["errors"][0]
     # Other paths and the exempt ones are not limited.
@@ -179,3 +184,62 @@ def test_rate_limit_quota_answers_429_but_never_blocks_health(dev_server):
     assert r.status_code == 400 and "missing rate" in r.json()["errors"][0]
     assert s.delete(dev_server.addr + "/v1/sys/quotas/rate-limit/kv-app").status_code == 204
     assert all(s.get(dev_server.addr + "/v1/secret/app/db").status_code == 200 for _ in range(30))
+
+
+def test_a_request_over_max_request_duration_gets_503_and_leaves_nothing_behind(home):
+    from emulator_fixture import start_emulator
+    from test_aws import SEED_POLICY, vault_users, wait_until
+    import json
+    emu = start_emulator(latency_ms=1500)
+    proc, port, addr = start(home, '  max_request_duration = "1s"\n')
+    try:
+        init = requests.put(addr + "/v1/sys/init", json={"secret_shares": 1,
+                                                          "secret_threshold": 1}).json()
+        requests.put(addr + "/v1/sys/unseal", json={"key": init["keys"][0]}).raise_for_status()
+        s = requests.Session()
+        s.headers["X-Vault-Token"] = init["root_token"]
+        s.post(addr + "/v1/sys/mounts/aws", json={"type": "aws"}).raise_for_status()
+        s.post(addr + "/v1/aws/config/root", json={
+            "access_key": emu.access_key, "secret_key": emu.secret_key, "region": "us-east-1",
+            "iam_endpoint": emu.endpoint, "sts_endpoint": emu.endpoint}).raise_for_status()
+        s.post(addr + "/v1/aws/roles/deploy",
+               json={"policy": json.dumps(SEED_POLICY)}).raise_for_status()
+        t0 = time.time()
+        r = s.get(addr + "/v1/aws/creds/deploy", timeout=30)
+        assert r.status_code == 503, r.text
+        assert "max_request_duration" in r.json()["errors"][0]
+        assert time.time() - t0 < 3.5
+        assert s.get(addr + "/v1/sys/health").status_code == 200
+        # The issue finished in the background under a lease: revoking the mount's leases takes
+        # the IAM user back.
+        wait_until(lambda: len(vault_users(emu)) == 1, timeout=20)
+        wait_until(lambda: s.put(addr + "/v1/sys/leases/revoke-prefix/aws/").status_code == 204
+                   and vault_users(emu) == [], timeout=30)
+    finally:
+        proc.terminate()
+        proc.wait()
+        emu.stop()
+
+
+def test_top_level_settings_are_checked_and_core_dumps_are_off(home):
+    def fails(extra):
+        cfg = os.path.join(home, "top.hcl")
+        with open(cfg, "w") as f:
+            f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                    '  tls_disable = true\n}\n%s' % (free_port(), extra))
+        p = subprocess.run([VAULT_BIN, "server", "-config=" + cfg], capture_output=True,
+                           text=True, timeout=20, env=dict(os.environ, HOME=home))
+        assert p.returncode != 0
+        return p.stdout + p.stderr
+    assert 'the setting "ui" is not supported' in fails("ui = true\n")
+    assert 'the setting "telemetry" is not supported' in fails('telemetry {\n  statsite_address = "x"\n}\n')
+    assert "disable_mlock = false" in fails("disable_mlock = false\n")
+    # disable_mlock = true, as most Vault configs have it, starts; the process dumps no core.
+    proc, port, addr = start(home, "")
+    try:
+        with open("/proc/%d/limits" % proc.pid) as f:
+            line = [l for l in f if l.startswith("Max core file size")][0]
+        assert line.split()[4:6] == ["0", "0"], line
+    finally:
+        proc.terminate()
+        proc.wait()

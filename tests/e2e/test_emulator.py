@@ -27,7 +27,8 @@ from botocore.credentials import Credentials  # noqa: E402
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from emulator_fixture import EMULATOR, start_emulator  # noqa: E402
+from emulator_fixture import (EMULATOR, mfa_codes, self_signed_certificate, ssh_rsa_public_key,  # noqa: E402
+                              start_emulator)
 
 sys.path.insert(0, os.path.dirname(EMULATOR))
 from iamemu import sigv4  # noqa: E402
@@ -178,33 +179,258 @@ def test_iam_user_issue_and_revoke_sequence(emu, iam):
     assert error_of(e)[0] == "InvalidClientTokenId"
 
 
+def attach_to_user(iam, user, attach):
+    """Gives `user` one thing that blocks DeleteUser; returns a function that removes it again."""
+    if attach == "key":
+        key_id = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+        return lambda: iam.delete_access_key(UserName=user, AccessKeyId=key_id)
+    if attach == "inline":
+        iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(ALLOW_ALL))
+        return lambda: iam.delete_user_policy(UserName=user, PolicyName="p")
+    if attach == "managed":
+        arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        iam.attach_user_policy(UserName=user, PolicyArn=arn)
+        return lambda: iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    if attach == "group":
+        iam.create_group(GroupName="g")
+        iam.add_user_to_group(UserName=user, GroupName="g")
+        return lambda: iam.remove_user_from_group(UserName=user, GroupName="g")
+    if attach == "login_profile":
+        iam.create_login_profile(UserName=user, Password="S3cret-password!")
+        return lambda: iam.delete_login_profile(UserName=user)
+    if attach == "mfa":
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user + "-phone")["VirtualMFADevice"]
+        code1, code2 = mfa_codes(device["Base32StringSeed"])
+        iam.enable_mfa_device(UserName=user, SerialNumber=device["SerialNumber"], AuthenticationCode1=code1,
+                              AuthenticationCode2=code2)
+        return lambda: iam.deactivate_mfa_device(UserName=user, SerialNumber=device["SerialNumber"])
+    if attach == "signing_certificate":
+        cert_id = iam.upload_signing_certificate(UserName=user, CertificateBody=self_signed_certificate())[
+            "Certificate"]["CertificateId"]
+        return lambda: iam.delete_signing_certificate(UserName=user, CertificateId=cert_id)
+    if attach == "ssh_key":
+        key_id = iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=ssh_rsa_public_key())[
+            "SSHPublicKey"]["SSHPublicKeyId"]
+        return lambda: iam.delete_ssh_public_key(UserName=user, SSHPublicKeyId=key_id)
+    assert attach == "service_credential"
+    cred_id = iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")[
+        "ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
+    return lambda: iam.delete_service_specific_credential(UserName=user, ServiceSpecificCredentialId=cred_id)
+
+
 @pytest.mark.parametrize("attach, message", [
     ("key", "Cannot delete entity, must delete access keys first."),
     ("inline", "Cannot delete entity, must delete policies first."),
     ("managed", "Cannot delete entity, must detach all policies first."),
     ("group", "Cannot delete entity, must remove users from group first."),
     ("login_profile", "Cannot delete entity, must delete login profile first."),
+    ("mfa", "Cannot delete entity, must delete MFA device first."),
+    ("signing_certificate", "Cannot delete entity, must delete certificates first."),
+    ("ssh_key", "Cannot delete entity, must remove referenced objects first."),
+    ("service_credential", "Cannot delete entity, must remove referenced objects first."),
 ])
 def test_delete_user_conflicts(iam, attach, message):
     iam.create_user(UserName="u1")
     iam.tag_user(UserName="u1", Tags=[{"Key": "k", "Value": "v"}])  # tags never block a delete
-    if attach == "key":
-        iam.create_access_key(UserName="u1")
-    elif attach == "inline":
-        iam.put_user_policy(UserName="u1", PolicyName="p", PolicyDocument=json.dumps(ALLOW_ALL))
-    elif attach == "managed":
-        iam.attach_user_policy(UserName="u1", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    elif attach == "group":
-        iam.create_group(GroupName="g")
-        iam.add_user_to_group(UserName="u1", GroupName="g")
-    else:
-        iam.create_login_profile(UserName="u1", Password="S3cret-password!")
+    remove = attach_to_user(iam, "u1", attach)
     with pytest.raises(ClientError) as e:
         iam.delete_user(UserName="u1")
     assert error_of(e) == ("DeleteConflict", message, 409)
-    if attach == "login_profile":
-        iam.delete_login_profile(UserName="u1")
-        iam.delete_user(UserName="u1")
+    remove()
+    iam.delete_user(UserName="u1")
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName="u1")
+    assert error_of(e)[0] == "NoSuchEntity"
+
+
+def test_delete_user_conflicts_until_everything_is_removed(emu, iam):
+    """A user with one of everything: DeleteUser refuses until the last item is gone."""
+    iam.create_user(UserName="u1")
+    kinds = ["login_profile", "key", "signing_certificate", "ssh_key", "service_credential", "mfa", "inline",
+             "managed", "group"]
+    removers = [attach_to_user(iam, "u1", kind) for kind in kinds]
+    user = [u for u in emu.state()["users"] if u["name"] == "u1"][0]
+    assert user["login_profile"] and len(user["mfa_devices"]) == 1 and len(user["signing_certificates"]) == 1
+    assert len(user["ssh_public_keys"]) == 1 and len(user["service_specific_credentials"]) == 1
+    for remove in removers:
+        with pytest.raises(ClientError) as e:
+            iam.delete_user(UserName="u1")
+        assert error_of(e)[0] == "DeleteConflict"
+        remove()
+    iam.delete_user(UserName="u1")
+
+
+def test_virtual_mfa_devices(emu, iam):
+    iam.create_user(UserName="u1")
+    created = iam.create_virtual_mfa_device(VirtualMFADeviceName="u1-phone", Path="/team/",
+                                            Tags=[{"Key": "owner", "Value": "u1"}])
+    device = created["VirtualMFADevice"]
+    serial = "arn:aws:iam::%s:mfa/team/u1-phone" % ACCOUNT
+    assert device["SerialNumber"] == serial
+    # Blobs: the base32 seed an authenticator app takes, and a PNG (boto3 decodes the base64).
+    assert re.fullmatch(rb"[A-Z2-7]{64}", device["Base32StringSeed"])
+    assert device["QRCodePNG"].startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ClientError) as e:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName="u1-phone", Path="/team/")
+    assert error_of(e) == ("EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", 409)
+    unassigned = iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
+    assert [d["SerialNumber"] for d in unassigned] == [serial] and "User" not in unassigned[0]
+
+    # Enabling takes two consecutive codes of the device.
+    code1, code2 = mfa_codes(device["Base32StringSeed"])
+    for bad in ((code2, code1), ("000000", "000000") if code1 != "000000" else ("111111", "111111")):
+        with pytest.raises(ClientError) as e:
+            iam.enable_mfa_device(UserName="u1", SerialNumber=serial, AuthenticationCode1=bad[0],
+                                  AuthenticationCode2=bad[1])
+        assert error_of(e) == ("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
+    with pytest.raises(ClientError) as e:
+        iam.enable_mfa_device(UserName="u1", SerialNumber=serial + "x", AuthenticationCode1=code1,
+                              AuthenticationCode2=code2)
+    assert error_of(e)[0::2] == ("NoSuchEntity", 404)
+    iam.enable_mfa_device(UserName="u1", SerialNumber=serial, AuthenticationCode1=code1, AuthenticationCode2=code2)
+    listed = iam.list_mfa_devices(UserName="u1")
+    assert listed["IsTruncated"] is False
+    [mfa] = listed["MFADevices"]
+    assert mfa["UserName"] == "u1" and mfa["SerialNumber"] == serial
+    assert isinstance(mfa["EnableDate"], datetime.datetime)
+    [assigned] = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
+    assert assigned["SerialNumber"] == serial and assigned["User"]["UserName"] == "u1"
+    assert "EnableDate" in assigned
+    iam.create_user(UserName="u2")
+    with pytest.raises(ClientError) as e:
+        iam.enable_mfa_device(UserName="u2", SerialNumber=serial, AuthenticationCode1=code1,
+                              AuthenticationCode2=code2)
+    assert error_of(e) == ("EntityAlreadyExists", "MFA Device is already in use.", 409)
+
+    # A device in use cannot be deleted; deactivated, it is still there until deleted.
+    with pytest.raises(ClientError) as e:
+        iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert error_of(e) == ("DeleteConflict", "MFA Device is still in use.", 409)
+    iam.deactivate_mfa_device(UserName="u1", SerialNumber=serial)
+    assert iam.list_mfa_devices(UserName="u1")["MFADevices"] == []
+    with pytest.raises(ClientError) as e:
+        iam.deactivate_mfa_device(UserName="u1", SerialNumber=serial)
+    assert error_of(e) == ("NoSuchEntity", "MFA Device with serial number %s does not exist." % serial, 404)
+    assert [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]] == [serial]
+    iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+    assert emu.state()["virtual_mfa_devices"] == []
+    with pytest.raises(ClientError) as e:
+        iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert error_of(e)[0::2] == ("NoSuchEntity", 404)
+    # The one-time codes stay out of the call log.
+    enable = emu.calls(action="EnableMFADevice")[-1]
+    assert enable["params"]["AuthenticationCode1"] == "<redacted>" and code1 not in json.dumps(emu.calls())
+
+
+def test_signing_certificates(iam):
+    iam.create_user(UserName="u1")
+    pem = self_signed_certificate("u1")
+    cert = iam.upload_signing_certificate(UserName="u1", CertificateBody=pem)["Certificate"]
+    assert cert["UserName"] == "u1" and cert["Status"] == "Active" and cert["CertificateBody"] == pem
+    assert re.fullmatch(r"[A-Z2-7]{24,128}", cert["CertificateId"])
+    assert isinstance(cert["UploadDate"], datetime.datetime)
+    with pytest.raises(ClientError) as e:
+        iam.upload_signing_certificate(UserName="u1", CertificateBody=pem)
+    assert error_of(e) == ("DuplicateCertificate", "The Certificate with id %s already exists." % cert["CertificateId"],
+                           409)
+    for body in ("not a certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"):
+        with pytest.raises(ClientError) as e:
+            iam.upload_signing_certificate(UserName="u1", CertificateBody=body)
+        assert error_of(e)[0::2] == ("MalformedCertificate", 400)
+    iam.upload_signing_certificate(UserName="u1", CertificateBody=self_signed_certificate("u1-second"))
+    with pytest.raises(ClientError) as e:
+        iam.upload_signing_certificate(UserName="u1", CertificateBody=self_signed_certificate("u1-third"))
+    assert error_of(e) == ("LimitExceeded", "Cannot exceed quota for SigningCertificatesPerUser: 2", 409)
+    listed = iam.list_signing_certificates(UserName="u1")
+    assert listed["IsTruncated"] is False
+    assert [c["CertificateId"] for c in listed["Certificates"]][0] == cert["CertificateId"]
+    assert len(iam.list_signing_certificates(UserName="u1", MaxItems=1)["Certificates"]) == 1
+    iam.delete_signing_certificate(UserName="u1", CertificateId=cert["CertificateId"])
+    with pytest.raises(ClientError) as e:
+        iam.delete_signing_certificate(UserName="u1", CertificateId=cert["CertificateId"])
+    assert error_of(e) == ("NoSuchEntity", "The Certificate with id %s cannot be found." % cert["CertificateId"], 404)
+    assert len(iam.list_signing_certificates(UserName="u1")["Certificates"]) == 1
+    # Without UserName: the caller's own certificates.
+    assert iam.list_signing_certificates()["Certificates"] == []
+
+
+def test_ssh_public_keys(iam):
+    iam.create_user(UserName="u1")
+    body = ssh_rsa_public_key()
+    key = iam.upload_ssh_public_key(UserName="u1", SSHPublicKeyBody=body)["SSHPublicKey"]
+    assert key["UserName"] == "u1" and key["Status"] == "Active" and key["SSHPublicKeyBody"] == body
+    assert re.fullmatch(r"APKA[A-Z2-7]{16}", key["SSHPublicKeyId"])
+    assert re.fullmatch(r"([0-9a-f]{2}:){15}[0-9a-f]{2}", key["Fingerprint"])
+    assert isinstance(key["UploadDate"], datetime.datetime)
+    with pytest.raises(ClientError) as e:
+        iam.upload_ssh_public_key(UserName="u1", SSHPublicKeyBody=body)
+    assert error_of(e) == ("DuplicateSSHPublicKey",
+                           "The SSH public key is already associated with the specified IAM user.", 400)
+    with pytest.raises(ClientError) as e:
+        iam.upload_ssh_public_key(UserName="u1", SSHPublicKeyBody="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVx x@y")
+    assert error_of(e)[0::2] == ("UnrecognizedPublicKeyEncoding", 400)
+    with pytest.raises(ClientError) as e:
+        iam.upload_ssh_public_key(UserName="u1", SSHPublicKeyBody=ssh_rsa_public_key(bits=1024))
+    assert error_of(e) == ("InvalidPublicKey", "The public key is malformed or otherwise invalid.", 400)
+    for _ in range(4):
+        iam.upload_ssh_public_key(UserName="u1", SSHPublicKeyBody=ssh_rsa_public_key())
+    with pytest.raises(ClientError) as e:
+        iam.upload_ssh_public_key(UserName="u1", SSHPublicKeyBody=ssh_rsa_public_key())
+    assert error_of(e) == ("LimitExceeded", "Cannot exceed quota for SSHPublicKeysPerUser: 5", 409)
+    listed = iam.list_ssh_public_keys(UserName="u1")
+    assert listed["IsTruncated"] is False and len(listed["SSHPublicKeys"]) == 5
+    first = listed["SSHPublicKeys"][0]
+    assert set(first) == {"UserName", "SSHPublicKeyId", "Status", "UploadDate"}  # no body in listings
+    assert first["SSHPublicKeyId"] == key["SSHPublicKeyId"]
+    iam.delete_ssh_public_key(UserName="u1", SSHPublicKeyId=key["SSHPublicKeyId"])
+    with pytest.raises(ClientError) as e:
+        iam.delete_ssh_public_key(UserName="u1", SSHPublicKeyId=key["SSHPublicKeyId"])
+    assert error_of(e) == ("NoSuchEntity", "The Public Key with id %s cannot be found." % key["SSHPublicKeyId"], 404)
+    assert len(iam.list_ssh_public_keys(UserName="u1")["SSHPublicKeys"]) == 4
+
+
+def test_service_specific_credentials(iam):
+    iam.create_user(UserName="u1")
+    cred = iam.create_service_specific_credential(UserName="u1", ServiceName="codecommit.amazonaws.com")[
+        "ServiceSpecificCredential"]
+    assert cred["UserName"] == "u1" and cred["Status"] == "Active"
+    assert cred["ServiceName"] == "codecommit.amazonaws.com"
+    assert cred["ServiceUserName"] == "u1-at-%s" % ACCOUNT and len(cred["ServicePassword"]) >= 40
+    assert re.fullmatch(r"ACCA[A-Z2-7]{17}", cred["ServiceSpecificCredentialId"])
+    assert isinstance(cred["CreateDate"], datetime.datetime)
+    iam.create_service_specific_credential(UserName="u1", ServiceName="codecommit.amazonaws.com")
+    with pytest.raises(ClientError) as e:
+        iam.create_service_specific_credential(UserName="u1", ServiceName="codecommit.amazonaws.com")
+    assert error_of(e) == ("LimitExceeded",
+                           "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2", 409)
+    keyspaces = iam.create_service_specific_credential(UserName="u1", ServiceName="cassandra.amazonaws.com")
+    with pytest.raises(ClientError) as e:
+        iam.create_service_specific_credential(UserName="u1", ServiceName="s3.amazonaws.com")
+    assert error_of(e)[0::2] == ("NotSupportedService", 404)
+    listed = iam.list_service_specific_credentials(UserName="u1")["ServiceSpecificCredentials"]
+    assert len(listed) == 3 and "ServicePassword" not in listed[0]
+    assert listed[0]["ServiceSpecificCredentialId"] == cred["ServiceSpecificCredentialId"]
+    only = iam.list_service_specific_credentials(UserName="u1", ServiceName="cassandra.amazonaws.com")
+    assert [c["ServiceSpecificCredentialId"] for c in only["ServiceSpecificCredentials"]] == [
+        keyspaces["ServiceSpecificCredential"]["ServiceSpecificCredentialId"]]
+    cred_id = cred["ServiceSpecificCredentialId"]
+    iam.delete_service_specific_credential(UserName="u1", ServiceSpecificCredentialId=cred_id)
+    with pytest.raises(ClientError) as e:
+        iam.delete_service_specific_credential(UserName="u1", ServiceSpecificCredentialId=cred_id)
+    assert error_of(e)[0::2] == ("NoSuchEntity", 404)
+    assert len(iam.list_service_specific_credentials(UserName="u1")["ServiceSpecificCredentials"]) == 2
+
+
+def test_user_attachments_of_a_missing_user(iam):
+    for call in (lambda: iam.list_mfa_devices(UserName="ghost"),
+                 lambda: iam.list_signing_certificates(UserName="ghost"),
+                 lambda: iam.list_ssh_public_keys(UserName="ghost"),
+                 lambda: iam.list_service_specific_credentials(UserName="ghost"),
+                 lambda: iam.delete_login_profile(UserName="ghost")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e) == ("NoSuchEntity", "The user with name ghost cannot be found.", 404)
 
 
 def test_third_access_key_limit(iam):

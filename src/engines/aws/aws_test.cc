@@ -32,10 +32,30 @@ constexpr char kRoleArn[] = "arn:aws:iam::123456789012:role/DeployRole";
 
 const Actions kIssueIamUser = {"CreateUser",     "AttachUserPolicy", "PutUserPolicy",
                                "AddUserToGroup", "TagUser",          "CreateAccessKey"};
-const Actions kRevokeIamUser = {
-    "ListGroupsForUser", "ListUserPolicies",    "ListAttachedUserPolicies",
-    "ListAccessKeys",    "DeleteAccessKey",     "DetachUserPolicy",
-    "DeleteUserPolicy",  "RemoveUserFromGroup", "DeleteUser"};
+// The teardown's first round: everything that can hang off a user is looked for at once (and the
+// login profile deleted, there being no list for it).
+const Actions kRevokeFirstRound = {"ListGroupsForUser",        "ListUserPolicies",
+                                   "ListAttachedUserPolicies", "ListAccessKeys",
+                                   "ListMFADevices",           "ListSigningCertificates",
+                                   "ListSSHPublicKeys",        "ListServiceSpecificCredentials",
+                                   "DeleteLoginProfile"};
+Actions Concat(Actions a, const Actions& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+const Actions kRevokeIamUser =
+    Concat(kRevokeFirstRound, {"DeleteAccessKey", "DetachUserPolicy", "DeleteUserPolicy",
+                               "RemoveUserFromGroup", "DeleteUser"});
+
+// In-memory storage whose writes of one key can be made to fail.
+class FlakyStorage : public logical::MemStorage {
+ public:
+  Task<Status> Put(std::string_view key, std::string_view value) override {
+    if (!fail_puts_of.empty() && key == fail_puts_of) co_return Internal("disk full");
+    co_return PutNow(key, value);
+  }
+  std::string fail_puts_of;
+};
 
 class AwsEngineTest : public ::testing::Test {
  protected:
@@ -126,7 +146,7 @@ class AwsEngineTest : public ::testing::Test {
   std::vector<std::string> Wals() { return *SyncWait(logical::ListWal(&storage_)); }
 
   FakeClock clock_;
-  logical::MemStorage storage_;
+  FlakyStorage storage_;
   logical::MountInfo mount_;
   std::shared_ptr<FakeAws> fake_;
   std::shared_ptr<logical::Backend> backend_;
@@ -678,7 +698,7 @@ TEST_F(AwsEngineTest, CreateUserFailures) {
   fake_->FailNext("CreateUser", FakeAws::Error("ServiceFailure", 500));
   r = Read("creds/r");
   EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
-  EXPECT_EQ(fake_->actions(), (Actions{"CreateUser", "ListGroupsForUser"}));
+  EXPECT_EQ(fake_->actions(), Concat({"CreateUser"}, kRevokeFirstRound));
   EXPECT_TRUE(Wals().empty());
 }
 
@@ -786,34 +806,186 @@ TEST_F(AwsEngineTest, RevokeCallOrderAndIdempotence) {
   ASSERT_TRUE(rv.ok()) << rv.status().message();
   EXPECT_EQ(fake_->actions(), kRevokeIamUser);
   auto calls = fake_->calls();
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(calls[i].params["MaxItems"], 1000);
-  EXPECT_EQ(calls[4].params["AccessKeyId"], issued->data["access_key"]);
-  EXPECT_EQ(calls[5].params["PolicyArn"], "arn:aws:iam::aws:policy/ReadOnlyAccess");
-  EXPECT_EQ(calls[6].params["PolicyName"], "full");
-  EXPECT_EQ(calls[7].params["GroupName"], "devs");
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(calls[i].params["MaxItems"], 1000) << calls[i].action;
+  EXPECT_EQ(calls[9].params["AccessKeyId"], issued->data["access_key"]);
+  EXPECT_EQ(calls[10].params["PolicyArn"], "arn:aws:iam::aws:policy/ReadOnlyAccess");
+  EXPECT_EQ(calls[11].params["PolicyName"], "full");
+  EXPECT_EQ(calls[12].params["GroupName"], "devs");
+  for (const auto& c : calls) EXPECT_EQ(c.params.value("UserName", user), user) << c.action;
   EXPECT_FALSE(fake_->HasUser(user));
   EXPECT_FALSE(fake_->KeyExists(issued->data["access_key"]));
-  // Revoking again: NoSuchEntity on the first step means already gone (even for a young lease).
+  // Revoking again: NoSuchEntity in the first round means already gone (even for a young lease).
   fake_->ClearCalls();
   EXPECT_TRUE(LeaseOp(Operation::kRevoke, *issued).ok());
-  EXPECT_EQ(fake_->actions(), Actions{"ListGroupsForUser"});
+  EXPECT_EQ(fake_->actions(), kRevokeFirstRound);
 }
 
-TEST_F(AwsEngineTest, RevokeFailsWhileSomethingBlocksDeletion) {
+// Whatever was done to the issued user (a console password, MFA, certificates, SSH keys, Git
+// credentials, more policies), the revocation removes it all, then the user.
+TEST_F(AwsEngineTest, RevokeRemovesEverythingAttachedToTheUser) {
+  ConfigureRoot();
+  FullIamRole("full");
+  auto issued = Read("creds/full");
+  ASSERT_TRUE(issued.ok()) << issued.status().message();
+  std::string user = issued->secret->internal_data["username"];
+  fake_->SetLoginProfile(user, true);
+  std::string virtual_mfa = fake_->AddMfaDevice(user, /*is_virtual=*/true);
+  std::string hardware_mfa = fake_->AddMfaDevice(user, /*is_virtual=*/false);
+  std::string cert = fake_->AddSigningCertificate(user);
+  std::string ssh = fake_->AddSshPublicKey(user);
+  std::string git = fake_->AddServiceCredential(user);
+  std::string second_key = fake_->AddKey(user);
+  // As it is, DeleteUser refuses.
+  ::vault::aws::ClientConfig root;
+  root.credentials = {kRootAccessKey, kRootSecretKey, ""};
+  auto refused = SyncWait(fake_->NewIam(root)->DeleteUser(user));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "Cannot delete entity, must delete login profile first.");
+  fake_->ClearCalls();
+
+  auto rv = LeaseOp(Operation::kRevoke, *issued);
+  ASSERT_TRUE(rv.ok()) << rv.status().message();
+  EXPECT_FALSE(fake_->HasUser(user));
+  EXPECT_FALSE(fake_->VirtualMfaDeviceExists(virtual_mfa));  // deactivated, then deleted
+  EXPECT_FALSE(fake_->KeyExists(second_key));
+  Actions expected =
+      Concat(kRevokeFirstRound,
+             {"DeleteAccessKey", "DeleteAccessKey", "DeleteSigningCertificate",
+              "DeleteSSHPublicKey", "DeleteServiceSpecificCredential", "DeactivateMFADevice",
+              "DeleteVirtualMFADevice", "DeactivateMFADevice", "DetachUserPolicy",
+              "DeleteUserPolicy", "RemoveUserFromGroup", "DeleteUser"});
+  EXPECT_EQ(fake_->actions(), expected);
+  auto calls = fake_->calls();
+  auto find = [&](const std::string& action, size_t nth = 0) -> Json {
+    for (const auto& c : calls)
+      if (c.action == action && nth-- == 0) return c.params;
+    return Json();
+  };
+  EXPECT_EQ(find("DeleteSigningCertificate")["CertificateId"], cert);
+  EXPECT_EQ(find("DeleteSSHPublicKey")["SSHPublicKeyId"], ssh);
+  EXPECT_EQ(find("DeleteServiceSpecificCredential")["ServiceSpecificCredentialId"], git);
+  EXPECT_EQ(find("DeactivateMFADevice", 0)["SerialNumber"], virtual_mfa);
+  EXPECT_EQ(find("DeleteVirtualMFADevice")["SerialNumber"], virtual_mfa);
+  // A hardware device has no ARN: it is deactivated only.
+  EXPECT_EQ(find("DeactivateMFADevice", 1)["SerialNumber"], hardware_mfa);
+}
+
+// A user left by a crashed issue, with everything attached, is removed by the rollback too.
+TEST_F(AwsEngineTest, RollbackRemovesEverythingAttachedToTheUser) {
+  ConfigureRoot();
+  testing::FakeUser u;
+  u.name = "vault-root-x-1700000000-crashcrashcrashcras";
+  u.path = "/";
+  u.login_profile = true;
+  u.mfa_devices = {"arn:aws:iam::123456789012:mfa/crash"};
+  u.signing_certificates = {"CERTCRASHCRASHCRASHCRASH"};
+  u.ssh_public_keys = {"APKACRASHCRASHCRASH1"};
+  u.service_credentials = {"ACCACRASHCRASHCRASH1"};
+  fake_->AddUser(u);
+  ASSERT_TRUE(
+      SyncWait(logical::PutWal(&storage_, "user", {{"username", u.name}}, clock_.NowSeconds()))
+          .ok());
+  clock_.AdvanceSeconds(60);
+  auto rb = Rollback();
+  ASSERT_TRUE(rb.ok());
+  EXPECT_EQ(rb->data["rolled_back"], 1);
+  EXPECT_FALSE(fake_->HasUser(u.name));
+  EXPECT_FALSE(fake_->VirtualMfaDeviceExists(u.mfa_devices[0]));
+  EXPECT_TRUE(Wals().empty());
+}
+
+TEST_F(AwsEngineTest, RevokeFailsWhileSomethingCannotBeRemoved) {
   ConfigureRoot();
   ASSERT_TRUE(
       Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
   auto issued = Read("creds/r");
   ASSERT_TRUE(issued.ok());
   std::string user = issued->secret->internal_data["username"];
-  fake_->SetLoginProfile(user, true);
+  fake_->AddSshPublicKey(user);
+  fake_->FailNext("DeleteSSHPublicKey", FakeAws::Error("ServiceFailure", 500, "try later"));
   auto rv = LeaseOp(Operation::kRevoke, *issued);
-  EXPECT_EQ(rv.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(rv.status().message().find("must delete login profile first"), std::string::npos);
+  EXPECT_EQ(rv.status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(rv.status().message(),
+            "Error deleting SSH public key of IAM user " + user + ": try later");
   EXPECT_TRUE(fake_->HasUser(user));
-  fake_->SetLoginProfile(user, false);
   EXPECT_TRUE(LeaseOp(Operation::kRevoke, *issued).ok());  // the retry succeeds
   EXPECT_FALSE(fake_->HasUser(user));
+  // A list that fails (other than NoSuchEntity) stops the teardown before any deletion.
+  issued = Read("creds/r");
+  ASSERT_TRUE(issued.ok());
+  user = issued->secret->internal_data["username"];
+  fake_->FailNext("ListSigningCertificates", FakeAws::Error("Throttling", 400, "Rate exceeded"));
+  fake_->ClearCalls();
+  rv = LeaseOp(Operation::kRevoke, *issued);
+  EXPECT_EQ(rv.status().code(), StatusCode::kUpstreamThrottled);
+  EXPECT_EQ(rv.status().message(),
+            "Error listing signing certificates of IAM user " + user + ": Rate exceeded");
+  EXPECT_EQ(fake_->actions(), kRevokeFirstRound);
+  EXPECT_TRUE(fake_->HasUser(user));
+}
+
+// Vault's recommended policy for the mount's credentials does not allow the calls that look for
+// login profiles, MFA devices, certificates, SSH keys and service-specific credentials. Refused,
+// they do not stop the revocation of a user that has none; DeleteUser is the judge, and when it
+// refuses, the error says which calls were not allowed.
+TEST_F(AwsEngineTest, RevokeWithoutPermissionToLookForTheRest) {
+  ConfigureRoot();
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  auto denied = [&] {
+    for (const char* action : {"ListMFADevices", "ListSigningCertificates", "ListSSHPublicKeys",
+                               "ListServiceSpecificCredentials", "DeleteLoginProfile"})
+      fake_->FailNext(action, FakeAws::Error("AccessDenied", 403, "not authorized"));
+  };
+  auto issued = Read("creds/r");
+  ASSERT_TRUE(issued.ok());
+  std::string user = issued->secret->internal_data["username"];
+  denied();
+  auto rv = LeaseOp(Operation::kRevoke, *issued);
+  ASSERT_TRUE(rv.ok()) << rv.status().message();
+  EXPECT_FALSE(fake_->HasUser(user));
+
+  issued = Read("creds/r");
+  ASSERT_TRUE(issued.ok());
+  user = issued->secret->internal_data["username"];
+  fake_->SetLoginProfile(user, true);
+  denied();
+  rv = LeaseOp(Operation::kRevoke, *issued);
+  EXPECT_EQ(rv.status().code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(rv.status().messages().size(), 2u);
+  EXPECT_EQ(rv.status().messages()[0], "Error deleting IAM user " + user +
+                                           ": Cannot delete entity, must delete login profile "
+                                           "first.");
+  EXPECT_EQ(rv.status().messages()[1],
+            "not allowed to look for what blocks the deletion: iam:ListMFADevices "
+            "iam:ListSigningCertificates iam:ListSSHPublicKeys "
+            "iam:ListServiceSpecificCredentials iam:DeleteLoginProfile");
+  EXPECT_TRUE(fake_->HasUser(user));
+  // The lists that were always needed are not excused.
+  fake_->FailNext("ListAccessKeys", FakeAws::Error("AccessDenied", 403, "not authorized"));
+  rv = LeaseOp(Operation::kRevoke, *issued);
+  EXPECT_EQ(rv.status().message(),
+            "Error listing access keys of IAM user " + user + ": not authorized");
+  // Once allowed, the revocation goes through.
+  EXPECT_TRUE(LeaseOp(Operation::kRevoke, *issued).ok());
+  EXPECT_FALSE(fake_->HasUser(user));
+}
+
+// A virtual MFA device that cannot be deleted once deactivated no longer blocks the user's
+// deletion: it is logged and left, the user goes.
+TEST_F(AwsEngineTest, RevokeGoesOnWhenAVirtualMfaDeviceCannotBeDeleted) {
+  ConfigureRoot();
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  auto issued = Read("creds/r");
+  ASSERT_TRUE(issued.ok());
+  std::string user = issued->secret->internal_data["username"];
+  std::string serial = fake_->AddMfaDevice(user);
+  fake_->FailNext("DeleteVirtualMFADevice", FakeAws::Error("AccessDenied", 403, "not authorized"));
+  auto rv = LeaseOp(Operation::kRevoke, *issued);
+  ASSERT_TRUE(rv.ok()) << rv.status().message();
+  EXPECT_FALSE(fake_->HasUser(user));
+  EXPECT_TRUE(fake_->VirtualMfaDeviceExists(serial));
 }
 
 TEST_F(AwsEngineTest, RenewReappliesConfigLease) {
@@ -1204,13 +1376,16 @@ TEST_F(AwsEngineTest, RotateRoot) {
   ConfigureRoot();
   auto r = Write("config/rotate-root", Json::object());
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(fake_->actions(), (Actions{"GetUser", "CreateAccessKey", "DeleteAccessKey"}));
+  EXPECT_EQ(fake_->actions(),
+            (Actions{"GetUser", "CreateAccessKey", "GetCallerIdentity", "DeleteAccessKey"}));
   auto calls = fake_->calls();
-  EXPECT_EQ(calls[1].params["UserName"], testing::kRootUser);
-  EXPECT_EQ(calls[2].params["AccessKeyId"], kRootAccessKey);
-  for (const auto& c : calls) EXPECT_EQ(c.access_key, kRootAccessKey);  // old key signs all
   std::string new_key = r->data["access_key"];
   EXPECT_NE(new_key, kRootAccessKey);
+  EXPECT_EQ(calls[1].params["UserName"], testing::kRootUser);
+  EXPECT_EQ(calls[2].access_key, new_key);  // the proof: the new key signs
+  EXPECT_EQ(calls[3].params["AccessKeyId"], kRootAccessKey);
+  for (size_t i : {0, 1, 3}) EXPECT_EQ(calls[i].access_key, kRootAccessKey);  // IAM: the old key
+  EXPECT_TRUE(sleeps_.empty());
   EXPECT_EQ(r->data.size(), 1u);
   EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
   EXPECT_FALSE(fake_->KeyExists(kRootAccessKey));
@@ -1228,6 +1403,96 @@ TEST_F(AwsEngineTest, RotateRoot) {
   EXPECT_NE(full.status().message().find("Cannot exceed quota for AccessKeysPerUser"),
             std::string::npos);
   EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
+}
+
+// IAM is eventually consistent: the new key may be refused for a while. It is retried, and the
+// old key deleted only once the new one worked and was stored.
+TEST_F(AwsEngineTest, RotateRootWaitsForTheNewKeyToWork) {
+  ConfigureRoot();
+  fake_->RejectNewKeysFor(2);
+  auto r = Write("config/rotate-root", Json::object());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string new_key = r->data["access_key"];
+  EXPECT_EQ(fake_->actions(),
+            (Actions{"GetUser", "CreateAccessKey", "GetCallerIdentity", "GetCallerIdentity",
+                     "GetCallerIdentity", "DeleteAccessKey"}));
+  EXPECT_EQ(sleeps_, (std::vector<int64_t>{250, 500}));
+  EXPECT_EQ(Read("config/root")->data["access_key"], new_key);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{new_key});
+}
+
+// A new key that never works is deleted again; config/root keeps the old key, which still works.
+TEST_F(AwsEngineTest, RotateRootKeepsTheOldKeyWhenTheNewOneDoesNotWork) {
+  ConfigureRoot();
+  fake_->RejectNewKeysFor(1000);
+  int64_t start = clock_.NowSeconds();
+  auto r = Write("config/rotate-root", Json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUpstream);
+  EXPECT_EQ(r.status().message().rfind("timed out after 30s waiting for AWS to accept the new "
+                                       "access key (last error: InvalidClientTokenId: ",
+                                       0),
+            0u)
+      << r.status().message();
+  EXPECT_TRUE(r.status().message().ends_with("; the new key was deleted and the old one kept"))
+      << r.status().message();
+  EXPECT_GE(clock_.NowSeconds() - start, 30);
+  EXPECT_LE(clock_.NowSeconds() - start, 31);
+  auto calls = fake_->calls();
+  ASSERT_GE(calls.size(), 4u);
+  EXPECT_EQ(calls.back().action, "DeleteAccessKey");
+  EXPECT_EQ(calls.back().access_key, kRootAccessKey);
+  std::string new_key = calls.back().params["AccessKeyId"];
+  EXPECT_NE(new_key, kRootAccessKey);
+  EXPECT_EQ(calls[1].action, "CreateAccessKey");
+  for (size_t i = 2; i + 1 < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].action, "GetCallerIdentity");
+    EXPECT_EQ(calls[i].access_key, new_key);
+  }
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{kRootAccessKey});
+  // The engine still works with the old key.
+  fake_->ClearCalls();
+  ASSERT_TRUE(
+      Write("roles/r", {{"credential_type", "iam_user"}, {"policy_document", kPolicy}}).ok());
+  ASSERT_TRUE(Read("creds/r").ok());
+  EXPECT_EQ(fake_->calls()[0].access_key, kRootAccessKey);
+  // A refusal that is no propagation delay ends the wait at once, the same way.
+  fake_->RejectNewKeysFor(0);
+  fake_->FailNext("GetCallerIdentity", FakeAws::Error("AccessDenied", 403, "no"));
+  fake_->ClearCalls();
+  sleeps_.clear();
+  r = Write("config/rotate-root", Json::object());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "Error verifying the new access key: no; the new key was deleted and the old one "
+            "kept");
+  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{kRootAccessKey});
+  // If even that deletion fails, the error says so (and the old key is still kept).
+  fake_->FailNext("GetCallerIdentity", FakeAws::Error("AccessDenied", 403, "no"));
+  fake_->FailNext("DeleteAccessKey", FakeAws::Error("ServiceFailure", 500, "down"));
+  r = Write("config/rotate-root", Json::object());
+  EXPECT_NE(r.status().message().find("; the old key was kept, but deleting the new key AKIA"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser).size(), 2u);
+}
+
+// A new key that works but cannot be stored is deleted; the old key stays.
+TEST_F(AwsEngineTest, RotateRootKeepsTheOldKeyWhenTheNewOneCannotBeStored) {
+  ConfigureRoot();
+  storage_.fail_puts_of = "config/root";
+  auto r = Write("config/rotate-root", Json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().message(), "error storing new access key: disk full");
+  EXPECT_EQ(fake_->actions(),
+            (Actions{"GetUser", "CreateAccessKey", "GetCallerIdentity", "DeleteAccessKey"}));
+  storage_.fail_puts_of.clear();
+  EXPECT_EQ(Read("config/root")->data["access_key"], kRootAccessKey);
+  EXPECT_EQ(fake_->keys_of(testing::kRootUser), std::vector<std::string>{kRootAccessKey});
 }
 
 // ---------------------------------------------------------------------------------------------

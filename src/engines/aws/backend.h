@@ -108,12 +108,16 @@ class AwsBackend : public logical::FrameworkBackend {
                                       Role role, RootConfig cfg, std::string cfg_raw);
   Task<Result<Response>> IssueSts(Request& req, const FieldData& d, std::string role_name,
                                   Role role, RootConfig cfg, std::string type);
-  // Vault's teardown: lists groups, inline and attached policies and keys, deletes them all,
-  // then the user. NoSuchEntity anywhere means "already gone" and counts as success.
+  // The teardown of an IAM user: lists (together) its groups, inline and attached policies,
+  // access keys, MFA devices, signing certificates, SSH public keys and service-specific
+  // credentials and deletes its login profile, then removes each of those, then the user.
+  // NoSuchEntity anywhere means "already gone" and counts as success.
   Task<Status> DeleteIamUser(std::shared_ptr<::vault::aws::IamApi> iam, std::string username);
-  // Probes the new key with sts:GetCallerIdentity until AWS accepts it or the timeout passes.
+  // Probes the new key with sts:GetCallerIdentity until AWS accepts it or the timeout passes
+  // (retrying InvalidClientTokenId, throttling and 5xx with backoff). A timeout's error ends with
+  // `after_timeout` (what the caller does about the key, e.g. "; the IAM user was deleted").
   Task<Status> WaitForPropagation(RootConfig cfg, ::vault::aws::Credentials creds,
-                                  int64_t timeout_seconds);
+                                  int64_t timeout_seconds, std::string after_timeout);
   Result<std::string> GenerateName(const RootConfig& cfg, const std::string& type,
                                    const std::string& display_name, const std::string& role_name);
 

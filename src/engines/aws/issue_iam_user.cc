@@ -217,7 +217,8 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
   }
   if (step.ok() && role.wait_for_propagation) {
     awsapi::Credentials creds{key.access_key_id, key.secret_access_key, ""};
-    step = co_await WaitForPropagation(cfg, std::move(creds), role.propagation_timeout);
+    step = co_await WaitForPropagation(cfg, std::move(creds), role.propagation_timeout,
+                                       "; the IAM user was deleted");
   }
   if (!step.ok() && early) co_return step;  // core revokes the lease, and with it the user
   if (!step.ok()) {
@@ -249,7 +250,7 @@ Task<Result<Response>> AwsBackend::IssueIamUser(Request& req, const FieldData& d
 }
 
 Task<Status> AwsBackend::WaitForPropagation(RootConfig cfg, awsapi::Credentials creds,
-                                            int64_t timeout_seconds) {
+                                            int64_t timeout_seconds, std::string after_timeout) {
   awsapi::ClientConfig cc = BaseClientConfig(cfg);
   {
     std::lock_guard lock(mu_);
@@ -275,8 +276,8 @@ Task<Status> AwsBackend::WaitForPropagation(RootConfig cfg, awsapi::Credentials 
     backoff_ms = std::min<int64_t>(backoff_ms * 2, 5000);
   }
   co_return Upstream("timed out after " + std::to_string(timeout_seconds) +
-                     "s waiting for AWS to accept the new access key (last error: " + last +
-                     "); the IAM user was deleted");
+                     "s waiting for AWS to accept the new access key (last error: " + last + ")" +
+                     after_timeout);
 }
 
 }  // namespace vault::engines::awsengine

@@ -277,29 +277,49 @@ TEST_F(IamUserIssueOrderTest, WhenTheRegistrationFailsTheEngineRemovesTheUserIts
   http_.pending().clear();
   rest[0].done(Answer("PutUserPolicy", ""));
   rest[1].done(KeyAnswer(user));
-  // The removal runs one call at a time; each is answered as AWS would for this user.
+  // The removal looks for everything that can hang off the user at once (and deletes its login
+  // profile, if any), then removes what it found one call at a time. Each call is answered as AWS
+  // would for this user.
   std::vector<std::string> undo;
+  std::vector<size_t> rounds;
   for (int i = 0; i < 20 && !out_.has_value(); ++i) {
-    ASSERT_EQ(http_.pending().size(), 1u) << ::testing::PrintToString(PendingActions());
-    auto p = std::move(http_.pending()[0]);
+    ASSERT_FALSE(http_.pending().empty());
+    auto round = std::move(http_.pending());
     http_.pending().clear();
-    const std::string action = ActionOf(p.request);
-    undo.push_back(action);
-    std::string inner;
-    if (action == "ListUserPolicies") inner = "<PolicyNames><member>deploy</member></PolicyNames>";
-    if (action == "ListAccessKeys")
-      inner = "<AccessKeyMetadata><member><UserName>" + user +
-              "</UserName><AccessKeyId>AKIANEW"
-              "</AccessKeyId><Status>Active</Status></member></AccessKeyMetadata>";
-    if (action.rfind("List", 0) == 0) inner += "<IsTruncated>false</IsTruncated>";
-    p.done(Answer(action, inner));
+    rounds.push_back(round.size());
+    for (auto& p : round) {
+      const std::string action = ActionOf(p.request);
+      undo.push_back(action);
+      if (action == "DeleteLoginProfile") {
+        p.done(net::HttpResponse{404,
+                                 {},
+                                 "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity"
+                                 "</Code><Message>Login Profile for User " +
+                                     user +
+                                     " cannot be found.</Message></Error><RequestId>r"
+                                     "</RequestId></ErrorResponse>"});
+        continue;
+      }
+      std::string inner;
+      if (action == "ListUserPolicies")
+        inner = "<PolicyNames><member>deploy</member></PolicyNames>";
+      if (action == "ListAccessKeys")
+        inner = "<AccessKeyMetadata><member><UserName>" + user +
+                "</UserName><AccessKeyId>AKIANEW"
+                "</AccessKeyId><Status>Active</Status></member></AccessKeyMetadata>";
+      if (action == "ListServiceSpecificCredentials")
+        inner = "<ServiceSpecificCredentials/>";  // a list without paging
+      else if (action.rfind("List", 0) == 0)
+        inner += "<IsTruncated>false</IsTruncated>";
+      p.done(Answer(action, inner));
+    }
   }
   ASSERT_TRUE(out_.has_value());
   ASSERT_FALSE(out_->ok());
   EXPECT_EQ(out_->status().message(), "error registering the lease: storage is gone");
-  EXPECT_EQ(undo.back(), "DeleteUser");
-  EXPECT_NE(std::find(undo.begin(), undo.end(), "DeleteAccessKey"), undo.end());
-  EXPECT_NE(std::find(undo.begin(), undo.end(), "DeleteUserPolicy"), undo.end());
+  EXPECT_EQ(rounds, (std::vector<size_t>{9, 1, 1, 1}));
+  EXPECT_EQ(std::vector<std::string>(undo.begin() + 9, undo.end()),
+            (std::vector<std::string>{"DeleteAccessKey", "DeleteUserPolicy", "DeleteUser"}));
   EXPECT_TRUE(Wals().empty());
 }
 

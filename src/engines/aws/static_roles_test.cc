@@ -85,6 +85,41 @@ class GatedIam : public awsapi::IamApi {
   Task<awsapi::Outcome<std::vector<awsapi::AccessKey>>> ListAccessKeys(std::string u) override {
     return inner_->ListAccessKeys(u);
   }
+  Task<awsapi::Outcome<awsapi::Empty>> DeleteLoginProfile(std::string u) override {
+    return inner_->DeleteLoginProfile(u);
+  }
+  Task<awsapi::Outcome<std::vector<awsapi::MfaDevice>>> ListMFADevices(std::string u) override {
+    return inner_->ListMFADevices(u);
+  }
+  Task<awsapi::Outcome<awsapi::Empty>> DeactivateMFADevice(std::string u, std::string s) override {
+    return inner_->DeactivateMFADevice(u, s);
+  }
+  Task<awsapi::Outcome<awsapi::Empty>> DeleteVirtualMFADevice(std::string s) override {
+    return inner_->DeleteVirtualMFADevice(s);
+  }
+  Task<awsapi::Outcome<std::vector<awsapi::SigningCertificate>>> ListSigningCertificates(
+      std::string u) override {
+    return inner_->ListSigningCertificates(u);
+  }
+  Task<awsapi::Outcome<awsapi::Empty>> DeleteSigningCertificate(std::string u,
+                                                                std::string c) override {
+    return inner_->DeleteSigningCertificate(u, c);
+  }
+  Task<awsapi::Outcome<std::vector<awsapi::SshPublicKey>>> ListSSHPublicKeys(
+      std::string u) override {
+    return inner_->ListSSHPublicKeys(u);
+  }
+  Task<awsapi::Outcome<awsapi::Empty>> DeleteSSHPublicKey(std::string u, std::string k) override {
+    return inner_->DeleteSSHPublicKey(u, k);
+  }
+  Task<awsapi::Outcome<std::vector<awsapi::ServiceSpecificCredential>>>
+  ListServiceSpecificCredentials(std::string u) override {
+    return inner_->ListServiceSpecificCredentials(u);
+  }
+  Task<awsapi::Outcome<awsapi::Empty>> DeleteServiceSpecificCredential(std::string u,
+                                                                       std::string c) override {
+    return inner_->DeleteServiceSpecificCredential(u, c);
+  }
   Task<awsapi::Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(
       std::string g) override {
     return inner_->ListAttachedGroupPolicies(g);

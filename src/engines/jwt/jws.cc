@@ -180,8 +180,8 @@ Result<Jws> ParseCompact(std::string_view token) {
     if (!h["kid"].is_string()) return Malformed("the header's \"kid\" is not a string");
     jws.kid = h["kid"].get<std::string>();
   }
-  // Extensions the recipient must understand (RFC 7515 §4.1.11): none is supported, so a token
-  // that requires one cannot be accepted (go-jose refuses them the same way).
+  // Extensions the recipient must understand (RFC 7515 section 4.1.11): none is supported, so a
+  // token that requires one cannot be accepted (go-jose refuses them the same way).
   if (h.contains("crit")) return Malformed("unsupported critical header parameters (crit)");
 
   auto signature = Base64UrlDecode(signature64);

@@ -1,5 +1,5 @@
-// JSON Web Signatures for the JWT auth method: the compact serialization (RFC 7515 §7.1) parsed
-// without trusting it, the ten asymmetric algorithms Vault accepts (RFC 7518: RS256/384/512,
+// JSON Web Signatures for the JWT auth method: the compact serialization (RFC 7515 section 7.1)
+// parsed without trusting it, the ten asymmetric algorithms Vault accepts (RFC 7518: RS256/384/512,
 // PS256/384/512, ES256/384/512; RFC 8037: EdDSA with Ed25519) and verification against one key.
 //
 // What is refused, by construction: HMAC algorithms (HS*: a public key must never serve as an
@@ -33,7 +33,7 @@ const std::vector<std::string>& AllAlgNames();
 // Whether `key` may verify `alg`: RSA keys of at least kMinRsaBits for RS*/PS*, the matching
 // curve for ES256 (P-256), ES384 (P-384), ES512 (P-521), Ed25519 for EdDSA.
 bool KeyFitsAlg(const crypto::PublicKey& key, Alg alg);
-// RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
+// RFC 7518 section 3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
 inline constexpr int kMinRsaBits = 2048;
 
 // A compact JWS, decoded but not verified: nothing in it may be trusted before VerifyWithKey.
@@ -60,8 +60,8 @@ bool VerifyWithKey(const Jws& jws, const crypto::PublicKey& key);
 // it comes from the token).
 std::string UnsupportedAlgMessage(std::string_view alg_name);
 
-// Base64url (RFC 4648 §5) without padding; decoding tolerates trailing '=' (as go-jose does) and
-// refuses every other character outside the alphabet.
+// Base64url (RFC 4648 section 5) without padding; decoding tolerates trailing '=' (as go-jose does)
+// and refuses every other character outside the alphabet.
 std::string Base64UrlEncode(std::string_view bytes);
 Result<std::string> Base64UrlDecode(std::string_view text);
 

@@ -1,10 +1,20 @@
 """IAM actions (API version 2010-05-08)."""
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import ssl
+import struct
 import time
+import zlib
 from urllib.parse import quote
 
 from . import wire as w
 from .registry import action
-from .state import User
+from .state import (MFA_DEVICES_PER_USER, SERVICE_CREDENTIALS_PER_USER_PER_SERVICE, SIGNING_CERTIFICATES_PER_USER,
+                    SSH_PUBLIC_KEYS_PER_USER, ServiceCredential, SigningCertificate, SshPublicKey, User,
+                    VirtualMfaDevice)
 from .wire import AwsError, page
 
 ARN_PREFIX = "arn:aws:iam::%s:"
@@ -149,6 +159,12 @@ def delete_user(req):
         conflict = "must delete login profile first"
     elif u.keys:
         conflict = "must delete access keys first"
+    elif u.signing_certificates:
+        conflict = "must delete certificates first"
+    elif u.ssh_public_keys or u.service_credentials:
+        conflict = "must remove referenced objects first"
+    elif u.mfa_devices:
+        conflict = "must delete MFA device first"
     elif u.inline:
         conflict = "must delete policies first"
     elif u.attached:
@@ -302,6 +318,288 @@ def delete_login_profile(req):
     u = req.account.user(req.p.get("UserName"))
     _login_profile(u)
     u.login_profile = None
+
+
+# -- MFA devices ----------------------------------------------------------------
+
+def mfa_resource(req):
+    return req.p.get("SerialNumber") or _arn(req, "mfa", req.p.get("VirtualMFADeviceName"), req.p.get("Path"))
+
+
+def _png(width=1, height=1):
+    """A valid (blank, greyscale) PNG image."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def totp(seed, step):
+    """RFC 6238 (HMAC-SHA1, 30 s steps, 6 digits), as virtual MFA apps compute it."""
+    digest = hmac.new(seed, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def _codes_valid(seed, code1, code2, now=None):
+    """Two consecutive codes, the second of them at most one step ahead of now (ten steps back allowed)."""
+    step = int((now or time.time()) // 30)
+    return any(totp(seed, t) == code1 and totp(seed, t + 1) == code2 for t in range(step - 10, step + 1))
+
+
+@action("iam", "CreateVirtualMFADevice", [w.MFA_PATH, w.VIRTUAL_MFA_NAME.req(), w.TAGS], mfa_resource, tag_keys)
+def create_virtual_mfa_device(req):
+    acc, p = req.account, req.p
+    serial = _arn(req, "mfa", p.get("VirtualMFADeviceName"), p.get("Path"))
+    if serial in acc.virtual_mfa:
+        raise AwsError("EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
+    tags = p.tags()
+    if tags:
+        acc.tag(User("probe"), tags)
+    device = VirtualMfaDevice(serial, os.urandom(40))
+    acc.virtual_mfa[serial] = device
+    # Blobs travel base64-encoded; the shared secret itself is the base32 text authenticator apps take.
+    return {"VirtualMFADevice": {"SerialNumber": serial,
+                                 "Base32StringSeed": base64.b64encode(base64.b32encode(device.seed)).decode(),
+                                 "QRCodePNG": base64.b64encode(_png(33, 33)).decode()}}
+
+
+@action("iam", "EnableMFADevice", [w.EXISTING_USER_NAME.req(), w.MFA_SERIAL.req(), w.AUTH_CODE_1.req(),
+                                   w.AUTH_CODE_2.req()], user_resource)
+def enable_mfa_device(req):
+    acc, p = req.account, req.p
+    u = acc.user(p.get("UserName"))
+    serial = p.get("SerialNumber")
+    device = acc.virtual_mfa.get(serial)
+    if device is None:
+        raise AwsError("NoSuchEntity", "MFA Device with serial number %s does not exist." % serial)
+    if device.user is not None:
+        raise AwsError("EntityAlreadyExists", "MFA Device is already in use.")
+    if len(u.mfa_devices) >= MFA_DEVICES_PER_USER:
+        raise AwsError("LimitExceeded", "Cannot exceed quota for MFADevicesPerUser: %d" % MFA_DEVICES_PER_USER)
+    if not _codes_valid(device.seed, p.get("AuthenticationCode1"), p.get("AuthenticationCode2")):
+        raise AwsError("InvalidAuthenticationCode", "Authentication code for device is not valid.")
+    device.user, device.enabled = u.name, time.time()
+    u.mfa_devices.append({"serial": serial, "enabled": device.enabled})
+
+
+@action("iam", "DeactivateMFADevice", [w.EXISTING_USER_NAME.req(), w.MFA_SERIAL.req()], user_resource)
+def deactivate_mfa_device(req):
+    u = req.account.user(req.p.get("UserName"))
+    serial = req.p.get("SerialNumber")
+    assigned = [m for m in u.mfa_devices if m["serial"] == serial]
+    if not assigned:
+        raise AwsError("NoSuchEntity", "MFA Device with serial number %s does not exist." % serial)
+    u.mfa_devices.remove(assigned[0])
+    device = req.account.virtual_mfa.get(serial)
+    if device is not None:
+        device.user = device.enabled = None
+
+
+@action("iam", "ListMFADevices", [w.EXISTING_USER_NAME] + w.PAGING, user_resource)
+def list_mfa_devices(req):
+    u = _target_user(req, read=True)
+    return _paged(req, "MFADevices", [{"UserName": u.name, "SerialNumber": m["serial"],
+                                       "EnableDate": w.iso8601(m["enabled"])} for m in u.mfa_devices])
+
+
+@action("iam", "DeleteVirtualMFADevice", [w.MFA_SERIAL.req()], mfa_resource)
+def delete_virtual_mfa_device(req):
+    serial = req.p.get("SerialNumber")
+    device = req.account.virtual_mfa.get(serial)
+    if device is None:
+        raise AwsError("NoSuchEntity", "VirtualMFADevice with serial number %s doesn't exist." % serial)
+    if device.user is not None:
+        raise AwsError("DeleteConflict", "MFA Device is still in use.")
+    del req.account.virtual_mfa[serial]
+
+
+@action("iam", "ListVirtualMFADevices", [w.ASSIGNMENT_STATUS] + w.PAGING, list_resource("mfa"))
+def list_virtual_mfa_devices(req):
+    status = req.p.get("AssignmentStatus") or "Any"
+    items = []
+    for d in sorted(req.account.virtual_mfa.values(), key=lambda d: d.serial):
+        if (status == "Assigned" and d.user is None) or (status == "Unassigned" and d.user is not None):
+            continue
+        item = {"SerialNumber": d.serial}
+        u = req.account.users.get((d.user or "").lower())
+        if u is not None:
+            item.update(User=u.describe(full=False), EnableDate=w.iso8601(d.enabled))
+        items.append(item)
+    return _paged(req, "VirtualMFADevices", items)
+
+
+# -- signing certificates -----------------------------------------------------------
+
+def _certificate_der(body):
+    """The DER bytes of a PEM X.509 certificate, or MalformedCertificate."""
+    malformed = AwsError("MalformedCertificate", "Unable to parse certificate. Please ensure the certificate is "
+                                                 "in PEM format.")
+    try:
+        der = ssl.PEM_cert_to_DER_cert(body.strip())
+    except (ValueError, binascii.Error):
+        raise malformed from None
+    # An ASN.1 SEQUENCE whose length covers exactly the decoded bytes.
+    if len(der) < 2 or der[0] != 0x30:
+        raise malformed
+    n = der[1]
+    header, length = 2, n
+    if n & 0x80:
+        count = n & 0x7F
+        if count == 0 or count > 4 or len(der) < 2 + count:
+            raise malformed
+        header, length = 2 + count, int.from_bytes(der[2:2 + count], "big")
+    if header + length != len(der):
+        raise malformed
+    return der
+
+
+@action("iam", "UploadSigningCertificate", [w.EXISTING_USER_NAME, w.CERTIFICATE_BODY.req()], user_resource)
+def upload_signing_certificate(req):
+    u = _target_user(req)
+    der = _certificate_der(req.p.get("CertificateBody"))
+    for c in u.signing_certificates:
+        if c.der == der:
+            raise AwsError("DuplicateCertificate", "The Certificate with id %s already exists." % c.id)
+    if len(u.signing_certificates) >= SIGNING_CERTIFICATES_PER_USER:
+        raise AwsError("LimitExceeded", "Cannot exceed quota for SigningCertificatesPerUser: %d"
+                       % SIGNING_CERTIFICATES_PER_USER)
+    cert = SigningCertificate(u.name, req.p.get("CertificateBody"), der)
+    u.signing_certificates.append(cert)
+    return {"Certificate": cert.describe()}
+
+
+@action("iam", "ListSigningCertificates", [w.EXISTING_USER_NAME] + w.PAGING, user_resource)
+def list_signing_certificates(req):
+    u = _target_user(req, read=True)
+    return _paged(req, "Certificates", [c.describe() for c in u.signing_certificates])
+
+
+@action("iam", "DeleteSigningCertificate", [w.EXISTING_USER_NAME, w.CERTIFICATE_ID.req()], user_resource)
+def delete_signing_certificate(req):
+    u = _target_user(req)
+    cert_id = req.p.get("CertificateId")
+    for c in u.signing_certificates:
+        if c.id == cert_id:
+            u.signing_certificates.remove(c)
+            return
+    raise AwsError("NoSuchEntity", "The Certificate with id %s cannot be found." % cert_id)
+
+
+# -- SSH public keys ----------------------------------------------------------------
+
+def _ssh_rsa_key(body):
+    """(blob, MD5 fingerprint) of an RSA public key in OpenSSH (ssh-rsa …) or PEM (BEGIN PUBLIC KEY) format."""
+    text = body.strip()
+    invalid = AwsError("InvalidPublicKey", "The public key is malformed or otherwise invalid.")
+    if text.startswith("-----BEGIN PUBLIC KEY-----") and text.endswith("-----END PUBLIC KEY-----"):
+        try:
+            blob = base64.b64decode("".join(text.splitlines()[1:-1]), validate=True)
+        except (ValueError, binascii.Error):
+            raise invalid from None
+        if len(blob) < 270 or blob[0] != 0x30:  # a 2048-bit RSA SubjectPublicKeyInfo is 294 bytes
+            raise invalid
+    else:
+        parts = text.split()
+        if len(parts) < 2 or parts[0] != "ssh-rsa":
+            raise AwsError("UnrecognizedPublicKeyEncoding", "The public key encoding format is unsupported or "
+                                                            "unrecognized.")
+        try:
+            blob = base64.b64decode(parts[1], validate=True)
+        except (ValueError, binascii.Error):
+            raise invalid from None
+        fields, pos = [], 0
+        while pos < len(blob) and len(fields) < 4:
+            if pos + 4 > len(blob):
+                raise invalid
+            n = struct.unpack(">I", blob[pos:pos + 4])[0]
+            fields.append(blob[pos + 4:pos + 4 + n])
+            pos += 4 + n
+        if pos != len(blob) or len(fields) != 3 or fields[0] != b"ssh-rsa":
+            raise invalid
+        modulus = int.from_bytes(fields[2], "big")
+        if modulus.bit_length() < 2048 or not int.from_bytes(fields[1], "big"):
+            raise invalid
+    digest = hashlib.md5(blob).hexdigest()
+    return blob, ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+
+
+@action("iam", "UploadSSHPublicKey", [w.USER_NAME.req(), w.SSH_PUBLIC_KEY_BODY.req()], user_resource)
+def upload_ssh_public_key(req):
+    u = req.account.user(req.p.get("UserName"))
+    blob, fingerprint = _ssh_rsa_key(req.p.get("SSHPublicKeyBody"))
+    if any(k.blob == blob for k in u.ssh_public_keys):
+        raise AwsError("DuplicateSSHPublicKey", "The SSH public key is already associated with the specified "
+                                                "IAM user.")
+    if len(u.ssh_public_keys) >= SSH_PUBLIC_KEYS_PER_USER:
+        raise AwsError("LimitExceeded", "Cannot exceed quota for SSHPublicKeysPerUser: %d"
+                       % SSH_PUBLIC_KEYS_PER_USER)
+    key = SshPublicKey(u.name, req.p.get("SSHPublicKeyBody"), blob, fingerprint)
+    u.ssh_public_keys.append(key)
+    return {"SSHPublicKey": key.describe(full=True)}
+
+
+@action("iam", "ListSSHPublicKeys", [w.USER_NAME] + w.PAGING, user_resource)
+def list_ssh_public_keys(req):
+    u = _target_user(req, read=True)
+    return _paged(req, "SSHPublicKeys", [k.describe() for k in u.ssh_public_keys])
+
+
+@action("iam", "DeleteSSHPublicKey", [w.USER_NAME.req(), w.SSH_PUBLIC_KEY_ID.req()], user_resource)
+def delete_ssh_public_key(req):
+    u = req.account.user(req.p.get("UserName"))
+    key_id = req.p.get("SSHPublicKeyId")
+    for k in u.ssh_public_keys:
+        if k.id == key_id:
+            u.ssh_public_keys.remove(k)
+            return
+    raise AwsError("NoSuchEntity", "The Public Key with id %s cannot be found." % key_id)
+
+
+# -- service-specific credentials -----------------------------------------------------
+
+SUPPORTED_CREDENTIAL_SERVICES = ("codecommit.amazonaws.com", "cassandra.amazonaws.com", "bedrock.amazonaws.com")
+
+
+def _check_service(name):
+    if name not in SUPPORTED_CREDENTIAL_SERVICES:
+        raise AwsError("NotSupportedService", "The specified service does not support service-specific "
+                                              "credentials.")
+
+
+@action("iam", "CreateServiceSpecificCredential", [w.USER_NAME.req(), w.SERVICE_NAME.req()], user_resource)
+def create_service_specific_credential(req):
+    u = req.account.user(req.p.get("UserName"))
+    service = req.p.get("ServiceName")
+    _check_service(service)
+    if sum(1 for c in u.service_credentials if c.service == service) >= SERVICE_CREDENTIALS_PER_USER_PER_SERVICE:
+        raise AwsError("LimitExceeded", "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: %d"
+                       % SERVICE_CREDENTIALS_PER_USER_PER_SERVICE)
+    cred = ServiceCredential(u.name, req.account.id, service)
+    u.service_credentials.append(cred)
+    return {"ServiceSpecificCredential": cred.describe(with_password=True)}
+
+
+@action("iam", "ListServiceSpecificCredentials", [w.USER_NAME, w.SERVICE_NAME], user_resource)
+def list_service_specific_credentials(req):
+    u = _target_user(req, read=True)
+    service = req.p.get("ServiceName")
+    if service:
+        _check_service(service)
+    return {"ServiceSpecificCredentials": [c.describe() for c in u.service_credentials
+                                           if not service or c.service == service]}
+
+
+@action("iam", "DeleteServiceSpecificCredential", [w.USER_NAME, w.SERVICE_CREDENTIAL_ID.req()], user_resource)
+def delete_service_specific_credential(req):
+    u = _target_user(req)
+    cred_id = req.p.get("ServiceSpecificCredentialId")
+    for c in u.service_credentials:
+        if c.id == cred_id:
+            u.service_credentials.remove(c)
+            return
+    raise AwsError("NoSuchEntity", "The service-specific credential with id %s cannot be found." % cred_id)
 
 
 # ---------------------------------------------------------------------------

@@ -24,6 +24,10 @@ GROUP_INLINE_QUOTA = 5120
 ROLE_INLINE_QUOTA = 10240
 MANAGED_POLICY_SIZE = 6144
 TAGS_PER_ENTITY = 50
+MFA_DEVICES_PER_USER = 8
+SIGNING_CERTIFICATES_PER_USER = 2
+SSH_PUBLIC_KEYS_PER_USER = 5
+SERVICE_CREDENTIALS_PER_USER_PER_SERVICE = 2
 
 
 class ManagedPolicy:
@@ -82,6 +86,11 @@ class User(Principal):
         self.groups = []       # group names
         self.keys = []         # AccessKey
         self.login_profile = None  # {"created": t, "reset_required": bool}
+        # Each of these blocks DeleteUser until removed, as the login profile and keys do.
+        self.mfa_devices = []            # {"serial": …, "enabled": t}, in enabling order
+        self.signing_certificates = []   # SigningCertificate
+        self.ssh_public_keys = []        # SshPublicKey
+        self.service_credentials = []    # ServiceCredential
 
     def describe(self, full=True):
         """The User shape; listings (full=False) leave out the boundary and tags, as AWS does."""
@@ -143,6 +152,73 @@ class AccessKey:
                 "CreateDate": _iso(self.created)}
 
 
+class VirtualMfaDevice:
+    """A virtual MFA device: exists in the account by itself, assigned to at most one user."""
+
+    def __init__(self, serial, seed):
+        self.serial = serial  # arn:aws:iam::<account>:mfa<path><name>
+        self.seed = seed      # the TOTP secret (bytes)
+        self.user = None      # user name while assigned (enabled)
+        self.enabled = None   # time it was enabled
+        self.created = time.time()
+
+
+class SigningCertificate:
+    def __init__(self, user, body, der):
+        self.id = random_id("", 14) + random_id("", 14)
+        self.user = user
+        self.body = body
+        self.der = der
+        self.status = "Active"
+        self.uploaded = time.time()
+
+    def describe(self):
+        return {"UserName": self.user, "CertificateId": self.id, "CertificateBody": self.body,
+                "Status": self.status, "UploadDate": _iso(self.uploaded)}
+
+
+class SshPublicKey:
+    def __init__(self, user, body, blob, fingerprint):
+        self.id = random_id("APKA", 20)
+        self.user = user
+        self.body = body
+        self.blob = blob
+        self.fingerprint = fingerprint
+        self.status = "Active"
+        self.uploaded = time.time()
+
+    def describe(self, full=False):
+        out = {"UserName": self.user, "SSHPublicKeyId": self.id, "Status": self.status,
+               "UploadDate": _iso(self.uploaded)}
+        if full:
+            out = {"UserName": self.user, "SSHPublicKeyId": self.id, "Fingerprint": self.fingerprint,
+                   "SSHPublicKeyBody": self.body, "Status": self.status, "UploadDate": _iso(self.uploaded)}
+        return out
+
+
+class ServiceCredential:
+    """A service-specific credential (CodeCommit HTTPS Git, Keyspaces, Bedrock)."""
+
+    def __init__(self, user, account_id, service):
+        self.id = random_id("ACCA", 21)
+        self.user = user
+        self.service = service
+        self.service_user = "%s-at-%s" % (user, account_id)
+        self.password = random_secret(40)
+        self.status = "Active"
+        self.created = time.time()
+
+    def describe(self, with_password=False):
+        out = {"UserName": self.user, "Status": self.status, "ServiceUserName": self.service_user,
+               "CreateDate": _iso(self.created), "ServiceSpecificCredentialId": self.id,
+               "ServiceName": self.service}
+        if with_password:
+            out = {"CreateDate": _iso(self.created), "ServiceName": self.service,
+                   "ServiceUserName": self.service_user, "ServicePassword": self.password,
+                   "ServiceSpecificCredentialId": self.id, "UserName": self.user, "Status": self.status}
+        return out
+
+
 class TempCredential:
     """STS credentials (ASIA...). kind: 'assumed-role', 'federated-user' or 'session'."""
     temporary = True
@@ -177,6 +253,7 @@ class Account:
         self.roles = {}      # lower-case name -> Role
         self.policies = {}   # ARN -> ManagedPolicy
         self.keys = {}       # access key id -> AccessKey | TempCredential
+        self.virtual_mfa = {}  # serial number (ARN) -> VirtualMfaDevice
         self._load_aws_managed()
 
     # -- AWS managed policies ------------------------------------------------
@@ -413,7 +490,11 @@ class Account:
         for u in self.users.values():
             d = entity(u)
             d.update(groups=list(u.groups), access_keys=[{"id": k.id, "status": k.status} for k in u.keys],
-                     login_profile=u.login_profile is not None)
+                     login_profile=u.login_profile is not None,
+                     mfa_devices=[m["serial"] for m in u.mfa_devices],
+                     signing_certificates=[c.id for c in u.signing_certificates],
+                     ssh_public_keys=[k.id for k in u.ssh_public_keys],
+                     service_specific_credentials=[c.id for c in u.service_credentials])
             users.append(d)
         groups = []
         for g in self.groups.values():
@@ -435,6 +516,7 @@ class Account:
                           "document": json.loads(p.document.text)} for p in local],
             "temporary_credentials": [{"id": c.id, "kind": c.kind, "user": c.source_user, "role": c.role,
                                        "session_name": c.session_name, "expires": c.expires} for c in temp],
+            "virtual_mfa_devices": [{"serial": d.serial, "user": d.user} for d in self.virtual_mfa.values()],
             "counts": {"users": len(self.users), "groups": len(self.groups), "roles": len(self.roles),
                        "policies": len(local), "access_keys": sum(len(u.keys) for u in self.users.values()),
                        "temporary_credentials": len(temp)},

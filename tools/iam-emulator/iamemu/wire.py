@@ -38,6 +38,15 @@ STATUS = {
     "MissingAction": 400,
     "RegionDisabledException": 403,
     "InvalidParameterValue": 400,
+    "EntityTemporarilyUnmodifiable": 409,
+    "InvalidAuthenticationCode": 403,
+    "MalformedCertificate": 400,
+    "InvalidCertificate": 400,
+    "DuplicateCertificate": 409,
+    "InvalidPublicKey": 400,
+    "UnrecognizedPublicKeyEncoding": 400,
+    "DuplicateSSHPublicKey": 400,
+    "NotSupportedService": 404,
 }
 
 
@@ -136,7 +145,8 @@ class Params:
                 for k, v in self.flat.items() if k not in ("Action", "Version")}
 
 
-SECRET_PARAMS = {"Password", "NewPassword", "OldPassword", "SecretAccessKey", "TokenCode"}
+SECRET_PARAMS = {"Password", "NewPassword", "OldPassword", "SecretAccessKey", "TokenCode", "AuthenticationCode1",
+                 "AuthenticationCode2"}
 
 
 # ---------------------------------------------------------------------------
@@ -324,6 +334,19 @@ TAG_KEY_LIST = MemberList("TagKeys", 50, Field("TagKey", 1, 128, checker=_tag_ch
                                                pattern_text=r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"))
 TAGS = TagList()
 PAGING = [MARKER, MAX_ITEMS]
+# MFA devices, signing certificates, SSH public keys, service-specific credentials
+MFA_SERIAL = Field("SerialNumber", 9, 256, r"[\w+=/:,.@-]+")
+MFA_PATH = Field("Path", 1, 512, r"(\u002F)|(\u002F[\u0021-\u007F]+\u002F)")
+VIRTUAL_MFA_NAME = Field("VirtualMFADeviceName", 1, 226, r"[\w+=,.@-]+")
+AUTH_CODE_1 = Field("AuthenticationCode1", 6, 6, r"[\d]+")
+AUTH_CODE_2 = Field("AuthenticationCode2", 6, 6, r"[\d]+")
+ASSIGNMENT_STATUS = Field("AssignmentStatus", enum=["Assigned", "Unassigned", "Any"])
+CERTIFICATE_BODY = Field("CertificateBody", 1, 16384, r"[\u0009\u000A\u000D\u0020-\u00FF]+")
+CERTIFICATE_ID = Field("CertificateId", 24, 128, r"[\w]+")
+SSH_PUBLIC_KEY_BODY = Field("SSHPublicKeyBody", 1, 16384, r"[\u0009\u000A\u000D\u0020-\u00FF]+")
+SSH_PUBLIC_KEY_ID = Field("SSHPublicKeyId", 20, 128, r"[\w]+")
+SERVICE_NAME = Field("ServiceName")
+SERVICE_CREDENTIAL_ID = Field("ServiceSpecificCredentialId", 20, 128, r"[\w]+")
 
 # STS shapes
 ROLE_ARN = Field("RoleArn", 20, 2048)

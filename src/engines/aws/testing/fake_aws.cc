@@ -86,6 +86,8 @@ void FakeAws::AddUser(const FakeUser& user) {
   std::lock_guard l(mu_);
   FakeUser& u = users_[user.name] = user;
   if (u.id.empty()) u.id = NewUserId();
+  for (const auto& serial : user.mfa_devices)
+    if (serial.starts_with("arn:")) virtual_mfa_.insert(serial);
   for (const auto& k : user.keys) keys_[k] = Key{user.name, "secret-" + k, false, Now()};
 }
 
@@ -115,6 +117,42 @@ std::vector<std::string> FakeAws::keys_of(const std::string& user) const {
 void FakeAws::SetLoginProfile(const std::string& user, bool on) {
   std::lock_guard l(mu_);
   users_[user].login_profile = on;
+}
+
+std::string FakeAws::AddMfaDevice(const std::string& user, bool is_virtual) {
+  std::lock_guard l(mu_);
+  std::string serial = is_virtual
+                           ? std::string("arn:aws:iam::") + kAccount + ":mfa/" + NewKeyId("dev")
+                           : NewKeyId("GAHT");
+  if (is_virtual) virtual_mfa_.insert(serial);
+  users_[user].mfa_devices.push_back(serial);
+  return serial;
+}
+
+std::string FakeAws::AddSigningCertificate(const std::string& user) {
+  std::lock_guard l(mu_);
+  std::string id = NewKeyId("CERTIFICATE");
+  users_[user].signing_certificates.push_back(id);
+  return id;
+}
+
+std::string FakeAws::AddSshPublicKey(const std::string& user) {
+  std::lock_guard l(mu_);
+  std::string id = NewKeyId("APKA");
+  users_[user].ssh_public_keys.push_back(id);
+  return id;
+}
+
+std::string FakeAws::AddServiceCredential(const std::string& user) {
+  std::lock_guard l(mu_);
+  std::string id = NewKeyId("ACCA");
+  users_[user].service_credentials.push_back(id);
+  return id;
+}
+
+bool FakeAws::VirtualMfaDeviceExists(const std::string& serial) const {
+  std::lock_guard l(mu_);
+  return virtual_mfa_.count(serial) > 0;
 }
 
 std::vector<FakeCall> FakeAws::calls() const {
@@ -214,12 +252,19 @@ class FakeIam : public awsapi::IamApi {
     auto it = aws_->users_.find(user_name);
     if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
     const FakeUser& u = it->second;
-    if (u.login_profile)
+    const char* conflict = u.login_profile                   ? "must delete login profile first"
+                           : !u.keys.empty()                 ? "must delete access keys first"
+                           : !u.signing_certificates.empty() ? "must delete certificates first"
+                           : !u.ssh_public_keys.empty() || !u.service_credentials.empty()
+                               ? "must remove referenced objects first"
+                           : !u.mfa_devices.empty()     ? "must delete MFA device first"
+                           : !u.inline_policies.empty() ? "must delete policies first"
+                           : !u.attached.empty()        ? "must detach all policies first"
+                           : !u.groups.empty()          ? "must remove users from group first"
+                                                        : nullptr;
+    if (conflict != nullptr)
       co_return FakeAws::Error("DeleteConflict", 409,
-                               "Cannot delete entity, must delete login profile first.");
-    if (!u.keys.empty() || !u.inline_policies.empty() || !u.attached.empty() || !u.groups.empty())
-      co_return FakeAws::Error("DeleteConflict", 409,
-                               "Cannot delete entity, must delete policies/keys/groups first.");
+                               std::string("Cannot delete entity, ") + conflict + ".");
     aws_->users_.erase(it);
     co_return Empty{};
   }
@@ -405,6 +450,149 @@ class FakeIam : public awsapi::IamApi {
     co_return out;
   }
 
+  Task<Outcome<Empty>> DeleteLoginProfile(std::string user_name) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("DeleteLoginProfile", {{"UserName", user_name}}, cfg_)) co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    if (!it->second.login_profile)
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "Login Profile for User " + user_name + " cannot be found.");
+    it->second.login_profile = false;
+    co_return Empty{};
+  }
+
+  Task<Outcome<std::vector<awsapi::MfaDevice>>> ListMFADevices(std::string user_name) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("ListMFADevices", {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    std::vector<awsapi::MfaDevice> out;
+    for (const auto& serial : it->second.mfa_devices)
+      out.push_back({user_name, serial, "2023-11-14T22:13:20Z"});
+    co_return out;
+  }
+
+  Task<Outcome<Empty>> DeactivateMFADevice(std::string user_name,
+                                           std::string serial_number) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("DeactivateMFADevice",
+                             {{"UserName", user_name}, {"SerialNumber", serial_number}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    if (!Erase(it->second.mfa_devices, serial_number))
+      co_return FakeAws::Error(
+          "NoSuchEntity", 404,
+          "MFA Device with serial number " + serial_number + " does not exist.");
+    co_return Empty{};
+  }
+
+  Task<Outcome<Empty>> DeleteVirtualMFADevice(std::string serial_number) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("DeleteVirtualMFADevice", {{"SerialNumber", serial_number}}, cfg_))
+      co_return *e;
+    if (!aws_->virtual_mfa_.count(serial_number))
+      co_return FakeAws::Error(
+          "NoSuchEntity", 404,
+          "VirtualMFADevice with serial number " + serial_number + " doesn't exist.");
+    for (const auto& [name, u] : aws_->users_) {
+      if (std::find(u.mfa_devices.begin(), u.mfa_devices.end(), serial_number) !=
+          u.mfa_devices.end())
+        co_return FakeAws::Error("DeleteConflict", 409, "MFA Device is still in use.");
+    }
+    aws_->virtual_mfa_.erase(serial_number);
+    co_return Empty{};
+  }
+
+  Task<Outcome<std::vector<awsapi::SigningCertificate>>> ListSigningCertificates(
+      std::string user_name) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("ListSigningCertificates",
+                             {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    std::vector<awsapi::SigningCertificate> out;
+    for (const auto& id : it->second.signing_certificates)
+      out.push_back({user_name, id, "Active", "2023-11-14T22:13:20Z"});
+    co_return out;
+  }
+
+  Task<Outcome<Empty>> DeleteSigningCertificate(std::string user_name,
+                                                std::string certificate_id) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("DeleteSigningCertificate",
+                             {{"UserName", user_name}, {"CertificateId", certificate_id}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    if (!Erase(it->second.signing_certificates, certificate_id))
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The Certificate with id " + certificate_id + " cannot be found.");
+    co_return Empty{};
+  }
+
+  Task<Outcome<std::vector<awsapi::SshPublicKey>>> ListSSHPublicKeys(
+      std::string user_name) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e =
+            aws_->Begin("ListSSHPublicKeys", {{"UserName", user_name}, {"MaxItems", 1000}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    std::vector<awsapi::SshPublicKey> out;
+    for (const auto& id : it->second.ssh_public_keys)
+      out.push_back({user_name, id, "Active", "2023-11-14T22:13:20Z"});
+    co_return out;
+  }
+
+  Task<Outcome<Empty>> DeleteSSHPublicKey(std::string user_name,
+                                          std::string ssh_public_key_id) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e =
+            aws_->Begin("DeleteSSHPublicKey",
+                        {{"UserName", user_name}, {"SSHPublicKeyId", ssh_public_key_id}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    if (!Erase(it->second.ssh_public_keys, ssh_public_key_id))
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "The Public Key with id " + ssh_public_key_id + " cannot be found.");
+    co_return Empty{};
+  }
+
+  Task<Outcome<std::vector<awsapi::ServiceSpecificCredential>>> ListServiceSpecificCredentials(
+      std::string user_name) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin("ListServiceSpecificCredentials", {{"UserName", user_name}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    std::vector<awsapi::ServiceSpecificCredential> out;
+    for (const auto& id : it->second.service_credentials) {
+      out.push_back({user_name, id, "codecommit.amazonaws.com", user_name + "-at-" + kAccount,
+                     "Active", "2023-11-14T22:13:20Z"});
+    }
+    co_return out;
+  }
+
+  Task<Outcome<Empty>> DeleteServiceSpecificCredential(std::string user_name,
+                                                       std::string credential_id) override {
+    std::lock_guard l(aws_->mu_);
+    if (auto e = aws_->Begin(
+            "DeleteServiceSpecificCredential",
+            {{"UserName", user_name}, {"ServiceSpecificCredentialId", credential_id}}, cfg_))
+      co_return *e;
+    auto it = aws_->users_.find(user_name);
+    if (it == aws_->users_.end()) co_return aws_->NoUser(user_name);
+    if (!Erase(it->second.service_credentials, credential_id))
+      co_return FakeAws::Error("NoSuchEntity", 404,
+                               "No such credential " + credential_id + " exists.");
+    co_return Empty{};
+  }
+
   Task<Outcome<std::vector<std::string>>> ListAttachedGroupPolicies(
       std::string group_name) override {
     std::lock_guard l(aws_->mu_);
@@ -442,6 +630,14 @@ class FakeIam : public awsapi::IamApi {
   }
 
  private:
+  // Removes `id` from `ids`; false if it was not there.
+  static bool Erase(std::vector<std::string>& ids, const std::string& id) {
+    auto pos = std::find(ids.begin(), ids.end(), id);
+    if (pos == ids.end()) return false;
+    ids.erase(pos);
+    return true;
+  }
+
   static awsapi::User UserOf(const FakeUser& u) {
     awsapi::User out;
     out.user_name = u.name;

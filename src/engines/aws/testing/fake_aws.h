@@ -1,9 +1,10 @@
 // Test-only: an in-memory IAM and STS behind aws::ClientFactory, strict where the engine's
-// correctness depends on AWS being strict (DeleteUser refuses while anything is attached,
-// NoSuchEntity for unknown users and groups, two access keys per user, unknown keys are
-// rejected). Records every call with the access key that signed it, and lets a test inject
-// errors per action and a propagation delay for new access keys. Completes every call inline.
-// Safe for concurrent use.
+// correctness depends on AWS being strict (DeleteUser refuses while anything is attached: keys,
+// policies, groups, a login profile, MFA devices, signing certificates, SSH public keys,
+// service-specific credentials; NoSuchEntity for unknown users and groups, two access keys per
+// user, unknown keys are rejected). Records every call with the access key that signed it, and lets
+// a test inject errors per action and a propagation delay for new access keys. Completes every call
+// inline. Safe for concurrent use.
 #pragma once
 
 #include <deque>
@@ -37,7 +38,12 @@ struct FakeUser {
   std::vector<std::string> attached;  // policy ARNs
   std::set<std::string> groups;
   std::vector<std::string> keys;  // access key ids
-  bool login_profile = false;     // makes DeleteUser fail with DeleteConflict
+  // Each of these makes DeleteUser fail with DeleteConflict until it is removed.
+  bool login_profile = false;
+  std::vector<std::string> mfa_devices;  // serial numbers (virtual: arn:aws:iam::...:mfa/...)
+  std::vector<std::string> signing_certificates;  // certificate ids
+  std::vector<std::string> ssh_public_keys;       // SSH public key ids
+  std::vector<std::string> service_credentials;   // service-specific credential ids
 };
 
 struct FakeCall {
@@ -75,6 +81,13 @@ class FakeAws : public ::vault::aws::ClientFactory, public std::enable_shared_fr
   // Deletes a user with its keys, whatever is attached (as someone outside Vault would).
   void RemoveUser(const std::string& name);
   void SetLoginProfile(const std::string& user, bool on);
+  // Assigns an MFA device to the user and returns its serial number: a virtual device (an ARN,
+  // which exists in the account on its own and outlives its deactivation) or a hardware one.
+  std::string AddMfaDevice(const std::string& user, bool is_virtual = true);
+  // Add a signing certificate / SSH public key / service-specific credential; return its id.
+  std::string AddSigningCertificate(const std::string& user);
+  std::string AddSshPublicKey(const std::string& user);
+  std::string AddServiceCredential(const std::string& user);
 
   // --- inspection
   std::vector<FakeCall> calls() const;
@@ -87,6 +100,7 @@ class FakeAws : public ::vault::aws::ClientFactory, public std::enable_shared_fr
   std::vector<::vault::aws::ClientConfig> sts_configs() const;
   bool KeyExists(const std::string& key_id) const;
   std::vector<std::string> keys_of(const std::string& user) const;  // in creation order
+  bool VirtualMfaDeviceExists(const std::string& serial) const;
 
  private:
   friend class FakeIam;
@@ -113,6 +127,7 @@ class FakeAws : public ::vault::aws::ClientFactory, public std::enable_shared_fr
   std::map<std::string, Key> keys_;
   std::map<std::string, std::pair<std::vector<std::string>, std::map<std::string, std::string>>>
       groups_;
+  std::set<std::string> virtual_mfa_;  // virtual MFA devices of the account, assigned or not
   std::set<std::string> broken_sts_;
   int reject_new_keys_ = 0;
   int counter_ = 0;
