@@ -63,23 +63,23 @@ void CheckClaims(const vault::Json& claims) {
   expected.issuer = "https://token.actions.githubusercontent.com";
   expected.audiences = {"https://github.com/octo-org", "sigstore"};
   expected.now_ns = int64_t{1700000000} * 1000000000;
-  jwt::ValidateRegisteredClaims(claims, expected);
+  (void)jwt::ValidateRegisteredClaims(claims, expected);
   expected.clock_skew_leeway = -1;
   expected.expiration_leeway = -1;
   expected.not_before_leeway = -1;
   expected.subject = "repo:octo-org/octo-repo:ref:refs/heads/main";
-  jwt::ValidateRegisteredClaims(claims, expected);
+  (void)jwt::ValidateRegisteredClaims(claims, expected);
   jwt::HasAudience(claims);
-  jwt::UserClaimValue(claims, "sub", false);
-  jwt::UserClaimValue(claims, "/nested/0/name", true);
-  jwt::GroupsFromClaim(claims, "groups");
-  jwt::GroupsFromClaim(claims, "/realm_access/roles");
+  (void)jwt::UserClaimValue(claims, "sub", false);
+  (void)jwt::UserClaimValue(claims, "/nested/0/name", true);
+  (void)jwt::GroupsFromClaim(claims, "groups");
+  (void)jwt::GroupsFromClaim(claims, "/realm_access/roles");
   static const vault::Json kMappings = {{"repository", "repo"}, {"/a/b", "ab"}, {"run_id", "run"}};
-  jwt::ExtractMetadata(claims, kMappings);
+  (void)jwt::ExtractMetadata(claims, kMappings);
   static const vault::Json kBound = {
       {"repository", {"octo-org/*", "other"}}, {"/ref", "refs/heads/*"}, {"run_attempt", 1}};
-  jwt::ValidateBoundClaims(kBound, /*glob=*/true, claims);
-  jwt::ValidateBoundClaims(kBound, /*glob=*/false, claims);
+  (void)jwt::ValidateBoundClaims(kBound, /*glob=*/true, claims);
+  (void)jwt::ValidateBoundClaims(kBound, /*glob=*/false, claims);
   jwt::GetClaim(claims, "/a~1b/~0c/1");
 }
 

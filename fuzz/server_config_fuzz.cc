@@ -10,7 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   vault::Result<vault::cmd::ServerConfig> config = vault::cmd::ParseServerConfig(text);
   if (!config.ok()) return 0;
-  vault::cmd::ApplyEtcdEnvironment(&*config, [](const char* name) -> const char* {
+  (void)vault::cmd::ApplyEtcdEnvironment(&*config, [](const char* name) -> const char* {
     std::string n = name;
     if (n == "ETCD_ADDR") return "http://127.0.0.1:2379,http://127.0.0.2:2379";
     if (n == "ETCD_HA_ENABLED") return "true";

@@ -12,8 +12,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   vault::logical::MemStorage storage;
   const std::string id = "4c9a3f1e-8d2b-4f6a-9c1e-7b5d3a2f0e8c";
-  storage.PutNow(std::string(vault::logical::kWalPrefix) + id,
-                 std::string(reinterpret_cast<const char*>(data), size));
+  (void)storage.PutNow(std::string(vault::logical::kWalPrefix) + id,
+                       std::string(reinterpret_cast<const char*>(data), size));
   auto entry = vault::SyncWait(vault::logical::GetWal(&storage, id));
   if (!entry.ok() || !entry->has_value()) return 0;
   if ((*entry)->id != id) __builtin_trap();
