@@ -1,6 +1,6 @@
 // JSON Web Signatures as the JWT auth method reads a login's token (engines/jwt/jws.h):
 // ParseCompact on arbitrary text, then VerifyWithKey against one key of each type the method
-// accepts (RSA 2048, EC P-256/P-384/P-521, Ed25519; the seeds in corpus/jws/ are signed by their
+// accepts (RSA 2048, EC P-256/P-384/P-521, Ed25519; the tokens in corpus/jws/ are signed by their
 // private halves, so verification succeeds on them and mutations explore the failures), then the
 // claim rules (engines/jwt/claims.h) on a payload that is JSON. Also base64url on the raw input.
 //
