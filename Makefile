@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan fuzz clean
+.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan fuzz package clean
 
 deps:
 	@bash scripts/install-deps
@@ -64,6 +64,11 @@ fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DVAULT_FUZZ=ON -DVAULT_JEMALLOC=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	@bash scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A Debian package (build/vault-cpp_<version>_amd64.deb): the binary, /etc/vault-cpp/vault.hcl
+# and a hardened systemd unit (packaging/). Install: apt install ./build/vault-cpp_*.deb
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)

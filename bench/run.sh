@@ -19,11 +19,14 @@
 #      SIGTERM and sys/step-down (lock_timeout 3s)
 #   8. logins (bench/auth/auth_bench.py): AppRole, JWT (RS256) and userpass logins per second vs
 #      token lookups, one server on RocksDB
+#   9. KV version 2 (bench/kv2/kv2_bench.py): reads (a key with one version, a key with 2,000)
+#      and durable writes per second vs KV version 1's on the same server
 #
 # Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
 # START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick),
 # BENCH_LEASES (default 1000000; 0 skips section 6; registering them takes a few minutes),
-# BENCH_HA (1; 0 skips section 7), BENCH_AUTH (1; 0 skips section 8).
+# BENCH_HA (1; 0 skips section 7), BENCH_AUTH (1; 0 skips section 8), BENCH_KV2 (1; 0 skips
+# section 9).
 # Everything listens on 127.0.0.1 only, every process started
 # here is stopped on exit, and temp data lives under one mktemp dir that is removed.
 set -uo pipefail
@@ -438,6 +441,18 @@ if [ "${BENCH_AUTH:-1}" != 0 ]; then
   [ "$AUTH_RC" = 0 ] || problem "auth benchmark (bench/auth/auth_bench.py) exited with status $AUTH_RC"
 fi
 
+# =================================================================== 9. KV version 2
+KV2_RC=skipped
+if [ "${BENCH_KV2:-1}" != 0 ]; then
+  echo
+  log "=== 9. KV version 2 vs version 1 (bench/kv2/kv2_bench.py)"
+  timeout --kill-after=10 600 "$PY" "$HERE/kv2/kv2_bench.py" --vault-bin "$VAULT_BIN" \
+    --duration "$DURATION" >"$TMP/kv2.txt" 2>&1 </dev/null
+  KV2_RC=$?
+  sed 's/^/    | /' "$TMP/kv2.txt"
+  [ "$KV2_RC" = 0 ] || problem "KV version 2 benchmark (bench/kv2/kv2_bench.py) exited with status $KV2_RC"
+fi
+
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
@@ -483,6 +498,11 @@ if [ "$AUTH_RC" = 0 ]; then
   echo
   echo "Logins (bench/auth/auth_bench.py; one server on RocksDB, wrk on the same $(nproc) CPUs):"
   awk '/^=+$/ { n++; print; next } n == 1' "$TMP/auth.txt"
+fi
+if [ "$KV2_RC" = 0 ]; then
+  echo
+  echo "KV version 2 (bench/kv2/kv2_bench.py; one server on RocksDB, wrk on the same $(nproc) CPUs):"
+  awk '/^=+$/ { n++; print; next } n == 1' "$TMP/kv2.txt"
 fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
   echo "PROBLEMS (figures above may be measuring errors):"

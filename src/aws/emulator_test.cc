@@ -387,8 +387,10 @@ TEST_F(EmulatorTest, FiveHundredConcurrentCallsOverlapOnFewThreads) {
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
   EXPECT_EQ(ok, kCalls) << first_error;
-  // Serially: 50 s. One I/O thread + 2 workers, all 500 waiting on the emulator together.
-  EXPECT_LT(elapsed.count(), 2000) << "500 calls took " << elapsed.count() << " ms";
+  // Serially: 50 s; overlapping on one I/O thread + 2 workers, about 1 s on an idle machine.
+  // The bound proves the overlap (at least 5 calls waiting at once on average) without racing a
+  // busy machine's scheduler: the speed itself is for bench/.
+  EXPECT_LT(elapsed.count(), 10000) << "500 calls took " << elapsed.count() << " ms";
   std::printf(
       "[ perf     ] 500 concurrent GetUser with 100 ms latency: %lld ms, %lld connections\n",
       static_cast<long long>(elapsed.count()), static_cast<long long>(http_->connections_opened()));

@@ -168,6 +168,7 @@ Task<Status> Barrier::Unseal(std::string root_key) {
   }
   std::unique_lock lock(mu_);
   keys_ = std::move(keys);
+  if (active != active_term_) encryptions_.store(0, std::memory_order_relaxed);
   active_term_ = active;
   root_key_ = root_key;
   sealed_ = false;
@@ -199,8 +200,71 @@ bool Barrier::Sealed() const {
   return sealed_;
 }
 
+// Whether the stored keyring opens with `root`: a node whose root key went stale (another node
+// rekeyed) must not store a keyring sealed under it.
+Task<Status> Barrier::CheckStoredRootKey(std::string root) {
+  struct Wipe {
+    std::string* s;
+    ~Wipe() { Zero(*s); }
+  } wipe{&root};
+  CO_ASSIGN_OR_RETURN(auto raw, co_await physical_->Get(kKeyringPath));
+  if (!raw) co_return Internal("keyring not found");
+  auto key = crypto::AesGcmKey::Create(root);
+  if (!key.ok()) co_return key.status();
+  auto plain = OpenWith(**key, kKeyringPath, *raw);
+  if (!plain.ok())
+    co_return InvalidArgument(
+        "the keyring was rekeyed by another node: seal and unseal this node with the new key "
+        "shares first");
+  Zero(plain.value());
+  co_return Status::Ok();
+}
+
+bool Barrier::IsRootKey(std::string_view key) const {
+  std::shared_lock lock(mu_);
+  if (sealed_ || key.size() != root_key_.size() || key.empty()) return false;
+  return CRYPTO_memcmp(key.data(), root_key_.data(), key.size()) == 0;
+}
+
+Task<Status> Barrier::ChangeRootKey(std::string new_root, std::vector<storage::Mutation> also) {
+  struct Wipe {
+    std::string* s;
+    ~Wipe() { Zero(*s); }
+  } wipe{&new_root};
+  if (new_root.size() != crypto::kAesKeySize) co_return InvalidArgument("invalid root key size");
+  AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  std::string current;
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    current = root_key_;
+  }
+  CO_RETURN_IF_ERROR(co_await CheckStoredRootKey(std::move(current)));
+  Result<std::string> sealed = Internal("keyring not sealed");
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    sealed = SealKeyring(keys_, new_root);
+  }
+  if (!sealed.ok()) co_return sealed.status();
+  also.push_back({kKeyringPath, std::move(sealed).value()});
+  CO_RETURN_IF_ERROR(co_await physical_->Write(std::move(also)));
+  std::unique_lock lock(mu_);
+  if (sealed_) co_return SealedError();
+  Zero(root_key_);
+  root_key_ = new_root;
+  co_return Status::Ok();
+}
+
 Task<Status> Barrier::Rotate() {
   AsyncMutex::Guard guard = co_await keyring_mu_.Lock();
+  std::string current;
+  {
+    std::shared_lock lock(mu_);
+    if (sealed_) co_return SealedError();
+    current = root_key_;
+  }
+  CO_RETURN_IF_ERROR(co_await CheckStoredRootKey(std::move(current)));
   CO_ASSIGN_OR_RETURN(Key key, MakeKey(RandomBytes(crypto::kAesKeySize), clock_->NowNanos()));
   uint32_t term = 0;
   Result<std::string> sealed = Internal("keyring not sealed");
@@ -224,18 +288,21 @@ Task<Status> Barrier::Rotate() {
   }
   keys_[term] = std::move(key);
   active_term_ = term;
+  encryptions_.store(0, std::memory_order_relaxed);
   co_return Status::Ok();
 }
 
 Result<Barrier::KeyStatus> Barrier::ActiveKeyStatus() const {
   std::shared_lock lock(mu_);
   if (sealed_) return SealedError();
-  return KeyStatus{active_term_, keys_.at(active_term_).install_time};
+  return KeyStatus{active_term_, keys_.at(active_term_).install_time,
+                   encryptions_.load(std::memory_order_relaxed)};
 }
 
 Result<std::string> Barrier::Encrypt(std::string_view path, std::string_view plaintext) const {
   std::shared_lock lock(mu_);
   if (sealed_) return SealedError();
+  encryptions_.fetch_add(1, std::memory_order_relaxed);
   return SealWith(*keys_.at(active_term_).aead, active_term_, path, plaintext);
 }
 

@@ -5,6 +5,7 @@
 // moved to another path. Paths are not encrypted. Only core/seal-config is stored in clear.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -59,11 +60,19 @@ class Barrier : public logical::Storage {
   // Forgets every key (zeroized). Idempotent.
   void Seal();
   bool Sealed() const;
+  // Whether `key` is the root key the barrier was unsealed with (compared in constant time).
+  // False while sealed.
+  bool IsRootKey(std::string_view key) const;
+  // Rekey: seals the keyring under `new_root` (32 bytes) instead and stores it in one physical
+  // batch with `also` (the seal configuration of the new shares), so that the stored keyring and
+  // the configuration that unseals it change together. Data keys (terms) stay as they are.
+  Task<Status> ChangeRootKey(std::string new_root, std::vector<storage::Mutation> also);
   // Adds a new key term used for all new writes; old terms still decrypt.
   Task<Status> Rotate();
   struct KeyStatus {
     uint32_t term;
     int64_t install_time_nanos;
+    int64_t encryptions;  // under the active term since this node unsealed (or rotated)
   };
   Result<KeyStatus> ActiveKeyStatus() const;
 
@@ -88,6 +97,8 @@ class Barrier : public logical::Storage {
     std::shared_ptr<const crypto::AesGcmKey> aead;  // value's prepared cipher contexts
   };
   static Result<Key> MakeKey(std::string value, int64_t install_time);
+  // OK when the stored keyring opens with `root` (the caller holds keyring_mu_).
+  Task<Status> CheckStoredRootKey(std::string root);
   // The keyring holding `keys` (and `extra` at term `extra_term`, when set) under `root_key`,
   // sealed for storage at kKeyringPath.
   static Result<std::string> SealKeyring(const std::map<uint32_t, Key>& keys,
@@ -102,6 +113,8 @@ class Barrier : public logical::Storage {
   mutable std::shared_mutex mu_;
   bool sealed_ GUARDED_BY(mu_) = true;
   std::string root_key_ GUARDED_BY(mu_);
+  // Encryptions under the active term since unseal or rotation (a relaxed counter: no lock).
+  mutable std::atomic<int64_t> encryptions_{0};
   std::map<uint32_t, Key> keys_ GUARDED_BY(mu_);
   uint32_t active_term_ GUARDED_BY(mu_) = 0;
 };

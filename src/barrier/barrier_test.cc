@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "barrier/seal.h"
+#include "crypto/shamir.h"
 #include "storage/inmem.h"
 #include "util/encoding.h"
 
@@ -121,6 +122,102 @@ TEST_F(BarrierTest, RestartWithSameStorageUnseals) {
   ASSERT_TRUE(st.ok());
   EXPECT_FALSE(st->sealed);
   EXPECT_EQ(**SyncWait(fresh.Get("k")), "v");
+}
+
+TEST_F(BarrierTest, RekeyNeedsTheCurrentSharesAndReplacesThemAtOnce) {
+  auto old = SyncWait(seal_.Initialize(3, 2));
+  ASSERT_TRUE(old.ok());
+  ASSERT_TRUE(SyncWait(barrier_.Put("k", "v")).ok());
+  auto other_phys = storage::InmemBackend();
+  Barrier other_barrier(&other_phys, &clock_);
+  SealManager other(&other_phys, &other_barrier);
+  auto foreign = SyncWait(other.Initialize(3, 2));
+
+  auto started = SyncWait(seal_.RekeyInit(2, 2, /*require_verification=*/false));
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(SyncWait(seal_.RekeyInit(2, 2, false)).status().message(), "rekey already in progress");
+  const std::string nonce = started->nonce;
+  EXPECT_NE(SyncWait(seal_.RekeySubmit((*old)[0], "other"))
+                .status()
+                .message()
+                .find("incorrect nonce supplied"),
+            std::string::npos);
+  // Shares of another seal do not authorize a rekey; nothing changes.
+  ASSERT_TRUE(SyncWait(seal_.RekeySubmit((*old)[0], nonce)).ok());
+  auto wrong = SyncWait(seal_.RekeySubmit((*foreign)[1], nonce));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("root key verification failed"), std::string::npos);
+  EXPECT_EQ(SyncWait(seal_.GetStatus())->shares, 3);
+
+  ASSERT_TRUE(SyncWait(seal_.RekeySubmit((*old)[1], nonce)).ok());
+  auto done = SyncWait(seal_.RekeySubmit((*old)[2], nonce));
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  ASSERT_TRUE(done->complete);
+  ASSERT_EQ(done->keys.size(), 2u);
+  auto st = SyncWait(seal_.GetStatus());
+  EXPECT_EQ(st->shares, 2);
+  EXPECT_EQ(st->threshold, 2);
+  EXPECT_FALSE(SyncWait(seal_.RekeyGetStatus())->started);
+
+  // A restarted server: old shares fail, new ones unseal, the data is readable.
+  Barrier fresh(&physical_, &clock_);
+  SealManager fresh_seal(&physical_, &fresh);
+  ASSERT_TRUE(SyncWait(fresh_seal.SubmitShare((*old)[0])).ok());
+  EXPECT_FALSE(SyncWait(fresh_seal.SubmitShare((*old)[1])).ok());
+  ASSERT_TRUE(SyncWait(fresh_seal.SubmitShare(done->keys[0])).ok());
+  auto opened = SyncWait(fresh_seal.SubmitShare(done->keys[1]));
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EXPECT_FALSE(opened->sealed);
+  EXPECT_EQ(**SyncWait(fresh.Get("k")), "v");
+}
+
+TEST_F(BarrierTest, RekeyWithVerificationChangesNothingUntilVerified) {
+  auto old = SyncWait(seal_.Initialize(1, 1));
+  ASSERT_TRUE(old.ok());
+  auto started = SyncWait(seal_.RekeyInit(3, 2, /*require_verification=*/true));
+  auto done = SyncWait(seal_.RekeySubmit((*old)[0], started->nonce));
+  ASSERT_TRUE(done.ok() && done->complete);
+  ASSERT_FALSE(done->verification_nonce.empty());
+  EXPECT_EQ(SyncWait(seal_.GetStatus())->shares, 1);
+  auto again = SyncWait(seal_.RekeySubmit((*old)[0], started->nonce));
+  EXPECT_NE(again.status().message().find("verification must be performed"), std::string::npos);
+  const std::string vnonce = done->verification_nonce;
+  ASSERT_TRUE(SyncWait(seal_.RekeyVerifySubmit(done->keys[2], vnonce)).ok());
+  auto verified = SyncWait(seal_.RekeyVerifySubmit(done->keys[0], vnonce));
+  ASSERT_TRUE(verified.ok()) << verified.status().message();
+  EXPECT_TRUE(verified->complete);
+  EXPECT_EQ(SyncWait(seal_.GetStatus())->shares, 3);
+  // Cancelling a rekey in verification keeps the old shares.
+  auto second = SyncWait(seal_.RekeyInit(1, 1, true));
+  ASSERT_TRUE(SyncWait(seal_.RekeySubmit(done->keys[0], second->nonce)).ok());
+  auto finished = SyncWait(seal_.RekeySubmit(done->keys[1], second->nonce));
+  ASSERT_TRUE(finished.ok() && finished->complete);
+  seal_.RekeyCancel();
+  EXPECT_EQ(SyncWait(seal_.GetStatus())->shares, 3);
+  EXPECT_TRUE(barrier_.IsRootKey(*crypto::ShamirCombine({done->keys[0], done->keys[1]})));
+}
+
+TEST_F(BarrierTest, ANodeWithAStaleRootKeyStoresNoKeyring) {
+  auto old = SyncWait(seal_.Initialize(1, 1));
+  ASSERT_TRUE(old.ok());
+  // A second node on the same storage (an HA standby), unsealed with the old share.
+  Barrier standby(&physical_, &clock_);
+  SealManager standby_seal(&physical_, &standby);
+  ASSERT_TRUE(SyncWait(standby_seal.SubmitShare((*old)[0])).ok());
+  auto started = SyncWait(seal_.RekeyInit(1, 1, false));
+  auto done = SyncWait(seal_.RekeySubmit((*old)[0], started->nonce));
+  ASSERT_TRUE(done.ok() && done->complete);
+  // Its root key is stale: a rotation there would seal the keyring under it.
+  auto rotated = SyncWait(standby.Rotate());
+  EXPECT_FALSE(rotated.ok());
+  EXPECT_NE(rotated.message().find("rekeyed by another node"), std::string::npos);
+  EXPECT_TRUE(SyncWait(barrier_.Rotate()).ok());
+  Barrier fresh(&physical_, &clock_);
+  SealManager fresh_seal(&physical_, &fresh);
+  EXPECT_FALSE(SyncWait(fresh_seal.SubmitShare((*old)[0])).ok());
+  auto opened = SyncWait(fresh_seal.SubmitShare(done->keys[0]));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened->sealed);
 }
 
 TEST(KeyringTest, DecodesTermsValuesAndInstallTimes) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,40 @@ struct SealStatus {
   int shares = 0;     // "n"
   int progress = 0;
   std::string nonce;
+};
+
+// A rekey under way (sys/rekey/init): the new shares and threshold asked for, and the progress
+// of the current shares that authorize it.
+struct RekeyStatus {
+  std::string nonce;  // "" when no rekey is under way
+  bool started = false;
+  int new_threshold = 0;  // "t"
+  int new_shares = 0;     // "n"
+  int progress = 0;
+  int required = 0;  // the current unseal threshold
+  bool verification_required = false;
+  std::string verification_nonce;  // set once the new shares wait for verification
+};
+
+// What one submitted share did: either progress (status), or the rekey's end (new shares).
+struct RekeyUpdate {
+  bool complete = false;
+  RekeyStatus status;
+  std::vector<std::string> keys;  // the new shares (raw), when complete
+  std::string nonce;
+  bool verification_required = false;
+  std::string verification_nonce;
+};
+
+// Verification of new shares (sys/rekey/verify): a threshold of them must be entered before
+// they replace the old ones.
+struct RekeyVerifyStatus {
+  std::string nonce;
+  bool started = false;
+  int threshold = 0;
+  int shares = 0;
+  int progress = 0;
+  bool complete = false;  // set on the answer that completed it
 };
 
 // Thread safety: all methods may be called concurrently. Initialize and SubmitShare run one at a
@@ -45,6 +80,27 @@ class SealManager {
   void Seal();
   Task<Result<SealStatus>> GetStatus();
 
+  // Rekey (Vault's barrier rekey): a threshold of the current shares authorizes a new root key
+  // split into `shares` with `threshold`; the keyring is sealed under it and the new shares
+  // replace the old ones when the last share is entered, or, with `require_verification`, once
+  // a threshold of the new shares has been entered back. Until then nothing changes. Errors are
+  // Vault's texts (kInvalidArgument; kInternal for a bad configuration, as Vault's 500).
+  Task<Result<RekeyStatus>> RekeyInit(int shares, int threshold, bool require_verification);
+  Task<Result<RekeyStatus>> RekeyGetStatus();
+  // Cancels the rekey (and a pending verification: the old shares stay).
+  void RekeyCancel();
+  Task<Result<RekeyUpdate>> RekeySubmit(std::string share, std::string nonce);
+  Result<RekeyVerifyStatus> RekeyVerifyGetStatus();
+  Task<Result<RekeyVerifyStatus>> RekeyVerifySubmit(std::string share, std::string nonce);
+  // Starts verification over (a new nonce, no progress).
+  Result<RekeyVerifyStatus> RekeyVerifyRestart();
+
+  // Whether `parts` (raw shares, at least the unseal threshold) combine to the root key the
+  // barrier holds: how generate-root checks its shares. kInvalidArgument otherwise.
+  Status CheckRootShares(const std::vector<std::string>& parts);
+  // The unseal threshold (0 when not initialized).
+  Task<Result<int>> Threshold();
+
  private:
   storage::Backend* physical_;
   Barrier* barrier_;
@@ -52,6 +108,25 @@ class SealManager {
   std::mutex parts_mu_;
   std::vector<std::string> parts_ GUARDED_BY(parts_mu_);
   std::string nonce_ GUARDED_BY(parts_mu_);
+
+  struct Rekey {
+    std::string nonce;
+    int shares = 0;
+    int threshold = 0;
+    bool require_verification = false;
+    std::vector<std::string> parts;  // current shares entered
+    // After the last current share, with verification: the new root key and its shares.
+    std::string new_root;
+    std::vector<std::string> new_keys;
+    std::string verification_nonce;
+    std::vector<std::string> verify_parts;
+    void Wipe();
+  };
+  std::optional<Rekey> rekey_ GUARDED_BY(parts_mu_);
+  AsyncMutex rekey_mu_;  // one rekey step at a time (held across the storage write)
+  RekeyStatus RekeyStatusLocked(int required) const REQUIRES(parts_mu_);
+  // Stores the keyring under new_root with the seal configuration of shares/threshold.
+  Task<Status> ApplyRekey(std::string new_root, int shares, int threshold);
 };
 
 }  // namespace vault::barrier

@@ -81,12 +81,23 @@ std::string ApiClient::Url(std::string_view path, const QueryParams& query) cons
 
 Result<ApiResponse> ApiClient::Request(std::string_view method, std::string_view path,
                                        const std::optional<Json>& body, const QueryParams& query) {
+  auto response = RequestAnyStatus(method, path, body, query);
+  if (!response.ok()) return response.status();
+  if (!response->error.ok()) return response->error;
+  return response;
+}
+
+Result<ApiResponse> ApiClient::RequestAnyStatus(std::string_view method, std::string_view path,
+                                                const std::optional<Json>& body,
+                                                const QueryParams& query,
+                                                const HttpHeaders& headers) {
   HttpRequest request;
   request.method = std::string(method);
   request.url = Url(path, query);
   if (!token_.empty()) request.headers.emplace_back("X-Vault-Token", token_);
   request.headers.emplace_back("X-Vault-Request", "true");
   if (!wrap_ttl_.empty()) request.headers.emplace_back("X-Vault-Wrap-TTL", wrap_ttl_);
+  for (const auto& header : headers) request.headers.push_back(header);
   if (body.has_value()) request.body = DumpJson(*body);
 
   auto response = transport_->Do(request);
@@ -94,12 +105,13 @@ Result<ApiResponse> ApiClient::Request(std::string_view method, std::string_view
     return Status(response.status().code(), GoMethodName(method) + " \"" + request.url +
                                                 "\": " + response.status().message());
   }
-  if (response->status < 200 || response->status >= 300) {
-    return Status(StatusCodeForHttp(response->status),
-                  FormatApiError(request.method, response->url, response->status, response->body));
-  }
   ApiResponse out;
   out.status = response->status;
+  if (response->status < 200 || response->status >= 300) {
+    out.error =
+        Status(StatusCodeForHttp(response->status),
+               FormatApiError(request.method, response->url, response->status, response->body));
+  }
   out.body = std::move(response->body);
   if (!out.body.empty()) {
     auto parsed = ParseJson(out.body);

@@ -16,9 +16,11 @@
 namespace vault::cli {
 
 struct ApiResponse {
-  int status = 0;    // 2xx
+  int status = 0;    // the HTTP status: 2xx from Request(), any from RequestAnyStatus()
   Json json;         // parsed body; null for an empty (204) or non-JSON body
   std::string body;  // raw body
+  // Not OK when status is not 2xx: the error Request() returns for this answer.
+  Status error;
 };
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
@@ -38,11 +40,21 @@ class ApiClient {
                               const std::optional<Json>& body = std::nullopt,
                               const QueryParams& query = {});
 
+  // As Request(), with extra headers (a Content-Type replaces the default application/json),
+  // but every answer that arrived is returned, whatever its status: a 404 that carries a
+  // secret (KV version 2's deleted versions) can be read by the caller. For a non-2xx status,
+  // `error` holds the Status Request() would have returned. Fails only on a transport error.
+  Result<ApiResponse> RequestAnyStatus(std::string_view method, std::string_view path,
+                                       const std::optional<Json>& body = std::nullopt,
+                                       const QueryParams& query = {},
+                                       const HttpHeaders& headers = {});
+
   // The full URL Request() would use.
   std::string Url(std::string_view path, const QueryParams& query = {}) const;
 
   const std::string& address() const { return address_; }
   const std::string& token() const { return token_; }
+  const std::string& wrap_ttl() const { return wrap_ttl_; }
   void set_token(std::string token) { token_ = std::move(token); }
   // -wrap-ttl / VAULT_WRAP_TTL: sent as X-Vault-Wrap-TTL on every request ("" = none).
   void set_wrap_ttl(std::string ttl) { wrap_ttl_ = std::move(ttl); }

@@ -21,10 +21,16 @@ struct Group {
 
 // Command groups of today's CLI ("vault secrets enable ...").
 constexpr Group kGroups[] = {
-    {"audit", "Interact with audit devices"},          {"lease", "Interact with leases"},
-    {"operator", "Perform operator-specific tasks"},   {"policy", "Interact with policies"},
-    {"secrets", "Interact with secrets engines"},      {"token", "Interact with tokens"},
-    {"kv", "Interact with Vault's Key-Value storage"}, {"auth", "Interact with auth methods"},
+    {"audit", "Interact with audit devices"},
+    {"lease", "Interact with leases"},
+    {"operator", "Perform operator-specific tasks"},
+    {"policy", "Interact with policies"},
+    {"secrets", "Interact with secrets engines"},
+    {"token", "Interact with tokens"},
+    {"kv", "Interact with Vault's Key-Value storage"},
+    {"auth", "Interact with auth methods"},
+    // A group inside a group: "vault kv metadata get".
+    {"kv metadata", "Interact with Vault's Key-Value storage"},
 };
 
 bool IsGroup(const std::string& name) {
@@ -32,6 +38,13 @@ bool IsGroup(const std::string& name) {
     if (name == g.name) return true;
   }
   return false;
+}
+
+std::string GroupSynopsis(const std::string& name) {
+  for (const Group& g : kGroups) {
+    if (name == g.name) return g.synopsis;
+  }
+  return "";
 }
 
 std::string TopLevelHelp() {
@@ -52,7 +65,11 @@ std::string TopLevelHelp() {
   }
   out << "\nOther commands:\n";
   std::vector<std::pair<std::string, std::string>> other;
-  for (const Group& g : kGroups) other.emplace_back(g.name, g.synopsis);
+  for (const Group& g : kGroups) {
+    if (std::string_view(g.name).find(' ') == std::string_view::npos) {
+      other.emplace_back(g.name, g.synopsis);
+    }
+  }
   other.emplace_back("path-help", "Retrieve API help for paths");
   other.emplace_back("version", "Prints the Vault CLI version");
   std::sort(other.begin(), other.end());
@@ -73,11 +90,26 @@ std::string TopLevelHelp() {
 std::string GroupHelp(const std::string& group) {
   std::ostringstream out;
   out << "Usage: vault " << group << " <subcommand> [options] [args]\n\nSubcommands:\n";
+  std::vector<std::pair<std::string, std::string>> lines;
   for (const CommandSpec& spec : AllCommands()) {
     if (spec.legacy || !spec.name.starts_with(group + " ")) continue;
     std::string sub = spec.name.substr(group.size() + 1);
-    out << "    " << sub << std::string(sub.size() < 12 ? 12 - sub.size() : 1, ' ') << spec.synopsis
-        << "\n";
+    if (size_t space = sub.find(' '); space != std::string::npos) {
+      // A command of a nested group ("kv metadata get"): list the group once.
+      sub.resize(space);
+      if (std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.first == sub; })) {
+        continue;
+      }
+      lines.emplace_back(sub, GroupSynopsis(group + " " + sub));
+      continue;
+    }
+    lines.emplace_back(sub, spec.synopsis);
+  }
+  std::sort(lines.begin(), lines.end());
+  size_t width = 12;
+  for (const auto& [sub, synopsis] : lines) width = std::max(width, sub.size() + 4);
+  for (const auto& [sub, synopsis] : lines) {
+    out << "    " << sub << std::string(width - sub.size(), ' ') << synopsis << "\n";
   }
   return out.str();
 }
@@ -100,6 +132,7 @@ const std::vector<CommandSpec>& AllCommands() {
     std::vector<CommandSpec> all;
     AppendKvCommands(&all);
     AppendSysCommands(&all);
+    AppendOperatorCommands(&all);
     AppendTokenCommands(&all);
     return all;
   }();
@@ -115,7 +148,7 @@ int RunWithEnvironment(const std::vector<std::string>& args, Environment& env) {
   if (IsHelpArg(first) || first == "help") {
     if (first == "help" && args.size() >= 2) {
       std::string name = args[1];
-      if (args.size() >= 3 && IsGroup(name)) name += " " + args[2];
+      for (size_t i = 2; i < args.size() && IsGroup(name); ++i) name += " " + args[i];
       if (const CommandSpec* spec = FindCommand(name)) {
         Invocation inv(env, *spec, {"-h"});  // the command registers its flags, then helps
         return spec->run(inv);
@@ -138,15 +171,26 @@ int RunWithEnvironment(const std::vector<std::string>& args, Environment& env) {
     return 1;
   }
   if (IsGroup(first)) {
-    if (args.size() >= 2) {
-      if (const CommandSpec* spec = FindCommand(first + " " + args[1])) {
-        Invocation inv(env, *spec, std::vector<std::string>(args.begin() + 2, args.end()));
+    // Nested groups first: "vault kv metadata get".
+    std::string group = first;
+    size_t next = 1;
+    while (next < args.size() && IsGroup(group + " " + args[next])) {
+      group += " " + args[next];
+      ++next;
+    }
+    if (next < args.size()) {
+      if (const CommandSpec* spec = FindCommand(group + " " + args[next])) {
+        Invocation inv(env, *spec, std::vector<std::string>(args.begin() + next + 1, args.end()));
         return spec->run(inv);
       }
-      if (IsHelpArg(args[1])) {
-        env.Out() << GroupHelp(first);
+      if (IsHelpArg(args[next])) {
+        env.Out() << GroupHelp(group);
         return 0;
       }
+    }
+    if (group != first) {
+      env.Err() << GroupHelp(group);
+      return 2;
     }
     // `vault auth TOKEN`, `vault auth -method=userpass ...`: the 0.x command of the same name.
     if (!(args.size() == 1 && FindCommand(first))) {
@@ -285,17 +329,14 @@ int Invocation::OutputSecret(const Json& secret) {
     PrintJson(secret);
     return 0;
   }
-  Print(FormatSecretTable(secret));
   PrintWarnings(secret);
+  if (!SecretRows(secret).empty()) Print(FormatSecretTable(secret));
   return 0;
 }
 
 void Invocation::PrintWarnings(const Json& secret) {
-  const Json* warnings =
-      secret.is_object() && secret.contains("warnings") ? &secret["warnings"] : nullptr;
-  if (warnings != nullptr && warnings->is_array() && !warnings->empty()) {
-    Err() << "\nWARNING! The following warnings were returned from Vault:\n\n";
-    for (const Json& w : *warnings) Err() << "  * " << FormatGoValue(w) << "\n\n";
+  if (secret.is_object() && secret.contains("warnings")) {
+    Err() << FormatWarnings(secret["warnings"]);
   }
 }
 
@@ -316,8 +357,12 @@ std::optional<int> Invocation::OutputMachine(const Json& value) {
 
 std::string Invocation::Help() const {
   std::ostringstream out;
-  out << "Usage: vault " << spec_.name << " " << spec_.args_usage << "\n\n  " << spec_.synopsis
-      << "\n";
+  out << "Usage: vault " << spec_.name << " " << spec_.args_usage << "\n\n";
+  if (spec_.description.empty()) {
+    out << "  " << spec_.synopsis << "\n";
+  } else {
+    out << spec_.description;
+  }
   std::string flags = flags_.Help();
   if (!flags.empty()) out << "\nOptions:\n\n" << flags;
   return out.str();

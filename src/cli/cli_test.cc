@@ -23,6 +23,7 @@
 #include "cli/format.h"
 #include "cli/http_client.h"
 #include "cli/kv_builder.h"
+#include "cli/testing.h"
 
 namespace vault::cli {
 namespace {
@@ -324,6 +325,9 @@ TEST(Format, ApiErrorShape) {
   EXPECT_EQ(
       FormatApiError("GET", "http://h/v1/x", 502, "Bad Gateway\n"),
       "Error making API request.\n\nURL: GET http://h/v1/x\nCode: 502. Errors:\n\nBad Gateway");
+  // A JSON object without "errors" (a KV version 2 404 with the secret) has no bullets.
+  EXPECT_EQ(FormatApiError("PATCH", "http://h/v1/x", 404, R"({"data":{"version":5}})"),
+            "Error making API request.\n\nURL: PATCH http://h/v1/x\nCode: 404. Errors:");
 }
 
 TEST(Format, SealStatusRows) {
@@ -352,99 +356,57 @@ TEST(Format, WrapAtLength) {
   EXPECT_EQ(wrapped, std::string(70, 'a') + "\nbbbbbbbbbbbb cc");
 }
 
+TEST(Format, WarningsWrapWithMinimumRaggedness) {
+  // A greedy wrap would give "aaa bb / cc / ddddd".
+  EXPECT_EQ(WrapMinimumRaggedness("aaa bb cc ddddd", 6), "aaa\nbb cc\nddddd");
+  EXPECT_EQ(WrapMinimumRaggedness("one", 1), "one");
+  EXPECT_EQ(
+      FormatWarnings(Json::parse(
+          R"(["Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv get' for this operation.","short"])")),
+      "WARNING! The following warnings were returned from Vault:\n\n"
+      "  * Invalid path for a versioned K/V secrets engine. See the API docs "
+      "for the\n"
+      "  appropriate API endpoints to use. If using the Vault CLI, use 'vault "
+      "kv get'\n"
+      "  for this operation.\n\n"
+      "  * short\n\n");
+  EXPECT_EQ(FormatWarnings(Json()), "");
+  EXPECT_EQ(FormatWarnings(Json::array()), "");
+}
+
+TEST(Format, SecretJsonInTheOrderOfVaultsSecret) {
+  Json secret = Json::parse(
+      R"({"auth":null,"data":{"data":{"html":"<a&b>"}},"lease_duration":0,
+      "lease_id":"","renewable":false,"request_id":"r1","warnings":null,"wrap_info":null,
+      "mount_type":"kv"})");
+  EXPECT_EQ(FormatSecretJson(secret),
+            "{\n"
+            "  \"request_id\": \"r1\",\n"
+            "  \"lease_id\": \"\",\n"
+            "  \"lease_duration\": 0,\n"
+            "  \"renewable\": false,\n"
+            "  \"data\": {\n"
+            "    \"data\": {\n"
+            "      \"html\": \"\\u003ca\\u0026b\\u003e\"\n"
+            "    }\n"
+            "  },\n"
+            "  \"warnings\": null,\n"
+            "  \"mount_type\": \"kv\"\n"
+            "}");
+  EXPECT_EQ(FormatSecretJson(Json::parse(R"({"warnings":["w"]})")),
+            "{\n"
+            "  \"request_id\": \"\",\n"
+            "  \"lease_id\": \"\",\n"
+            "  \"lease_duration\": 0,\n"
+            "  \"renewable\": false,\n"
+            "  \"data\": null,\n"
+            "  \"warnings\": [\n"
+            "    \"w\"\n"
+            "  ]\n"
+            "}");
+}
+
 // ---- commands against a fake environment ----------------------------------------------------
-
-class FakeTransport : public HttpTransport {
- public:
-  Result<HttpResponse> Do(const HttpRequest& request) override {
-    requests.push_back(request);
-    if (responses.empty()) return HttpResponse{204, {}, "", request.url};
-    Result<HttpResponse> next = responses.front();
-    responses.pop_front();
-    if (next.ok()) next->url = request.url;
-    return next;
-  }
-  void Reply(int status, std::string body = "") {
-    responses.push_back(HttpResponse{status, {}, std::move(body), ""});
-  }
-
-  std::vector<HttpRequest> requests;
-  std::deque<Result<HttpResponse>> responses;
-};
-
-// Forwards to a FakeTransport the test owns (the environment hands out owned transports).
-class ForwardingTransport : public HttpTransport {
- public:
-  explicit ForwardingTransport(HttpTransport* target) : target_(target) {}
-  Result<HttpResponse> Do(const HttpRequest& request) override { return target_->Do(request); }
-
- private:
-  HttpTransport* target_;
-};
-
-class FakeEnvironment : public Environment {
- public:
-  FakeEnvironment() { vars["VAULT_ADDR"] = "http://127.0.0.1:8200"; }
-
-  std::optional<std::string> GetEnv(const std::string& name) const override {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  }
-  std::string HomeDir() const override { return "/home/u"; }
-  Result<std::string> ReadStdin() override { return std::exchange(stdin_text, ""); }
-  Result<std::string> ReadLine(const std::string& prompt, bool hidden) override {
-    prompts.push_back(prompt);
-    if (lines.empty()) return InvalidArgument("EOF");
-    std::string line = lines.front();
-    lines.pop_front();
-    return line;
-  }
-  Result<std::string> ReadFile(const std::string& path) override {
-    auto it = files.find(path);
-    if (it == files.end()) return NotFound("open " + path + ": no such file or directory");
-    return it->second;
-  }
-  Status WriteFile(const std::string& path, const std::string& contents) override {
-    files[path] = contents;
-    return Status::Ok();
-  }
-  bool StdoutIsTerminal() const override { return tty; }
-  std::ostream& Out() override { return out; }
-  std::ostream& Err() override { return err; }
-  std::unique_ptr<HttpTransport> NewTransport(const HttpClientOptions& options) override {
-    last_options = options;
-    if (real_transport) return std::make_unique<HttpClient>(options);
-    return std::make_unique<ForwardingTransport>(&transport);
-  }
-
-  std::map<std::string, std::string> vars;
-  std::map<std::string, std::string> files;
-  std::string stdin_text;
-  std::deque<std::string> lines;
-  std::vector<std::string> prompts;
-  bool tty = false;
-  bool real_transport = false;
-  std::ostringstream out;
-  std::ostringstream err;
-  HttpClientOptions last_options;
-  FakeTransport transport;
-};
-
-class CommandTest : public ::testing::Test {
- protected:
-  int Run(std::vector<std::string> args) {
-    env_.out.str("");
-    env_.err.str("");
-    return RunWithEnvironment(args, env_);
-  }
-  const HttpRequest& LastRequest() { return env_.transport.requests.back(); }
-  Json LastBody() { return Json::parse(LastRequest().body.value_or("null")); }
-  std::string Out() { return env_.out.str(); }
-  std::string Err() { return env_.err.str(); }
-
-  FakeEnvironment env_;
-};
 
 TEST_F(CommandTest, ReadPrintsTheSecretTableAndSendsHeaders) {
   env_.vars["VAULT_TOKEN"] = "root-token";
@@ -594,7 +556,14 @@ TEST_F(CommandTest, WriteWithResponsePrintsItAndErrorsArePrefixed) {
   env_.transport.Reply(200, R"({"lease_id":"","data":{"sts":"x"},"warnings":["careful"]})");
   EXPECT_EQ(Run({"write", "aws/sts/deploy", "ttl=1h"}), 0);
   EXPECT_EQ(Out(), "Key    Value\n---    -----\nsts    x\n");
-  EXPECT_NE(Err().find("* careful"), std::string::npos);
+  EXPECT_EQ(Err(), "WARNING! The following warnings were returned from Vault:\n\n  * careful\n\n");
+
+  // Warnings and nothing else: no empty table.
+  env_.transport.Reply(200, R"({"lease_id":"","data":null,"warnings":["only this"]})");
+  EXPECT_EQ(Run({"write", "aws/sts/deploy", "ttl=1h"}), 0);
+  EXPECT_EQ(Out(), "");
+  EXPECT_EQ(Err(),
+            "WARNING! The following warnings were returned from Vault:\n\n  * only this\n\n");
 
   env_.transport.Reply(400, R"({"errors":["missing region"]})");
   EXPECT_EQ(Run({"write", "aws/config/root", "a=b"}), 1);
@@ -691,6 +660,23 @@ TEST_F(CommandTest, MountCommandsBothSpellings) {
   EXPECT_EQ(Run({"secrets", "tune", "-max-lease-ttl=2h", "aws"}), 0);
   EXPECT_EQ(LastBody(), Json::parse(R"({"max_lease_ttl":"2h"})"));
   EXPECT_EQ(Out(), "Success! Tuned the secrets engine at: aws/\n");
+}
+
+TEST_F(CommandTest, SecretsEnableSendsTheKvVersionAsAnInteger) {
+  EXPECT_EQ(Run({"secrets", "enable", "-version=2", "kv"}), 0);
+  EXPECT_EQ(LastRequest().url, "http://127.0.0.1:8200/v1/sys/mounts/kv");
+  EXPECT_EQ(LastBody(), Json::parse(R"({"type":"kv","description":"","config":{},
+      "options":{"version":"2"}})"));
+  EXPECT_EQ(Run({"secrets", "enable", "-version=2", "kv-v2"}), 0);
+  EXPECT_EQ(LastRequest().url, "http://127.0.0.1:8200/v1/sys/mounts/kv-v2");
+  EXPECT_EQ(LastBody(), Json::parse(R"({"type":"kv-v2","description":"","config":{},
+      "options":{"version":"2"}})"));
+  EXPECT_EQ(Out(), "Success! Enabled the kv-v2 secrets engine at: kv-v2/\n");
+  // 0 is not sent; a version must be a number.
+  EXPECT_EQ(Run({"secrets", "enable", "-path=old", "-version=0", "kv"}), 0);
+  EXPECT_FALSE(LastBody().contains("options"));
+  EXPECT_EQ(Run({"secrets", "enable", "-version=two", "kv"}), 2);
+  EXPECT_EQ(Err().rfind("invalid value \"two\" for flag -version: parse error\n", 0), 0u);
 }
 
 TEST_F(CommandTest, MountListings) {
@@ -945,6 +931,16 @@ TEST_F(CommandTest, TopLevelHelpAndUnknownCommands) {
   EXPECT_EQ(Run({"secrets"}), 2);
   EXPECT_NE(Err().find("enable"), std::string::npos);
   EXPECT_EQ(Run({"secrets", "frob"}), 2);
+  // Subcommands sorted, their column as wide as the longest name needs.
+  EXPECT_EQ(Run({"token", "-h"}), 0);
+  EXPECT_EQ(Out(),
+            "Usage: vault token <subcommand> [options] [args]\n\n"
+            "Subcommands:\n"
+            "    capabilities    Print capabilities of a token on a path\n"
+            "    create          Create a new token\n"
+            "    lookup          Display information about a token\n"
+            "    renew           Renew a token lease\n"
+            "    revoke          Revoke a token and its children\n");
   EXPECT_TRUE(env_.transport.requests.empty());
 }
 
@@ -1066,6 +1062,35 @@ TEST(HttpClientTest, ReadsErrorsAndFollows307WithSameMethodAndBody) {
     EXPECT_EQ(raw.rfind("PUT /v1/sys/renew/x HTTP/1.1\r\n", 0), 0u) << raw;
     EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), R"({"increment":60})");
   }
+}
+
+TEST(HttpClientTest, MergePatchContentTypeAndA404BodyReachTheCaller) {
+  const std::string body = R"({"data":{"data":null,"metadata":{"version":5}}})";
+  LoopbackServer server(
+      {CannedResponse(404, "Not Found", body), CannedResponse(404, "Not Found", body)});
+  HttpClient client(HttpClientOptions{});
+  ApiClient api(server.address(), "t", &client);
+  auto any = api.RequestAnyStatus("PATCH", "secret/data/app", Json{{"data", {{"a", "1"}}}}, {},
+                                  {{"Content-Type", "application/merge-patch+json"}});
+  auto plain = api.Request("GET", "secret/data/app");
+  server.Join();
+  ASSERT_TRUE(any.ok()) << any.status().message();
+  EXPECT_EQ(any->status, 404);
+  EXPECT_EQ(any->body, body);
+  EXPECT_EQ(any->json["data"]["metadata"]["version"], 5);
+  EXPECT_EQ(any->error.code(), StatusCode::kNotFound);
+  EXPECT_EQ(any->error.message(), "Error making API request.\n\nURL: PATCH " + server.address() +
+                                      "/v1/secret/data/app\nCode: 404. Errors:");
+  // Request() reports the same answer as an error only.
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.status().code(), StatusCode::kNotFound);
+
+  ASSERT_EQ(server.requests().size(), 2u);
+  const std::string& raw = server.requests()[0];
+  EXPECT_EQ(raw.rfind("PATCH /v1/secret/data/app HTTP/1.1\r\n", 0), 0u) << raw;
+  EXPECT_NE(raw.find("Content-Type: application/merge-patch+json\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("application/json"), std::string::npos) << raw;
+  EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), R"({"data":{"a":"1"}})");
 }
 
 TEST(HttpClientTest, BodylessPutSendsZeroContentLength) {

@@ -26,12 +26,19 @@ struct CommandSpec {
   std::string synopsis;    // one line for the listing
   int (*run)(Invocation& inv) = nullptr;
   bool legacy = false;  // a 0.x spelling, listed separately in the help
+  // The help text between the usage line and the options: "" prints the synopsis. Each line
+  // indented by two spaces and ending in a newline.
+  std::string description;
 };
 
 // Every command, in listing order (defined in commands_*.cc, assembled in cli.cc).
 const std::vector<CommandSpec>& AllCommands();
 void AppendKvCommands(std::vector<CommandSpec>* out);
+// The kv commands that need a KV version 2 mount (commands_kv2.cc; AppendKvCommands adds them).
+void AppendKv2Commands(std::vector<CommandSpec>* out);
 void AppendSysCommands(std::vector<CommandSpec>* out);
+// operator rekey, operator generate-root (commands_operator.cc).
+void AppendOperatorCommands(std::vector<CommandSpec>* out);
 void AppendTokenCommands(std::vector<CommandSpec>* out);
 // vault auth list / the 0.x `vault auth -methods` (commands_sys.cc).
 int ListAuthMethods(Invocation& inv, bool detailed);

@@ -261,7 +261,8 @@ int CmdSecretsList(Invocation& inv) {
 }
 
 int EnableSecrets(Invocation& inv, bool legacy) {
-  std::string path, description, default_ttl, max_ttl, version;
+  std::string path, description, default_ttl, max_ttl;
+  int64_t version = 0;
   bool local = false, seal_wrap = false;
   std::map<std::string, std::string> options;
   inv.flags().String("path", &path, "Where to mount the engine (default: its type).");
@@ -271,7 +272,8 @@ int EnableSecrets(Invocation& inv, bool legacy) {
   inv.flags().Bool("local", &local, "Mark the mount as local-only (not replicated).");
   inv.flags().Bool("seal-wrap", &seal_wrap, "Enable seal wrapping.");
   inv.flags().Map("options", &options, "Engine option K=V (repeatable).");
-  inv.flags().String("version", &version, "Shorthand for -options=version=N (KV).");
+  inv.flags().Int("version", &version,
+                  "Shorthand for -options=version=N: the KV version (kv, kv-v2). 0: not sent.");
   if (auto rc = inv.ParseFlags()) return *rc;
   if (auto rc = inv.ExpectArgs(1, 1)) return *rc;
   std::string type = Trim(inv.args()[0]);
@@ -283,7 +285,7 @@ int EnableSecrets(Invocation& inv, bool legacy) {
   Json body = {{"type", type}, {"description", description}, {"config", config}};
   if (local) body["local"] = true;
   if (seal_wrap) body["seal_wrap"] = true;
-  if (!version.empty()) options["version"] = version;
+  if (version > 0) options["version"] = std::to_string(version);
   if (!options.empty()) body["options"] = options;
 
   auto response = inv.Client().Request("POST", "sys/mounts/" + mount_path, body);

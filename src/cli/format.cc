@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <sstream>
 
 #include "util/duration.h"
@@ -19,7 +20,8 @@ size_t Utf8Width(std::string_view s) {
 }
 
 bool LooksLikeDuration(std::string_view key) {
-  return key == "period" || key.ends_with("_period") || key == "ttl" || key.ends_with("_ttl");
+  return key == "period" || key.ends_with("_period") || key == "ttl" || key.ends_with("_ttl") ||
+         key == "duration" || key.ends_with("_duration") || key == "lease_max" || key == "ttl_max";
 }
 
 // Vault's humanDurationInt: numbers (and numeric strings) become durations, others unchanged.
@@ -295,10 +297,14 @@ std::string FormatApiError(std::string_view method, std::string_view url, int st
                     std::string(url) + "\nCode: " + std::to_string(status) + ". " +
                     (status == 307 ? "Warnings" : "Errors") + ":\n\n";
   auto parsed = ParseJson(body);
-  if (parsed.ok() && parsed->is_object() && parsed->contains("errors") &&
-      (*parsed)["errors"].is_array()) {
+  if (parsed.ok() && parsed->is_object()) {
+    // A JSON object is decoded for its "errors"; without them (a 404 carrying a secret) there
+    // is nothing to list.
     std::vector<std::string> bullets;
-    for (const Json& e : (*parsed)["errors"]) bullets.push_back("* " + FormatGoValue(e));
+    const Json& errors = Member(*parsed, "errors");
+    if (errors.is_array()) {
+      for (const Json& e : errors) bullets.push_back("* " + FormatGoValue(e));
+    }
     out += Join(bullets, "\n");
   } else {
     out += Trim(body);
@@ -332,6 +338,132 @@ std::string WrapAtLength(std::string_view text, size_t width) {
     }
   }
   return out;
+}
+
+std::string WrapMinimumRaggedness(std::string_view text, size_t width) {
+  // The words are what splitting the trimmed text on single spaces gives (empty words from
+  // repeated spaces included, as kr/text keeps them).
+  std::string flat(Trim(std::string(text)));
+  std::replace(flat.begin(), flat.end(), '\n', ' ');
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (true) {
+    size_t space = flat.find(' ', start);
+    words.push_back(
+        flat.substr(start, space == std::string::npos ? std::string::npos : space - start));
+    if (space == std::string::npos) break;
+    start = space + 1;
+  }
+  const long limit = static_cast<long>(width);
+  const long penalty = 100000;  // added to the cost of a line longer than the limit
+  size_t n = words.size();
+  // length(i, j): the words i..j on one line, separated by single spaces.
+  std::vector<long> prefix(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + static_cast<long>(Utf8Width(words[i]));
+  auto length = [&](size_t i, size_t j) {
+    return prefix[j + 1] - prefix[i] + static_cast<long>(j - i);
+  };
+  std::vector<size_t> next_break(n, n);
+  std::vector<long> cost(n, INT32_MAX);
+  for (size_t k = n; k-- > 0;) {
+    if (length(k, n - 1) <= limit || k == n - 1) {
+      cost[k] = 0;
+      next_break[k] = n;
+      continue;
+    }
+    for (size_t j = k + 1; j < n; ++j) {
+      long shortfall = limit - length(k, j - 1);
+      long c = shortfall * shortfall + cost[j];
+      if (length(k, j - 1) > limit) c += penalty;
+      if (c < cost[k]) {
+        cost[k] = c;
+        next_break[k] = j;
+      }
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < n; i = next_break[i]) {
+    if (i > 0) out += "\n";
+    for (size_t w = i; w < next_break[i]; ++w) {
+      if (w > i) out += " ";
+      out += words[w];
+    }
+  }
+  return out;
+}
+
+std::string FormatWarnings(const Json& warnings) {
+  if (!warnings.is_array() || warnings.empty()) return "";
+  std::string out = "WARNING! The following warnings were returned from Vault:\n\n";
+  for (const Json& warning : warnings) {
+    std::string wrapped = WrapMinimumRaggedness("* " + FormatGoValue(warning), 76);
+    size_t start = 0;
+    while (true) {
+      size_t newline = wrapped.find('\n', start);
+      out += "  " + wrapped.substr(start, newline == std::string::npos ? std::string::npos
+                                                                       : newline - start + 1);
+      if (newline == std::string::npos) break;
+      start = newline + 1;
+    }
+    out += "\n\n";
+  }
+  return out;
+}
+
+std::string FormatGoJson(const Json& value) {
+  std::string text = DumpJsonPretty(value);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' &&
+               (text[i + 2] == '\xA8' || text[i + 2] == '\xA9')) {
+      out += text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatSecretJson(const Json& secret) {
+  auto member = [&](const char* key, Json zero) -> Json {
+    const Json& value = Member(secret, key);
+    return value.is_null() ? zero : value;
+  };
+  std::vector<std::pair<std::string, Json>> fields = {
+      {"request_id", member("request_id", "")},
+      {"lease_id", member("lease_id", "")},
+      {"lease_duration", member("lease_duration", 0)},
+      {"renewable", member("renewable", false)},
+      {"data", Member(secret, "data")},
+      {"warnings", Member(secret, "warnings")},
+  };
+  for (const char* optional : {"auth", "wrap_info"}) {
+    if (!Member(secret, optional).is_null())
+      fields.emplace_back(optional, Member(secret, optional));
+  }
+  if (!StringMember(secret, "mount_type").empty()) {
+    fields.emplace_back("mount_type", Member(secret, "mount_type"));
+  }
+  std::string out = "{";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string value = FormatGoJson(fields[i].second);
+    std::string indented;
+    for (char c : value) {
+      indented += c;
+      if (c == '\n') indented += "  ";
+    }
+    out += (i == 0 ? "\n  " : ",\n  ") + DumpJson(fields[i].first) + ": " + indented;
+  }
+  return out + "\n}";
 }
 
 }  // namespace vault::cli

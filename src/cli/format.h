@@ -40,7 +40,8 @@ std::optional<int64_t> JsonInt(const Json& value);
 // the 2015 CLI prints it), else refresh_interval when lease_duration > 0; then the auth block
 // (token, token_accessor, token_duration, token_renewable, token_policies, identity_policies,
 // policies, token_meta_*); then the data keys sorted, TTL-like keys (ttl, *_ttl, period,
-// *_period) shown as human durations. The header row is not included.
+// *_period, duration, *_duration, lease_max, ttl_max) shown as human durations. The header row
+// is not included.
 std::vector<TableRow> SecretRows(const Json& secret);
 
 // "Key/Value" header + underline + SecretRows, no trailing newline.
@@ -63,12 +64,33 @@ std::optional<std::string> SecretField(const Json& secret, std::string_view fiel
 //   Code: 403. Errors:
 //
 //   * permission denied
-// `body` is the raw response body; its "errors" array gives the bullets, a non-JSON body is
-// shown verbatim.
+// `body` is the raw response body; the "errors" array of a JSON object gives the bullets (none
+// when it has no such array), anything else is shown verbatim.
 std::string FormatApiError(std::string_view method, std::string_view url, int status,
                            std::string_view body);
 
 // Wraps text at `width` columns on word boundaries (Vault's wrapAtLength, width 80).
 std::string WrapAtLength(std::string_view text, size_t width = 80);
+
+// Splits text into lines of at most `width` characters with minimal raggedness (the squared
+// shortfall of every line but the last is minimised; a word longer than width gets a line of its
+// own), as Go's github.com/kr/text Wrap does for Vault's wrapAtLengthWithPadding. Newlines in
+// the text count as spaces.
+std::string WrapMinimumRaggedness(std::string_view text, size_t width);
+
+// What Vault's CLI prints on stderr for a response's warnings (one element per warning), before
+// the output: "WARNING! The following warnings were returned from Vault:\n\n" and each warning
+// as "  * text" wrapped to 78 columns (2 spaces of padding), followed by a blank line. "" when
+// warnings is not a non-empty array.
+std::string FormatWarnings(const Json& warnings);
+
+// A value as Go's json.MarshalIndent(v, "", "  ") prints it: 2-space indent, and '<', '>', '&',
+// U+2028, U+2029 escaped as \u003c, \u003e, \u0026, \u2028, \u2029. No trailing newline.
+std::string FormatGoJson(const Json& value);
+
+// A response envelope as Vault's CLI prints an api.Secret with -format=json: request_id,
+// lease_id, lease_duration, renewable, data, warnings in that order, then auth, wrap_info (when
+// not null) and mount_type (when not empty). Missing members print as their zero values.
+std::string FormatSecretJson(const Json& secret);
 
 }  // namespace vault::cli

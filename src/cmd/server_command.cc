@@ -118,6 +118,7 @@ core::EngineRegistry BuildRegistry(std::shared_ptr<aws::ClientFactory> aws_clien
 struct Flags {
   std::vector<std::string> configs;
   bool dev = false;
+  bool dev_kv_v2 = false;  // dev mode mounts secret/ as KV version 2 (version 1 otherwise)
   std::string dev_root_token_id;
   std::string dev_listen_address = "127.0.0.1:8200";
   std::string log_level;
@@ -131,6 +132,7 @@ void Usage() {
          "Options:\n\n"
          "  -config=<path>              Path to a configuration file (HCL or JSON). May repeat.\n"
          "  -dev                        Enable development mode.\n"
+         "  -dev-kv-v2                  Mount secret/ as KV version 2 in dev mode (default: 1).\n"
          "  -dev-root-token-id=<id>     The root token id in dev mode.\n"
          "  -dev-listen-address=<addr>  Address to bind in dev mode (default 127.0.0.1:8200).\n"
          "  -log-level=<level>          trace, debug, info, warn, err.\n";
@@ -163,6 +165,8 @@ bool ParseFlags(const std::vector<std::string>& args, Flags* f, std::string* err
     };
     if (name == "dev") {
       f->dev = !has_value || value == "true" || value == "1";
+    } else if (name == "dev-kv-v2") {
+      f->dev_kv_v2 = !has_value || value == "true" || value == "1";
     } else if (name == "config") {
       if (!take()) return false;
       f->configs.push_back(value);
@@ -299,6 +303,11 @@ int RunServer(const std::vector<std::string>& args) {
                  "ensure the directory contains files with valid config extensions.\n";
     return 1;
   }
+  if (flags.dev_kv_v2 && !flags.dev) {
+    std::cerr << "-dev-kv-v2 applies to dev mode only (with -dev); a configured server's "
+                 "secrets engines are mounted with `vault secrets enable`\n";
+    return 1;
+  }
   ServerConfig config;
   for (const auto& path : flags.configs) {
     Status st = LoadServerConfigFile(path, &config);
@@ -394,6 +403,19 @@ int RunServer(const std::vector<std::string>& args) {
     }
     unseal_key_b64 = Base64Encode(init->keys[0]);
     root_token = init->root_token;
+    if (flags.dev_kv_v2) {
+      // The empty version 1 mount is upgraded in place, as `vault kv enable-versioning` does.
+      logical::Request tune;
+      tune.operation = logical::Operation::kUpdate;
+      tune.path = "sys/mounts/secret/tune";
+      tune.data = {{"options", {{"version", "2"}}}};
+      tune.client_token = root_token;
+      auto tuned = SyncWait(core.HandleRequestAsync(tune));
+      if (!tuned.ok()) {
+        std::cerr << "Error mounting secret/ as KV version 2: " << tuned.status().message() << "\n";
+        return 1;
+      }
+    }
   }
 
   http::Handler handler(&core, forward_http.get());
@@ -450,6 +472,9 @@ int RunServer(const std::vector<std::string>& args) {
         "Root Token: " +
         root_token +
         "\n\n"
+        "The secrets engine at secret/ is KV version " +
+        std::string(flags.dev_kv_v2 ? "2" : "1 (-dev-kv-v2 mounts version 2 there)") +
+        ".\n\n"
         "Development mode should NOT be used in production installations!\n\n";
   }
   out += "==> Vault server started! Log data will stream in below:\n\n";

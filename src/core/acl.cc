@@ -17,6 +17,8 @@ uint32_t RequiredCapability(Operation op) {
       return kCapCreate;
     case Operation::kUpdate:
       return kCapUpdate;
+    case Operation::kPatch:
+      return kCapPatch;
     case Operation::kDelete:
       return kCapDelete;
     case Operation::kHelp:
@@ -184,6 +186,42 @@ uint32_t Acl::Capabilities(std::string_view path, bool list) const {
   if (trimmed.best)
     return trimmed.best_is_prefix ? trimmed.best->glob_caps : trimmed.best->exact_caps;
   return 0;
+}
+
+bool Acl::GrantsUnder(std::string_view prefix) const {
+  if (root_) return true;
+  constexpr uint32_t kGrants =
+      kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo | kCapPatch;
+  auto grants = [&](const Node* n) {
+    return (n->has_exact && !(n->exact_caps & kCapDeny) && (n->exact_caps & kGrants)) ||
+           (n->has_glob && !(n->glob_caps & kCapDeny) && (n->glob_caps & kGrants));
+  };
+  // The nodes the prefix leads to (through '+' edges too), then every rule below them.
+  std::vector<const Node*> below;
+  std::vector<std::pair<const Node*, size_t>> stack;
+  stack.emplace_back(tree_.get(), 0);
+  while (!stack.empty()) {
+    auto [n, pos] = stack.back();
+    stack.pop_back();
+    if (pos == prefix.size()) {
+      below.push_back(n);
+      continue;
+    }
+    if (n->has_glob && grants(n)) return true;  // a glob that covers the prefix ("sec*")
+    if (const Node* c = n->Child(prefix[pos])) stack.emplace_back(c, pos + 1);
+    if (n->plus) {
+      size_t end = prefix.find('/', pos);
+      stack.emplace_back(n->plus.get(), end == std::string_view::npos ? prefix.size() : end);
+    }
+  }
+  while (!below.empty()) {
+    const Node* n = below.back();
+    below.pop_back();
+    if (grants(n)) return true;
+    for (const auto& [c, child] : n->children) below.push_back(child.get());
+    if (n->plus) below.push_back(n->plus.get());
+  }
+  return false;
 }
 
 bool Acl::Allowed(Operation op, std::string_view path, bool sudo_required) const {

@@ -37,6 +37,9 @@ class Acl {
   // The capability bitmap of the best-matching rule for path (0 if none; kCapDeny if denied).
   // For the root ACL: every capability.
   uint32_t Capabilities(std::string_view path, bool list = false) const;
+  // Whether some rule for a path under `prefix` (or matching it) grants anything but deny: what
+  // the UI's mount preflight (sys/internal/ui/mounts/<path>) asks of a mount. Root: true.
+  bool GrantsUnder(std::string_view prefix) const;
   // Whether op on path is allowed; with sudo_required, the rule must also grant sudo.
   bool Allowed(logical::Operation op, std::string_view path, bool sudo_required) const;
 

@@ -18,14 +18,8 @@ using logical::Response;
 Json AuthMountToJson(const MountEntry& e) {
   Json j = MountToJson(e);
   j["config"]["token_type"] = "default-service";
-  if (!e.listing_visibility.empty()) j["config"]["listing_visibility"] = e.listing_visibility;
   return j;
 }
-
-// Config keys of an auth mount this server does not implement: refused, not ignored.
-constexpr const char* kUnsupportedConfig[] = {
-    "audit_non_hmac_request_keys", "audit_non_hmac_response_keys", "passthrough_request_headers",
-    "allowed_response_headers",    "user_lockout_config",          "plugin_version"};
 
 Status CheckTokenType(const Json& v) {
   if (v.is_null()) return Status::Ok();
@@ -37,23 +31,9 @@ Status CheckTokenType(const Json& v) {
   return InvalidArgument("invalid value for 'token_type'");
 }
 
-Result<std::optional<std::string>> ListingVisibility(const Json& v) {
-  if (v.is_null()) return std::optional<std::string>();
-  if (!v.is_string()) return InvalidArgument("invalid listing_visibility");
-  std::string s = v.get<std::string>();
-  if (s != "" && s != "hidden" && s != "unauth")
-    return InvalidArgument("invalid listing_visibility " + s);
-  return std::optional<std::string>(s);
-}
-
 Status CheckConfig(const Json& config) {
   if (!config.is_object()) return Status::Ok();
-  for (const char* k : kUnsupportedConfig) {
-    if (config.contains(k) && !config[k].is_null() &&
-        !(config[k].is_array() && config[k].empty()) &&
-        !(config[k].is_string() && config[k].get<std::string>().empty()))
-      return InvalidArgument(std::string(k) + " is not supported by this server");
-  }
+  RETURN_IF_ERROR(CheckUnsupportedConfig(config));
   if (config.contains("token_type")) RETURN_IF_ERROR(CheckTokenType(config["token_type"]));
   return Status::Ok();
 }
@@ -119,7 +99,12 @@ Path AuthTunePath(MountManager* mounts) {
     if (d.Has("description")) desc = d.GetString("description");
     Json lv = d.raw().contains("listing_visibility") ? d.raw()["listing_visibility"] : Json();
     CO_ASSIGN_OR_RETURN(auto visibility, ListingVisibility(lv));
-    CO_RETURN_IF_ERROR(co_await mounts->Tune(path, def, max, desc, visibility));
+    MountTune tune;
+    tune.default_ttl = def;
+    tune.max_ttl = max;
+    tune.description = std::move(desc);
+    tune.listing_visibility = std::move(visibility);
+    CO_RETURN_IF_ERROR((co_await mounts->Tune(path, std::move(tune))).status());
     co_return Response();
   };
   return p;

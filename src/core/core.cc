@@ -150,6 +150,9 @@ Core::Core(storage::Backend* physical, EngineRegistry registry, CoreConfig confi
           extra.push_back(std::move(p));
         for (auto& p : WrappingPaths()) extra.push_back(std::move(p));
         for (auto& p : quotas_.Paths()) extra.push_back(std::move(p));
+        for (auto& p : UiMountPaths(&mounts_, &router_, &tokens_, &policies_))
+          extra.push_back(std::move(p));
+        for (auto& p : RotationPaths()) extra.push_back(std::move(p));
         return NewSystemBackend(&mounts_, &barrier_, expiration_.get(), std::move(extra));
       });
   mounts_.RegisterBuiltin(
@@ -200,6 +203,7 @@ Task<Status> Core::PostUnsealLocked() {
   CO_RETURN_IF_ERROR(co_await mounts_.Load());
   CO_RETURN_IF_ERROR(co_await audit_.Load());
   CO_RETURN_IF_ERROR(co_await quotas_.Load());
+  CO_RETURN_IF_ERROR(co_await LoadRotationConfig());
   active_ = true;
   expiration_->Start();
   StartBackground();
@@ -208,6 +212,7 @@ Task<Status> Core::PostUnsealLocked() {
 
 void Core::PreSealLocked() {
   active_ = false;  // first: requests from now on are refused as sealed
+  GenerateRootCancel();
   StopBackground();
   expiration_->Stop();
   audit_.Unload();
@@ -466,6 +471,7 @@ void Core::StartBackground() {
       // This thread may block: it is the background pass's own. The revocations themselves hold
       // no thread while AWS answers.
       SyncWait(tokens_.RevokeExpired()).IgnoreError();  // logged and retried there
+      MaybeRotateBarrierKey();
       lock.lock();
       auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
       background_cv_.wait_until(lock, wake,

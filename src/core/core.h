@@ -82,6 +82,31 @@ class Core {
   Task<Status> Seal(std::string client_token);
   bool Sealed() const { return !active_.load(); }
 
+  // Key ceremonies, Vault 2.x style: besides the key shares, each step needs a token that is
+  // root or has sudo + update on the endpoint's path (sys/rekey/..., sys/generate-root/...).
+  Task<Status> AuthorizeOperator(std::string client_token, std::string path) {
+    return CheckSudoUpdate(std::move(client_token), std::move(path));
+  }
+  // sys/rekey/*: the seal's rekey (barrier/seal.h).
+  barrier::SealManager& seal_manager() { return seal_; }
+  // sys/generate-root/* (core/generate_root.cc): a threshold of unseal key shares makes a new
+  // root token, handed out XOR-ed with a one-time password (Vault's encoding).
+  struct RootGeneration {
+    std::string nonce;
+    bool started = false;
+    int progress = 0;
+    int required = 0;
+    bool complete = false;
+    std::string encoded_token;  // base64 (no padding) of token XOR otp, when complete
+    std::string otp;            // the OTP the server generated, in the answer that started it
+    int otp_length = 0;
+  };
+  Task<Result<RootGeneration>> GenerateRootStatus();
+  // Starts a generation; an empty otp has the server generate one (returned once).
+  Task<Result<RootGeneration>> GenerateRootInit(std::string otp);
+  void GenerateRootCancel();
+  Task<Result<RootGeneration>> GenerateRootSubmit(std::string share, std::string nonce);
+
   // High availability. EnableHa (before the first unseal) makes an unsealed server a standby
   // that competes for `lock` on its own thread (`ha`): the holder becomes active (mounts,
   // policies, tokens, lease timers, rollbacks), the others stay standbys until it goes. Not owned.
@@ -126,6 +151,9 @@ class Core {
   // The background pass's token expiry, run now on the calling thread (which may block): tests
   // move a fake clock and call this instead of waiting for the next pass.
   Status RevokeExpiredTokensNow();
+  // Rotates the barrier key when sys/rotate/config says it is due (the background pass does this
+  // every second on the active node; tests move a fake clock and call it). May block.
+  void MaybeRotateBarrierKey();
   // Rollback passes (every mount's rollback) that have finished since start.
   int64_t RollbackPassesDone() const { return rollback_passes_done_.load(); }
 
@@ -179,6 +207,17 @@ class Core {
   void ScopeToMount(logical::Request& req, const Mount& mount) const;
   // Routes a lease's renew/revoke to its engine (the expiration manager's Dispatch).
   Task<Result<logical::Response>> DispatchLease(logical::Request& req);
+  // Automatic barrier key rotation (core/rotation.cc): sys/rotate/config, loaded at unseal and
+  // checked on every background pass of the active node.
+  struct RotationConfig {
+    int64_t max_operations = 3865470566LL;
+    int64_t interval = 0;  // seconds; 0 = no time-based rotation
+    bool enabled = true;
+  };
+  Task<Status> LoadRotationConfig();
+  std::vector<logical::Path> RotationPaths();
+  std::mutex rotation_mu_;
+  RotationConfig rotation_ GUARDED_BY(rotation_mu_);
   void StartBackground();
   void StopBackground();
   // The background thread: the engines' rollbacks every rollback_interval_ms and, each second,
@@ -192,6 +231,15 @@ class Core {
   CoreConfig config_;
   barrier::Barrier barrier_;
   barrier::SealManager seal_;
+  // A root token generation under way (core/generate_root.cc).
+  struct RootGenState {
+    std::string nonce;
+    std::string otp;
+    std::vector<std::string> parts;
+  };
+  std::mutex root_gen_mu_;
+  std::optional<RootGenState> root_gen_ GUARDED_BY(root_gen_mu_);
+  AsyncMutex root_gen_op_mu_;  // one step at a time (held across the token's storage write)
   TokenStore tokens_;
   PolicyStore policies_;
   AuditBroker audit_;

@@ -283,20 +283,34 @@ TEST_F(CoreTest, MountOptionsAreCheckedNotIgnored) {
       Do(Operation::kUpdate, "sys/mounts/v1", {{"type", "kv"}, {"options", {{"version", 1}}}})
           .ok());
   EXPECT_EQ(Do(Operation::kRead, "sys/mounts")->data["v1/"]["options"]["version"], "1");
-  // KV version 2 is refused, not mounted as version 1.
+  // KV version 2 (a number or a string; kv-v2 as the type), served as version 2.
   for (Json options : {Json{{"version", "2"}}, Json{{"version", 2}}}) {
-    auto r = Do(Operation::kUpdate, "sys/mounts/v2", {{"type", "kv"}, {"options", options}});
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("KV version 2 is not supported"), std::string::npos);
+    ASSERT_TRUE(
+        Do(Operation::kUpdate, "sys/mounts/v2", {{"type", "kv"}, {"options", options}}).ok());
+    EXPECT_EQ(Do(Operation::kRead, "sys/mounts")->data["v2/"]["options"]["version"], "2");
+    ASSERT_TRUE(Do(Operation::kUpdate, "v2/data/app", {{"data", {{"k", "v"}}}}).ok());
+    auto read = Do(Operation::kRead, "v2/data/app");
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->data["data"]["k"], "v");
+    EXPECT_EQ(read->data["metadata"]["version"], 1);
+    ASSERT_TRUE(Do(Operation::kDelete, "sys/mounts/v2").ok());
   }
-  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/v2", {{"type", "kv-v2"}}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_FALSE(Do(Operation::kRead, "sys/mounts")->data.contains("v2/"));
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/kvv2", {{"type", "kv-v2"}}).ok());
+  EXPECT_EQ(Do(Operation::kRead, "sys/mounts")->data["kvv2/"]["options"]["version"], "2");
+  // A list of "k=v" strings is a map too; 2.0 is not a version.
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "sys/mounts/listed", {{"type", "kv"}, {"options", {"version=2"}}})
+          .ok());
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "sys/mounts/float", {{"type", "kv"}, {"options", {{"version", 2.0}}}})
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
   EXPECT_NE(
       Do(Operation::kUpdate, "sys/mounts/v3", {{"type", "kv"}, {"options", {{"version", "7"}}}})
           .status()
           .message()
-          .find("invalid KV version"),
+          .find("options.version: invalid KV version \"7\""),
       std::string::npos);
   EXPECT_NE(
       Do(Operation::kUpdate, "sys/mounts/v3", {{"type", "kv"}, {"options", {{"flavour", "x"}}}})
@@ -304,6 +318,74 @@ TEST_F(CoreTest, MountOptionsAreCheckedNotIgnored) {
           .message()
           .find("options.flavour"),
       std::string::npos);
+}
+
+TEST_F(CoreTest, TuneUpgradesKvVersion1To2InPlace) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/mounts/old", {{"type", "kv"}}).ok());
+  ASSERT_TRUE(Do(Operation::kUpdate, "old/app/db", {{"password", "s3cr3t"}}).ok());
+  auto tuned = Do(Operation::kUpdate, "sys/mounts/old/tune", {{"options", {{"version", "2"}}}});
+  ASSERT_TRUE(tuned.ok()) << tuned.status().message();
+  ASSERT_EQ(tuned->warnings.size(), 1u);
+  EXPECT_EQ(tuned->warnings[0],
+            "Upgrading mount from version 0 to version 2. This mount will be unavailable for a "
+            "brief period and will resume service shortly.");
+  auto read = Do(Operation::kRead, "old/data/app/db");
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->data["data"]["password"], "s3cr3t");
+  EXPECT_EQ(Do(Operation::kRead, "sys/mounts/old/tune")->data["options"], Json({{"version", "2"}}));
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/old/tune", {{"options", {{"version", "1"}}}})
+                .status()
+                .message(),
+            "cannot downgrade mount from version 2");
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/old/tune", {{"options", {{"version", "3"}}}})
+                .status()
+                .message(),
+            "invalid version provided: 3");
+  // Other engines have no version; an unknown mount says so.
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/secret/tune", {{"options", {{"colour", "x"}}}})
+                .status()
+                .message(),
+            "options.colour: the kv secrets engine has no such option");
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/mounts/none/tune", {{"options", {{"version", "2"}}}})
+                .status()
+                .message(),
+            "tune of path \"none/\" failed: no mount entry found");
+  // The upgraded mount survives a seal: the version 2 engine comes back.
+  ASSERT_TRUE(SyncWait(core_->Seal(root_)).ok());
+  ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
+  EXPECT_EQ(Do(Operation::kRead, "old/data/app/db")->data["metadata"]["version"], 1);
+}
+
+TEST_F(CoreTest, BarrierKeyRotatesWhenTheConfigSaysItIsDue) {
+  auto cfg = Do(Operation::kRead, "sys/rotate/config");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->data,
+            Json({{"max_operations", 3865470566LL}, {"enabled", true}, {"interval", 0}}));
+  EXPECT_EQ(Do(Operation::kUpdate, "sys/rotate/config", {{"interval", "1h"}}).status().message(),
+            "interval must be greater or equal to 24h0m0s");
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "sys/rotate/config", {{"max_operations", 10}}).status().message(),
+      "max_operations must be in the range [1000000,3865470566]");
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/rotate/config", {{"interval", "48h"}}).ok());
+  EXPECT_EQ(Do(Operation::kRead, "sys/rotate/config")->data["interval"], "48h0m0s");
+  ASSERT_TRUE(Do(Operation::kUpdate, "secret/before", {{"v", "1"}}).ok());
+  const uint32_t term = Do(Operation::kRead, "sys/key-status")->data["term"];
+  EXPECT_GT(Do(Operation::kRead, "sys/key-status")->data["encryptions"].get<int64_t>(), 0);
+  clock_.AdvanceSeconds(47 * 3600);
+  core_->MaybeRotateBarrierKey();
+  EXPECT_EQ(Do(Operation::kRead, "sys/key-status")->data["term"], term);
+  clock_.AdvanceSeconds(3600);
+  core_->MaybeRotateBarrierKey();
+  EXPECT_EQ(Do(Operation::kRead, "sys/key-status")->data["term"], term + 1);
+  EXPECT_EQ(Do(Operation::kRead, "secret/before")->data["v"], "1");  // the old term still reads
+  // Disabled: nothing rotates; the setting survives a seal.
+  ASSERT_TRUE(Do(Operation::kUpdate, "sys/rotate/config", {{"enabled", false}}).ok());
+  clock_.AdvanceSeconds(100 * 3600);
+  core_->MaybeRotateBarrierKey();
+  EXPECT_EQ(Do(Operation::kRead, "sys/key-status")->data["term"], term + 1);
+  ASSERT_TRUE(SyncWait(core_->Seal(root_)).ok());
+  ASSERT_TRUE(SyncWait(core_->Unseal(key_)).ok());
+  EXPECT_EQ(Do(Operation::kRead, "sys/rotate/config")->data["enabled"], false);
 }
 
 TEST_F(CoreTest, SealBlocksAndUnsealRestoresState) {

@@ -21,27 +21,67 @@ std::string CanonicalType(const std::string& type, Json* options) {
   }
   return type;
 }
-// What a new mount may be asked to be: a kv mount takes `version` 1 (KV version 2 is not
-// implemented, and a version 2 mount that behaves as version 1 would be worse than a refusal);
-// other engines take no options.
+// What a mount may be asked to be: a kv mount takes `version` 1 or 2; other engines take no
+// options (an option no engine reads is refused rather than stored and ignored).
 Status CheckOptions(const std::string& type, const Json& options) {
   if (!options.is_object()) return Status::Ok();
   for (auto& [k, v] : options.items()) {
     std::string value = v.is_string() ? v.get<std::string>() : v.dump();
-    if (type == "kv" && k == "version") {
-      if (value == "1" || value.empty()) continue;
-      if (value == "2") {
-        return InvalidArgument(
-            "options.version: KV version 2 is not supported by this server; mount kv without a "
-            "version (or with version 1)");
-      }
-      return InvalidArgument("options.version: invalid KV version \"" + value + "\"");
+    if (k == "version") {
+      if (type != "kv")
+        return InvalidArgument("secrets engine \"" + type + "\" does not allow setting a version");
+      if (value == "1" || value == "2" || value.empty()) continue;
+      return InvalidArgument("options.version: invalid KV version \"" + value + "\" (1 or 2)");
     }
     return InvalidArgument("options." + k + ": the " + type + " secrets engine has no such option");
   }
   return Status::Ok();
 }
+
+// A kv mount's version as a number: unset and "" are 0 (version 1).
+Result<int64_t> KvVersion(const Json& options) {
+  if (!options.is_object() || !options.contains("version")) return int64_t{0};
+  const Json& v = options["version"];
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.empty()) return int64_t{0};
+  int64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || n > 1000)
+      return InvalidArgument("unable to parse options: version \"" + s + "\" is not a number");
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
 }  // namespace
+
+Result<Json> DecodeMountOptions(const Json& in) {
+  Json out = Json::object();
+  if (in.is_null()) return out;
+  if (in.is_array()) {
+    for (const Json& item : in) {
+      std::string s = item.is_string() ? item.get<std::string>() : "";
+      size_t eq = s.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return InvalidArgument("options must be a map, or a list of \"key=value\" strings");
+      out[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return out;
+  }
+  if (!in.is_object())
+    return InvalidArgument("options must be a map, or a list of \"key=value\" strings");
+  for (auto& [k, v] : in.items()) {
+    if (v.is_string()) {
+      out[k] = v;
+    } else if (v.is_boolean()) {
+      out[k] = v.get<bool>() ? "1" : "0";
+    } else if (v.is_number()) {
+      out[k] = DumpJson(v);  // 2 -> "2"; 2.0 stays "2.0" (not a version)
+    } else if (!v.is_null()) {
+      return InvalidArgument("options." + k + ": a string, number or boolean is expected");
+    }
+  }
+  return out;
+}
 
 void MountManager::RegisterBuiltin(const std::string& type, EngineFactory factory) {
   builtins_[type] = std::move(factory);
@@ -51,6 +91,8 @@ logical::MountInfo MountManager::Info(const MountEntry& e) const {
   logical::MountInfo info;
   info.path = e.path;
   info.type = e.type;
+  info.uuid = e.uuid;
+  if (e.options.is_object()) info.options = e.options;
   info.default_lease_ttl = e.default_lease_ttl > 0 ? e.default_lease_ttl : ttls_.default_lease_ttl;
   info.max_lease_ttl = e.max_lease_ttl > 0 ? e.max_lease_ttl : ttls_.max_lease_ttl;
   if (info.default_lease_ttl > info.max_lease_ttl) info.default_lease_ttl = info.max_lease_ttl;
@@ -159,11 +201,13 @@ Task<Status> MountManager::Mount(MountEntry entry, bool credential) {
   AsyncMutex::Guard change = co_await change_mu_.Lock();
   if (auto c = router_->Conflict(entry.path))
     co_return InvalidArgument("path is already in use at " + *c);
-  if (credential && entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
-    co_return InvalidArgument("given default lease TTL greater than given max lease TTL");
+  // Vault's rules: the default may not exceed the given max, nor the system's when no max is
+  // given; a max above the system's is accepted.
   if (entry.max_lease_ttl > 0 && entry.default_lease_ttl > entry.max_lease_ttl)
-    co_return InvalidArgument(
-        "backend max lease TTL must be greater than or equal to the default lease TTL");
+    co_return InvalidArgument("given default lease TTL greater than given max lease TTL");
+  if (entry.max_lease_ttl == 0 && entry.default_lease_ttl > ttls_.max_lease_ttl)
+    co_return InvalidArgument("given default lease TTL greater than system max lease TTL of " +
+                              std::to_string(ttls_.max_lease_ttl));
   entry.uuid = NewUuid();
   entry.accessor = (credential ? "auth_" : "") + entry.type + "_" + HexEncode(RandomBytes(4));
   CO_ASSIGN_OR_RETURN(auto m, Start(entry));
@@ -246,33 +290,73 @@ Task<Status> MountManager::Remount(std::string from_raw, std::string to_raw) {
   co_return Status::Ok();
 }
 
-Task<Status> MountManager::Tune(std::string raw_path, std::optional<int64_t> default_ttl,
-                                std::optional<int64_t> max_ttl,
-                                std::optional<std::string> description,
-                                std::optional<std::string> listing_visibility) {
+Task<Result<std::vector<std::string>>> MountManager::Tune(std::string raw_path, MountTune tune) {
   std::string path = NormalizeMountPath(raw_path);
   AsyncMutex::Guard change = co_await change_mu_.Lock();
   std::vector<MountEntry> table = List();
   auto it =
       std::find_if(table.begin(), table.end(), [&](const MountEntry& e) { return e.path == path; });
-  if (it == table.end()) co_return InvalidArgument("no mount entry found at \"" + path + "\"");
+  if (it == table.end())
+    co_return InvalidArgument("tune of path \"" + path + "\" failed: no mount entry found");
   MountEntry updated = *it;
-  if (default_ttl) updated.default_lease_ttl = *default_ttl;
-  if (max_ttl) updated.max_lease_ttl = *max_ttl;
-  if (description) updated.description = *description;
-  if (listing_visibility) updated.listing_visibility = *listing_visibility;
-  int64_t eff_max = updated.max_lease_ttl > 0 ? updated.max_lease_ttl : ttls_.max_lease_ttl;
-  int64_t eff_def =
-      updated.default_lease_ttl > 0 ? updated.default_lease_ttl : ttls_.default_lease_ttl;
-  // Vault's rules: a default above the max is refused; a max above the system's is not.
-  if (updated.default_lease_ttl > 0 && eff_def > eff_max) {
-    if (updated.max_lease_ttl > 0) {
-      co_return InvalidArgument("backend max lease TTL of " + std::to_string(eff_max) +
-                                " less than backend default lease TTL of " +
-                                std::to_string(eff_def));
+  std::vector<std::string> warnings;
+  if (tune.default_ttl) updated.default_lease_ttl = *tune.default_ttl;
+  if (tune.max_ttl) updated.max_lease_ttl = *tune.max_ttl;
+  if (tune.description) updated.description = *tune.description;
+  if (tune.listing_visibility) updated.listing_visibility = *tune.listing_visibility;
+  // Vault's rule: a default above the max is refused; a max above the system's is not.
+  if (updated.default_lease_ttl > 0 && updated.max_lease_ttl > 0 &&
+      updated.default_lease_ttl > updated.max_lease_ttl) {
+    co_return InvalidArgument("backend max lease TTL of " + std::to_string(updated.max_lease_ttl) +
+                              " would be less than backend default lease TTL of " +
+                              std::to_string(updated.default_lease_ttl));
+  }
+  bool restart = false;
+  if (tune.options.is_object() && !tune.options.empty()) {
+    if (updated.Credential())
+      co_return InvalidArgument("options are not supported by the " + updated.type +
+                                " auth method");
+    if (!updated.options.is_object()) updated.options = Json::object();
+    Json merged = updated.options;
+    for (auto& [k, v] : tune.options.items()) {
+      std::string value = v.is_string() ? v.get<std::string>() : DumpJson(v);
+      if (value.empty() && k != "version") {
+        merged.erase(k);
+      } else {
+        merged[k] = value;
+      }
     }
-    co_return InvalidArgument("new backend default lease TTL of " + std::to_string(eff_def) +
-                              " greater than system max lease TTL of " + std::to_string(eff_max));
+    if (tune.options.contains("version")) {
+      if (updated.type != "kv")
+        co_return InvalidArgument("secrets engine \"" + updated.type +
+                                  "\" does not allow setting a version");
+      CO_ASSIGN_OR_RETURN(int64_t to, KvVersion(tune.options));
+      if (to != 1 && to != 2)
+        co_return InvalidArgument("invalid version provided: " + std::to_string(to));
+      CO_ASSIGN_OR_RETURN(int64_t from, KvVersion(updated.options));
+      if (to < from) co_return InvalidArgument("cannot downgrade mount from version 2");
+      if (to != from && !(from == 0 && to == 1)) {
+        warnings.push_back("Upgrading mount from version " + std::to_string(from) + " to version " +
+                           std::to_string(to) +
+                           ". This mount will be unavailable for a brief period and will resume "
+                           "service shortly.");
+      }
+    }
+    CO_RETURN_IF_ERROR(CheckOptions(updated.type, merged));
+    restart = merged != updated.options;
+    updated.options = std::move(merged);
+  }
+  std::shared_ptr<core::Mount> m;
+  auto live = router_->Get(path);
+  if (restart) {
+    // The engine reads its options when it starts: a new instance on the same storage, sharing
+    // the requests under way (an unmount still waits for them).
+    CO_ASSIGN_OR_RETURN(m, Start(updated));
+    if (live) m->traffic = live->traffic;
+  } else {
+    // Keep the running engine (and its in-memory state); only the entry changes.
+    m = std::make_shared<core::Mount>(*live);
+    m->entry = updated;
   }
   *it = updated;
   CO_RETURN_IF_ERROR(co_await Persist(table));
@@ -280,12 +364,8 @@ Task<Status> MountManager::Tune(std::string raw_path, std::optional<int64_t> def
     std::lock_guard lock(mu_);
     table_ = std::move(table);
   }
-  // Keep the running engine (and its in-memory state); only the entry changes.
-  auto live = router_->Get(path);
-  auto m = std::make_shared<core::Mount>(*live);
-  m->entry = updated;
   router_->Add(std::move(m));
-  co_return Status::Ok();
+  co_return warnings;
 }
 
 std::shared_ptr<const core::Mount> MountManager::Live(std::string_view path) const {

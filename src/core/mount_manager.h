@@ -16,6 +16,21 @@ struct SystemTtls {
   int64_t max_lease_ttl = 768 * 3600;
 };
 
+// What a tune changes; nullopt (or null options) = unchanged.
+struct MountTune {
+  std::optional<int64_t> default_ttl;  // seconds; 0 = the system's
+  std::optional<int64_t> max_ttl;
+  std::optional<std::string> description;
+  std::optional<std::string> listing_visibility;
+  // String values. Given keys replace the mount's, an empty value removes one; `version` of a kv
+  // mount may go from 1 to 2 (the engine then upgrades its data in place), never back.
+  Json options;
+};
+
+// Decodes the `options` of a mount request as Vault does (weakly): numbers become their decimal
+// text, booleans "1"/"0", a list of "k=v" strings a map; null values are dropped.
+Result<Json> DecodeMountOptions(const Json& in);
+
 class MountManager {
  public:
   MountManager(logical::Storage* barrier, const EngineRegistry* registry, Router* router,
@@ -35,10 +50,9 @@ class MountManager {
   // Disables the mount at path. Unknown path: success (as current Vault).
   Task<Status> Unmount(std::string path);
   Task<Status> Remount(std::string from, std::string to);
-  // Changes TTLs (seconds; nullopt = unchanged) and description.
-  Task<Status> Tune(std::string path, std::optional<int64_t> default_ttl,
-                    std::optional<int64_t> max_ttl, std::optional<std::string> description,
-                    std::optional<std::string> listing_visibility = std::nullopt);
+  // Changes a mount's settings (see MountTune). Answers the warnings to pass on (a KV upgrade).
+  // A change of options restarts the engine with them (the same storage and traffic).
+  Task<Result<std::vector<std::string>>> Tune(std::string path, MountTune tune);
   std::vector<MountEntry> List() const;
   std::optional<MountEntry> Get(std::string_view path) const;
   // The routed mount at `path` (its engine and traffic); null if none.

@@ -15,7 +15,8 @@ using logical::Operation;
 const std::vector<std::string> kSysWriteRootPaths = {"mounts/*", "policy/*", "policies/acl/*"};
 
 bool Mutating(Operation op) {
-  return op == Operation::kCreate || op == Operation::kUpdate || op == Operation::kDelete;
+  return op == Operation::kCreate || op == Operation::kUpdate || op == Operation::kPatch ||
+         op == Operation::kDelete;
 }
 
 }  // namespace

@@ -16,21 +16,23 @@ using logical::Request;
 using logical::Response;
 
 Json MountToJson(const MountEntry& e) {
-  return {{"type", e.type},
-          {"description", e.description},
-          {"accessor", e.accessor},
-          {"uuid", e.uuid},
-          {"config",
-           {{"default_lease_ttl", e.default_lease_ttl},
-            {"max_lease_ttl", e.max_lease_ttl},
-            {"force_no_cache", false}}},
-          {"options", e.options},
-          {"local", e.local},
-          {"seal_wrap", e.seal_wrap},
-          {"external_entropy_access", false},
-          {"plugin_version", ""},
-          {"running_plugin_version", ""},
-          {"running_sha256", ""}};
+  Json j = {{"type", e.type},
+            {"description", e.description},
+            {"accessor", e.accessor},
+            {"uuid", e.uuid},
+            {"config",
+             {{"default_lease_ttl", e.default_lease_ttl},
+              {"max_lease_ttl", e.max_lease_ttl},
+              {"force_no_cache", false}}},
+            {"options", e.options},
+            {"local", e.local},
+            {"seal_wrap", e.seal_wrap},
+            {"external_entropy_access", false},
+            {"plugin_version", ""},
+            {"running_plugin_version", ""},
+            {"running_sha256", ""}};
+  if (!e.listing_visibility.empty()) j["config"]["listing_visibility"] = e.listing_visibility;
+  return j;
 }
 
 // TTLs in mount config may arrive as "1h", 3600, "" or null (the 0.3 CLI sent nanoseconds as
@@ -50,6 +52,32 @@ Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key) 
     return std::optional<int64_t>(*r);
   }
   return InvalidArgument(std::string("invalid type for ") + key);
+}
+
+namespace {
+constexpr const char* kUnsupportedConfig[] = {
+    "audit_non_hmac_request_keys", "audit_non_hmac_response_keys", "passthrough_request_headers",
+    "allowed_response_headers",    "user_lockout_config",          "plugin_version"};
+}  // namespace
+
+Status CheckUnsupportedConfig(const Json& config) {
+  if (!config.is_object()) return Status::Ok();
+  for (const char* k : kUnsupportedConfig) {
+    if (config.contains(k) && !config[k].is_null() &&
+        !(config[k].is_array() && config[k].empty()) &&
+        !(config[k].is_string() && config[k].get<std::string>().empty()))
+      return InvalidArgument(std::string(k) + " is not supported by this server");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> ListingVisibility(const Json& v) {
+  if (v.is_null()) return std::optional<std::string>();
+  if (!v.is_string()) return InvalidArgument("invalid listing_visibility");
+  std::string s = v.get<std::string>();
+  if (s != "" && s != "hidden" && s != "unauth")
+    return InvalidArgument("invalid listing_visibility " + s);
+  return std::optional<std::string>(s);
 }
 
 namespace {
@@ -85,25 +113,41 @@ Path TunePath(MountManager* mounts) {
       {"default_lease_ttl", FieldType::kString, "The default lease TTL for this mount."},
       {"max_lease_ttl", FieldType::kString, "The max lease TTL for this mount."},
       {"description", FieldType::kString, "User-friendly description for this mount."},
+      {"listing_visibility", FieldType::kString,
+       "Whether the mount is listed in the UI's unauthenticated mount list (\"unauth\")."},
+      {"options", FieldType::kKvPairs,
+       "Options to change (KV: {\"version\": \"2\"} upgrades a version 1 mount in place)."},
   };
+  // Vault's GET shape: the effective TTLs, and the optional settings only when set.
   p.operations[Operation::kRead] = [mounts](Request&, const FieldData& d) -> Result<Response> {
     auto e = mounts->Get(d.GetString("path"));
     if (!e) return InvalidArgument("cannot fetch sysview for path \"" + d.GetString("path") + "\"");
     auto info = mounts->Info(*e);
-    return Response::WithData({{"default_lease_ttl", info.default_lease_ttl},
-                               {"max_lease_ttl", info.max_lease_ttl},
-                               {"force_no_cache", false},
-                               {"description", e->description},
-                               {"options", e->options}});
+    Json data = {{"default_lease_ttl", info.default_lease_ttl},
+                 {"max_lease_ttl", info.max_lease_ttl},
+                 {"force_no_cache", false},
+                 {"description", e->description}};
+    if (e->options.is_object() && !e->options.empty()) data["options"] = e->options;
+    if (!e->listing_visibility.empty()) data["listing_visibility"] = e->listing_visibility;
+    if (e->Credential()) data["token_type"] = "default-service";
+    return Response::WithData(std::move(data));
   };
   p.async_operations[Operation::kUpdate] = [mounts](Request&,
                                                     const FieldData& d) -> Task<Result<Response>> {
-    CO_ASSIGN_OR_RETURN(auto def, OptionalTtl(d.raw(), "default_lease_ttl"));
-    CO_ASSIGN_OR_RETURN(auto max, OptionalTtl(d.raw(), "max_lease_ttl"));
-    std::optional<std::string> desc;
-    if (d.Has("description")) desc = d.GetString("description");
-    CO_RETURN_IF_ERROR(co_await mounts->Tune(d.GetString("path"), def, max, desc));
-    co_return Response();
+    CO_RETURN_IF_ERROR(CheckUnsupportedConfig(d.raw()));
+    MountTune tune;
+    CO_ASSIGN_OR_RETURN(tune.default_ttl, OptionalTtl(d.raw(), "default_lease_ttl"));
+    CO_ASSIGN_OR_RETURN(tune.max_ttl, OptionalTtl(d.raw(), "max_lease_ttl"));
+    if (d.Has("description")) tune.description = d.GetString("description");
+    Json lv = d.raw().contains("listing_visibility") ? d.raw()["listing_visibility"] : Json();
+    CO_ASSIGN_OR_RETURN(tune.listing_visibility, ListingVisibility(lv));
+    if (d.raw().contains("options")) {
+      CO_ASSIGN_OR_RETURN(tune.options, DecodeMountOptions(d.raw()["options"]));
+    }
+    CO_ASSIGN_OR_RETURN(auto warnings, co_await mounts->Tune(d.GetString("path"), std::move(tune)));
+    Response r;
+    r.warnings = std::move(warnings);
+    co_return r;
   };
   return p;
 }
@@ -143,9 +187,9 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
       {"description", FieldType::kString, "User-friendly description for this mount."},
       {"config", FieldType::kMap,
        "Configuration for this mount, such as default_lease_ttl and max_lease_ttl."},
-      {"options", FieldType::kMap,
-       "The options to pass into the backend. Should be a json object with string keys and "
-       "values."},
+      {"options", FieldType::kKvPairs,
+       "The options to pass into the backend: a map (numbers and booleans are taken as text) or "
+       "a list of \"key=value\" strings."},
       {"local", FieldType::kBool, "Mark the mount as a local mount."},
       {"seal_wrap", FieldType::kBool, "Whether to turn on seal wrapping for the mount."},
   };
@@ -167,22 +211,22 @@ Path MountPath(MountManager* mounts, ExpirationManager* exp) {
     CO_ASSIGN_OR_RETURN(auto max, OptionalTtl(config, "max_lease_ttl"));
     e.default_lease_ttl = def.value_or(0);
     e.max_lease_ttl = max.value_or(0);
-    if (d.Has("options")) {
-      e.options = Json::object();
-      Json options = d.Get("options");
-      // Clients send numbers and booleans too ({"version": 1}); Vault stores them as strings.
-      for (auto& [k, v] : options.items()) {
-        if (v.is_string()) {
-          e.options[k] = v;
-        } else if (v.is_number() || v.is_boolean()) {
-          e.options[k] = v.dump();
-        } else if (!v.is_null()) {
-          co_return InvalidArgument("options must be a map of strings");
-        }
-      }
+    CO_RETURN_IF_ERROR(CheckUnsupportedConfig(config));
+    Json lv = config.is_object() && config.contains("listing_visibility")
+                  ? config["listing_visibility"]
+                  : Json();
+    CO_ASSIGN_OR_RETURN(auto visibility, ListingVisibility(lv));
+    e.listing_visibility = visibility.value_or("");
+    // Clients send numbers and booleans too ({"version": 1}); Vault stores them as strings.
+    if (d.raw().contains("options")) {
+      CO_ASSIGN_OR_RETURN(e.options, DecodeMountOptions(d.raw()["options"]));
     }
     e.local = d.GetBool("local");
-    e.seal_wrap = d.GetBool("seal_wrap");
+    // Seal wrapping and external entropy are Vault Enterprise features: refused, not ignored.
+    if (d.GetBool("seal_wrap"))
+      co_return InvalidArgument("seal_wrap is not supported by this server");
+    if (d.raw().contains("external_entropy_access") && d.raw()["external_entropy_access"] == true)
+      co_return InvalidArgument("external_entropy_access is not supported by this server");
     CO_RETURN_IF_ERROR(co_await mounts->Mount(std::move(e)));
     co_return Response();
   };
@@ -223,7 +267,7 @@ Path KeyStatusPath(barrier::Barrier* barrier) {
     ASSIGN_OR_RETURN(auto ks, barrier->ActiveKeyStatus());
     return Response::WithData({{"term", ks.term},
                                {"install_time", FormatRfc3339Nano(ks.install_time_nanos)},
-                               {"encryptions", 0}});
+                               {"encryptions", ks.encryptions}});
   };
   return p;
 }
@@ -257,11 +301,14 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
       std::move(paths),
       // Changes under mounts/*, policy/* and policies/acl/* need sudo too: see
       // kSysWriteRootPaths in core.
-      std::vector<std::string>{"remount", "rotate", "auth/*", "audit", "audit/*", "revoke-prefix/*",
-                               "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*",
-                               "leases/lookup/*", "raw", "raw/*", "seal", "step-down"});
-  // Vault serves these without a token check; unwrap checks a third party's token itself.
-  backend->SetUnauthenticatedPaths({"wrapping/lookup", "wrapping/unwrap"});
+      std::vector<std::string>{"remount", "rotate", "rotate/config", "auth/*", "audit", "audit/*",
+                               "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*",
+                               "leases/revoke-force/*", "leases/lookup/*", "raw", "raw/*", "seal",
+                               "step-down"});
+  // Vault serves these without a token check; unwrap and the UI's mount paths check the
+  // caller's token themselves.
+  backend->SetUnauthenticatedPaths(
+      {"wrapping/lookup", "wrapping/unwrap", "internal/ui/mounts", "internal/ui/mounts/*"});
   return backend;
 }
 

@@ -24,6 +24,11 @@ std::vector<logical::Path> LeasePaths(ExpirationManager* expiration);
 Json MountToJson(const MountEntry& e);
 // A mount TTL from a request: "1h", 3600, "system" (0: the system's), ""/null/absent (nullopt).
 Result<std::optional<int64_t>> OptionalTtl(const Json& config, const char* key);
+// Mount config keys this server does not implement (audit_non_hmac_*, passthrough and allowed
+// headers, user_lockout_config, plugin_version): a set one is refused, not stored and ignored.
+Status CheckUnsupportedConfig(const Json& config);
+// listing_visibility: "", "hidden" or "unauth"; null = unchanged.
+Result<std::optional<std::string>> ListingVisibility(const Json& v);
 // Before a mount goes (unmount, remount, auth disable), as Vault does: taint it so that no new
 // request starts on it, wait (up to a minute in all, holding no thread) for the requests under
 // way to end, then revoke its leases, including those just issued. On failure the mount is

@@ -1,5 +1,6 @@
 #include "http/handler.h"
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -391,6 +392,11 @@ Task<std::optional<HttpResponse>> Handler::HandleSys(const std::string& path,
     if (!st.ok()) co_return FromStatus(st.status());
     co_return JsonResponse(200, SealStatusJson(*st, core_->StorageType()));
   }
+  if (path.rfind("sys/rekey/", 0) == 0 || path.rfind("sys/generate-root/", 0) == 0 ||
+      path.rfind("sys/rekey-recovery-key/", 0) == 0) {
+    std::optional<HttpResponse> r = co_await KeyCeremony(path, req);
+    co_return r;
+  }
   if (path == "sys/seal") {
     if (!put) co_return ErrorResponse(405, {});
     Status st = co_await core_->Seal(TokenFrom(req));
@@ -506,6 +512,19 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
     auto body = ParseBody(req);
     if (!body.ok()) co_return FromStatus(body.status());
     lr.data = std::move(body).value();
+  } else if (m == "PATCH") {
+    // A JSON merge patch (RFC 7396), as Vault takes it: any other body type is refused.
+    std::string type = req.Header("content-type");
+    if (size_t semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+    type = Trim(type);
+    if (type != "application/merge-patch+json")
+      co_return ErrorResponse(
+          415,
+          {"PATCH requires Content-Type of application/merge-patch+json, got \"" + type + "\""});
+    lr.operation = logical::Operation::kPatch;
+    auto body = ParseBody(req);
+    if (!body.ok()) co_return FromStatus(body.status());
+    lr.data = std::move(body).value();
   } else if (m == "DELETE") {
     lr.operation = logical::Operation::kDelete;
     lr.data = *q;
@@ -535,7 +554,8 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
     co_return HttpResponse{200, WrappedEnvelope(*info)};
   }
   if (r.Empty()) {
-    if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList)
+    if (lr.operation == logical::Operation::kRead || lr.operation == logical::Operation::kList ||
+        r.http_status == 404)
       co_return ErrorResponse(404, {});
     co_return HttpResponse{204, ""};
   }
@@ -556,7 +576,194 @@ Task<HttpResponse> Handler::Logical(const std::string& path, const std::string& 
       co_return JsonResponse(200, *env);
     }
   }
-  co_return HttpResponse{200, Envelope(r)};
+  co_return HttpResponse{r.http_status != 0 ? r.http_status : 200, Envelope(r)};
+}
+
+namespace {
+
+Json RekeyStatusJson(const barrier::RekeyStatus& s) {
+  Json j = {{"nonce", s.nonce},
+            {"started", s.started},
+            {"t", s.new_threshold},
+            {"n", s.new_shares},
+            {"progress", s.progress},
+            {"required", s.required},
+            {"pgp_fingerprints", nullptr},
+            {"backup", false},
+            {"verification_required", s.verification_required}};
+  if (!s.verification_nonce.empty()) j["verification_nonce"] = s.verification_nonce;
+  return j;
+}
+
+Json VerifyStatusJson(const barrier::RekeyVerifyStatus& s) {
+  return {{"nonce", s.nonce},
+          {"started", s.started},
+          {"t", s.threshold},
+          {"n", s.shares},
+          {"progress", s.progress}};
+}
+
+Json RootGenerationJson(const core::Core::RootGeneration& g) {
+  return {{"nonce", g.nonce},
+          {"started", g.started},
+          {"progress", g.progress},
+          {"required", g.required},
+          {"complete", g.complete},
+          {"encoded_token", g.encoded_token},
+          {"encoded_root_token", g.encoded_token},
+          {"pgp_fingerprint", ""},
+          {"otp", g.otp},
+          {"otp_length", g.otp_length}};
+}
+
+// The key share of a rekey or generate-root step: hex or base64, 16 to 33 bytes.
+Result<std::string> ShareFrom(const Json& body) {
+  if (!body.contains("key") || !body["key"].is_string() || body["key"].get<std::string>().empty())
+    return InvalidArgument("'key' must be specified in request body as JSON");
+  return DecodeKey(body["key"].get<std::string>());
+}
+
+std::string StringField(const Json& body, const char* name) {
+  return body.contains(name) && body[name].is_string() ? body[name].get<std::string>() : "";
+}
+
+}  // namespace
+
+Task<std::optional<HttpResponse>> Handler::KeyCeremony(const std::string& path,
+                                                       const HttpRequest& req) {
+  const std::string& m = req.method;
+  const bool put = m == "PUT" || m == "POST";
+  if (path.rfind("sys/rekey-recovery-key/", 0) == 0)
+    co_return ErrorResponse(400, {"recovery rekeying not supported"});
+  if (core_->Sealed() && !core_->Standby()) {
+    auto init = co_await core_->Initialized();
+    if (init.ok() && !*init) co_return ErrorResponse(400, {"Vault is not initialized"});
+    co_return ErrorResponse(503, {"Vault is sealed"});
+  }
+  // As Vault 2.x: a token (root, or sudo + update on the path) besides the key shares.
+  Status allowed = co_await core_->AuthorizeOperator(TokenFrom(req), path);
+  if (!allowed.ok()) co_return FromStatus(allowed);
+  Json body = Json::object();
+  if (put || m == "DELETE") {
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) co_return FromStatus(parsed.status());
+    body = std::move(parsed).value();
+  }
+  barrier::SealManager& seal = core_->seal_manager();
+
+  if (path == "sys/rekey/init") {
+    if (m == "GET") {
+      auto st = co_await seal.RekeyGetStatus();
+      if (!st.ok()) co_return FromStatus(st.status());
+      co_return JsonResponse(200, RekeyStatusJson(*st));
+    }
+    if (m == "DELETE") {
+      seal.RekeyCancel();
+      co_return HttpResponse{204, ""};
+    }
+    if (!put) co_return ErrorResponse(405, {});
+    if (body.contains("pgp_keys") && !body["pgp_keys"].is_null() && !body["pgp_keys"].empty())
+      co_return ErrorResponse(400, {"PGP-encrypted unseal keys are not supported by this server"});
+    if (body.value("backup", false))
+      co_return ErrorResponse(
+          400, {"cannot request a backup of the new keys without providing PGP keys for "
+                "encryption"});
+    auto int_field = [&](const char* k) -> int {
+      const Json& v = body.contains(k) ? body[k] : Json();
+      if (v.is_number_integer()) return v.get<int>();
+      if (v.is_string()) return std::atoi(v.get<std::string>().c_str());
+      return 0;
+    };
+    bool verify = body.value("require_verification", false);
+    auto st =
+        co_await seal.RekeyInit(int_field("secret_shares"), int_field("secret_threshold"), verify);
+    if (!st.ok()) co_return FromStatus(st.status());
+    co_return JsonResponse(200, RekeyStatusJson(*st));
+  }
+  if (path == "sys/rekey/update") {
+    if (!put) co_return ErrorResponse(405, {});
+    auto share = ShareFrom(body);
+    if (!share.ok()) co_return FromStatus(share.status());
+    std::string nonce = StringField(body, "nonce");
+    std::string key = std::move(share).value();
+    auto r = co_await seal.RekeySubmit(std::move(key), nonce);
+    if (!r.ok()) co_return FromStatus(r.status());
+    if (!r->complete) co_return JsonResponse(200, RekeyStatusJson(r->status));
+    Json keys = Json::array(), keys_b64 = Json::array();
+    for (auto& k : r->keys) {
+      keys.push_back(HexEncode(k));
+      keys_b64.push_back(Base64Encode(k));
+    }
+    Json out = {{"nonce", r->nonce},
+                {"complete", true},
+                {"keys", keys},
+                {"keys_base64", keys_b64},
+                {"pgp_fingerprints", nullptr},
+                {"backup", false},
+                {"verification_required", r->verification_required}};
+    if (!r->verification_nonce.empty()) out["verification_nonce"] = r->verification_nonce;
+    for (auto& k : r->keys) OPENSSL_cleanse(k.data(), k.size());
+    co_return JsonResponse(200, out);
+  }
+  if (path == "sys/rekey/verify") {
+    if (m == "GET") {
+      auto st = seal.RekeyVerifyGetStatus();
+      if (!st.ok()) co_return FromStatus(st.status());
+      co_return JsonResponse(200, VerifyStatusJson(*st));
+    }
+    if (m == "DELETE") {
+      auto st = seal.RekeyVerifyRestart();
+      if (!st.ok()) co_return FromStatus(st.status());
+      co_return JsonResponse(200, VerifyStatusJson(*st));
+    }
+    if (!put) co_return ErrorResponse(405, {});
+    auto share = ShareFrom(body);
+    if (!share.ok()) co_return FromStatus(share.status());
+    std::string nonce = StringField(body, "nonce");
+    std::string key = std::move(share).value();
+    auto st = co_await seal.RekeyVerifySubmit(std::move(key), nonce);
+    if (!st.ok()) co_return FromStatus(st.status());
+    if (st->complete) {
+      Json done = {{"nonce", st->nonce}, {"complete", true}};
+      co_return JsonResponse(200, done);
+    }
+    co_return JsonResponse(200, VerifyStatusJson(*st));
+  }
+  if (path == "sys/rekey/backup" || path == "sys/rekey/recovery-key-backup") {
+    if (m != "GET" && m != "DELETE") co_return ErrorResponse(405, {});
+    co_return ErrorResponse(
+        400, {"no backed-up keys found: backups of new key shares need PGP-encrypted shares, "
+              "which this server does not support"});
+  }
+  if (path == "sys/generate-root/attempt") {
+    if (m == "GET") {
+      auto g = co_await core_->GenerateRootStatus();
+      if (!g.ok()) co_return FromStatus(g.status());
+      co_return JsonResponse(200, RootGenerationJson(*g));
+    }
+    if (m == "DELETE") {
+      core_->GenerateRootCancel();
+      co_return HttpResponse{204, ""};
+    }
+    if (!put) co_return ErrorResponse(405, {});
+    if (!StringField(body, "pgp_key").empty())
+      co_return ErrorResponse(400, {"PGP-encrypted root tokens are not supported by this server"});
+    std::string otp = StringField(body, "otp");
+    auto g = co_await core_->GenerateRootInit(otp);
+    if (!g.ok()) co_return FromStatus(g.status());
+    co_return JsonResponse(200, RootGenerationJson(*g));
+  }
+  if (path == "sys/generate-root/update") {
+    if (!put) co_return ErrorResponse(405, {});
+    auto share = ShareFrom(body);
+    if (!share.ok()) co_return FromStatus(share.status());
+    std::string nonce = StringField(body, "nonce");
+    std::string key = std::move(share).value();
+    auto g = co_await core_->GenerateRootSubmit(std::move(key), nonce);
+    if (!g.ok()) co_return FromStatus(g.status());
+    co_return JsonResponse(200, RootGenerationJson(*g));
+  }
+  co_return std::nullopt;
 }
 
 }  // namespace vault::http

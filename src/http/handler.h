@@ -59,6 +59,8 @@ class Handler {
   // The sys/ paths answered here rather than by the system backend (init, seal, unseal, health,
   // leader); nullopt for the others. `path` and `req` outlive the task.
   Task<std::optional<HttpResponse>> HandleSys(const std::string& path, const HttpRequest& req);
+  // sys/rekey/* and sys/generate-root/*: raw JSON answers (no envelope), as Vault's.
+  Task<std::optional<HttpResponse>> KeyCeremony(const std::string& path, const HttpRequest& req);
   Task<HttpResponse> Logical(const std::string& path, const std::string& query,
                              const HttpRequest& req);
   // On a standby: the request as the active node answers it (forwarded), or a 307 to it.

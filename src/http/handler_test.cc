@@ -29,12 +29,13 @@ class HandlerTest : public testing::Test {
     handler_ = std::make_unique<Handler>(core_.get());
   }
   HttpResponse Do(std::string method, std::string target, std::string body = "",
-                  std::string token = "") {
+                  std::string token = "", std::string content_type = "") {
     HttpRequest r;
     r.method = std::move(method);
     r.target = std::move(target);
     r.body = std::move(body);
     if (!token.empty()) r.headers.emplace_back("X-Vault-Token", token);
+    if (!content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
     return handler_->Handle(r);
   }
   Json J(const HttpResponse& r) { return Json::parse(r.body); }
@@ -54,6 +55,39 @@ class HandlerTest : public testing::Test {
   std::unique_ptr<core::Core> core_;
   std::unique_ptr<Handler> handler_;
 };
+
+TEST_F(HandlerTest, KvVersion2Answers) {
+  std::string root = InitAndUnseal();
+  ASSERT_EQ(
+      Do("POST", "/v1/sys/mounts/kv2", R"({"type":"kv","options":{"version":2}})", root).status,
+      204);
+  auto w = Do("POST", "/v1/kv2/data/app", R"({"data":{"a":1,"b":2}})", root);
+  ASSERT_EQ(w.status, 200);
+  EXPECT_EQ(J(w)["data"]["version"], 1);
+  auto p = Do("PATCH", "/v1/kv2/data/app", R"({"data":{"b":null}})", root,
+              "application/merge-patch+json; charset=utf-8");
+  ASSERT_EQ(p.status, 200) << p.body;
+  auto r = J(Do("GET", "/v1/kv2/data/app", "", root));
+  EXPECT_EQ(r["data"]["data"], Json({{"a", 1}}));
+  EXPECT_EQ(r["data"]["metadata"]["version"], 2);
+  // A deleted version: 404 with the whole envelope, as Vault answers it.
+  ASSERT_EQ(Do("DELETE", "/v1/kv2/data/app", "", root).status, 204);
+  auto gone = Do("GET", "/v1/kv2/data/app", "", root);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(J(gone)["data"]["data"], nullptr);
+  EXPECT_EQ(J(gone)["data"]["metadata"]["version"], 2);
+  // Nothing there: 404 with an empty error list, for a patch as for a read.
+  auto missing =
+      Do("PATCH", "/v1/kv2/data/none", R"({"data":{"a":1}})", root, "application/merge-patch+json");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(J(missing), Json({{"errors", Json::array()}}));
+  // The UI's mount preflight, which today's CLI sends before every `vault kv` command.
+  auto ui = J(Do("GET", "/v1/sys/internal/ui/mounts/kv2/app", "", root));
+  EXPECT_EQ(ui["data"]["path"], "kv2/");
+  EXPECT_EQ(ui["data"]["options"]["version"], "2");
+  EXPECT_FALSE(ui.contains("path"));  // not copied to the top level
+  EXPECT_EQ(Do("GET", "/v1/sys/internal/ui/mounts/nowhere", "", root).status, 403);
+}
 
 TEST_F(HandlerTest, InitUnsealHealthFlow) {
   EXPECT_EQ(J(Do("GET", "/v1/sys/init"))["initialized"], false);
@@ -132,7 +166,12 @@ TEST_F(HandlerTest, BadInput) {
   EXPECT_EQ(Do("GET", "/v2/secret/x", "", root).status, 404);
   EXPECT_EQ(Do("GET", "/v1/secret/x", "", "").status, 403);
   EXPECT_EQ(J(Do("GET", "/v1/secret/x", "", "bogus"))["errors"][0], "permission denied");
-  EXPECT_EQ(Do("PATCH", "/v1/secret/x", "{}", root).status, 405);
+  // PATCH takes a JSON merge patch only; a version 1 mount has no patch operation.
+  auto plain = Do("PATCH", "/v1/secret/x", "{}", root);
+  EXPECT_EQ(plain.status, 415);
+  EXPECT_EQ(J(plain)["errors"][0],
+            "PATCH requires Content-Type of application/merge-patch+json, got \"\"");
+  EXPECT_EQ(Do("PATCH", "/v1/secret/x", "{}", root, "application/merge-patch+json").status, 405);
   EXPECT_EQ(Do("GET", "/v1/nomount/x", "", root).status, 404);
   // Bounded paths: length and segment count.
   EXPECT_EQ(Do("PUT", "/v1/secret/" + std::string(9000, 'a'), "{}", root).status, 400);

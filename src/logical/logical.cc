@@ -10,6 +10,8 @@ const char* OperationName(Operation op) {
       return "create";
     case Operation::kUpdate:
       return "update";
+    case Operation::kPatch:
+      return "patch";
     case Operation::kDelete:
       return "delete";
     case Operation::kList:

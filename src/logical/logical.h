@@ -15,9 +15,21 @@
 
 namespace vault::logical {
 
-// kRenew/kRevoke come from the expiration manager with Request::secret set (never from HTTP);
-// kRollback asks the engine to undo leftover write-ahead entries (see logical/wal.h).
-enum class Operation { kRead, kCreate, kUpdate, kDelete, kList, kHelp, kRenew, kRevoke, kRollback };
+// kPatch is HTTP PATCH with a JSON merge patch (RFC 7396) body (KV version 2's data/ and
+// metadata/). kRenew/kRevoke come from the expiration manager with Request::secret set (never
+// from HTTP); kRollback asks the engine to undo leftover write-ahead entries (see logical/wal.h).
+enum class Operation {
+  kRead,
+  kCreate,
+  kUpdate,
+  kPatch,
+  kDelete,
+  kList,
+  kHelp,
+  kRenew,
+  kRevoke,
+  kRollback
+};
 const char* OperationName(Operation op);
 
 // An engine's view of storage: already encrypted by the barrier and confined to the engine's own
@@ -59,6 +71,8 @@ struct MountInfo {
   std::string type;  // e.g. "kv"
   int64_t default_lease_ttl = 0;
   int64_t max_lease_ttl = 0;
+  std::string uuid;  // the mount's identity: stays the same when the mount moves or is tuned
+  Json options = Json::object();  // the mount's options, string values ({"version": "2"})
 };
 
 // The lease a renew or revoke operation is about, as the expiration manager stored it.
@@ -203,6 +217,9 @@ struct Response {
   // stored answer returned verbatim as the HTTP body (unwrap).
   Json wrap_info;
   std::optional<std::string> raw_body;
+  // The HTTP status of an answer that carries a body but is not a success (0 = 200): KV version
+  // 2 answers a deleted version's read with 404 and the version's metadata, as Vault does.
+  int http_status = 0;
 
   // True when the response carries nothing (HTTP 204 for writes, 404 for reads).
   bool Empty() const {

@@ -108,9 +108,10 @@ def test_kv_commands_on_the_dev_servers_kv_mount(cli, dev_server):
     p = cli.run("kv", "put", "secret/app")
     assert p.returncode == 1 and "Must supply data" in p.stderr
     p = cli.run("kv", "patch", "secret/app", "a=1")
-    assert p.returncode == 1 and "needs a KV version 2 mount" in p.stderr
+    assert p.returncode == 2
+    assert p.stderr.strip() == "K/V engine mount must be version 2 for patch support"
     p = cli.run("kv", "metadata", "get", "secret/app")
-    assert p.returncode == 1 and "needs a KV version 2 mount" in p.stderr
+    assert p.returncode == 1 and p.stderr.strip() == "Metadata not supported on KV Version 1"
 
 
 def test_version_and_token_capabilities(cli, dev_server):

@@ -27,14 +27,15 @@ def test_mount_options_as_clients_send_them(client, dev_server):
     client.sys.enable_secrets_engine("kv", path="num-kv", options={"version": 1})
     client.secrets.kv.v1.create_or_update_secret("a", {"k": "v"}, mount_point="num-kv")
     assert client.secrets.kv.v1.read_secret("a", mount_point="num-kv")["data"] == {"k": "v"}
-    # KV version 2 is refused with a reason, not mounted as version 1.
+    # A KV version this server does not have is refused with a reason, not mounted as another.
     with pytest.raises(hvac.exceptions.InvalidRequest) as e:
-        client.sys.enable_secrets_engine("kv", path="v2-kv", options={"version": "2"})
-    assert "KV version 2 is not supported" in str(e.value)
-    assert "v2-kv/" not in client.sys.list_mounted_secrets_engines()["data"]
+        client.sys.enable_secrets_engine("kv", path="v3-kv", options={"version": "3"})
+    assert "invalid KV version" in str(e.value)
+    assert "v3-kv/" not in client.sys.list_mounted_secrets_engines()["data"]
     cli = Cli(dev_server.addr, dev_server.home, token=ROOT_TOKEN)
-    p = cli.run("secrets", "enable", "-version=2", "-path=cli-v2", "kv")
-    assert p.returncode != 0 and "KV version 2 is not supported" in p.stderr
+    cli.run("secrets", "enable", "-version=2", "-path=cli-v2", "kv", check=True)
+    assert client.sys.list_mounted_secrets_engines()["data"]["cli-v2/"]["options"] == {
+        "version": "2"}
     # A mount's max lease TTL may exceed the system's (768h), as in Vault.
     client.sys.tune_mount_configuration("num-kv", max_lease_ttl="9000h")
     assert client.sys.read_mount_configuration("num-kv")["data"]["max_lease_ttl"] == 9000 * 3600

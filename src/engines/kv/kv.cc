@@ -41,7 +41,9 @@ Status ValidPath(const std::string& path) {
 
 }  // namespace
 
-std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo&) {
+std::shared_ptr<logical::Backend> NewKvBackend(const logical::MountInfo& mount, Clock* clock) {
+  if (mount.options.is_object() && mount.options.value("version", "") == "2")
+    return NewKvV2Backend(mount, clock);
   logical::Path p;
   p.pattern = ".*";
   p.synopsis =
