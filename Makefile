@@ -3,8 +3,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+# Object files hash the same in any checkout (paths under it become relative).
+export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan package clean
+.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan fuzz package clean
 
 deps:
 	@bash scripts/install-deps
@@ -54,6 +56,16 @@ e2e-asan: deps
 	rm -f build-asan/asan.*
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(abspath build-asan)/asan VAULT_BIN=$(abspath build-asan/vault) $(PY) -m pytest -q tests/e2e
 	@if ls build-asan/asan.* >/dev/null 2>&1; then cat build-asan/asan.*; echo "ASan reported errors"; exit 1; fi
+
+# libFuzzer targets (fuzz/: every parser that meets outside input) in a clang tree of their own
+# with ASan+UBSan: each runs FUZZ_SECONDS on a copy of its seed corpus, one line per target; any
+# crash fails. FUZZ_TARGETS="json hcl" runs only those. See fuzz/README.md.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DVAULT_FUZZ=ON -DVAULT_JEMALLOC=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	@bash scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # A Debian package (build/vault-cpp_<version>_amd64.deb): the binary, /etc/vault-cpp/vault.hcl
 # and a hardened systemd unit (packaging/). Install: apt install ./build/vault-cpp_*.deb

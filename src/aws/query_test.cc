@@ -271,6 +271,12 @@ TEST(QueryTest, ParsesStsResponses) {
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().message().find("TOPSECRET"), std::string::npos);
 
+  // Found by fuzz/aws_xml: an Expiration in the year 1011 overflowed the conversion to unix
+  // nanoseconds (undefined behaviour); it is refused like any unreadable time.
+  XmlElement old_exp = Parse(
+      R"(<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/demo/vault</Arn><AssumedRoleId>AROA:vault</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>FwoGZXIvYXdzEXAMPLE</SessionToken><Expiration>1011-11-14T23:13:20.470454Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>)");
+  EXPECT_FALSE(ParseCredentialsResponse(old_exp, "AssumeRole").ok());
+
   XmlElement id = Parse(
       R"(<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/vault-root</Arn><UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>)");
   Result<CallerIdentity> ci = ParseGetCallerIdentityResponse(id);

@@ -172,12 +172,24 @@ std::string HostFromUrl(std::string_view url) {
   }
   std::string out = ToLower(host);
   std::string scheme = ToLower(p.scheme);
-  // Python's urlsplit reports int(port); "0443" is 443. Compare numerically.
+  // Python's urlsplit reports int(port); "0443" is 443. Compare numerically. A port that is not
+  // a number up to 65535 (which botocore refuses) is kept as written.
   if (!port.empty()) {
-    long n = 0;
-    for (char c : port) n = n * 10 + (c - '0');
-    bool is_default = (scheme == "https" && n == 443) || (scheme == "http" && n == 80);
-    if (!is_default) out += ":" + std::to_string(n);
+    uint32_t n = 0;
+    bool numeric = true;
+    for (char c : port) {
+      if (c < '0' || c > '9') {
+        numeric = false;
+        break;
+      }
+      n = std::min<uint32_t>(n * 10 + static_cast<uint32_t>(c - '0'), 100000);  // saturates
+    }
+    if (!numeric || n > 65535) {
+      out += ':';
+      out += port;
+    } else if (!((scheme == "https" && n == 443) || (scheme == "http" && n == 80))) {
+      out += ":" + std::to_string(n);
+    }
   }
   return out;
 }

@@ -124,6 +124,14 @@ TEST(SigV4Test, Helpers) {
   EXPECT_EQ(HostFromUrl("http://user:pw@h:80/x"), "h");
   EXPECT_EQ(HostFromUrl("https://[::1]:8443/"), "[::1]:8443");
   EXPECT_EQ(HostFromUrl("https://[::1]:443/"), "[::1]");
+  EXPECT_EQ(HostFromUrl("http://h:0080/"), "h");
+  EXPECT_EQ(HostFromUrl("https://h:08443/"), "h:8443");
+  // Found by fuzz/aws_query: a port of twenty digits overflowed the number it was read into
+  // (undefined behaviour). A port that is no number up to 65535 is kept as written.
+  EXPECT_EQ(HostFromUrl("https://iam.amazonaws.com:44656586374301122010/"),
+            "iam.amazonaws.com:44656586374301122010");
+  EXPECT_EQ(HostFromUrl("https://h:65536/"), "h:65536");
+  EXPECT_EQ(HostFromUrl("https://h:44x3/"), "h:44x3");
   EXPECT_EQ(CanonicalUri(""), "/");
   EXPECT_EQ(CanonicalUri("/"), "/");
   EXPECT_EQ(CanonicalUri("/a/./b/../../c"), "/c");

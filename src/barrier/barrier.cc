@@ -2,12 +2,17 @@
 
 #include <openssl/crypto.h>
 
+#include <limits>
 #include <mutex>
 
 #include "crypto/aead.h"
 #include "util/encoding.h"
 #include "util/json.h"
+<<<<<<< HEAD
 #include "util/metrics.h"
+=======
+#include "util/json_reader.h"
+>>>>>>> fuzz
 #include "util/random.h"
 #include "util/wipe.h"
 
@@ -25,6 +30,27 @@ Status SealedError() { return Unavailable("Vault is sealed"); }
 }  // namespace
 
 Barrier::~Barrier() { Seal(); }
+
+Result<std::vector<KeyringKey>> DecodeKeyring(std::string_view plaintext) {
+  auto ring = ParseJson(plaintext);
+  if (!ring.ok() || !ring->is_object()) return Internal("keyring is corrupt");
+  auto keys = ring->find("Keys");
+  // A keyring without keys would leave no active term to encrypt with.
+  if (keys == ring->end() || !keys->is_array() || keys->empty())
+    return Internal("keyring is corrupt");
+  std::vector<KeyringKey> out;
+  for (const auto& k : *keys) {
+    JsonReader r(k);
+    auto value = Base64Decode(r.String("Value"));
+    const int64_t term = r.Int("Term");
+    const int64_t installed = r.Int("InstallTimeNanos");
+    if (!r.ok() || !value.ok() || value->size() != crypto::kAesKeySize || term < 0 ||
+        term > std::numeric_limits<uint32_t>::max())
+      return Internal("keyring is corrupt");
+    out.push_back(KeyringKey{static_cast<uint32_t>(term), std::move(value).value(), installed});
+  }
+  return out;
+}
 
 Task<Result<bool>> Barrier::Initialized() {
   CO_ASSIGN_OR_RETURN(auto v, co_await physical_->Get(kKeyringPath));
@@ -130,19 +156,14 @@ Task<Status> Barrier::Unseal(std::string root_key) {
   if (!root.ok()) co_return InvalidArgument("unseal failed, invalid key");
   auto plain = OpenWith(**root, kKeyringPath, *raw);
   if (!plain.ok()) co_return InvalidArgument("unseal failed, invalid key");
-  auto ring = ParseJson(*plain);
+  auto ring = DecodeKeyring(*plain);
   Zero(plain.value());
-  if (!ring.ok() || !ring->contains("Keys")) co_return Internal("keyring is corrupt");
+  if (!ring.ok()) co_return ring.status();
   std::map<uint32_t, Key> keys;
   uint32_t active = 0;
-  for (const auto& k : (*ring)["Keys"]) {
-    auto value = Base64Decode(k.value("Value", ""));
-    if (!value.ok() || value->size() != crypto::kAesKeySize)
-      co_return Internal("keyring is corrupt");
-    uint32_t term = k.value("Term", 0u);
-    CO_ASSIGN_OR_RETURN(keys[term],
-                        MakeKey(std::move(value).value(), k.value("InstallTimeNanos", int64_t{0})));
-    active = std::max(active, term);
+  for (KeyringKey& k : *ring) {
+    CO_ASSIGN_OR_RETURN(keys[k.term], MakeKey(std::move(k.value), k.install_time_nanos));
+    active = std::max(active, k.term);
   }
   std::unique_lock lock(mu_);
   keys_ = std::move(keys);

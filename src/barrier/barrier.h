@@ -10,6 +10,8 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "crypto/aead.h"
 #include "logical/logical.h"
@@ -21,6 +23,19 @@
 namespace vault::barrier {
 
 inline constexpr char kKeyringPath[] = "core/keyring";
+
+// One key of the keyring as stored: its term, its value (32 bytes, secret) and when it was
+// installed.
+struct KeyringKey {
+  uint32_t term = 0;
+  std::string value;
+  int64_t install_time_nanos = 0;
+};
+// Decodes the keyring's plaintext, Vault's JSON form:
+//   {"MasterKey": "<base64>", "Keys": [{"Term": 1, "Version": 1, "Value": "<base64>",
+//                                       "InstallTime": "...", "InstallTimeNanos": ...}, ...]}
+// kInternal("keyring is corrupt") for anything else, and for a keyring without keys.
+Result<std::vector<KeyringKey>> DecodeKeyring(std::string_view plaintext);
 
 // Thread safety: all methods are safe to call concurrently. While sealed, Get/Put/Delete/List
 // fail with kUnavailable("Vault is sealed"). Storage operations are awaitable like the physical

@@ -5,6 +5,7 @@
 #include "barrier/seal.h"
 #include "crypto/shamir.h"
 #include "storage/inmem.h"
+#include "util/encoding.h"
 
 namespace vault::barrier {
 namespace {
@@ -217,6 +218,45 @@ TEST_F(BarrierTest, ANodeWithAStaleRootKeyStoresNoKeyring) {
   auto opened = SyncWait(fresh_seal.SubmitShare(done->keys[0]));
   ASSERT_TRUE(opened.ok());
   EXPECT_FALSE(opened->sealed);
+}
+
+TEST(KeyringTest, DecodesTermsValuesAndInstallTimes) {
+  const std::string a(32, 'a'), b(32, 'b');
+  auto ring = DecodeKeyring(R"({"MasterKey":"bW0=","Keys":[{"Term":1,"Version":1,"Value":")" +
+                            Base64Encode(a) +
+                            R"(","InstallTime":"2023-11-14T22:13:20Z","InstallTimeNanos":5},)"
+                            R"({"Term":2,"Value":")" +
+                            Base64Encode(b) + R"("}]})");
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  ASSERT_EQ(ring->size(), 2u);
+  EXPECT_EQ((*ring)[0].term, 1u);
+  EXPECT_EQ((*ring)[0].value, a);
+  EXPECT_EQ((*ring)[0].install_time_nanos, 5);
+  EXPECT_EQ((*ring)[1].term, 2u);
+  EXPECT_EQ((*ring)[1].value, b);
+}
+
+// Found by fuzz/keyring: a key whose Value was not a string made nlohmann throw, which ends the
+// process inside unseal's coroutine. A keyring without keys (found beside it) would leave no
+// active term, and the first write would have thrown too. Both are corrupt keyrings now.
+TEST(KeyringTest, ACorruptKeyringIsRefused) {
+  const std::string key = "\"" + Base64Encode(std::string(32, 'k')) + "\"";
+  for (const std::string& plain : {
+           std::string(R"({"MasterKey": "bW1tbW1ttra2tra2tra2tra2tra2tra2tra2tra2tra=", )"
+                       R"("Keys": [{"Term": 1, "Version": 1, "Value": 89}]})"),
+           std::string(R"({"Keys":[]})"),
+           std::string(R"({"Keys":{"Term":1}})"),
+           std::string(R"({"Keys":["x"]})"),
+           std::string("[1]"),
+           R"({"Keys":[{"Term":"1","Value":)" + key + "}]}",
+           R"({"Keys":[{"Term":4294967296,"Value":)" + key + "}]}",
+           R"({"Keys":[{"Term":1,"Value":)" + key + R"(,"InstallTimeNanos":1e300}]})",
+           std::string(R"({"Keys":[{"Term":1,"Value":"c2hvcnQ="}]})"),
+       }) {
+    auto ring = DecodeKeyring(plain);
+    ASSERT_FALSE(ring.ok()) << plain;
+    EXPECT_EQ(ring.status().message(), "keyring is corrupt") << plain;
+  }
 }
 
 }  // namespace

@@ -205,7 +205,9 @@ Task<Result<RekeyStatus>> SealManager::RekeyInit(int shares, int threshold,
   CO_RETURN_IF_ERROR(CheckRekeyConfig(shares, threshold));
   std::lock_guard lock(parts_mu_);
   if (rekey_) co_return InvalidArgument("rekey already in progress");
-  rekey_.emplace();
+  // Assigned rather than emplaced: clang before 16 does not see a nested struct with default
+  // member initializers as default-constructible for a member declared inside the same class.
+  rekey_ = Rekey{};
   rekey_->nonce = NewUuid();
   rekey_->shares = shares;
   rekey_->threshold = threshold;

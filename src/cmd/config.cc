@@ -1,7 +1,10 @@
 #include "cmd/config.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -13,8 +16,37 @@
 namespace vault::cmd {
 namespace {
 
+// A JSON number that is a whole number of an int64_t's range (converting 1e300 is undefined).
+std::optional<int64_t> WholeNumber(const Json& v) {
+  if (v.is_number_integer()) {
+    if (v.is_number_unsigned() &&
+        v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return std::nullopt;
+    return v.get<int64_t>();
+  }
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (d != std::trunc(d) || std::fabs(d) >= 0x1p62) return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
+
+// Bare seconds ("30") in milliseconds; nullopt when that does not fit an int64_t.
+std::optional<int64_t> DigitsSecondsToMs(const std::string& digits) {
+  int64_t s = 0, ms = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), s);
+  if (ec != std::errc() || end != digits.data() + digits.size() ||
+      __builtin_mul_overflow(s, int64_t{1000}, &ms))
+    return std::nullopt;
+  return ms;
+}
+
 Result<int64_t> TtlValue(const Json& v, const char* name) {
-  if (v.is_number()) return v.get<int64_t>();
+  if (v.is_number()) {
+    if (std::optional<int64_t> n = WholeNumber(v)) return *n;
+    return InvalidArgument(std::string("invalid ") + name);
+  }
   if (v.is_string()) {
     auto r = ParseDurationSeconds(v.get<std::string>());
     if (!r.ok())
@@ -58,10 +90,16 @@ Result<bool> BoolSetting(std::string_view key, const std::string& value) {
 // A duration ("15s", "500ms") or bare seconds, in milliseconds.
 Result<int64_t> DurationSettingMs(const char* key, const std::string& value) {
   bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
-  if (digits) return static_cast<int64_t>(std::stoll(value)) * 1000;
-  auto ns = ParseGoDurationNanos(value);
-  if (!ns.ok() || *ns <= 0)
+  auto invalid = [&] {
     return InvalidArgument(std::string("storage \"etcd\": invalid ") + key + " \"" + value + "\"");
+  };
+  if (digits) {
+    std::optional<int64_t> ms = DigitsSecondsToMs(value);
+    if (!ms) return invalid();
+    return *ms;
+  }
+  auto ns = ParseGoDurationNanos(value);
+  if (!ns.ok() || *ns <= 0) return invalid();
   return *ns / 1000000;
 }
 
@@ -69,10 +107,16 @@ Result<int64_t> DurationSettingMs(const char* key, const std::string& value) {
 Result<int64_t> ListenerTimeoutMs(const char* key, const Json& v) {
   std::string text = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
   bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  if (digits) return static_cast<int64_t>(std::stoll(text)) * 1000;
-  auto ns = ParseGoDurationNanos(text);
-  if (!ns.ok() || *ns < 0)
+  auto invalid = [&] {
     return InvalidArgument(std::string("listener \"tcp\": invalid ") + key + " \"" + text + "\"");
+  };
+  if (digits) {
+    std::optional<int64_t> ms = DigitsSecondsToMs(text);
+    if (!ms) return invalid();
+    return *ms;
+  }
+  auto ns = ParseGoDurationNanos(text);
+  if (!ns.ok() || *ns < 0) return invalid();
   return *ns / 1000000;
 }
 
@@ -260,14 +304,19 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
           ASSIGN_OR_RETURN(int64_t ms, ListenerTimeoutMs(key, b[key]));
           *field = std::chrono::milliseconds(ms);
         }
-        if (b.contains("address")) lc.address = b["address"].get<std::string>();
+        for (auto [key, field] :
+             {std::pair{"address", &lc.address}, std::pair{"tls_cert_file", &lc.tls_cert_file},
+              std::pair{"tls_key_file", &lc.tls_key_file}}) {
+          if (!b.contains(key)) continue;
+          if (!b[key].is_string())
+            return InvalidArgument(std::string("listener \"tcp\": ") + key + " must be a string");
+          *field = b[key].get<std::string>();
+        }
         if (b.contains("tls_disable")) lc.tls_disable = Truthy(b["tls_disable"]);
-        if (b.contains("tls_cert_file")) lc.tls_cert_file = b["tls_cert_file"].get<std::string>();
-        if (b.contains("tls_key_file")) lc.tls_key_file = b["tls_key_file"].get<std::string>();
         if (b.contains("cluster_address") && b["cluster_address"].is_string() &&
             cfg.listener_cluster_address.empty())
           cfg.listener_cluster_address = b["cluster_address"].get<std::string>();
-        if (b.contains("max_request_size") && b["max_request_size"].is_number())
+        if (b.contains("max_request_size") && b["max_request_size"].is_number_integer())
           cfg.max_request_size = b["max_request_size"].get<size_t>();
         if (!lc.tls_disable && (lc.tls_cert_file.empty() || lc.tls_key_file.empty()))
           return InvalidArgument(

@@ -141,5 +141,49 @@ TEST(Config, Errors) {
   EXPECT_NE(bad.status().message().find("At "), std::string::npos);
 }
 
+// Found by fuzz/server_config: a listener address that was not a string made nlohmann throw (the
+// server died at start-up instead of saying what is wrong); numbers too large for their field
+// overflowed (undefined behaviour). Each is refused with a message now.
+TEST(Config, ValuesOfTheWrongTypeOrOutOfRangeAreRefused) {
+  const char* crash = R"(storage "rocksdb" {
+  path = "/var/lib/vault"
+}
+listener "tcp" {
+  address     = "127.0.0.1:8300"
+  tls_disable = q
+  address     = "127.0.0.1:8300"
+  tls_disable = q
+http_read_header_timeout = "5s"
+  http_idle_timeout = "2m"
+}
+default__io_time_slice = "250us"
+)";
+  auto c = ParseServerConfig(crash);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  for (const char* bad : {
+           R"(listener "tcp" { address = 8200 })",
+           "listener \"tcp\" {\n tls_disable = 1\n tls_cert_file = [\"a\"]\n}",
+           "default_lease_ttl = 1e300",
+           "max_lease_ttl = 1.5",
+           "listener \"tcp\" {\n tls_disable = 1\n http_read_timeout = \"99999999999999999999\"\n}",
+           "listener \"tcp\" {\n tls_disable = 1\n http_idle_timeout = 9223372036854775807\n}",
+           R"(storage "etcd" { request_timeout = "99999999999999999999" })",
+           R"(storage "etcd" { lock_timeout = "9223372036854775807" })",
+       }) {
+    auto r = ParseServerConfig(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  auto whole = ParseServerConfig("default_lease_ttl = 7200.0");
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->default_lease_ttl, 7200);
+  // A fractional size is ignored as other non-integers are; the default stays.
+  auto size =
+      ParseServerConfig("listener \"tcp\" {\n tls_disable = 1\n max_request_size = 1e300\n}");
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(size->max_request_size, size_t{32} << 20);
+}
+
 }  // namespace
 }  // namespace vault::cmd

@@ -1,9 +1,11 @@
 #include "core/expiration.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "util/duration.h"
+#include "util/json_reader.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/run_bounded.h"
@@ -170,29 +172,38 @@ Result<LeaseEntry> LeaseEntry::Decode(std::string_view stored) {
   e.next_attempt_ms = static_cast<int64_t>(r.U64());
   e.revoke_error = r.Str();
   if (!r.ok || !r.in.empty() || e.lease_id.empty()) return Internal("corrupt lease entry");
-  e.internal_data = Json::from_cbor(data.begin(), data.end(), /*strict=*/true,
-                                    /*allow_exceptions=*/false);
+  // Without exceptions a malformed document comes back discarded, but nlohmann still throws for
+  // an array or map whose declared length exceeds what a container can hold.
+  try {
+    e.internal_data = Json::from_cbor(data.begin(), data.end(), /*strict=*/true,
+                                      /*allow_exceptions=*/false);
+  } catch (const Json::exception&) {
+    return Internal("corrupt lease entry");
+  }
   if (e.internal_data.is_discarded()) return Internal("corrupt lease entry");
   return e;
 }
 
 Result<LeaseEntry> LeaseEntry::FromJson(const Json& j) {
-  if (!j.is_object() || !j.contains("lease_id") || !j["lease_id"].is_string())
-    return Internal("corrupt lease entry");
+  JsonReader r(j);
   LeaseEntry e;
-  e.lease_id = j.value("lease_id", "");
-  e.path = j.value("path", "");
-  e.token_accessor = j.value("token_accessor", "");
-  e.internal_data = j.value("internal_data", Json::object());
-  e.issue_time_ms = j.value("issue_time_ms", int64_t{0});
-  e.expire_time_ms = j.value("expire_time_ms", int64_t{0});
-  e.last_renewal_ms = j.value("last_renewal_ms", int64_t{0});
-  e.ttl = j.value("ttl", int64_t{0});
-  e.renewable = j.value("renewable", false);
-  e.revoke_attempts = j.value("revoke_attempts", 0);
-  e.next_attempt_ms = j.value("next_attempt_ms", int64_t{0});
-  e.revoke_error = j.value("revoke_error", "");
-  e.irrevocable = j.value("irrevocable", false);
+  e.lease_id = r.String("lease_id");
+  e.path = r.String("path");
+  e.token_accessor = r.String("token_accessor");
+  e.internal_data = r.Value("internal_data", Json::object());
+  e.issue_time_ms = r.Int("issue_time_ms");
+  e.expire_time_ms = r.Int("expire_time_ms");
+  e.last_renewal_ms = r.Int("last_renewal_ms");
+  e.ttl = r.Int("ttl");
+  e.renewable = r.Bool("renewable");
+  const int64_t attempts = r.Int("revoke_attempts");
+  e.next_attempt_ms = r.Int("next_attempt_ms");
+  e.revoke_error = r.String("revoke_error");
+  e.irrevocable = r.Bool("irrevocable");
+  if (!r.ok() || e.lease_id.empty() || attempts < std::numeric_limits<int>::min() ||
+      attempts > std::numeric_limits<int>::max())
+    return Internal("corrupt lease entry");
+  e.revoke_attempts = static_cast<int>(attempts);
   return e;
 }
 
@@ -644,7 +655,8 @@ void ExpirationManager::DispatchLoop() {
       ++inflight_;
       Task<Status> task = EngineRevoke(*entry);
       StartTask(std::move(task),
-                [this, entry = std::move(entry), generation, force](Status st) mutable {
+                // `force` by init-capture: clang before 16 cannot capture a structured binding.
+                [this, entry = std::move(entry), generation, force = force](Status st) mutable {
                   size_t queued;
                   int64_t before;
                   {

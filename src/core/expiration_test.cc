@@ -1057,6 +1057,35 @@ TEST(LeaseEntryTest, EncodeDecodeRoundTripAndEarlierJsonForm) {
   EXPECT_FALSE(LeaseEntry::Decode("{not json").ok());
 }
 
+// Found by fuzz/lease_entry: a JSON-form lease with a member of another type made nlohmann throw
+// (which ends the process inside a coroutine), and a CBOR array declaring more elements than a
+// container can hold made from_cbor throw although asked not to. Both are corrupt leases now.
+TEST(LeaseEntryTest, CorruptStoredFormsAreRefused) {
+  const std::string json_form =
+      R"({"lease_id": "secret/lease/abc", "path": "secret/x", "token_accessor": "acc", )"
+      R"("internal_data": {"k": [1, "v"]}, "issue_time_mu": 1700000000000, "expire_time_ms": )"
+      R"(1700000060000, "ttl": 60, "renewable": "acc", "internal_data": {"k": [1, "v"]}, )"
+      R"("issue_time_mu": 1700000000000, "expire_time_mirrevocable": false})";
+  const std::string cbor_huge_array(
+      "\x01\x03\x0e\x00\x00\x00\x61\x77\x73\x2f\x63\x72\x65\x64\x73\x2f\x78\x2f\x69\x64"
+      "\x0b\x00\x00\x00\x61\x77\x73\x2f\x63\x72\x65\x64\x73\x2f\x78\x00\x00\x00\x00\x19"
+      "\x00\x00\x00\xa3\x61\x61\x83\x01\x20\xf9\x3c\x00\x65\x64\x73\xd1\x87\xd0\x96\x9b"
+      "\xf5\x00\x05\x00\x61\x77\x73\x2f\x63\x72\x65\x00\x00\x20\x00\x00\x02\x00\x00\x00"
+      "\x00\x6e\x65\x78\x74\x5f\x61\x74\x74\x65\x6d\x70\x74\x5f\x6d\x73\x00\x61\x77\x00"
+      "\x05\x00\x00\x00\x00\x00\x00\x00\x00\x68\xe5\xcf\x8b\x01\x00\x00\x19\x00\x00\x00"
+      "\x41\x63\x63\x65\x73\x73\x44\x65\x6e\x69\x65\x64\x3a\x20\x6e\x6e\x74\x20\x61\x6c"
+      "\x6c\x6f\x77\x65\x64",
+      145);
+  for (const std::string& stored :
+       {json_form, cbor_huge_array, std::string(R"({"lease_id":"x","ttl":1.5})"),
+        std::string(R"({"lease_id":"x","revoke_attempts":4294967296})"),
+        std::string(R"({"lease_id":7})"), std::string(R"({"path":"no id"})")}) {
+    auto d = LeaseEntry::Decode(stored);
+    ASSERT_FALSE(d.ok()) << stored;
+    EXPECT_EQ(d.status().code(), StatusCode::kInternal);
+  }
+}
+
 // The timer heap stores "<path>/<uuid>" ids compactly and keeps any other id as it is; leases in
 // either form, and leases stored as JSON by earlier versions, are restored and revoked on time.
 TEST(ExpirationManagerTest, RestoresAndRevokesLeasesOfEveryIdFormAndStoredForm) {

@@ -64,7 +64,8 @@ Result<PathRule> ParseRule(const std::string& pattern, const Json& block) {
     rule.is_prefix = true;
   }
   rule.path = std::move(p);
-  for (auto& [key, value] : block.items()) {
+  for (const auto& item : block.items()) {
+    const std::string& key = item.key();
     if (std::find_if(std::begin(kPathBlockKeys), std::end(kPathBlockKeys),
                      [&](const char* k) { return key == k; }) == std::end(kPathBlockKeys))
       return InvalidArgument("path \"" + pattern + "\": invalid key \"" + key + "\"");

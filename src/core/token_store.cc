@@ -7,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "util/encoding.h"
+#include "util/json_reader.h"
 #include "util/log.h"
 #include "util/random.h"
 #include "util/run_bounded.h"
@@ -49,29 +50,35 @@ Json TokenEntry::ToJson() const {
   return j;
 }
 
-TokenEntry TokenEntry::FromJson(const Json& j) {
+Result<TokenEntry> TokenEntry::FromJson(const Json& j) {
+  JsonReader r(j);
   TokenEntry e;
-  e.id_hash = j.value("id_hash", "");
-  e.accessor = j.value("accessor", "");
-  e.parent_hash = j.value("parent", "");
-  e.policies = j.value("policies", std::vector<std::string>{});
-  e.display_name = j.value("display_name", "");
-  e.path = j.value("path", "");
-  e.meta = j.value("meta", Json::object());
+  e.id_hash = r.String("id_hash");
+  e.accessor = r.String("accessor");
+  e.parent_hash = r.String("parent");
+  e.policies = r.Strings("policies");
+  e.display_name = r.String("display_name");
+  e.path = r.String("path");
+  e.meta = r.Value("meta", Json::object());
   if (!e.meta.is_object()) e.meta = Json::object();
-  e.num_uses = j.value("num_uses", int64_t{0});
-  e.creation_time = j.value("creation_time", int64_t{0});
-  e.ttl = j.value("ttl", int64_t{0});
+  e.num_uses = r.Int("num_uses");
+  e.creation_time = r.Int("creation_time");
+  e.ttl = r.Int("ttl");
   // Entries written before expire_time existed expire at creation + ttl.
-  e.expire_time = j.value("expire_time", e.ttl > 0 ? e.creation_time + e.ttl : int64_t{0});
-  e.last_renewal_time = j.value("last_renewal_time", int64_t{0});
-  e.explicit_max_ttl = j.value("explicit_max_ttl", int64_t{0});
-  e.period = j.value("period", int64_t{0});
-  e.renewable = j.value("renewable", false);
-  e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
-  if (j.contains("login")) e.login = j["login"];
-  e.mount_accessor = j.value("mount_accessor", "");
-  e.role = j.value("role", "");
+  if (r.Has("expire_time")) {
+    e.expire_time = r.Int("expire_time");
+  } else if (e.ttl > 0 && __builtin_add_overflow(e.creation_time, e.ttl, &e.expire_time)) {
+    return Internal("corrupt token entry");
+  }
+  e.last_renewal_time = r.Int("last_renewal_time");
+  e.explicit_max_ttl = r.Int("explicit_max_ttl");
+  e.period = r.Int("period");
+  e.renewable = r.Bool("renewable");
+  e.bound_cidrs = r.Strings("bound_cidrs");
+  e.login = r.Value("login");
+  e.mount_accessor = r.String("mount_accessor");
+  e.role = r.String("role");
+  if (!r.ok()) return Internal("corrupt token entry");
   return e;
 }
 
@@ -213,7 +220,7 @@ Task<Result<TokenRef>> TokenStore::Load(std::string id_hash) {
   std::string key = kIdPrefix + id_hash;
   CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
   if (!j) co_return TokenRef();
-  TokenEntry e = TokenEntry::FromJson(*j);
+  CO_ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromJson(*j));
   e.id_hash = id_hash;
   auto ref = std::make_shared<const TokenEntry>(std::move(e));
   std::unique_lock lock(mu_);
@@ -526,7 +533,7 @@ Task<Result<int64_t>> TokenStore::RevokeByPathPrefix(std::string prefix) {
     const std::string key = kIdPrefix + h;
     CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
     if (!j) continue;
-    TokenEntry e = TokenEntry::FromJson(*j);
+    CO_ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromJson(*j));
     if (e.path.compare(0, prefix.size(), prefix) != 0) continue;
     CO_RETURN_IF_ERROR(co_await RevokeTree(e.id_hash));
     ++revoked;
@@ -541,7 +548,7 @@ Task<Status> TokenStore::Tidy() {
     const std::string key = kIdPrefix + h;
     CO_ASSIGN_OR_RETURN(auto j, co_await logical::GetJson(storage_, key));
     if (!j) continue;
-    TokenEntry e = TokenEntry::FromJson(*j);
+    CO_ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromJson(*j));
     // Expired tokens, and revocations that failed part-way (pending), are revoked again.
     if (e.Expired(now) || e.num_uses == -1) CO_RETURN_IF_ERROR(co_await RevokeTree(h));
   }

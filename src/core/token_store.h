@@ -58,7 +58,9 @@ struct TokenEntry {
   bool Orphan() const { return parent_hash.empty(); }
   bool Expired(int64_t now) const { return expire_time != 0 && expire_time <= now; }
   Json ToJson() const;
-  static TokenEntry FromJson(const Json& j);
+  // The stored form back; kInternal("corrupt token entry") when `j` is not an object or a member
+  // has the wrong type.
+  static Result<TokenEntry> FromJson(const Json& j);
 };
 
 struct TokenCreateParams {

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "core/core.h"
@@ -170,6 +173,32 @@ Result<Json> ParseBody(const HttpRequest& req) {
   if (!j.is_object())
     return InvalidArgument("failed to parse JSON input: request body must be a JSON object");
   return j;
+}
+
+// A whole-number member of a request body: a JSON number that is a whole number, or a string of
+// decimal digits (form bodies carry only strings), that fits an int; 0 when absent or null.
+// kInvalidArgument for anything else (1.5, 3e20, "ten", a number past INT_MAX).
+Result<int> IntField(const Json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return 0;
+  constexpr int64_t kMin = std::numeric_limits<int>::min(), kMax = std::numeric_limits<int>::max();
+  if (it->is_number_unsigned()) {
+    if (it->get<uint64_t>() <= static_cast<uint64_t>(kMax))
+      return static_cast<int>(it->get<uint64_t>());
+  } else if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    if (v >= kMin && v <= kMax) return static_cast<int>(v);
+  } else if (it->is_number_float()) {
+    const double v = it->get<double>();
+    if (v == std::trunc(v) && v >= static_cast<double>(kMin) && v <= static_cast<double>(kMax))
+      return static_cast<int>(v);
+  } else if (it->is_string()) {
+    const std::string& text = it->get_ref<const std::string&>();
+    int v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return v;
+  }
+  return InvalidArgument(std::string("failed to parse JSON input: ") + key + " must be an integer");
 }
 
 std::string TokenFrom(const HttpRequest& req) {
@@ -342,16 +371,14 @@ Task<std::optional<HttpResponse>> Handler::HandleSys(const std::string& path,
     if (!put) co_return ErrorResponse(405, {});
     auto body = ParseBody(req);
     if (!body.ok()) co_return FromStatus(body.status());
-    auto geti = [&](const char* k) -> int {
-      const Json& v = (*body)[k];
-      if (v.is_number()) return v.get<int>();
-      if (v.is_string()) return std::atoi(v.get<std::string>().c_str());
-      return 0;
-    };
     if (body->contains("pgp_keys") && !(*body)["pgp_keys"].is_null() &&
         !(*body)["pgp_keys"].empty())
       co_return ErrorResponse(400, {"PGP-encrypted unseal keys are not supported by this server"});
-    auto r = co_await core_->Initialize(geti("secret_shares"), geti("secret_threshold"));
+    Result<int> shares = IntField(*body, "secret_shares");
+    if (!shares.ok()) co_return FromStatus(shares.status());
+    Result<int> threshold = IntField(*body, "secret_threshold");
+    if (!threshold.ok()) co_return FromStatus(threshold.status());
+    auto r = co_await core_->Initialize(*shares, *threshold);
     if (!r.ok()) co_return FromStatus(r.status());
     Json keys = Json::array(), keys_b64 = Json::array();
     for (const auto& k : r->keys) {

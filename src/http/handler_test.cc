@@ -109,6 +109,30 @@ TEST_F(HandlerTest, InitUnsealHealthFlow) {
   EXPECT_EQ(Do("PUT", "/v1/sys/unseal", R"({"key":"zz"})").status, 400);
 }
 
+// Found by fuzz/http_handler: a secret_threshold of 299999999999999999999 (a double past any int)
+// was converted to int, which is undefined behaviour. Shares and threshold that are no whole
+// number an int holds are a 400 now, and nothing is initialized; whole numbers written as 1.0 or
+// "1" are still read.
+TEST_F(HandlerTest, InitRefusesSharesAndThresholdsThatAreNoInt) {
+  for (const char* body : {
+           R"({"secret_shares":3,"secret_threshold":299999999999999999999,"pgp_keys":null})",
+           R"({"secret_shares":1,"secret_threshold":1.5})",
+           R"({"secret_shares":4294967297,"secret_threshold":1})",
+           R"({"secret_shares":-9223372036854775808,"secret_threshold":1})",
+           R"({"secret_shares":"99999999999","secret_threshold":1})",
+           R"({"secret_shares":"3abc","secret_threshold":1})",
+           R"({"secret_shares":[3],"secret_threshold":1})",
+       }) {
+    auto r = Do("PUT", "/v1/sys/init", body, "", "application/json");
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find("must be an integer"), std::string::npos) << body << " " << r.body;
+  }
+  EXPECT_EQ(J(Do("GET", "/v1/sys/init"))["initialized"], false);
+  auto ok = Do("PUT", "/v1/sys/init", R"({"secret_shares":"1","secret_threshold":1.0})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(J(ok)["keys"].size(), 1u);
+}
+
 TEST_F(HandlerTest, KvEnvelopeAndListForms) {
   std::string root = InitAndUnseal();
   EXPECT_EQ(Do("PUT", "/v1/secret/a/b", R"({"v":"1","ttl":"1h"})", root).status, 204);

@@ -219,7 +219,9 @@ CurlHttpClient::~CurlHttpClient() {
     drivers.swap(impl_->drivers);
   }
   // Each loop driver dies on its own loop's thread: now (posted), or when that loop stops.
-  for (auto& [loop, d] : drivers) {
+  for (auto& entry : drivers) {
+    EventLoop* loop = entry.first;
+    const std::shared_ptr<LoopDriver>& d = entry.second;
     if (EventLoop::Current() == loop) {
       d->Kill();
       continue;

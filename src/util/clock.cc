@@ -110,7 +110,17 @@ Result<int64_t> ParseRfc3339Nanos(std::string_view text) {
   }
   if (pos != text.size()) return bad();
   int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
-  return secs * 1000000000 + nanos;
+  // Unix nanoseconds in 64 bits reach from 1677 to 2262: a time outside is refused. (Before 1970
+  // the whole seconds are taken one nearer zero, so that the earliest second that fits does.)
+  if (secs < 0 && nanos > 0) {
+    ++secs;
+    nanos -= 1000000000;
+  }
+  int64_t unix_nanos = 0;
+  if (__builtin_mul_overflow(secs, int64_t{1000000000}, &unix_nanos) ||
+      __builtin_add_overflow(unix_nanos, nanos, &unix_nanos))
+    return bad();
+  return unix_nanos;
 }
 
 }  // namespace vault

@@ -39,7 +39,8 @@ class FakeClock : public Clock {
 std::string FormatRfc3339Nano(int64_t unix_nanos);
 // Parses an RFC 3339 date-time as AWS and Go print them ("2023-11-14T22:13:20Z",
 // "2023-11-14T22:13:20.351073Z", "2023-11-14T23:13:20+01:00") to unix nanoseconds. Digits past
-// nanoseconds are ignored. kInvalidArgument for anything else.
+// nanoseconds are ignored. kInvalidArgument for anything else, and for a time that unix
+// nanoseconds cannot hold (before 1677 or after 2262).
 Result<int64_t> ParseRfc3339Nanos(std::string_view text);
 
 }  // namespace vault

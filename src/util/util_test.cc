@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <latch>
 #include <mutex>
 #include <set>
@@ -17,6 +19,7 @@
 #include "util/duration.h"
 #include "util/encoding.h"
 #include "util/json.h"
+#include "util/json_reader.h"
 #include "util/random.h"
 #include "util/status.h"
 #include "util/strings.h"
@@ -315,6 +318,60 @@ TEST(Clock, ParseRfc3339) {
        {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20.Z",
         "2023-11-14T22:13:20Zx", "2023-13-01T00:00:00Z", "2023-11-14T22:13:20+0100"})
     EXPECT_FALSE(ParseRfc3339Nanos(bad).ok()) << bad;
+}
+
+// Found by fuzz/aws_xml: an STS answer whose Expiration lay in the year 1011 overflowed the
+// nanoseconds (undefined behaviour). Times that 64-bit unix nanoseconds cannot hold are refused.
+TEST(Clock, ParseRfc3339RefusesTimesOutsideInt64Nanoseconds) {
+  for (const char* out : {"1011-11-14T23:13:20.470454Z", "0000-01-01T00:00:00Z",
+                          "9999-12-31T23:59:59.999999999Z", "2262-04-11T23:47:16.854775808Z",
+                          "2262-04-11T22:47:17-01:00", "1677-09-21T00:12:43.145224191Z"})
+    EXPECT_FALSE(ParseRfc3339Nanos(out).ok()) << out;
+  EXPECT_EQ(*ParseRfc3339Nanos("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+  EXPECT_EQ(*ParseRfc3339Nanos("1677-09-21T00:12:43.145224192Z"), INT64_MIN);
+  EXPECT_EQ(*ParseRfc3339Nanos("1969-12-31T23:59:59.5Z"), -500000000);
+}
+
+TEST(JsonReader, ReadsMembersOfTheirTypeAndDefaults) {
+  const Json j = Json::parse(R"({"s":"x","i":-7,"u":9223372036854775807,"b":true,"l":["a","b"],
+                                  "n":null,"o":{"k":1}})");
+  JsonReader r(j);
+  EXPECT_EQ(r.String("s"), "x");
+  EXPECT_EQ(r.Int("i"), -7);
+  EXPECT_EQ(r.Int("u"), INT64_MAX);
+  EXPECT_TRUE(r.Bool("b"));
+  EXPECT_EQ(r.Strings("l"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.Value("o"), Json({{"k", 1}}));
+  EXPECT_EQ(r.String("n", "null is absent"), "null is absent");
+  EXPECT_EQ(r.Int("missing", 5), 5);
+  EXPECT_TRUE(r.Strings("missing").empty());
+  EXPECT_TRUE(r.Value("missing").is_null());
+  EXPECT_TRUE(r.Has("s"));
+  EXPECT_FALSE(r.Has("n"));
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(JsonReader, AMemberOfAnotherTypeFailsTheReader) {
+  const Json j = Json::parse(R"({"str":"7","float":1.5,"huge":1e300,"big":9223372036854775808,
+                                  "num":1,"list":["a",2],"obj":{}})");
+  for (auto read : std::vector<std::function<void(JsonReader&)>>{
+           [](JsonReader& r) { EXPECT_EQ(r.Int("str", 3), 3); },
+           [](JsonReader& r) { EXPECT_EQ(r.Int("float", 3), 3); },
+           [](JsonReader& r) { EXPECT_EQ(r.Int("huge", 3), 3); },
+           [](JsonReader& r) { EXPECT_EQ(r.Int("big", 3), 3); },
+           [](JsonReader& r) { EXPECT_EQ(r.String("num", "d"), "d"); },
+           [](JsonReader& r) { EXPECT_FALSE(r.Bool("num")); },
+           [](JsonReader& r) { EXPECT_TRUE(r.Strings("list").empty()); },
+           [](JsonReader& r) { EXPECT_TRUE(r.Strings("obj").empty()); },
+       }) {
+    JsonReader r(j);
+    read(r);
+    EXPECT_FALSE(r.ok());
+  }
+  const Json not_object = Json::parse("4");
+  JsonReader r(not_object);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.String("s", "d"), "d");
 }
 
 }  // namespace

@@ -1,0 +1,2 @@
+banner = <<EOF
+no end marker here

@@ -1,0 +1,1 @@
+  {"path": {"secret/*": {"capabilities": ["create", "read", "update", "delete", "list"]}, "sys/*": {"policy": "deny"}}}

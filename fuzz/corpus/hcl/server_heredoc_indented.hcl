@@ -1,0 +1,8 @@
+storage "rocksdb" {
+	description = <<-DESC
+		first line
+			second line with extra tab
+		third line
+		DESC
+	path = "/tmp/x"
+}

@@ -1,0 +1,4 @@
+rules = [
+  { path = "secret/a", caps = ["read"] },
+  { path = "secret/b", caps = ["list", "read"] },
+]

@@ -1,0 +1,14 @@
+max_request_size = 33554432
+max_request_duration = "90s"
+cache_size = 131072
+raw_storage_endpoint = false
+introspection_endpoint = true
+ratio = 0.75
+small = .5
+big_float = 1e3
+exp = 2.5e-3
+hex = 0x1F
+negative = -42
+neg_float = -0.125
+leading_zero = 007
+spaced_minus = - 3

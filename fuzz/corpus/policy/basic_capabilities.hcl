@@ -1,0 +1,3 @@
+path "secret/app/*" {
+  capabilities = ["read", "list"]
+}

@@ -1,0 +1,3 @@
+path "secret/super-secret" {
+  capabilities = ["read", "deny", "update"]
+}

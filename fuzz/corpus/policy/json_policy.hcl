@@ -1,0 +1,6 @@
+{
+  "path": {
+    "secret/*": {"capabilities": ["create", "read", "update", "delete", "list"]},
+    "sys/mounts/*": {"capabilities": ["update", "sudo"]}
+  }
+}

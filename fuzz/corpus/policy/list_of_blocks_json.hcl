@@ -1,0 +1,1 @@
+{"path": [{"secret/one": {"capabilities": ["read"]}}, {"secret/two": {"capabilities": ["list"]}}]}

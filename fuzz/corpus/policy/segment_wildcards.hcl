@@ -1,0 +1,9 @@
+path "secret/+/config" {
+  capabilities = ["read"]
+}
+path "+/db/*" {
+  capabilities = ["list"]
+}
+path "kv/+" {
+  capabilities = ["create", "update"]
+}

@@ -1,0 +1,6 @@
+path "secret/*/foo" {
+  capabilities = ["read"]
+}
+path "secret/a*b*" {
+  capabilities = ["list"]
+}
