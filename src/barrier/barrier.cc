@@ -8,11 +8,8 @@
 #include "crypto/aead.h"
 #include "util/encoding.h"
 #include "util/json.h"
-<<<<<<< HEAD
-#include "util/metrics.h"
-=======
 #include "util/json_reader.h"
->>>>>>> fuzz
+#include "util/metrics.h"
 #include "util/random.h"
 #include "util/wipe.h"
 
