@@ -6,7 +6,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # Object files hash the same in any checkout (paths under it become relative).
 export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan fuzz package clean
+.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan tsan fuzz package clean
 
 deps:
 	@bash scripts/install-deps
@@ -48,6 +48,14 @@ asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAULT_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+# Unit tests under ThreadSanitizer (a separate build tree; third-party suppressions with their
+# reasons in tsan.supp). Any report fails the test that produced it.
+tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DVAULT_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tsan.supp)" \
+	  ctest --output-on-failure -j $(JOBS)
 
 # The end-to-end tests against an ASan+UBSan server binary (any report fails the run).
 e2e-asan: deps

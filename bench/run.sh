@@ -21,12 +21,14 @@
 #      token lookups, one server on RocksDB
 #   9. KV version 2 (bench/kv2/kv2_bench.py): reads (a key with one version, a key with 2,000)
 #      and durable writes per second vs KV version 1's on the same server
+#  10. metrics (bench/metrics/metrics_bench.py): KV reads per second while sys/metrics is scraped
+#      10 times a second vs nobody scraping, on the same server
 #
 # Environment: VAULT_BIN (default build/vault), BENCH_DURATION (wrk -d, default 10s),
 # START_RUNS (default 5), BENCH_AWS (1; 0 skips section 5), BENCH_AWS_ARGS (e.g. --quick),
 # BENCH_LEASES (default 1000000; 0 skips section 6; registering them takes a few minutes),
 # BENCH_HA (1; 0 skips section 7), BENCH_AUTH (1; 0 skips section 8), BENCH_KV2 (1; 0 skips
-# section 9).
+# section 9), BENCH_METRICS (1; 0 skips section 10).
 # Everything listens on 127.0.0.1 only, every process started
 # here is stopped on exit, and temp data lives under one mktemp dir that is removed.
 set -uo pipefail
@@ -453,6 +455,18 @@ if [ "${BENCH_KV2:-1}" != 0 ]; then
   [ "$KV2_RC" = 0 ] || problem "KV version 2 benchmark (bench/kv2/kv2_bench.py) exited with status $KV2_RC"
 fi
 
+# =================================================================== 10. metrics
+METRICS_RC=skipped
+if [ "${BENCH_METRICS:-1}" != 0 ]; then
+  echo
+  log "=== 10. KV reads while scraped vs not (bench/metrics/metrics_bench.py)"
+  timeout --kill-after=10 600 "$PY" "$HERE/metrics/metrics_bench.py" --vault-bin "$VAULT_BIN" \
+    --duration "$DURATION" >"$TMP/metrics.txt" 2>&1 </dev/null
+  METRICS_RC=$?
+  sed 's/^/    | /' "$TMP/metrics.txt"
+  [ "$METRICS_RC" = 0 ] || problem "metrics benchmark (bench/metrics/metrics_bench.py) exited with status $METRICS_RC"
+fi
+
 # =================================================================== summary
 read_ratio=$(ratio "$V_READ_RPS" "$N_READ_RPS")
 write_ratio=$(ratio "$V_WRITE_RPS" "$E_WRITE_RPS")
@@ -503,6 +517,11 @@ if [ "$KV2_RC" = 0 ]; then
   echo
   echo "KV version 2 (bench/kv2/kv2_bench.py; one server on RocksDB, wrk on the same $(nproc) CPUs):"
   awk '/^=+$/ { n++; print; next } n == 1' "$TMP/kv2.txt"
+fi
+if [ "$METRICS_RC" = 0 ]; then
+  echo
+  echo "Metrics (bench/metrics/metrics_bench.py; one server on RocksDB, wrk on the same $(nproc) CPUs):"
+  awk '/^=+$/ { n++; print; next } n == 1' "$TMP/metrics.txt"
 fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
   echo "PROBLEMS (figures above may be measuring errors):"

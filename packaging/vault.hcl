@@ -10,5 +10,6 @@ listener "tcp" {
   tls_key_file  = "/etc/vault-cpp/tls/key.pem"
 }
 
-# The server does not lock its memory: keep swap off or encrypted.
-disable_mlock = true
+# Memory is locked (mlockall) so no secret reaches swap; the unit grants CAP_IPC_LOCK. In a
+# container without that capability set disable_mlock = true and keep swap off or encrypted.
+# disable_mlock = true

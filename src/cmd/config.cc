@@ -132,7 +132,8 @@ Status CheckListenerKeys(const Json& b) {
                                        "http_read_timeout",
                                        "http_write_timeout",
                                        "http_idle_timeout",
-                                       "max_request_duration"};
+                                       "max_request_duration",
+                                       "telemetry"};
   for (auto& [k, v] : b.items()) {
     bool known = false;
     for (const char* n : kKnown) known = known || k == n;
@@ -222,7 +223,7 @@ Status ApplyEtcdEnvironment(ServerConfig* config,
   return Status::Ok();
 }
 
-// The top-level settings this server has. Vault's others (ha_storage, seal, telemetry, ui,
+// The top-level settings this server has. Vault's others (ha_storage, seal, ui,
 // plugin_directory...) are refused rather than ignored.
 Status CheckTopLevelKeys(const Json& doc) {
   static const char* const kKnown[] = {"storage",
@@ -236,18 +237,51 @@ Status CheckTopLevelKeys(const Json& doc) {
                                        "cluster_addr",
                                        "disable_clustering",
                                        "log_level",
-                                       "disable_mlock"};
+                                       "disable_mlock",
+                                       "telemetry"};
   for (auto& [k, v] : doc.items()) {
     bool known = false;
     for (const char* n : kKnown) known = known || k == n;
     if (!known) return InvalidArgument("the setting \"" + k + "\" is not supported by this server");
   }
-  // Memory locking is not implemented: a config that asks for it (disable_mlock = false) is
-  // refused; disable_mlock = true, as most Vault configs set it, is what this server does.
-  if (doc.contains("disable_mlock") && !Truthy(doc["disable_mlock"]))
-    return InvalidArgument(
-        "disable_mlock = false: this server does not lock its memory (mlock); set "
-        "disable_mlock = true, and keep swap off or encrypted on the host");
+  return Status::Ok();
+}
+
+// telemetry { }: the settings this server has; Vault's sinks (statsd, statsite, circonus,
+// dogstatsd, stackdriver) and its filters are refused rather than ignored.
+Status ParseTelemetry(const Json& block, ServerConfig* cfg) {
+  const Json t = block.is_array() && !block.empty() ? block[0] : block;
+  if (!t.is_object()) return InvalidArgument("invalid telemetry block");
+  cfg->telemetry_set = true;
+  auto duration_ms = [](const char* key, const Json& v) -> Result<int64_t> {
+    std::string text = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
+    bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) return static_cast<int64_t>(std::stoll(text.substr(0, 12))) * 1000;
+    auto ns = ParseGoDurationNanos(text);
+    if (!ns.ok() || *ns < 0)
+      return InvalidArgument(std::string("telemetry: invalid ") + key + " \"" + text + "\"");
+    return *ns / 1000000;
+  };
+  for (auto& [k, v] : t.items()) {
+    if (k == "prometheus_retention_time") {
+      ASSIGN_OR_RETURN(int64_t ms, duration_ms("prometheus_retention_time", v));
+      cfg->prometheus_retention_s = ms / 1000;
+    } else if (k == "disable_hostname") {
+      cfg->disable_hostname = Truthy(v);
+    } else if (k == "usage_gauge_period") {
+      if (v.is_string() && v.get<std::string>() == "none") {
+        cfg->usage_gauge_period_ms = 0;
+      } else {
+        ASSIGN_OR_RETURN(int64_t ms, duration_ms("usage_gauge_period", v));
+        if (ms < 1000) return InvalidArgument("telemetry: usage_gauge_period must be at least 1s");
+        cfg->usage_gauge_period_ms = ms;
+      }
+    } else {
+      return InvalidArgument("telemetry: the setting \"" + k +
+                             "\" is not supported by this server (it has "
+                             "prometheus_retention_time, disable_hostname and usage_gauge_period)");
+    }
+  }
   return Status::Ok();
 }
 
@@ -312,6 +346,17 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
             return InvalidArgument(std::string("listener \"tcp\": ") + key + " must be a string");
           *field = b[key].get<std::string>();
         }
+        if (b.contains("telemetry")) {
+          const Json t = b["telemetry"].is_array() && !b["telemetry"].empty() ? b["telemetry"][0]
+                                                                              : b["telemetry"];
+          if (!t.is_object()) return InvalidArgument("listener \"tcp\": invalid telemetry block");
+          for (auto& [k, v] : t.items()) {
+            if (k != "unauthenticated_metrics_access")
+              return InvalidArgument("listener \"tcp\": telemetry: the setting \"" + k +
+                                     "\" is not supported by this server");
+            lc.unauthenticated_metrics_access = Truthy(v);
+          }
+        }
         if (b.contains("tls_disable")) lc.tls_disable = Truthy(b["tls_disable"]);
         if (b.contains("cluster_address") && b["cluster_address"].is_string() &&
             cfg.listener_cluster_address.empty())
@@ -326,6 +371,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
       }
     }
   }
+  if (doc.contains("telemetry")) RETURN_IF_ERROR(ParseTelemetry(doc["telemetry"], &cfg));
+  if (doc.contains("disable_mlock")) cfg.disable_mlock = Truthy(doc["disable_mlock"]);
   if (doc.contains("default_lease_ttl")) {
     ASSIGN_OR_RETURN(cfg.default_lease_ttl,
                      TtlValue(doc["default_lease_ttl"], "default_lease_ttl"));
@@ -392,6 +439,13 @@ Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
   if (!c.listener_cluster_address.empty() && into->listener_cluster_address.empty())
     into->listener_cluster_address = c.listener_cluster_address;
   if (c.disable_clustering) into->disable_clustering = true;
+  if (c.disable_mlock) into->disable_mlock = true;
+  if (c.telemetry_set) {
+    into->telemetry_set = true;
+    into->prometheus_retention_s = c.prometheus_retention_s;
+    into->disable_hostname = c.disable_hostname;
+    into->usage_gauge_period_ms = c.usage_gauge_period_ms;
+  }
   if (c.http_io_time_slice_ns >= 0) into->http_io_time_slice_ns = c.http_io_time_slice_ns;
   into->max_request_size = c.max_request_size;
   into->log_level = c.log_level;

@@ -46,6 +46,15 @@ struct ServerConfig {
   // kernel for (http::ServerOptions::io_thread_slice_ns), nanoseconds; -1 = not set (0.1 ms),
   // 0 = the kernel's default.
   int64_t http_io_time_slice_ns = -1;
+  // telemetry { }: Vault's prometheus_retention_time (0 refuses the Prometheus format),
+  // disable_hostname and usage_gauge_period ("none" = 0: usage gauges are not collected).
+  int64_t prometheus_retention_s = 24 * 3600;
+  bool disable_hostname = false;
+  int64_t usage_gauge_period_ms = 600000;
+  bool telemetry_set = false;  // the file had a telemetry block (it wins when files are merged)
+  // Vault's disable_mlock: unless true, the server locks all its memory (mlockall) at start so
+  // that no secret is ever written to swap.
+  bool disable_mlock = false;
 };
 
 // Parses one config document. kInvalidArgument with the file's problem (HCL errors carry

@@ -40,6 +40,49 @@ TEST(Config, ParsesJson) {
   EXPECT_EQ(c->listeners[0].tls_cert_file, "c.pem");
 }
 
+TEST(Config, Telemetry) {
+  auto c = ParseServerConfig(R"(
+listener "tcp" {
+  address = "127.0.0.1:0"
+  tls_disable = true
+  telemetry { unauthenticated_metrics_access = true }
+}
+telemetry {
+  prometheus_retention_time = "30s"
+  disable_hostname = true
+  usage_gauge_period = "5s"
+}
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->listeners[0].unauthenticated_metrics_access);
+  EXPECT_EQ(c->prometheus_retention_s, 30);
+  EXPECT_TRUE(c->disable_hostname);
+  EXPECT_EQ(c->usage_gauge_period_ms, 5000);
+  // Defaults: Vault's.
+  auto d = ParseServerConfig("listener \"tcp\" {\n address = \"127.0.0.1:0\"\n tls_disable = 1\n}");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_FALSE(d->listeners[0].unauthenticated_metrics_access);
+  EXPECT_EQ(d->prometheus_retention_s, 86400);
+  EXPECT_FALSE(d->disable_hostname);
+  EXPECT_EQ(d->usage_gauge_period_ms, 600000);
+  auto none = ParseServerConfig(
+      "telemetry {\n usage_gauge_period = \"none\"\n prometheus_retention_time = 0\n}");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->usage_gauge_period_ms, 0);
+  EXPECT_EQ(none->prometheus_retention_s, 0);
+  // What this server does not have is refused, naming the setting.
+  for (const char* bad : {"telemetry {\n statsd_address = \"127.0.0.1:8125\"\n}",
+                          "telemetry {\n usage_gauge_period = \"soon\"\n}",
+                          "telemetry {\n usage_gauge_period = \"10ms\"\n}",
+                          "listener \"tcp\" {\n address = \"127.0.0.1:0\"\n tls_disable = 1\n "
+                          "telemetry { metrics_only = true }\n}"}) {
+    auto r = ParseServerConfig(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  auto statsd = ParseServerConfig("telemetry {\n statsd_address = \"127.0.0.1:8125\"\n}");
+  EXPECT_NE(statsd.status().message().find("statsd_address"), std::string::npos);
+}
+
 TEST(Config, HttpIoTimeSlice) {
   auto unset = ParseServerConfig("log_level = \"info\"");
   ASSERT_TRUE(unset.ok());

@@ -7,6 +7,7 @@
 #include "crypto/hash.h"
 #include "util/encoding.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/random.h"
 #include "util/strings.h"
 
@@ -31,6 +32,81 @@ AuditDeviceEntry AuditDeviceEntry::FromJson(const Json& j) {
   return e;
 }
 
+namespace {
+void XmlEscape(const std::string& in, std::string* out) {
+  for (char c : in) {
+    switch (c) {
+      case '&':
+        *out += "&amp;";
+        break;
+      case '<':
+        *out += "&lt;";
+        break;
+      case '>':
+        *out += "&gt;";
+        break;
+      case '"':
+        *out += "&#34;";
+        break;
+      case '\'':
+        *out += "&#39;";
+        break;
+      case '\n':
+        *out += "&#xA;";
+        break;
+      case '\r':
+        *out += "&#xD;";
+        break;
+      case '\t':
+        *out += "&#x9;";
+        break;
+      default:
+        *out += c;
+    }
+  }
+}
+
+void JsonxValue(const Json& v, const std::string* name, std::string* out) {
+  std::string attr;
+  if (name) {
+    attr = " name=\"";
+    XmlEscape(*name, &attr);
+    attr += "\"";
+  }
+  if (v.is_null()) {
+    *out += "<json:null" + attr + " />";
+  } else if (v.is_boolean()) {
+    *out += "<json:boolean" + attr + ">" + (v.get<bool>() ? "true" : "false") + "</json:boolean>";
+  } else if (v.is_number()) {
+    *out += "<json:number" + attr + ">" + v.dump() + "</json:number>";
+  } else if (v.is_string()) {
+    *out += "<json:string" + attr + ">";
+    XmlEscape(v.get<std::string>(), out);
+    *out += "</json:string>";
+  } else if (v.is_array()) {
+    *out += "<json:array" + attr + ">";
+    for (const auto& x : v) JsonxValue(x, nullptr, out);
+    *out += "</json:array>";
+  } else {
+    *out += "<json:object" + attr + ">";
+    for (auto& [k, x] : v.items()) JsonxValue(x, &k, out);  // nlohmann keeps keys sorted
+    *out += "</json:object>";
+  }
+}
+}  // namespace
+
+std::string ToJsonx(const Json& object) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><json:object "
+      "xsi:schemaLocation=\"http://www.datapower.com/schemas/json jsonx.xsd\" "
+      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+      "xmlns:json=\"http://www.ibm.com/xmlns/prod/2009/jsonx\">";
+  if (object.is_object()) {
+    for (auto& [k, x] : object.items()) JsonxValue(x, &k, &out);
+  }
+  return out + "</json:object>";
+}
+
 // One device: its options, its HMAC key and its sink. Writes are whole entries under the
 // device mutex.
 class AuditDevice {
@@ -48,8 +124,9 @@ class AuditDevice {
     hmac_ = std::make_unique<crypto::HmacSha256Key>(salt_);
     if (check_options) RETURN_IF_ERROR(CheckAuditOptions(entry_.type, entry_.options));
     std::string format = AuditOptionString(entry_.options, "format", "json");
-    if (format != "json")
-      return InvalidArgument("unsupported audit format \"" + format + "\" (only \"json\")");
+    if (format != "json" && format != "jsonx")
+      return InvalidArgument("unknown format type \"" + format + "\"");
+    jsonx_ = format == "jsonx";
     int raw = ParseGoBool(AuditOptionString(entry_.options, "log_raw", "false"));
     int hmac_acc = ParseGoBool(AuditOptionString(entry_.options, "hmac_accessor", "true"));
     if (raw < 0 || hmac_acc < 0)
@@ -98,9 +175,9 @@ class AuditDevice {
   }
   std::string Accessor(const std::string& v) const { return hmac_accessor_ ? Secret(v) : v; }
 
-  // Writes prefix, line and a newline as one entry.
-  Status Write(const std::string& line) {
-    std::string buf = prefix_ + line + "\n";
+  // Writes prefix, the entry (JSON, or JSONx with format = "jsonx") and a newline as one entry.
+  Status Write(const Json& entry) {
+    std::string buf = prefix_ + (jsonx_ ? ToJsonx(entry) : DumpJson(entry)) + "\n";
     std::lock_guard lock(mu_);
     if (!sink_) return Internal("audit device " + entry_.path + " is not configured");
     Status st = sink_->Write(buf);
@@ -111,6 +188,7 @@ class AuditDevice {
  private:
   AuditDeviceEntry entry_;
   std::string prefix_;
+  bool jsonx_ = false;
   bool log_raw_ = false;
   bool hmac_accessor_ = true;
   std::string salt_;
@@ -274,6 +352,11 @@ Status AuditBroker::Log(const AuditRecord& rec, const Status& error, const logic
     if (devices_.empty()) return Status::Ok();
     devices = devices_;
   }
+  static metrics::Summary* request_timing =
+      metrics::Registry::Get().GetSummary("vault.audit.log_request");
+  static metrics::Summary* response_timing =
+      metrics::Registry::Get().GetSummary("vault.audit.log_response");
+  metrics::Timer timer(is_response ? response_timing : request_timing);
   // A response whose request went unrecorded (the request enabled the first device) gets its
   // own id.
   std::string request_id = rec.request_id.empty() ? NewUuid() : rec.request_id;
@@ -335,8 +418,13 @@ Status AuditBroker::Log(const AuditRecord& rec, const Status& error, const logic
       if (!resp->warnings.empty()) r["warnings"] = resp->warnings;
       entry["response"] = r;
     }
-    if (d->Write(DumpJson(entry)).ok()) ++ok;
+    if (d->Write(entry).ok()) ++ok;
   }
+  static metrics::Counter* request_failures =
+      metrics::Registry::Get().GetCounter("vault.audit.log_request_failure");
+  static metrics::Counter* response_failures =
+      metrics::Registry::Get().GetCounter("vault.audit.log_response_failure");
+  (is_response ? response_failures : request_failures)->Add(ok == 0 ? 1 : 0);
   if (ok == 0) {
     spdlog::error("audit: no audit device succeeded in logging the {}",
                   is_response ? "response" : "request");

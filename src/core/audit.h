@@ -26,6 +26,10 @@
 
 namespace vault::core {
 
+// An audit entry in JSONx (format = "jsonx"): IBM's XML rendering of JSON, as Vault writes it
+// (an XML declaration, then the object with its members in key order).
+std::string ToJsonx(const Json& object);
+
 struct AuditDeviceEntry {
   std::string path;  // always ends in '/'
   std::string type;  // "file", "socket" or "syslog"

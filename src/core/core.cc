@@ -327,6 +327,24 @@ struct RequestMetrics {
 };
 }  // namespace
 
+namespace {
+// vault.route.<operation>.<mount> (Vault's name: '/' in the mount path as '-'), cached on the
+// mount so that a request finds it without the registry's lock.
+metrics::Summary* RouteTiming(const Mount& mount, logical::Operation op) {
+  auto i = static_cast<size_t>(op);
+  auto& slot = mount.traffic->route_timing[i < 16 ? i : 15];
+  metrics::Summary* s = slot.load(std::memory_order_acquire);
+  if (s) return s;
+  std::string name = mount.entry.path;
+  for (char& c : name)
+    if (c == '/') c = '-';
+  s = metrics::Registry::Get().GetSummary(std::string("vault.route.") + logical::OperationName(op) +
+                                          "." + name);
+  slot.store(s, std::memory_order_release);
+  return s;
+}
+}  // namespace
+
 Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) {
   RequestMetrics request_metrics(&in_flight_);
   const std::string full_path = req.path;
@@ -359,7 +377,10 @@ Task<Result<logical::Response>> Core::HandleRequestAsync(logical::Request& req) 
                       auth.token ? auth.token->accessor : kNoAccessor);
     req.leases = &early;
     req.cpu = cpu_.get();
+    const int64_t route_start_ns = metrics::MonotonicNanosNow();
     resp = co_await mount->backend->HandleRequestAsync(req);
+    RouteTiming(*mount, req.operation)
+        ->Observe(static_cast<double>(metrics::MonotonicNanosNow() - route_start_ns) / 1e6);
     req.leases = nullptr;
     req.cpu = nullptr;
     req.path = full_path;
@@ -483,6 +504,8 @@ void Core::StartBackground() {
     using Clock = std::chrono::steady_clock;
     const auto interval = std::chrono::milliseconds(config_.rollback_interval_ms);
     auto next_rollback = Clock::now();
+    const auto usage_period = std::chrono::milliseconds(config_.telemetry.usage_gauge_period_ms);
+    auto next_usage = Clock::now();
     std::unique_lock lock(background_mu_);
     while (background_running_) {
       lock.unlock();
@@ -490,12 +513,17 @@ void Core::StartBackground() {
         RunRollbacks();
         next_rollback = Clock::now() + interval;
       }
+      if (usage_period.count() > 0 && Clock::now() >= next_usage) {
+        CollectUsageGauges();
+        next_usage = Clock::now() + usage_period;
+      }
       // This thread may block: it is the background pass's own. The revocations themselves hold
       // no thread while AWS answers.
       SyncWait(tokens_.RevokeExpired()).IgnoreError();  // logged and retried there
       MaybeRotateBarrierKey();
       lock.lock();
       auto wake = std::min(next_rollback, Clock::now() + std::chrono::seconds(1));
+      if (usage_period.count() > 0) wake = std::min(wake, next_usage);
       background_cv_.wait_until(lock, wake,
                                 [this] { return !background_running_ || background_kicked_; });
       background_kicked_ = false;
@@ -535,14 +563,27 @@ void Core::RunRollbacks() {
       std::shared_ptr<Pass> pass;
       std::shared_ptr<const Mount> mount;
       logical::Request req;
+      int64_t start_ns = 0;
     };
     auto job = std::make_shared<Job>();
     job->pass = pass;
     job->mount = m;
+    job->start_ns = metrics::MonotonicNanosNow();
     job->req.operation = logical::Operation::kRollback;
     job->req.path = m->entry.path;
     ScopeToMount(job->req, *m);
-    StartTask(m->backend->HandleRequestAsync(job->req), [job](Result<logical::Response> r) {
+    StartTask(m->backend->HandleRequestAsync(job->req), [this, job](Result<logical::Response> r) {
+      // vault.rollback.attempt.<mount> (Vault's name: the mount path with '/' as '-').
+      std::string mount_name = job->mount->entry.path;
+      for (char& c : mount_name)
+        if (c == '/') c = '-';
+      metrics::Registry::Get()
+          .GetSummary("vault.rollback.attempt." + mount_name)
+          ->Observe(static_cast<double>(metrics::MonotonicNanosNow() - job->start_ns) / 1e6);
+      if (r.ok() && r->data.is_object() && r->data.contains("waiting")) {
+        std::lock_guard lock(wal_counts_mu_);
+        wal_counts_[job->mount->entry.path] = r->data.value("waiting", int64_t{0});
+      }
       if (!r.ok()) {
         spdlog::warn("core: rollback of {} failed: {}", job->mount->entry.path,
                      r.status().message());

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,8 +34,16 @@
 
 namespace vault::core {
 
+// The server config's telemetry stanza (Vault's settings of that name).
+struct TelemetryConfig {
+  int64_t prometheus_retention_s = 24 * 3600;  // 0: ?format=prometheus is refused
+  bool disable_hostname = false;               // else gauge names carry the host
+  int64_t usage_gauge_period_ms = 600000;      // token counts etc.; 0 ("none"): not collected
+};
+
 struct CoreConfig {
   SystemTtls ttls;
+  TelemetryConfig telemetry;
   ExpirationConfig expiration;
   // How often engines are asked to roll back leftover write-ahead entries (also once at unseal).
   int64_t rollback_interval_ms = 60000;
@@ -154,6 +163,13 @@ class Core {
   // Rotates the barrier key when sys/rotate/config says it is due (the background pass does this
   // every second on the active node; tests move a fake clock and call it). May block.
   void MaybeRotateBarrierKey();
+  // sys/metrics' answer (core/metrics.cc) in `format` ("" or "json", "prometheus"): the body
+  // and its content type. 400 for an unknown format, or Prometheus when its retention is 0.
+  // Needs no token: the HTTP layer serves it unauthenticated where the listener allows it.
+  Result<std::pair<std::string, std::string>> RenderMetrics(const std::string& format);
+  // Collects the usage gauges (vault.token.count) now; the background pass does this every
+  // usage_gauge_period. May block.
+  void CollectUsageGauges();
   // Rollback passes (every mount's rollback) that have finished since start.
   int64_t RollbackPassesDone() const { return rollback_passes_done_.load(); }
 
@@ -219,7 +235,14 @@ class Core {
   std::vector<logical::Path> MetricsPaths();
   void RegisterGauges();
   void UnregisterGauges();
-  std::atomic<int64_t> in_flight_{0};  // requests in HandleRequestAsync
+  std::atomic<int64_t> in_flight_{0};           // requests in HandleRequestAsync
+  std::atomic<int64_t> usage_token_count_{-1};  // the last usage-gauge collection; -1: none yet
+  // Write-ahead entries each mount's last rollback pass left (mount path -> count).
+  std::mutex wal_counts_mu_;
+  std::map<std::string, int64_t> wal_counts_ GUARDED_BY(wal_counts_mu_);
+  // Gauges whose label sets follow the mounts (leases and write-ahead entries by mount), set
+  // anew before each scrape.
+  void RefreshMountGauges();
   std::vector<logical::Path> RotationPaths();
   std::mutex rotation_mu_;
   RotationConfig rotation_ GUARDED_BY(rotation_mu_);

@@ -7,6 +7,7 @@
 #include "util/duration.h"
 #include "util/json_reader.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/random.h"
 #include "util/run_bounded.h"
 #include "util/strings.h"
@@ -23,10 +24,16 @@ constexpr std::string_view kTokenPrefix = "sys/expire/token/";
 // "p/<id>" without. Read at restore, so that a server stopped before the hold ended still revokes
 // the lease then instead of at its TTL; dropped at a later restore once the lease is gone.
 constexpr std::string_view kRevokeRequestPrefix = "sys/expire/revoke-requested/";
+// An index of the irrevocable leases (which have no deadline key): "<id>" -> "". Written and
+// removed in the same batch as the lease itself.
+constexpr std::string_view kIrrevocablePrefix = "sys/expire/irrevocable/";
 constexpr int kDeadlineDigits = 15;
 constexpr size_t kMaxRevokeErrorLen = 240;
 
 std::string IdKey(std::string_view id) { return std::string(kIdPrefix) + std::string(id); }
+std::string IrrevocableKey(std::string_view id) {
+  return std::string(kIrrevocablePrefix) + std::string(id);
+}
 
 std::string DeadlineKey(int64_t ms, std::string_view id) {
   // kDeadlineDigits zero-padded decimal digits (more if ms needs them), then "/" and the id; not
@@ -245,6 +252,16 @@ void ExpirationManager::Start() {
   running_ = true;
   restored_ = false;
   live_ = 0;
+  irrevocable_ = 0;
+  {
+    std::lock_guard plock(paths_mu_);
+    for (auto& c : path_counts_) {
+      c.leases = 0;
+      c.irrevocable = 0;
+    }
+  }
+  odd_counts_.leases = 0;
+  odd_counts_.irrevocable = 0;
   inflight_ = 0;
   uncommitted_ = 0;
   uint64_t gen = ++generation_;
@@ -343,17 +360,8 @@ ExpirationManager::Timer ExpirationManager::MakeTimer(int64_t deadline_ms,
   if (slash != std::string_view::npos && ParseUuid(lease_id.substr(slash + 1), &t.hi, &t.lo)) {
     std::string_view path = lease_id.substr(0, slash);
     std::lock_guard lock(paths_mu_);
-    auto it = path_index_.find(std::string(path));
-    if (it != path_index_.end()) {
-      t.path = it->second;
-      return t;
-    }
-    if (paths_.size() < kOddId) {
-      t.path = static_cast<uint32_t>(paths_.size());
-      paths_.emplace_back(path);
-      path_index_.emplace(std::string(path), t.path);
-      return t;
-    }
+    t.path = InternLocked(path);
+    if (t.path != kOddId) return t;
   }
   // Not <path>/<uuid> (e.g. written by hand or by another version): keep the id itself. The
   // key is assigned under mu_ by PushLocked.
@@ -361,6 +369,41 @@ ExpirationManager::Timer ExpirationManager::MakeTimer(int64_t deadline_ms,
   t.hi = 0;
   t.lo = 0;
   return t;
+}
+
+uint32_t ExpirationManager::InternLocked(std::string_view path) {
+  auto it = path_index_.find(std::string(path));
+  if (it != path_index_.end()) return it->second;
+  if (paths_.size() >= kOddId) return kOddId;
+  auto index = static_cast<uint32_t>(paths_.size());
+  paths_.emplace_back(path);
+  path_counts_.emplace_back();
+  path_index_.emplace(std::string(path), index);
+  return index;
+}
+
+ExpirationManager::PathCounts* ExpirationManager::CountsOf(std::string_view lease_id) {
+  auto slash = lease_id.rfind('/');
+  uint64_t hi, lo;
+  if (slash == std::string_view::npos || !ParseUuid(lease_id.substr(slash + 1), &hi, &lo))
+    return &odd_counts_;
+  std::lock_guard lock(paths_mu_);
+  uint32_t index = InternLocked(lease_id.substr(0, slash));
+  return index == kOddId ? &odd_counts_ : &path_counts_[index];
+}
+
+std::vector<ExpirationManager::PathLeaseCount> ExpirationManager::LeaseCountsByPath() {
+  std::vector<PathLeaseCount> out;
+  {
+    std::lock_guard lock(paths_mu_);
+    for (size_t i = 0; i < paths_.size(); ++i) {
+      int64_t n = path_counts_[i].leases.load(), irr = path_counts_[i].irrevocable.load();
+      if (n != 0 || irr != 0) out.push_back({paths_[i], n, irr});
+    }
+  }
+  int64_t n = odd_counts_.leases.load(), irr = odd_counts_.irrevocable.load();
+  if (n != 0 || irr != 0) out.push_back({"", n, irr});
+  return out;
 }
 
 std::string ExpirationManager::TakeId(const Timer& t) {
@@ -395,6 +438,8 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
   std::vector<std::pair<size_t, std::string>> odd;  // index in batch -> id
   batch.reserve(kChunk);
   int64_t count = 0;
+  std::vector<int64_t> per_path;  // leases restored per interned path
+  int64_t odd_count = 0;
   auto flush = [&] {
     std::lock_guard lock(mu_);
     if (generation != generation_) return false;
@@ -420,7 +465,13 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
     }
     std::string_view id = rest.substr(kDeadlineDigits + 1);
     batch.push_back(MakeTimer(ms, id));
-    if (batch.back().path == kOddId) odd.emplace_back(batch.size() - 1, std::string(id));
+    if (batch.back().path == kOddId) {
+      odd.emplace_back(batch.size() - 1, std::string(id));
+      ++odd_count;
+    } else {
+      if (batch.back().path >= per_path.size()) per_path.resize(batch.back().path + 1);
+      ++per_path[batch.back().path];
+    }
     ++count;
     if (batch.size() >= kChunk && !flush()) {
       stale = true;
@@ -433,7 +484,29 @@ void ExpirationManager::RestoreLoop(uint64_t generation) {
     spdlog::error("expiration: restoring leases failed: {}", st.message());
     return;
   }
-  live_ += count;
+  // Irrevocable leases have no timer: counted from their index.
+  std::vector<std::string> irrevocable_ids;
+  st = SyncWait(barrier_->ScanKeys(kIrrevocablePrefix, [&](std::string_view key) {
+    irrevocable_ids.emplace_back(key.substr(kIrrevocablePrefix.size()));
+    return true;
+  }));
+  if (!st.ok()) {
+    spdlog::error("expiration: restoring irrevocable leases failed: {}", st.message());
+    return;
+  }
+  {
+    std::lock_guard plock(paths_mu_);
+    for (size_t i = 0; i < per_path.size() && i < path_counts_.size(); ++i)
+      path_counts_[i].leases += per_path[i];
+  }
+  odd_counts_.leases += odd_count;
+  for (const auto& id : irrevocable_ids) {
+    PathCounts* c = CountsOf(id);
+    ++c->leases;
+    ++c->irrevocable;
+  }
+  irrevocable_ += static_cast<int64_t>(irrevocable_ids.size());
+  live_ += count + static_cast<int64_t>(irrevocable_ids.size());
   RestoreRevokeRequests();
   {
     std::lock_guard lock(mu_);
@@ -722,13 +795,17 @@ void ExpirationManager::CommitLoop() {
     std::vector<std::string> ok_ids;
     std::vector<bool> ok_force;   // per ok_ids: a revoke-force (deleted whatever the engine said)
     int64_t was_irrevocable = 0;  // force-revoked irrevocable leases among them
+    std::vector<std::string> irrevocable_ids;
     for (auto& o : done) {
       if (!o.status.ok() && o.force) {
         spdlog::warn("expiration: force-revoking lease {} despite engine error: {}",
                      o.entry.lease_id, o.status.message());
       }
       if (o.status.ok() || o.force) {
-        if (o.entry.irrevocable) ++was_irrevocable;
+        if (o.entry.irrevocable) {
+          ++was_irrevocable;
+          irrevocable_ids.push_back(o.entry.lease_id);
+        }
         auto m = DeleteMutations(o.entry);
         for (auto& x : m) batch.push_back(std::move(x));
         ok_ids.push_back(o.entry.lease_id);
@@ -760,6 +837,8 @@ void ExpirationManager::CommitLoop() {
         revoked_ += static_cast<int64_t>(ok_ids.size());
         live_ -= static_cast<int64_t>(ok_ids.size());
         irrevocable_ -= was_irrevocable;
+        for (const auto& id : ok_ids) --CountsOf(id)->leases;
+        for (const auto& id : irrevocable_ids) --CountsOf(id)->irrevocable;
       }
     }
     std::lock_guard lock(mu_);
@@ -781,6 +860,7 @@ Task<bool> ExpirationManager::HandleFailure(LeaseEntry entry, Status st) {
     entry.irrevocable = true;
     entry.revoke_error = ("out of retries: " + st.message()).substr(0, kMaxRevokeErrorLen);
     ++irrevocable_;
+    ++CountsOf(entry.lease_id)->irrevocable;
     spdlog::error("expiration: maximum revoke attempts for lease {} reached; it is irrevocable: {}",
                   entry.lease_id, st.message());
   } else {
@@ -818,6 +898,7 @@ std::vector<storage::Mutation> ExpirationManager::DeleteMutations(const LeaseEnt
   std::vector<storage::Mutation> m;
   m.push_back({IdKey(e.lease_id), std::nullopt});
   m.push_back({DeadlineKey(DeadlineOf(e), e.lease_id), std::nullopt});
+  if (e.irrevocable) m.push_back({IrrevocableKey(e.lease_id), std::nullopt});
   if (!e.token_accessor.empty())
     m.push_back({TokenKey(e.token_accessor, e.lease_id), std::nullopt});
   return m;
@@ -833,6 +914,8 @@ std::vector<storage::Mutation> ExpirationManager::PutMutations(
     if (old_deadline != deadline || e.irrevocable) m.push_back({old_deadline, std::nullopt});
   }
   if (!e.irrevocable) m.push_back({deadline, std::string()});
+  if (e.irrevocable && !(old && old->irrevocable))
+    m.push_back({IrrevocableKey(e.lease_id), std::string()});
   if (!old && !e.token_accessor.empty())
     m.push_back({TokenKey(e.token_accessor, e.lease_id), std::string()});
   return m;
@@ -867,6 +950,14 @@ Task<Result<logical::RegisteredLease>> ExpirationManager::Register(
     co_return w;
   }
   ++live_;
+  ++CountsOf(e.lease_id)->leases;
+  metrics::Registry::Get()
+      .GetCounter("vault.secret.lease.creation",
+                  {{"secret_engine", mount.type},
+                   {"mount_point", mount.path},
+                   {"creation_ttl", metrics::CreationTtlBucket(d.ttl)},
+                   {"namespace", "root"}})
+      ->Add();
   Arm(e.expire_time_ms, e.lease_id);
   // The token's revocation scans its leases after noting it as revoked (RevokeByToken): a lease
   // stored after that scan is found here, one stored before it by the scan.
@@ -966,7 +1057,12 @@ Task<Status> ExpirationManager::RevokeEntry(LeaseEntry entry, bool force) {
   if (Status w = co_await barrier_->Write(DeleteMutations(entry)); !w.ok()) co_return w;
   ++revoked_;
   --live_;
-  if (entry.irrevocable) --irrevocable_;
+  PathCounts* c = CountsOf(entry.lease_id);
+  --c->leases;
+  if (entry.irrevocable) {
+    --irrevocable_;
+    --c->irrevocable;
+  }
   co_return Status::Ok();
 }
 
@@ -1016,6 +1112,7 @@ Task<Status> ExpirationManager::RevokeHeld(std::string lease_id) {
   if (w.ok()) {
     ++revoked_;
     --live_;
+    --CountsOf(lease_id)->leases;
   }
   Release(lease_id, /*apply_request=*/!w.ok());
   co_return w;
@@ -1193,6 +1290,30 @@ ExpirationManager::Stats ExpirationManager::GetStats() const {
   s.failed_attempts = failed_attempts_.load();
   s.irrevocable = irrevocable_.load();
   return s;
+}
+
+Task<Result<std::pair<std::vector<LeaseEntry>, int64_t>>> ExpirationManager::ListIrrevocable(
+    int64_t limit) {
+  std::vector<std::string> ids;
+  CO_RETURN_IF_ERROR(co_await barrier_->ScanKeys(kIrrevocablePrefix, [&](std::string_view key) {
+    ids.emplace_back(key.substr(kIrrevocablePrefix.size()));
+    return true;
+  }));
+  std::vector<LeaseEntry> leases;
+  leases.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto loaded = co_await Load(id);
+    if (!loaded.ok()) co_return loaded.status();
+    // Revoked (with force) since the scan: gone.
+    if (loaded->has_value() && (*loaded)->irrevocable) leases.push_back(std::move(**loaded));
+  }
+  std::sort(leases.begin(), leases.end(), [](const LeaseEntry& a, const LeaseEntry& b) {
+    return a.expire_time_ms != b.expire_time_ms ? a.expire_time_ms < b.expire_time_ms
+                                                : a.lease_id < b.lease_id;
+  });
+  auto total = static_cast<int64_t>(leases.size());
+  if (limit > 0 && total > limit) leases.resize(static_cast<size_t>(limit));
+  co_return std::make_pair(std::move(leases), total);
 }
 
 }  // namespace vault::core

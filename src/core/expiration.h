@@ -179,6 +179,17 @@ class ExpirationManager {
     int64_t irrevocable = 0;
   };
   Stats GetStats() const;
+  // Stored leases per lease path (the lease id less its uuid, e.g. "aws/creds/deploy"), for
+  // metrics by mount; "" collects ids of another shape.
+  struct PathLeaseCount {
+    std::string path;
+    int64_t leases = 0;
+    int64_t irrevocable = 0;
+  };
+  std::vector<PathLeaseCount> LeaseCountsByPath();
+  // sys/leases?type=irrevocable: the irrevocable leases (at most `limit`, 0 = all), sorted by
+  // expire time then id, and how many there are.
+  Task<Result<std::pair<std::vector<LeaseEntry>, int64_t>>> ListIrrevocable(int64_t limit);
 
  private:
   struct Timer {
@@ -280,6 +291,18 @@ class ExpirationManager {
   std::mutex paths_mu_;  // the interned lease paths; only ever grows (one entry per role path)
   std::vector<std::string> paths_ GUARDED_BY(paths_mu_);
   std::unordered_map<std::string, uint32_t> path_index_ GUARDED_BY(paths_mu_);
+  // Stored and irrevocable leases per interned path (parallel to paths_; a deque keeps the
+  // counters where they are as it grows), and for ids of another shape.
+  struct PathCounts {
+    std::atomic<int64_t> leases{0};
+    std::atomic<int64_t> irrevocable{0};
+  };
+  std::deque<PathCounts> path_counts_ GUARDED_BY(paths_mu_);
+  PathCounts odd_counts_;
+  // The counters of a lease id's path (interned on first use).
+  PathCounts* CountsOf(std::string_view lease_id);
+  // Interns a path (paths_mu_ held); its index.
+  uint32_t InternLocked(std::string_view path);
 
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;

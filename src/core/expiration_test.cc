@@ -447,8 +447,38 @@ TEST_F(ExpirationTest, FailedRevocationsBackOffThenBecomeIrrevocableAndForceRemo
   EXPECT_EQ((*l)["revoke_error"], "out of retries: AccessDenied: nope");
   EXPECT_FALSE(Do(Operation::kUpdate, "sys/leases/renew", {{"lease_id", id}}).ok());
   EXPECT_TRUE(world_.Alive("f"));
+  // sys/leases/count and sys/leases report it by mount accessor, before and after a restart.
+  auto counted = [&] {
+    auto c = Do(Operation::kRead, "sys/leases/count", {{"type", "irrevocable"}});
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? c->data : Json();
+  };
+  auto mounts = Do(Operation::kRead, "sys/mounts");
+  ASSERT_TRUE(mounts.ok());
+  const std::string accessor = mounts->data["fake/"]["accessor"];
+  EXPECT_EQ(counted(), (Json{{"lease_count", 1}, {"counts", {{accessor, 1}}}}));
+  auto listed = Do(Operation::kRead, "sys/leases", {{"type", "irrevocable"}});
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->data["lease_count"], 1);
+  EXPECT_EQ(listed->data["leases"],
+            Json::array({{{"lease_id", id},
+                          {"mount_id", accessor},
+                          {"error", "out of retries: AccessDenied: nope"}}}));
+  EXPECT_EQ(
+      Do(Operation::kRead, "sys/leases", {{"type", "irrevocable"}, {"limit", "0"}}).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(Do(Operation::kRead, "sys/leases/count", {{"type", "all"}}).status().code(),
+            StatusCode::kNotFound);
+  core_.reset();
+  Boot(false);
+  EXPECT_EQ(core_->expiration()->GetStats().irrevocable, 1);
+  EXPECT_EQ(core_->expiration()->GetStats().leases, 1);
+  EXPECT_EQ(counted()["lease_count"], 1);
   ASSERT_TRUE(Do(Operation::kUpdate, "sys/leases/revoke-force/fake/creds/f").ok());
   EXPECT_FALSE(Lookup(id).ok());
+  EXPECT_EQ(counted(), (Json{{"lease_count", 0}, {"counts", Json::object()}}));
+  EXPECT_EQ(core_->expiration()->GetStats().irrevocable, 0);
+  EXPECT_EQ(core_->expiration()->GetStats().leases, 0);
 }
 
 TEST_F(ExpirationTest, ThrottlingDoesNotUseUpAttempts) {

@@ -99,6 +99,8 @@ Task<Result<logical::Response>> Core::IssueLoginToken(const logical::Request& re
   p.bound_cidrs = tp.bound_cidrs;
   p.login = LoginToJson(login);
   p.mount_accessor = mount.entry.accessor;
+  p.auth_method = mount.entry.type;
+  p.mount_point = mount.entry.path;
   TokenEntry created;
   CO_ASSIGN_OR_RETURN(std::string token, co_await tokens_.Create(p, &created));
   resp.auth = TokenAuthBlock(created, token, clock_->NowSeconds());

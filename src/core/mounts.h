@@ -2,6 +2,7 @@
 // core/mounts; each mount's engine sees only storage under logical/<uuid>/.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -11,6 +12,10 @@
 #include <vector>
 
 #include "logical/logical.h"
+
+namespace vault::metrics {
+class Summary;
+}  // namespace vault::metrics
 
 namespace vault::core {
 
@@ -51,6 +56,8 @@ std::string NormalizeMountPath(std::string_view path);
 struct MountTraffic {
   std::atomic<int64_t> requests{0};
   std::atomic<bool> tainted{false};
+  // vault.route.<operation>.<mount> per logical::Operation, found in the registry on first use.
+  std::array<std::atomic<metrics::Summary*>, 16> route_timing{};
 };
 
 // A routed mount: the entry plus its live engine. Copies (a tune) share the traffic.

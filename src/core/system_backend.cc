@@ -303,8 +303,8 @@ std::shared_ptr<logical::Backend> NewSystemBackend(MountManager* mounts, barrier
       // kSysWriteRootPaths in core.
       std::vector<std::string>{"remount", "rotate", "rotate/config", "auth/*", "audit", "audit/*",
                                "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*",
-                               "leases/revoke-force/*", "leases/lookup/*", "raw", "raw/*", "seal",
-                               "step-down"});
+                               "leases/revoke-force/*", "leases/lookup/*", "leases", "raw", "raw/*",
+                               "seal", "step-down"});
   // Vault serves these without a token check; unwrap and the UI's mount paths check the
   // caller's token themselves.
   backend->SetUnauthenticatedPaths(

@@ -9,6 +9,7 @@
 #include "util/encoding.h"
 #include "util/json_reader.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/random.h"
 #include "util/run_bounded.h"
 
@@ -113,6 +114,11 @@ Task<Status> TokenStore::Setup() {
       QueueExpiry(*e);
   }
   co_return Status::Ok();
+}
+
+Task<Result<int64_t>> TokenStore::Count() {
+  CO_ASSIGN_OR_RETURN(auto ids, co_await storage_->List(kIdPrefix));
+  co_return static_cast<int64_t>(ids.size());
 }
 
 void TokenStore::Teardown() {
@@ -298,6 +304,14 @@ Task<Result<std::string>> TokenStore::Create(const TokenCreateParams& params, To
     CO_RETURN_IF_ERROR(co_await storage_->Put(parent_key, ""));
   }
   CO_RETURN_IF_ERROR(co_await Persist(e));
+  metrics::Registry::Get()
+      .GetCounter("vault.token.creation",
+                  {{"auth_method", params.auth_method.empty() ? "token" : params.auth_method},
+                   {"mount_point", params.mount_point.empty() ? "auth/token/" : params.mount_point},
+                   {"creation_ttl", metrics::CreationTtlBucket(e.ttl)},
+                   {"token_type", "service"},
+                   {"namespace", "root"}})
+      ->Add();
   if (out) *out = e;
   auto ref = std::make_shared<const TokenEntry>(std::move(e));
   std::unique_lock lock(mu_);

@@ -79,6 +79,10 @@ struct TokenCreateParams {
   Json login;  // see TokenEntry
   std::string mount_accessor;
   std::string role;
+  // Labels of vault.token.creation: the issuing method's type and mount ("token" and
+  // "auth/token/" when empty).
+  std::string auth_method;
+  std::string mount_point;
 };
 
 using TokenRef = std::shared_ptr<const TokenEntry>;
@@ -117,6 +121,8 @@ class TokenStore {
   // Lookup's answer when it needs no storage read (the token is cached, or the id cannot be one);
   // nullopt when Lookup must read storage. Every request asks this first.
   std::optional<Result<TokenRef>> LookupCached(const std::string& token);
+  // The number of stored tokens (a listing of their index; vault.token.count).
+  Task<Result<int64_t>> Count();
   // The id_hash a token id would have (kUnavailable when sealed).
   Result<std::string> HashOf(const std::string& token) const;
 

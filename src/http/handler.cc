@@ -290,6 +290,29 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
         co_return ErrorResponse(400, {"invalid request path: \"" + std::string(raw_path) + "\""});
     }
   }
+  // sys/metrics: Prometheus also when the scraper asks for it by Accept header; unauthenticated
+  // (any node, not audited, GET only) where the listener allows it.
+  if (path == "sys/metrics") {
+    const std::string accept = req.Header("Accept");
+    if (query.find("format=") == std::string::npos &&
+        (accept.rfind("application/openmetrics-text", 0) == 0 ||
+         accept.find("prometheus/telemetry") != std::string::npos)) {
+      query += query.empty() ? "format=prometheus" : "&format=prometheus";
+    }
+    if (req.unauthenticated_metrics) {
+      if (req.method != "GET") co_return ErrorResponse(405, {});
+      std::string format;
+      for (const auto& part : Split(query, '&')) {
+        if (part.rfind("format=", 0) == 0) format = part.substr(7);
+      }
+      auto rendered = core_->RenderMetrics(format);
+      if (!rendered.ok()) co_return ErrorResponse(400, {rendered.status().message()});
+      HttpResponse out;
+      out.body = std::move(rendered->first);
+      if (rendered->second != "application/json") out.content_type = std::move(rendered->second);
+      co_return out;
+    }
+  }
   // A standby answers only what Vault's standbys answer themselves; the active node the rest.
   if (core_->Standby() && path != "sys/health" && path != "sys/leader" &&
       path != "sys/seal-status" && path != "sys/init" && path != "sys/unseal" &&

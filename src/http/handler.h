@@ -28,6 +28,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;
+  // The listener's telemetry { unauthenticated_metrics_access = true }: GET sys/metrics needs no
+  // token (and is not audited) on it.
+  bool unauthenticated_metrics = false;
   // First header with this name (case-insensitive), or "".
   std::string Header(std::string_view name) const;
 };

@@ -288,6 +288,7 @@ awaitable<void> Server::Impl::Serve(Stream& stream, Conn* conn, std::string remo
       hreq.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     hreq.body = std::move(req.body());
     hreq.remote_address = remote;
+    hreq.unauthenticated_metrics = l->unauthenticated_metrics_access;
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     expires(l->max_request_duration);

@@ -30,6 +30,8 @@ struct ListenerConfig {
   // A request running longer is answered 503 (it finishes in the background): Vault's
   // max_request_duration, 90 s by default. 0 = no limit.
   std::chrono::milliseconds max_request_duration{90000};
+  // telemetry { unauthenticated_metrics_access = true }: sys/metrics without a token.
+  bool unauthenticated_metrics_access = false;
 };
 
 struct ServerOptions {

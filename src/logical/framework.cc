@@ -539,6 +539,9 @@ Task<Result<Response>> FrameworkBackend::HandleRollback(Request& req) {
     if (!st.ok()) pass->Count(&RollbackPass::failed, st.message());
   }
   r.data = {{"rolled_back", pass->done}, {"pending", pass->pending}, {"failed", pass->failed}};
+  // Write-ahead entries still stored after the pass (too young, or their undo failed).
+  if (wal_rollback_)
+    r.data["waiting"] = static_cast<int64_t>(pass->ids.size()) - static_cast<int64_t>(pass->done);
   if (!pass->errors.empty()) r.data["errors"] = pass->errors;
   co_return r;
 }

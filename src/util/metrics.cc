@@ -57,6 +57,32 @@ Json LabelsJson(const Labels& labels) {
 
 }  // namespace
 
+int64_t MonotonicNanosNow() { return MonoNanos(); }
+
+std::string CreationTtlBucket(int64_t ttl_seconds) {
+  static const std::pair<int64_t, const char*> kBuckets[] = {
+      {60, "1m"},    {600, "10m"},   {1200, "20m"},  {3600, "1h"},    {7200, "2h"},
+      {86400, "1d"}, {172800, "2d"}, {604800, "7d"}, {2592000, "30d"}};
+  if (ttl_seconds <= 0) return "+Inf";
+  for (const auto& [limit, name] : kBuckets)
+    if (ttl_seconds <= limit) return name;
+  return "+Inf";
+}
+
+void Histogram::Observe(double ms) {
+  size_t i = 0;
+  while (i < kBuckets && ms > kBoundsMs[i]) ++i;
+  if (i < kBuckets) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_us_.fetch_add(static_cast<int64_t>(ms * 1000.0), std::memory_order_relaxed);
+}
+
+int64_t Histogram::cumulative(size_t i) const {
+  int64_t n = 0;
+  for (size_t j = 0; j <= i && j < kBuckets; ++j) n += buckets_[j].load(std::memory_order_relaxed);
+  return n;
+}
+
 Timer::Timer(Summary* s) : s_(s), start_ns_(MonoNanos()) {}
 Timer::~Timer() { s_->Observe(static_cast<double>(MonoNanos() - start_ns_) / 1e6); }
 
@@ -97,6 +123,30 @@ Summary* Registry::GetSummary(const std::string& name, const Labels& labels) {
   return slot.get();
 }
 
+Histogram* Registry::GetHistogram(const std::string& name, const Labels& labels) {
+  Key key{name, labels};
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = histograms_.find(key); it != histograms_.end()) return it->second.get();
+  }
+  std::unique_lock lock(mu_);
+  auto& slot = histograms_[key];
+  if (!slot) slot = std::make_unique<Histogram>();
+  return slot.get();
+}
+
+void Registry::SetGaugeHostname(std::string host) {
+  std::unique_lock lock(mu_);
+  gauge_host_ = std::move(host);
+}
+
+std::string Registry::GaugeName(const std::string& name) const {
+  if (gauge_host_.empty()) return name;
+  auto dot = name.find('.');
+  if (dot == std::string::npos) return gauge_host_ + "." + name;
+  return name.substr(0, dot + 1) + gauge_host_ + name.substr(dot);
+}
+
 void Registry::SetGauge(const std::string& name, const Labels& labels, std::function<double()> fn) {
   std::unique_lock lock(mu_);
   gauges_[Key{name, labels}] = std::move(fn);
@@ -123,7 +173,7 @@ std::string Registry::Prometheus() const {
     out += "# HELP " + name + " " + name + "\n# TYPE " + name + " " + type + "\n";
   };
   for (const auto& [key, fn] : gauges_) {
-    std::string name = PrometheusName(key.first);
+    std::string name = PrometheusName(GaugeName(key.first));
     header(name, "gauge");
     out += name + LabelText(key.second) + " " + Number(fn()) + "\n";
   }
@@ -139,6 +189,24 @@ std::string Registry::Prometheus() const {
     out += name + "_sum" + labels + " " + Number(s->sum_ms()) + "\n";
     out += name + "_count" + labels + " " + std::to_string(s->count()) + "\n";
   }
+  for (const auto& [key, h] : histograms_) {
+    std::string name = PrometheusName(key.first);
+    header(name, "histogram");
+    // Buckets carry their bound as the label "le", after the series' own labels.
+    auto with_le = [&](const std::string& le) {
+      Labels l = key.second;
+      l.emplace_back("le", le);
+      return LabelText(l);
+    };
+    for (size_t i = 0; i < Histogram::kBuckets; ++i) {
+      out += name + "_bucket" + with_le(Number(Histogram::kBoundsMs[i])) + " " +
+             std::to_string(h->cumulative(i)) + "\n";
+    }
+    std::string labels = LabelText(key.second);
+    out += name + "_bucket" + with_le("+Inf") + " " + std::to_string(h->count()) + "\n";
+    out += name + "_sum" + labels + " " + Number(h->sum_ms()) + "\n";
+    out += name + "_count" + labels + " " + std::to_string(h->count()) + "\n";
+  }
   return out;
 }
 
@@ -146,7 +214,8 @@ Json Registry::ToJson(int64_t now_unix_nanos) const {
   std::shared_lock lock(mu_);
   Json gauges = Json::array(), counters = Json::array(), samples = Json::array();
   for (const auto& [key, fn] : gauges_)
-    gauges.push_back({{"Name", key.first}, {"Value", fn()}, {"Labels", LabelsJson(key.second)}});
+    gauges.push_back(
+        {{"Name", GaugeName(key.first)}, {"Value", fn()}, {"Labels", LabelsJson(key.second)}});
   for (const auto& [key, c] : counters_) {
     double n = static_cast<double>(c->value());
     counters.push_back({{"Name", key.first},
@@ -160,6 +229,15 @@ Json Registry::ToJson(int64_t now_unix_nanos) const {
                        {"Count", n},
                        {"Sum", s->sum_ms()},
                        {"Mean", n > 0 ? s->sum_ms() / static_cast<double>(n) : 0.0},
+                       {"Labels", LabelsJson(key.second)}});
+  }
+  // go-metrics has no histogram in its JSON summary: a histogram is reported as a sample.
+  for (const auto& [key, h] : histograms_) {
+    int64_t n = h->count();
+    samples.push_back({{"Name", key.first},
+                       {"Count", n},
+                       {"Sum", h->sum_ms()},
+                       {"Mean", n > 0 ? h->sum_ms() / static_cast<double>(n) : 0.0},
                        {"Labels", LabelsJson(key.second)}});
   }
   std::string ts = FormatRfc3339Nano(now_unix_nanos - now_unix_nanos % 1000000000);

@@ -47,6 +47,26 @@ class Summary {
   std::atomic<int64_t> sum_us_{0};
 };
 
+// A latency histogram in milliseconds with fixed bucket bounds (kBoundsMs; the last bucket is
+// +Inf): one relaxed addition per bucket counter, plus count and sum.
+class Histogram {
+ public:
+  static constexpr double kBoundsMs[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+  static constexpr size_t kBuckets = sizeof(kBoundsMs) / sizeof(kBoundsMs[0]);
+  void Observe(double ms);
+  // Observations <= kBoundsMs[i] (i < kBuckets; cumulative, as Prometheus reports them).
+  int64_t cumulative(size_t i) const;
+  int64_t count() const { return count_.load(std::memory_order_relaxed); }
+  double sum_ms() const {
+    return static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e3;
+  }
+
+ private:
+  std::atomic<int64_t> buckets_[kBuckets] = {};  // per bucket, not cumulative
+  std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> sum_us_{0};
+};
+
 // Measures from construction to destruction into a summary.
 class Timer {
  public:
@@ -68,10 +88,15 @@ class Registry {
   // The series of this name and labels, created on first use; the pointer stays valid.
   Counter* GetCounter(const std::string& name, const Labels& labels = {});
   Summary* GetSummary(const std::string& name, const Labels& labels = {});
+  Histogram* GetHistogram(const std::string& name, const Labels& labels = {});
   // A gauge computed when scraped. Registering the same name and labels again replaces it.
   void SetGauge(const std::string& name, const Labels& labels, std::function<double()> fn);
   // Removes the gauges whose name starts with prefix (their owner is going away).
   void RemoveGauges(const std::string& prefix);
+
+  // go-metrics' EnableHostname: gauge names get this host inserted after their first part
+  // ("vault.core.unsealed" -> "vault.<host>.core.unsealed"); empty = not (disable_hostname).
+  void SetGaugeHostname(std::string host);
 
   // The Prometheus text exposition format (version 0.0.4).
   std::string Prometheus() const;
@@ -83,10 +108,20 @@ class Registry {
   mutable std::shared_mutex mu_;
   std::map<Key, std::unique_ptr<Counter>> counters_;
   std::map<Key, std::unique_ptr<Summary>> summaries_;
+  std::map<Key, std::unique_ptr<Histogram>> histograms_;
   std::map<Key, std::function<double()>> gauges_;
+  std::string gauge_host_;
+  std::string GaugeName(const std::string& name) const;
 };
 
 // "vault.core.handle_request" -> "vault_core_handle_request" (and ' ', '-', '=', '/' -> '_').
 std::string PrometheusName(const std::string& name);
+
+// Vault's creation_ttl label: the first of 1m, 10m, 20m, 1h, 2h, 1d, 2d, 7d, 30d at or above
+// the TTL (seconds), else (and for 0, no expiry) "+Inf".
+std::string CreationTtlBucket(int64_t ttl_seconds);
+
+// A monotonic clock reading in nanoseconds, for timing observations.
+int64_t MonotonicNanosNow();
 
 }  // namespace vault::metrics

@@ -144,7 +144,7 @@ def test_socket_devices_over_unix_and_tcp_with_the_cli(cli, dev_server):
         # Refused at enable time, with the reason: nothing listening, bad or foreign options.
         p = cli.run("audit", "enable", "-path=bad", "socket", "address=127.0.0.1:%d" % free_port())
         assert p.returncode != 0 and "failed to connect" in p.stderr, p.stderr
-        for options in ({"address": tcp.address(), "format": "jsonx"},
+        for options in ({"address": tcp.address(), "format": "xml"},
                         {"address": tcp.address(), "mode": "0600"},
                         {"address": tcp.address(), "socket_type": "carrier-pigeon"},
                         {"socket_type": "tcp"}):
@@ -218,5 +218,10 @@ def test_socket_reader_gone_fails_closed_then_recovers(dev_server, kind):
         entries = reader.wait_for(about("secret/closed", "response"))
         paths = [r["request"]["path"] for r in records(entries, "vault: ")]
         assert paths[:2] == ["secret/after", "secret/after"]
+        # The two refused requests are counted as audit failures (Vault's metric).
+        doc = requests.get(addr + "/v1/sys/metrics", headers=H).json()
+        failures = {c["Name"]: c["Count"] for c in doc["Counters"]}
+        assert failures["vault.audit.log_request_failure"] == 2
+        assert failures["vault.audit.log_response_failure"] == 0
     finally:
         reader.close()

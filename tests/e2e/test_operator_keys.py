@@ -4,6 +4,8 @@ do, with the data intact; a root token generated from the shares with a one-time
 works and decodes as the CLI decodes it. Both need a token as well as the shares (Vault 2.x)."""
 import base64
 import os
+import threading
+import time
 
 import hvac
 import pytest
@@ -179,3 +181,52 @@ def test_cli_rekey(server):
     client.sys.seal()
     unseal_with(client, keys)
     assert not client.sys.is_sealed()
+
+
+def test_seal_under_load_fails_requests_cleanly_and_loses_no_acknowledged_write(server):
+    """sys/seal while 8 clients write and read: every answer is a success or Vault's 503
+    "Vault is sealed" (no 500, no dropped connection), the server keeps running, and after the
+    unseal every write that was acknowledged is there."""
+    s, client, init = server
+    token = client.token
+    acknowledged = []
+    bad = []
+    stop = threading.Event()
+
+    def writer(n):
+        session = requests.Session()
+        i = 0
+        while not stop.is_set():
+            key = "load/%d-%d" % (n, i)
+            i += 1
+            try:
+                r = session.put(s.addr + "/v1/secret/" + key, headers={"X-Vault-Token": token},
+                                json={"v": key}, timeout=10)
+                g = session.get(s.addr + "/v1/secret/" + key,
+                                headers={"X-Vault-Token": token}, timeout=10)
+            except requests.RequestException as e:
+                bad.append("%s: %s" % (key, e))
+                continue
+            for resp in (r, g):
+                if resp.status_code == 503:
+                    assert resp.json()["errors"] == ["Vault is sealed"], resp.text
+                elif resp.status_code not in (200, 204):
+                    bad.append("%s: %d %s" % (key, resp.status_code, resp.text))
+            if r.status_code == 204:
+                acknowledged.append(key)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    client.sys.seal()
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not bad, bad[:5]
+    assert acknowledged
+    assert client.sys.is_sealed()
+    unseal_with(client, init["keys"][:3])
+    for key in acknowledged:
+        assert client.secrets.kv.v1.read_secret(key)["data"] == {"v": key}
