@@ -350,8 +350,7 @@ Task<Status> Barrier::Write(std::vector<storage::Mutation> batch) {
 Task<Status> Barrier::ScanKeys(std::string_view prefix,
                                std::function<bool(std::string_view key)> fn) {
   if (Sealed()) co_return SealedError();
-  Status st = co_await physical_->Scan(
-      prefix, [&fn](std::string_view key, std::string_view) { return fn(key); });
+  Status st = co_await physical_->ScanKeys(prefix, std::move(fn));
   co_return st;
 }
 

@@ -255,4 +255,23 @@ Task<Status> EtcdBackend::Scan(std::string_view prefix, ScanFn fn) {
   co_return Status();
 }
 
+Task<Status> EtcdBackend::ScanKeys(std::string_view prefix, KeyFn fn) {
+  const std::string base = prefix_ + std::string(prefix);
+  RangeRequest r;
+  r.key = base;
+  r.range_end = PrefixEnd(base);
+  r.keys_only = true;
+  r.limit = page_size_ * 10;
+  for (;;) {
+    CO_ASSIGN_OR_RETURN(RangeResult page, co_await client_->Range(r));
+    if (r.revision == 0) r.revision = page.revision;
+    for (const auto& kv : page.kvs) {
+      if (!fn(std::string_view(kv.key).substr(prefix_.size()))) co_return Status();
+    }
+    if (!page.more || page.kvs.empty()) break;
+    r.key = page.kvs.back().key + std::string(1, '\0');
+  }
+  co_return Status();
+}
+
 }  // namespace vault::etcd

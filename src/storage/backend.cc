@@ -10,4 +10,10 @@ void AppendChild(std::string_view prefix, std::string_view key, std::vector<std:
   if (out->empty() || out->back() != child) out->push_back(std::move(child));
 }
 
+Task<Status> Backend::ScanKeys(std::string_view prefix, KeyFn fn) {
+  ScanFn keys = [&fn](std::string_view key, std::string_view) { return fn(key); };
+  Status st = co_await Scan(prefix, std::move(keys));
+  co_return st;
+}
+
 }  // namespace vault::storage

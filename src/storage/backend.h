@@ -50,6 +50,10 @@ class Backend {
   // Calls fn for every key starting with prefix, in key order, until fn returns false.
   using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
   virtual Task<Status> Scan(std::string_view prefix, ScanFn fn) = 0;
+  // Scan without the values: what a backend does not need to read or send, it does not (etcd
+  // asks for keys only). The default scans and drops the values.
+  using KeyFn = std::function<bool(std::string_view key)>;
+  virtual Task<Status> ScanKeys(std::string_view prefix, KeyFn fn);
   // A short name for status output ("inmem", "rocksdb").
   virtual std::string Name() const = 0;
 };

@@ -19,6 +19,9 @@ class Blocking {
   Status Scan(std::string_view prefix, Backend::ScanFn fn) {
     return SyncWait(b_->Scan(prefix, std::move(fn)));
   }
+  Status ScanKeys(std::string_view prefix, Backend::KeyFn fn) {
+    return SyncWait(b_->ScanKeys(prefix, std::move(fn)));
+  }
 
  private:
   Backend* b_;

@@ -77,6 +77,19 @@ TEST_P(BackendConformance, ScanVisitsInOrderAndStops) {
                  return false;
                }).ok());
   EXPECT_EQ(seen.size(), 1u);
+  // Keys only: the same keys in the same order, stopping the same way.
+  seen.clear();
+  ASSERT_TRUE(b.ScanKeys("s/", [&](std::string_view k) {
+                 seen.emplace_back(k);
+                 return true;
+               }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s/1", "s/2", "s/3"}));
+  seen.clear();
+  ASSERT_TRUE(b.ScanKeys("s/", [&](std::string_view k) {
+                 seen.emplace_back(k);
+                 return seen.size() < 2;
+               }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s/1", "s/2"}));
 }
 
 TEST_P(BackendConformance, BatchIsAtomicAndOrdered) {

@@ -42,13 +42,13 @@ class ThreadPool : public Executor {
   // The pool whose thread is calling, or null.
   static ThreadPool* Current() { return current_; }
 
-  // Thread-safe. Closures posted after destruction began are dropped.
+  // Thread-safe. Closures posted after destruction began are dropped. The wake-up is sent under
+  // the lock: a Post racing with the destructor must not touch cv_ after the destructor (which
+  // takes the lock first) has gone on to destroy it.
   void Post(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-      queue_.push_back(std::move(fn));
-    }
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    queue_.push_back(std::move(fn));
     cv_.notify_one();
   }
 
