@@ -52,7 +52,7 @@ asan: deps
 # Unit tests under ThreadSanitizer (a separate build tree; third-party suppressions with their
 # reasons in tsan.supp). Any report fails the test that produced it.
 tsan: deps
-	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DVAULT_TSAN=ON >/dev/null
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE= -DVAULT_TSAN=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tsan.supp)" \
 	  ctest --output-on-failure -j $(JOBS)

@@ -1038,6 +1038,9 @@ Task<Result<logical::Response>> ExpirationManager::Renew(std::string lease_id, i
 }
 
 Task<Status> ExpirationManager::EngineRevoke(const LeaseEntry& entry) {
+  // vault.expire.revoke: each revocation through the engine (at expiry, on revoke, with a token).
+  static metrics::Summary* timing = metrics::Registry::Get().GetSummary("vault.expire.revoke");
+  metrics::Timer timer(timing);
   logical::Request req;
   req.operation = logical::Operation::kRevoke;
   req.path = entry.path;

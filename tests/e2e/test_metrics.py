@@ -86,6 +86,7 @@ def test_prometheus_figures_move(dev_server, emu):
     assert value(final, "vault_aws_call_count", service="iam", action="DeleteUser",
                  outcome="ok") == 2
     assert value(final, "vault_expire_leases_by_mount", mount_point="aws/", state="active") == 0
+    assert value(final, "vault_expire_revoke_count") == value(before, "vault_expire_revoke_count") + 2
 
 
 def test_json_format_and_access(dev_server):
