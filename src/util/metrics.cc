@@ -193,8 +193,9 @@ std::string Registry::Prometheus() const {
     std::string name = PrometheusName(key.first);
     header(name, "histogram");
     // Buckets carry their bound as the label "le", after the series' own labels.
-    auto with_le = [&](const std::string& le) {
-      Labels l = key.second;
+    const Labels& own = key.second;
+    auto with_le = [&own](const std::string& le) {
+      Labels l = own;
       l.emplace_back("le", le);
       return LabelText(l);
     };
