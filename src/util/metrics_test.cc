@@ -25,9 +25,9 @@ std::vector<std::string> Lines(const std::string& text, const std::string& prefi
 
 TEST(MetricsTest, HistogramBucketsAreCumulativeWithInfLast) {
   Histogram* h = Registry::Get().GetHistogram("test.hist.latency", {{"action", "CreateUser"}});
-  h->Observe(3);     // <= 5
-  h->Observe(7);     // <= 10
-  h->Observe(7);     // <= 10
+  h->Observe(3);      // <= 5
+  h->Observe(7);      // <= 10
+  h->Observe(7);      // <= 10
   h->Observe(60000);  // above every bound: only +Inf
   std::string text = Registry::Get().Prometheus();
   auto buckets = Lines(text, "test_hist_latency_bucket");
