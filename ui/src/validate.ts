@@ -10,30 +10,135 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line: lines.length, column: lines[lines.length - 1].length + 1 };
 }
 
-// JSON.parse with its error placed: "line 2, column 5: Unexpected token...". Engines word the
-// error differently; V8 gives "at position N", sometimes with "(line L column C)".
+// JSON.parse, with a syntax error placed at its line and column: "Invalid JSON at line 3,
+// column 17: unexpected '}'". Browsers word and place JSON.parse's errors differently (newer
+// engines give no position at all), so the place comes from a small scanner of our own.
 export function parseJson(text: string): Check<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
-    const raw = e instanceof Error ? e.message : String(e);
-    const lc = /\(line (\d+) column (\d+)\)/.exec(raw);
-    const pos = /at position (\d+)/.exec(raw);
-    let where = '';
-    if (lc) where = `line ${lc[1]}, column ${lc[2]}`;
-    else if (pos) {
-      const p = lineColumn(text, Number(pos[1]));
-      where = `line ${p.line}, column ${p.column}`;
-    } else if (/end of (JSON )?input/i.test(raw)) {
-      const p = lineColumn(text, text.length);
-      where = `line ${p.line}, column ${p.column}`;
+    const found = findJsonError(text);
+    if (!found) return { ok: false, message: `Invalid JSON: ${e instanceof Error ? e.message : String(e)}` };
+    const p = lineColumn(text, found.offset);
+    return { ok: false, message: `Invalid JSON at line ${p.line}, column ${p.column}: ${found.reason}` };
+  }
+}
+
+// The first syntax error of a JSON text (RFC 8259), or null when it has none.
+export function findJsonError(text: string): { offset: number; reason: string } | null {
+  let i = 0;
+  class Stop {
+    constructor(
+      readonly offset: number,
+      readonly reason: string,
+    ) {}
+  }
+  const fail = (reason: string, at = i): never => {
+    throw new Stop(at, reason);
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const describe = () => (i >= text.length ? 'the text ends too early' : `unexpected ${JSON.stringify(text[i])}`);
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail(describe());
+  };
+  const string = () => {
+    i++; // the opening quote
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c === '\\') {
+        const n = text[i + 1];
+        if (n === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('a \\u escape needs four hex digits');
+          i += 6;
+        } else if (n !== undefined && '"\\/bfnrt'.includes(n)) i += 2;
+        else fail(`invalid escape ${JSON.stringify('\\' + (n ?? ''))}`);
+        continue;
+      }
+      if (c < ' ') fail('a control character (a line break?) inside a string');
+      i++;
     }
-    const reason = raw
-      .replace(/^JSON\.parse: /, '')
-      .replace(/\s*\(line \d+ column \d+\)/, '')
-      .replace(/\s*in JSON at position \d+/, '')
-      .replace(/, "[^"]*" is not valid JSON$/, '');
-    return { ok: false, message: where ? `Invalid JSON at ${where}: ${reason}` : `Invalid JSON: ${reason}` };
+    fail('a string is not closed (missing ")');
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m || m[0] === '' || m[0] === '-') fail(describe());
+    else i += m[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(text[i] === '}' ? 'a comma before "}"' : `expected a "quoted" key, found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
+        string();
+        ws();
+        if (text[i] !== ':') fail(`expected ':' after a key, found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail(`expected ',' or '}', found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (text[i] === ']') fail('a comma before "]"');
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          ws();
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail(`expected ',' or ']', found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+    fail(describe());
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail(`unexpected ${JSON.stringify(text[i])} after the end of the document`);
+    return null;
+  } catch (e) {
+    if (e instanceof Stop) return { offset: e.offset, reason: e.reason };
+    throw e;
   }
 }
 
