@@ -84,7 +84,7 @@ function FolderView(p: { ctx: Ctx; folder: string }) {
   const keys = useAsync(() => client.list(ctx.paths.list(folder)), [client, ctx.m, folder]);
   return (
     <section>
-      <PageHeader title={folder ? `${ctx.mount.path}${folder}` : ctx.mount.path} crumbs={folder ? <Crumbs ctx={ctx} path={folder} /> : undefined}>
+      <PageHeader title={folder ? `${ctx.mount.path}${folder}` : ctx.mount.path} crumbs={<Crumbs ctx={ctx} path={folder} />}>
         <Link to={routeWithPath(['secrets', ctx.m, 'create'], folder.replace(/\/$/, ''))} class="button">
           Create secret
         </Link>
@@ -104,9 +104,6 @@ function FolderView(p: { ctx: Ctx; folder: string }) {
             return (
               <li key={k}>
                 <Link to={routeWithPath(['secrets', ctx.m, isFolder ? 'list' : 'show'], full)} class={isFolder ? 'folder' : 'secret'}>
-                  <span aria-hidden="true" class="icon">
-                    {isFolder ? '▸' : '•'}
-                  </span>
                   {k}
                 </Link>
               </li>

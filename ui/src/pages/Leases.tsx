@@ -5,12 +5,12 @@
 import { useState } from 'preact/hooks';
 
 import { can, capsOf } from '../caps';
-import { ConfirmDialog, ErrorBox, Link, Loading, NOT_ALLOWED, Notice, PageHeader } from '../components';
+import { ConfirmDialog, ErrorBox, Field, Form, Link, Loading, NOT_ALLOWED, Notice, PageHeader } from '../components';
 import { useApp } from '../context';
 import { formatTime, formatTtl, secondsUntil } from '../format';
 import { useAsync, useCapabilities, useNow } from '../hooks';
 import { countLeases, listLevel, lookupLease, normalisePrefix, prefixCrumbs, type LeaseInfo } from '../leases';
-import { routeWithPath } from '../router';
+import { navigate, routeWithPath } from '../router';
 
 function leasesRoute(prefix: string): string {
   return routeWithPath(['leases'], prefix.replace(/\/$/, ''));
@@ -101,6 +101,7 @@ export function LeasesPage(p: { prefix: string }) {
         )}
       </PageHeader>
       {!prefix && <p class="muted">Leases by the path that issued them: a mount, then its path (creds/), then the role.</p>}
+      <PrefixForm current={prefix} />
       {done && <Notice>{done}</Notice>}
       <ErrorBox error={error} />
       <ErrorBox error={level.error} />
@@ -111,9 +112,6 @@ export function LeasesPage(p: { prefix: string }) {
           {level.data.prefixes.map((pf) => (
             <li key={pf}>
               <Link to={leasesRoute(pf)} class="folder">
-                <span aria-hidden="true" class="icon">
-                  ▸
-                </span>
                 {pf.slice(prefix.length)}
               </Link>
             </li>
@@ -269,5 +267,16 @@ function LeaseRow(p: { id: string; mayRenew: boolean; mayRevoke: boolean; onGone
         )}
       </td>
     </tr>
+  );
+}
+
+// Straight to a prefix (a token may list aws/creds/deploy/ without listing what is above it).
+function PrefixForm(p: { current: string }) {
+  const [value, setValue] = useState(p.current);
+  return (
+    <Form onSubmit={() => navigate(leasesRoute(normalisePrefix(value.trim())))} label="Go to a prefix" class="form inline">
+      <Field label="Prefix" value={value} onInput={setValue} placeholder="aws/creds/deploy/" />
+      <button type="submit">Open</button>
+    </Form>
   );
 }

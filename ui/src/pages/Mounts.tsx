@@ -22,8 +22,10 @@ export function MountsPage() {
   const { client } = useApp();
   const mounts = useAsync(async () => {
     const r = await client.read<{ secret: Record<string, MountInfo> }>('sys/internal/ui/mounts');
+    // sys/ (and identity/) cannot be browsed or disabled: not listed.
     return Object.entries(r.data.secret ?? {})
       .map(([path, m]) => ({ ...m, path }))
+      .filter((m) => m.type !== 'system' && m.type !== 'identity')
       .sort((a, b) => a.path.localeCompare(b.path));
   }, [client]);
   const paths = (mounts.data ?? []).map((m) => `sys/mounts/${m.path.replace(/\/$/, '')}`);

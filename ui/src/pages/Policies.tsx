@@ -72,8 +72,9 @@ export function PolicyEditPage(p: { name?: string }) {
     setBusy(true);
     try {
       await client.write(`sys/policies/acl/${target}`, { policy: text ?? '' });
-      if (editing) setSaved(true);
-      else navigate(route('policies', 'edit', target), true);
+      setSaved(true);
+      // A new policy's page becomes its edit page (the same page: what was typed stays).
+      if (!editing) navigate(route('policies', 'edit', target), true);
     } catch (e) {
       // A policy that does not parse: the server's text, in place.
       if (e instanceof ApiError && e.status === 400) setSyntax(e.message);
