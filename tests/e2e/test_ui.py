@@ -382,9 +382,9 @@ def test_security_engineer_session(dev_server, emu, browser):
 
 
 def test_phone_sized_screen(dev_server):
-    """The leases of a prefix on a phone's screen: the table becomes stacked rows."""
+    """A secret on a phone's screen: nothing wider than the screen, the controls within reach."""
     api(dev_server, "PUT", "secret/x", json={"a": "b"}).raise_for_status()
-    with Browser(390, 844) as b:
+    with Browser(phone=True) as b:
         sign_in(b, dev_server, ROOT_TOKEN)
         b.follow("secret/")
         b.follow("x")

@@ -32,8 +32,13 @@ def xpath_literal(s):
 
 
 class Browser:
-    def __init__(self, width=1280, height=800):
+    def __init__(self, width=1280, height=900, phone=False):
+        """phone: a phone's screen (390 x 844 CSS pixels, touch), emulated: a headless window
+        is never narrower than 500 pixels."""
         options = webdriver.ChromeOptions()
+        if phone:
+            options.add_experimental_option("mobileEmulation", {
+                "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": True}})
         options.binary_location = CHROMIUM
         for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
                     "--window-size=%d,%d" % (width, height), "--lang=en-US",

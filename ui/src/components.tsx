@@ -216,7 +216,7 @@ export function ConfirmDialog(p: {
 
 // Copies a value to the clipboard (the Clipboard API where the page is a secure context, a hidden
 // text area otherwise) and says so.
-export function CopyButton(p: { value: string; label: string }) {
+export function CopyButton(p: { value: string; label: string; text?: string }) {
   const [state, setState] = useState<'' | 'copied' | 'failed'>('');
   const copy = async () => {
     let ok = false;
@@ -234,8 +234,8 @@ export function CopyButton(p: { value: string; label: string }) {
   };
   return (
     <span class="copy">
-      <button type="button" class="small" onClick={copy} aria-label={`Copy ${p.label}`}>
-        Copy
+      <button type="button" class="small" onClick={copy} aria-label={p.text ? undefined : `Copy ${p.label}`}>
+        {p.text ?? 'Copy'}
       </button>
       <span class="copy-state" role="status" aria-live="polite">
         {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed: select and copy by hand' : ''}

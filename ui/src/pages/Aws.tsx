@@ -431,7 +431,7 @@ function IssuedCredentials(p: { issued: Issued; onClose: () => void }) {
       <ErrorBox error={error} />
       {revoked && <Notice>Lease revoked: the credentials no longer work.</Notice>}
       <div class="actions">
-        <CopyButton value={exports} label="as shell exports" />
+        <CopyButton value={exports} label="as shell exports" text="Copy as shell exports" />
         {resp.lease_id && leasePrefix && (
           <Link to={route('leases', ...leasePrefix.split('/'))} class="button small">
             Show in Leases
