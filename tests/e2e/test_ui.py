@@ -17,6 +17,7 @@ import requests
 
 from conftest import ROOT_TOKEN, Server, free_port
 from emulator_fixture import start_emulator
+from selenium.webdriver.common.keys import Keys
 from ui_browser import Browser
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -161,22 +162,33 @@ def check_console(b, secrets):
 
 
 def test_first_load_is_small_and_quick(dev_server, browser):
-    """Bytes transferred for the first visit (cold cache, gzip) and the time to the sign-in form,
-    as docs/benchmarks.md reports them."""
-    browser.open(dev_server.addr + "/ui/")
-    browser.field("Token")
-    m = browser.script("""
-        const nav = performance.getEntriesByType('navigation')[0];
-        const res = performance.getEntriesByType('resource');
-        const mark = performance.getEntriesByName('vault-ui:sign-in-form')[0];
-        return {bytes: nav.transferSize + res.reduce((n, r) => n + r.transferSize, 0),
-                files: 1 + res.length,
-                body: nav.encodedBodySize + res.reduce((n, r) => n + r.encodedBodySize, 0),
-                form_ms: mark ? mark.startTime : -1};""")
-    print("\nUI first load: %d files, %d bytes transferred (%d bytes of bodies), sign-in form "
-          "after %.0f ms" % (m["files"], m["bytes"], m["body"], m["form_ms"]))
-    assert 0 < m["bytes"] < 150 * 1024
-    assert 0 < m["form_ms"] < 5000
+    """Bytes transferred for a first visit (empty cache, gzip) and the time from navigation to the
+    sign-in form, as docs/benchmarks.md reports them: the first visit of a new browser, then four
+    more with the cache cleared in between."""
+    runs = []
+    for i in range(5):
+        browser.driver.execute_cdp_cmd("Network.enable", {})
+        browser.driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+        browser.open(dev_server.addr + "/ui/?visit=%d" % i)
+        browser.field("Token")
+        runs.append(browser.script("""
+            const nav = performance.getEntriesByType('navigation')[0];
+            const res = performance.getEntriesByType('resource');
+            const mark = performance.getEntriesByName('vault-ui:sign-in-form')[0];
+            return {bytes: nav.transferSize + res.reduce((n, r) => n + r.transferSize, 0),
+                    files: 1 + res.length,
+                    body: nav.encodedBodySize + res.reduce((n, r) => n + r.encodedBodySize, 0),
+                    form_ms: mark ? mark.startTime : -1};"""))
+    times = sorted(r["form_ms"] for r in runs)
+    first = runs[0]
+    print("\nUI first load: %d requests, %d bytes transferred (%d bytes of bodies); sign-in form "
+          "after %.0f ms (new browser), median of 5 visits %.0f ms (%s)" % (
+              first["files"], first["bytes"], first["body"], first["form_ms"], times[2],
+              ", ".join("%.0f" % t for t in times)))
+    for r in runs:
+        assert r["bytes"] == first["bytes"]  # nothing came from a cache
+    assert 0 < first["bytes"] < 150 * 1024
+    assert 0 < times[2] < 5000
     check_console(browser, [])
 
 
@@ -265,6 +277,12 @@ def test_security_engineer_session(dev_server, emu, browser):
     short = lease_id.rsplit("/", 1)[1]
     b.click("Renew " + short)
     b.wait_text("Renewed:")
+    # Escape closes a confirmation without doing anything.
+    b.click("Revoke " + short)
+    b.wait_text("Revoke this lease?")
+    b.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    b.wait_no_text("Revoke this lease?")
+    assert len(vault_users(emu)) == 1
     b.click("Revoke " + short)
     b.wait_text("Revoke this lease?")
     b.click("Yes, revoke")
@@ -379,6 +397,40 @@ def test_security_engineer_session(dev_server, emu, browser):
 
     check_console(b, [secret_key, emu.secret_key, ROOT_TOKEN, token, "hunter2", "tok-8b4c",
                       creds["data"]["secret_key"]])
+
+
+def test_init_and_unseal_in_the_browser(home, browser):
+    """A new server: the UI asks for key shares, shows the keys and root token once, then unseals
+    with them one at a time, and signs in with the root token; all by keyboard."""
+    port = free_port()
+    cfg = os.path.join(home, "new.hcl")
+    with open(cfg, "w") as f:
+        f.write('storage "rocksdb" {\n  path = "%s"\n}\nlistener "tcp" {\n'
+                '  address = "127.0.0.1:%d"\n  tls_disable = true\n}\nui = true\n'
+                'disable_mlock = true\n' % (os.path.join(home, "data"), port))
+    s = Server(["-config=" + cfg], home, "http://127.0.0.1:%d" % port)
+    b = browser
+    try:
+        b.open(s.addr + "/ui/")
+        b.wait_text("Initialise the server")
+        b.fill("Key shares", "3")
+        b.fill("Key threshold", "2").send_keys(Keys.ENTER)
+        b.wait_text("Server initialised")
+        keys = [e.text for e in b.driver.find_elements("css selector", "ol.keys code")]
+        root = b.css("[data-field=root_token]").text
+        assert len(keys) == 3 and root
+        b.click("Continue to unseal")
+        b.wait_text("Keys entered: 0 of 2")
+        b.fill("Unseal key", keys[2]).send_keys(Keys.ENTER)
+        b.wait_text("Keys entered: 1 of 2")
+        assert requests.get(s.addr + "/v1/sys/seal-status", timeout=10).json()["sealed"] is True
+        b.fill("Unseal key", keys[0]).send_keys(Keys.ENTER)
+        b.fill("Token", root).send_keys(Keys.ENTER)
+        b.wait_text("Secrets engines")
+        assert requests.get(s.addr + "/v1/sys/seal-status", timeout=10).json()["sealed"] is False
+        check_console(b, keys + [root])
+    finally:
+        s.stop()
 
 
 def test_phone_sized_screen(dev_server):

@@ -173,7 +173,7 @@ function Page({ segs }: { segs: string[] }) {
         </MountLoader>
       );
     case 'leases':
-      return <LeasesPage prefix={rest.join('/')} />;
+      return <LeasesPage key={rest.join('/')} prefix={rest.join('/')} />;
     case 'policies':
       if (rest[0] === 'edit' && rest[1]) return <PolicyEditPage name={rest[1]} />;
       if (rest[0] === 'create') return <PolicyEditPage />;

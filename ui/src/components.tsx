@@ -102,14 +102,14 @@ export function TextArea(p: FieldProps & { rows?: number; mono?: boolean }) {
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={described}
       />
-      {p.hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {p.hint}
-        </p>
-      )}
       {p.error && (
         <p class="field-error" id={`${id}-err`} role="alert">
           {p.error}
+        </p>
+      )}
+      {p.hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {p.hint}
         </p>
       )}
     </div>

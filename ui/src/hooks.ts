@@ -30,7 +30,6 @@ export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): AsyncState<T
         if (run.current === mine) setState({ data: undefined, error, loading: false });
       },
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
@@ -60,7 +59,6 @@ export function useCapabilities(paths: string[]): CapabilityMap | null | undefin
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key]);
   return caps;
 }

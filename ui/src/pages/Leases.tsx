@@ -16,6 +16,8 @@ function leasesRoute(prefix: string): string {
   return routeWithPath(['leases'], prefix.replace(/\/$/, ''));
 }
 
+const PAGE = 100;
+
 interface PrefixAction {
   force: boolean;
   count: number | null; // null while counting
@@ -36,6 +38,8 @@ export function LeasesPage(p: { prefix: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
+  // Each row looks its lease up: a page at a time.
+  const [shown, setShown] = useState(PAGE);
 
   const askPrefix = async (force: boolean) => {
     setDone('');
@@ -133,7 +137,7 @@ export function LeasesPage(p: { prefix: string }) {
             </tr>
           </thead>
           <tbody>
-            {level.data.leases.map((id) => (
+            {level.data.leases.slice(0, shown).map((id) => (
               <LeaseRow
                 key={id}
                 id={id}
@@ -144,6 +148,16 @@ export function LeasesPage(p: { prefix: string }) {
             ))}
           </tbody>
         </table>
+      )}
+      {level.data && level.data.leases.length > shown && (
+        <div class="actions">
+          <span class="muted">
+            {shown} of {level.data.leases.length} leases shown
+          </span>
+          <button type="button" onClick={() => setShown(shown + PAGE)}>
+            Show {Math.min(PAGE, level.data.leases.length - shown)} more
+          </button>
+        </div>
       )}
       {action && (
         <ConfirmDialog

@@ -71,7 +71,7 @@ export function InitPage(p: { client: Client; onDone: () => void }) {
           ))}
         </ol>
         <p>
-          Root token: <code>{result.root_token}</code> <CopyButton value={result.root_token} label="root token" />
+          Root token: <code data-field="root_token">{result.root_token}</code> <CopyButton value={result.root_token} label="root token" />
         </p>
         <button type="button" class="primary" onClick={p.onDone}>
           Continue to unseal
