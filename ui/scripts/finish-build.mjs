@@ -9,10 +9,12 @@ const dist = new URL('../dist/', import.meta.url).pathname;
 const compressible = /\.(html|js|css|svg|json|txt)$/;
 
 function walk(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
+  return readdirSync(dir)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
 }
 
 for (const file of walk(dist)) if (file.endsWith('.gz')) unlinkSync(file);
