@@ -446,3 +446,96 @@ def test_phone_sized_screen(dev_server):
         assert show.rect["x"] + show.rect["width"] <= 390
         b.screenshot("phone-secret")
         check_console(b, [])
+
+
+def test_sts_credentials_ask_for_a_ttl_and_role_arn(dev_server, emu, browser):
+    """An assumed_role role: "Generate credentials" asks for the TTL and the role ARN and reads
+    aws/sts/<role>; the answer has a session token, and the key works at STS."""
+    srv, b = dev_server, browser
+    api(srv, "POST", "sys/mounts/aws", json={"type": "aws"}).raise_for_status()
+    api(srv, "POST", "aws/config/root", json={
+        "access_key": emu.access_key, "secret_key": emu.secret_key, "region": "us-east-1",
+        "iam_endpoint": emu.endpoint, "sts_endpoint": emu.endpoint}).raise_for_status()
+    arns = [emu.create_role(n)["arn"] for n in ("deployer", "auditor")]
+    sign_in(b, srv, ROOT_TOKEN)
+    b.follow("aws/")
+    b.click("Create role")
+    b.fill("Role name", "assume")
+    b.choose("Credential type", "assumed_role")
+    b.fill("Role ARNs", "deployer")
+    b.wait_text("Not an ARN: deployer")
+    b.fill("Role ARNs", "\n".join(arns))
+    b.fill("Default STS TTL", "20m")
+    b.fill("Maximum STS TTL", "1h")
+    b.click("Create role")
+    b.wait_text("assumed_role")
+    role = api(srv, "GET", "aws/roles/assume").json()["data"]
+    assert role["role_arns"] == arns and role["default_sts_ttl"] == 1200
+    assert role["max_sts_ttl"] == 3600
+
+    b.click("Generate credentials for assume")
+    b.fill("TTL", "15m")
+    b.choose("Role ARN", arns[1])
+    b.click("Generate credentials")
+    access_key = b.css("[data-field=access_key]").text
+    secret_key = b.css("[data-field=secret_key]").text
+    session = b.css("[data-field=session_token]").text
+    assert access_key.startswith("ASIA") and session
+    assert re.match(r"^(15m|14m \d+s) \(not renewable\)$", b.css("[data-field=time_left]").text)
+    ident = emu.client("sts", access_key=access_key, secret_key=secret_key,
+                       session_token=session).get_caller_identity()
+    assert ":assumed-role/auditor/" in ident["Arn"]
+    sts_calls = [c for c in emu.calls() if c["action"] == "AssumeRole"]
+    assert sts_calls[-1]["params"]["RoleArn"] == arns[1]
+    assert sts_calls[-1]["params"]["DurationSeconds"] == "900"
+    check_console(b, [secret_key, session, emu.secret_key, ROOT_TOKEN])
+
+
+def test_userpass_and_approle_sign_in_and_disabling_a_mount(dev_server, browser):
+    srv, b = dev_server, browser
+    api(srv, "POST", "sys/policies/acl/reader", json={
+        "policy": 'path "secret/*" { capabilities = ["read", "list"] }'}).raise_for_status()
+    api(srv, "POST", "sys/auth/userpass", json={"type": "userpass"}).raise_for_status()
+    api(srv, "POST", "auth/userpass/users/alice", json={
+        "password": "correct horse", "token_policies": "reader"}).raise_for_status()
+    api(srv, "POST", "sys/auth/approle", json={"type": "approle"}).raise_for_status()
+    api(srv, "POST", "auth/approle/role/ci", json={"token_policies": "reader"}).raise_for_status()
+    role_id = api(srv, "GET", "auth/approle/role/ci/role-id").json()["data"]["role_id"]
+    secret_id = api(srv, "POST", "auth/approle/role/ci/secret-id").json()["data"]["secret_id"]
+    api(srv, "PUT", "secret/team/x", json={"k": "v"}).raise_for_status()
+
+    b.open(srv.addr + "/ui/")
+    b.choose("Method", "userpass")
+    b.fill("Username", "alice")
+    b.fill("Password", "wrong")
+    b.click("Sign in")
+    b.wait(lambda: any(a.startswith("Sign-in failed") for a in b.alerts()))
+    b.fill("Password", "correct horse")
+    b.click("Sign in")
+    b.wait_text("Secrets engines")
+    b.follow("Token")
+    b.wait_text("auth/userpass/login/alice")
+    assert "reader" in b.css("ul.tags").text
+    # A token that may read secret/ but not change mounts: Disable is offered to no one here.
+    b.follow("Secrets")
+    b.wait(lambda: not b.button("Disable secret/", enabled=False).is_enabled())
+    b.click("Sign out")
+
+    b.choose("Method", "approle")
+    b.fill("Role ID", role_id)
+    b.fill("Secret ID", secret_id)
+    b.click("Sign in")
+    b.wait_text("Secrets engines")
+    b.follow("Token")
+    b.wait_text("auth/approle/login")
+    b.click("Sign out")
+
+    # The root token disables a mount, after a confirmation.
+    api(srv, "POST", "sys/mounts/scratch", json={"type": "kv"}).raise_for_status()
+    sign_in(b, srv, ROOT_TOKEN)
+    b.click("Disable scratch/")
+    b.wait_text("Disable scratch/?")
+    b.click("Yes, disable")
+    b.wait_text("Disabled scratch/")
+    assert "scratch/" not in api(srv, "GET", "sys/mounts").json()["data"]
+    check_console(b, [ROOT_TOKEN, "correct horse", secret_id])
