@@ -1,5 +1,5 @@
 """The web UI at /ui/: its static serving over HTTP (headers, redirects, client-side routes, refused
-paths), then a security engineer's session in headless Chromium against a dev server and the
+paths), then a security engineer at work in headless Chromium against a dev server and the
 IAM/STS emulator: sign in, configure aws/, create a role, generate credentials, find and revoke
 their lease, read a KV secret, fix a policy, and meet a 403 with a limited token; with no script
 error, CSP violation or secret in the browser's log.
@@ -192,14 +192,12 @@ def test_first_load_is_small_and_quick(dev_server, browser):
     check_console(browser, [])
 
 
-def test_security_engineer_session(dev_server, emu, browser):
+def test_aws_credentials_leases_kv_and_policies_in_the_browser(dev_server, emu, browser):
     b = browser
     srv = dev_server
 
     # Sign in with the root token; the token never appears in the URL.
     b.open(srv.addr + "/ui/")
-    b.field("Token")
-    b.screenshot("sign-in")
     b.fill("Token", ROOT_TOKEN)
     b.click("Sign in")
     b.wait_text("Secrets engines")
