@@ -470,6 +470,18 @@ def test_sts_credentials_ask_for_a_ttl_and_role_arn(dev_server, emu, browser):
     role = api(srv, "GET", "aws/roles/assume").json()["data"]
     assert role["role_arns"] == arns and role["default_sts_ttl"] == 1200
     assert role["max_sts_ttl"] == 3600
+    # Edited: the form comes back filled in; what changes is saved, the rest kept.
+    b.click("Edit assume")
+    assert b.field("Role ARNs").get_attribute("value") == "\n".join(arns)
+    assert b.field("Default STS TTL").get_attribute("value") == "20m"
+    b.fill("Default STS TTL", "2h")
+    b.click("Save role")
+    b.wait_text("The default TTL is longer than the maximum TTL")
+    b.fill("Default STS TTL", "30m")
+    b.click("Save role")
+    b.wait_text("Generate credentials")
+    role = api(srv, "GET", "aws/roles/assume").json()["data"]
+    assert role["default_sts_ttl"] == 1800 and role["role_arns"] == arns
 
     b.click("Generate credentials for assume")
     b.fill("TTL", "15m")

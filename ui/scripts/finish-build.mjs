@@ -33,6 +33,8 @@ for (const file of walk(dist).sort()) {
     }
   }
   sent += size;
-  console.log(`${relative(dist, file).padEnd(40)} ${String(body.length).padStart(8)} B  ${String(size).padStart(8)} B sent`);
+  console.log(
+    `${relative(dist, file).padEnd(40)} ${String(body.length).padStart(8)} B  ${String(size).padStart(8)} B sent`,
+  );
 }
 console.log(`total: ${raw} B, ${sent} B sent with gzip (${(sent / 1024).toFixed(1)} KiB)`);

@@ -117,34 +117,34 @@ function Shell() {
   const section = segs[0] ?? 'secrets';
   const ctx = useApp();
   return (
-        <div class="shell">
-          <a class="skip" href="#main">
-            Skip to content
-          </a>
-          <header class="topbar">
-            <span class="brand">vault-cpp</span>
-            <nav aria-label="Main" class="mainnav">
-              <ul>
-                {NAV.map(([to, label]) => (
-                  <li key={to}>
-                    <Link to={to} aria-current={section === to ? 'page' : undefined}>
-                      {label}
-                    </Link>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-            <span class="who" title="The token’s display name">
-              {ctx.token.display_name}
-            </span>
-            <button type="button" class="signout" onClick={ctx.signOut}>
-              Sign out
-            </button>
-          </header>
-          <main id="main" tabIndex={-1}>
-            <Page segs={segs} />
-          </main>
-        </div>
+    <div class="shell">
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <span class="brand">vault-cpp</span>
+        <nav aria-label="Main" class="mainnav">
+          <ul>
+            {NAV.map(([to, label]) => (
+              <li key={to}>
+                <Link to={to} aria-current={section === to ? 'page' : undefined}>
+                  {label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span class="who" title="The token’s display name">
+          {ctx.token.display_name}
+        </span>
+        <button type="button" class="signout" onClick={ctx.signOut}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page segs={segs} />
+      </main>
+    </div>
   );
 }
 
@@ -164,8 +164,8 @@ function Page({ segs }: { segs: string[] }) {
               <section>
                 <h1>{mount.path}</h1>
                 <p>
-                  This UI has no view for secrets engines of type <code>{mount.type}</code>; use the CLI or the HTTP API for
-                  it.
+                  This UI has no view for secrets engines of type <code>{mount.type}</code>; use the CLI or the HTTP API
+                  for it.
                 </p>
               </section>
             )

@@ -14,7 +14,7 @@ function fakeFetch(answers: Array<{ status: number; body?: string; type?: Respon
     calls.push({ url: String(url), init: init ?? {} });
     const a = answers.shift();
     if (!a) throw new TypeError('Failed to fetch');
-    const res = new Response(a.status === 204 ? null : a.body ?? '', { status: a.status || 200 });
+    const res = new Response(a.status === 204 ? null : (a.body ?? ''), { status: a.status || 200 });
     if (a.type) {
       // What fetch gives for a redirect with redirect: 'manual' (status 0, no body).
       Object.defineProperty(res, 'type', { value: a.type });
@@ -27,7 +27,12 @@ function fakeFetch(answers: Array<{ status: number; body?: string; type?: Respon
 
 describe('Client', () => {
   it('sends the token in X-Vault-Token, JSON bodies, no cookies and no redirects', async () => {
-    const f = fakeFetch([{ status: 200, body: '{"data":{"a":1},"lease_id":"","lease_duration":0,"renewable":false,"auth":null,"warnings":null}' }]);
+    const f = fakeFetch([
+      {
+        status: 200,
+        body: '{"data":{"a":1},"lease_id":"","lease_duration":0,"renewable":false,"auth":null,"warnings":null}',
+      },
+    ]);
     const c = new Client({ token: () => 's.secret', fetch: f.fn });
     const r = await c.write('aws/roles/deploy', { credential_type: 'iam_user' });
     expect(r?.data).toEqual({ a: 1 });
@@ -79,7 +84,10 @@ describe('Client', () => {
 
   it('reports a sealed server and unreachable or redirecting servers', async () => {
     let sealed = 0;
-    const f = fakeFetch([{ status: 503, body: '{"errors":["Vault is sealed"]}' }, { status: 0, type: 'opaqueredirect' }]);
+    const f = fakeFetch([
+      { status: 503, body: '{"errors":["Vault is sealed"]}' },
+      { status: 0, type: 'opaqueredirect' },
+    ]);
     const c = new Client({ fetch: f.fn, onSealed: () => sealed++ });
     await expect(c.read('secret/x')).rejects.toThrow('Vault is sealed');
     expect(sealed).toBe(1);

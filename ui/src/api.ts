@@ -42,7 +42,9 @@ export function describeError(status: number, errors: string[]): string {
     return extra.length ? `Permission denied: ${extra.join('; ')}` : 'Permission denied';
   }
   if (status === 0) {
-    return reasons.length ? `The server could not be reached (${reasons.join('; ')})` : 'The server could not be reached';
+    return reasons.length
+      ? `The server could not be reached (${reasons.join('; ')})`
+      : 'The server could not be reached';
   }
   if (status === 429) return `Too many requests: ${reasons.join('; ') || 'rate limit exceeded'}`;
   if (reasons.length) return reasons.join('; ');
@@ -155,7 +157,7 @@ export class Client {
 
 function errorsOf(body: unknown): string[] {
   if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors)) {
-    return ((body as { errors: unknown[] }).errors).map((e) => String(e));
+    return (body as { errors: unknown[] }).errors.map((e) => String(e));
   }
   return [];
 }

@@ -32,7 +32,8 @@ describe('fetchCapabilities', () => {
     expect(caps).toEqual({ a: ['read'], b: ['deny'] });
   });
   it('is null (unknown) when the token may not ask', async () => {
-    const fetch = (async () => new Response('{"errors":["permission denied"]}', { status: 403 })) as typeof globalThis.fetch;
+    const fetch = (async () =>
+      new Response('{"errors":["permission denied"]}', { status: 403 })) as typeof globalThis.fetch;
     expect(await fetchCapabilities(new Client({ fetch }), ['a'])).toBeNull();
   });
 });

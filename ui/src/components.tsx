@@ -15,7 +15,12 @@ export function useId(prefix: string): string {
 }
 
 // A link inside the app: navigates without a reload; new tabs and modified clicks behave as usual.
-export function Link(props: { to: string; children: ComponentChildren; class?: string; 'aria-current'?: 'page' | undefined }) {
+export function Link(props: {
+  to: string;
+  children: ComponentChildren;
+  class?: string;
+  'aria-current'?: 'page' | undefined;
+}) {
   const onClick = (e: MouseEvent) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
@@ -127,7 +132,12 @@ export function Select(p: {
   return (
     <div class="field">
       <label for={id}>{p.label}</label>
-      <select id={id} value={p.value} onChange={(e) => p.onChange((e.target as HTMLSelectElement).value)} aria-describedby={p.hint ? `${id}-hint` : undefined}>
+      <select
+        id={id}
+        value={p.value}
+        onChange={(e) => p.onChange((e.target as HTMLSelectElement).value)}
+        aria-describedby={p.hint ? `${id}-hint` : undefined}
+      >
         {p.options.map(([v, label]) => (
           <option value={v} key={v}>
             {label}
@@ -269,7 +279,13 @@ export function MaskedValue(p: { value: string; label: string }) {
       <code class={shown ? 'value' : 'value hidden-value'} aria-label={shown ? undefined : `${p.label} (hidden)`}>
         {shown ? p.value : '••••••••'}
       </code>
-      <button type="button" class="small" onClick={() => setShown(!shown)} aria-label={`${shown ? 'Hide' : 'Show'} ${p.label}`} aria-pressed={shown}>
+      <button
+        type="button"
+        class="small"
+        onClick={() => setShown(!shown)}
+        aria-label={`${shown ? 'Hide' : 'Show'} ${p.label}`}
+        aria-pressed={shown}
+      >
         {shown ? 'Hide' : 'Show'}
       </button>
       <CopyButton value={p.value} label={p.label} />

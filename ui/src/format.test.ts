@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatTime, formatTtl, parseDuration, secondsUntil } from './format';
+import { durationText, formatTime, formatTtl, parseDuration, secondsUntil } from './format';
 
 describe('formatTtl', () => {
   it('shows the two largest units', () => {
@@ -54,5 +54,16 @@ describe('parseDuration', () => {
     expect(parseDuration('h')).toBeNull();
     expect(parseDuration('-5m')).toBeNull();
     expect(parseDuration('10d')).toBeNull();
+  });
+});
+
+describe('durationText', () => {
+  it('writes seconds as a duration parseDuration reads back', () => {
+    expect(durationText(0)).toBe('');
+    expect(durationText(45)).toBe('45s');
+    expect(durationText(1200)).toBe('20m');
+    expect(durationText(5400)).toBe('1h30m');
+    expect(durationText(90061)).toBe('25h1m1s');
+    for (const n of [45, 1200, 5400, 90061]) expect(parseDuration(durationText(n))).toBe(n);
   });
 });

@@ -31,7 +31,11 @@ export function formatTime(iso: string | null | undefined): string {
   if (!iso || iso.startsWith('0001-01-01')) return '';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  return new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+    .replace(/Z$/, ' UTC');
 }
 
 // Seconds from `now` (ms since the epoch) until an RFC 3339 time; null when there is none.
@@ -60,4 +64,13 @@ export function parseDuration(text: string): number | null {
   }
   if (matched !== s.length) return null;
   return Math.round(total);
+}
+
+// Seconds as a duration to type back: 1200 -> "20m", 5400 -> "1h30m", 45 -> "45s", 0 -> "".
+export function durationText(seconds: number): string {
+  if (!seconds || seconds < 0) return '';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
 }

@@ -34,7 +34,10 @@ describe('lease tree', () => {
       prefixes: [],
       leases: ['aws/creds/deploy/a-1', 'aws/creds/deploy/b-2'],
     });
-    expect(await listLevel(client, 'aws/creds/')).toEqual({ prefixes: ['aws/creds/ci/', 'aws/creds/deploy/'], leases: [] });
+    expect(await listLevel(client, 'aws/creds/')).toEqual({
+      prefixes: ['aws/creds/ci/', 'aws/creds/deploy/'],
+      leases: [],
+    });
     expect(await listLevel(client, 'gone/')).toEqual({ prefixes: [], leases: [] });
   });
   it('counts every lease under a prefix', async () => {

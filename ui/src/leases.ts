@@ -28,7 +28,11 @@ export async function listLevel(client: Client, prefix: string): Promise<LeaseLe
 
 // How many leases lie under a prefix, at any depth (for a revoke-prefix confirmation). Stops
 // counting at `limit` and says so.
-export async function countLeases(client: Client, prefix: string, limit = 100000): Promise<{ count: number; capped: boolean }> {
+export async function countLeases(
+  client: Client,
+  prefix: string,
+  limit = 100000,
+): Promise<{ count: number; capped: boolean }> {
   let count = 0;
   const queue = [normalisePrefix(prefix)];
   while (queue.length > 0) {

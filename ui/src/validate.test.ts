@@ -26,8 +26,10 @@ describe('parseJson', () => {
     expect(msg('{"a": 1,}')).toBe('Invalid JSON at line 1, column 9: a comma before "}"');
     expect(msg('[1, 2,]')).toBe('Invalid JSON at line 1, column 7: a comma before "]"');
     expect(msg("{'a': 1}")).toBe('Invalid JSON at line 1, column 2: expected a "quoted" key, found "\'"');
-    expect(msg('{"a" 1}')).toBe("Invalid JSON at line 1, column 6: expected ':' after a key, found \"1\"");
-    expect(msg('{"a": "x\n"}')).toBe('Invalid JSON at line 1, column 9: a control character (a line break?) inside a string');
+    expect(msg('{"a" 1}')).toBe('Invalid JSON at line 1, column 6: expected \':\' after a key, found "1"');
+    expect(msg('{"a": "x\n"}')).toBe(
+      'Invalid JSON at line 1, column 9: a control character (a line break?) inside a string',
+    );
     expect(msg('{"a": tru}')).toBe('Invalid JSON at line 1, column 7: unexpected "t"');
     expect(msg('{} {}')).toBe('Invalid JSON at line 1, column 4: unexpected "{" after the end of the document');
     expect(msg('')).toBe('Invalid JSON at line 1, column 1: the text ends too early');
@@ -61,7 +63,10 @@ describe('checkPolicyDocument', () => {
   });
   it('refuses what IAM would refuse', () => {
     expect(checkPolicyDocument('[1]')).toEqual({ ok: false, message: 'A policy document is a JSON object' });
-    expect(checkPolicyDocument('{"Version":"2012-10-17"}')).toEqual({ ok: false, message: 'A policy document needs a "Statement"' });
+    expect(checkPolicyDocument('{"Version":"2012-10-17"}')).toEqual({
+      ok: false,
+      message: 'A policy document needs a "Statement"',
+    });
     expect(checkPolicyDocument('{"Statement":[{"Effect":"allow"}]}')).toEqual({
       ok: false,
       message: 'Statement 1: "Effect" must be "Allow" or "Deny"',
@@ -96,7 +101,10 @@ describe('lists, ARNs and paths', () => {
     expect(checkMountPath('..').ok).toBe(false);
   });
   it('parses key=value pairs', () => {
-    expect(parsePairs('team=infra\ncost-centre = 42')).toEqual({ ok: true, value: { team: 'infra', 'cost-centre': '42' } });
+    expect(parsePairs('team=infra\ncost-centre = 42')).toEqual({
+      ok: true,
+      value: { team: 'infra', 'cost-centre': '42' },
+    });
     expect(parsePairs('novalue').ok).toBe(false);
   });
 });

@@ -83,10 +83,16 @@ export function findJsonError(text: string): { offset: number; reason: string } 
       }
       for (;;) {
         ws();
-        if (text[i] !== '"') fail(text[i] === '}' ? 'a comma before "}"' : `expected a "quoted" key, found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
+        if (text[i] !== '"')
+          fail(
+            text[i] === '}'
+              ? 'a comma before "}"'
+              : `expected a "quoted" key, found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`,
+          );
         string();
         ws();
-        if (text[i] !== ':') fail(`expected ':' after a key, found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
+        if (text[i] !== ':')
+          fail(`expected ':' after a key, found ${i >= text.length ? 'the end' : JSON.stringify(text[i])}`);
         i++;
         value();
         ws();

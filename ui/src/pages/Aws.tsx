@@ -21,7 +21,7 @@ import {
   TextArea,
 } from '../components';
 import { useApp } from '../context';
-import { formatTtl, parseDuration } from '../format';
+import { durationText, formatTtl, parseDuration } from '../format';
 import { useAsync, useCapabilities, useNow } from '../hooks';
 import { navigate, route } from '../router';
 import { checkArns, checkPolicyDocument, parsePairs, splitList } from '../validate';
@@ -142,12 +142,7 @@ function RolesList(p: { mount: MountInfo; tabs: ComponentChildren; crumbs: Compo
       {done && <Notice>{done}</Notice>}
       <ErrorBox error={error} />
       {generating && (
-        <CredentialsPanel
-          key={generating.name}
-          mount={m}
-          row={generating}
-          onClose={() => setGenerating(null)}
-        />
+        <CredentialsPanel key={generating.name} mount={m} row={generating} onClose={() => setGenerating(null)} />
       )}
       <ErrorBox error={roles.error} />
       {roles.loading && !roles.data && <Loading what="roles" />}
@@ -230,7 +225,10 @@ function RolesList(p: { mount: MountInfo; tabs: ComponentChildren; crumbs: Compo
           onConfirm={remove}
           onCancel={() => setDeleting(null)}
         >
-          <p>No new credentials can be generated for it. Credentials already issued keep their leases until they end or are revoked.</p>
+          <p>
+            No new credentials can be generated for it. Credentials already issued keep their leases until they end or
+            are revoked.
+          </p>
         </ConfirmDialog>
       )}
     </section>
@@ -320,7 +318,12 @@ function CredentialsPanel(p: { mount: string; row: RoleRow; onClose: () => void 
                 options={[['', 'Choose a role ARN'], ...roleArns.map((a): [string, string] => [a, a])]}
               />
             ) : (
-              <Field label="Role ARN" value={roleArn} onInput={setRoleArn} hint="The AWS role to assume (one of the role’s role_arns)." />
+              <Field
+                label="Role ARN"
+                value={roleArn}
+                onInput={setRoleArn}
+                hint="The AWS role to assume (one of the role’s role_arns)."
+              />
             ))}
           <div class="actions">
             <button type="submit" class="primary" disabled={busy}>
@@ -479,7 +482,6 @@ interface RoleDraft {
 
 function draftFrom(name: string, r: Role | null): RoleDraft {
   const lines = (l: string[] | null) => (l ?? []).join('\n');
-  const secs = (n: number) => (n ? `${n}s` : '');
   return {
     name,
     type: r?.credential_type || 'iam_user',
@@ -490,8 +492,8 @@ function draftFrom(name: string, r: Role | null): RoleDraft {
     tags: Object.entries(r?.iam_tags ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
-    defaultTtl: secs(r?.default_sts_ttl ?? 0),
-    maxTtl: secs(r?.max_sts_ttl ?? 0),
+    defaultTtl: durationText(r?.default_sts_ttl ?? 0),
+    maxTtl: durationText(r?.max_sts_ttl ?? 0),
     userPath: r?.user_path && r.user_path !== '/' ? r.user_path : '',
     boundary: r?.permissions_boundary_arn ?? '',
   };
@@ -518,14 +520,19 @@ export function roleBody(d: RoleDraft): { body: Record<string, unknown>; errors:
   const sessionOnly = has('session_token') && types.length === 1;
   const doc = checkPolicyDocument(d.policyDocument);
   if (!doc.ok) errors.policyDocument = doc.message;
-  body.policy_document = sessionOnly ? '' : d.policyDocument.trim() ? JSON.stringify(JSON.parse(doc.ok ? d.policyDocument : '{}')) : '';
+  body.policy_document = sessionOnly
+    ? ''
+    : d.policyDocument.trim()
+      ? JSON.stringify(JSON.parse(doc.ok ? d.policyDocument : '{}'))
+      : '';
   const pa = checkArns(d.policyArns);
   if (!pa.ok) errors.policyArns = pa.message;
   body.policy_arns = sessionOnly ? [] : pa.ok ? pa.value : [];
   const ra = checkArns(d.roleArns);
   if (!ra.ok) errors.roleArns = ra.message;
   body.role_arns = has('assumed_role') && ra.ok ? ra.value : [];
-  if (has('assumed_role') && ra.ok && ra.value.length === 0) errors.roleArns = 'An assumed_role role needs at least one role ARN';
+  if (has('assumed_role') && ra.ok && ra.value.length === 0)
+    errors.roleArns = 'An assumed_role role needs at least one role ARN';
   body.iam_groups = sessionOnly ? [] : splitList(d.groups);
   const tags = parsePairs(d.tags);
   if (!tags.ok) errors.tags = tags.message;
@@ -535,8 +542,8 @@ export function roleBody(d: RoleDraft): { body: Record<string, unknown>; errors:
   if (def === null) errors.defaultTtl = 'A duration such as 15m, 1h or 3600';
   if (max === null) errors.maxTtl = 'A duration such as 15m, 1h or 3600';
   if (def && max && def > max) errors.defaultTtl = 'The default TTL is longer than the maximum TTL';
-  body.default_sts_ttl = isSts ? def ?? 0 : 0;
-  body.max_sts_ttl = isSts ? max ?? 0 : 0;
+  body.default_sts_ttl = isSts ? (def ?? 0) : 0;
+  body.max_sts_ttl = isSts ? (max ?? 0) : 0;
   body.user_path = has('iam_user') ? d.userPath.trim() || '/' : '';
   if (has('iam_user') && d.boundary.trim()) {
     const b = checkArns(d.boundary);
@@ -549,7 +556,10 @@ export function roleBody(d: RoleDraft): { body: Record<string, unknown>; errors:
 function RoleForm(p: { mount: string; name?: string; crumbs: ComponentChildren }) {
   const { client } = useApp();
   const editing = p.name !== undefined;
-  const loaded = useAsync(async () => (editing ? (await client.read<Role>(`${p.mount}/roles/${p.name}`)).data : null), [client, p.mount, p.name]);
+  const loaded = useAsync(
+    async () => (editing ? (await client.read<Role>(`${p.mount}/roles/${p.name}`)).data : null),
+    [client, p.mount, p.name],
+  );
   const [draft, setDraft] = useState<RoleDraft | null>(editing ? null : draftFrom('', null));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -570,7 +580,8 @@ function RoleForm(p: { mount: string; name?: string; crumbs: ComponentChildren }
 
   const set = (k: keyof RoleDraft) => (v: string) => setDraft({ ...draft, [k]: v });
   const { body, errors } = roleBody(draft);
-  const show = (k: string) => (tried || k === 'policyDocument' || k === 'policyArns' || k === 'roleArns' ? errors[k] ?? null : null);
+  const show = (k: string) =>
+    tried || k === 'policyDocument' || k === 'policyArns' || k === 'roleArns' ? (errors[k] ?? null) : null;
   const types = draft.type.split(',');
   const has = (t: string) => types.includes(t);
   const isSts = types.some((t) => STS_TYPES.includes(t));
@@ -598,7 +609,9 @@ function RoleForm(p: { mount: string; name?: string; crumbs: ComponentChildren }
     <section>
       <PageHeader title={title} crumbs={p.crumbs} />
       <Form onSubmit={submit} label={title} class="form wide">
-        {!editing && <Field label="Role name" value={draft.name} onInput={set('name')} error={show('name')} autoFocus />}
+        {!editing && (
+          <Field label="Role name" value={draft.name} onInput={set('name')} error={show('name')} autoFocus />
+        )}
         <Select
           label="Credential type"
           value={draft.type}
@@ -629,7 +642,9 @@ function RoleForm(p: { mount: string; name?: string; crumbs: ComponentChildren }
               onInput={set('policyDocument')}
               rows={10}
               mono
-              hint={has('iam_user') ? 'IAM policy JSON: the user’s inline policy.' : 'IAM policy JSON: the session policy.'}
+              hint={
+                has('iam_user') ? 'IAM policy JSON: the user’s inline policy.' : 'IAM policy JSON: the session policy.'
+              }
               error={show('policyDocument')}
             />
             <TextArea
@@ -641,20 +656,51 @@ function RoleForm(p: { mount: string; name?: string; crumbs: ComponentChildren }
               hint="Managed policies, one ARN per line."
               error={show('policyArns')}
             />
-            <TextArea label="IAM groups" value={draft.groups} onInput={set('groups')} rows={2} hint="Group names, one per line." />
+            <TextArea
+              label="IAM groups"
+              value={draft.groups}
+              onInput={set('groups')}
+              rows={2}
+              hint="Group names, one per line."
+            />
           </>
         )}
         {has('iam_user') && (
           <>
-            <TextArea label="IAM tags" value={draft.tags} onInput={set('tags')} rows={2} mono hint="key=value, one per line." error={show('tags')} />
+            <TextArea
+              label="IAM tags"
+              value={draft.tags}
+              onInput={set('tags')}
+              rows={2}
+              mono
+              hint="key=value, one per line."
+              error={show('tags')}
+            />
             <Field label="User path" value={draft.userPath} onInput={set('userPath')} placeholder="/" />
-            <Field label="Permissions boundary ARN" value={draft.boundary} onInput={set('boundary')} error={show('boundary')} />
+            <Field
+              label="Permissions boundary ARN"
+              value={draft.boundary}
+              onInput={set('boundary')}
+              error={show('boundary')}
+            />
           </>
         )}
         {isSts && (
           <div class="row">
-            <Field label="Default STS TTL" value={draft.defaultTtl} onInput={set('defaultTtl')} placeholder="1h" error={show('defaultTtl')} />
-            <Field label="Maximum STS TTL" value={draft.maxTtl} onInput={set('maxTtl')} placeholder="12h" error={show('maxTtl')} />
+            <Field
+              label="Default STS TTL"
+              value={draft.defaultTtl}
+              onInput={set('defaultTtl')}
+              placeholder="1h"
+              error={show('defaultTtl')}
+            />
+            <Field
+              label="Maximum STS TTL"
+              value={draft.maxTtl}
+              onInput={set('maxTtl')}
+              placeholder="12h"
+              error={show('maxTtl')}
+            />
           </div>
         )}
         <ErrorBox error={error} />
@@ -694,7 +740,14 @@ function AwsConfig(p: { mount: string; tabs: ComponentChildren; crumbs: Componen
 function RootConfigForm(p: { mount: string; allowed: boolean }) {
   const { client } = useApp();
   const current = useAsync(() => client.readOrNull<RootConfig>(`${p.mount}/config/root`), [client, p.mount]);
-  const [v, setV] = useState({ access_key: '', secret_key: '', region: '', iam_endpoint: '', sts_endpoint: '', max_retries: '' });
+  const [v, setV] = useState({
+    access_key: '',
+    secret_key: '',
+    region: '',
+    iam_endpoint: '',
+    sts_endpoint: '',
+    max_retries: '',
+  });
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -718,8 +771,10 @@ function RootConfigForm(p: { mount: string; allowed: boolean }) {
   const submit = async () => {
     setError(null);
     setSaved(false);
-    if (!configured && (!v.access_key.trim() || !v.secret_key)) return setError(new Error('An access key and a secret key are needed'));
-    if (v.max_retries.trim() && !/^-?\d+$/.test(v.max_retries.trim())) return setError(new Error('Maximum retries: a whole number'));
+    if (!configured && (!v.access_key.trim() || !v.secret_key))
+      return setError(new Error('An access key and a secret key are needed'));
+    if (v.max_retries.trim() && !/^-?\d+$/.test(v.max_retries.trim()))
+      return setError(new Error('Maximum retries: a whole number'));
     const body: Record<string, unknown> = {
       access_key: v.access_key.trim(),
       region: v.region.trim(),
@@ -744,7 +799,9 @@ function RootConfigForm(p: { mount: string; allowed: boolean }) {
   return (
     <Form onSubmit={submit} label="Root credentials" class="form panel">
       <h2>Root credentials (config/root)</h2>
-      <p class="muted">The AWS key this engine uses to create IAM users and call STS. The secret key is never shown back.</p>
+      <p class="muted">
+        The AWS key this engine uses to create IAM users and call STS. The secret key is never shown back.
+      </p>
       <ErrorBox error={current.error} />
       <Field label="Access key" value={v.access_key} onInput={set('access_key')} />
       <Field
@@ -756,9 +813,25 @@ function RootConfigForm(p: { mount: string; allowed: boolean }) {
         autoComplete="new-password"
       />
       <Field label="Region" value={v.region} onInput={set('region')} placeholder="us-east-1" />
-      <Field label="IAM endpoint" value={v.iam_endpoint} onInput={set('iam_endpoint')} placeholder="AWS’s (https://iam.amazonaws.com)" />
-      <Field label="STS endpoint" value={v.sts_endpoint} onInput={set('sts_endpoint')} placeholder="AWS’s (https://sts.<region>.amazonaws.com)" />
-      <Field label="Maximum retries" value={v.max_retries} onInput={set('max_retries')} placeholder="3" inputMode="numeric" />
+      <Field
+        label="IAM endpoint"
+        value={v.iam_endpoint}
+        onInput={set('iam_endpoint')}
+        placeholder="AWS’s (https://iam.amazonaws.com)"
+      />
+      <Field
+        label="STS endpoint"
+        value={v.sts_endpoint}
+        onInput={set('sts_endpoint')}
+        placeholder="AWS’s (https://sts.<region>.amazonaws.com)"
+      />
+      <Field
+        label="Maximum retries"
+        value={v.max_retries}
+        onInput={set('max_retries')}
+        placeholder="3"
+        inputMode="numeric"
+      />
       <ErrorBox error={error} />
       {saved && <Notice>Root credentials saved.</Notice>}
       <div class="actions">
@@ -772,7 +845,10 @@ function RootConfigForm(p: { mount: string; allowed: boolean }) {
 
 function LeaseConfigForm(p: { mount: string; allowed: boolean }) {
   const { client } = useApp();
-  const current = useAsync(() => client.readOrNull<{ lease: string; lease_max: string }>(`${p.mount}/config/lease`), [client, p.mount]);
+  const current = useAsync(
+    () => client.readOrNull<{ lease: string; lease_max: string }>(`${p.mount}/config/lease`),
+    [client, p.mount],
+  );
   const [lease, setLease] = useState('');
   const [leaseMax, setLeaseMax] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -788,7 +864,8 @@ function LeaseConfigForm(p: { mount: string; allowed: boolean }) {
   const submit = async () => {
     setError(null);
     setSaved(false);
-    if (parseDuration(lease) === null || parseDuration(leaseMax) === null) return setError(new Error('Durations such as 1h, 30m or 3600s'));
+    if (parseDuration(lease) === null || parseDuration(leaseMax) === null)
+      return setError(new Error('Durations such as 1h, 30m or 3600s'));
     setBusy(true);
     try {
       await client.write(`${p.mount}/config/lease`, { lease: lease.trim(), lease_max: leaseMax.trim() });
@@ -806,7 +883,13 @@ function LeaseConfigForm(p: { mount: string; allowed: boolean }) {
       <p class="muted">How long iam_user credentials last, and how far renewals may extend them.</p>
       <ErrorBox error={current.error} />
       <div class="row">
-        <Field label="Lease" value={lease} onInput={setLease} placeholder="1h" error={parseDuration(lease) === null ? 'A duration such as 1h' : null} />
+        <Field
+          label="Lease"
+          value={lease}
+          onInput={setLease}
+          placeholder="1h"
+          error={parseDuration(lease) === null ? 'A duration such as 1h' : null}
+        />
         <Field
           label="Maximum lease"
           value={leaseMax}

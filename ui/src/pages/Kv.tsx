@@ -6,7 +6,18 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import { can, capsOf } from '../caps';
-import { ConfirmDialog, ErrorBox, Field, Form, Link, Loading, MaskedValue, NOT_ALLOWED, Notice, PageHeader } from '../components';
+import {
+  ConfirmDialog,
+  ErrorBox,
+  Field,
+  Form,
+  Link,
+  Loading,
+  MaskedValue,
+  NOT_ALLOWED,
+  Notice,
+  PageHeader,
+} from '../components';
 import { useApp } from '../context';
 import { formatTime } from '../format';
 import { useAsync, useCapabilities } from '../hooks';
@@ -29,7 +40,12 @@ export function kvPaths(mount: string, version: 1 | 2): KvPaths {
       remove: (p) => `${mount}/data/${p}`,
       destroyAll: (p) => `${mount}/metadata/${p}`,
     };
-  return { list: (f) => `${mount}/${f}`, data: (p) => `${mount}/${p}`, remove: (p) => `${mount}/${p}`, destroyAll: null };
+  return {
+    list: (f) => `${mount}/${f}`,
+    data: (p) => `${mount}/${p}`,
+    remove: (p) => `${mount}/${p}`,
+    destroyAll: null,
+  };
 }
 
 export function KvMount(p: { mount: MountInfo; rest: string[] }) {
@@ -69,7 +85,7 @@ function Crumbs(p: { ctx: Ctx; path: string; last?: boolean }) {
     } else {
       parts.push(
         ' ',
-        <Link to={routeWithPath([('secrets'), p.ctx.m, 'list'], segs.slice(0, i + 1).join('/'))} key={i}>
+        <Link to={routeWithPath(['secrets', p.ctx.m, 'list'], segs.slice(0, i + 1).join('/'))} key={i}>
           {seg}/
         </Link>,
       );
@@ -84,7 +100,10 @@ function FolderView(p: { ctx: Ctx; folder: string }) {
   const keys = useAsync(() => client.list(ctx.paths.list(folder)), [client, ctx.m, folder]);
   return (
     <section>
-      <PageHeader title={folder ? `${ctx.mount.path}${folder}` : ctx.mount.path} crumbs={<Crumbs ctx={ctx} path={folder} />}>
+      <PageHeader
+        title={folder ? `${ctx.mount.path}${folder}` : ctx.mount.path}
+        crumbs={<Crumbs ctx={ctx} path={folder} />}
+      >
         <Link to={routeWithPath(['secrets', ctx.m, 'create'], folder.replace(/\/$/, ''))} class="button">
           Create secret
         </Link>
@@ -103,7 +122,10 @@ function FolderView(p: { ctx: Ctx; folder: string }) {
             const full = folder + k.replace(/\/$/, '');
             return (
               <li key={k}>
-                <Link to={routeWithPath(['secrets', ctx.m, isFolder ? 'list' : 'show'], full)} class={isFolder ? 'folder' : 'secret'}>
+                <Link
+                  to={routeWithPath(['secrets', ctx.m, isFolder ? 'list' : 'show'], full)}
+                  class={isFolder ? 'folder' : 'secret'}
+                >
                   {k}
                 </Link>
               </li>
@@ -123,7 +145,10 @@ interface SecretData {
 
 async function readSecret(client: ReturnType<typeof useApp>['client'], ctx: Ctx, path: string): Promise<SecretData> {
   if (ctx.version === 2) {
-    const r = await client.read<{ data: Record<string, unknown> | null; metadata: { version: number; created_time: string } }>(ctx.paths.data(path));
+    const r = await client.read<{
+      data: Record<string, unknown> | null;
+      metadata: { version: number; created_time: string };
+    }>(ctx.paths.data(path));
     return { values: r.data.data ?? {}, version: r.data.metadata?.version, created: r.data.metadata?.created_time };
   }
   const r = await client.read<Record<string, unknown>>(ctx.paths.data(path));
@@ -174,7 +199,13 @@ function SecretView(p: { ctx: Ctx; path: string }) {
         >
           Edit
         </button>
-        <button type="button" class="danger-outline" disabled={!mayDelete} title={mayDelete ? undefined : NOT_ALLOWED} onClick={() => setDeleting(true)}>
+        <button
+          type="button"
+          class="danger-outline"
+          disabled={!mayDelete}
+          title={mayDelete ? undefined : NOT_ALLOWED}
+          onClick={() => setDeleting(true)}
+        >
           Delete
         </button>
       </PageHeader>
@@ -213,13 +244,20 @@ function SecretView(p: { ctx: Ctx; path: string }) {
         </>
       )}
       {deleting && (
-        <ConfirmDialog title={`Delete ${path}?`} confirmLabel="Yes, delete" danger busy={busy} onConfirm={remove} onCancel={() => setDeleting(false)}>
+        <ConfirmDialog
+          title={`Delete ${path}?`}
+          confirmLabel="Yes, delete"
+          danger
+          busy={busy}
+          onConfirm={remove}
+          onCancel={() => setDeleting(false)}
+        >
           {ctx.version === 2 ? (
             <>
               <p>The latest version is deleted; it can be undeleted (`vault kv undelete`) until it is destroyed.</p>
               <label class="check">
-                <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} /> Delete every version and the
-                metadata, for good
+                <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} />{' '}
+                Delete every version and the metadata, for good
               </label>
             </>
           ) : (
@@ -240,7 +278,10 @@ function SecretForm(p: { ctx: Ctx; path?: string; folder?: string }) {
   const { client } = useApp();
   const { ctx } = p;
   const editing = p.path !== undefined;
-  const existing = useAsync(async () => (editing ? readSecret(client, ctx, p.path as string) : null), [client, ctx.m, p.path]);
+  const existing = useAsync(
+    async () => (editing ? readSecret(client, ctx, p.path as string) : null),
+    [client, ctx.m, p.path],
+  );
   const [path, setPath] = useState(p.folder ?? '');
   const [pairs, setPairs] = useState<Pair[] | null>(editing ? null : [{ key: '', value: '' }]);
   const [reveal, setReveal] = useState(false);
@@ -260,7 +301,8 @@ function SecretForm(p: { ctx: Ctx; path?: string; folder?: string }) {
   if (!pairs) return <Loading what="the secret" />;
 
   const target = editing ? { ok: true as const, value: p.path as string } : checkSecretPath(path);
-  const update = (i: number, k: keyof Pair, v: string) => setPairs(pairs.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
+  const update = (i: number, k: keyof Pair, v: string) =>
+    setPairs(pairs.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
   const submit = async () => {
     setError(null);
     if (!target.ok) return setError(new Error(target.message));
@@ -286,7 +328,10 @@ function SecretForm(p: { ctx: Ctx; path?: string; folder?: string }) {
   };
   return (
     <section>
-      <PageHeader title={title} crumbs={<Crumbs ctx={ctx} path={editing ? (p.path as string) : p.folder ?? ''} last={editing} />} />
+      <PageHeader
+        title={title}
+        crumbs={<Crumbs ctx={ctx} path={editing ? (p.path as string) : (p.folder ?? '')} last={editing} />}
+      />
       <Form onSubmit={submit} label={title} class="form wide">
         {!editing && (
           <Field
@@ -303,8 +348,20 @@ function SecretForm(p: { ctx: Ctx; path?: string; folder?: string }) {
           {pairs.map((pair, i) => (
             <div class="pair" key={i}>
               <Field label={`Key ${i + 1}`} value={pair.key} onInput={(v) => update(i, 'key', v)} />
-              <Field label={`Value ${i + 1}`} type={reveal ? 'text' : 'password'} value={pair.value} onInput={(v) => update(i, 'value', v)} autoComplete="new-password" />
-              <button type="button" class="small" aria-label={`Remove key ${i + 1}`} onClick={() => setPairs(pairs.filter((_, j) => j !== i))} disabled={pairs.length === 1}>
+              <Field
+                label={`Value ${i + 1}`}
+                type={reveal ? 'text' : 'password'}
+                value={pair.value}
+                onInput={(v) => update(i, 'value', v)}
+                autoComplete="new-password"
+              />
+              <button
+                type="button"
+                class="small"
+                aria-label={`Remove key ${i + 1}`}
+                onClick={() => setPairs(pairs.filter((_, j) => j !== i))}
+                disabled={pairs.length === 1}
+              >
                 Remove
               </button>
             </div>
@@ -314,7 +371,12 @@ function SecretForm(p: { ctx: Ctx; path?: string; folder?: string }) {
               Add a key
             </button>
             <label class="check">
-              <input type="checkbox" checked={reveal} onChange={(e) => setReveal((e.target as HTMLInputElement).checked)} /> Show values
+              <input
+                type="checkbox"
+                checked={reveal}
+                onChange={(e) => setReveal((e.target as HTMLInputElement).checked)}
+              />{' '}
+              Show values
             </label>
           </div>
         </fieldset>
@@ -324,7 +386,14 @@ function SecretForm(p: { ctx: Ctx; path?: string; folder?: string }) {
           <button type="submit" class="primary" disabled={busy}>
             Save
           </button>
-          <Link to={editing ? routeWithPath(['secrets', ctx.m, 'show'], p.path as string) : routeWithPath(['secrets', ctx.m, 'list'], (p.folder ?? '').replace(/\/$/, ''))} class="button">
+          <Link
+            to={
+              editing
+                ? routeWithPath(['secrets', ctx.m, 'show'], p.path as string)
+                : routeWithPath(['secrets', ctx.m, 'list'], (p.folder ?? '').replace(/\/$/, ''))
+            }
+            class="button"
+          >
             Cancel
           </Link>
         </div>

@@ -31,7 +31,12 @@ export function LeasesPage(p: { prefix: string }) {
   const level = useAsync(() => listLevel(client, prefix), [client, prefix]);
   const caps = useCapabilities(
     prefix
-      ? ['sys/leases/renew', 'sys/leases/revoke', `sys/leases/revoke-prefix/${prefix}`, `sys/leases/revoke-force/${prefix}`]
+      ? [
+          'sys/leases/renew',
+          'sys/leases/revoke',
+          `sys/leases/revoke-prefix/${prefix}`,
+          `sys/leases/revoke-force/${prefix}`,
+        ]
       : ['sys/leases/renew', 'sys/leases/revoke'],
   );
   const [action, setAction] = useState<PrefixAction | null>(null);
@@ -95,22 +100,38 @@ export function LeasesPage(p: { prefix: string }) {
       >
         {prefix && (
           <>
-            <button type="button" class="danger-outline" disabled={!mayPrefix} title={mayPrefix ? undefined : NOT_ALLOWED} onClick={() => askPrefix(false)}>
+            <button
+              type="button"
+              class="danger-outline"
+              disabled={!mayPrefix}
+              title={mayPrefix ? undefined : NOT_ALLOWED}
+              onClick={() => askPrefix(false)}
+            >
               Revoke all under {prefix}
             </button>
-            <button type="button" class="danger" disabled={!mayForce} title={mayForce ? undefined : NOT_ALLOWED} onClick={() => askPrefix(true)}>
+            <button
+              type="button"
+              class="danger"
+              disabled={!mayForce}
+              title={mayForce ? undefined : NOT_ALLOWED}
+              onClick={() => askPrefix(true)}
+            >
               Force-revoke all under {prefix}
             </button>
           </>
         )}
       </PageHeader>
-      {!prefix && <p class="muted">Leases by the path that issued them: a mount, then its path (creds/), then the role.</p>}
+      {!prefix && (
+        <p class="muted">Leases by the path that issued them: a mount, then its path (creds/), then the role.</p>
+      )}
       <PrefixForm current={prefix} />
       {done && <Notice>{done}</Notice>}
       <ErrorBox error={error} />
       <ErrorBox error={level.error} />
       {level.loading && !level.data && <Loading what="leases" />}
-      {level.data && level.data.prefixes.length === 0 && level.data.leases.length === 0 && <p>No leases {prefix ? `under ${prefix}` : 'at all'}.</p>}
+      {level.data && level.data.prefixes.length === 0 && level.data.leases.length === 0 && (
+        <p>No leases {prefix ? `under ${prefix}` : 'at all'}.</p>
+      )}
       {level.data && level.data.prefixes.length > 0 && (
         <ul class="listing" aria-label="Prefixes">
           {level.data.prefixes.map((pf) => (
@@ -162,7 +183,9 @@ export function LeasesPage(p: { prefix: string }) {
       {action && (
         <ConfirmDialog
           title={action.force ? `Force-revoke every lease under ${prefix}?` : `Revoke every lease under ${prefix}?`}
-          confirmLabel={action.count === null ? 'Counting…' : `Yes, revoke ${action.count} lease${action.count === 1 ? '' : 's'}`}
+          confirmLabel={
+            action.count === null ? 'Counting…' : `Yes, revoke ${action.count} lease${action.count === 1 ? '' : 's'}`
+          }
           danger
           busy={busy || action.count === null}
           onConfirm={revokePrefix}
@@ -273,7 +296,14 @@ function LeaseRow(p: { id: string; mayRenew: boolean; mayRevoke: boolean; onGone
           Revoke
         </button>
         {confirming && (
-          <ConfirmDialog title="Revoke this lease?" confirmLabel="Yes, revoke" danger busy={busy} onConfirm={revoke} onCancel={() => setConfirming(false)}>
+          <ConfirmDialog
+            title="Revoke this lease?"
+            confirmLabel="Yes, revoke"
+            danger
+            busy={busy}
+            onConfirm={revoke}
+            onCancel={() => setConfirming(false)}
+          >
             <p>
               <code>{p.id}</code> ends now; its secret is revoked at its source (an IAM user is deleted).
             </p>
@@ -288,7 +318,11 @@ function LeaseRow(p: { id: string; mayRenew: boolean; mayRevoke: boolean; onGone
 function PrefixForm(p: { current: string }) {
   const [value, setValue] = useState(p.current);
   return (
-    <Form onSubmit={() => navigate(leasesRoute(normalisePrefix(value.trim())))} label="Go to a prefix" class="form inline">
+    <Form
+      onSubmit={() => navigate(leasesRoute(normalisePrefix(value.trim())))}
+      label="Go to a prefix"
+      class="form inline"
+    >
       <Field label="Prefix" value={value} onInput={setValue} placeholder="aws/creds/deploy/" />
       <button type="submit">Open</button>
     </Form>

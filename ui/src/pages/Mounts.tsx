@@ -5,7 +5,18 @@
 import { useState } from 'preact/hooks';
 
 import { can, capsOf } from '../caps';
-import { ConfirmDialog, ErrorBox, Field, Form, Link, Loading, NOT_ALLOWED, Notice, PageHeader, Select } from '../components';
+import {
+  ConfirmDialog,
+  ErrorBox,
+  Field,
+  Form,
+  Link,
+  Loading,
+  NOT_ALLOWED,
+  Notice,
+  PageHeader,
+  Select,
+} from '../components';
 import { useApp } from '../context';
 import { useAsync, useCapabilities } from '../hooks';
 import { route } from '../router';
@@ -125,8 +136,8 @@ export function MountsPage() {
           onCancel={() => setDisabling(null)}
         >
           <p>
-            Every lease issued by <code>{disabling.path}</code> is revoked first (for AWS: its IAM users are deleted), then
-            all of its data is deleted. This cannot be undone.
+            Every lease issued by <code>{disabling.path}</code> is revoked first (for AWS: its IAM users are deleted),
+            then all of its data is deleted. This cannot be undone.
           </p>
         </ConfirmDialog>
       )}

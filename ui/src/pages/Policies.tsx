@@ -5,7 +5,18 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { ApiError } from '../api';
 import { can, capsOf } from '../caps';
-import { ConfirmDialog, ErrorBox, Field, Form, Link, Loading, NOT_ALLOWED, Notice, PageHeader, TextArea } from '../components';
+import {
+  ConfirmDialog,
+  ErrorBox,
+  Field,
+  Form,
+  Link,
+  Loading,
+  NOT_ALLOWED,
+  Notice,
+  PageHeader,
+  TextArea,
+} from '../components';
 import { useApp } from '../context';
 import { useAsync, useCapabilities } from '../hooks';
 import { navigate, route } from '../router';
@@ -48,9 +59,14 @@ export function PoliciesPage() {
 export function PolicyEditPage(p: { name?: string }) {
   const { client } = useApp();
   const editing = p.name !== undefined;
-  const current = useAsync(async () => (editing ? (await client.read<{ policy: string }>(`sys/policies/acl/${p.name}`)).data.policy : ''), [client, p.name]);
+  const current = useAsync(
+    async () => (editing ? (await client.read<{ policy: string }>(`sys/policies/acl/${p.name}`)).data.policy : ''),
+    [client, p.name],
+  );
   const [name, setName] = useState('');
-  const [text, setText] = useState<string | null>(editing ? null : 'path "secret/app/*" {\n  capabilities = ["read", "list"]\n}\n');
+  const [text, setText] = useState<string | null>(
+    editing ? null : 'path "secret/app/*" {\n  capabilities = ["read", "list"]\n}\n',
+  );
   const [syntax, setSyntax] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
@@ -116,7 +132,13 @@ export function PolicyEditPage(p: { name?: string }) {
     <section>
       <PageHeader title={title} crumbs={crumbs}>
         {editing && !BUILT_IN.includes(p.name as string) && (
-          <button type="button" class="danger-outline" disabled={!mayDelete} title={mayDelete ? undefined : NOT_ALLOWED} onClick={() => setDeleting(true)}>
+          <button
+            type="button"
+            class="danger-outline"
+            disabled={!mayDelete}
+            title={mayDelete ? undefined : NOT_ALLOWED}
+            onClick={() => setDeleting(true)}
+          >
             Delete policy
           </button>
         )}
@@ -142,7 +164,12 @@ export function PolicyEditPage(p: { name?: string }) {
         <ErrorBox error={error} />
         {saved && <Notice>Policy saved: it applies to the next request of every token that has it.</Notice>}
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy || (editing && !mayWrite)} title={editing && !mayWrite ? NOT_ALLOWED : undefined}>
+          <button
+            type="submit"
+            class="primary"
+            disabled={busy || (editing && !mayWrite)}
+            title={editing && !mayWrite ? NOT_ALLOWED : undefined}
+          >
             Save policy
           </button>
           <Link to="policies" class="button">
@@ -151,7 +178,14 @@ export function PolicyEditPage(p: { name?: string }) {
         </div>
       </Form>
       {deleting && (
-        <ConfirmDialog title={`Delete policy ${p.name}?`} confirmLabel="Yes, delete" danger busy={busy} onConfirm={remove} onCancel={() => setDeleting(false)}>
+        <ConfirmDialog
+          title={`Delete policy ${p.name}?`}
+          confirmLabel="Yes, delete"
+          danger
+          busy={busy}
+          onConfirm={remove}
+          onCancel={() => setDeleting(false)}
+        >
           <p>Tokens that have it lose what it grants from their next request on.</p>
         </ConfirmDialog>
       )}

@@ -60,8 +60,8 @@ export function InitPage(p: { client: Client; onDone: () => void }) {
       <main class="center wide">
         <h1>Server initialised</h1>
         <p class="alert alert-warn" role="status">
-          These unseal keys and the root token are shown once. Give each key to a different person; any {t} of them unseal
-          the server.
+          These unseal keys and the root token are shown once. Give each key to a different person; any {t} of them
+          unseal the server.
         </p>
         <ol class="keys">
           {result.keys_base64.map((k, i) => (
@@ -71,7 +71,8 @@ export function InitPage(p: { client: Client; onDone: () => void }) {
           ))}
         </ol>
         <p>
-          Root token: <code data-field="root_token">{result.root_token}</code> <CopyButton value={result.root_token} label="root token" />
+          Root token: <code data-field="root_token">{result.root_token}</code>{' '}
+          <CopyButton value={result.root_token} label="root token" />
         </p>
         <button type="button" class="primary" onClick={p.onDone}>
           Continue to unseal

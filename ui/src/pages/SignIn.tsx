@@ -37,7 +37,8 @@ export function SignInPage(p: { client: Client; message?: string; onToken: (toke
         try {
           await probe.read('auth/token/lookup-self');
         } catch (e) {
-          if (e instanceof ApiError && e.status === 403) throw new Error('Sign-in failed: the token is not valid (unknown, expired or revoked)');
+          if (e instanceof ApiError && e.status === 403)
+            throw new Error('Sign-in failed: the token is not valid (unknown, expired or revoked)');
           throw e;
         }
         p.onToken(t);
@@ -86,11 +87,19 @@ export function SignInPage(p: { client: Client; message?: string; onToken: (toke
             ['approle', 'AppRole'],
           ]}
         />
-        {method === 'token' && <Field label="Token" type="password" value={token} onInput={setToken} autoComplete="off" autoFocus />}
+        {method === 'token' && (
+          <Field label="Token" type="password" value={token} onInput={setToken} autoComplete="off" autoFocus />
+        )}
         {method === 'userpass' && (
           <>
             <Field label="Username" value={username} onInput={setUsername} autoComplete="username" autoFocus />
-            <Field label="Password" type="password" value={password} onInput={setPassword} autoComplete="current-password" />
+            <Field
+              label="Password"
+              type="password"
+              value={password}
+              onInput={setPassword}
+              autoComplete="current-password"
+            />
           </>
         )}
         {method === 'approle' && (

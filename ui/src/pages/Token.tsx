@@ -42,7 +42,13 @@ export function TokenPage() {
     }
   };
   const d = self.data;
-  const left = d ? (d.expire_time ? secondsUntil(d.expire_time, now) : d.ttl ? d.ttl - Math.floor((now - fetchedAt) / 1000) : null) : null;
+  const left = d
+    ? d.expire_time
+      ? secondsUntil(d.expire_time, now)
+      : d.ttl
+        ? d.ttl - Math.floor((now - fetchedAt) / 1000)
+        : null
+    : null;
   return (
     <section>
       <PageHeader title="Your token" />

@@ -5,7 +5,8 @@ import { roleBody, usesSts } from './Aws';
 const draft = {
   name: 'deploy',
   type: 'iam_user',
-  policyDocument: '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]\n}',
+  policyDocument:
+    '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]\n}',
   policyArns: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
   roleArns: '',
   groups: 'devs, ops',
@@ -34,7 +35,13 @@ describe('roleBody', () => {
     });
   });
   it('builds an assumed_role role with TTLs, the IAM user fields cleared', () => {
-    const { body, errors } = roleBody({ ...draft, type: 'assumed_role', roleArns: 'arn:aws:iam::123456789012:role/deployer', defaultTtl: '15m', maxTtl: '1h' });
+    const { body, errors } = roleBody({
+      ...draft,
+      type: 'assumed_role',
+      roleArns: 'arn:aws:iam::123456789012:role/deployer',
+      defaultTtl: '15m',
+      maxTtl: '1h',
+    });
     expect(errors).toEqual({});
     expect(body).toMatchObject({
       credential_type: 'assumed_role',
