@@ -6,7 +6,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # Object files hash the same in any checkout (paths under it become relative).
 export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: deps configure build dev demo test unit e2e lint bench asan e2e-asan tsan fuzz package clean
+.PHONY: deps configure build ui ui-test dev demo test unit e2e lint bench asan e2e-asan tsan fuzz package clean
 
 deps:
 	@bash scripts/install-deps
@@ -14,8 +14,14 @@ deps:
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
+# The web UI's built files (ui/dist) are checked in; they are rebuilt first when the ui/ sources
+# changed and Node.js is installed (scripts/ui-build). `make ui` rebuilds them regardless.
 build: configure
+	@bash scripts/ui-build
 	@cmake --build $(BUILD) -j $(JOBS)
+
+ui:
+	@bash scripts/ui-build --force
 
 dev: build
 	$(BUILD)/vault server -dev
@@ -31,7 +37,11 @@ unit: build
 e2e: build
 	VAULT_BIN=$(abspath $(BUILD)/vault) $(PY) -m pytest -q tests/e2e
 
-test: unit e2e
+# The web UI's unit tests (Vitest); skipped, saying so, where Node.js is not installed.
+ui-test:
+	@bash scripts/ui-build --test
+
+test: unit ui-test e2e
 
 # Source checks CI runs before the tests: clang-format (.clang-format) and the module layering
 # (the table in docs/architecture.md).

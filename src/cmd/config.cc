@@ -223,7 +223,7 @@ Status ApplyEtcdEnvironment(ServerConfig* config,
   return Status::Ok();
 }
 
-// The top-level settings this server has. Vault's others (ha_storage, seal, ui,
+// The top-level settings this server has. Vault's others (ha_storage, seal,
 // plugin_directory...) are refused rather than ignored.
 Status CheckTopLevelKeys(const Json& doc) {
   static const char* const kKnown[] = {"storage",
@@ -238,6 +238,7 @@ Status CheckTopLevelKeys(const Json& doc) {
                                        "disable_clustering",
                                        "log_level",
                                        "disable_mlock",
+                                       "ui",
                                        "telemetry"};
   for (auto& [k, v] : doc.items()) {
     bool known = false;
@@ -373,6 +374,16 @@ Result<ServerConfig> ParseServerConfig(const std::string& text) {
   }
   if (doc.contains("telemetry")) RETURN_IF_ERROR(ParseTelemetry(doc["telemetry"], &cfg));
   if (doc.contains("disable_mlock")) cfg.disable_mlock = Truthy(doc["disable_mlock"]);
+  if (doc.contains("ui")) {
+    const Json& v = doc["ui"];
+    if (v.is_boolean()) {
+      cfg.ui = v.get<bool>();
+    } else if (v.is_string() && ParseGoBool(v.get<std::string>()) >= 0) {
+      cfg.ui = ParseGoBool(v.get<std::string>()) == 1;
+    } else {
+      return InvalidArgument("invalid ui: true or false");
+    }
+  }
   if (doc.contains("default_lease_ttl")) {
     ASSIGN_OR_RETURN(cfg.default_lease_ttl,
                      TtlValue(doc["default_lease_ttl"], "default_lease_ttl"));
@@ -440,6 +451,7 @@ Status LoadServerConfigFile(const std::string& path, ServerConfig* into) {
     into->listener_cluster_address = c.listener_cluster_address;
   if (c.disable_clustering) into->disable_clustering = true;
   if (c.disable_mlock) into->disable_mlock = true;
+  if (c.ui) into->ui = c.ui;
   if (c.telemetry_set) {
     into->telemetry_set = true;
     into->prometheus_retention_s = c.prometheus_retention_s;

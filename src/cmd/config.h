@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ struct ServerConfig {
   // Vault's disable_mlock: unless true, the server locks all its memory (mlockall) at start so
   // that no secret is ever written to swap.
   bool disable_mlock = false;
+  // Vault's `ui`: whether the web UI is served at /ui/. Unset: off, as in Vault (dev mode: on).
+  std::optional<bool> ui;
 };
 
 // Parses one config document. kInvalidArgument with the file's problem (HCL errors carry

@@ -172,6 +172,22 @@ TEST(Config, EtcdEnvironmentBeatsTheFile) {
   EXPECT_FALSE(ApplyEtcdEnvironment(&*c, getenv).ok());
 }
 
+TEST(Config, Ui) {
+  const std::string listener = "listener \"tcp\" {\n  tls_disable = true\n}\n";
+  auto unset = ParseServerConfig(listener);
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_FALSE(unset->ui.has_value());  // the server then leaves it off (on in dev mode)
+  auto on = ParseServerConfig(listener + "ui = true\n");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_EQ(on->ui, true);
+  auto off = ParseServerConfig(listener + "ui = \"false\"\n");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->ui, false);
+  auto bad = ParseServerConfig(listener + "ui = \"sometimes\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "invalid ui: true or false");
+}
+
 TEST(Config, Errors) {
   EXPECT_FALSE(ParseServerConfig("storage \"s3\" { bucket = \"x\" }").ok());
   EXPECT_FALSE(ParseServerConfig("storage \"rocksdb\" {}").ok());

@@ -464,6 +464,8 @@ int RunServer(const std::vector<std::string>& args) {
   }
 
   http::Handler handler(&core, forward_http.get());
+  const bool ui = config.ui.value_or(flags.dev);
+  handler.set_ui_enabled(ui);
   http::ServerOptions opts;
   opts.listeners = config.listeners;
   opts.max_request_size = config.max_request_size;
@@ -515,8 +517,9 @@ int RunServer(const std::vector<std::string>& args) {
         unseal_key_b64 +
         "\n"
         "Root Token: " +
-        root_token +
-        "\n\n"
+        root_token + "\n\n" +
+        (ui ? "The web UI is at http://" + addr + "/ui/ (sign in with the root token).\n\n"
+            : std::string()) +
         "The secrets engine at secret/ is KV version " +
         std::string(flags.dev_kv_v2 ? "2" : "1 (-dev-kv-v2 mounts version 2 there)") +
         ".\n\n"

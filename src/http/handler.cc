@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/core.h"
+#include "http/ui.h"
 #include "net/http_client.h"
 #include "util/duration.h"
 #include "util/encoding.h"
@@ -269,7 +270,11 @@ Task<HttpResponse> Handler::HandleAsync(HttpRequest req) {
   auto decoded = PercentDecode(raw_path, false);
   if (!decoded.ok()) co_return ErrorResponse(400, {"invalid request path: bad URL escape"});
   std::string path = std::move(decoded).value();
-  if (path.rfind("/v1/", 0) != 0) co_return ErrorResponse(404, {});
+  if (path.rfind("/v1/", 0) != 0) {
+    // The web UI's files (and "/" -> "/ui/"), served by this node itself, sealed or standby.
+    if (ui_enabled_) co_return ServeUi(req, path);
+    co_return ErrorResponse(404, {});
+  }
   path = path.substr(4);
   if (!IsValidUtf8(path)) co_return ErrorResponse(400, {"invalid request path: not valid UTF-8"});
   // Bounded paths: storage keys, ACL walks and audit records grow with them.

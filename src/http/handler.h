@@ -37,10 +37,14 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string body;          // JSON or empty
-  std::string location;      // a redirect's Location header (empty: none)
-  int64_t retry_after = 0;   // seconds, as a Retry-After header (429); 0: none
-  std::string content_type;  // "" = application/json
+  std::string body;           // JSON or empty
+  std::string location;       // a redirect's Location header (empty: none)
+  int64_t retry_after = 0;    // seconds, as a Retry-After header (429); 0: none
+  std::string content_type;   // "" = application/json
+  std::string cache_control;  // "" = no-store
+  // Further headers, written as given: names and values are the server's own constants, never
+  // request data (the web UI's security and caching headers, Content-Encoding).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // The single place a Status becomes an HTTP status code.
@@ -52,6 +56,9 @@ class Handler {
   // standby redirects instead). Neither is owned.
   explicit Handler(core::Core* core, net::HttpClient* forward = nullptr)
       : core_(core), forward_(forward) {}
+  // Whether the web UI is served at /ui/ (and / redirects there): Vault's `ui` setting. On by
+  // default here; the server sets it from its configuration (dev mode: on). Set before serving.
+  void set_ui_enabled(bool enabled) { ui_enabled_ = enabled; }
   // Thread-safe. Runs on the calling thread until the request first waits on the network (an
   // engine calling AWS), then continues on whichever thread completes that wait. Storage calls
   // are synchronous (durable writes wait on fsync).
@@ -71,6 +78,7 @@ class Handler {
   Task<HttpResponse> ToActive(const HttpRequest& req);
   core::Core* core_;
   net::HttpClient* forward_;
+  bool ui_enabled_ = true;
 };
 
 // Renders {"errors":[...]} for a status (also used by the transport for 413/431/400).

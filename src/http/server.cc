@@ -129,11 +129,10 @@ struct Server::Impl {
 namespace {
 
 // The status line and headers (as Beast's serializer wrote them for our responses), formatted
-// directly: Server, Content-Type, Cache-Control, Connection (only when it differs from the
-// version's default), Content-Length.
-std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t length,
-                         const std::string& location, int64_t retry_after,
-                         const std::string& content_type) {
+// directly: Server, Content-Type, Cache-Control, Location, Retry-After, the response's further
+// headers, Connection (only when it differs from the version's default), Content-Length.
+std::string ResponseHead(const HttpResponse& r, unsigned version, bool keep_alive, size_t length) {
+  const int status = r.status;
   std::string h;
   h.reserve(160);
   h += "HTTP/";
@@ -148,16 +147,24 @@ std::string ResponseHead(int status, unsigned version, bool keep_alive, size_t l
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   h.append(reason.data(), reason.size());
   h += "\r\nServer: vault-cpp\r\nContent-Type: ";
-  h += content_type.empty() ? "application/json" : content_type;
-  h += "\r\nCache-Control: no-store\r\n";
-  if (!location.empty()) {
+  h += r.content_type.empty() ? "application/json" : r.content_type;
+  h += "\r\nCache-Control: ";
+  h += r.cache_control.empty() ? "no-store" : r.cache_control;
+  h += "\r\n";
+  if (!r.location.empty()) {
     h += "Location: ";
-    h += location;
+    h += r.location;
     h += "\r\n";
   }
-  if (retry_after > 0) {
+  if (r.retry_after > 0) {
     h += "Retry-After: ";
-    h += std::to_string(retry_after);
+    h += std::to_string(r.retry_after);
+    h += "\r\n";
+  }
+  for (const auto& [name, value] : r.headers) {
+    h += name;
+    h += ": ";
+    h += value;
     h += "\r\n";
   }
   if (version >= 11 && !keep_alive) h += "Connection: close\r\n";
@@ -188,8 +195,7 @@ Result<tcp::endpoint> ParseAddress(const std::string& address) {
 template <class Stream>
 awaitable<boost::system::error_code> WriteResponse(Stream& stream, const HttpResponse& r,
                                                    unsigned version, bool keep_alive, bool head) {
-  std::string status_and_headers = ResponseHead(r.status, version, keep_alive, r.body.size(),
-                                                r.location, r.retry_after, r.content_type);
+  std::string status_and_headers = ResponseHead(r, version, keep_alive, r.body.size());
   std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(status_and_headers), asio::buffer(r.body.data(), head ? 0 : r.body.size())};
   boost::system::error_code ec;

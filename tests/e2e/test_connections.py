@@ -237,7 +237,7 @@ def test_top_level_settings_are_checked_and_core_dumps_are_off(home):
         p = run(extra, wrapper)
         assert p.returncode != 0
         return p.stdout + p.stderr
-    assert 'the setting "ui" is not supported' in fails("ui = true\n")
+    assert 'the setting "plugin_directory" is not supported' in fails('plugin_directory = "/x"\n')
     assert 'telemetry: the setting "statsite_address" is not supported' in fails(
         'telemetry {\n  statsite_address = "x"\n}\n')
     # disable_mlock = true, as most Vault configs have it, starts; the process dumps no core.

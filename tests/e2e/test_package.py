@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+import requests
 
 from conftest import VAULT_BIN, Server, free_port
 
@@ -66,6 +67,7 @@ def test_example_configuration_starts_a_server(root, home):
     s = Server(["-config=" + cfg], home, "http://127.0.0.1:%d" % port)
     try:
         assert s.proc.poll() is None
+        assert requests.get(s.addr + "/ui/", timeout=10).status_code == 200  # ui = true
     finally:
         s.stop()
 
