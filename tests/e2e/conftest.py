@@ -22,6 +22,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until(pred, timeout=20.0, step=0.1):
+    """Polls pred until it is true or timeout seconds have passed; its last answer."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
 def wait_listening(addr, proc, timeout=10.0, verify=True):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -7,7 +7,7 @@ import time
 import hvac
 import pytest
 
-from conftest import ROOT_TOKEN
+from conftest import ROOT_TOKEN, wait_until
 from emulator_fixture import mfa_codes, self_signed_certificate, ssh_rsa_public_key, start_emulator
 
 SEED_POLICY = {
@@ -32,15 +32,6 @@ REVOKE_FIRST_ROUND = sorted([
 
 def vault_users(emu):
     return [u for u in emu.state()["users"] if u["name"].startswith("vault-") and u["name"] != "vault-root"]
-
-
-def wait_until(pred, timeout=20.0, step=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def table(out):

@@ -10,7 +10,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ROOT_TOKEN, Cli, Server, free_port
+from conftest import ROOT_TOKEN, Cli, Server, free_port, wait_until
 from emulator_fixture import start_emulator
 
 
@@ -155,14 +155,14 @@ def test_telemetry_stanza_token_count_and_unauthenticated_access(home):
             return value(samples, gauge, namespace="root"), samples
 
         # The usage gauge is collected every second: tokens created show up.
-        assert wait_for(lambda: tokens()[0] >= 1)  # the root token
+        assert wait_until(lambda: tokens()[0] >= 1)  # the root token
         start, samples = tokens()
         assert value(samples, "vault_%s_core_unsealed" % host.replace(".", "_").replace("-", "_"),
                      cluster="vault-cluster-cpp") == 1
         assert ("vault_core_unsealed", (("cluster", "vault-cluster-cpp"),)) not in samples
         for _ in range(3):
             client.auth.token.create(policies=["default"], ttl="1h")
-        assert wait_for(lambda: tokens()[0] == start + 3)
+        assert wait_until(lambda: tokens()[0] == start + 3)
         _, samples = tokens()
         assert value(samples, "vault_token_creation_total", auth_method="token",
                      mount_point="auth/token/", creation_ttl="1h", token_type="service",
@@ -196,12 +196,3 @@ def test_prometheus_disabled_and_unknown_settings(home):
                          text=True, timeout=20)
     assert out.returncode != 0
     assert "statsd_address" in out.stderr
-
-
-def wait_for(fn, timeout=15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return True
-        time.sleep(0.2)
-    return False

@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT_TOKEN, Server, free_port
+from conftest import ROOT_TOKEN, Server, free_port, wait_until
 from emulator_fixture import start_emulator
 from selenium.webdriver.common.keys import Keys
 from ui_browser import Browser
@@ -30,15 +30,6 @@ def api(server, method, path, token=ROOT_TOKEN, **kw):
     r = requests.request(method, server.addr + "/v1/" + path, headers={"X-Vault-Token": token},
                          timeout=30, **kw)
     return r
-
-
-def wait_until(pred, timeout=20.0, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def vault_users(emu):
