@@ -7,7 +7,9 @@
 // headers, the sys/ handlers (init, unseal, seal-status, health, leader...) and core's routing and
 // token checks.
 //
-// Invariants: no crash; every answer has a status in 100..599 and a body that is empty or JSON.
+// Invariants: no crash; every answer has a status in 100..599 and a body that is empty or JSON,
+// except the web UI's files (under /ui, and / redirected there) and the metrics in Prometheus'
+// text format.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <spdlog/spdlog.h>
 
@@ -102,6 +104,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   vault::http::HttpResponse resp = server->handler->Handle(req);
   if (resp.status < 100 || resp.status > 599) __builtin_trap();
-  if (!resp.body.empty() && !vault::ParseJson(resp.body).ok()) __builtin_trap();
+  // JSON unless the answer names another type: the web UI's files under /ui and the metrics'
+  // Prometheus text are the only answers that do.
+  const bool json = resp.content_type.empty() || resp.content_type == "application/json";
+  if (json && !resp.body.empty() && !vault::ParseJson(resp.body).ok()) __builtin_trap();
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  if (!json && path != "/" && !path.starts_with("/ui") && !path.starts_with("/v1/sys/metrics")) {
+    __builtin_trap();
+  }
   return 0;
 }
