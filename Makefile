@@ -55,7 +55,7 @@ bench: build
 
 # Unit tests under ASan+UBSan (a separate build tree).
 asan: deps
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAULT_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE= -DVAULT_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
@@ -69,7 +69,7 @@ tsan: deps
 
 # The end-to-end tests against an ASan+UBSan server binary (any report fails the run).
 e2e-asan: deps
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAULT_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE= -DVAULT_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target vault
 	rm -f build-asan/asan.*
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(abspath build-asan)/asan VAULT_BIN=$(abspath build-asan/vault) $(PY) -m pytest -q tests/e2e

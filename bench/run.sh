@@ -15,7 +15,7 @@
 #      restore time and resident memory per pending lease at BENCH_LEASES stored leases, and
 #      expiries/s with all of them due at once (engine revoke is a no-op: no outside call)
 #   7. HA on a 3-member etcd cluster (bench/ha/ha_bench.py): KV reads on etcd vs on RocksDB, durable
-#      KV writes on etcd vs etcd's own puts through the same gateway, takeover after SIGKILL,
+#      KV writes on etcd vs etcd's own puts through the same client (gRPC), takeover after SIGKILL,
 #      SIGTERM and sys/step-down (lock_timeout 3s)
 #   8. logins (bench/auth/auth_bench.py): AppRole, JWT (RS256) and userpass logins per second vs
 #      token lookups, one server on RocksDB
@@ -425,7 +425,7 @@ if [ "${BENCH_HA:-1}" != 0 ]; then
   echo
   log "=== 7. HA on a 3-member etcd cluster (bench/ha/ha_bench.py)"
   timeout --kill-after=10 900 "$PY" "$HERE/ha/ha_bench.py" --vault-bin "$VAULT_BIN" \
-    --duration "$DURATION" >"$TMP/ha.txt" 2>&1 </dev/null
+    --put-bench "$(dirname "$VAULT_BIN")/bench/ha/etcd_put_bench" --duration "$DURATION" >"$TMP/ha.txt" 2>&1 </dev/null
   HA_RC=$?
   sed 's/^/    | /' "$TMP/ha.txt"
   [ "$HA_RC" = 0 ] || problem "HA benchmark (bench/ha/ha_bench.py) exited with status $HA_RC"

@@ -2,7 +2,8 @@
 """HA on etcd, against references measured in the same run (bench/run.sh section 7).
 
   1. KV reads on etcd (a 3-member cluster) vs KV reads on RocksDB (same server binary)
-  2. durable KV writes on etcd vs etcd's own put rate through the same JSON gateway, same cluster
+  2. durable KV writes on etcd vs etcd's own put rate through the same client and API (gRPC,
+     bench/ha/etcd_put_bench, 64 puts in flight as wrk keeps 64 requests), same cluster
   3. takeover: SIGKILL of the active -> first 200 from the new active (lock_timeout = 3s);
      SIGTERM of the active and sys/step-down -> first 200 from the other node
 
@@ -135,9 +136,24 @@ def wrk(name, args, duration):
     return float(rps.group(1)) if rps else 0.0, p99.group(1) if p99 else "?"
 
 
+def etcd_puts(put_bench, urls, duration):
+    """etcd's own puts through the server's etcd client (gRPC): the writes' reference."""
+    seconds = float(duration.rstrip("s"))
+    out = subprocess.run([put_bench, "--endpoints", ",".join(urls), "--seconds", str(seconds),
+                          "--inflight", "64", "--value-bytes", "200"],
+                         capture_output=True, text=True, timeout=300)
+    m = re.search(r"([\d.]+) req/s, p50 ([\d.]+) ms, p99 ([\d.]+) ms, (\d+) errors", out.stdout)
+    if out.returncode != 0 or not m:
+        PROBLEMS.append("etcd_put_bench: %s %s" % (out.stdout.strip(), out.stderr.strip()[-300:]))
+        return 0.0, "?"
+    print("  %-28s %s req/s, p99 %sms" % ("etcd put (gRPC)", m.group(1), m.group(3)))
+    return float(m.group(1)), m.group(3) + "ms"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vault-bin", required=True)
+    ap.add_argument("--put-bench", required=True, help="build/bench/ha/etcd_put_bench")
     ap.add_argument("--duration", default="10s")
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
@@ -178,9 +194,7 @@ def main():
                                                          "Content-Type: application/json", "-s", PUT_LUA,
                                                          va.addr + "/v1/secret", "--", "vault", value],
                               a.duration)
-        w_ref, pw_ref = wrk("etcd put, JSON gateway", ["-H", "Content-Type: application/json", "-s",
-                                                       PUT_LUA, urls[0] + "/v3/kv/put", "--", "etcd", value],
-                            a.duration)
+        w_ref, pw_ref = etcd_puts(a.put_bench, urls, a.duration)
 
         print("takeover (lock_timeout = %ds): from the event to the first 200 of GET sys/health "
               "on the other node" % LOCK_TIMEOUT)

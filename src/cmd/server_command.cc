@@ -220,6 +220,11 @@ Result<std::unique_ptr<storage::Backend>> OpenEtcd(const EtcdStorageConfig& c,
   o.request_timeout_ms = c.request_timeout_ms;
   o.username = c.username;
   o.password = c.password;
+  if (!c.tls_ca_file.empty()) {
+    std::ifstream in(c.tls_ca_file, std::ios::binary);
+    if (!in) return InvalidArgument("etcd: cannot read tls_ca_file " + c.tls_ca_file);
+    o.ca_pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   RETURN_IF_ERROR(etcd::Client::Validate(o));
   *client = std::make_unique<etcd::Client>(http->get(), http->get(), o);
   if (c.sync) {

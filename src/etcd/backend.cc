@@ -19,6 +19,7 @@ EtcdBackend::EtcdBackend(Client* client, BackendOptions options)
     : client_(client),
       prefix_(NormalizePrefix(options.path)),
       page_size_(std::max<int64_t>(1, options.page_size)),
+      keys_page_size_(std::max<int64_t>(1, options.keys_page_size)),
       max_txn_ops_(std::max<size_t>(1, options.max_txn_ops)) {
   cache_.capacity = options.cache_bytes;
   // An HA server caches only while it holds the lock: before, another server may initialize or
@@ -255,21 +256,45 @@ Task<Status> EtcdBackend::Scan(std::string_view prefix, ScanFn fn) {
   co_return Status();
 }
 
+namespace {
+
+// Hands a page's keys (without the backend's prefix) to `fn`; *stopped when fn said stop. A Task
+// of the same type as a Range so that WhenAll runs it beside the read of the next page.
+Task<Result<RangeResult>> DeliverKeys(const RangeResult* page, size_t prefix_len,
+                                      const storage::Backend::KeyFn* fn, bool* stopped) {
+  for (const auto& kv : page->kvs) {
+    if (!(*fn)(std::string_view(kv.key).substr(prefix_len))) {
+      *stopped = true;
+      break;
+    }
+  }
+  co_return RangeResult{};
+}
+
+}  // namespace
+
 Task<Status> EtcdBackend::ScanKeys(std::string_view prefix, KeyFn fn) {
   const std::string base = prefix_ + std::string(prefix);
   RangeRequest r;
   r.key = base;
   r.range_end = PrefixEnd(base);
   r.keys_only = true;
-  r.limit = page_size_ * 10;
+  r.limit = keys_page_size_;
+  CO_ASSIGN_OR_RETURN(RangeResult page, co_await client_->Range(r));
+  r.revision = page.revision;  // every page at the first one's revision
   for (;;) {
-    CO_ASSIGN_OR_RETURN(RangeResult page, co_await client_->Range(r));
-    if (r.revision == 0) r.revision = page.revision;
-    for (const auto& kv : page.kvs) {
-      if (!fn(std::string_view(kv.key).substr(prefix_.size()))) co_return Status();
+    const bool more = page.more && !page.kvs.empty();
+    std::vector<Task<Result<RangeResult>>> both;
+    if (more) {
+      r.key = page.kvs.back().key + std::string(1, '\0');
+      both.push_back(client_->Range(r));
     }
-    if (!page.more || page.kvs.empty()) break;
-    r.key = page.kvs.back().key + std::string(1, '\0');
+    bool stopped = false;
+    both.push_back(DeliverKeys(&page, prefix_.size(), &fn, &stopped));
+    std::vector<Result<RangeResult>> done = co_await WhenAll(std::move(both));
+    if (stopped || !more) break;
+    if (!done[0].ok()) co_return done[0].status();
+    page = std::move(*done[0]);
   }
   co_return Status();
 }

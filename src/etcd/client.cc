@@ -4,21 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <utility>
-
-#include "util/encoding.h"
 
 namespace vault::etcd {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// gRPC status codes etcd puts in its gateway errors.
-constexpr int kGrpcInvalidArgument = 3;
-constexpr int kGrpcNotFound = 5;
-constexpr int kGrpcResourceExhausted = 8;
-constexpr int kGrpcUnavailable = 14;
-constexpr int kGrpcUnauthenticated = 16;
 
 // etcd writes 64-bit integers as JSON strings; numbers are read too. Absent = 0.
 int64_t Int(const Json& j, const char* name) {
@@ -45,122 +37,11 @@ bool Bool(const Json& j, const char* name) {
   return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
-Result<std::string> Bytes(const Json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return std::string();
-  auto decoded = Base64Decode(it->get_ref<const std::string&>());
-  if (!decoded.ok()) return Internal(std::string("etcd: undecodable ") + name + " in an answer");
-  return decoded;
-}
-
-Result<RangeResult> ParseRange(const Json& j) {
-  RangeResult r;
-  if (auto h = j.find("header"); h != j.end()) r.revision = Int(*h, "revision");
-  r.more = Bool(j, "more");
-  r.count = Int(j, "count");
-  if (auto kvs = j.find("kvs"); kvs != j.end() && kvs->is_array()) {
-    r.kvs.reserve(kvs->size());
-    for (const Json& kv : *kvs) {
-      KeyValue out;
-      auto key = Bytes(kv, "key");
-      if (!key.ok()) return key.status();
-      auto value = Bytes(kv, "value");
-      if (!value.ok()) return value.status();
-      out.key = std::move(*key);
-      out.value = std::move(*value);
-      out.create_revision = Int(kv, "create_revision");
-      out.mod_revision = Int(kv, "mod_revision");
-      out.version = Int(kv, "version");
-      out.lease = Int(kv, "lease");
-      r.kvs.push_back(std::move(out));
-    }
-  }
-  return r;
-}
-
-Json RangeJson(const RangeRequest& r) {
-  Json j = {{"key", Base64Encode(r.key)}};
-  if (!r.range_end.empty()) j["range_end"] = Base64Encode(r.range_end);
-  if (r.limit > 0) j["limit"] = r.limit;
-  if (r.revision > 0) j["revision"] = r.revision;
-  if (r.keys_only) j["keys_only"] = true;
-  if (r.count_only) j["count_only"] = true;
-  switch (r.sort) {
-    case RangeRequest::Sort::kNone:
-      break;
-    case RangeRequest::Sort::kKeyAscend:
-      j["sort_order"] = "ASCEND";
-      j["sort_target"] = "KEY";
-      break;
-    case RangeRequest::Sort::kCreateAscend:
-      j["sort_order"] = "ASCEND";
-      j["sort_target"] = "CREATE";
-      break;
-    case RangeRequest::Sort::kCreateDescend:
-      j["sort_order"] = "DESCEND";
-      j["sort_target"] = "CREATE";
-      break;
-  }
-  if (r.max_create_revision > 0) j["max_create_revision"] = r.max_create_revision;
-  return j;
-}
-
-Json OpJson(const TxnOp& op) {
-  switch (op.kind) {
-    case TxnOp::Kind::kPut: {
-      Json p = {{"key", Base64Encode(op.key)}, {"value", Base64Encode(op.value)}};
-      if (op.lease != 0) p["lease"] = op.lease;
-      return {{"request_put", std::move(p)}};
-    }
-    case TxnOp::Kind::kDelete: {
-      Json d = {{"key", Base64Encode(op.key)}};
-      if (!op.range_end.empty()) d["range_end"] = Base64Encode(op.range_end);
-      return {{"request_delete_range", std::move(d)}};
-    }
-    case TxnOp::Kind::kRange: {
-      RangeRequest r;
-      r.key = op.key;
-      r.range_end = op.range_end;
-      return {{"request_range", RangeJson(r)}};
-    }
-  }
-  return Json::object();
-}
-
-Json CompareJson(const Compare& c) {
-  static constexpr const char* kTargets[] = {"VERSION", "CREATE", "MOD", "VALUE", "LEASE"};
-  static constexpr const char* kResults[] = {"EQUAL", "GREATER", "LESS", "NOT_EQUAL"};
-  Json j = {{"key", Base64Encode(c.key)},
-            {"target", kTargets[static_cast<int>(c.target)]},
-            {"result", kResults[static_cast<int>(c.result)]}};
-  switch (c.target) {
-    case Compare::Target::kVersion:
-      j["version"] = c.number;
-      break;
-    case Compare::Target::kCreate:
-      j["create_revision"] = c.number;
-      break;
-    case Compare::Target::kMod:
-      j["mod_revision"] = c.number;
-      break;
-    case Compare::Target::kValue:
-      j["value"] = Base64Encode(c.value);
-      break;
-    case Compare::Target::kLease:
-      j["lease"] = c.number;
-      break;
-  }
-  return j;
-}
-
-// etcd's gateway error body {"error","message","code"} as a Status.
-Status ErrorStatus(int http_status, const Json& body) {
-  int code = static_cast<int>(Int(body, "code"));
-  std::string msg;
-  if (auto m = body.find("message"); m != body.end() && m->is_string()) msg = m->get<std::string>();
-  if (msg.empty()) msg = "HTTP " + std::to_string(http_status);
+// etcd's error (a gRPC status code and message, from gRPC or the gateway's error body) as a
+// Status.
+Status ErrorStatus(int code, std::string msg) {
   // etcd refuses a request over --max-request-bytes itself, and its gRPC layer one over that
-  // limit plus 512 KiB ("received message larger than max").
+  // limit plus 512 KiB ("received message larger than max"; gRPC: "... larger than max").
   if ((code == kGrpcInvalidArgument && msg.find("request is too large") != std::string::npos) ||
       (code == kGrpcResourceExhausted && msg.find("larger than max") != std::string::npos)) {
     return Status(StatusCode::kPayloadTooLarge,
@@ -170,6 +51,16 @@ Status ErrorStatus(int http_status, const Json& body) {
   if (code == kGrpcNotFound) return NotFound("etcd: " + msg);
   if (code == kGrpcResourceExhausted) return Internal("etcd is out of space or overloaded: " + msg);
   return Internal("etcd: " + msg);
+}
+
+// The gateway's error body {"error","message","code"}: gRPC's code and etcd's message.
+std::pair<int, std::string> GatewayError(int http_status, const Json& body) {
+  int code = static_cast<int>(Int(body, "code"));
+  std::string msg;
+  if (auto m = body.find("message"); m != body.end() && m->is_string()) msg = m->get<std::string>();
+  if (msg.empty()) msg = "HTTP " + std::to_string(http_status);
+  if (http_status == 503 && code == kGrpcOk) code = kGrpcUnavailable;
+  return {code, std::move(msg)};
 }
 
 }  // namespace
@@ -188,7 +79,16 @@ std::string PrefixEnd(std::string_view prefix) {
 }
 
 Client::Client(net::HttpClient* http, net::Timer* timer, ClientOptions options)
-    : http_(http), timer_(timer), options_(std::move(options)) {}
+    : http_(http),
+      timer_(timer),
+      options_(std::move(options)),
+      grpc_(std::make_unique<GrpcKv>(options_.endpoints, options_.ca_pem)) {}
+
+void Client::SetEndpoints(std::vector<std::string> endpoints) {
+  options_.endpoints = std::move(endpoints);
+  grpc_ = std::make_unique<GrpcKv>(options_.endpoints, options_.ca_pem);
+  current_.store(0);
+}
 
 Status Client::Validate(const ClientOptions& options) {
   if (options.endpoints.empty()) return InvalidArgument("etcd: no address given");
@@ -233,7 +133,10 @@ Task<Result<std::string>> Client::AuthToken(bool refresh) {
   if (!resp.ok()) co_return resp.status();
   auto body = ParseJson(resp->body);
   if (!body.ok()) co_return Internal("etcd: unreadable authentication answer");
-  if (resp->status != 200) co_return ErrorStatus(resp->status, *body);
+  if (resp->status != 200) {
+    auto [code, msg] = GatewayError(resp->status, *body);
+    co_return ErrorStatus(code, std::move(msg));
+  }
   auto t = body->find("token");
   if (t == body->end() || !t->is_string()) co_return Internal("etcd: authentication gave no token");
   std::string token = t->get<std::string>();
@@ -244,11 +147,11 @@ Task<Result<std::string>> Client::AuthToken(bool refresh) {
   co_return token;
 }
 
-Task<Result<Json>> Client::Call(const char* path, Json body) {
+template <typename T, typename F>
+Task<Result<T>> Client::Retry(const char* what, const F& attempt) {
   const auto start = SteadyClock::now();
   const auto deadline = start + std::chrono::milliseconds(options_.request_timeout_ms);
   const size_t n = options_.endpoints.size();
-  const std::string text = DumpJson(body);
   int64_t backoff_ms = 25;
   bool refreshed_token = false;
   std::string last_error;
@@ -262,36 +165,23 @@ Task<Result<Json>> Client::Call(const char* path, Json body) {
     if (!token.ok()) {
       last_error = token.status().message();
     } else {
-      net::HttpRequest req;
-      req.method = "POST";
-      req.url = options_.endpoints[index] + path;
-      req.headers = {{"Content-Type", "application/json"}};
-      if (!token->empty()) req.headers.emplace_back("Authorization", *token);
-      req.body = text;
       // With several members, one that hangs must leave time for another.
-      req.timeout_ms =
+      const int64_t timeout =
           n > 1 ? std::max<int64_t>(std::min<int64_t>(remaining, 1000), remaining / 2) : remaining;
-      auto resp = co_await http_->SendAsync(std::move(req));
-      if (resp.ok()) {
-        auto parsed = ParseJson(resp->body);
-        if (resp->status == 200) {
-          if (!parsed.ok()) co_return Internal(std::string("etcd: unreadable answer to ") + path);
-          co_return std::move(*parsed);
-        }
-        Json err = parsed.ok() ? std::move(*parsed) : Json::object();
-        int code = static_cast<int>(Int(err, "code"));
-        if (code == kGrpcUnauthenticated && !refreshed_token) {
-          refreshed_token = true;
-          auto again = co_await AuthToken(true);
-          if (!again.ok()) co_return again.status();
-          continue;
-        }
-        if (code != kGrpcUnavailable && resp->status != 503)
-          co_return ErrorStatus(resp->status, err);
-        last_error = ErrorStatus(resp->status, err).message();
-      } else {
-        last_error = resp.status().message();
+      Attempt<T> a = co_await attempt(index, std::move(*token), timeout);
+      if (a.value) co_return std::move(*a.value);
+      if (a.code == kGrpcUnauthenticated && !refreshed_token) {
+        refreshed_token = true;
+        auto again = co_await AuthToken(true);
+        if (!again.ok()) co_return again.status();
+        continue;
       }
+      // Unavailable (no leader, leader changed, stopping, or no connection) and an attempt's
+      // deadline move on to the next member; any other error is etcd's answer.
+      if (a.code != kGrpcUnavailable && a.code != kGrpcDeadlineExceeded) {
+        co_return ErrorStatus(a.code, std::move(a.message));
+      }
+      last_error = std::move(a.message);
     }
     // This member failed: the next call (and the retry) go to the next one.
     size_t expected = index;
@@ -303,55 +193,82 @@ Task<Result<Json>> Client::Call(const char* path, Json body) {
     co_await net::SleepFor(timer_, backoff_ms);
     backoff_ms = std::min<int64_t>(backoff_ms * 2, 500);
   }
-  co_return Internal(std::string("etcd: no member answered ") + path + " within " +
+  co_return Internal(std::string("etcd: no member answered ") + what + " within " +
                      std::to_string(options_.request_timeout_ms) +
                      " ms (last error: " + last_error + ")");
 }
 
+Task<Attempt<Json>> Client::HttpAttempt(const char* path, const std::string& body, size_t member,
+                                        std::string token, int64_t timeout_ms) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = options_.endpoints[member] + path;
+  req.headers = {{"Content-Type", "application/json"}};
+  if (!token.empty()) req.headers.emplace_back("Authorization", std::move(token));
+  req.body = body;
+  req.timeout_ms = timeout_ms;
+  auto resp = co_await http_->SendAsync(std::move(req));
+  Attempt<Json> out;
+  if (!resp.ok()) {
+    // Refused, reset, timed out: the member is unavailable to us.
+    out.code = kGrpcUnavailable;
+    out.message = resp.status().message();
+    co_return out;
+  }
+  auto parsed = ParseJson(resp->body);
+  if (resp->status == 200) {
+    if (parsed.ok()) {
+      out.value.emplace(std::move(*parsed));
+    } else {
+      out.code = 13;  // gRPC's Internal
+      out.message = std::string("unreadable answer to ") + path;
+    }
+    co_return out;
+  }
+  Json err = parsed.ok() ? std::move(*parsed) : Json::object();
+  std::tie(out.code, out.message) = GatewayError(resp->status, err);
+  if (out.code == kGrpcOk) out.code = 2;  // gRPC's Unknown
+  co_return out;
+}
+
+Task<Result<Json>> Client::Call(const char* path, Json body) {
+  const std::string text = DumpJson(body);
+  auto attempt = [this, path, &text](size_t member, std::string token, int64_t timeout_ms) {
+    return HttpAttempt(path, text, member, std::move(token), timeout_ms);
+  };
+  Result<Json> r = co_await Retry<Json>(path, attempt);
+  co_return r;
+}
+
 Task<Result<RangeResult>> Client::Range(RangeRequest request) {
-  Json body = RangeJson(request);
-  CO_ASSIGN_OR_RETURN(Json j, co_await Call("/v3/kv/range", std::move(body)));
-  co_return ParseRange(j);
+  auto attempt = [this, &request](size_t member, std::string token, int64_t timeout_ms) {
+    return grpc_->Range(member, request, std::move(token), timeout_ms);
+  };
+  Result<RangeResult> r = co_await Retry<RangeResult>("Range", attempt);
+  co_return r;
 }
 
 Task<Status> Client::Put(std::string key, std::string value, int64_t lease) {
-  Json body = {{"key", Base64Encode(key)}, {"value", Base64Encode(value)}};
-  if (lease != 0) body["lease"] = lease;
-  auto r = co_await Call("/v3/kv/put", std::move(body));
+  auto attempt = [&](size_t member, std::string token, int64_t timeout_ms) {
+    return grpc_->Put(member, key, value, lease, std::move(token), timeout_ms);
+  };
+  Result<bool> r = co_await Retry<bool>("Put", attempt);
   co_return r.status();
 }
 
 Task<Result<int64_t>> Client::DeleteRange(std::string key, std::string range_end) {
-  Json body = {{"key", Base64Encode(key)}};
-  if (!range_end.empty()) body["range_end"] = Base64Encode(range_end);
-  CO_ASSIGN_OR_RETURN(Json j, co_await Call("/v3/kv/deleterange", std::move(body)));
-  co_return Int(j, "deleted");
+  auto attempt = [&](size_t member, std::string token, int64_t timeout_ms) {
+    return grpc_->DeleteRange(member, key, range_end, std::move(token), timeout_ms);
+  };
+  Result<int64_t> r = co_await Retry<int64_t>("DeleteRange", attempt);
+  co_return r;
 }
 
 Task<Result<TxnResult>> Client::Txn(TxnRequest request) {
-  Json body = Json::object();
-  Json cmp = Json::array();
-  for (const auto& c : request.compare) cmp.push_back(CompareJson(c));
-  Json success = Json::array();
-  for (const auto& op : request.success) success.push_back(OpJson(op));
-  Json failure = Json::array();
-  for (const auto& op : request.failure) failure.push_back(OpJson(op));
-  if (!cmp.empty()) body["compare"] = std::move(cmp);
-  if (!success.empty()) body["success"] = std::move(success);
-  if (!failure.empty()) body["failure"] = std::move(failure);
-  CO_ASSIGN_OR_RETURN(Json j, co_await Call("/v3/kv/txn", std::move(body)));
-  TxnResult r;
-  if (auto h = j.find("header"); h != j.end()) r.revision = Int(*h, "revision");
-  r.succeeded = Bool(j, "succeeded");
-  if (auto rs = j.find("responses"); rs != j.end() && rs->is_array()) {
-    for (const Json& op : *rs) {
-      auto range = op.find("response_range");
-      if (range == op.end()) continue;
-      auto parsed = ParseRange(*range);
-      if (!parsed.ok()) co_return parsed.status();
-      r.ranges.push_back(std::move(*parsed));
-    }
-  }
+  auto attempt = [this, &request](size_t member, std::string token, int64_t timeout_ms) {
+    return grpc_->Txn(member, request, std::move(token), timeout_ms);
+  };
+  Result<TxnResult> r = co_await Retry<TxnResult>("Txn", attempt);
   co_return r;
 }
 

@@ -1,7 +1,8 @@
-// A client for etcd's v3 API, spoken through the JSON gateway etcd serves on its client port
-// (POST /v3/kv/range, /v3/kv/txn, /v3/lease/grant, ...; docs/decisions/0005-etcd-json-gateway.md
-// says why not gRPC). It sends over a net::HttpClient, so no call holds a thread while etcd
-// answers: every method returns a Task that resumes on the thread that delivered the answer.
+// A client for etcd's v3 API. The KV service (Range, Put, DeleteRange, Txn: every storage call,
+// and the bulk reads of a takeover) goes over etcd's native gRPC API (grpc_kv.h); the lease
+// calls of the HA lock, the member list and authentication go through the JSON gateway etcd
+// serves on the same client port, over a net::HttpClient (docs/decisions/0005 and 0007 say
+// why). No call holds a thread while etcd answers: every method returns a Task.
 //
 // Failover: the client talks to one member at a time and moves to the next when that one fails
 // (connection refused or reset, a timeout, or etcd's "Unavailable": no leader, leader changed,
@@ -10,7 +11,7 @@
 // put of the same value, a delete, an atomic batch of those), so applying one twice changes
 // nothing a reader could tell from applying it once at the later time.
 //
-// Bytes (keys, values) travel base64-encoded; 64-bit integers come back as JSON strings and
+// Through the gateway, bytes travel base64-encoded; 64-bit integers come back as JSON strings and
 // fields holding their default value are omitted: the parsers here read both.
 #pragma once
 
@@ -23,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "etcd/grpc_kv.h"
+#include "etcd/types.h"
 #include "net/http_client.h"
 #include "util/json.h"
 #include "util/lock_annotations.h"
@@ -39,69 +42,10 @@ struct ClientOptions {
   // etcd v3 authentication: used when both are set (a token is fetched and renewed as needed).
   std::string username;
   std::string password;  // secret: never logged
+  // PEM CA certificates https:// members are checked against (empty: the system's), for the
+  // gRPC channels (the HTTP client is given its CA file by whoever builds it).
+  std::string ca_pem;
 };
-
-struct KeyValue {
-  std::string key;
-  std::string value;
-  int64_t create_revision = 0;
-  int64_t mod_revision = 0;
-  int64_t version = 0;
-  int64_t lease = 0;
-};
-
-struct RangeRequest {
-  std::string key;
-  std::string range_end;  // empty = exactly `key`
-  int64_t limit = 0;      // 0 = no limit
-  int64_t revision = 0;   // 0 = latest
-  bool keys_only = false;
-  bool count_only = false;
-  enum class Sort { kNone, kKeyAscend, kCreateAscend, kCreateDescend } sort = Sort::kNone;
-  int64_t max_create_revision = 0;  // 0 = none
-};
-
-struct RangeResult {
-  int64_t revision = 0;  // the store's revision the range was read at
-  std::vector<KeyValue> kvs;
-  bool more = false;  // more keys matched than `limit` returned
-  int64_t count = 0;  // keys that matched
-};
-
-// One operation of a transaction's branch: a put (value set), a delete (no value) or a range.
-struct TxnOp {
-  enum class Kind { kPut, kDelete, kRange } kind = Kind::kPut;
-  std::string key;
-  std::string value;      // kPut
-  int64_t lease = 0;      // kPut: attach to this lease (0 = none)
-  std::string range_end;  // kDelete/kRange: empty = exactly `key`
-};
-
-// A comparison every one of which must hold for the success branch to run.
-struct Compare {
-  enum class Target { kVersion, kCreate, kMod, kValue, kLease } target = Target::kCreate;
-  enum class Result { kEqual, kGreater, kLess, kNotEqual } result = Result::kEqual;
-  std::string key;
-  int64_t number = 0;  // version / create_revision / mod_revision / lease
-  std::string value;   // kValue
-};
-
-struct TxnRequest {
-  std::vector<Compare> compare;
-  std::vector<TxnOp> success;
-  std::vector<TxnOp> failure;
-};
-
-struct TxnResult {
-  int64_t revision = 0;
-  bool succeeded = false;
-  // The ranges of the branch that ran, in order (puts and deletes leave no entry).
-  std::vector<RangeResult> ranges;
-};
-
-// The smallest key greater than every key starting with `prefix` (etcd's prefix range end):
-// "/vault/" -> "/vault0"; "\0" when there is none (an empty or all-0xff prefix).
-std::string PrefixEnd(std::string_view prefix);
 
 class Client {
  public:
@@ -132,22 +76,26 @@ class Client {
   // Every member's client URLs (etcd's MemberList; learners left out), for Vault's `sync`.
   Task<Result<std::vector<std::string>>> MemberClientUrls();
   // Uses these members from now on (after MemberClientUrls). Call before any other call.
-  void SetEndpoints(std::vector<std::string> endpoints) {
-    options_.endpoints = std::move(endpoints);
-  }
+  void SetEndpoints(std::vector<std::string> endpoints);
 
   // The member the next call goes to (tests, status output).
   std::string CurrentEndpoint() const;
 
  private:
-  // POSTs `body` to `path` on the current member, failing over and retrying as described above.
-  // Returns the parsed answer of a 200; etcd's error as a Status otherwise.
+  // Runs attempt(member, token, timeout_ms) -> Task<Attempt<T>> on the current member, failing
+  // over and retrying as described above until request_timeout; etcd's error as a Status.
+  template <typename T, typename F>
+  Task<Result<T>> Retry(const char* what, const F& attempt);
+  // POSTs `body` to `path` through the gateway (with Retry). The parsed answer of a 200.
   Task<Result<Json>> Call(const char* path, Json body);
+  Task<Attempt<Json>> HttpAttempt(const char* path, const std::string& body, size_t member,
+                                  std::string token, int64_t timeout_ms);
   Task<Result<std::string>> AuthToken(bool refresh);
 
   net::HttpClient* http_;
   net::Timer* timer_;
   ClientOptions options_;
+  std::unique_ptr<GrpcKv> grpc_;  // one channel per member of options_.endpoints
   std::atomic<size_t> current_{0};
   std::mutex token_mu_;
   std::string token_ GUARDED_BY(token_mu_);  // etcd auth token; secret: never logged

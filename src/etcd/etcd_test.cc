@@ -57,6 +57,7 @@ std::unique_ptr<storage::Backend> NewBackend(int64_t page_size) {
   BackendOptions o;
   o.path = UniquePath();
   o.page_size = page_size;
+  o.keys_page_size = page_size;
   return std::make_unique<EtcdBackend>(Etcd().client.get(), o);
 }
 
@@ -296,6 +297,61 @@ TEST(EtcdClient, NoMemberAnsweringIsAnErrorAfterTheTimeout) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kInternal);
   EXPECT_NE(got.status().message().find("no member answered"), std::string::npos);
+}
+
+// etcd with authentication on: a client with the user's password reads and writes (its calls over
+// gRPC carry the token it got through the gateway); one without credentials, or with a wrong
+// password, is refused with etcd's reason.
+TEST(EtcdClient, AuthenticatesWithUsernameAndPassword) {
+  testing::EtcdCluster cluster(1);
+  ASSERT_EQ(cluster.error(), "");
+  net::CurlHttpClient http;
+  auto admin = [&](const char* path, Json body) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.url = cluster.ClientUrl(0) + path;
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = DumpJson(body);
+    auto resp = SyncWait(http.SendAsync(std::move(req)));
+    ASSERT_TRUE(resp.ok()) << path;
+    ASSERT_EQ(resp->status, 200) << path << ": " << resp->body;
+  };
+  admin("/v3/auth/user/add", {{"name", "root"}, {"password", "s3cret-pw"}});
+  admin("/v3/auth/role/add", {{"name", "root"}});
+  admin("/v3/auth/user/grant", {{"user", "root"}, {"role", "root"}});
+  admin("/v3/auth/enable", Json::object());
+
+  ClientOptions o;
+  o.endpoints = cluster.ClientUrls();
+  o.username = "root";
+  o.password = "s3cret-pw";
+  o.request_timeout_ms = 3000;
+  Client c(&http, &http, o);
+  EtcdBackend backend(&c, BackendOptions{});
+  storage::Blocking b(&backend);
+  ASSERT_TRUE(b.Put("a", "1").ok());
+  EXPECT_EQ(**b.Get("a"), "1");
+  EXPECT_EQ(b.List("")->size(), 1u);
+
+  o.username.clear();
+  o.password.clear();
+  Client anonymous(&http, &http, o);
+  RangeRequest r;
+  r.key = "/vault/a";
+  auto got = SyncWait(anonymous.Range(r));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().message().find("no member answered"), std::string::npos);  // not retried
+  EXPECT_NE(got.status().message().find("user name is empty"), std::string::npos)
+      << got.status().message();
+
+  o.username = "root";
+  o.password = "wrong";
+  Client wrong(&http, &http, o);
+  got = SyncWait(wrong.Range(r));
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("authentication failed"), std::string::npos)
+      << got.status().message();
+  EXPECT_EQ(got.status().message().find("wrong"), std::string::npos);  // no password in errors
 }
 
 // A three-member cluster: the client starts on an address where nothing listens, moves on, and
