@@ -20,7 +20,9 @@ EtcdBackend::EtcdBackend(Client* client, BackendOptions options)
       prefix_(NormalizePrefix(options.path)),
       page_size_(std::max<int64_t>(1, options.page_size)),
       keys_page_size_(std::max<int64_t>(1, options.keys_page_size)),
-      max_txn_ops_(std::max<size_t>(1, options.max_txn_ops)) {
+      max_txn_ops_(std::max<size_t>(1, options.max_txn_ops)),
+      max_txns_in_flight_(std::max(1, options.max_txns_in_flight)),
+      max_group_bytes_(options.max_group_bytes) {
   cache_.capacity = options.cache_bytes;
   // An HA server caches only while it holds the lock: before, another server may initialize or
   // write the store.
@@ -120,6 +122,70 @@ EtcdBackend::FenceState EtcdBackend::CurrentFence() const {
 }
 
 Task<Status> EtcdBackend::Commit(std::vector<TxnOp> ops) {
+  if (CurrentFence().fence == Fence::kClosed) {
+    co_return Status(StatusCode::kUnavailable,
+                     "this server is not the active node: only the active node writes");
+  }
+  if (ops.size() > max_txn_ops_) {
+    Status st = co_await CommitAlone(std::move(ops));
+    co_return st;
+  }
+  Status st = co_await AwaitCallback<Status>([&](std::function<void(Status)> done) {
+    Enqueue(std::move(ops), Waiter{EventLoop::Current(), std::move(done)});
+  });
+  co_return st;
+}
+
+void EtcdBackend::Enqueue(std::vector<TxnOp> ops, Waiter waiter) {
+  size_t bytes = 0;
+  for (const TxnOp& op : ops) bytes += op.key.size() + op.value.size();
+  {
+    std::lock_guard lock(group_mu_);
+    Group* last = queued_.empty() ? nullptr : queued_.back().get();
+    bool fits = last != nullptr && last->ops.size() + ops.size() <= max_txn_ops_ &&
+                last->bytes + bytes <= max_group_bytes_;
+    for (size_t i = 0; fits && i < ops.size(); ++i) fits = !last->keys.contains(ops[i].key);
+    if (!fits) {
+      queued_.push_back(std::make_unique<Group>());
+      last = queued_.back().get();
+    }
+    for (TxnOp& op : ops) {
+      last->keys.insert(op.key);
+      last->ops.push_back(std::move(op));
+    }
+    last->bytes += bytes;
+    last->waiters.push_back(std::move(waiter));
+  }
+  Pump(/*finished=*/false);
+}
+
+void EtcdBackend::Pump(bool finished) {
+  std::unique_ptr<Group> next;
+  {
+    std::lock_guard lock(group_mu_);
+    if (finished) --in_flight_;
+    if (queued_.empty() || in_flight_ >= max_txns_in_flight_) return;
+    next = std::move(queued_.front());
+    queued_.pop_front();
+    ++in_flight_;
+  }
+  StartTask(SendGroup(std::move(next)), [](bool) {});
+}
+
+Task<bool> EtcdBackend::SendGroup(std::unique_ptr<Group> group) {
+  Status st = co_await CommitAlone(std::move(group->ops));
+  for (Waiter& w : group->waiters) {
+    if (w.loop != nullptr && !w.loop->stopped()) {
+      w.loop->Post([done = std::move(w.done), st] { done(st); });
+    } else {
+      w.done(st);
+    }
+  }
+  Pump(/*finished=*/true);
+  co_return true;
+}
+
+Task<Status> EtcdBackend::CommitAlone(std::vector<TxnOp> ops) {
   FenceState f = CurrentFence();
   if (f.fence == Fence::kClosed) {
     co_return Status(StatusCode::kUnavailable,
@@ -163,13 +229,7 @@ Task<Status> EtcdBackend::Put(std::string_view key, std::string_view value) {
   ops[0].kind = TxnOp::Kind::kPut;
   ops[0].key = prefix_ + std::string(key);
   ops[0].value = std::string(value);
-  if (CurrentFence().fence != Fence::kOpen) {
-    Status fenced = co_await Commit(std::move(ops));
-    co_return fenced;
-  }
-  cache_.BeginWrite();
-  Status st = co_await client_->Put(ops[0].key, ops[0].value);
-  cache_.EndWrite(ops, st.ok());
+  Status st = co_await Commit(std::move(ops));
   co_return st;
 }
 
@@ -177,14 +237,8 @@ Task<Status> EtcdBackend::Delete(std::string_view key) {
   std::vector<TxnOp> ops(1);
   ops[0].kind = TxnOp::Kind::kDelete;
   ops[0].key = prefix_ + std::string(key);
-  if (CurrentFence().fence != Fence::kOpen) {
-    Status fenced = co_await Commit(std::move(ops));
-    co_return fenced;
-  }
-  cache_.BeginWrite();
-  auto deleted = co_await client_->DeleteRange(ops[0].key);
-  cache_.EndWrite(ops, deleted.ok());
-  co_return deleted.status();
+  Status st = co_await Commit(std::move(ops));
+  co_return st;
 }
 
 Task<Status> EtcdBackend::Write(std::vector<storage::Mutation> batch) {

@@ -14,10 +14,12 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "etcd/client.h"
 #include "storage/backend.h"
+#include "util/event_loop.h"
 #include "util/lock_annotations.h"
 
 namespace vault::etcd {
@@ -32,6 +34,12 @@ struct BackendOptions {
   // scan of N keys cost N^2 / page.
   int64_t keys_page_size = 100000;
   size_t max_txn_ops = 128;  // etcd's --max-txn-ops
+  // Group commit: concurrent writes share transactions, at most this many in flight at once
+  // (a write finding fewer in flight goes out at once, alone).
+  int max_txns_in_flight = 4;
+  // A shared transaction carries at most this many bytes of keys and values (etcd refuses
+  // requests over --max-request-bytes, 1.5 MiB by default); a larger write goes alone.
+  size_t max_group_bytes = 1 << 20;
   // Values (and absences) read or written recently, kept while this server is the one that
   // writes (with ha_enabled: while it holds the lock): reads of them skip etcd, as Vault's
   // physical cache does.
@@ -109,9 +117,31 @@ class EtcdBackend final : public storage::HaBackend {
     std::optional<Compare> compare;
     std::function<void()> on_refused;
   };
-  // One transaction with the fence's compare (when held). Refusals as described above.
+  // One transaction with the fence's compare (when held). Refusals as described above. Writes
+  // of up to max_txn_ops operations go through the group commit; larger ones are applied as
+  // consecutive transactions of max_txn_ops.
   Task<Status> Commit(std::vector<TxnOp> ops);
+  Task<Status> CommitAlone(std::vector<TxnOp> ops);
   FenceState CurrentFence() const;
+
+  // Group commit. A write joins the last queued group if its operations fit (count, bytes, no key
+  // twice), else starts a new one; a group is sent when fewer than max_txns_in_flight are in
+  // flight. Every writer of a group gets the group's outcome, on the loop it waited on.
+  struct Waiter {
+    EventLoop* loop = nullptr;
+    std::function<void(Status)> done;
+  };
+  struct Group {
+    std::vector<TxnOp> ops;
+    std::unordered_set<std::string> keys;
+    size_t bytes = 0;
+    std::vector<Waiter> waiters;
+  };
+  // Queues `ops` (done(status) when its group is applied or refused); sends what may be sent.
+  void Enqueue(std::vector<TxnOp> ops, Waiter waiter);
+  // Sends the next queued group if one may go; `finished` = one in flight just ended.
+  void Pump(bool finished);
+  Task<bool> SendGroup(std::unique_ptr<Group> group);
 
   Client* client_;
   mutable std::mutex fence_mu_;
@@ -123,6 +153,11 @@ class EtcdBackend final : public storage::HaBackend {
   int64_t page_size_;
   int64_t keys_page_size_;
   size_t max_txn_ops_;
+  int max_txns_in_flight_;
+  size_t max_group_bytes_;
+  std::mutex group_mu_;
+  std::list<std::unique_ptr<Group>> queued_ GUARDED_BY(group_mu_);
+  int in_flight_ GUARDED_BY(group_mu_) = 0;
 };
 
 // "/vault" -> "/vault/", "vault" -> "/vault/", "" -> "/".

@@ -299,6 +299,41 @@ TEST(EtcdClient, NoMemberAnsweringIsAnErrorAfterTheTimeout) {
   EXPECT_NE(got.status().message().find("no member answered"), std::string::npos);
 }
 
+// Group commit: 64 concurrent writes with one transaction in flight at a time share transactions
+// (etcd's revision, one per transaction, moves by fewer than 64), every one lands, and writes of
+// one key never share a transaction (etcd would refuse a key twice in one).
+TEST(EtcdBackend, ConcurrentWritesShareTransactions) {
+  ASSERT_EQ(Etcd().cluster.error(), "");
+  BackendOptions o;
+  o.path = UniquePath();
+  o.max_txns_in_flight = 1;
+  EtcdBackend backend(Etcd().client.get(), o);
+  auto revision = [&] {
+    RangeRequest r;
+    r.key = "/any";
+    auto got = SyncWait(Etcd().client->Range(r));
+    EXPECT_TRUE(got.ok());
+    return got.ok() ? got->revision : 0;
+  };
+  const int64_t before = revision();
+  // Put takes views: the keys and values outlive the (lazily started) tasks.
+  std::vector<std::string> keys, values;
+  for (int i = 0; i < 64; ++i) keys.push_back("k/" + std::to_string(i));
+  for (int i = 0; i < 16; ++i) values.push_back(std::to_string(i));
+  std::vector<Task<Status>> writes;
+  for (const std::string& k : keys) writes.push_back(backend.Put(k, "v"));
+  for (const std::string& v : values) writes.push_back(backend.Put("same", v));
+  for (const Status& st : SyncWait(WhenAll(std::move(writes))))
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  const int64_t txns = revision() - before;
+  EXPECT_LT(txns, 64 + 16);
+  EXPECT_GE(txns, 16);  // the 16 writes of "same" went in 16 transactions
+  storage::Blocking b(&backend);
+  EXPECT_EQ(b.List("k/")->size(), 64u);
+  auto same = b.Get("same");
+  ASSERT_TRUE(same.ok() && same->has_value());
+}
+
 // etcd with authentication on: a client with the user's password reads and writes (its calls over
 // gRPC carry the token it got through the gateway); one without credentials, or with a wrong
 // password, is refused with etcd's reason.
