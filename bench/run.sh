@@ -16,7 +16,7 @@
 #      expiries/s with all of them due at once (engine revoke is a no-op: no outside call)
 #   7. HA on a 3-member etcd cluster (bench/ha/ha_bench.py): KV reads on etcd vs on RocksDB, durable
 #      KV writes on etcd vs etcd's own puts through the same client (gRPC), takeover after SIGKILL,
-#      SIGTERM and sys/step-down (lock_timeout 3s)
+#      SIGTERM and sys/step-down (lock_timeout 3s); the creds issue overhead with storage on etcd
 #   8. logins (bench/auth/auth_bench.py): AppRole, JWT (RS256) and userpass logins per second vs
 #      token lookups, one server on RocksDB
 #   9. KV version 2 (bench/kv2/kv2_bench.py): reads (a key with one version, a key with 2,000)
@@ -429,6 +429,12 @@ if [ "${BENCH_HA:-1}" != 0 ]; then
   HA_RC=$?
   sed 's/^/    | /' "$TMP/ha.txt"
   [ "$HA_RC" = 0 ] || problem "HA benchmark (bench/ha/ha_bench.py) exited with status $HA_RC"
+  log "=== 7b. creds issue overhead with storage on 3 etcd members (bench/aws/aws_bench.py --only issue-etcd)"
+  timeout --kill-after=10 600 "$PY" "$HERE/aws/aws_bench.py" --only issue-etcd --sequential 200 \
+    --vault-bin "$VAULT_BIN" >"$TMP/aws-etcd.txt" 2>&1 </dev/null
+  AWS_ETCD_RC=$?
+  sed 's/^/    | /' "$TMP/aws-etcd.txt"
+  [ "$AWS_ETCD_RC" = 0 ] || problem "creds issue on etcd (bench/aws/aws_bench.py --only issue-etcd) exited with status $AWS_ETCD_RC"
 fi
 
 # =================================================================== 8. logins

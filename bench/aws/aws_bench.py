@@ -270,15 +270,17 @@ class DurableVault(Vault):
     """A vault server on the embedded RocksDB store (synced writes), initialized and unsealed, with a
     root token whose id is TOKEN, as a user runs it; same methods as the dev server."""
 
-    def __init__(self, vault_bin, workdir):
+    def __init__(self, vault_bin, workdir, storage=None):
         self.port = free_port()
         self.home = os.path.join(workdir, "home-durable")
         os.makedirs(self.home, exist_ok=True)
         self.log_path = os.path.join(workdir, "vault-durable.log")
         config = os.path.join(workdir, "durable.hcl")
+        if storage is None:
+            storage = 'storage "rocksdb" {\n  path = "%s"\n}\n' % os.path.join(workdir, "durable-data")
         with open(config, "w") as f:
-            f.write('storage "rocksdb" {\n  path = "%s"\n}\nlistener "tcp" {\n  address = "127.0.0.1:%d"\n'
-                    '  tls_disable = true\n}\n' % (os.path.join(workdir, "durable-data"), self.port))
+            f.write(storage + 'listener "tcp" {\n  address = "127.0.0.1:%d"\n'
+                    '  tls_disable = true\n}\napi_addr = "http://127.0.0.1:%d"\n' % (self.port, self.port))
         with open(self.log_path, "w") as out:
             self.proc = subprocess.Popen([vault_bin, "server", "-config=" + config], stdout=out,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -287,6 +289,7 @@ class DurableVault(Vault):
         self.wait_answering("sys/seal-status")
         init = self.must("PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
         self.must("PUT", "sys/unseal", {"key": init["keys"][0]})
+        self.wait_answering("sys/health")  # with HA: until this node is the active one
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         conn.request("POST", "/v1/auth/token/create", body=json.dumps({"id": TOKEN, "policies": ["root"]}),
                      headers={"X-Vault-Token": init["root_token"]})
@@ -874,14 +877,14 @@ def bench_issue(vault, emu, args, figures):
         problem("%d leases left after revoke-prefix" % len(remaining))
 
 
-def bench_issue_durable(emu, args, figures, workdir):
-    """d. The sequential issues of (a) on a server with durable storage (RocksDB, synced writes), as
-    users run it: what its storage writes add to an issue."""
+def bench_issue_durable(emu, args, figures, workdir, storage=None, label="RocksDB", key="durable"):
+    """d. The sequential issues of (a) on a server with durable storage (RocksDB, synced writes; or
+    `storage`, e.g. etcd), as users run it: what its storage writes add to an issue."""
     n = max(1, args.sequential // 2)
-    log("=== 1d. issue with durable storage (RocksDB): %d issues one at a time, %d ms per AWS call"
-        % (n, args.latency))
+    log("=== 1d. issue with durable storage (%s): %d issues one at a time, %d ms per AWS call"
+        % (label, n, args.latency))
     emu.set_faults(latency_ms=args.latency)
-    vault = DurableVault(args.vault_bin, workdir)
+    vault = DurableVault(args.vault_bin, workdir, storage)
     try:
         mount_aws(vault, emu)
         path = "aws/creds/" + ROLE
@@ -892,11 +895,11 @@ def bench_issue_durable(emu, args, figures, workdir):
         client.close()
         if rows:
             over = [ms(r[2]) for r in rows]
-            figures["durable_over_p50"] = percentile(over, 50)
-            figures["durable_over_p99"] = percentile(over, 99)
-            log("durable storage: server overhead p50 %.2f ms p99 %.2f ms (two synced writes per issue: the "
-                "write-ahead entry before CreateUser, the lease while the last calls are at AWS)"
-                % (figures["durable_over_p50"], figures["durable_over_p99"]))
+            figures[key + "_over_p50"] = percentile(over, 50)
+            figures[key + "_over_p99"] = percentile(over, 99)
+            log("durable storage (%s): server overhead p50 %.2f ms p99 %.2f ms (two durable writes per "
+                "issue: the write-ahead entry before CreateUser, the lease while the last calls are at AWS)"
+                % (label, figures[key + "_over_p50"], figures[key + "_over_p99"]))
         status, doc = vault.request("PUT", "sys/leases/revoke-prefix/" + path)
         if status // 100 != 2:
             problem("durable: revoke-prefix %s -> HTTP %d %s" % (path, status, json.dumps(doc)[:300]))
@@ -1072,6 +1075,10 @@ def report(figures, args):
         if "seq_run_delay_ms" in figures:
             lines.append(fmt % ("  of which woken, waiting for a CPU", "%.3f ms (mean)" % figures["seq_run_delay_ms"],
                                 "", "", ""))
+    if "etcd_over_p50" in figures:
+        lines.append(fmt % ("issue, storage on 3 etcd members",
+                            "%.2f / %.2f ms" % (figures["etcd_over_p50"], figures["etcd_over_p99"]),
+                            "(server overhead p50 / p99)", "", ""))
     if "burst_s" in figures:
         cpi = figures.get("rounds_per_issue", 2)
         lines.append(fmt % ("%d creds requested at once" % figures["burst_n"],
@@ -1142,7 +1149,8 @@ def main():
                     help="emulator throttles beyond this many calls/s in run 2c (default 0.6 x budget; 0: skip)")
     ap.add_argument("--lease", type=int, help="lease of the credentials in benchmark 2, s (default 15; quick 8)")
     ap.add_argument("--issue-concurrency", type=int, default=64, help="parallel creds requests when issuing")
-    ap.add_argument("--only", choices=["issue", "revoke"], help="run one benchmark")
+    ap.add_argument("--only", choices=["issue", "revoke", "issue-etcd"],
+                    help="run one benchmark (issue-etcd: 1d on a server whose storage is 3 etcd members)")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory (logs)")
     args = ap.parse_args()
     q = args.quick
@@ -1177,6 +1185,17 @@ def main():
         if args.only in (None, "issue"):
             bench_issue(vault, emu, args, figures)
             bench_issue_durable(emu, args, figures, workdir)
+        if args.only == "issue-etcd":
+            sys.path.insert(0, os.path.join(ROOT, "bench", "ha"))
+            import ha_bench  # its etcd cluster start-up
+            etcd_procs = ha_bench.Procs()
+            try:
+                urls = ha_bench.start_etcd(etcd_procs, workdir)
+                storage = ('storage "etcd" {\n  address = "%s"\n  ha_enabled = "true"\n}\n'
+                           % ",".join(urls))
+                bench_issue_durable(emu, args, figures, workdir, storage, "etcd, 3 members", "etcd")
+            finally:
+                etcd_procs.stop_all()
         if args.only in (None, "revoke"):
             if args.only == "revoke":
                 mount_aws(vault, emu)
