@@ -174,6 +174,9 @@ void EtcdBackend::Pump(bool finished) {
 
 Task<bool> EtcdBackend::SendGroup(std::unique_ptr<Group> group) {
   Status st = co_await CommitAlone(std::move(group->ops));
+  // The next group goes out before the writers hear back: once the last of them has, the backend
+  // may be gone (its owner waited for its writes, then destroyed it), so nothing below uses it.
+  Pump(/*finished=*/true);
   for (Waiter& w : group->waiters) {
     if (w.loop != nullptr && !w.loop->stopped()) {
       w.loop->Post([done = std::move(w.done), st] { done(st); });
@@ -181,7 +184,6 @@ Task<bool> EtcdBackend::SendGroup(std::unique_ptr<Group> group) {
       w.done(st);
     }
   }
-  Pump(/*finished=*/true);
   co_return true;
 }
 
