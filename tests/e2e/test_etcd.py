@@ -158,7 +158,8 @@ def test_aws_leases_kept_in_etcd_are_revoked_after_kill_9(home, etcd):
         server = Server(["-config=" + cfg], home, addr)
         key, root, cli = init_and_unseal(home, addr)
         mount_with_deploy_role(cli, emu)
-        cli.run("write", "aws/config/lease", "lease=6s", "lease_max=60s", check=True)
+        # Long enough for five issues, a restart and the listing, even in a sanitizer build.
+        cli.run("write", "aws/config/lease", "lease=20s", "lease_max=60s", check=True)
         keys = set()
         for _ in range(5):
             creds = json.loads(cli.run("read", "-format=json", "aws/creds/deploy",
@@ -172,7 +173,7 @@ def test_aws_leases_kept_in_etcd_are_revoked_after_kill_9(home, etcd):
         listed = json.loads(cli.run("list", "-format=json", "sys/leases/lookup/aws/creds/deploy/",
                                     check=True).stdout)
         assert len(listed) == 5
-        assert wait_until(lambda: not vault_users(emu), timeout=30), vault_users(emu)
+        assert wait_until(lambda: not vault_users(emu), timeout=45), vault_users(emu)
         assert cli.run("list", "sys/leases/lookup/aws/creds/deploy/").returncode == 2  # none left
     finally:
         if server:
