@@ -220,14 +220,14 @@ Task<Attempt<Json>> Client::HttpAttempt(const char* path, const std::string& bod
     if (parsed.ok()) {
       out.value.emplace(std::move(*parsed));
     } else {
-      out.code = 13;  // gRPC's Internal
+      out.code = kGrpcInternal;
       out.message = std::string("unreadable answer to ") + path;
     }
     co_return out;
   }
   Json err = parsed.ok() ? std::move(*parsed) : Json::object();
   std::tie(out.code, out.message) = GatewayError(resp->status, err);
-  if (out.code == kGrpcOk) out.code = 2;  // gRPC's Unknown
+  if (out.code == kGrpcOk) out.code = kGrpcUnknown;
   co_return out;
 }
 

@@ -130,6 +130,16 @@ void ToProto(const Compare& c, pb::Compare* out) {
 static_assert(static_cast<int>(Compare::Target::kLease) == pb::Compare::LEASE);
 static_assert(static_cast<int>(Compare::Result::kNotEqual) == pb::Compare::NOT_EQUAL);
 
+// An attempt's outcome with its value converted (the code and message kept).
+template <typename To, typename From, typename F>
+Attempt<To> Convert(Attempt<From>& a, F convert) {
+  Attempt<To> out;
+  out.code = a.code;
+  out.message = std::move(a.message);
+  if (a.value) out.value.emplace(convert(*a.value));
+  return out;
+}
+
 }  // namespace
 
 struct GrpcKv::Impl {
@@ -223,11 +233,7 @@ Task<Attempt<RangeResult>> GrpcKv::Range(size_t member, const RangeRequest& requ
   ToProto(request, &req);
   auto a = co_await impl_->Unary<pb::RangeRequest, pb::RangeResponse>(
       member, "/etcdserverpb.KV/Range", std::move(req), std::move(token), timeout_ms);
-  Attempt<RangeResult> out;
-  out.code = a.code;
-  out.message = std::move(a.message);
-  if (a.value) out.value.emplace(FromProto(&*a.value));
-  co_return out;
+  co_return Convert<RangeResult>(a, [](pb::RangeResponse& r) { return FromProto(&r); });
 }
 
 Task<Attempt<bool>> GrpcKv::Put(size_t member, const std::string& key, const std::string& value,
@@ -238,11 +244,7 @@ Task<Attempt<bool>> GrpcKv::Put(size_t member, const std::string& key, const std
   if (lease != 0) req.set_lease(lease);
   auto a = co_await impl_->Unary<pb::PutRequest, pb::PutResponse>(
       member, "/etcdserverpb.KV/Put", std::move(req), std::move(token), timeout_ms);
-  Attempt<bool> out;
-  out.code = a.code;
-  out.message = std::move(a.message);
-  if (a.value) out.value.emplace(true);
-  co_return out;
+  co_return Convert<bool>(a, [](pb::PutResponse&) { return true; });
 }
 
 Task<Attempt<int64_t>> GrpcKv::DeleteRange(size_t member, const std::string& key,
@@ -253,11 +255,7 @@ Task<Attempt<int64_t>> GrpcKv::DeleteRange(size_t member, const std::string& key
   if (!range_end.empty()) req.set_range_end(range_end);
   auto a = co_await impl_->Unary<pb::DeleteRangeRequest, pb::DeleteRangeResponse>(
       member, "/etcdserverpb.KV/DeleteRange", std::move(req), std::move(token), timeout_ms);
-  Attempt<int64_t> out;
-  out.code = a.code;
-  out.message = std::move(a.message);
-  if (a.value) out.value.emplace(a.value->deleted());
-  co_return out;
+  co_return Convert<int64_t>(a, [](pb::DeleteRangeResponse& r) { return r.deleted(); });
 }
 
 Task<Attempt<TxnResult>> GrpcKv::Txn(size_t member, const TxnRequest& request, std::string token,
@@ -268,19 +266,15 @@ Task<Attempt<TxnResult>> GrpcKv::Txn(size_t member, const TxnRequest& request, s
   for (const TxnOp& op : request.failure) ToProto(op, req.add_failure());
   auto a = co_await impl_->Unary<pb::TxnRequest, pb::TxnResponse>(
       member, "/etcdserverpb.KV/Txn", std::move(req), std::move(token), timeout_ms);
-  Attempt<TxnResult> out;
-  out.code = a.code;
-  out.message = std::move(a.message);
-  if (a.value) {
+  co_return Convert<TxnResult>(a, [](pb::TxnResponse& t) {
     TxnResult r;
-    r.revision = a.value->header().revision();
-    r.succeeded = a.value->succeeded();
-    for (pb::ResponseOp& op : *a.value->mutable_responses()) {
+    r.revision = t.header().revision();
+    r.succeeded = t.succeeded();
+    for (pb::ResponseOp& op : *t.mutable_responses()) {
       if (op.has_response_range()) r.ranges.push_back(FromProto(op.mutable_response_range()));
     }
-    out.value.emplace(std::move(r));
-  }
-  co_return out;
+    return r;
+  });
 }
 
 }  // namespace vault::etcd

@@ -23,10 +23,12 @@ namespace vault::etcd {
 
 // gRPC status codes the client acts on.
 inline constexpr int kGrpcOk = 0;
+inline constexpr int kGrpcUnknown = 2;
 inline constexpr int kGrpcDeadlineExceeded = 4;
 inline constexpr int kGrpcInvalidArgument = 3;
 inline constexpr int kGrpcNotFound = 5;
 inline constexpr int kGrpcResourceExhausted = 8;
+inline constexpr int kGrpcInternal = 13;
 inline constexpr int kGrpcUnavailable = 14;
 inline constexpr int kGrpcUnauthenticated = 16;
 
